@@ -1,0 +1,74 @@
+/**
+ * The one closed error hierarchy. Each error has a stable `code`; only src/http maps
+ * codes to HTTP statuses (problem+json). `field` names the offending input when known.
+ */
+export abstract class SinasError extends Error {
+  abstract readonly code: string;
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends SinasError {
+  readonly code = 'validation_failed';
+  constructor(
+    message: string,
+    field?: string,
+    readonly errors: readonly { field: string; message: string }[] = field ? [{ field, message }] : [],
+  ) {
+    super(message, field);
+  }
+}
+
+export class NotFoundError extends SinasError {
+  readonly code = 'not_found';
+}
+
+export class AlreadyExistsError extends SinasError {
+  readonly code = 'already_exists';
+}
+
+/** An append's expected revision did not match the stream's actual revision. */
+export class ConcurrencyError extends SinasError {
+  readonly code = 'concurrency_conflict';
+  constructor(
+    readonly stream: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`stream ${stream}: expected revision ${expected}, actual ${actual}`);
+  }
+}
+
+/** A client-supplied precondition (If-Match) failed. */
+export class PreconditionFailedError extends SinasError {
+  readonly code = 'precondition_failed';
+}
+
+export class UnauthorizedError extends SinasError {
+  readonly code = 'unauthorized';
+}
+
+export class ForbiddenError extends SinasError {
+  readonly code = 'forbidden';
+}
+
+export class IllegalStateError extends SinasError {
+  readonly code = 'illegal_state';
+}
+
+export class StreamDeletedError extends SinasError {
+  readonly code = 'stream_deleted';
+  constructor(readonly stream: string) {
+    super(`stream ${stream} is deleted`);
+  }
+}
+
+/** A dependency (database, event store, queue) is unavailable or timed out. */
+export class UnavailableError extends SinasError {
+  readonly code = 'unavailable';
+}

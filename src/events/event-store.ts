@@ -1,0 +1,103 @@
+/**
+ * The EventStore port. Two adapters implement it: Postgres (src/events/postgres) and
+ * EventStoreDB (src/events/esdb). Both pass test/int/event-store.contract.ts.
+ */
+import type { Observable } from 'rxjs';
+
+/** Metadata every stored event carries (DESIGN §4). */
+export interface EventMetadata {
+  readonly correlationId: string;
+  readonly causationId: string;
+  /** user id, or 'system' */
+  readonly actor: string;
+  readonly commandId?: string;
+  /** schema version of `data` */
+  readonly version: number;
+  readonly [extra: string]: unknown;
+}
+
+/** An event as given to `append`. */
+export interface NewEvent {
+  readonly id: string; // uuid
+  readonly type: string;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly metadata: EventMetadata;
+}
+
+/** An event as read back. `position` is its place in `$all` (strictly increasing, gaps allowed). */
+export interface RecordedEvent extends NewEvent {
+  readonly streamName: string;
+  readonly revision: bigint;
+  readonly position: bigint;
+  readonly createdAt: Date;
+}
+
+/** 'no_stream': the stream must not exist; 'exists': it must; 'any': no check; bigint: its last revision. */
+export type ExpectedRevision = 'no_stream' | 'exists' | 'any' | bigint;
+
+export interface AppendResult {
+  /** revision of the last event appended */
+  readonly nextExpectedRevision: bigint;
+  /** `$all` position of the last event appended */
+  readonly position: bigint;
+}
+
+export type Direction = 'forwards' | 'backwards';
+
+export interface ReadStreamOptions {
+  readonly direction?: Direction;
+  /** inclusive; default start (forwards) or end (backwards) */
+  readonly fromRevision?: bigint;
+  readonly maxCount?: number;
+}
+
+export interface AllFilter {
+  /** stream categories (prefix before the first '-') */
+  readonly categories?: readonly string[];
+  readonly eventTypes?: readonly string[];
+}
+
+export interface ReadAllOptions {
+  /** exclusive: events strictly after this position; default from the start */
+  readonly after?: bigint;
+  readonly maxCount?: number;
+  readonly filter?: AllFilter;
+}
+
+export interface SubscribeAllOptions {
+  /** exclusive; undefined = from the start */
+  readonly after?: bigint;
+  readonly filter?: AllFilter;
+}
+
+export interface SubscribeStreamOptions {
+  /** exclusive; undefined = from the start */
+  readonly afterRevision?: bigint;
+}
+
+export interface EventStore {
+  /** Appends all events atomically, or none. Throws ConcurrencyError on a revision mismatch. */
+  append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
+  /** Reads a stream; [] when it does not exist. */
+  readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** The stream's last revision, or undefined when it does not exist. */
+  streamRevision(stream: string): Promise<bigint | undefined>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** Catch up from `after`, then follow live: every matching event exactly once, in `$all` order. */
+  subscribeToAll(options?: SubscribeAllOptions): Observable<RecordedEvent>;
+  /** Catch up a stream from `afterRevision`, then follow it live. */
+  subscribeToStream(stream: string, options?: SubscribeStreamOptions): Observable<RecordedEvent>;
+  /** Hard-deletes a stream and its events. A later append with 'no_stream' starts it afresh. */
+  deleteStream(stream: string): Promise<void>;
+  /** The position of the last event in `$all`, or 0n when empty. */
+  headPosition(): Promise<bigint>;
+  /**
+   * A doorbell: emits (at least) whenever new events may have been appended, with the newest head
+   * position known. Pull-based readers (projection runners) use it to wake without a slow poll.
+   */
+  watchHead(): Observable<bigint>;
+  /** 'postgres' | 'esdb' */
+  readonly kind: string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

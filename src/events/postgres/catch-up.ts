@@ -1,0 +1,56 @@
+/**
+ * A subscription: catch up by paging through stored events, then switch to the tail reader's live
+ * feed with no gap and no duplicate. The live feed is joined (buffering) before the catch-up starts;
+ * anything it delivers that the catch-up already covered is dropped by position.
+ */
+import { Observable } from 'rxjs';
+import type { RecordedEvent } from '../event-store.js';
+import type { TailReader } from './tail-reader.js';
+
+export interface CatchUpSource {
+  /** next page strictly after `cursor` (undefined = from the start), in order */
+  readPage(cursor: RecordedEvent | undefined): Promise<RecordedEvent[]>;
+  /** whether a live event belongs to this subscription */
+  matches(e: RecordedEvent): boolean;
+  /** whether `e` comes after `cursor` */
+  isAfter(e: RecordedEvent, cursor: RecordedEvent | undefined): boolean;
+  readonly pageSize: number;
+}
+
+export function catchUpThenLive(tail: TailReader, source: CatchUpSource): Observable<RecordedEvent> {
+  return new Observable<RecordedEvent>((subscriber) => {
+    let closed = false;
+    let live = false;
+    let cursor: RecordedEvent | undefined;
+    const buffer: RecordedEvent[] = [];
+    const deliver = (e: RecordedEvent) => {
+      if (closed || !source.matches(e) || !source.isAfter(e, cursor)) return;
+      cursor = e;
+      subscriber.next(e);
+    };
+    let liveSub: { unsubscribe(): void } | undefined;
+    void (async () => {
+      await tail.start();
+      if (closed) return;
+      liveSub = tail.events.subscribe({
+        next: (e) => (live ? deliver(e) : buffer.push(e)),
+        complete: () => subscriber.complete(),
+      });
+      for (;;) {
+        const page = await source.readPage(cursor);
+        for (const e of page) {
+          if (closed) return;
+          cursor = e;
+          subscriber.next(e);
+        }
+        if (page.length < source.pageSize) break;
+      }
+      live = true;
+      for (const e of buffer.splice(0)) deliver(e);
+    })().catch((err) => subscriber.error(err));
+    return () => {
+      closed = true;
+      liveSub?.unsubscribe();
+    };
+  });
+}

@@ -1,0 +1,154 @@
+/** The Postgres adapter of the EventStore port (the embedded default; DESIGN §3-§4). */
+import pg from 'pg';
+import type { Observable } from 'rxjs';
+import type {
+  AllFilter,
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeAllOptions,
+  SubscribeStreamOptions,
+} from '../event-store.js';
+import { categoryOf } from '../stream-names.js';
+import { AppendBatcher } from './append-batcher.js';
+import { catchUpThenLive } from './catch-up.js';
+import { HeadWatcher } from './head-watcher.js';
+import { EVENT_COLUMNS, toRecorded, type EventRow } from './rows.js';
+import { TailReader } from './tail-reader.js';
+
+const PAGE = 1000;
+
+export class PgEventStore implements EventStore {
+  readonly kind = 'postgres';
+  private readonly batcher: AppendBatcher;
+  private readonly head: HeadWatcher;
+  private readonly tail: TailReader;
+
+  /** `connectionString` is used for the dedicated LISTEN connection; `pool` for everything else. */
+  constructor(
+    private readonly pool: pg.Pool,
+    connectionString: string,
+  ) {
+    this.batcher = new AppendBatcher(pool);
+    this.head = new HeadWatcher(connectionString, pool);
+    this.tail = new TailReader(pool, this.head);
+  }
+
+  append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    return this.batcher.append(stream, events, expected);
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const backwards = options.direction === 'backwards';
+    const params: unknown[] = [stream];
+    let where = 'stream_name = $1';
+    if (options.fromRevision !== undefined) {
+      params.push(String(options.fromRevision));
+      where += backwards ? ' AND revision <= $2' : ' AND revision >= $2';
+    }
+    const limit = options.maxCount !== undefined ? ` LIMIT ${Math.max(0, Math.floor(options.maxCount))}` : '';
+    const { rows } = await this.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM es_events WHERE ${where} ORDER BY revision ${backwards ? 'DESC' : 'ASC'}${limit}`,
+      params,
+    );
+    return rows.map(toRecorded);
+  }
+
+  async streamRevision(stream: string): Promise<bigint | undefined> {
+    const { rows } = await this.pool.query<{ revision: string }>(
+      'SELECT revision FROM es_streams WHERE stream_name = $1',
+      [stream],
+    );
+    return rows[0] ? BigInt(rows[0].revision) : undefined;
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const params: unknown[] = [String(options.after ?? 0n)];
+    const where = ['position > $1', ...filterSql(options.filter, params)];
+    const limit = options.maxCount !== undefined ? ` LIMIT ${Math.max(0, Math.floor(options.maxCount))}` : '';
+    const { rows } = await this.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM es_events WHERE ${where.join(' AND ')} ORDER BY position${limit}`,
+      params,
+    );
+    return rows.map(toRecorded);
+  }
+
+  subscribeToAll(options: SubscribeAllOptions = {}): Observable<RecordedEvent> {
+    const start = options.after ?? 0n;
+    const at = (cursor: RecordedEvent | undefined) => cursor?.position ?? start;
+    return catchUpThenLive(this.tail, {
+      pageSize: PAGE,
+      readPage: (cursor) => this.readAll({ after: at(cursor), maxCount: PAGE, filter: options.filter }),
+      matches: (e) => matchesFilter(e, options.filter),
+      isAfter: (e, cursor) => e.position > at(cursor),
+    });
+  }
+
+  subscribeToStream(stream: string, options: SubscribeStreamOptions = {}): Observable<RecordedEvent> {
+    const start = options.afterRevision ?? -1n;
+    const at = (cursor: RecordedEvent | undefined) => cursor?.revision ?? start;
+    return catchUpThenLive(this.tail, {
+      pageSize: PAGE,
+      readPage: (cursor) => this.readStream(stream, { fromRevision: at(cursor) + 1n, maxCount: PAGE }),
+      matches: (e) => e.streamName === stream,
+      isAfter: (e, cursor) => e.revision > at(cursor),
+    });
+  }
+
+  async deleteStream(stream: string): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT position FROM es_head WHERE id FOR UPDATE');
+      await client.query('DELETE FROM es_events WHERE stream_name = $1', [stream]);
+      await client.query('DELETE FROM es_streams WHERE stream_name = $1', [stream]);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async headPosition(): Promise<bigint> {
+    const { rows } = await this.pool.query<{ position: string }>('SELECT position FROM es_head WHERE id');
+    return BigInt(rows[0]?.position ?? 0);
+  }
+
+  watchHead(): Observable<bigint> {
+    return this.head.watch();
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1 FROM es_head');
+  }
+
+  async close(): Promise<void> {
+    this.tail.stop();
+    await this.head.stop();
+  }
+}
+
+function filterSql(filter: AllFilter | undefined, params: unknown[]): string[] {
+  const where: string[] = [];
+  if (filter?.categories) {
+    params.push(filter.categories);
+    where.push(`category = ANY($${params.length}::text[])`);
+  }
+  if (filter?.eventTypes) {
+    params.push(filter.eventTypes);
+    where.push(`event_type = ANY($${params.length}::text[])`);
+  }
+  return where;
+}
+
+export function matchesFilter(e: RecordedEvent, filter: AllFilter | undefined): boolean {
+  if (filter?.categories && !filter.categories.includes(categoryOf(e.streamName))) return false;
+  if (filter?.eventTypes && !filter.eventTypes.includes(e.type)) return false;
+  return true;
+}

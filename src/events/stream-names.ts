@@ -1,0 +1,20 @@
+/** The one place that builds and parses stream names: `<category>-<id>` (DESIGN §4). */
+export function streamName(category: string, id: string): string {
+  if (!category || category.includes('-')) throw new Error(`bad stream category: ${category}`);
+  return `${category}-${id}`;
+}
+
+export function categoryOf(stream: string): string {
+  const i = stream.indexOf('-');
+  return i < 0 ? stream : stream.slice(0, i);
+}
+
+export function idOf(stream: string): string {
+  const i = stream.indexOf('-');
+  return i < 0 ? '' : stream.slice(i + 1);
+}
+
+export const streams = {
+  agent: (namespace: string, name: string) => streamName('agent', `${namespace}/${name}`),
+  apiKey: (id: string) => streamName('apikey', id),
+} as const;
