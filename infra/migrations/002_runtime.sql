@@ -2,6 +2,8 @@
 CREATE TABLE IF NOT EXISTS projection_checkpoints (
   name text PRIMARY KEY,
   position bigint NOT NULL DEFAULT 0,
+  -- the projection's code version its rows were built with; a mismatch triggers a rebuild
+  version int NOT NULL DEFAULT 1,
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 

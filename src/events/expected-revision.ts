@@ -13,6 +13,10 @@ export function checkExpectedRevision(
     (expected === 'exists' && current !== undefined) ||
     (typeof expected === 'bigint' && current === expected);
   if (!ok) {
-    throw new ConcurrencyError(stream, String(expected), current === undefined ? 'no_stream' : String(current));
+    throw new ConcurrencyError(
+      stream,
+      String(expected),
+      current === undefined ? 'no_stream' : String(current),
+    );
   }
 }

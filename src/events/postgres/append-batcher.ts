@@ -159,7 +159,9 @@ async function insertEvents(
       row.forEach((v, c) => cols[c]!.push(v));
     });
   }
-  const touched = [...new Set(accepted.filter((a) => a.append.events.length > 0).map((a) => a.append.stream))];
+  const touched = [
+    ...new Set(accepted.filter((a) => a.append.events.length > 0).map((a) => a.append.stream)),
+  ];
   await client.query(
     `WITH ins AS (
        INSERT INTO es_events (position, stream_name, revision, category, event_id, event_type, data, metadata)

@@ -2,24 +2,27 @@
  * Wakes readers when events are appended: LISTEN on the head channel (every append batch NOTIFYs
  * its last position at commit), plus a slow safety poll that also covers a dropped connection.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { BehaviorSubject, type Observable, filter } from 'rxjs';
 import { HEAD_CHANNEL } from './append-batcher.js';
+import { PgListener } from './pg-listener.js';
 
 const SAFETY_POLL_MS = 1000;
-const RECONNECT_MS = 500;
 
 export class HeadWatcher {
   private readonly head$ = new BehaviorSubject<bigint>(-1n);
-  private client: pg.Client | undefined;
+  private readonly listener: PgListener;
   private timer: NodeJS.Timeout | undefined;
   private started: Promise<void> | undefined;
   private stopped = false;
 
   constructor(
-    private readonly connectionString: string,
+    connectionString: string,
     private readonly pool: pg.Pool,
-  ) {}
+  ) {
+    this.listener = new PgListener(connectionString, HEAD_CHANNEL, () => void this.poll());
+    this.listener.messages.subscribe((payload) => payload && this.bump(BigInt(payload)));
+  }
 
   /** Emits the newest known head position (first emission: the head when watching began). */
   watch(): Observable<bigint> {
@@ -28,41 +31,13 @@ export class HeadWatcher {
   }
 
   ensureStarted(): Promise<void> {
-    this.started ??= this.start();
+    this.started ??= (async () => {
+      await this.listener.start();
+      await this.poll();
+      this.timer = setInterval(() => void this.poll(), SAFETY_POLL_MS);
+      this.timer.unref();
+    })();
     return this.started;
-  }
-
-  private async start(): Promise<void> {
-    await this.listen();
-    await this.poll();
-    this.timer = setInterval(() => void this.poll(), SAFETY_POLL_MS);
-    this.timer.unref();
-  }
-
-  private async listen(): Promise<void> {
-    if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.connectionString });
-    client.on('notification', (msg) => {
-      if (msg.channel === HEAD_CHANNEL && msg.payload) this.bump(BigInt(msg.payload));
-    });
-    client.on('error', () => this.reconnect(client));
-    client.on('end', () => this.reconnect(client));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${HEAD_CHANNEL}`);
-      this.client = client;
-    } catch {
-      this.reconnect(client);
-    }
-  }
-
-  private reconnect(client: pg.Client): void {
-    if (this.client === client) this.client = undefined;
-    client.removeAllListeners();
-    client.on('error', () => {});
-    void client.end().catch(() => {});
-    if (this.stopped) return;
-    setTimeout(() => void this.listen().then(() => this.poll()), RECONNECT_MS).unref();
   }
 
   private async poll(): Promise<void> {
@@ -76,19 +51,13 @@ export class HeadWatcher {
   }
 
   private bump(position: bigint): void {
-    if (position > this.head$.value) this.head$.next(position);
+    if (!this.stopped && position > this.head$.value) this.head$.next(position);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.head$.complete();
-    const c = this.client;
-    this.client = undefined;
-    if (c) {
-      c.removeAllListeners();
-      c.on('error', () => {});
-      await c.end().catch(() => {});
-    }
+    await this.listener.stop();
   }
 }

@@ -1,0 +1,141 @@
+/**
+ * Runs a command against one stream: load (or take the cached state), fold, decide, append with the
+ * expected revision, retry a bounded number of times on conflict. A command id already recorded in
+ * the stream is not applied again: the first outcome is returned (Idempotency-Key, DESIGN §5).
+ */
+import { randomUUID } from 'node:crypto';
+import { ConcurrencyError, PreconditionFailedError } from '../errors.js';
+import type { EventStore, NewEvent, RecordedEvent } from '../events/event-store.js';
+import { upcast } from '../events/upcasters.js';
+import type { Decider, DomainEvent } from './decider.js';
+import { StateCache, type Loaded } from './state-cache.js';
+
+export interface CommandContext {
+  readonly commandId: string;
+  readonly actor: string;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  /** If-Match: the stream revision the client last saw; a mismatch is a PreconditionFailedError */
+  readonly expectedRevision?: bigint;
+}
+
+export interface CommandResult<S> {
+  readonly state: S;
+  /** the stream's revision after the command; undefined if the stream still doesn't exist */
+  readonly revision: bigint | undefined;
+  /** `$all` position of the last event written, or of the earlier run for a duplicate */
+  readonly position: bigint | undefined;
+  readonly events: readonly NewEvent[];
+  readonly duplicate: boolean;
+}
+
+export class CommandHandler {
+  private readonly cache: StateCache;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly options: { maxRetries?: number; cacheSize?: number } = {},
+  ) {
+    this.cache = new StateCache(options.cacheSize ?? 5000);
+  }
+
+  async handle<C, E extends DomainEvent, S>(
+    decider: Decider<C, E, S>,
+    stream: string,
+    command: C,
+    ctx: CommandContext,
+  ): Promise<CommandResult<S>> {
+    const maxRetries = this.options.maxRetries ?? 5;
+    for (let attempt = 0; ; attempt++) {
+      const fresh = attempt > 0 || ctx.expectedRevision !== undefined;
+      const loaded = await this.load(decider, stream, fresh);
+      const seen = loaded.commands.get(ctx.commandId);
+      if (seen !== undefined) {
+        return {
+          state: loaded.state,
+          revision: loaded.revision,
+          position: seen,
+          events: [],
+          duplicate: true,
+        };
+      }
+      if (ctx.expectedRevision !== undefined && ctx.expectedRevision !== (loaded.revision ?? -1n)) {
+        throw new PreconditionFailedError(
+          `version ${ctx.expectedRevision} is stale: the current version is ${loaded.revision ?? 'none'}`,
+          'If-Match',
+        );
+      }
+      const decided = decider.decide(command, loaded.state);
+      if (decided.length === 0) {
+        return {
+          state: loaded.state,
+          revision: loaded.revision,
+          position: undefined,
+          events: [],
+          duplicate: false,
+        };
+      }
+      const events = decided.map((e) => toNewEvent(e, ctx, decider.eventVersion ?? 1));
+      try {
+        const r = await this.store.append(stream, events, loaded.revision ?? 'no_stream');
+        const state = decided.reduce((s, e) => decider.evolve(s, e), loaded.state);
+        this.cache.set(stream, {
+          state,
+          revision: r.nextExpectedRevision,
+          commands: new Map(loaded.commands).set(ctx.commandId, r.position),
+        });
+        return { state, revision: r.nextExpectedRevision, position: r.position, events, duplicate: false };
+      } catch (err) {
+        this.cache.delete(stream);
+        if (!(err instanceof ConcurrencyError)) throw err;
+        if (ctx.expectedRevision !== undefined) {
+          throw new PreconditionFailedError('the resource changed while this request ran', 'If-Match');
+        }
+        if (attempt >= maxRetries) throw err;
+      }
+    }
+  }
+
+  /** Folds the stream (upcasting as it reads); `fresh` bypasses the cache. */
+  async load<E extends DomainEvent, S>(
+    decider: Decider<unknown, E, S>,
+    stream: string,
+    fresh = true,
+  ): Promise<Loaded<S>> {
+    const cached = fresh ? undefined : this.cache.get<S>(stream);
+    if (cached) return cached;
+    const recorded = (await this.store.readStream(stream)).map(upcast);
+    const loaded = foldRecorded(decider, recorded);
+    if (loaded.revision !== undefined) this.cache.set(stream, loaded);
+    return loaded;
+  }
+}
+
+export function foldRecorded<E extends DomainEvent, S>(
+  decider: Decider<unknown, E, S>,
+  recorded: readonly RecordedEvent[],
+): Loaded<S> {
+  let state = decider.initialState;
+  const commands = new Map<string, bigint>();
+  for (const e of recorded) {
+    state = decider.evolve(state, e as unknown as E);
+    if (e.metadata.commandId) commands.set(e.metadata.commandId, e.position);
+  }
+  return { state, revision: recorded.at(-1)?.revision, commands };
+}
+
+function toNewEvent(e: DomainEvent, ctx: CommandContext, version: number): NewEvent {
+  const id = randomUUID();
+  return {
+    id,
+    type: e.type,
+    data: e.data as Record<string, unknown>,
+    metadata: {
+      correlationId: ctx.correlationId ?? ctx.commandId,
+      causationId: ctx.causationId ?? ctx.commandId,
+      actor: ctx.actor,
+      commandId: ctx.commandId,
+      version,
+    },
+  };
+}

@@ -1,0 +1,20 @@
+/** A configuration resource kind: its event-type prefix, stream category, read-model table and schema. */
+import type { JSONSchema } from '../validation.js';
+
+export interface ResourceKind {
+  /** event type prefix and display name: 'Agent' */
+  readonly type: string;
+  /** stream category: 'agent' */
+  readonly category: string;
+  /** read-model table: 'agents' */
+  readonly table: string;
+  /** URL segment under /api/v1: 'agents' */
+  readonly path: string;
+  /** JSON schemas of the fields besides namespace and name (create: with defaults) */
+  readonly fields: Readonly<Record<string, JSONSchema>>;
+  readonly namespacePattern: string;
+  readonly namePattern: string;
+  readonly nameMaxLength: number;
+  /** boolean fields at most one active resource may have set (is_default) */
+  readonly uniqueFlags?: readonly string[];
+}

@@ -1,0 +1,22 @@
+/**
+ * Upcasters turn an old stored event shape into the current one as it is read; stored events are
+ * never rewritten. Register one per (type, from-version); they chain until none applies.
+ */
+import type { RecordedEvent } from './event-store.js';
+
+type Upcaster = (data: Readonly<Record<string, unknown>>) => Record<string, unknown>;
+const registry = new Map<string, Upcaster>();
+
+export function registerUpcaster(type: string, fromVersion: number, up: Upcaster): void {
+  registry.set(`${type}@${fromVersion}`, up);
+}
+
+export function upcast(event: RecordedEvent): RecordedEvent {
+  let current = event;
+  for (;;) {
+    const version = current.metadata.version ?? 1;
+    const up = registry.get(`${current.type}@${version}`);
+    if (!up) return current;
+    current = { ...current, data: up(current.data), metadata: { ...current.metadata, version: version + 1 } };
+  }
+}

@@ -1,0 +1,54 @@
+/** The express application: request ids, JSON bodies with a size limit, routes, problem+json errors. */
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { ApiKeys } from './api-keys.js';
+import { authenticate } from './auth.js';
+import { idempotency, swallowReplay } from './idempotency.js';
+import { openApiDocument } from './openapi.js';
+import { errorHandler, notFoundHandler } from './problem.js';
+import type { RouteRegistry } from './routes.js';
+
+export interface AppDeps {
+  readonly registry: RouteRegistry;
+  readonly keys: ApiKeys;
+  readonly pool: pg.Pool;
+  readonly log: Logger;
+  readonly bodyLimit: string;
+}
+
+export function buildApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use((req, res, next) => {
+    const id = req.get('x-request-id');
+    res.setHeader('X-Request-Id', id && /^[\w.:-]{1,128}$/.test(id) ? id : randomUUID());
+    next();
+  });
+  app.use(express.json({ limit: deps.bodyLimit, type: ['application/json', 'application/*+json'] }));
+  deps.registry.add({
+    method: 'get',
+    path: '/api/openapi.json',
+    summary: 'This OpenAPI 3.1 document',
+    public: true,
+    responses: { 200: { type: 'object' } },
+    handler: (_req, res) => void res.json(openApiDocument(deps.registry, '0.1.0')),
+  });
+  const router = express.Router();
+  const auth = authenticate(deps.keys);
+  const idem = idempotency(deps.pool);
+  deps.registry.mount(router, (req, res, next) =>
+    auth(req, res, (err?: unknown) => (err ? next(err) : idem(req, res, next))),
+  );
+  app.use(router);
+  app.use(notFoundHandler);
+  app.use(swallowReplay);
+  app.use(
+    errorHandler((err, status) => {
+      if (status >= 500) deps.log.error({ err }, 'request failed');
+    }),
+  );
+  return app;
+}

@@ -1,0 +1,44 @@
+/** GET /health: each port's adapter and whether it is up. */
+import type { RouteRegistry } from './routes.js';
+
+export interface PortCheck {
+  readonly port: string;
+  readonly adapter: string;
+  check(): Promise<void>;
+}
+
+export function registerHealth(registry: RouteRegistry, role: string, checks: readonly PortCheck[]): void {
+  registry.add({
+    method: 'get',
+    path: '/health',
+    summary: 'Health of each port',
+    public: true,
+    responses: { 200: { type: 'object' }, 503: { type: 'object' } },
+    handler: async (_req, res) => {
+      const ports = Object.fromEntries(
+        await Promise.all(
+          checks.map(async (c) => {
+            const error = await withTimeout(c.check(), 2000).then(
+              () => undefined,
+              (e: Error) => e.message,
+            );
+            return [
+              c.port,
+              { adapter: c.adapter, up: error === undefined, ...(error ? { error } : {}) },
+            ] as const;
+          }),
+        ),
+      );
+      const healthy = Object.values(ports).every((p) => p.up);
+      res.status(healthy ? 200 : 503).json({ status: healthy ? 'healthy' : 'unhealthy', role, ports });
+    },
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, rej) => (t = setTimeout(() => rej(new Error('timed out')), ms))),
+  ]).finally(() => clearTimeout(t));
+}

@@ -1,0 +1,88 @@
+/** Maps errors to RFC 9457 problem+json responses. The only place that knows HTTP status codes. */
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import {
+  AlreadyExistsError,
+  ConcurrencyError,
+  ForbiddenError,
+  IllegalStateError,
+  NotFoundError,
+  PreconditionFailedError,
+  SinasError,
+  StreamDeletedError,
+  UnauthorizedError,
+  UnavailableError,
+  ValidationError,
+} from '../errors.js';
+
+export interface Problem {
+  readonly type?: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail?: string;
+  readonly field?: string;
+  readonly errors?: readonly { field: string; message: string }[];
+  readonly code?: string;
+}
+
+export class HttpProblem extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail ?? problem.title);
+  }
+}
+
+export function sendProblem(res: Response, p: Problem): void {
+  const requestId = res.getHeader('x-request-id');
+  res
+    .status(p.status)
+    .type('application/problem+json')
+    .send(JSON.stringify({ type: 'about:blank', ...p, ...(requestId ? { request_id: requestId } : {}) }));
+}
+
+const STATUS: ReadonlyArray<[new (...a: never[]) => SinasError, number, string]> = [
+  [ValidationError, 400, 'Invalid request'],
+  [UnauthorizedError, 401, 'Unauthorized'],
+  [ForbiddenError, 403, 'Forbidden'],
+  [NotFoundError, 404, 'Not found'],
+  [AlreadyExistsError, 409, 'Already exists'],
+  [ConcurrencyError, 409, 'Conflict'],
+  [IllegalStateError, 409, 'Conflict'],
+  [StreamDeletedError, 410, 'Gone'],
+  [PreconditionFailedError, 412, 'Precondition failed'],
+  [UnavailableError, 503, 'Service unavailable'],
+];
+
+export function toProblem(err: unknown): Problem {
+  if (err instanceof HttpProblem) return err.problem;
+  if (err instanceof SinasError) {
+    const [, status, title] = STATUS.find(([cls]) => err instanceof cls) ?? [SinasError, 500, 'Error'];
+    return {
+      title,
+      status,
+      detail: err.message,
+      code: err.code,
+      ...(err.field ? { field: err.field } : {}),
+      ...(err instanceof ValidationError && err.errors.length > 0 ? { errors: err.errors } : {}),
+    };
+  }
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e?.type === 'entity.parse.failed')
+    return { title: 'Malformed JSON', status: 400, detail: e.message, field: 'body' };
+  if (e?.type === 'entity.too.large')
+    return { title: 'Body too large', status: 413, detail: e.message, field: 'body' };
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    return { title: 'Bad request', status: e.status, detail: e.message ?? 'bad request' };
+  }
+  return { title: 'Internal server error', status: 500, detail: 'an unexpected error occurred' };
+}
+
+export function errorHandler(log: (err: unknown, status: number) => void): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    const p = toProblem(err);
+    log(err, p.status);
+    if (res.headersSent) return res.end();
+    sendProblem(res, p);
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, res) =>
+  sendProblem(res, { title: 'Not found', status: 404, detail: `no route for ${req.method} ${req.path}` });

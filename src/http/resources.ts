@@ -1,0 +1,216 @@
+/**
+ * The management endpoints of a configuration resource kind under /api/v1/<path>: create, list,
+ * get (optionally `?version=N`), partial update (If-Match), delete, and versions. Agents are the first.
+ */
+import type { Request, Response } from 'express';
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { ResourceKind } from '../commands/resource/resource-kind.js';
+import type { ResourceService, WriteResult } from '../commands/resource/resource-service.js';
+import { createSchema, updateSchema } from '../commands/resource/resource-schemas.js';
+import type { ResourceData } from '../commands/resource/decider.js';
+import type { JSONSchema } from '../commands/validation.js';
+import type { ResourceQueries } from '../projections/resource-queries.js';
+import type { ResourceRow } from '../projections/resources.js';
+import type { ProjectionWaiter } from '../projections/waiter.js';
+import { principalOf } from './auth.js';
+import { commandIdOf } from './idempotency.js';
+import { queryOf, type RouteRegistry } from './routes.js';
+
+export interface ResourceRouteDeps {
+  readonly service: ResourceService;
+  readonly queries: ResourceQueries;
+  readonly waiter: ProjectionWaiter;
+  readonly consistencyTimeoutMs: number;
+}
+
+export function registerResourceRoutes(registry: RouteRegistry, deps: ResourceRouteDeps): void {
+  const kind = deps.service.kind;
+  const base = `/api/v1/${kind.path}`;
+  const item = `${base}/:namespace/:name`;
+  const params = identityParams(kind);
+  const response = responseSchema(kind);
+  const tags = [kind.type];
+  const write = async (req: Request, res: Response, status: number, run: () => Promise<WriteResult>) => {
+    const r = await run();
+    const consistent = await deps.waiter.waitFor([kind.table], r.position, deps.consistencyTimeoutMs);
+    if (!consistent) res.setHeader('Sinas-Consistency', 'pending');
+    if (r.position !== undefined) res.setHeader('Sinas-Position', String(r.position));
+    res.setHeader('ETag', `"${r.resource.version}"`);
+    if (status === 204) res.status(204).send();
+    else res.status(status).json(toResponse(kind, r.resource));
+  };
+  const ctx = (req: Request) => ({
+    commandId: commandIdOf(req),
+    actor: principalOf(req).userId,
+    correlationId: String(req.get('x-request-id') ?? '') || undefined,
+    expectedRevision: ifMatch(req),
+  });
+
+  registry.add({
+    method: 'post',
+    path: base,
+    summary: `Create a ${kind.type.toLowerCase()}`,
+    tags,
+    body: createSchema(kind),
+    responses: { 201: response },
+    handler: (req, res) => write(req, res, 201, () => deps.service.create(req.body, ctx(req))),
+  });
+  registry.add({
+    method: 'get',
+    path: base,
+    summary: `List ${kind.path}`,
+    tags,
+    query: {
+      namespace: { type: 'string', pattern: kind.namespacePattern },
+      skip: { type: 'integer', minimum: 0, default: 0 },
+      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    },
+    responses: { 200: { type: 'array', items: response } },
+    handler: async (req, res) => {
+      const q = queryOf(req) as { namespace?: string; skip: number; limit: number };
+      const { rows, total } = await deps.queries.list(kind, q);
+      res.setHeader('X-Total-Count', String(total));
+      res.json(rows.map((r) => toResponse(kind, fromRow(r))));
+    },
+  });
+  registry.add({
+    method: 'get',
+    path: item,
+    summary: `Get a ${kind.type.toLowerCase()} (or an earlier version with ?version=N)`,
+    tags,
+    params,
+    query: { version: { type: 'integer', minimum: 0 } },
+    responses: { 200: response },
+    handler: async (req, res) => {
+      const { namespace, name } = req.params as { namespace: string; name: string };
+      const version = queryOf(req).version as number | undefined;
+      if (version !== undefined) {
+        const then = await deps.service.at(namespace, name, version);
+        res.setHeader('ETag', `"${then.version}"`);
+        res.json({ ...toResponse(kind, then), is_active: then.status === 'active' });
+        return;
+      }
+      const row = await deps.queries.get(kind, namespace, name);
+      if (!row) throw new NotFoundError(`${kind.type} '${namespace}/${name}' not found`);
+      res.setHeader('ETag', `"${row.version}"`);
+      res.json(toResponse(kind, fromRow(row)));
+    },
+  });
+  registry.add({
+    method: 'put',
+    path: item,
+    summary: `Update a ${kind.type.toLowerCase()} (partial; If-Match for optimistic concurrency)`,
+    tags,
+    params,
+    body: updateSchema(kind),
+    responses: { 200: response },
+    handler: (req, res) => {
+      const { namespace, name } = req.params as { namespace: string; name: string };
+      return write(req, res, 200, () => deps.service.update(namespace, name, req.body, ctx(req)));
+    },
+  });
+  registry.add({
+    method: 'delete',
+    path: item,
+    summary: `Delete a ${kind.type.toLowerCase()}`,
+    tags,
+    params,
+    responses: { 204: undefined },
+    handler: (req, res) => {
+      const { namespace, name } = req.params as { namespace: string; name: string };
+      return write(req, res, 204, () => deps.service.remove(namespace, name, ctx(req)));
+    },
+  });
+  registry.add({
+    method: 'get',
+    path: `${item}/versions`,
+    summary: `Version history of a ${kind.type.toLowerCase()} from its event stream`,
+    tags,
+    params,
+    responses: {
+      200: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            version: { type: 'integer' },
+            type: { type: 'string' },
+            changed: { type: 'array', items: { type: 'string' } },
+            actor: { type: 'string' },
+            at: { type: 'string', format: 'date-time' },
+          },
+        },
+      },
+    },
+    handler: async (req, res) => {
+      const { namespace, name } = req.params as { namespace: string; name: string };
+      res.json(await deps.service.versions(namespace, name));
+    },
+  });
+}
+
+function identityParams(kind: ResourceKind): Record<string, JSONSchema> {
+  return {
+    namespace: { type: 'string', pattern: kind.namespacePattern, maxLength: kind.nameMaxLength },
+    name: { type: 'string', pattern: kind.namePattern, maxLength: kind.nameMaxLength },
+  };
+}
+
+function responseSchema(kind: ResourceKind): JSONSchema {
+  const props = (createSchema(kind) as { properties: Record<string, JSONSchema> }).properties;
+  return {
+    type: 'object',
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      user_id: { type: 'string' },
+      ...props,
+      is_active: { type: 'boolean' },
+      version: { type: 'integer' },
+      created_at: { type: 'string', format: 'date-time' },
+      updated_at: { type: 'string', format: 'date-time' },
+      icon_url: { type: ['string', 'null'] },
+    },
+  };
+}
+
+function ifMatch(req: Request): bigint | undefined {
+  const h = req.get('if-match');
+  if (h === undefined) return undefined;
+  const m = h.trim().match(/^(?:W\/)?"?(\d+)"?$/);
+  if (!m) throw new ValidationError('If-Match: expected a version number such as "3"', 'If-Match');
+  return BigInt(m[1]!);
+}
+
+function fromRow(r: ResourceRow): ResourceData & { version: number } {
+  return {
+    id: r.id,
+    namespace: r.namespace,
+    name: r.name,
+    ownerId: r.owner_id,
+    spec: r.spec,
+    createdAt: new Date(r.created_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+    version: Number(r.version),
+  };
+}
+
+export function toResponse(
+  kind: ResourceKind,
+  r: ResourceData & { version: number },
+): Record<string, unknown> {
+  const icon = r.spec.icon;
+  return {
+    id: r.id,
+    user_id: r.ownerId,
+    namespace: r.namespace,
+    name: r.name,
+    ...Object.fromEntries(Object.keys(kind.fields).map((f) => [f, r.spec[f] ?? null])),
+    is_active: true,
+    version: r.version,
+    created_at: r.createdAt,
+    updated_at: r.updatedAt,
+    ...('icon' in kind.fields
+      ? { icon_url: typeof icon === 'string' && icon.startsWith('url:') ? icon.slice(4) : null }
+      : {}),
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The route registry: every route is declared once with its JSON schemas; the same declaration
+ * registers the express handler, validates params/query/body, and feeds the OpenAPI document.
+ */
+import type { Request, RequestHandler, Response, Router } from 'express';
+import type { JSONSchema } from '../commands/validation.js';
+import { validate } from '../commands/validation.js';
+import { HttpProblem } from './problem.js';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface RouteSpec {
+  readonly method: Method;
+  /** express-style path: /api/v1/agents/:namespace/:name */
+  readonly path: string;
+  readonly summary: string;
+  readonly tags?: readonly string[];
+  readonly params?: Readonly<Record<string, JSONSchema>>;
+  readonly query?: Readonly<Record<string, JSONSchema>>;
+  readonly body?: JSONSchema;
+  /** status → response schema (undefined: no body) */
+  readonly responses: Readonly<Record<number, JSONSchema | undefined>>;
+  readonly public?: boolean;
+  readonly handler: (req: Request, res: Response) => Promise<void> | void;
+}
+
+export class RouteRegistry {
+  readonly routes: RouteSpec[] = [];
+
+  add(spec: RouteSpec): void {
+    this.routes.push(spec);
+  }
+
+  mount(router: Router, auth: RequestHandler): void {
+    for (const r of this.routes) {
+      const chain: RequestHandler[] = [];
+      if (!r.public) chain.push(auth);
+      chain.push(validator(r));
+      chain.push(async (req, res, next) => {
+        try {
+          await r.handler(req, res);
+        } catch (err) {
+          next(err);
+        }
+      });
+      router[r.method](r.path, ...chain);
+    }
+  }
+}
+
+function objectSchema(props: Readonly<Record<string, JSONSchema>>, required: string[] = []): JSONSchema {
+  return { type: 'object', properties: props, required, additionalProperties: false };
+}
+
+const compiled = new WeakMap<RouteSpec, { params?: JSONSchema; query?: JSONSchema }>();
+
+function validator(r: RouteSpec): RequestHandler {
+  const schemas = {
+    ...(r.params ? { params: objectSchema(r.params, Object.keys(r.params)) } : {}),
+    ...(r.query ? { query: objectSchema(r.query) } : {}),
+  };
+  compiled.set(r, schemas);
+  return (req, _res, next) => {
+    try {
+      if (schemas.params) validate(schemas.params, { ...req.params });
+      if (schemas.query) {
+        const q = coerceQuery(req.query as Record<string, unknown>, r.query!);
+        validate(schemas.query, q);
+        (req as Request & { q: Record<string, unknown> }).q = q;
+      } else (req as Request & { q: Record<string, unknown> }).q = {};
+      if (r.body && (r.method === 'post' || r.method === 'put' || r.method === 'patch')) {
+        if (!req.is('application/json')) {
+          throw new HttpProblem({
+            title: 'Unsupported media type',
+            status: 415,
+            detail: 'send a JSON body with Content-Type: application/json',
+            field: 'body',
+          });
+        }
+      }
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/** Query strings are strings: turn numbers and booleans into their schema's types before validating. */
+function coerceQuery(
+  q: Record<string, unknown>,
+  schema: Readonly<Record<string, JSONSchema>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(q)) {
+    const t = schema[k]?.type;
+    if (
+      typeof v === 'string' &&
+      (t === 'integer' || t === 'number') &&
+      v.trim() !== '' &&
+      !Number.isNaN(Number(v))
+    )
+      out[k] = Number(v);
+    else if (typeof v === 'string' && t === 'boolean' && (v === 'true' || v === 'false'))
+      out[k] = v === 'true';
+    else out[k] = v;
+  }
+  for (const [k, s] of Object.entries(schema))
+    if (out[k] === undefined && s.default !== undefined) out[k] = s.default;
+  return out;
+}
+
+export function queryOf(req: Request): Record<string, unknown> {
+  return (req as Request & { q?: Record<string, unknown> }).q ?? {};
+}

@@ -1,0 +1,38 @@
+/** `npm start`: one process in the role SINAS_ROLE says (default: api and worker together). */
+import { pino } from 'pino';
+import { loadConfig } from './runtime/config.js';
+import { Platform } from './runtime/platform.js';
+
+const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  process.stderr.write(`configuration error: ${(err as Error).message}\n`);
+  process.exit(2);
+}
+
+const platform = await Platform.start(config, log).catch((err) => {
+  log.fatal({ err }, 'failed to start');
+  process.exit(1);
+});
+log.info(
+  { role: config.role, env: config.env, database: config.databaseUrl ? 'postgres' : 'embedded-postgres' },
+  'Sinas started',
+);
+
+let signals = 0;
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(sig, () => {
+    if (++signals > 1) process.exit(130);
+    log.info({ signal: sig }, 'shutting down');
+    platform.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

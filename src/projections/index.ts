@@ -1,0 +1,6 @@
+/** Every projection the workers run. */
+import { agentKind } from '../commands/agent/agent-kind.js';
+import type { Projection } from './projection.js';
+import { resourceProjection } from './resources.js';
+
+export const allProjections = (): Projection[] => [resourceProjection(agentKind)];

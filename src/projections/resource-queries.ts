@@ -1,0 +1,48 @@
+/** What the API reads from a resource kind's read model. */
+import type pg from 'pg';
+import type { ResourceKind } from '../commands/resource/resource-kind.js';
+import type { ResourceRow } from './resources.js';
+
+export interface ListOptions {
+  readonly namespace?: string;
+  readonly skip: number;
+  readonly limit: number;
+}
+
+export class ResourceQueries {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async list(kind: ResourceKind, o: ListOptions): Promise<{ rows: ResourceRow[]; total: number }> {
+    const where = o.namespace !== undefined ? 'WHERE namespace = $3' : '';
+    const params: unknown[] = [o.limit, o.skip, ...(o.namespace !== undefined ? [o.namespace] : [])];
+    const { rows } = await this.pool.query<ResourceRow & { total: string }>(
+      `SELECT *, count(*) OVER () AS total FROM ${kind.table} ${where} ORDER BY namespace, name LIMIT $1 OFFSET $2`,
+      params,
+    );
+    return { rows, total: rows[0] ? Number(rows[0].total) : await this.count(kind, o.namespace) };
+  }
+
+  private async count(kind: ResourceKind, namespace?: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${kind.table}${namespace !== undefined ? ' WHERE namespace = $1' : ''}`,
+      namespace !== undefined ? [namespace] : [],
+    );
+    return Number(rows[0]!.n);
+  }
+
+  async get(kind: ResourceKind, namespace: string, name: string): Promise<ResourceRow | undefined> {
+    const { rows } = await this.pool.query<ResourceRow>(
+      `SELECT * FROM ${kind.table} WHERE namespace = $1 AND name = $2`,
+      [namespace, name],
+    );
+    return rows[0];
+  }
+
+  async flagHolders(kind: ResourceKind, flag: string): Promise<{ namespace: string; name: string }[]> {
+    const { rows } = await this.pool.query<{ namespace: string; name: string }>(
+      `SELECT namespace, name FROM ${kind.table} WHERE (spec->>$1)::boolean`,
+      [flag],
+    );
+    return rows;
+  }
+}

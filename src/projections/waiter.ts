@@ -1,0 +1,71 @@
+/**
+ * Read-your-writes: resolves once the named projections' checkpoints reach a position, or when a
+ * bounded wait runs out (returning false). Works across processes via LISTEN on the checkpoint channel.
+ */
+import type pg from 'pg';
+import { PgListener } from '../events/postgres/pg-listener.js';
+import { listCheckpoints } from './checkpoints.js';
+import { PROJECTION_CHANNEL } from './projection.js';
+
+interface Waiting {
+  readonly name: string;
+  readonly position: bigint;
+  resolve(): void;
+}
+
+export class ProjectionWaiter {
+  private readonly reached = new Map<string, bigint>();
+  private waiting = new Set<Waiting>();
+  private readonly listener: PgListener;
+  private started: Promise<void> | undefined;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    connectionString: string,
+  ) {
+    this.listener = new PgListener(connectionString, PROJECTION_CHANNEL, () => void this.refresh());
+    this.listener.messages.subscribe((payload) => {
+      const i = payload.lastIndexOf(':');
+      if (i > 0) this.bump(payload.slice(0, i), BigInt(payload.slice(i + 1)));
+    });
+  }
+
+  /** true when every projection reached `position` within `timeoutMs` */
+  async waitFor(names: readonly string[], position: bigint | undefined, timeoutMs = 5000): Promise<boolean> {
+    if (position === undefined || names.length === 0) return true;
+    this.started ??= this.listener.start();
+    await this.started;
+    if (!names.every((n) => (this.reached.get(n) ?? -1n) >= position)) await this.refresh();
+    const pending = names.filter((n) => (this.reached.get(n) ?? -1n) < position);
+    if (pending.length === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const entries: Waiting[] = [];
+    const all = Promise.all(
+      pending.map((name) => new Promise<void>((resolve) => entries.push({ name, position, resolve }))),
+    ).then(() => true);
+    for (const e of entries) this.waiting.add(e);
+    const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+    const ok = await Promise.race([all, timeout]);
+    clearTimeout(timer);
+    for (const e of entries) this.waiting.delete(e);
+    return ok;
+  }
+
+  private async refresh(): Promise<void> {
+    for (const [name, cp] of await listCheckpoints(this.pool)) this.bump(name, cp.position);
+  }
+
+  private bump(name: string, position: bigint): void {
+    if ((this.reached.get(name) ?? -1n) < position) this.reached.set(name, position);
+    for (const w of this.waiting) {
+      if (w.name === name && w.position <= position) {
+        this.waiting.delete(w);
+        w.resolve();
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.listener.stop();
+  }
+}

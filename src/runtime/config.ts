@@ -1,0 +1,88 @@
+/** Configuration from environment variables, validated, with defaults. The README lists each one. */
+import { ValidationError } from '../errors.js';
+
+export type Role = 'all' | 'api' | 'worker';
+
+export interface Config {
+  readonly env: 'development' | 'production';
+  readonly role: Role;
+  readonly host: string;
+  readonly port: number;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly embeddedPgPort: number;
+  readonly eventStoreUrl: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly adminApiKey: string | undefined;
+  readonly logLevel: string;
+  readonly bodyLimit: string;
+  readonly consistencyTimeoutMs: number;
+  readonly pgPoolMax: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const config: Config = {
+    env: oneOf(env, 'SINAS_ENV', ['development', 'production'], 'development'),
+    role: oneOf(env, 'SINAS_ROLE', ['all', 'api', 'worker'], 'all'),
+    host: str(env, 'HOST', '127.0.0.1'),
+    port: int(env, 'PORT', 8000, 0, 65535),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: str(env, 'SINAS_DATA_DIR', './data'),
+    embeddedPgPort: int(env, 'SINAS_EMBEDDED_PG_PORT', 54329, 1, 65535),
+    eventStoreUrl: url(env, 'EVENTSTORE_URL', ['esdb:', 'esdb+discover:', 'kurrentdb:']),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    adminApiKey: optional(env, 'SINAS_ADMIN_API_KEY'),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    bodyLimit: str(env, 'SINAS_BODY_LIMIT', '1mb'),
+    consistencyTimeoutMs: int(env, 'SINAS_CONSISTENCY_TIMEOUT_MS', 5000, 0, 600_000),
+    pgPoolMax: int(env, 'PG_POOL_MAX', 20, 2, 1000),
+  };
+  if (config.adminApiKey !== undefined && config.adminApiKey.length < 16) {
+    throw new ValidationError('SINAS_ADMIN_API_KEY must be at least 16 characters', 'SINAS_ADMIN_API_KEY');
+  }
+  return config;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function str(env: Env, name: string, def: string): string {
+  return optional(env, name) ?? def;
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const v = optional(env, name);
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ValidationError(`${name} must be an integer from ${min} to ${max}, got '${v}'`, name);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], def: T): T {
+  const v = optional(env, name);
+  if (v === undefined) return def;
+  if (!values.includes(v as T))
+    throw new ValidationError(`${name} must be one of ${values.join(', ')}, got '${v}'`, name);
+  return v as T;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
+  const v = optional(env, name);
+  if (v === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    throw new ValidationError(`${name} is not a URL`, name);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ValidationError(`${name} must start with ${protocols.join(' or ')}`, name);
+  }
+  return v;
+}

@@ -1,0 +1,158 @@
+/**
+ * The composition root: the only place that knows concrete adapters and the tsyringe container.
+ * Adapters are chosen by configuration (DESIGN §3); everything else gets plain constructor arguments.
+ */
+import 'reflect-metadata';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import { agentKind, AGENT_SCHEMA_FIELDS } from '../commands/agent/agent-kind.js';
+import { CommandHandler } from '../commands/command-handler.js';
+import { ResourceService } from '../commands/resource/resource-service.js';
+import { EsdbEventStore } from '../events/esdb/esdb-event-store.js';
+import type { EventStore } from '../events/event-store.js';
+import { PgEventStore } from '../events/postgres/pg-event-store.js';
+import { ResourceQueries } from '../projections/resource-queries.js';
+import { ProjectionWaiter } from '../projections/waiter.js';
+import type { PortCheck } from '../http/health.js';
+import type { Config } from './config.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
+import type { LiveBus } from './live-bus/live-bus.js';
+import { MemoryLiveBus } from './live-bus/memory-live-bus.js';
+import { RedisLiveBus } from './live-bus/redis-live-bus.js';
+import { migrate } from './migrate.js';
+import { BullMqQueue } from './queue/bullmq-queue.js';
+import { InProcessQueue } from './queue/in-process-queue.js';
+import type { JobQueue } from './queue/job-queue.js';
+
+export const TOKENS = {
+  Config: Symbol('Config'),
+  Log: Symbol('Log'),
+  Pool: Symbol('Pool'),
+  DatabaseUrl: Symbol('DatabaseUrl'),
+  EventStore: Symbol('EventStore'),
+  JobQueue: Symbol('JobQueue'),
+  LiveBus: Symbol('LiveBus'),
+  CommandHandler: Symbol('CommandHandler'),
+  ResourceQueries: Symbol('ResourceQueries'),
+  ProjectionWaiter: Symbol('ProjectionWaiter'),
+  AgentService: Symbol('AgentService'),
+  PortChecks: Symbol('PortChecks'),
+} as const;
+
+export interface Composition {
+  readonly container: DependencyContainer;
+  /** closes everything the composition opened, in reverse order */
+  dispose(): Promise<void>;
+}
+
+export async function compose(config: Config, log: Logger): Promise<Composition> {
+  const closers: (() => Promise<void>)[] = [];
+  const c = rootContainer.createChildContainer();
+  try {
+    let embedded: EmbeddedDatabase | undefined;
+    if (!config.databaseUrl) {
+      embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, (m) => log.warn(m));
+      closers.push(() => embedded!.stop());
+    }
+    const databaseUrl = config.databaseUrl ?? embedded!.url;
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: config.pgPoolMax });
+    pool.on('error', (err) => log.error({ err }, 'idle database connection failed'));
+    closers.push(() => pool.end());
+    await migrate(pool);
+    const store: EventStore = config.eventStoreUrl
+      ? await EsdbEventStore.connect(config.eventStoreUrl)
+      : new PgEventStore(pool, databaseUrl);
+    closers.push(() => store.close());
+    const queue: JobQueue = config.redisUrl
+      ? new BullMqQueue({ url: config.redisUrl })
+      : new InProcessQueue();
+    closers.push(() => queue.close());
+    const bus: LiveBus = config.redisUrl ? new RedisLiveBus({ url: config.redisUrl }) : new MemoryLiveBus();
+    closers.push(() => bus.close());
+    const waiter = new ProjectionWaiter(pool, databaseUrl);
+    closers.push(() => waiter.stop());
+
+    c.register(TOKENS.Config, { useValue: config });
+    c.register(TOKENS.Log, { useValue: log });
+    c.register(TOKENS.Pool, { useValue: pool });
+    c.register(TOKENS.DatabaseUrl, { useValue: databaseUrl });
+    c.register(TOKENS.EventStore, { useValue: store });
+    c.register(TOKENS.JobQueue, { useValue: queue });
+    c.register(TOKENS.LiveBus, { useValue: bus });
+    c.register(TOKENS.ProjectionWaiter, { useValue: waiter });
+    c.register(TOKENS.CommandHandler, {
+      useFactory: instanceCachingFactory((d) => new CommandHandler(d.resolve(TOKENS.EventStore))),
+    });
+    c.register(TOKENS.ResourceQueries, {
+      useFactory: instanceCachingFactory((d) => new ResourceQueries(d.resolve(TOKENS.Pool))),
+    });
+    c.register(TOKENS.AgentService, {
+      useFactory: instanceCachingFactory((d) => {
+        const queries = d.resolve<ResourceQueries>(TOKENS.ResourceQueries);
+        return new ResourceService(
+          agentKind,
+          store,
+          d.resolve(TOKENS.CommandHandler),
+          (k, f) => queries.flagHolders(k, f),
+          AGENT_SCHEMA_FIELDS,
+        );
+      }),
+    });
+    c.register(TOKENS.PortChecks, {
+      useValue: portChecks(config, pool, store, embedded !== undefined, closers),
+    });
+  } catch (err) {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    throw err;
+  }
+  return {
+    container: c,
+    async dispose() {
+      for (const close of closers.reverse())
+        await close().catch((err) => log.error({ err }, 'shutdown step failed'));
+    },
+  };
+}
+
+function portChecks(
+  config: Config,
+  pool: pg.Pool,
+  store: EventStore,
+  embedded: boolean,
+  closers: (() => Promise<void>)[],
+): PortCheck[] {
+  const checks: PortCheck[] = [
+    {
+      port: 'database',
+      adapter: embedded ? 'embedded-postgres' : 'postgres',
+      check: async () => void (await pool.query('SELECT 1')),
+    },
+    { port: 'eventStore', adapter: store.kind, check: () => store.ping() },
+  ];
+  if (config.redisUrl) {
+    const redis = new Redis(config.redisUrl, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+    });
+    redis.on('error', () => {});
+    closers.push(async () => void redis.disconnect());
+    const ping = async () => {
+      if (redis.status === 'wait') await redis.connect();
+      await redis.ping();
+    };
+    checks.push(
+      { port: 'jobQueue', adapter: 'bullmq', check: ping },
+      { port: 'liveBus', adapter: 'redis-streams', check: ping },
+    );
+  } else {
+    const inProcess = async () => {};
+    checks.push(
+      { port: 'jobQueue', adapter: 'in-process', check: inProcess },
+      { port: 'liveBus', adapter: 'memory', check: inProcess },
+    );
+  }
+  return checks;
+}

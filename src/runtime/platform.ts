@@ -1,0 +1,123 @@
+/**
+ * One running process: the API (express), the worker (projection runners), or both. `start` wires
+ * everything through the composition root; `stop` shuts down gracefully in reverse order.
+ */
+import type { Server } from 'node:http';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { ResourceService } from '../commands/resource/resource-service.js';
+import type { EventStore } from '../events/event-store.js';
+import { ApiKeys } from '../http/api-keys.js';
+import { buildApp } from '../http/app.js';
+import { registerHealth, type PortCheck } from '../http/health.js';
+import { registerResourceRoutes } from '../http/resources.js';
+import { RouteRegistry } from '../http/routes.js';
+import { readCheckpoint } from '../projections/checkpoints.js';
+import { allProjections } from '../projections/index.js';
+import { rebuildProjection } from '../projections/rebuild.js';
+import type { ResourceQueries } from '../projections/resource-queries.js';
+import { ProjectionRunner } from '../projections/runner.js';
+import type { ProjectionWaiter } from '../projections/waiter.js';
+import type { Config } from './config.js';
+import { compose, TOKENS, type Composition } from './container.js';
+
+export class Platform {
+  private server: Server | undefined;
+  private runners: ProjectionRunner[] = [];
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: Config,
+    private readonly log: Logger,
+    private readonly composition: Composition,
+  ) {}
+
+  static async start(config: Config, log: Logger): Promise<Platform> {
+    const composition = await compose(config, log);
+    const platform = new Platform(config, log, composition);
+    try {
+      if (config.role !== 'api') await platform.startWorker();
+      if (config.role !== 'worker') await platform.startApi();
+    } catch (err) {
+      await platform.stop();
+      throw err;
+    }
+    return platform;
+  }
+
+  get<T>(token: symbol): T {
+    return this.composition.container.resolve<T>(token);
+  }
+
+  /** The API's base URL, when this process serves it. */
+  get url(): string | undefined {
+    const addr = this.server?.address();
+    return addr && typeof addr === 'object' ? `http://127.0.0.1:${addr.port}` : undefined;
+  }
+
+  private async startWorker(): Promise<void> {
+    const pool = this.get<pg.Pool>(TOKENS.Pool);
+    const store = this.get<EventStore>(TOKENS.EventStore);
+    for (const p of allProjections()) {
+      const cp = await readCheckpoint(pool, p.name);
+      if (cp && cp.version !== p.version) {
+        this.log.warn(
+          { projection: p.name, from: cp.version, to: p.version },
+          'projection version changed: rebuilding beside the live one',
+        );
+        void rebuildProjection(pool, store, p).catch((err) => this.log.error({ err }, 'rebuild failed'));
+      }
+      const runner = new ProjectionRunner(pool, store, p, {
+        onError: (err) => this.log.error({ err, projection: p.name }, 'projection batch failed'),
+      });
+      runner.start();
+      this.runners.push(runner);
+    }
+  }
+
+  private async startApi(): Promise<void> {
+    const pool = this.get<pg.Pool>(TOKENS.Pool);
+    const keys = new ApiKeys(pool);
+    const { generated } = await keys.bootstrap(this.config.adminApiKey);
+    if (generated) {
+      process.stderr.write(`\n  Bootstrap admin API key (shown once; store it now):\n\n    ${generated}\n\n`);
+    }
+    const registry = new RouteRegistry();
+    registerHealth(registry, this.config.role, this.get<PortCheck[]>(TOKENS.PortChecks));
+    registerResourceRoutes(registry, {
+      service: this.get<ResourceService>(TOKENS.AgentService),
+      queries: this.get<ResourceQueries>(TOKENS.ResourceQueries),
+      waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
+      consistencyTimeoutMs: this.config.consistencyTimeoutMs,
+    });
+    const app = buildApp({ registry, keys, pool, log: this.log, bodyLimit: this.config.bodyLimit });
+    this.registry = registry;
+    await new Promise<void>((resolve, reject) => {
+      const server = app.listen(this.config.port, this.config.host, () => resolve());
+      server.once('error', reject);
+      this.server = server;
+    });
+    this.log.info(
+      { url: `http://${this.config.host}:${(this.server!.address() as { port: number }).port}` },
+      'API listening',
+    );
+  }
+
+  registry: RouteRegistry | undefined;
+
+  /** Graceful: stop taking requests and finish in-flight ones, stop runners, then close every adapter. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.server) {
+        const server = this.server;
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+      }
+      await Promise.all(this.runners.map((r) => r.stop()));
+      await this.composition.dispose();
+    })();
+    return this.stopping;
+  }
+}
