@@ -12,9 +12,7 @@ import { startEmbeddedPostgres, startRedis, type RunningService } from './suppor
 const args = process.argv.slice(2);
 const grep = process.env.TEST_GREP;
 const roots = args.length ? args : ['test'];
-const files = roots
-  .flatMap((r) => (r.endsWith('.ts') ? [r] : findTests(r)))
-  .sort();
+const files = roots.flatMap((r) => (r.endsWith('.ts') ? [r] : findTests(r))).sort();
 
 function findTests(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -37,7 +35,9 @@ async function main(): Promise<number> {
       started.push(redis);
       process.env.TEST_REDIS_URL = redis.url;
     } else {
-      process.stderr.write('\n\x1b[33;1m!!!!!!!! SKIPPED: redis-server is not installed; Redis suites will skip\x1b[0m\n');
+      process.stderr.write(
+        '\n\x1b[33;1m!!!!!!!! SKIPPED: redis-server is not installed; Redis suites will skip\x1b[0m\n',
+      );
     }
   }
   const mocha = new Mocha({ timeout: 60_000, reporter: 'spec', ...(grep ? { grep } : {}) });

@@ -3,6 +3,7 @@
  * within one transaction that holds the checkpoint row lock (so live runners pause for the swap only).
  */
 import type pg from 'pg';
+import { IllegalStateError } from '../errors.js';
 import type { EventStore } from '../events/event-store.js';
 import { upcast } from '../events/upcasters.js';
 import { ensureCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoints.js';
@@ -25,6 +26,25 @@ export async function rebuildProjection(
   store: EventStore,
   projection: Projection,
   options: RebuildOptions = {},
+): Promise<{ events: number; position: bigint }> {
+  const lock = await pool.connect();
+  try {
+    const { rows } = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [
+      `rebuild:${projection.name}`,
+    ]);
+    if (!rows[0]!.ok) throw new IllegalStateError(`a rebuild of ${projection.name} is already running`);
+    return await rebuildUnlocked(pool, store, projection, options);
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock_all()').catch(() => {});
+    lock.release();
+  }
+}
+
+async function rebuildUnlocked(
+  pool: pg.Pool,
+  store: EventStore,
+  projection: Projection,
+  options: RebuildOptions,
 ): Promise<{ events: number; position: bigint }> {
   const fresh = rebuildTables(projection);
   await pool.query(dropSql(fresh));

@@ -45,9 +45,15 @@ export class ProjectionRunner {
   }
 
   private async run(): Promise<void> {
-    const p = this.projection;
-    await this.pool.query(p.createTables(liveTables(p)));
-    this.cp = (await ensureCheckpoint(this.pool, p.name, p.version)).position;
+    while (!this.stopped) {
+      try {
+        this.cp = await prepare(this.pool, this.projection);
+        break;
+      } catch (err) {
+        this.options.onError?.(err);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     const sub: Subscription = this.store.watchHead().subscribe((h) => {
       this.latestHead = h;
       this.wake?.();
@@ -91,4 +97,13 @@ export class ProjectionRunner {
       return last;
     });
   }
+}
+
+/** Creates the live tables and the checkpoint row; serialised, since workers start together. */
+async function prepare(pool: pg.Pool, p: Projection): Promise<bigint> {
+  return inTransaction(pool, async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`projection:${p.name}`]);
+    await tx.query(p.createTables(liveTables(p)));
+    return (await ensureCheckpoint(tx, p.name, p.version)).position;
+  });
 }

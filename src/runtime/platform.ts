@@ -3,6 +3,7 @@
  * everything through the composition root; `stop` shuts down gracefully in reverse order.
  */
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ResourceService } from '../commands/resource/resource-service.js';
@@ -91,7 +92,7 @@ export class Platform {
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
     });
     const app = buildApp({ registry, keys, pool, log: this.log, bodyLimit: this.config.bodyLimit });
-    this.registry = registry;
+    this.app = app;
     await new Promise<void>((resolve, reject) => {
       const server = app.listen(this.config.port, this.config.host, () => resolve());
       server.once('error', reject);
@@ -103,7 +104,8 @@ export class Platform {
     );
   }
 
-  registry: RouteRegistry | undefined;
+  /** the express app, when this process serves the API (tests walk its routes) */
+  app: Express | undefined;
 
   /** Graceful: stop taking requests and finish in-flight ones, stop runners, then close every adapter. */
   stop(): Promise<void> {

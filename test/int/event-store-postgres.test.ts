@@ -1,8 +1,10 @@
+import { expect } from 'chai';
 import pg from 'pg';
+import { ConcurrencyError } from '../../src/errors.js';
 import { PgEventStore } from '../../src/events/postgres/pg-event-store.js';
 import { migrate } from '../../src/runtime/migrate.js';
 import { freshDatabase } from '../support/pg.js';
-import { eventStoreContract } from './event-store.contract.js';
+import { ev, eventStoreContract } from './event-store.contract.js';
 
 eventStoreContract('postgres', async () => {
   const db = await freshDatabase();
@@ -17,4 +19,32 @@ eventStoreContract('postgres', async () => {
       await db.drop();
     },
   };
+});
+
+describe('Postgres event store: several processes on one database', function () {
+  it('checks expected revisions across store instances (separate pools, as separate processes would)', async function () {
+    this.timeout(60_000);
+    const db = await freshDatabase();
+    const pools = [0, 1, 2].map(() => new pg.Pool({ connectionString: db.url, max: 4 }));
+    await migrate(pools[0]!);
+    const stores = pools.map((p) => new PgEventStore(p, db.url));
+    try {
+      for (let round = 0; round < 40; round++) {
+        const s = `race-${round}`;
+        const results = await Promise.allSettled(
+          Array.from({ length: 9 }, (_, i) => stores[i % 3]!.append(s, [ev(`T${i}`)], 'no_stream')),
+        );
+        expect(
+          results.filter((r) => r.status === 'fulfilled'),
+          `round ${round}`,
+        ).to.have.length(1);
+        for (const r of results)
+          if (r.status === 'rejected') expect(r.reason).to.be.instanceOf(ConcurrencyError);
+      }
+    } finally {
+      for (const st of stores) await st.close();
+      for (const p of pools) await p.end();
+      await db.drop();
+    }
+  });
 });

@@ -127,7 +127,11 @@ export function eventStoreContract(name: string, make: () => Promise<StoreUnderT
     describe('read', () => {
       it('reads a stream forwards and backwards from a revision with a limit', async () => {
         const s = `${cat}-r`;
-        await store.append(s, ['A', 'B', 'C', 'D', 'E'].map((t) => ev(t)), 'no_stream');
+        await store.append(
+          s,
+          ['A', 'B', 'C', 'D', 'E'].map((t) => ev(t)),
+          'no_stream',
+        );
         const fwd = await store.readStream(s, { fromRevision: 1n, maxCount: 2 });
         expect(fwd.map((e) => e.type)).to.deep.equal(['B', 'C']);
         const back = await store.readStream(s, { direction: 'backwards', fromRevision: 3n, maxCount: 2 });
@@ -146,9 +150,16 @@ export function eventStoreContract(name: string, make: () => Promise<StoreUnderT
         await store.append(`${cat}-2`, [ev('Gamma')], 'any');
         const byCat = await store.readAll({ after: before, filter: { categories: [cat] } });
         expect(byCat.map((e) => e.type)).to.deep.equal(['Alpha', 'Beta', 'Gamma']);
-        const byType = await store.readAll({ after: before, filter: { categories: [cat, other], eventTypes: ['Alpha'] } });
+        const byType = await store.readAll({
+          after: before,
+          filter: { categories: [cat, other], eventTypes: ['Alpha'] },
+        });
         expect(byType.map((e) => e.streamName)).to.deep.equal([`${cat}-1`, `${other}-1`]);
-        const page = await store.readAll({ after: byCat[0]!.position, maxCount: 1, filter: { categories: [cat] } });
+        const page = await store.readAll({
+          after: byCat[0]!.position,
+          maxCount: 1,
+          filter: { categories: [cat] },
+        });
         expect(page.map((e) => e.type)).to.deep.equal(['Beta']);
         expect((await store.headPosition()) >= byCat[2]!.position).to.equal(true);
       });
@@ -219,7 +230,8 @@ export function eventStoreContract(name: string, make: () => Promise<StoreUnderT
         for (let i = 1; i < events.length; i++)
           expect(events[i]!.position > events[i - 1]!.position).to.equal(true);
         const perStream = new Map<string, bigint[]>();
-        for (const e of events) perStream.set(e.streamName, [...(perStream.get(e.streamName) ?? []), e.revision]);
+        for (const e of events)
+          perStream.set(e.streamName, [...(perStream.get(e.streamName) ?? []), e.revision]);
         for (const [s, revs] of perStream) {
           expect(revs, s).to.deep.equal(revs.map((_, i) => BigInt(i)));
         }

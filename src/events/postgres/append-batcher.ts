@@ -104,15 +104,15 @@ async function lockHead(
   client: pg.PoolClient,
   streams: string[],
 ): Promise<{ head: bigint; revisions: Map<string, bigint> }> {
-  const { rows } = await client.query<{ head: string; stream_name: string | null; revision: string | null }>(
-    `WITH h AS (SELECT position FROM es_head WHERE id FOR UPDATE)
-     SELECT h.position AS head, s.stream_name, s.revision
-       FROM h LEFT JOIN es_streams s ON s.stream_name = ANY($1::text[])`,
+  // Two statements on purpose: under READ COMMITTED a statement reads from the snapshot it started
+  // with, so revisions must be read by a statement that starts after the lock is held.
+  const head = await client.query<{ position: string }>('SELECT position FROM es_head WHERE id FOR UPDATE');
+  const { rows } = await client.query<{ stream_name: string; revision: string }>(
+    'SELECT stream_name, revision FROM es_streams WHERE stream_name = ANY($1::text[])',
     [streams],
   );
-  const revisions = new Map<string, bigint>();
-  for (const r of rows) if (r.stream_name !== null) revisions.set(r.stream_name, BigInt(r.revision!));
-  return { head: BigInt(rows[0]!.head), revisions };
+  const revisions = new Map(rows.map((r) => [r.stream_name, BigInt(r.revision)]));
+  return { head: BigInt(head.rows[0]!.position), revisions };
 }
 
 /** Decides, in arrival order, which appends pass their check; advances `revisions` as it goes. */

@@ -1,0 +1,127 @@
+/**
+ * The `sinas` command line. Talks to the database directly (DATABASE_URL, or the embedded one under
+ * SINAS_DATA_DIR, started here when no server is running on it).
+ *
+ *   sinas projections status              each projection's position, version and lag
+ *   sinas projections rebuild <name>      rebuild from position 0 beside the live tables, then swap
+ */
+import { SingleBar, Presets } from 'cli-progress';
+import pg from 'pg';
+import { PgEventStore } from '../events/postgres/pg-event-store.js';
+import { EsdbEventStore } from '../events/esdb/esdb-event-store.js';
+import type { EventStore } from '../events/event-store.js';
+import { listCheckpoints } from '../projections/checkpoints.js';
+import { allProjections } from '../projections/index.js';
+import { rebuildProjection } from '../projections/rebuild.js';
+import { loadConfig } from '../runtime/config.js';
+import { startEmbeddedPostgres } from '../runtime/embedded-postgres.js';
+import { migrate } from '../runtime/migrate.js';
+
+const USAGE = 'usage: sinas projections status | sinas projections rebuild <name>';
+
+async function connect(): Promise<{ pool: pg.Pool; store: EventStore; close: () => Promise<void> }> {
+  const config = loadConfig();
+  let url: string = config.databaseUrl ?? '';
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!config.databaseUrl) {
+    const running = `postgres://postgres:postgres@127.0.0.1:${config.embeddedPgPort}/sinas`;
+    const probe = new pg.Client({ connectionString: running });
+    url = await probe.connect().then(
+      () => probe.end().then(() => running),
+      async () => {
+        const db = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, (m) =>
+          process.stderr.write(`${m}\n`),
+        );
+        stopEmbedded = db.stop;
+        return db.url;
+      },
+    );
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  await migrate(pool);
+  const store = config.eventStoreUrl
+    ? await EsdbEventStore.connect(config.eventStoreUrl)
+    : new PgEventStore(pool, url);
+  return {
+    pool,
+    store,
+    close: async () => {
+      await store.close();
+      await pool.end();
+      await stopEmbedded?.();
+    },
+  };
+}
+
+async function status(pool: pg.Pool, store: EventStore): Promise<void> {
+  const head = await store.headPosition();
+  const cps = await listCheckpoints(pool);
+  const rows = allProjections().map((p) => {
+    const cp = cps.get(p.name);
+    return {
+      projection: p.name,
+      position: String(cp?.position ?? 0n),
+      head: String(head),
+      lag: String(head - (cp?.position ?? 0n)),
+      version: `${cp?.version ?? '-'} (code ${p.version})`,
+    };
+  });
+  console.table(rows);
+  console.log('lag counts every event after the checkpoint, including ones the projection does not read.');
+}
+
+async function rebuild(pool: pg.Pool, store: EventStore, name: string | undefined): Promise<void> {
+  const projection = allProjections().find((p) => p.name === name);
+  if (!projection)
+    throw new Error(
+      `unknown projection '${name}'; one of: ${allProjections()
+        .map((p) => p.name)
+        .join(', ')}`,
+    );
+  const bar = new SingleBar(
+    {
+      format: `${projection.name} [{bar}] {percentage}% | position {value}/{total} | {events} events`,
+      hideCursor: true,
+    },
+    Presets.shades_classic,
+  );
+  const head = await store.headPosition();
+  bar.start(Number(head), 0, { events: 0 });
+  const started = Date.now();
+  const result = await rebuildProjection(pool, store, projection, {
+    onProgress: (p) => {
+      bar.setTotal(Number(p.head > head ? p.head : head));
+      bar.update(Number(p.position), { events: p.events });
+    },
+  });
+  bar.update(Number(result.position > head ? head : result.position), { events: result.events });
+  bar.stop();
+  const secs = (Date.now() - started) / 1000;
+  console.log(
+    `rebuilt ${projection.name}: ${result.events} events in ${secs.toFixed(1)} s, swapped in at position ${result.position}`,
+  );
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [group, command, arg] = argv;
+  if (group !== 'projections' || (command !== 'status' && command !== 'rebuild')) {
+    console.error(USAGE);
+    return 2;
+  }
+  const { pool, store, close } = await connect();
+  try {
+    if (command === 'status') await status(pool, store);
+    else await rebuild(pool, store, arg);
+    return 0;
+  } finally {
+    await close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`sinas: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,198 @@
+/**
+ * The production JobQueue: BullMQ on Redis. One ioredis connection per instance is shared by
+ * its queues (producers); each worker duplicates it for its blocking connection. All keys
+ * start with `prefix`, so several deployments or test runs can share one Redis.
+ */
+import { Queue, Worker, type Job, type JobsOptions, type JobState as BullState } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Subject } from 'rxjs';
+import { IllegalStateError } from '../../errors.js';
+import {
+  defaultRetention,
+  validateAdd,
+  validateProcess,
+  validateSchedule,
+  type AddOptions,
+  type JobContext,
+  type JobEvent,
+  type JobHandler,
+  type JobInfo,
+  type JobQueue,
+  type JobState,
+  type JobTemplate,
+  type ProcessOptions,
+  type Retention,
+  type RetryOptions,
+  type Schedule,
+} from './job-queue.js';
+
+export interface BullMqQueueOptions {
+  /** redis://... */
+  readonly url: string;
+  /** first segment of every key; default 'sinas' */
+  readonly prefix?: string;
+  readonly retention?: Retention;
+}
+
+export class BullMqQueue implements JobQueue {
+  private readonly connection: Redis;
+  private readonly prefix: string;
+  private readonly queues = new Map<string, Queue>();
+  private readonly workers: Worker[] = [];
+  private readonly subject = new Subject<JobEvent>();
+  readonly events = this.subject.asObservable();
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly opts: BullMqQueueOptions) {
+    this.prefix = opts.prefix ?? 'sinas';
+    this.connection = new Redis(opts.url, { maxRetriesPerRequest: null });
+    this.connection.on('error', (error: Error) => this.subject.next({ type: 'error', error }));
+  }
+
+  async add<T>(queue: string, name: string, data: T, opts: AddOptions = {}): Promise<string> {
+    this.assertOpen();
+    validateAdd(opts);
+    const job = await this.queue(queue).add(name, data, toJobsOptions(opts));
+    if (job.id === undefined) throw new IllegalStateError(`BullMQ returned no id for a job of ${queue}`);
+    return job.id;
+  }
+
+  async process<T, R>(queue: string, handler: JobHandler<T, R>, opts: ProcessOptions = {}): Promise<void> {
+    this.assertOpen();
+    validateProcess(opts);
+    const worker = new Worker<T, R>(queue, (job, _token, signal) => handler(toContext(job, signal)), {
+      connection: this.connection,
+      prefix: this.prefix,
+      concurrency: opts.concurrency ?? 1,
+    });
+    this.workers.push(worker);
+    this.report(queue, worker);
+    await worker.waitUntilReady();
+  }
+
+  /** The job's hash and its state are two reads: retry until the state is the same around the hash. */
+  async getJob(queue: string, id: string): Promise<JobInfo | undefined> {
+    const q = this.queue(queue);
+    for (let state = await q.getJobState(id); ;) {
+      const job = await q.getJob(id);
+      const after = await q.getJobState(id);
+      if (after !== state) {
+        state = after;
+        continue;
+      }
+      const mapped = toState(state);
+      if (!job?.id || !mapped) return undefined;
+      const { name, data, attemptsMade, failedReason, returnvalue } = job;
+      return { id: job.id, name, data, state: mapped, attemptsMade, failedReason, returnvalue };
+    }
+  }
+
+  async upsertSchedule(
+    queue: string,
+    scheduleId: string,
+    schedule: Schedule,
+    job: JobTemplate,
+  ): Promise<void> {
+    this.assertOpen();
+    validateSchedule(scheduleId, schedule, job);
+    const repeat =
+      'everyMs' in schedule ? { every: schedule.everyMs } : { pattern: schedule.cron, tz: schedule.tz };
+    await this.queue(queue).upsertJobScheduler(scheduleId, repeat, {
+      name: job.name,
+      data: job.data ?? {},
+      opts: toJobsOptions(job),
+    });
+  }
+
+  async removeSchedule(queue: string, scheduleId: string): Promise<boolean> {
+    return this.queue(queue).removeJobScheduler(scheduleId);
+  }
+
+  /** Stops the workers (each waits for its running handlers), then closes queues and the connection. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.close()));
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await this.connection.quit();
+    this.subject.complete();
+  }
+
+  private report(queue: string, worker: Worker): void {
+    worker.on('completed', (job, returnvalue: unknown) => {
+      this.subject.next({ type: 'completed', queue, jobId: String(job.id), returnvalue });
+    });
+    worker.on('failed', (job, err) => {
+      if (!job) return this.subject.next({ type: 'error', queue, error: err });
+      const { attemptsMade } = job;
+      const final = attemptsMade >= (job.opts.attempts ?? 1);
+      this.subject.next({
+        type: 'failed',
+        queue,
+        jobId: String(job.id),
+        failedReason: err.message,
+        attemptsMade,
+        final,
+      });
+    });
+    worker.on('error', (error) => this.subject.next({ type: 'error', queue, error }));
+  }
+
+  private queue(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      const { completed, failed } = this.opts.retention ?? defaultRetention;
+      queue = new Queue(name, {
+        connection: this.connection,
+        prefix: this.prefix,
+        defaultJobOptions: { removeOnComplete: { count: completed }, removeOnFail: { count: failed } },
+      });
+      queue.on('error', (error) => this.subject.next({ type: 'error', queue: name, error }));
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new IllegalStateError('job queue is closed');
+  }
+}
+
+function toJobsOptions(opts: AddOptions & RetryOptions): JobsOptions {
+  const out: JobsOptions = {};
+  if (opts.jobId !== undefined) out.jobId = opts.jobId;
+  if (opts.delayMs) out.delay = opts.delayMs;
+  if (opts.attempts !== undefined) out.attempts = opts.attempts;
+  if (opts.backoff) out.backoff = { type: opts.backoff.type, delay: opts.backoff.delayMs };
+  return out;
+}
+
+function toContext<T>(job: Job<T>, signal: AbortSignal | undefined): JobContext<T> {
+  const { name, data, attemptsMade } = job;
+  return { id: String(job.id), name, data, attemptsMade, ...(signal ? { signal } : {}) };
+}
+
+function toState(state: BullState | 'unknown'): JobState | undefined {
+  switch (state) {
+    case 'waiting':
+    case 'delayed':
+    case 'active':
+    case 'completed':
+    case 'failed':
+      return state;
+    case 'prioritized':
+    case 'waiting-children':
+      return 'waiting';
+    case 'unknown':
+      return undefined;
+    default: {
+      const unreachable: never = state;
+      throw new IllegalStateError(`unknown BullMQ job state ${String(unreachable)}`);
+    }
+  }
+}

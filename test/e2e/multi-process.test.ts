@@ -1,0 +1,95 @@
+/**
+ * Several api and worker processes side by side on one database: a write through one API is
+ * readable at once through the other, while the projections run in two separate worker processes.
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { freshDatabase, type TestDatabase } from '../support/pg.js';
+import { ADMIN_KEY, type JsonResponse } from '../support/platform.js';
+import { freePort, waitForPort } from '../support/services.js';
+
+function startProcess(role: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: {
+      ...process.env,
+      SINAS_ROLE: role,
+      LOG_LEVEL: 'warn',
+      SINAS_ADMIN_API_KEY: ADMIN_KEY,
+      HOST: '127.0.0.1',
+      ...env,
+    },
+    stdio: ['ignore', process.env.CHILD_STDOUT ? 'inherit' : 'ignore', 'inherit'],
+  });
+}
+
+describe('api and worker processes side by side', function () {
+  this.timeout(120_000);
+  let db: TestDatabase;
+  const children: ChildProcess[] = [];
+  const ports: number[] = [];
+
+  before(async () => {
+    db = await freshDatabase();
+    for (let i = 0; i < 2; i++) children.push(startProcess('worker', { DATABASE_URL: db.url }));
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      ports.push(port);
+      children.push(startProcess('api', { DATABASE_URL: db.url, PORT: String(port) }));
+    }
+    await Promise.all(ports.map((p) => waitForPort(p, 60_000)));
+  });
+
+  after(async () => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    await db.drop();
+  });
+
+  const call = (i: number, path: string, init: RequestInit = {}): Promise<JsonResponse> =>
+    fetch(`http://127.0.0.1:${ports[i]}${path}`, {
+      ...init,
+      headers: { 'x-api-key': ADMIN_KEY, 'content-type': 'application/json', ...(init.headers ?? {}) },
+    });
+
+  it('reads through one API what was just written through the other', async () => {
+    for (let n = 0; n < 20; n++) {
+      const writer = n % 2;
+      const res = await call(writer, '/api/v1/agents', {
+        method: 'POST',
+        body: JSON.stringify({ namespace: 'mp', name: `a${n}` }),
+      });
+      expect(res.status).to.equal(201);
+      expect(res.headers.get('sinas-consistency')).to.equal(null);
+      const got = await call(1 - writer, `/api/v1/agents/mp/a${n}`);
+      expect(got.status, `a${n} via the other API`).to.equal(200);
+      const put = await call(1 - writer, `/api/v1/agents/mp/a${n}`, {
+        method: 'PUT',
+        body: JSON.stringify({ description: 'x' }),
+      });
+      expect(put.status).to.equal(200);
+      expect((await (await call(writer, `/api/v1/agents/mp/a${n}`)).json()).description).to.equal('x');
+    }
+  });
+
+  it('keeps one winner when both APIs race to create the same agent', async () => {
+    const results = await Promise.all(
+      [0, 1, 0, 1].map((i) =>
+        call(i, '/api/v1/agents', {
+          method: 'POST',
+          body: JSON.stringify({ namespace: 'mp', name: 'race' }),
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).to.deep.equal([201, 409, 409, 409]);
+    const versions = await (await call(0, '/api/v1/agents/mp/race/versions')).json();
+    expect(versions).to.have.length(1);
+  });
+});

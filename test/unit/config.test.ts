@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { ValidationError } from '../../src/errors.js';
+import { loadConfig } from '../../src/runtime/config.js';
+
+describe('configuration from the environment', () => {
+  it('has embedded defaults when nothing is set', () => {
+    const c = loadConfig({});
+    expect(c).to.include({ role: 'all', port: 8000, dataDir: './data', env: 'development' });
+    expect(c.databaseUrl).to.equal(undefined);
+    expect(c.eventStoreUrl).to.equal(undefined);
+    expect(c.redisUrl).to.equal(undefined);
+  });
+
+  it('reads every setting', () => {
+    const c = loadConfig({
+      SINAS_ROLE: 'worker',
+      PORT: '9000',
+      DATABASE_URL: 'postgres://u:p@db:5432/sinas',
+      EVENTSTORE_URL: 'esdb://es:2113?tls=false',
+      REDIS_URL: 'redis://r:6379',
+      SINAS_ADMIN_API_KEY: 'a-long-enough-admin-key',
+    });
+    expect(c).to.include({
+      role: 'worker',
+      port: 9000,
+      redisUrl: 'redis://r:6379',
+      adminApiKey: 'a-long-enough-admin-key',
+    });
+  });
+
+  for (const [name, value] of [
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['SINAS_ROLE', 'both'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['REDIS_URL', 'not a url'],
+    ['SINAS_ADMIN_API_KEY', 'short'],
+  ] as const) {
+    it(`rejects ${name}=${value} naming the variable`, () => {
+      expect(() => loadConfig({ [name]: value }))
+        .to.throw(ValidationError)
+        .with.property('field', name);
+    });
+  }
+});
