@@ -1,10 +1,16 @@
 /** Applies infra/migrations/*.sql in name order, once each, under an advisory lock (many processes may start together). */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 
-const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../infra/migrations');
+/** infra/migrations, found upwards from this file (works from src/ under tsx and from dist/src/). */
+const MIGRATIONS_DIR = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'infra', 'migrations')) && path.dirname(dir) !== dir)
+    dir = path.dirname(dir);
+  return path.join(dir, 'infra', 'migrations');
+})();
 const LOCK_KEY = 0x5_1_4a_5; // any constant shared by every process
 
 export async function migrate(pool: pg.Pool): Promise<string[]> {
