@@ -28,7 +28,10 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     if (++signals > 1) process.exit(130);
     log.info({ signal: sig }, 'shutting down');
     platform.stop().then(
-      () => process.exit(0),
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
       (err) => {
         log.error({ err }, 'shutdown failed');
         process.exit(1);

