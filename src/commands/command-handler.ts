@@ -31,6 +31,7 @@ export interface CommandResult<S> {
 
 export class CommandHandler {
   private readonly cache: StateCache;
+  private readonly running = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: EventStore,
@@ -39,7 +40,33 @@ export class CommandHandler {
     this.cache = new StateCache(options.cacheSize ?? 5000);
   }
 
-  async handle<C, E extends DomainEvent, S>(
+  /**
+   * Commands on one stream run one after another within this process, so they never conflict with
+   * each other (other processes' conflicts are caught by the expected revision and retried).
+   */
+  handle<C, E extends DomainEvent, S>(
+    decider: Decider<C, E, S>,
+    stream: string,
+    command: C,
+    ctx: CommandContext,
+  ): Promise<CommandResult<S>> {
+    const previous = this.running.get(stream);
+    const run = (previous ?? Promise.resolve()).then(
+      () => this.handleNow(decider, stream, command, ctx),
+      () => this.handleNow(decider, stream, command, ctx),
+    );
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running.set(stream, tail);
+    void tail.then(() => {
+      if (this.running.get(stream) === tail) this.running.delete(stream);
+    });
+    return run;
+  }
+
+  private async handleNow<C, E extends DomainEvent, S>(
     decider: Decider<C, E, S>,
     stream: string,
     command: C,
@@ -79,11 +106,9 @@ export class CommandHandler {
       try {
         const r = await this.store.append(stream, events, loaded.revision ?? 'no_stream');
         const state = decided.reduce((s, e) => decider.evolve(s, e), loaded.state);
-        this.cache.set(stream, {
-          state,
-          revision: r.nextExpectedRevision,
-          commands: new Map(loaded.commands).set(ctx.commandId, r.position),
-        });
+        // the map is owned by the cache entry being replaced; commands on a stream run one at a time
+        loaded.commands.set(ctx.commandId, r.position);
+        this.cache.set(stream, { state, revision: r.nextExpectedRevision, commands: loaded.commands });
         return { state, revision: r.nextExpectedRevision, position: r.position, events, duplicate: false };
       } catch (err) {
         this.cache.delete(stream);

@@ -6,7 +6,7 @@ export interface Loaded<S> {
   readonly state: S;
   readonly revision: bigint | undefined;
   /** command id → `$all` position of its last event */
-  readonly commands: ReadonlyMap<string, bigint>;
+  readonly commands: Map<string, bigint>;
 }
 
 export class StateCache {

@@ -48,3 +48,26 @@ describe('Postgres event store: several processes on one database', function () 
     }
   });
 });
+
+describe('Postgres event store: group commit', function () {
+  it('fails only the append Postgres cannot store, not the others in its batch', async function () {
+    const db = await freshDatabase();
+    const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    await migrate(pool);
+    const store = new PgEventStore(pool, db.url);
+    try {
+      const results = await Promise.allSettled([
+        store.append('gc-1', [ev('Fine')], 'no_stream'),
+        store.append('gc-2', [ev('Bad', { text: 'nul \u0000 byte' })], 'no_stream'),
+        store.append('gc-3', [ev('Fine'), ev('Fine')], 'no_stream'),
+      ]);
+      expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+      expect(await store.streamRevision('gc-2')).to.equal(undefined);
+      expect(await store.streamRevision('gc-3')).to.equal(1n);
+    } finally {
+      await store.close();
+      await pool.end();
+      await db.drop();
+    }
+  });
+});

@@ -1,0 +1,12 @@
+/** The benchmarks `npm run bench` knows, by the name they print; each loads on demand. */
+export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>>> = {
+  append: async () => (await import('./append.js')).runAppend,
+  append_batch: async () => (await import('./append-batch.js')).runAppendBatch,
+  projection_lag: async () => (await import('./projection-lag.js')).runProjectionLag,
+  rebuild: async () => (await import('./rebuild.js')).runRebuild,
+};
+
+/** Accepts `projection-lag` for `projection_lag`. */
+export function benchName(arg: string): string {
+  return arg.replace(/-/g, '_');
+}
