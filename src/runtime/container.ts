@@ -139,8 +139,13 @@ function portChecks(
     });
     redis.on('error', () => {});
     closers.push(async () => void redis.disconnect());
+    let connected: Promise<void> | undefined;
     const ping = async () => {
-      if (redis.status === 'wait') await redis.connect();
+      connected ??= redis.connect().catch((err) => {
+        connected = undefined;
+        throw err;
+      });
+      await connected;
       await redis.ping();
     };
     checks.push(

@@ -1,0 +1,74 @@
+/** The runtime's choices and lifecycle: Redis-backed adapters, graceful stop, the CLI's rebuild. */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { redisUrl, skipLoudly } from '../support/skip.js';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+
+describe('runtime', function () {
+  this.timeout(60_000);
+
+  describe('with REDIS_URL', function () {
+    let t: TestPlatform | undefined;
+    before(async function () {
+      const url = redisUrl();
+      if (!url)
+        return skipLoudly(this as unknown as Mocha.Context, 'redis-server', 'REDIS_URL adapters need Redis');
+      t = await startTestPlatform({ REDIS_URL: url });
+    });
+    after(async () => t && (await t.stop()));
+
+    it('uses BullMQ and Redis Streams and reports them up in /health', async () => {
+      const h = await (await t!.api('/health')).json();
+      expect(h.ports.jobQueue).to.deep.equal({ adapter: 'bullmq', up: true });
+      expect(h.ports.liveBus).to.deep.equal({ adapter: 'redis-streams', up: true });
+    });
+  });
+
+  describe('graceful stop', () => {
+    it('finishes a request that is in flight when the stop begins', async () => {
+      const t = await startTestPlatform({ SINAS_ROLE: 'api', SINAS_CONSISTENCY_TIMEOUT_MS: '1500' });
+      try {
+        // with no worker, the write waits out the read-your-writes timeout: it is in flight for a while
+        const inFlight = t.api('/api/v1/agents', { method: 'POST', json: { name: 'slow' } });
+        await new Promise((r) => setTimeout(r, 300));
+        const stopping = t.platform.stop();
+        const res = await inFlight;
+        expect(res.status).to.equal(201);
+        expect((await res.json()).name).to.equal('slow');
+        await stopping;
+        const refused = await fetch(`${t.url}/health`).then(
+          () => 'served',
+          () => 'refused',
+        );
+        expect(refused).to.equal('refused');
+      } finally {
+        await t.stop();
+      }
+    });
+  });
+
+  describe('sinas projections rebuild', () => {
+    it('rebuilds the agents projection from the CLI, with the same rows', async () => {
+      const t = await startTestPlatform();
+      try {
+        for (const name of ['a', 'b', 'c']) await t.api('/api/v1/agents', { method: 'POST', json: { name } });
+        await t.api('/api/v1/agents/default/b', { method: 'PUT', json: { description: 'changed' } });
+        const before = await (await t.api('/api/v1/agents')).json();
+        const cli = spawnSync(process.execPath, ['bin/sinas.js', 'projections', 'rebuild', 'agents'], {
+          env: { ...process.env, DATABASE_URL: t.db.url },
+          encoding: 'utf8',
+        });
+        expect(cli.status, cli.stderr).to.equal(0);
+        expect(cli.stdout).to.match(/rebuilt agents: 4 events/);
+        expect(await (await t.api('/api/v1/agents')).json()).to.deep.equal(before);
+        const status = spawnSync(process.execPath, ['bin/sinas.js', 'projections', 'status'], {
+          env: { ...process.env, DATABASE_URL: t.db.url },
+          encoding: 'utf8',
+        });
+        expect(status.stdout).to.match(/agents/);
+      } finally {
+        await t.stop();
+      }
+    });
+  });
+});
