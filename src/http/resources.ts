@@ -14,19 +14,27 @@ import type { ResourceRow } from '../projections/resources.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import { principalOf } from './auth.js';
 import { commandIdOf } from './idempotency.js';
-import { queryOf, type RouteRegistry } from './routes.js';
+import { queryOf, type RouteRegistry, type RouteSpec } from './routes.js';
 
 export interface ResourceRouteDeps {
   readonly service: ResourceService;
   readonly queries: ResourceQueries;
   readonly waiter: ProjectionWaiter;
   readonly consistencyTimeoutMs: number;
+  /** every route of the kind is admin-only */
+  readonly adminOnly?: boolean;
 }
 
-export function registerResourceRoutes(registry: RouteRegistry, deps: ResourceRouteDeps): void {
+export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRouteDeps): void {
   const kind = deps.service.kind;
+  const registry = { add: (spec: RouteSpec) => target.add({ ...spec, admin: deps.adminOnly ?? false }) };
   const base = `/api/v1/${kind.path}`;
-  const item = `${base}/:namespace/:name`;
+  const namespaced = kind.namespaced !== false;
+  const item = namespaced ? `${base}/:namespace/:name` : `${base}/:name`;
+  const ident = (req: Request) => {
+    const p = req.params as { namespace?: string; name: string };
+    return { namespace: p.namespace ?? 'default', name: p.name };
+  };
   const params = identityParams(kind);
   const response = responseSchema(kind);
   const tags = [kind.type];
@@ -61,7 +69,7 @@ export function registerResourceRoutes(registry: RouteRegistry, deps: ResourceRo
     summary: `List ${kind.path}`,
     tags,
     query: {
-      namespace: { type: 'string', pattern: kind.namespacePattern },
+      ...(namespaced ? { namespace: { type: 'string', pattern: kind.namespacePattern } } : {}),
       skip: { type: 'integer', minimum: 0, default: 0 },
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     },
@@ -82,7 +90,7 @@ export function registerResourceRoutes(registry: RouteRegistry, deps: ResourceRo
     query: { version: { type: 'integer', minimum: 0 } },
     responses: { 200: response },
     handler: async (req, res) => {
-      const { namespace, name } = req.params as { namespace: string; name: string };
+      const { namespace, name } = ident(req);
       const version = queryOf(req).version as number | undefined;
       if (version !== undefined) {
         const then = await deps.service.at(namespace, name, version);
@@ -105,7 +113,20 @@ export function registerResourceRoutes(registry: RouteRegistry, deps: ResourceRo
     body: updateSchema(kind),
     responses: { 200: response },
     handler: (req, res) => {
-      const { namespace, name } = req.params as { namespace: string; name: string };
+      const { namespace, name } = ident(req);
+      return write(req, res, 200, () => deps.service.update(namespace, name, req.body, ctx(req)));
+    },
+  });
+  registry.add({
+    method: 'patch',
+    path: item,
+    summary: `Update a ${kind.type.toLowerCase()} (same as PUT: partial)`,
+    tags,
+    params,
+    body: updateSchema(kind),
+    responses: { 200: response },
+    handler: (req, res) => {
+      const { namespace, name } = ident(req);
       return write(req, res, 200, () => deps.service.update(namespace, name, req.body, ctx(req)));
     },
   });
@@ -117,7 +138,7 @@ export function registerResourceRoutes(registry: RouteRegistry, deps: ResourceRo
     params,
     responses: { 204: undefined },
     handler: (req, res) => {
-      const { namespace, name } = req.params as { namespace: string; name: string };
+      const { namespace, name } = ident(req);
       return write(req, res, 204, () => deps.service.remove(namespace, name, ctx(req)));
     },
   });
@@ -143,13 +164,15 @@ export function registerResourceRoutes(registry: RouteRegistry, deps: ResourceRo
       },
     },
     handler: async (req, res) => {
-      const { namespace, name } = req.params as { namespace: string; name: string };
+      const { namespace, name } = ident(req);
       res.json(await deps.service.versions(namespace, name));
     },
   });
 }
 
 function identityParams(kind: ResourceKind): Record<string, JSONSchema> {
+  const name: JSONSchema = { type: 'string', pattern: kind.namePattern, maxLength: kind.nameMaxLength };
+  if (kind.namespaced === false) return { name };
   return {
     namespace: { type: 'string', pattern: kind.namespacePattern, maxLength: kind.nameMaxLength },
     name: { type: 'string', pattern: kind.namePattern, maxLength: kind.nameMaxLength },
@@ -157,7 +180,8 @@ function identityParams(kind: ResourceKind): Record<string, JSONSchema> {
 }
 
 function responseSchema(kind: ResourceKind): JSONSchema {
-  const props = (createSchema(kind) as { properties: Record<string, JSONSchema> }).properties;
+  const props = { ...(createSchema(kind) as { properties: Record<string, JSONSchema> }).properties };
+  for (const f of kind.writeOnlyFields ?? []) delete props[f];
   return {
     type: 'object',
     properties: {
@@ -199,12 +223,20 @@ export function toResponse(
   r: ResourceData & { version: number },
 ): Record<string, unknown> {
   const icon = r.spec.icon;
+  const hidden = new Set(kind.writeOnlyFields ?? []);
   return {
     id: r.id,
     user_id: r.ownerId,
-    namespace: r.namespace,
+    ...(kind.namespaced !== false ? { namespace: r.namespace } : {}),
     name: r.name,
-    ...Object.fromEntries(Object.keys(kind.fields).map((f) => [f, r.spec[f] ?? null])),
+    ...Object.fromEntries(
+      Object.keys(kind.fields)
+        .filter((f) => !hidden.has(f))
+        .map((f) => [f, r.spec[f] ?? null]),
+    ),
+    ...Object.fromEntries(
+      [...hidden].map((f) => [`has_${f}`, r.spec[f] !== undefined && r.spec[f] !== null]),
+    ),
     is_active: true,
     version: r.version,
     created_at: r.createdAt,

@@ -5,6 +5,8 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { JSONSchema } from '../commands/validation.js';
 import { validate } from '../commands/validation.js';
+import { ForbiddenError } from '../errors.js';
+import { principalOf } from './auth.js';
 import { HttpProblem } from './problem.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -21,6 +23,8 @@ export interface RouteSpec {
   /** status → response schema (undefined: no body) */
   readonly responses: Readonly<Record<number, JSONSchema | undefined>>;
   readonly public?: boolean;
+  /** only admins (the bootstrap key, until roles exist) */
+  readonly admin?: boolean;
   readonly handler: (req: Request, res: Response) => Promise<void> | void;
 }
 
@@ -35,6 +39,7 @@ export class RouteRegistry {
     for (const r of this.routes) {
       const chain: RequestHandler[] = [];
       if (!r.public) chain.push(auth);
+      if (r.admin) chain.push(requireAdmin);
       chain.push(validator(r));
       chain.push(async (req, res, next) => {
         try {
@@ -47,6 +52,15 @@ export class RouteRegistry {
     }
   }
 }
+
+const requireAdmin: RequestHandler = (req, _res, next) => {
+  try {
+    if (!principalOf(req).isAdmin) throw new ForbiddenError('only administrators may use this endpoint');
+    next();
+  } catch (err) {
+    next(err);
+  }
+};
 
 function objectSchema(props: Readonly<Record<string, JSONSchema>>, required: string[] = []): JSONSchema {
   return { type: 'object', properties: props, required, additionalProperties: false };

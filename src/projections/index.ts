@@ -1,6 +1,10 @@
 /** Every projection the workers run. */
 import { agentKind } from '../commands/agent/agent-kind.js';
+import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import type { Projection } from './projection.js';
 import { resourceProjection } from './resources.js';
 
-export const allProjections = (): Projection[] => [resourceProjection(agentKind)];
+export const allProjections = (): Projection[] => [
+  resourceProjection(agentKind),
+  resourceProjection(llmProviderKind),
+];

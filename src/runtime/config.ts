@@ -14,6 +14,7 @@ export interface Config {
   readonly eventStoreUrl: string | undefined;
   readonly redisUrl: string | undefined;
   readonly adminApiKey: string | undefined;
+  readonly encryptionKey: string | undefined;
   readonly logLevel: string;
   readonly bodyLimit: string;
   readonly consistencyTimeoutMs: number;
@@ -34,6 +35,7 @@ export function loadConfig(env: Env = process.env): Config {
     eventStoreUrl: url(env, 'EVENTSTORE_URL', ['esdb:', 'esdb+discover:', 'kurrentdb:']),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     adminApiKey: optional(env, 'SINAS_ADMIN_API_KEY'),
+    encryptionKey: optional(env, 'SINAS_ENCRYPTION_KEY'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     bodyLimit: str(env, 'SINAS_BODY_LIMIT', '1mb'),
     consistencyTimeoutMs: int(env, 'SINAS_CONSISTENCY_TIMEOUT_MS', 5000, 0, 600_000),

@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import { agentKind, AGENT_SCHEMA_FIELDS } from '../commands/agent/agent-kind.js';
 import { CommandHandler } from '../commands/command-handler.js';
+import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
+import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import { ResourceService } from '../commands/resource/resource-service.js';
 import { EsdbEventStore } from '../events/esdb/esdb-event-store.js';
 import type { EventStore } from '../events/event-store.js';
@@ -16,6 +18,7 @@ import { PgEventStore } from '../events/postgres/pg-event-store.js';
 import { ResourceQueries } from '../projections/resource-queries.js';
 import { ProjectionWaiter } from '../projections/waiter.js';
 import type { PortCheck } from '../http/health.js';
+import { loadCipher } from './cipher.js';
 import type { Config } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
 import type { LiveBus } from './live-bus/live-bus.js';
@@ -38,6 +41,8 @@ export const TOKENS = {
   ResourceQueries: Symbol('ResourceQueries'),
   ProjectionWaiter: Symbol('ProjectionWaiter'),
   AgentService: Symbol('AgentService'),
+  LlmProviderService: Symbol('LlmProviderService'),
+  Cipher: Symbol('Cipher'),
   PortChecks: Symbol('PortChecks'),
 } as const;
 
@@ -71,6 +76,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     closers.push(() => queue.close());
     const bus: LiveBus = config.redisUrl ? new RedisLiveBus({ url: config.redisUrl }) : new MemoryLiveBus();
     closers.push(() => bus.close());
+    const cipher = loadCipher(config.encryptionKey, config.env, config.dataDir, (m) => log.warn(m));
     const waiter = new ProjectionWaiter(pool, databaseUrl);
     closers.push(() => waiter.stop());
 
@@ -82,24 +88,27 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     c.register(TOKENS.JobQueue, { useValue: queue });
     c.register(TOKENS.LiveBus, { useValue: bus });
     c.register(TOKENS.ProjectionWaiter, { useValue: waiter });
+    c.register(TOKENS.Cipher, { useValue: cipher });
     c.register(TOKENS.CommandHandler, {
       useFactory: instanceCachingFactory((d) => new CommandHandler(d.resolve(TOKENS.EventStore))),
     });
     c.register(TOKENS.ResourceQueries, {
       useFactory: instanceCachingFactory((d) => new ResourceQueries(d.resolve(TOKENS.Pool))),
     });
-    c.register(TOKENS.AgentService, {
-      useFactory: instanceCachingFactory((d) => {
+    const resourceService = (kind: ResourceKind, schemaFields: readonly string[] = []) =>
+      instanceCachingFactory((d) => {
         const queries = d.resolve<ResourceQueries>(TOKENS.ResourceQueries);
         return new ResourceService(
-          agentKind,
+          kind,
           store,
           d.resolve(TOKENS.CommandHandler),
           (k, f) => queries.flagHolders(k, f),
-          AGENT_SCHEMA_FIELDS,
+          schemaFields,
+          (v) => cipher.seal(v),
         );
-      }),
-    });
+      });
+    c.register(TOKENS.AgentService, { useFactory: resourceService(agentKind, AGENT_SCHEMA_FIELDS) });
+    c.register(TOKENS.LlmProviderService, { useFactory: resourceService(llmProviderKind) });
     c.register(TOKENS.PortChecks, {
       useValue: portChecks(config, pool, store, embedded !== undefined, closers),
     });

@@ -85,12 +85,18 @@ export class Platform {
     }
     const registry = new RouteRegistry();
     registerHealth(registry, this.config.role, this.get<PortCheck[]>(TOKENS.PortChecks));
-    registerResourceRoutes(registry, {
-      service: this.get<ResourceService>(TOKENS.AgentService),
-      queries: this.get<ResourceQueries>(TOKENS.ResourceQueries),
-      waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
-      consistencyTimeoutMs: this.config.consistencyTimeoutMs,
-    });
+    for (const [token, adminOnly] of [
+      [TOKENS.AgentService, false],
+      [TOKENS.LlmProviderService, true],
+    ] as const) {
+      registerResourceRoutes(registry, {
+        service: this.get<ResourceService>(token),
+        queries: this.get<ResourceQueries>(TOKENS.ResourceQueries),
+        waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
+        consistencyTimeoutMs: this.config.consistencyTimeoutMs,
+        adminOnly,
+      });
+    }
     const app = buildApp({ registry, keys, pool, log: this.log, bodyLimit: this.config.bodyLimit });
     this.app = app;
     await new Promise<void>((resolve, reject) => {

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freshDatabase, type TestDatabase } from '../support/pg.js';
-import { ADMIN_KEY, type JsonResponse } from '../support/platform.js';
+import { ADMIN_KEY, TEST_ENCRYPTION_KEY, type JsonResponse } from '../support/platform.js';
 import { freePort, waitForPort } from '../support/services.js';
 
 function startProcess(role: string, env: Record<string, string>): ChildProcess {
@@ -15,6 +15,7 @@ function startProcess(role: string, env: Record<string, string>): ChildProcess {
       SINAS_ROLE: role,
       LOG_LEVEL: 'warn',
       SINAS_ADMIN_API_KEY: ADMIN_KEY,
+      SINAS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
       HOST: '127.0.0.1',
       ...env,
     },

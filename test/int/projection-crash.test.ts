@@ -14,11 +14,18 @@ import { rebuildProjection } from '../../src/projections/rebuild.js';
 import { resourceProjection } from '../../src/projections/resources.js';
 import { migrate } from '../../src/runtime/migrate.js';
 import { freshDatabase, type TestDatabase } from '../support/pg.js';
+import { TEST_ENCRYPTION_KEY } from '../support/platform.js';
 import { ev } from './event-store.contract.js';
 
 function startWorker(url: string): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, DATABASE_URL: url, SINAS_ROLE: 'worker', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      SINAS_ROLE: 'worker',
+      LOG_LEVEL: 'warn',
+      SINAS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

@@ -5,6 +5,7 @@ import { Platform } from '../../src/runtime/platform.js';
 import { freshDatabase, type TestDatabase } from './pg.js';
 
 export const ADMIN_KEY = 'sk-test-admin-key-0123456789';
+export const TEST_ENCRYPTION_KEY = 'test-encryption-key-0123456789-abcdef';
 
 /** A Response whose json() is loosely typed: tests assert on its shape. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -26,6 +27,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     PORT: '0',
     HOST: '127.0.0.1',
     SINAS_ADMIN_API_KEY: ADMIN_KEY,
+    SINAS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     ...env,
   });
   const platform = await Platform.start(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));

@@ -17,4 +17,8 @@ export interface ResourceKind {
   readonly nameMaxLength: number;
   /** boolean fields at most one active resource may have set (is_default) */
   readonly uniqueFlags?: readonly string[];
+  /** false: addressed by name alone (namespace is always 'default' and not shown) */
+  readonly namespaced?: boolean;
+  /** accepted on writes, sealed (encrypted) before they reach an event, never returned */
+  readonly writeOnlyFields?: readonly string[];
 }

@@ -6,6 +6,13 @@ const created = new WeakMap<ResourceKind, JSONSchema>();
 const updated = new WeakMap<ResourceKind, JSONSchema>();
 
 function identity(kind: ResourceKind): Record<string, JSONSchema> {
+  const name: JSONSchema = {
+    type: 'string',
+    minLength: 1,
+    maxLength: kind.nameMaxLength,
+    pattern: kind.namePattern,
+  };
+  if (kind.namespaced === false) return { name };
   return {
     namespace: {
       type: 'string',
@@ -14,7 +21,7 @@ function identity(kind: ResourceKind): Record<string, JSONSchema> {
       pattern: kind.namespacePattern,
       default: 'default',
     },
-    name: { type: 'string', minLength: 1, maxLength: kind.nameMaxLength, pattern: kind.namePattern },
+    name,
   };
 }
 

@@ -43,6 +43,9 @@ export class ResourceService {
     private readonly handler: CommandHandler,
     private readonly flagHolders: FlagHolders,
     private readonly schemaFields: readonly string[] = [],
+    private readonly seal: (value: string) => unknown = () => {
+      throw new Error(`${kind.type} has write-only fields but no sealer`);
+    },
   ) {
     this.decider = resourceDecider(kind);
   }
@@ -54,7 +57,11 @@ export class ResourceService {
   async create(body: unknown, ctx: CommandContext, at = new Date()): Promise<WriteResult> {
     const input = validate<Record<string, unknown>>(createSchema(this.kind), structuredClone(body));
     this.checkSchemas(input);
-    const { namespace, name, ...spec } = input as { namespace: string; name: string };
+    const {
+      namespace = 'default',
+      name,
+      ...spec
+    } = this.sealFields(input) as { namespace?: string; name: string };
     const r = await this.handler.handle(
       this.decider,
       this.stream(namespace, name),
@@ -95,7 +102,7 @@ export class ResourceService {
     const r = await this.handler.handle(
       this.decider,
       this.stream(namespace, name),
-      { type: 'Update', patch, at: at.toISOString() },
+      { type: 'Update', patch: this.sealFields(patch), at: at.toISOString() },
       ctx,
     );
     return this.afterWrite(r.state, r.revision, r.position, ctx, at);
@@ -132,6 +139,15 @@ export class ResourceService {
     const events = await this.store.readStream(this.stream(namespace, name));
     if (events.length === 0) throw new NotFoundError(`${this.kind.type} not found`);
     return events.map((e) => toVersion(this.kind, upcast(e)));
+  }
+
+  /** Write-only values (API keys) are sealed before they reach a command, so events hold ciphertext only. */
+  private sealFields(input: Record<string, unknown>): Record<string, unknown> {
+    const out = { ...input };
+    for (const f of this.kind.writeOnlyFields ?? []) {
+      if (typeof out[f] === 'string') out[f] = this.seal(out[f]);
+    }
+    return out;
   }
 
   private checkSchemas(input: Record<string, unknown>): void {
