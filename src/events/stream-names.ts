@@ -17,4 +17,6 @@ export function idOf(stream: string): string {
 export const streams = {
   agent: (namespace: string, name: string) => streamName('agent', `${namespace}/${name}`),
   apiKey: (id: string) => streamName('apikey', id),
+  chat: (id: string) => streamName('chat', id),
+  session: (agent: string, key: string) => streamName('session', `${agent}/${key}`),
 } as const;

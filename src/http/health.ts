@@ -5,6 +5,8 @@ export interface PortCheck {
   readonly port: string;
   readonly adapter: string;
   check(): Promise<void>;
+  /** when the adapter is only known at run time (the model layer) */
+  describe?(): Promise<string>;
 }
 
 export function registerHealth(registry: RouteRegistry, role: string, checks: readonly PortCheck[]): void {
@@ -22,10 +24,8 @@ export function registerHealth(registry: RouteRegistry, role: string, checks: re
               () => undefined,
               (e: Error) => e.message,
             );
-            return [
-              c.port,
-              { adapter: c.adapter, up: error === undefined, ...(error ? { error } : {}) },
-            ] as const;
+            const adapter = c.describe ? await c.describe().catch(() => c.adapter) : c.adapter;
+            return [c.port, { adapter, up: error === undefined, ...(error ? { error } : {}) }] as const;
           }),
         ),
       );

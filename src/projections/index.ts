@@ -1,10 +1,12 @@
 /** Every projection the workers run. */
 import { agentKind } from '../commands/agent/agent-kind.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
+import { chatsProjection } from './chats.js';
 import type { Projection } from './projection.js';
 import { resourceProjection } from './resources.js';
 
 export const allProjections = (): Projection[] => [
   resourceProjection(agentKind),
   resourceProjection(llmProviderKind),
+  chatsProjection,
 ];

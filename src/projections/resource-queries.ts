@@ -38,6 +38,20 @@ export class ResourceQueries {
     return rows[0];
   }
 
+  async getById(kind: ResourceKind, id: string): Promise<ResourceRow | undefined> {
+    const { rows } = await this.pool.query<ResourceRow>(`SELECT * FROM ${kind.table} WHERE id = $1`, [id]);
+    return rows[0];
+  }
+
+  /** Active resources with a boolean flag set (is_default), newest first. */
+  async flagged(kind: ResourceKind, flag: string): Promise<ResourceRow[]> {
+    const { rows } = await this.pool.query<ResourceRow>(
+      `SELECT * FROM ${kind.table} WHERE (spec->>$1)::boolean ORDER BY position DESC`,
+      [flag],
+    );
+    return rows;
+  }
+
   async flagHolders(kind: ResourceKind, flag: string): Promise<{ namespace: string; name: string }[]> {
     const { rows } = await this.pool.query<{ namespace: string; name: string }>(
       `SELECT namespace, name FROM ${kind.table} WHERE (spec->>$1)::boolean`,

@@ -19,6 +19,8 @@ export interface Config {
   readonly bodyLimit: string;
   readonly consistencyTimeoutMs: number;
   readonly pgPoolMax: number;
+  readonly turnTimeoutMs: number;
+  readonly turnConcurrency: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -40,6 +42,8 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimit: str(env, 'SINAS_BODY_LIMIT', '1mb'),
     consistencyTimeoutMs: int(env, 'SINAS_CONSISTENCY_TIMEOUT_MS', 5000, 0, 600_000),
     pgPoolMax: int(env, 'PG_POOL_MAX', 20, 2, 1000),
+    turnTimeoutMs: int(env, 'SINAS_TURN_TIMEOUT_MS', 300_000, 1000, 3_600_000),
+    turnConcurrency: int(env, 'SINAS_TURN_CONCURRENCY', 8, 1, 1000),
   };
   if (config.adminApiKey !== undefined && config.adminApiKey.length < 16) {
     throw new ValidationError('SINAS_ADMIN_API_KEY must be at least 16 characters', 'SINAS_ADMIN_API_KEY');

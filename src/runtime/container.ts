@@ -18,7 +18,13 @@ import { PgEventStore } from '../events/postgres/pg-event-store.js';
 import { ResourceQueries } from '../projections/resource-queries.js';
 import { ProjectionWaiter } from '../projections/waiter.js';
 import type { PortCheck } from '../http/health.js';
+import { ChatService } from '../commands/chat/chat-service.js';
+import { ChatQueries } from '../projections/chat-queries.js';
 import { loadCipher } from './cipher.js';
+import { DevModelServer } from './llm/dev-model-server.js';
+import { OpenAiLlm } from './llm/openai-llm.js';
+import { ProviderResolver } from './turns/provider-resolver.js';
+import { TurnRunner } from './turns/turn-runner.js';
 import type { Config } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
 import type { LiveBus } from './live-bus/live-bus.js';
@@ -43,6 +49,10 @@ export const TOKENS = {
   AgentService: Symbol('AgentService'),
   LlmProviderService: Symbol('LlmProviderService'),
   Cipher: Symbol('Cipher'),
+  ChatService: Symbol('ChatService'),
+  ChatQueries: Symbol('ChatQueries'),
+  ProviderResolver: Symbol('ProviderResolver'),
+  TurnRunner: Symbol('TurnRunner'),
   PortChecks: Symbol('PortChecks'),
 } as const;
 
@@ -109,8 +119,46 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
       });
     c.register(TOKENS.AgentService, { useFactory: resourceService(agentKind, AGENT_SCHEMA_FIELDS) });
     c.register(TOKENS.LlmProviderService, { useFactory: resourceService(llmProviderKind) });
+    const devModel = new DevModelServer();
+    closers.push(() => devModel.stop());
+    c.register(TOKENS.ChatQueries, {
+      useFactory: instanceCachingFactory((d) => new ChatQueries(d.resolve(TOKENS.Pool))),
+    });
+    c.register(TOKENS.ChatService, {
+      useFactory: instanceCachingFactory(
+        (d) => new ChatService(d.resolve(TOKENS.CommandHandler), d.resolve(TOKENS.AgentService)),
+      ),
+    });
+    c.register(TOKENS.ProviderResolver, {
+      useFactory: instanceCachingFactory(
+        (d) => new ProviderResolver(d.resolve(TOKENS.ResourceQueries), cipher, devModel),
+      ),
+    });
+    c.register(TOKENS.TurnRunner, {
+      useFactory: instanceCachingFactory(
+        (d) =>
+          new TurnRunner({
+            store,
+            handler: d.resolve(TOKENS.CommandHandler),
+            agents: d.resolve(TOKENS.AgentService),
+            resolver: d.resolve(TOKENS.ProviderResolver),
+            llm: new OpenAiLlm(),
+            bus,
+          }),
+      ),
+    });
+    const checks = portChecks(config, pool, store, embedded !== undefined, closers);
     c.register(TOKENS.PortChecks, {
-      useValue: portChecks(config, pool, store, embedded !== undefined, closers),
+      useFactory: instanceCachingFactory((d) => {
+        const resolver = d.resolve<ProviderResolver>(TOKENS.ProviderResolver);
+        const llm: PortCheck = {
+          port: 'llm',
+          adapter: 'openai-compatible',
+          check: async () => {},
+          describe: () => resolver.describe(),
+        };
+        return [...checks, llm];
+      }),
     });
   } catch (err) {
     for (const close of closers.reverse()) await close().catch(() => {});

@@ -19,7 +19,15 @@ import { rebuildProjection } from '../projections/rebuild.js';
 import type { ResourceQueries } from '../projections/resource-queries.js';
 import { ProjectionRunner } from '../projections/runner.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
+import type { ChatService } from '../commands/chat/chat-service.js';
+import { registerChatRoutes } from '../http/chats.js';
+import type { ChatQueries } from '../projections/chat-queries.js';
+import type { Projection } from '../projections/projection.js';
 import type { Config } from './config.js';
+import type { LiveBus } from './live-bus/live-bus.js';
+import type { JobQueue } from './queue/job-queue.js';
+import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
+import type { TurnRunner } from './turns/turn-runner.js';
 import { compose, TOKENS, type Composition } from './container.js';
 
 export class Platform {
@@ -68,12 +76,34 @@ export class Platform {
         );
         void rebuildProjection(pool, store, p).catch((err) => this.log.error({ err }, 'rebuild failed'));
       }
-      const runner = new ProjectionRunner(pool, store, p, {
-        onError: (err) => this.log.error({ err, projection: p.name }, 'projection batch failed'),
-      });
-      runner.start();
-      this.runners.push(runner);
+      this.startRunner(p);
     }
+    const queue = this.get<JobQueue>(TOKENS.JobQueue);
+    this.startRunner(turnReactor(queue));
+    await startTurnWorkers(queue, this.get<TurnRunner>(TOKENS.TurnRunner), this.config.turnConcurrency);
+    const sweep = () =>
+      sweepOpenTurns(pool, queue).then(
+        (n) => n > 0 && this.log.warn({ turns: n }, 're-enqueued open turns that had no job'),
+        (err) => this.log.error({ err }, 'turn sweep failed'),
+      );
+    void sweep();
+    this.sweepTimer = setInterval(() => void sweep(), 60_000);
+    this.sweepTimer.unref();
+  }
+
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  private startRunner(p: Projection): void {
+    const runner = new ProjectionRunner(
+      this.get<pg.Pool>(TOKENS.Pool),
+      this.get<EventStore>(TOKENS.EventStore),
+      p,
+      {
+        onError: (err) => this.log.error({ err, projection: p.name }, 'projection batch failed'),
+      },
+    );
+    runner.start();
+    this.runners.push(runner);
   }
 
   private async startApi(): Promise<void> {
@@ -97,6 +127,15 @@ export class Platform {
         adminOnly,
       });
     }
+    registerChatRoutes(registry, {
+      chats: this.get<ChatService>(TOKENS.ChatService),
+      queries: this.get<ChatQueries>(TOKENS.ChatQueries),
+      store: this.get<EventStore>(TOKENS.EventStore),
+      bus: this.get<LiveBus>(TOKENS.LiveBus),
+      waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
+      consistencyTimeoutMs: this.config.consistencyTimeoutMs,
+      turnTimeoutMs: this.config.turnTimeoutMs,
+    });
     const app = buildApp({ registry, keys, pool, log: this.log, bodyLimit: this.config.bodyLimit });
     this.app = app;
     await new Promise<void>((resolve, reject) => {
@@ -123,6 +162,7 @@ export class Platform {
           server.closeIdleConnections();
         });
       }
+      if (this.sweepTimer) clearInterval(this.sweepTimer);
       await Promise.all(this.runners.map((r) => r.stop()));
       await this.composition.dispose();
     })();

@@ -139,6 +139,8 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
     },
   },
   is_default: { type: 'boolean', default: false },
+  /** what a message sent while a turn runs does: wait its turn, get a 409, or cancel the running turn */
+  message_policy: { type: 'string', enum: ['enqueue', 'reject', 'interrupt'], default: 'enqueue' },
 };
 
 export const agentKind: ResourceKind = {

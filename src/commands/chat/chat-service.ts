@@ -1,0 +1,152 @@
+/**
+ * Chat use cases: create a chat with an agent, post a message (which requests a turn), rename,
+ * archive, cancel. Only the chat's owner may see or change it; anyone else gets a 404.
+ */
+import { randomUUID } from 'node:crypto';
+import { NotFoundError } from '../../errors.js';
+import type { ChatMessageData } from '../../events/chat-events.js';
+import { streams } from '../../events/stream-names.js';
+import { renderOrRaw } from '../../runtime/turns/templates.js';
+import type { CommandContext, CommandHandler, CommandResult } from '../command-handler.js';
+import type { ResourceService } from '../resource/resource-service.js';
+import { validate, type JSONSchema } from '../validation.js';
+import { coerceAndValidateInput } from './chat-input.js';
+import { chatDecider, type ChatCommand, type ChatState, type MessagePolicy } from './chat-decider.js';
+import { contentText, createChatBody, sendMessageBody, updateChatBody } from './chat-schemas.js';
+
+export type OpenChat = Extract<ChatState, { status: 'open' }>;
+
+export interface Posted {
+  readonly messageId: string;
+  readonly turnId: string;
+  readonly revision: bigint;
+  readonly position: bigint | undefined;
+}
+
+export class ChatService {
+  constructor(
+    private readonly handler: CommandHandler,
+    private readonly agents: ResourceService,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async create(
+    namespace: string,
+    name: string,
+    body: unknown,
+    ctx: CommandContext,
+    sessionKey: string | null = null,
+  ): Promise<CommandResult<ChatState>> {
+    const req = validate<{ input?: Record<string, unknown>; title?: string; expires_in?: number }>(
+      createChatBody,
+      structuredClone(body ?? {}),
+    );
+    const agent = await this.agents.at(namespace, name);
+    if (agent.status !== 'active') throw new NotFoundError(`agent '${namespace}/${name}' not found`);
+    const input = coerceAndValidateInput((agent.spec.input_schema ?? {}) as JSONSchema, req.input ?? {});
+    const at = this.now();
+    const chatId = randomUUID();
+    const initial = (agent.spec.initial_messages ?? []) as {
+      role: ChatMessageData['role'];
+      content: string;
+    }[];
+    return this.handler.handle(
+      chatDecider,
+      streams.chat(chatId),
+      {
+        type: 'CreateChat',
+        chatId,
+        userId: ctx.actor,
+        agent: { namespace, name, id: agent.id },
+        agentVersion: agent.version,
+        title: req.title ?? (sessionKey ? `invoke:${sessionKey}` : `Chat with ${namespace}/${name}`),
+        input,
+        sessionKey,
+        expiresAt: req.expires_in ? new Date(at.getTime() + req.expires_in * 1000).toISOString() : null,
+        initialMessages: initial.map((m) => ({
+          messageId: randomUUID(),
+          role: m.role,
+          content: renderOrRaw(m.content, input),
+        })),
+        at: at.toISOString(),
+      },
+      ctx,
+    );
+  }
+
+  /** The chat, if `userId` owns it; a 404 otherwise (someone else's chat is not revealed). */
+  async get(chatId: string, userId: string): Promise<OpenChat & { revision: bigint }> {
+    const loaded = await this.handler.load(chatDecider, streams.chat(chatId), false);
+    if (loaded.state.status !== 'open' || loaded.state.userId !== userId)
+      throw new NotFoundError('chat not found');
+    return { ...loaded.state, revision: loaded.revision! };
+  }
+
+  async postMessage(chatId: string, body: unknown, ctx: CommandContext): Promise<Posted> {
+    const req = validate<{ content: string | { text: string }[] }>(
+      sendMessageBody,
+      structuredClone(body ?? {}),
+    );
+    const chat = await this.get(chatId, ctx.actor);
+    const agent = await this.agents.at(chat.agent.namespace, chat.agent.name).catch(() => undefined);
+    const policy = (agent?.spec.message_policy as MessagePolicy | undefined) ?? 'enqueue';
+    const messageId = randomUUID();
+    const turnId = randomUUID();
+    const r = await this.run(
+      chatId,
+      {
+        type: 'PostUserMessage',
+        messageId,
+        turnId,
+        content: contentText(req.content),
+        policy,
+        by: ctx.actor,
+        at: this.now().toISOString(),
+      },
+      ctx,
+    );
+    if (r.duplicate) {
+      const last = await this.get(chatId, ctx.actor);
+      const turn = last.pending.at(-1);
+      return { messageId, turnId: turn?.turnId ?? turnId, revision: r.revision!, position: r.position };
+    }
+    return { messageId, turnId, revision: r.revision!, position: r.position };
+  }
+
+  async update(chatId: string, body: unknown, ctx: CommandContext): Promise<CommandResult<ChatState>> {
+    const req = validate<{ title?: string; archived?: boolean }>(updateChatBody, structuredClone(body ?? {}));
+    await this.get(chatId, ctx.actor);
+    let last: CommandResult<ChatState> | undefined;
+    const at = this.now().toISOString();
+    if (req.title !== undefined)
+      last = await this.run(
+        chatId,
+        { type: 'ChangeTitle', title: req.title, at },
+        { ...ctx, commandId: `${ctx.commandId}:title` },
+      );
+    if (req.archived !== undefined)
+      last = await this.run(
+        chatId,
+        { type: 'SetArchived', archived: req.archived, at },
+        { ...ctx, commandId: `${ctx.commandId}:archived` },
+      );
+    return (
+      last ?? {
+        state: await this.get(chatId, ctx.actor),
+        revision: undefined,
+        position: undefined,
+        events: [],
+        duplicate: false,
+      }
+    );
+  }
+
+  async cancel(chatId: string, ctx: CommandContext): Promise<CommandResult<ChatState>> {
+    await this.get(chatId, ctx.actor);
+    return this.run(chatId, { type: 'CancelTurn', by: ctx.actor, at: this.now().toISOString() }, ctx);
+  }
+
+  private run(chatId: string, command: ChatCommand, ctx: CommandContext): Promise<CommandResult<ChatState>> {
+    return this.handler.handle(chatDecider, streams.chat(chatId), command, ctx);
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * A chat's SSE stream (DESIGN §8): the chat's durable events (`id:` = stream revision) merged
+ * with token deltas of running turns from the live bus (`id: <revision>.<seq>`, where revision is
+ * the TurnStarted event's). While a turn's deltas flow, later durable events wait, so a client
+ * always sees a turn's deltas before the message that completes it. Resuming from `R` or `R.S`
+ * gives exactly what followed, whether the turn still runs or ended long ago.
+ */
+import { Observable, type Subscription } from 'rxjs';
+import { turnChannel, type ChatEvent } from '../events/chat-events.js';
+import type { EventStore, RecordedEvent } from '../events/event-store.js';
+import { streams } from '../events/stream-names.js';
+import type { LiveBus, LiveMessage } from '../runtime/live-bus/live-bus.js';
+import type { SseFrame } from './sse.js';
+
+/**
+ * How long to keep waiting for a turn's deltas once its ending event is known: a channel that has
+ * delivered nothing has probably expired (a replay long after the turn), so it gets a short wait.
+ */
+const DRAIN_MS = 2000;
+const DRAIN_SILENT_MS = 300;
+
+type TurnStartedData = Extract<ChatEvent, { type: 'TurnStarted' }>['data'];
+
+export function durableFrame(e: RecordedEvent): SseFrame {
+  return {
+    event: e.type,
+    id: String(e.revision),
+    data: { type: e.type, revision: Number(e.revision), ...e.data },
+  };
+}
+
+function deltaFrame(revision: bigint, m: LiveMessage): SseFrame {
+  const data =
+    m.type === 'tool_call'
+      ? {
+          content: null,
+          tool_calls: [
+            {
+              index: m.index,
+              id: m.id,
+              type: 'function',
+              function: { name: m.name, arguments: m.arguments },
+            },
+          ],
+          finish_reason: null,
+        }
+      : { content: m.content, tool_calls: null, finish_reason: null };
+  return { event: 'message', id: `${revision}.${m.seq}`, data };
+}
+
+const turnOf = (e: RecordedEvent) => (e.data as { turnId?: string }).turnId;
+
+export function chatFrames(
+  store: EventStore,
+  bus: LiveBus,
+  chatId: string,
+  resume: { revision: bigint; seq: number } | undefined,
+): Observable<SseFrame> {
+  return new Observable<SseFrame>((subscriber) => {
+    const stream = streams.chat(chatId);
+    const pending: RecordedEvent[] = [];
+    let live:
+      | { turnId: string; attempt: number; sub: Subscription; drainTimer?: NodeJS.Timeout; seen: number }
+      | undefined;
+    let durable: Subscription | undefined;
+    let closed = false;
+
+    const detach = () => {
+      if (!live) return;
+      live.sub?.unsubscribe();
+      if (live.drainTimer) clearTimeout(live.drainTimer);
+      live = undefined;
+      flush();
+    };
+    const attach = (revision: bigint, d: TurnStartedData, afterSeq: number) => {
+      const channel = turnChannel(chatId, d.turnId, d.attempt);
+      const current = {
+        turnId: d.turnId,
+        attempt: d.attempt,
+        sub: undefined as unknown as Subscription,
+      } as NonNullable<typeof live>;
+      live = current;
+      const sub = bus.subscribe(channel, { afterSeq }).subscribe({
+        next: (m) => {
+          current.seen++;
+          subscriber.next(deltaFrame(revision, m));
+        },
+        complete: () => live === current && detach(),
+        error: () => live === current && detach(),
+      });
+      // the channel may have ended during subscribe (a finished turn's replay): then it is already detached
+      if (live === current) current.sub = sub;
+      else sub.unsubscribe();
+    };
+    /** Emits waiting durable events until one starts a turn (which attaches its deltas). */
+    const flush = () => {
+      while (!live && pending.length > 0 && !closed) {
+        const e = pending.shift()!;
+        subscriber.next(durableFrame(e));
+        if (e.type === 'TurnStarted') attach(e.revision, e.data as unknown as TurnStartedData, 0);
+      }
+    };
+    const onDurable = (e: RecordedEvent) => {
+      pending.push(e);
+      if (!live) return flush();
+      const ends = turnOf(e) === live.turnId;
+      if (ends && (e.type === 'TurnCancelled' || e.type === 'TurnStarted')) return detach();
+      if (ends && !live.drainTimer)
+        live.drainTimer = setTimeout(detach, live.seen > 0 || resume ? DRAIN_MS : DRAIN_SILENT_MS);
+    };
+
+    void (async () => {
+      let after = resume?.revision;
+      if (resume) {
+        const [at] = await store.readStream(stream, { fromRevision: resume.revision, maxCount: 1 });
+        if (at?.type === 'TurnStarted')
+          attach(at.revision, at.data as unknown as TurnStartedData, resume.seq);
+      } else after = undefined;
+      if (closed) return;
+      durable = store
+        .subscribeToStream(stream, after === undefined ? {} : { afterRevision: after })
+        .subscribe({
+          next: onDurable,
+          error: (err) => subscriber.error(err),
+        });
+    })().catch((err) => subscriber.error(err));
+
+    return () => {
+      closed = true;
+      durable?.unsubscribe();
+      if (live) {
+        live.sub?.unsubscribe();
+        if (live.drainTimer) clearTimeout(live.drainTimer);
+      }
+    };
+  });
+}

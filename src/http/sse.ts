@@ -1,0 +1,71 @@
+/** Server-Sent Events over an express response: frames, heartbeats, and cleanup on disconnect. */
+import type { Request, Response } from 'express';
+
+export interface SseFrame {
+  readonly event: string;
+  readonly data: unknown;
+  readonly id?: string;
+}
+
+export interface SseConnection {
+  send(frame: SseFrame): void;
+  end(): void;
+  /** resolves when the client goes away or end() is called */
+  readonly closed: Promise<void>;
+}
+
+export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseConnection {
+  res.status(200);
+  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-cache, no-transform');
+  res.setHeader('Connection', 'keep-alive');
+  res.setHeader('X-Accel-Buffering', 'no');
+  res.flushHeaders();
+  res.write('retry: 1000\n\n');
+  let done = false;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  let lastWrite = Date.now();
+  const write = (text: string) => {
+    if (done) return;
+    res.write(text);
+    lastWrite = Date.now();
+  };
+  const timer = setInterval(
+    () => {
+      if (Date.now() - lastWrite >= heartbeatMs) write('event: ping\ndata: \n\n');
+    },
+    Math.min(heartbeatMs, 5000),
+  );
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearInterval(timer);
+    resolveClosed();
+  };
+  req.on('close', finish);
+  res.on('close', finish);
+  return {
+    send(frame) {
+      const lines = [`event: ${frame.event}`];
+      if (frame.id !== undefined) lines.push(`id: ${frame.id}`);
+      const data = typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data);
+      for (const line of data.split('\n')) lines.push(`data: ${line}`);
+      write(`${lines.join('\n')}\n\n`);
+    },
+    end() {
+      finish();
+      res.end();
+    },
+    closed,
+  };
+}
+
+/** Where a client resumes: `Last-Event-ID` or `?after=`, as `R` (a revision) or `R.S` (a delta). */
+export function resumePoint(req: Request): { revision: bigint; seq: number } | undefined {
+  const raw = req.get('last-event-id') ?? (typeof req.query.after === 'string' ? req.query.after : undefined);
+  if (raw === undefined || raw === '') return undefined;
+  const m = raw.trim().match(/^(\d+)(?:\.(\d+))?$/);
+  if (!m) return undefined;
+  return { revision: BigInt(m[1]!), seq: m[2] ? Number(m[2]) : 0 };
+}

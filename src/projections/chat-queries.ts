@@ -1,0 +1,93 @@
+/** What the API reads from the chat read models. Every query is scoped to the owning user. */
+import type pg from 'pg';
+
+export interface ChatRow {
+  id: string;
+  user_id: string;
+  agent_id: string;
+  agent_namespace: string;
+  agent_name: string;
+  agent_version: string;
+  title: string;
+  archived: boolean;
+  session_key: string | null;
+  expires_at: Date | null;
+  input: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+  last_message_at: Date | null;
+  version: string;
+}
+
+export interface MessageRow {
+  id: string;
+  chat_id: string;
+  role: string;
+  content: string | null;
+  tool_calls: unknown;
+  turn_id: string | null;
+  model: string | null;
+  usage: unknown;
+  agent_version: string | null;
+  created_at: Date;
+}
+
+export interface TurnRow {
+  turn_id: string;
+  status: string;
+  attempt: number;
+  user_message_id: string;
+  assistant_message_id: string | null;
+  model: string | null;
+  usage: unknown;
+  error: string | null;
+  requested_at: Date;
+  started_at: Date | null;
+  ended_at: Date | null;
+}
+
+export class ChatQueries {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async list(
+    userId: string,
+    o: { includeArchived: boolean; skip: number; limit: number },
+  ): Promise<ChatRow[]> {
+    const { rows } = await this.pool.query<ChatRow>(
+      `SELECT * FROM chats WHERE user_id = $1 AND ($2 OR NOT archived) ORDER BY updated_at DESC, id LIMIT $3 OFFSET $4`,
+      [userId, o.includeArchived, o.limit, o.skip],
+    );
+    return rows;
+  }
+
+  async get(chatId: string, userId: string): Promise<ChatRow | undefined> {
+    const { rows } = await this.pool.query<ChatRow>('SELECT * FROM chats WHERE id = $1 AND user_id = $2', [
+      chatId,
+      userId,
+    ]);
+    return rows[0];
+  }
+
+  async messages(chatId: string): Promise<MessageRow[]> {
+    const { rows } = await this.pool.query<MessageRow>(
+      'SELECT * FROM chat_messages WHERE chat_id = $1 ORDER BY revision, idx',
+      [chatId],
+    );
+    return rows;
+  }
+
+  async turns(chatId: string): Promise<TurnRow[]> {
+    const { rows } = await this.pool.query<TurnRow>(
+      'SELECT * FROM chat_turns WHERE chat_id = $1 ORDER BY requested_at, turn_id',
+      [chatId],
+    );
+    return rows;
+  }
+
+  async message(messageId: string): Promise<MessageRow | undefined> {
+    const { rows } = await this.pool.query<MessageRow>('SELECT * FROM chat_messages WHERE id = $1', [
+      messageId,
+    ]);
+    return rows[0];
+  }
+}

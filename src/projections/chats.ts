@@ -1,0 +1,228 @@
+/**
+ * Chat read models: `chats` (one row per chat), `chat_messages` (the conversation in order) and
+ * `chat_turns` (each turn's status, attempts, model, usage and error). One statement per event.
+ */
+import type pg from 'pg';
+import type { ChatEvent } from '../events/chat-events.js';
+import type { RecordedEvent } from '../events/event-store.js';
+import type { Projection, TableNames } from './projection.js';
+
+export const chatsProjection: Projection = {
+  name: 'chats',
+  version: 1,
+  filter: { categories: ['chat'] },
+  tables: ['chats', 'chat_messages', 'chat_turns'],
+  createTables: (t) => `
+    CREATE TABLE IF NOT EXISTS ${t.chats} (
+      id uuid PRIMARY KEY,
+      user_id text NOT NULL,
+      agent_id uuid NOT NULL,
+      agent_namespace text NOT NULL,
+      agent_name text NOT NULL,
+      agent_version bigint NOT NULL,
+      title text NOT NULL,
+      archived boolean NOT NULL DEFAULT false,
+      session_key text,
+      expires_at timestamptz,
+      input jsonb NOT NULL,
+      created_at timestamptz NOT NULL,
+      updated_at timestamptz NOT NULL,
+      last_message_at timestamptz,
+      version bigint NOT NULL,
+      position bigint NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS ${t.chats}_user_idx ON ${t.chats} (user_id, updated_at DESC);
+    CREATE TABLE IF NOT EXISTS ${t.chat_messages} (
+      id uuid PRIMARY KEY,
+      chat_id uuid NOT NULL,
+      revision bigint NOT NULL,
+      idx int NOT NULL,
+      role text NOT NULL,
+      content text,
+      tool_calls jsonb,
+      turn_id uuid,
+      model text,
+      usage jsonb,
+      agent_version bigint,
+      created_at timestamptz NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS ${t.chat_messages}_chat_idx ON ${t.chat_messages} (chat_id, revision, idx);
+    CREATE TABLE IF NOT EXISTS ${t.chat_turns} (
+      turn_id uuid PRIMARY KEY,
+      chat_id uuid NOT NULL,
+      status text NOT NULL,
+      attempt int NOT NULL DEFAULT 0,
+      user_message_id uuid NOT NULL,
+      assistant_message_id uuid,
+      model text,
+      usage jsonb,
+      error text,
+      requested_at timestamptz NOT NULL,
+      started_at timestamptz,
+      ended_at timestamptz
+    );
+    CREATE INDEX IF NOT EXISTS ${t.chat_turns}_chat_idx ON ${t.chat_turns} (chat_id, requested_at);
+    CREATE INDEX IF NOT EXISTS ${t.chat_turns}_open_idx ON ${t.chat_turns} (status) WHERE status IN ('requested', 'running');`,
+  async apply(tx, events, t) {
+    for (const e of events) await applyOne(tx, e, t);
+  },
+};
+
+async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Promise<void> {
+  const ev = { type: e.type, data: e.data } as ChatEvent;
+  const chatId = e.streamName.slice('chat-'.length);
+  const touch = (sql: string, params: unknown[]) =>
+    tx.query(`UPDATE ${t.chats} SET ${sql}, updated_at = $2, version = $3, position = $4 WHERE id = $1`, [
+      chatId,
+      ev.data.at,
+      String(e.revision),
+      String(e.position),
+      ...params,
+    ]);
+  switch (ev.type) {
+    case 'ChatCreated': {
+      const d = ev.data;
+      await tx.query(
+        `INSERT INTO ${t.chats} (id, user_id, agent_id, agent_namespace, agent_name, agent_version, title, session_key, expires_at, input, created_at, updated_at, version, position)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11,$12,$13) ON CONFLICT (id) DO NOTHING`,
+        [
+          d.chatId,
+          d.userId,
+          d.agent.id,
+          d.agent.namespace,
+          d.agent.name,
+          d.agentVersion,
+          d.title,
+          d.sessionKey,
+          d.expiresAt,
+          JSON.stringify(d.input),
+          d.at,
+          String(e.revision),
+          String(e.position),
+        ],
+      );
+      for (const [i, m] of d.initialMessages.entries())
+        await insertMessage(tx, t, {
+          id: m.messageId,
+          chatId,
+          revision: e.revision,
+          idx: i,
+          role: m.role,
+          content: m.content,
+          at: d.at,
+        });
+      return;
+    }
+    case 'UserMessagePosted': {
+      const d = ev.data;
+      await insertMessage(tx, t, {
+        id: d.messageId,
+        chatId,
+        revision: e.revision,
+        idx: 0,
+        role: 'user',
+        content: d.content,
+        turnId: d.turnId,
+        at: d.at,
+      });
+      await tx.query(
+        `INSERT INTO ${t.chat_turns} (turn_id, chat_id, status, user_message_id, requested_at) VALUES ($1,$2,'requested',$3,$4) ON CONFLICT DO NOTHING`,
+        [d.turnId, chatId, d.messageId, d.at],
+      );
+      await touch('last_message_at = $2', []);
+      return;
+    }
+    case 'TurnStarted': {
+      const d = ev.data;
+      await tx.query(
+        `UPDATE ${t.chat_turns} SET status = 'running', attempt = $2, model = $3, started_at = $4 WHERE turn_id = $1`,
+        [d.turnId, d.attempt, d.model, d.at],
+      );
+      return;
+    }
+    case 'AssistantMessageCompleted': {
+      const d = ev.data;
+      await insertMessage(tx, t, {
+        id: d.messageId,
+        chatId,
+        revision: e.revision,
+        idx: 0,
+        role: 'assistant',
+        content: d.content,
+        turnId: d.turnId,
+        toolCalls: d.toolCalls.length > 0 ? d.toolCalls : null,
+        model: d.model,
+        usage: d.usage,
+        agentVersion: d.agentVersion,
+        at: d.at,
+      });
+      await tx.query(
+        `UPDATE ${t.chat_turns} SET status = 'completed', assistant_message_id = $2, usage = $3, model = $4, ended_at = $5 WHERE turn_id = $1`,
+        [d.turnId, d.messageId, JSON.stringify(d.usage), d.model, d.at],
+      );
+      await touch('last_message_at = $2', []);
+      return;
+    }
+    case 'TurnFailed':
+      await tx.query(
+        `UPDATE ${t.chat_turns} SET status = 'failed', error = $2, ended_at = $3 WHERE turn_id = $1`,
+        [ev.data.turnId, ev.data.error, ev.data.at],
+      );
+      await touch('title = title', []);
+      return;
+    case 'TurnCancelled':
+      await tx.query(`UPDATE ${t.chat_turns} SET status = 'cancelled', ended_at = $2 WHERE turn_id = $1`, [
+        ev.data.turnId,
+        ev.data.at,
+      ]);
+      await touch('title = title', []);
+      return;
+    case 'ChatTitleChanged':
+      await touch('title = $5', [ev.data.title]);
+      return;
+    case 'ChatArchived':
+    case 'ChatUnarchived':
+      await touch('archived = $5', [ev.type === 'ChatArchived']);
+      return;
+    default: {
+      const unreachable: never = ev;
+      return unreachable;
+    }
+  }
+}
+
+interface MessageRow {
+  readonly id: string;
+  readonly chatId: string;
+  readonly revision: bigint;
+  readonly idx: number;
+  readonly role: string;
+  readonly content: string;
+  readonly turnId?: string;
+  readonly toolCalls?: unknown;
+  readonly model?: string;
+  readonly usage?: unknown;
+  readonly agentVersion?: number;
+  readonly at: string;
+}
+
+function insertMessage(tx: pg.PoolClient, t: TableNames, m: MessageRow) {
+  return tx.query(
+    `INSERT INTO ${t.chat_messages} (id, chat_id, revision, idx, role, content, tool_calls, turn_id, model, usage, agent_version, created_at)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (id) DO NOTHING`,
+    [
+      m.id,
+      m.chatId,
+      String(m.revision),
+      m.idx,
+      m.role,
+      m.content,
+      m.toolCalls ? JSON.stringify(m.toolCalls) : null,
+      m.turnId ?? null,
+      m.model ?? null,
+      m.usage ? JSON.stringify(m.usage) : null,
+      m.agentVersion ?? null,
+      m.at,
+    ],
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * Which endpoint and model a turn uses (reference §3.8 step 1): the agent's provider, else the
+ * default provider, else — only when no provider exists at all — the built-in development model.
+ */
+import { llmProviderKind } from '../../commands/llm-provider/llm-provider-kind.js';
+import { IllegalStateError } from '../../errors.js';
+import type { ResourceQueries } from '../../projections/resource-queries.js';
+import type { ResourceRow } from '../../projections/resources.js';
+import { isSealed, type Cipher } from '../cipher.js';
+import { DEV_MODEL } from '../llm/dev-model.js';
+import type { DevModelServer } from '../llm/dev-model-server.js';
+import type { LlmEndpoint } from '../llm/llm.js';
+
+export interface ResolvedModel {
+  readonly endpoint: LlmEndpoint;
+  readonly model: string;
+  /** the provider's name, or 'development' */
+  readonly provider: string;
+}
+
+const DEFAULT_BASE = 'https://api.openai.com/v1';
+
+export class ProviderResolver {
+  constructor(
+    private readonly queries: ResourceQueries,
+    private readonly cipher: Cipher,
+    private readonly devModel: DevModelServer,
+  ) {}
+
+  async resolve(agentSpec: Readonly<Record<string, unknown>>): Promise<ResolvedModel> {
+    const provider = await this.provider(agentSpec.llm_provider_id as string | null | undefined);
+    if (!provider) {
+      return {
+        endpoint: { baseUrl: await this.devModel.url(), apiKey: 'development', label: 'development model' },
+        model: DEV_MODEL,
+        provider: 'development',
+      };
+    }
+    const spec = provider.spec;
+    const model =
+      (agentSpec.model as string | null) ??
+      (spec.default_model as string | null) ??
+      ((spec.config as { models?: string[] })?.models ?? [])[0];
+    if (!model)
+      throw new IllegalStateError(
+        `provider '${provider.name}' has no default_model and the agent names no model`,
+      );
+    const key = spec.api_key;
+    return {
+      endpoint: {
+        baseUrl: (spec.api_endpoint as string | null) ?? DEFAULT_BASE,
+        apiKey: isSealed(key) ? this.cipher.open(key) : 'none',
+        label: provider.name,
+      },
+      model,
+      provider: provider.name,
+    };
+  }
+
+  private async provider(id: string | null | undefined): Promise<ResourceRow | undefined> {
+    if (id) {
+      const p = await this.queries.getById(llmProviderKind, id);
+      if (!p) throw new IllegalStateError(`the agent's LLM provider ${id} does not exist or is inactive`);
+      return p;
+    }
+    const defaults = await this.queries.flagged(llmProviderKind, 'is_default');
+    if (defaults[0]) return defaults[0];
+    const any = await this.queries.list(llmProviderKind, { skip: 0, limit: 1 });
+    if (any.rows[0])
+      throw new IllegalStateError(
+        "no default LLM provider: mark one is_default or set the agent's llm_provider_id",
+      );
+    return undefined;
+  }
+
+  /** How /health describes the model layer. */
+  async describe(): Promise<string> {
+    const any = await this.queries.list(llmProviderKind, { skip: 0, limit: 1 });
+    return any.total > 0
+      ? 'openai-compatible'
+      : `development-model (${DEV_MODEL}, deterministic, not a real LLM)`;
+  }
+}
