@@ -36,6 +36,7 @@ export class ChatService {
     body: unknown,
     ctx: CommandContext,
     sessionKey: string | null = null,
+    chatId: string = randomUUID(),
   ): Promise<CommandResult<ChatState>> {
     const req = validate<{ input?: Record<string, unknown>; title?: string; expires_in?: number }>(
       createChatBody,
@@ -45,7 +46,6 @@ export class ChatService {
     if (agent.status !== 'active') throw new NotFoundError(`agent '${namespace}/${name}' not found`);
     const input = coerceAndValidateInput((agent.spec.input_schema ?? {}) as JSONSchema, req.input ?? {});
     const at = this.now();
-    const chatId = randomUUID();
     const initial = (agent.spec.initial_messages ?? []) as {
       role: ChatMessageData['role'];
       content: string;

@@ -1,0 +1,45 @@
+/**
+ * Invoke sessions (reference §3.7): one chat per (agent, session key), kept race-free by the event
+ * store — the first append to `session-<ns>/<name>/<key>` wins, everyone else reads its chat id.
+ */
+import { ForbiddenError, ValidationError } from '../../errors.js';
+import type { Decider } from '../decider.js';
+
+export type SessionEvent = {
+  readonly type: 'SessionBound';
+  readonly data: {
+    readonly chatId: string;
+    readonly userId: string;
+    readonly reset: boolean;
+    readonly at: string;
+  };
+};
+
+export type SessionCommand = {
+  readonly type: 'BindSession';
+  readonly chatId: string;
+  readonly userId: string;
+  /** replace the current chat (reset) instead of keeping it */
+  readonly reset: boolean;
+  readonly at: string;
+};
+
+export type SessionState =
+  | { readonly status: 'unbound' }
+  | { readonly status: 'bound'; readonly chatId: string; readonly userId: string };
+
+export const sessionDecider: Decider<SessionCommand, SessionEvent, SessionState> = {
+  initialState: { status: 'unbound' },
+  decide(c, s) {
+    if (c.type !== 'BindSession') throw new ValidationError('unknown command');
+    if (s.status === 'bound') {
+      if (s.userId !== c.userId)
+        throw new ForbiddenError('not authorized to use this session', 'session_key');
+      if (!c.reset) return [];
+    }
+    return [{ type: 'SessionBound', data: { chatId: c.chatId, userId: c.userId, reset: c.reset, at: c.at } }];
+  },
+  evolve(_s, e) {
+    return { status: 'bound', chatId: e.data.chatId, userId: e.data.userId };
+  },
+};
