@@ -2,6 +2,7 @@
 import type { Request, Response } from 'express';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import type { ChatService } from '../commands/chat/chat-service.js';
+import { invokeBody, type Invoker } from '../commands/chat/invoke.js';
 import { createChatBody, sendMessageBody, updateChatBody } from '../commands/chat/chat-schemas.js';
 import { IllegalStateError, NotFoundError } from '../errors.js';
 import type { ChatEvent } from '../events/chat-events.js';
@@ -27,6 +28,7 @@ import { openSse, resumePoint } from './sse.js';
 
 export interface ChatRouteDeps {
   readonly chats: ChatService;
+  readonly invoker: Invoker;
   readonly queries: ChatQueries;
   readonly store: EventStore;
   readonly bus: LiveBus;
@@ -69,6 +71,52 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
       await afterWrite(r.position, res);
       const chatId = r.state.status === 'open' ? r.state.chatId : '';
       res.json(chatResponse((await d.queries.get(chatId, principalOf(req).userId))!));
+    },
+  });
+  registry.add({
+    method: 'post',
+    path: '/agents/:namespace/:name/invoke',
+    summary: 'Send one message to an agent and get the reply (session_key keeps one chat per key)',
+    tags,
+    params: agentParams,
+    body: invokeBody,
+    responses: {
+      200: {
+        type: 'object',
+        properties: {
+          reply: { type: 'string' },
+          chat_id: { type: 'string' },
+          session_key: { type: ['string', 'null'] },
+          usage: { type: ['object', 'null'] },
+        },
+      },
+    },
+    handler: async (req, res) => {
+      const { namespace, name } = req.params as { namespace: string; name: string };
+      const request = d.invoker.parse(req.body);
+      const chatId = await d.invoker.chatFor(namespace, name, request, ctx(req));
+      const posted = await d.chats.postMessage(
+        chatId,
+        { content: request.message },
+        { ...ctx(req), commandId: `${ctx(req).commandId}:message` },
+      );
+      const end = await awaitTurnEnd(d.store, chatId, posted.revision, posted.turnId, d.turnTimeoutMs);
+      await afterWrite(end.position, res);
+      const ev = { type: end.type, data: end.data } as ChatEvent;
+      if (ev.type === 'TurnFailed')
+        throw new HttpProblem({
+          title: 'The model failed',
+          status: 502,
+          detail: ev.data.error,
+          code: 'turn_failed',
+        });
+      if (ev.type !== 'AssistantMessageCompleted') throw new IllegalStateError('the turn was cancelled');
+      res.json({
+        reply: ev.data.content,
+        chat_id: chatId,
+        session_key: request.session_key ?? null,
+        usage: ev.data.usage,
+      });
     },
   });
   registry.add({

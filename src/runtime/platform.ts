@@ -20,6 +20,7 @@ import type { ResourceQueries } from '../projections/resource-queries.js';
 import { ProjectionRunner } from '../projections/runner.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import type { ChatService } from '../commands/chat/chat-service.js';
+import { Invoker } from '../commands/chat/invoke.js';
 import { registerChatRoutes } from '../http/chats.js';
 import type { ChatQueries } from '../projections/chat-queries.js';
 import type { Projection } from '../projections/projection.js';
@@ -129,6 +130,7 @@ export class Platform {
     }
     registerChatRoutes(registry, {
       chats: this.get<ChatService>(TOKENS.ChatService),
+      invoker: new Invoker(this.get(TOKENS.CommandHandler), this.get<ChatService>(TOKENS.ChatService)),
       queries: this.get<ChatQueries>(TOKENS.ChatQueries),
       store: this.get<EventStore>(TOKENS.EventStore),
       bus: this.get<LiveBus>(TOKENS.LiveBus),

@@ -9,7 +9,11 @@ export interface PromptSources {
   readonly input: Readonly<Record<string, unknown>>;
 }
 
-/** System prompt, initial messages, then user and assistant messages up to this turn's user message. */
+/**
+ * System prompt, initial messages, then each earlier turn's user message followed by its reply,
+ * up to this turn's user message. Turns are kept together even when a message was queued while
+ * an earlier turn ran (so its event sits before that turn's reply in the stream).
+ */
 export function messagesForTurn(
   events: readonly RecordedEvent[],
   turnId: string,
@@ -17,22 +21,20 @@ export function messagesForTurn(
 ): LlmMessage[] {
   const out: LlmMessage[] = [];
   if (p.systemPrompt) out.push({ role: 'system', content: renderOrRaw(p.systemPrompt, p.input) });
+  const turns: { turnId: string; user: string }[] = [];
+  const replies = new Map<string, string>();
   for (const e of events) {
     const ev = { type: e.type, data: e.data } as ChatEvent;
-    switch (ev.type) {
-      case 'ChatCreated':
-        for (const m of ev.data.initialMessages) out.push({ role: m.role, content: m.content });
-        break;
-      case 'UserMessagePosted':
-        out.push({ role: 'user', content: ev.data.content });
-        if (ev.data.turnId === turnId) return out;
-        break;
-      case 'AssistantMessageCompleted':
-        if (ev.data.content !== '') out.push({ role: 'assistant', content: ev.data.content });
-        break;
-      default:
-        break;
-    }
+    if (ev.type === 'ChatCreated')
+      for (const m of ev.data.initialMessages) out.push({ role: m.role, content: m.content });
+    else if (ev.type === 'UserMessagePosted') turns.push({ turnId: ev.data.turnId, user: ev.data.content });
+    else if (ev.type === 'AssistantMessageCompleted') replies.set(ev.data.turnId, ev.data.content);
+  }
+  for (const turn of turns) {
+    out.push({ role: 'user', content: turn.user });
+    if (turn.turnId === turnId) break;
+    const reply = replies.get(turn.turnId);
+    if (reply) out.push({ role: 'assistant', content: reply });
   }
   return out;
 }
