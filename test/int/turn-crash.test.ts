@@ -1,0 +1,71 @@
+/**
+ * A worker killed (SIGKILL) in the middle of a turn: after a restart the turn is taken over as a
+ * new attempt, and the chat ends with exactly one assistant message for it.
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
+import { startTestPlatform, TEST_ENCRYPTION_KEY, type TestPlatform } from '../support/platform.js';
+
+function startWorker(url: string): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      SINAS_ROLE: 'worker',
+      LOG_LEVEL: 'warn',
+      SINAS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+describe('turn crash safety', function () {
+  this.timeout(120_000);
+  let t: TestPlatform;
+  let llm: ScriptedLlm;
+  const workers: ChildProcess[] = [];
+  before(async () => {
+    llm = await startScriptedLlm();
+    t = await startTestPlatform({ SINAS_ROLE: 'api' });
+  });
+  after(async () => {
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+    await t?.stop();
+    await llm?.stop();
+  });
+
+  it('a turn whose worker was SIGKILLed is retried after restart and ends with one assistant message', async () => {
+    const first = startWorker(t.db.url);
+    workers.push(first);
+    await t.api('/api/v1/llm-providers', {
+      method: 'POST',
+      json: { name: 'scripted', api_endpoint: llm.url, default_model: 'm', is_default: true },
+    });
+    await t.api('/api/v1/agents', { method: 'POST', json: { namespace: 'crash', name: 'bot' } });
+    const chat = await (await t.api('/agents/crash/bot/chats', { method: 'POST', json: {} })).json();
+    llm.script([{ hangAfterChunks: 2 }, { text: 'the one true reply', chunks: 3 }]);
+    const reply = t.api(`/chats/${chat.id}/messages`, { method: 'POST', json: { content: 'go' } });
+    for (let i = 0; llm.requests.length === 0; i++) {
+      if (i > 2000) throw new Error('the worker never called the model');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 100)); // let the first chunks stream
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+
+    workers.push(startWorker(t.db.url));
+    const res = await reply;
+    expect(res.status).to.equal(200);
+    expect((await res.json()).content).to.equal('the one true reply');
+    const full = await (await t.api(`/chats/${chat.id}`)).json();
+    expect(
+      full.messages
+        .filter((m: { role: string }) => m.role === 'assistant')
+        .map((m: { content: string }) => m.content),
+    ).to.deep.equal(['the one true reply']);
+    expect(full.turns).to.have.length(1);
+    expect(full.turns[0]).to.include({ status: 'completed', attempt: 2 });
+    expect(llm.requests).to.have.length(2);
+  });
+});
