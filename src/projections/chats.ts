@@ -10,7 +10,7 @@ import type { Projection, TableNames } from './projection.js';
 export const chatsProjection: Projection = {
   name: 'chats',
   version: 1,
-  filter: { categories: ['chat'] },
+  filter: { categories: ['chat', 'audit'] },
   tables: ['chats', 'chat_messages', 'chat_turns'],
   createTables: (t) => `
     CREATE TABLE IF NOT EXISTS ${t.chats} (
@@ -69,6 +69,8 @@ export const chatsProjection: Projection = {
 };
 
 async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Promise<void> {
+  if (e.type === 'ChatPurged') return purgeRows(tx, t, (e.data as { chatId: string }).chatId);
+  if (!e.streamName.startsWith('chat-')) return;
   const ev = { type: e.type, data: e.data } as ChatEvent;
   const chatId = e.streamName.slice('chat-'.length);
   const touch = (sql: string, params: unknown[]) =>
@@ -189,6 +191,12 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
       return unreachable;
     }
   }
+}
+
+async function purgeRows(tx: pg.PoolClient, t: TableNames, chatId: string): Promise<void> {
+  await tx.query(`DELETE FROM ${t.chat_messages} WHERE chat_id = $1`, [chatId]);
+  await tx.query(`DELETE FROM ${t.chat_turns} WHERE chat_id = $1`, [chatId]);
+  await tx.query(`DELETE FROM ${t.chats} WHERE id = $1`, [chatId]);
 }
 
 interface MessageRow {

@@ -27,6 +27,7 @@ import type { Projection } from '../projections/projection.js';
 import type { Config } from './config.js';
 import type { LiveBus } from './live-bus/live-bus.js';
 import type { JobQueue } from './queue/job-queue.js';
+import { purgeReactor, startPurgeWorkers, sweepExpiredChats } from './turns/purge.js';
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
 import type { TurnRunner } from './turns/turn-runner.js';
 import { compose, TOKENS, type Composition } from './container.js';
@@ -82,11 +83,17 @@ export class Platform {
     const queue = this.get<JobQueue>(TOKENS.JobQueue);
     this.startRunner(turnReactor(queue));
     await startTurnWorkers(queue, this.get<TurnRunner>(TOKENS.TurnRunner), this.config.turnConcurrency);
+    this.startRunner(purgeReactor(queue));
+    await startPurgeWorkers(queue, store);
     const sweep = () =>
-      sweepOpenTurns(pool, queue).then(
-        (n) => n > 0 && this.log.warn({ turns: n }, 're-enqueued open turns that had no job'),
-        (err) => this.log.error({ err }, 'turn sweep failed'),
-      );
+      Promise.all([
+        sweepOpenTurns(pool, queue).then(
+          (n) => n > 0 && this.log.warn({ turns: n }, 're-enqueued open turns that had no job'),
+        ),
+        sweepExpiredChats(pool, store).then(
+          (n) => n > 0 && this.log.info({ chats: n }, 'purged expired chats'),
+        ),
+      ]).catch((err) => this.log.error({ err }, 'sweep failed'));
     void sweep();
     this.sweepTimer = setInterval(() => void sweep(), 60_000);
     this.sweepTimer.unref();

@@ -1,0 +1,111 @@
+/**
+ * Ephemeral chats (`expires_in`): at expiry the chat's stream is hard-deleted and a content-free
+ * ChatPurged record goes to the `audit-chats` stream (DESIGN §4). The chats projection drops the
+ * rows when it sees that record. A delayed job fires at the expiry; a sweep catches what a lost
+ * job (in-process queue, restart) missed.
+ */
+import type pg from 'pg';
+import { randomUUID } from 'node:crypto';
+import type { ChatEvent } from '../../events/chat-events.js';
+import type { EventStore } from '../../events/event-store.js';
+import { streams } from '../../events/stream-names.js';
+import type { Projection } from '../../projections/projection.js';
+import type { JobQueue } from '../queue/job-queue.js';
+
+export const PURGE_QUEUE = 'purges';
+export const AUDIT_CHATS = 'audit-chats';
+
+export interface ChatPurgedData {
+  readonly chatId: string;
+  readonly userId: string;
+  readonly expiresAt: string | null;
+  readonly events: number;
+  readonly reason: 'expired';
+  readonly at: string;
+}
+
+/** Purges the chat if it exists and has expired; returns whether it did. */
+export async function purgeIfExpired(store: EventStore, chatId: string, now = new Date()): Promise<boolean> {
+  const stream = streams.chat(chatId);
+  const [first] = await store.readStream(stream, { maxCount: 1 });
+  if (!first || first.type !== 'ChatCreated') return false;
+  const created = (first as unknown as Extract<ChatEvent, { type: 'ChatCreated' }>).data;
+  if (!created.expiresAt || new Date(created.expiresAt) > now) return false;
+  const revision = await store.streamRevision(stream);
+  await store.deleteStream(stream);
+  const id = randomUUID();
+  const data: ChatPurgedData = {
+    chatId,
+    userId: created.userId,
+    expiresAt: created.expiresAt,
+    events: Number((revision ?? -1n) + 1n),
+    reason: 'expired',
+    at: now.toISOString(),
+  };
+  await store.append(
+    AUDIT_CHATS,
+    [
+      {
+        id,
+        type: 'ChatPurged',
+        data: { ...data },
+        metadata: {
+          correlationId: chatId,
+          causationId: chatId,
+          actor: 'system',
+          commandId: `purge-${chatId}`,
+          version: 1,
+        },
+      },
+    ],
+    'any',
+  );
+  return true;
+}
+
+/** Schedules each expiring chat's purge as a delayed job when the chat is created. */
+export function purgeReactor(queue: JobQueue): Projection {
+  return {
+    name: 'reactor_purges',
+    version: 1,
+    filter: { categories: ['chat'], eventTypes: ['ChatCreated'] },
+    tables: [],
+    createTables: () => 'SELECT 1',
+    async apply(_tx, events) {
+      for (const e of events) {
+        const d = (e as unknown as Extract<ChatEvent, { type: 'ChatCreated' }>).data;
+        if (!d.expiresAt) continue;
+        const delayMs = Math.max(0, new Date(d.expiresAt).getTime() - Date.now());
+        await queue.add(
+          PURGE_QUEUE,
+          'purge',
+          { chatId: d.chatId },
+          {
+            jobId: `purge-${d.chatId}`,
+            delayMs,
+            attempts: 5,
+            backoff: { type: 'exponential', delayMs: 1000 },
+          },
+        );
+      }
+    },
+  };
+}
+
+export async function startPurgeWorkers(queue: JobQueue, store: EventStore): Promise<void> {
+  await queue.process<{ chatId: string }, boolean>(
+    PURGE_QUEUE,
+    (job) => purgeIfExpired(store, job.data.chatId),
+    { concurrency: 2 },
+  );
+}
+
+/** Purges every expired chat the read model still shows. */
+export async function sweepExpiredChats(pool: pg.Pool, store: EventStore): Promise<number> {
+  const { rows } = await pool
+    .query<{ id: string }>('SELECT id FROM chats WHERE expires_at < now() ORDER BY expires_at LIMIT 500')
+    .catch(() => ({ rows: [] as { id: string }[] }));
+  let n = 0;
+  for (const r of rows) if (await purgeIfExpired(store, r.id)) n++;
+  return n;
+}
