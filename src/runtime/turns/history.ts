@@ -7,6 +7,8 @@ import { renderOrRaw } from './templates.js';
 export interface PromptSources {
   readonly systemPrompt: string | null | undefined;
   readonly input: Readonly<Record<string, unknown>>;
+  /** appended to the rendered system prompt (the structured-output instruction) */
+  readonly suffix?: string;
 }
 
 /**
@@ -20,7 +22,8 @@ export function messagesForTurn(
   p: PromptSources,
 ): LlmMessage[] {
   const out: LlmMessage[] = [];
-  if (p.systemPrompt) out.push({ role: 'system', content: renderOrRaw(p.systemPrompt, p.input) });
+  const system = (p.systemPrompt ? renderOrRaw(p.systemPrompt, p.input) : '') + (p.suffix ?? '');
+  if (system.trim() !== '') out.push({ role: 'system', content: system.trim() });
   const turns: { turnId: string; user: string }[] = [];
   const replies = new Map<string, string>();
   for (const e of events) {

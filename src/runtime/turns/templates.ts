@@ -5,6 +5,9 @@
  */
 import nunjucks from 'nunjucks';
 
+// Python-style methods and slices that Jinja2 templates use: {{ name.upper() }}, {% for k, v in d.items() %}, xs[1:3]
+nunjucks.installJinjaCompat();
+
 const env = new nunjucks.Environment(null, {
   autoescape: true,
   trimBlocks: true,

@@ -14,11 +14,21 @@ import { turnChannel, type ChatEvent } from '../../events/chat-events.js';
 import type { EventStore } from '../../events/event-store.js';
 import { streams } from '../../events/stream-names.js';
 import type { LiveBus } from '../live-bus/live-bus.js';
-import { isAbortError, LlmError, type Llm, type LlmDelta } from '../llm/llm.js';
+import { isAbortError, LlmError, type Llm, type LlmRequest, type LlmResult } from '../llm/llm.js';
+import { DeltaPublisher } from './delta-publisher.js';
 import { messagesForTurn } from './history.js';
-import type { ProviderResolver } from './provider-resolver.js';
+import type { ProviderResolver, ResolvedModel } from './provider-resolver.js';
+import { structuredOutput } from './structured-output.js';
 
 type Open = Extract<ChatState, { status: 'open' }>;
+
+interface AttemptPlan {
+  readonly chatId: string;
+  readonly turnId: string;
+  readonly resolved: ResolvedModel;
+  readonly agentVersion: number;
+  request: LlmRequest;
+}
 
 export interface TurnRunnerDeps {
   readonly store: EventStore;
@@ -50,57 +60,98 @@ export class TurnRunner {
       const started = await this.start(chatId, turnId, 'none', 'none', chat.agentVersion);
       return started && this.fail(chatId, turnId, started.attempt, err.message);
     }
-    const started = await this.start(chatId, turnId, resolved.model, resolved.provider, agent.version);
-    if (!started) return;
     const events = await this.d.store.readStream(streams.chat(chatId));
-    const messages = messagesForTurn(events, turnId, {
+    const structured = structuredOutput(agent.spec, chat.agent.name);
+    const base = messagesForTurn(events, turnId, {
       systemPrompt: agent.spec.system_prompt as string | null,
       input: chat.input,
+      suffix: structured?.instruction,
     });
-    const channel = turnChannel(chatId, turnId, started.attempt);
+    const plan: AttemptPlan = {
+      chatId,
+      turnId,
+      resolved,
+      agentVersion: agent.version,
+      request: {
+        model: resolved.model,
+        messages: base,
+        temperature: agent.spec.temperature as number | undefined,
+        ...(agent.spec.max_tokens ? { max_tokens: agent.spec.max_tokens as number } : {}),
+        ...(structured ? { response_format: structured.responseFormat } : {}),
+      },
+    };
+    for (let correction = 0; ; correction++) {
+      const started = await this.start(chatId, turnId, resolved.model, resolved.provider, agent.version);
+      if (!started) return;
+      const result = await this.attempt(plan, started);
+      if (!result) return;
+      const problem = structured?.problem(result.content);
+      if (problem === undefined) return this.complete(plan, started.attempt, result);
+      if (correction > 0)
+        return this.fail(
+          chatId,
+          turnId,
+          started.attempt,
+          `the reply did not match output_schema: ${problem}`,
+        );
+      plan.request = {
+        ...plan.request,
+        messages: [...base, ...structured!.correction(result.content, problem)],
+      };
+    }
+  }
+
+  /** One model call, deltas on the attempt's channel. Undefined when it failed or was cancelled. */
+  private async attempt(
+    plan: AttemptPlan,
+    started: { attempt: number; revision: bigint },
+  ): Promise<LlmResult | undefined> {
+    const { chatId, turnId } = plan;
     const abort = this.watchCancel(chatId, turnId, started.revision);
-    const publisher = new DeltaPublisher(this.d.bus, channel);
+    const publisher = new DeltaPublisher(this.d.bus, turnChannel(chatId, turnId, started.attempt));
     try {
       const result = await this.d.llm.complete(
-        resolved.endpoint,
-        {
-          model: resolved.model,
-          messages,
-          temperature: agent.spec.temperature as number | undefined,
-          ...(agent.spec.max_tokens ? { max_tokens: agent.spec.max_tokens as number } : {}),
-        },
+        plan.resolved.endpoint,
+        plan.request,
         (delta) => publisher.push(delta),
-        { signal: abort.signal },
+        {
+          signal: abort.signal,
+        },
       );
       await publisher.end();
-      await this.d.handler
-        .handle(
-          chatDecider,
-          streams.chat(chatId),
-          {
-            type: 'CompleteTurn',
-            turnId,
-            attempt: started.attempt,
-            messageId: randomUUID(),
-            content: result.content,
-            toolCalls: result.toolCalls,
-            usage: result.usage,
-            model: result.model || resolved.model,
-            agentVersion: agent.version,
-            finishReason: result.finishReason,
-            at: new Date().toISOString(),
-          },
-          SYSTEM(turnId, `complete-${started.attempt}`),
-        )
-        .catch(ignoreStale);
+      return result;
     } catch (err) {
       await publisher.end();
-      if (abort.signal.aborted && isAbortError(err)) return; // cancelled: the cancel event already ended the turn
+      if (abort.signal.aborted && isAbortError(err)) return undefined; // the cancel event already ended the turn
       if (!(err instanceof LlmError)) throw err;
       await this.fail(chatId, turnId, started.attempt, err.message);
+      return undefined;
     } finally {
       abort.dispose();
     }
+  }
+
+  private async complete(plan: AttemptPlan, attempt: number, result: LlmResult): Promise<void> {
+    await this.d.handler
+      .handle(
+        chatDecider,
+        streams.chat(plan.chatId),
+        {
+          type: 'CompleteTurn',
+          turnId: plan.turnId,
+          attempt,
+          messageId: randomUUID(),
+          content: result.content,
+          toolCalls: result.toolCalls,
+          usage: result.usage,
+          model: result.model || plan.resolved.model,
+          agentVersion: plan.agentVersion,
+          finishReason: result.finishReason,
+          at: new Date().toISOString(),
+        },
+        SYSTEM(plan.turnId, `complete-${attempt}`),
+      )
+      .catch(ignoreStale);
   }
 
   /** Resolves with the chat once `turnId` is its next turn, or undefined when the turn has ended. */
@@ -168,38 +219,6 @@ export class TurnRunner {
       )
       .subscribe(() => controller.abort());
     return { signal: controller.signal, dispose: () => sub.unsubscribe() };
-  }
-}
-
-/** Publishes deltas in order (seq 1, 2, ...) without making the model stream wait on each publish. */
-class DeltaPublisher {
-  private seq = 0;
-  private chain: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly bus: LiveBus,
-    private readonly channel: string,
-  ) {}
-
-  push(d: LlmDelta): void {
-    const seq = ++this.seq;
-    const message =
-      d.type === 'content'
-        ? { seq, type: 'content', content: d.text }
-        : {
-            seq,
-            type: 'tool_call',
-            index: d.index,
-            id: d.id ?? null,
-            name: d.name ?? null,
-            arguments: d.argumentsDelta ?? '',
-          };
-    this.chain = this.chain.then(() => this.bus.publish(this.channel, message)).catch(() => {});
-  }
-
-  async end(): Promise<void> {
-    await this.chain;
-    await this.bus.end(this.channel).catch(() => {});
   }
 }
 
