@@ -53,6 +53,7 @@ export const TOKENS = {
   ChatQueries: Symbol('ChatQueries'),
   ProviderResolver: Symbol('ProviderResolver'),
   TurnRunner: Symbol('TurnRunner'),
+  Llm: Symbol('Llm'),
   PortChecks: Symbol('PortChecks'),
 } as const;
 
@@ -120,13 +121,14 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     c.register(TOKENS.AgentService, { useFactory: resourceService(agentKind, AGENT_SCHEMA_FIELDS) });
     c.register(TOKENS.LlmProviderService, { useFactory: resourceService(llmProviderKind) });
     const devModel = new DevModelServer();
+    c.register(TOKENS.Llm, { useValue: new OpenAiLlm() });
     closers.push(() => devModel.stop());
     c.register(TOKENS.ChatQueries, {
       useFactory: instanceCachingFactory((d) => new ChatQueries(d.resolve(TOKENS.Pool))),
     });
     c.register(TOKENS.ChatService, {
       useFactory: instanceCachingFactory(
-        (d) => new ChatService(d.resolve(TOKENS.CommandHandler), d.resolve(TOKENS.AgentService)),
+        (d) => new ChatService(d.resolve(TOKENS.CommandHandler), store, d.resolve(TOKENS.AgentService)),
       ),
     });
     c.register(TOKENS.ProviderResolver, {
@@ -142,7 +144,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
             handler: d.resolve(TOKENS.CommandHandler),
             agents: d.resolve(TOKENS.AgentService),
             resolver: d.resolve(TOKENS.ProviderResolver),
-            llm: new OpenAiLlm(),
+            llm: d.resolve(TOKENS.Llm),
             bus,
           }),
       ),

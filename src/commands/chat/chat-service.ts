@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../../errors.js';
 import type { ChatMessageData } from '../../events/chat-events.js';
+import type { EventStore } from '../../events/event-store.js';
 import { streams } from '../../events/stream-names.js';
 import { renderOrRaw } from '../../runtime/turns/templates.js';
 import type { CommandContext, CommandHandler, CommandResult } from '../command-handler.js';
@@ -26,6 +27,7 @@ export interface Posted {
 export class ChatService {
   constructor(
     private readonly handler: CommandHandler,
+    private readonly store: EventStore,
     private readonly agents: ResourceService,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -105,12 +107,17 @@ export class ChatService {
       },
       ctx,
     );
-    if (r.duplicate) {
-      const last = await this.get(chatId, ctx.actor);
-      const turn = last.pending.at(-1);
-      return { messageId, turnId: turn?.turnId ?? turnId, revision: r.revision!, position: r.position };
-    }
+    if (r.duplicate) return this.earlierPost(chatId, ctx.commandId);
     return { messageId, turnId, revision: r.revision!, position: r.position };
+  }
+
+  /** A retried post (same command id): the message and turn the first attempt recorded. */
+  private async earlierPost(chatId: string, commandId: string): Promise<Posted> {
+    const events = await this.store.readStream(streams.chat(chatId));
+    const e = events.find((x) => x.type === 'UserMessagePosted' && x.metadata.commandId === commandId);
+    if (!e) throw new NotFoundError('the earlier message was not found');
+    const d = e.data as { messageId: string; turnId: string };
+    return { messageId: d.messageId, turnId: d.turnId, revision: e.revision, position: e.position };
   }
 
   async update(chatId: string, body: unknown, ctx: CommandContext): Promise<CommandResult<ChatState>> {
