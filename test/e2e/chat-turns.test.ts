@@ -87,6 +87,34 @@ describe('chat turns', function () {
     expect((await t.api(`/chats/${id}/cancel`, { method: 'POST' })).status).to.equal(409);
   });
 
+  it('Idempotency-Key: a retried message post returns the first reply and adds no message', async () => {
+    const id = await newChat('enqueue');
+    llm.script([{ text: 'only once' }]);
+    const headers = { 'idempotency-key': `msg-${id}` };
+    const a = await t.api(`/chats/${id}/messages`, { method: 'POST', json: { content: 'once' }, headers });
+    const b = await t.api(`/chats/${id}/messages`, { method: 'POST', json: { content: 'once' }, headers });
+    expect(b.headers.get('idempotent-replayed')).to.equal('true');
+    expect(await b.json()).to.deep.equal(await a.json());
+    const chat = await (await t.api(`/chats/${id}`)).json();
+    expect(chat.messages.map((m: { content: string }) => m.content)).to.deep.equal(['once', 'only once']);
+    expect(llm.requests).to.have.length(1);
+  });
+
+  it('reconnects to a finished turn with GET /chats/{id}/stream/{turn}', async () => {
+    const id = await newChat('enqueue');
+    llm.script([{ text: 'replay me please', chunks: 3 }]);
+    const res = await t.api(`/chats/${id}/messages/stream`, { method: 'POST', json: { content: 'hi' } });
+    const turn = res.headers.get('x-stream-channel');
+    await res.text();
+    const again = await (await t.api(`/chats/${id}/stream/${turn}`)).text();
+    const deltas = [...again.matchAll(/event: message\nid: [\d.]+\ndata: (.*)/g)].map(
+      (m) => JSON.parse(m[1]!).content,
+    );
+    expect(deltas.join('')).to.equal('replay me please');
+    expect(again.trim().endsWith('data: {"status":"completed"}')).to.equal(true);
+    expect((await t.api(`/chats/${id}/stream/00000000-0000-4000-8000-000000000000`)).status).to.equal(404);
+  });
+
   describe('invoke', () => {
     it('answers a one-shot message', async () => {
       llm.script([{ text: 'one-shot answer' }]);
