@@ -4,6 +4,9 @@ export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>
   append_batch: async () => (await import('./append-batch.js')).runAppendBatch,
   projection_lag: async () => (await import('./projection-lag.js')).runProjectionLag,
   rebuild: async () => (await import('./rebuild.js')).runRebuild,
+  ttft_overhead: async () => (await import('./ttft-overhead.js')).runTtftOverhead,
+  resume: async () => (await import('./resume.js')).runResume,
+  sse_idle: async () => (await import('./sse-idle.js')).runSseIdle,
 };
 
 /** Accepts `projection-lag` for `projection_lag`. */

@@ -24,7 +24,10 @@ import { Invoker } from '../commands/chat/invoke.js';
 import { registerChatRoutes } from '../http/chats.js';
 import type { ChatQueries } from '../projections/chat-queries.js';
 import type { Projection } from '../projections/projection.js';
+import { registerOpenAiAdapterRoutes } from '../http/openai-adapter.js';
 import type { Config } from './config.js';
+import type { Llm } from './llm/llm.js';
+import type { ProviderResolver } from './turns/provider-resolver.js';
 import type { LiveBus } from './live-bus/live-bus.js';
 import type { JobQueue } from './queue/job-queue.js';
 import { purgeReactor, startPurgeWorkers, sweepExpiredChats } from './turns/purge.js';
@@ -144,6 +147,18 @@ export class Platform {
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       turnTimeoutMs: this.config.turnTimeoutMs,
+    });
+    registerOpenAiAdapterRoutes(registry, {
+      chats: this.get<ChatService>(TOKENS.ChatService),
+      agents: this.get<ResourceService>(TOKENS.AgentService),
+      queries: this.get<ResourceQueries>(TOKENS.ResourceQueries),
+      store: this.get<EventStore>(TOKENS.EventStore),
+      bus: this.get<LiveBus>(TOKENS.LiveBus),
+      waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
+      resolver: this.get<ProviderResolver>(TOKENS.ProviderResolver),
+      llm: this.get<Llm>(TOKENS.Llm),
+      turnTimeoutMs: this.config.turnTimeoutMs,
+      consistencyTimeoutMs: this.config.consistencyTimeoutMs,
     });
     const app = buildApp({ registry, keys, pool, log: this.log, bodyLimit: this.config.bodyLimit });
     this.app = app;

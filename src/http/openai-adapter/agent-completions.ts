@@ -1,0 +1,166 @@
+/**
+ * Agent mode (reference §7.1): the last user message becomes a chat turn — in the chat named by
+ * `X-Chat-ID`, or a new one — and the turn's reply becomes a completion, whole or as chunks of the
+ * turn's text deltas. Usage comes from the AssistantMessageCompleted event.
+ */
+import type { Request, Response } from 'express';
+import type { ChatService, Posted } from '../../commands/chat/chat-service.js';
+import { IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
+import type { ChatEvent, UsageData } from '../../events/chat-events.js';
+import type { EventStore, RecordedEvent } from '../../events/event-store.js';
+import type { ProjectionWaiter } from '../../projections/waiter.js';
+import type { LiveBus } from '../../runtime/live-bus/live-bus.js';
+import type { LlmMessage } from '../../runtime/llm/llm.js';
+import { principalOf } from '../auth.js';
+import { chatFrames } from '../chat-stream.js';
+import { awaitTurnEnd } from '../chats.js';
+import { commandIdOf } from '../idempotency.js';
+import { HttpProblem } from '../problem.js';
+import { chunkStream } from './chunk-stream.js';
+import { agentModelId, type AgentTarget } from './models.js';
+import { chunk, completion, completionHead, usageChunk, type CompletionHead } from './wire.js';
+import type { CompletionRequest } from './request.js';
+
+export interface AgentCompletionDeps {
+  readonly chats: ChatService;
+  readonly store: EventStore;
+  readonly bus: LiveBus;
+  readonly waiter: ProjectionWaiter;
+  readonly turnTimeoutMs: number;
+  readonly consistencyTimeoutMs: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TERMINAL = new Set(['AssistantMessageCompleted', 'TurnFailed', 'TurnCancelled']);
+
+export async function agentCompletion(
+  d: AgentCompletionDeps,
+  req: Request,
+  res: Response,
+  target: AgentTarget,
+  body: CompletionRequest,
+): Promise<void> {
+  const { index, content } = lastUserMessage(body.messages);
+  const actor = principalOf(req).userId;
+  const commandId = commandIdOf(req);
+  const chatId = await chatFor(d.chats, req.get('x-chat-id'), target, actor, commandId);
+  const posted = await d.chats
+    .postMessage(chatId, { content }, { commandId: `${commandId}:message`, actor })
+    .catch((err) => Promise.reject(renamed(err, 'content', `messages.${index}.content`)));
+  res.setHeader('X-Chat-ID', chatId);
+  const head = completionHead(agentModelId(target));
+  if (body.stream) return streamTurn(d, res, chatId, posted, head, body.includeUsage);
+  const end = await awaitTurnEnd(d.store, chatId, posted.revision, posted.turnId, d.turnTimeoutMs);
+  if (!(await d.waiter.waitFor(['chats'], end.position, d.consistencyTimeoutMs)))
+    res.setHeader('Sinas-Consistency', 'pending');
+  const reply = replyOf(end);
+  res.json(
+    completion(head, { content: reply.content, toolCalls: [], finishReason: 'stop', usage: reply.usage }),
+  );
+}
+
+/** Only the last user message counts; every other message is ignored (the chat holds the history). */
+function lastUserMessage(messages: readonly LlmMessage[]): { index: number; content: string } {
+  const index = messages.findLastIndex((m) => m.role === 'user');
+  if (index < 0) throw new ValidationError('messages: agent mode needs a user message', 'messages');
+  const content = messages[index]!.content;
+  if (!content)
+    throw new ValidationError(`messages.${index}.content: must not be empty`, `messages.${index}.content`);
+  return { index, content };
+}
+
+/** The caller's chat with this agent named by X-Chat-ID (404 otherwise), or a new chat. */
+async function chatFor(
+  chats: ChatService,
+  header: string | undefined,
+  target: AgentTarget,
+  actor: string,
+  commandId: string,
+): Promise<string> {
+  const ref = `${target.namespace}/${target.name}`;
+  if (header !== undefined) {
+    const notFound = new NotFoundError(`no chat '${header}' of yours with agent '${ref}'`, 'X-Chat-ID');
+    if (!UUID.test(header)) throw notFound;
+    const chat = await chats
+      .get(header, actor)
+      .catch((err) => Promise.reject(err instanceof NotFoundError ? notFound : err));
+    if (chat.agent.namespace !== target.namespace || chat.agent.name !== target.name) throw notFound;
+    return chat.chatId;
+  }
+  const created = await chats
+    .create(
+      target.namespace,
+      target.name,
+      { title: `OpenAI adapter: ${ref}` },
+      { commandId: `${commandId}:chat`, actor },
+    )
+    .catch((err) =>
+      Promise.reject(
+        err instanceof NotFoundError ? new NotFoundError(`agent '${ref}' not found`, 'model') : err,
+      ),
+    );
+  if (created.state.status !== 'open') throw new IllegalStateError('the chat was not created');
+  return created.state.chatId;
+}
+
+function renamed(err: unknown, from: string, to: string): unknown {
+  if (!(err instanceof ValidationError) || err.field !== from) return err;
+  return new ValidationError(`${to}: ${err.message.replace(/^content: /, '')}`, to);
+}
+
+function replyOf(end: RecordedEvent): { content: string; usage: UsageData } {
+  const ev = { type: end.type, data: end.data } as ChatEvent;
+  if (ev.type === 'AssistantMessageCompleted') return { content: ev.data.content, usage: ev.data.usage };
+  if (ev.type === 'TurnFailed')
+    throw new HttpProblem({
+      title: 'The model failed',
+      status: 502,
+      detail: ev.data.error,
+      code: 'turn_failed',
+    });
+  throw new IllegalStateError('the turn was cancelled');
+}
+
+/** Chunks of this turn's text deltas (not an earlier queued turn's), then the end or the failure. */
+function streamTurn(
+  d: AgentCompletionDeps,
+  res: Response,
+  chatId: string,
+  posted: Posted,
+  head: CompletionHead,
+  includeUsage: boolean,
+): void {
+  const out = chunkStream(res);
+  out.send(chunk(head, { role: 'assistant' }));
+  let running: string | undefined;
+  const finish = (event: string, data: { error?: string; usage?: UsageData }) => {
+    if (event === 'AssistantMessageCompleted') {
+      out.send(chunk(head, {}, 'stop'));
+      if (includeUsage && data.usage) out.send(usageChunk(head, data.usage));
+      out.done();
+    } else if (event === 'TurnFailed') out.fail(data.error ?? 'the model failed', 'turn_failed');
+    else out.fail('the turn was cancelled', 'turn_cancelled');
+  };
+  const sub = chatFrames(d.store, d.bus, chatId, { revision: posted.revision, seq: 0 }).subscribe({
+    next: (f) => {
+      const data = f.data as { turnId?: string; content?: string | null; error?: string; usage?: UsageData };
+      if (f.event === 'TurnStarted') running = data.turnId;
+      else if (f.event === 'message') {
+        if (running === posted.turnId && data.content) out.send(chunk(head, { content: data.content }));
+      } else if (TERMINAL.has(f.event) && data.turnId === posted.turnId) finish(f.event, data);
+    },
+    error: (err: unknown) => out.fail(err instanceof Error ? err.message : String(err), 'stream_failed'),
+  });
+  const timer = setTimeout(
+    () =>
+      out.fail(
+        `no reply within ${d.turnTimeoutMs} ms; the turn goes on, see GET /chats/${chatId}`,
+        'timeout',
+      ),
+    d.turnTimeoutMs,
+  );
+  void out.closed.then(() => {
+    clearTimeout(timer);
+    sub.unsubscribe();
+  });
+}
