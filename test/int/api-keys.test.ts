@@ -2,14 +2,14 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { ApiKeys } from '../../src/http/api-keys.js';
 import { migrate } from '../../src/runtime/migrate.js';
-import { freshDatabase, type TestDatabase } from '../support/pg.js';
+import { freshDatabase, type TestDatabase, testPool } from '../support/pg.js';
 
 describe('bootstrap admin API key', () => {
   let db: TestDatabase;
   let pool: pg.Pool;
   beforeEach(async () => {
     db = await freshDatabase();
-    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    pool = testPool(db.url, 2);
     await migrate(pool);
   });
   afterEach(async () => {

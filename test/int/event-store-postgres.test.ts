@@ -1,14 +1,13 @@
 import { expect } from 'chai';
-import pg from 'pg';
 import { ConcurrencyError } from '../../src/errors.js';
 import { PgEventStore } from '../../src/events/postgres/pg-event-store.js';
 import { migrate } from '../../src/runtime/migrate.js';
-import { freshDatabase } from '../support/pg.js';
+import { freshDatabase, testPool } from '../support/pg.js';
 import { ev, eventStoreContract } from './event-store.contract.js';
 
 eventStoreContract('postgres', async () => {
   const db = await freshDatabase();
-  const pool = new pg.Pool({ connectionString: db.url, max: 20 });
+  const pool = testPool(db.url, 20);
   await migrate(pool);
   const store = new PgEventStore(pool, db.url);
   return {
@@ -25,7 +24,7 @@ describe('Postgres event store: several processes on one database', function () 
   it('checks expected revisions across store instances (separate pools, as separate processes would)', async function () {
     this.timeout(60_000);
     const db = await freshDatabase();
-    const pools = [0, 1, 2].map(() => new pg.Pool({ connectionString: db.url, max: 4 }));
+    const pools = [0, 1, 2].map(() => testPool(db.url, 4));
     await migrate(pools[0]!);
     const stores = pools.map((p) => new PgEventStore(p, db.url));
     try {
@@ -52,7 +51,7 @@ describe('Postgres event store: several processes on one database', function () 
 describe('Postgres event store: group commit', function () {
   it('fails only the append Postgres cannot store, not the others in its batch', async function () {
     const db = await freshDatabase();
-    const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    const pool = testPool(db.url, 4);
     await migrate(pool);
     const store = new PgEventStore(pool, db.url);
     try {

@@ -13,7 +13,7 @@ import { readCheckpoint } from '../../src/projections/checkpoints.js';
 import { rebuildProjection } from '../../src/projections/rebuild.js';
 import { resourceProjection } from '../../src/projections/resources.js';
 import { migrate } from '../../src/runtime/migrate.js';
-import { freshDatabase, type TestDatabase } from '../support/pg.js';
+import { freshDatabase, type TestDatabase, testPool } from '../support/pg.js';
 import { TEST_ENCRYPTION_KEY } from '../support/platform.js';
 import { ev } from './event-store.contract.js';
 
@@ -46,7 +46,7 @@ describe('projection crash safety', function () {
   const children: ChildProcess[] = [];
   before(async () => {
     db = await freshDatabase();
-    pool = new pg.Pool({ connectionString: db.url, max: 8 });
+    pool = testPool(db.url, 8);
     await migrate(pool);
     store = new PgEventStore(pool, db.url);
   });

@@ -31,3 +31,10 @@ export async function freshDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/** A pool for a test database; a connection cut by the database's drop at cleanup is not an error. */
+export function testPool(connectionString: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on('error', () => {});
+  return pool;
+}

@@ -35,6 +35,13 @@ export class PgListener {
     try {
       await client.connect();
       await client.query(`LISTEN ${this.channel}`);
+      if (this.stopped) {
+        // stop() ran while this connection was being made
+        client.removeAllListeners();
+        client.on('error', () => {});
+        await client.end().catch(() => {});
+        return;
+      }
       this.client = client;
     } catch {
       this.reconnect(client);
