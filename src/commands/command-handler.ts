@@ -121,6 +121,11 @@ export class CommandHandler {
     }
   }
 
+  /** Caches a state the caller folded itself from a fresh read of the stream. */
+  remember<S>(stream: string, loaded: Loaded<S>): void {
+    if (loaded.revision !== undefined) this.cache.set(stream, loaded);
+  }
+
   /** Folds the stream (upcasting as it reads); `fresh` bypasses the cache. */
   async load<E extends DomainEvent, S>(
     decider: Decider<unknown, E, S>,

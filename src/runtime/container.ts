@@ -24,6 +24,7 @@ import { loadCipher } from './cipher.js';
 import { DevModelServer } from './llm/dev-model-server.js';
 import { OpenAiLlm } from './llm/openai-llm.js';
 import { ProviderResolver } from './turns/provider-resolver.js';
+import { enqueueTurn } from './turns/turn-jobs.js';
 import { TurnRunner } from './turns/turn-runner.js';
 import type { Config } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
@@ -128,7 +129,20 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     });
     c.register(TOKENS.ChatService, {
       useFactory: instanceCachingFactory(
-        (d) => new ChatService(d.resolve(TOKENS.CommandHandler), store, d.resolve(TOKENS.AgentService)),
+        (d) =>
+          new ChatService(
+            d.resolve(TOKENS.CommandHandler),
+            store,
+            d.resolve(TOKENS.AgentService),
+            (chatId, turnId) => {
+              // only where a worker will see the job: a shared queue, or this process's own workers
+              if (config.redisUrl || config.role !== 'api') {
+                enqueueTurn(queue, { chatId, turnId }).catch((err) =>
+                  log.warn({ err }, 'direct turn enqueue failed; the reactor will enqueue it'),
+                );
+              }
+            },
+          ),
       ),
     });
     c.register(TOKENS.ProviderResolver, {

@@ -29,6 +29,8 @@ export class ChatService {
     private readonly handler: CommandHandler,
     private readonly store: EventStore,
     private readonly agents: ResourceService,
+    /** starts the turn's job at once (the reactor would too, a little later; the job id dedupes) */
+    private readonly afterPost: (chatId: string, turnId: string) => void = () => {},
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -108,6 +110,7 @@ export class ChatService {
       ctx,
     );
     if (r.duplicate) return this.earlierPost(chatId, ctx.commandId);
+    this.afterPost(chatId, turnId);
     return { messageId, turnId, revision: r.revision!, position: r.position };
   }
 

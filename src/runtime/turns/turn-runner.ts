@@ -7,11 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { firstValueFrom, filter, take, timeout } from 'rxjs';
 import { chatDecider, type ChatState } from '../../commands/chat/chat-decider.js';
-import type { CommandHandler } from '../../commands/command-handler.js';
+import { foldRecorded, type CommandHandler } from '../../commands/command-handler.js';
 import type { ResourceService } from '../../commands/resource/resource-service.js';
 import { IllegalStateError, NotFoundError } from '../../errors.js';
 import { turnChannel, type ChatEvent } from '../../events/chat-events.js';
-import type { EventStore } from '../../events/event-store.js';
+import type { EventStore, RecordedEvent } from '../../events/event-store.js';
+import { upcast } from '../../events/upcasters.js';
 import { streams } from '../../events/stream-names.js';
 import type { LiveBus } from '../live-bus/live-bus.js';
 import { isAbortError, LlmError, type Llm, type LlmRequest, type LlmResult } from '../llm/llm.js';
@@ -45,8 +46,9 @@ export class TurnRunner {
   constructor(private readonly d: TurnRunnerDeps) {}
 
   async run(chatId: string, turnId: string): Promise<void> {
-    const chat = await this.waitUntilNext(chatId, turnId);
-    if (!chat) return;
+    const next = await this.waitUntilNext(chatId, turnId);
+    if (!next) return;
+    const { chat, events } = next;
     const agent = await this.d.agents
       .at(chat.agent.namespace, chat.agent.name)
       .catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)));
@@ -60,7 +62,6 @@ export class TurnRunner {
       const started = await this.start(chatId, turnId, 'none', 'none', chat.agentVersion);
       return started && this.fail(chatId, turnId, started.attempt, err.message);
     }
-    const events = await this.d.store.readStream(streams.chat(chatId));
     const structured = structuredOutput(agent.spec, chat.agent.name);
     const base = messagesForTurn(events, turnId, {
       systemPrompt: agent.spec.system_prompt as string | null,
@@ -155,15 +156,21 @@ export class TurnRunner {
   }
 
   /** Resolves with the chat once `turnId` is its next turn, or undefined when the turn has ended. */
-  private async waitUntilNext(chatId: string, turnId: string): Promise<Open | undefined> {
+  private async waitUntilNext(
+    chatId: string,
+    turnId: string,
+  ): Promise<{ chat: Open; events: RecordedEvent[] } | undefined> {
+    const stream = streams.chat(chatId);
     for (;;) {
-      const loaded = await this.d.handler.load(chatDecider, streams.chat(chatId), true);
+      const events = (await this.d.store.readStream(stream)).map(upcast);
+      const loaded = foldRecorded(chatDecider, events);
+      this.d.handler.remember(stream, loaded); // StartTurn decides on this state without reading again
       const s = loaded.state;
       if (s.status !== 'open' || !s.pending.some((t) => t.turnId === turnId)) return undefined;
-      if (s.pending[0]!.turnId === turnId) return s;
+      if (s.pending[0]!.turnId === turnId) return { chat: s, events };
       await firstValueFrom(
         this.d.store
-          .subscribeToStream(streams.chat(chatId), { afterRevision: loaded.revision })
+          .subscribeToStream(stream, { afterRevision: loaded.revision })
           .pipe(take(1), timeout(60_000)),
       ).catch(() => undefined);
     }
