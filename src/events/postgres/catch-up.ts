@@ -8,13 +8,15 @@ import type { RecordedEvent } from '../event-store.js';
 import type { TailReader } from './tail-reader.js';
 
 export interface CatchUpSource {
-  /** next page strictly after `cursor` (undefined = from the start), in order */
-  readPage(cursor: RecordedEvent | undefined): Promise<RecordedEvent[]>;
+  /** up to `max` events strictly after `cursor` (undefined = from the start), in order */
+  readPage(cursor: RecordedEvent | undefined, max: number): Promise<RecordedEvent[]>;
   /** whether a live event belongs to this subscription */
   matches(e: RecordedEvent): boolean;
   /** whether `e` comes after `cursor` */
   isAfter(e: RecordedEvent, cursor: RecordedEvent | undefined): boolean;
   readonly pageSize: number;
+  /** a smaller first page, so the first events go out before the rest is read */
+  readonly firstPageSize?: number;
 }
 
 export function catchUpThenLive(tail: TailReader, source: CatchUpSource): Observable<RecordedEvent> {
@@ -36,14 +38,15 @@ export function catchUpThenLive(tail: TailReader, source: CatchUpSource): Observ
         next: (e) => (live ? deliver(e) : buffer.push(e)),
         complete: () => subscriber.complete(),
       });
-      for (;;) {
-        const page = await source.readPage(cursor);
+      for (let first = true; ; first = false) {
+        const max = first ? (source.firstPageSize ?? source.pageSize) : source.pageSize;
+        const page = await source.readPage(cursor, max);
         for (const e of page) {
           if (closed) return;
           cursor = e;
           subscriber.next(e);
         }
-        if (page.length < source.pageSize) break;
+        if (page.length < max) break;
       }
       live = true;
       for (const e of buffer.splice(0)) deliver(e);

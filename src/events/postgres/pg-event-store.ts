@@ -21,6 +21,8 @@ import { EVENT_COLUMNS, toRecorded, type EventRow } from './rows.js';
 import { TailReader } from './tail-reader.js';
 
 const PAGE = 1000;
+/** a resuming SSE client gets its first events after a small read, not after a whole page */
+const FIRST_PAGE = 50;
 
 export class PgEventStore implements EventStore {
   readonly kind = 'postgres';
@@ -82,7 +84,7 @@ export class PgEventStore implements EventStore {
     const at = (cursor: RecordedEvent | undefined) => cursor?.position ?? start;
     return catchUpThenLive(this.tail, {
       pageSize: PAGE,
-      readPage: (cursor) => this.readAll({ after: at(cursor), maxCount: PAGE, filter: options.filter }),
+      readPage: (cursor, max) => this.readAll({ after: at(cursor), maxCount: max, filter: options.filter }),
       matches: (e) => matchesFilter(e, options.filter),
       isAfter: (e, cursor) => e.position > at(cursor),
     });
@@ -93,7 +95,8 @@ export class PgEventStore implements EventStore {
     const at = (cursor: RecordedEvent | undefined) => cursor?.revision ?? start;
     return catchUpThenLive(this.tail, {
       pageSize: PAGE,
-      readPage: (cursor) => this.readStream(stream, { fromRevision: at(cursor) + 1n, maxCount: PAGE }),
+      firstPageSize: FIRST_PAGE,
+      readPage: (cursor, max) => this.readStream(stream, { fromRevision: at(cursor) + 1n, maxCount: max }),
       matches: (e) => e.streamName === stream,
       isAfter: (e, cursor) => e.revision > at(cursor),
     });
