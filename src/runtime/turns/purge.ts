@@ -95,7 +95,12 @@ export function purgeReactor(queue: JobQueue): Projection {
 export async function startPurgeWorkers(queue: JobQueue, store: EventStore): Promise<void> {
   await queue.process<{ chatId: string }, boolean>(
     PURGE_QUEUE,
-    (job) => purgeIfExpired(store, job.data.chatId),
+    async (job) => {
+      // a timer may fire a moment before the expiry: wait it out rather than miss it until the next sweep
+      if (await purgeIfExpired(store, job.data.chatId)) return true;
+      await new Promise((r) => setTimeout(r, 1000));
+      return purgeIfExpired(store, job.data.chatId);
+    },
     { concurrency: 2 },
   );
 }
