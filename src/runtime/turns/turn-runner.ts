@@ -23,6 +23,16 @@ import { structuredOutput } from './structured-output.js';
 
 type Open = Extract<ChatState, { status: 'open' }>;
 
+interface Started {
+  readonly attempt: number;
+  readonly revision: bigint;
+}
+
+type Outcome =
+  | { readonly kind: 'ok'; readonly result: LlmResult }
+  | { readonly kind: 'failed'; readonly message: string }
+  | { readonly kind: 'cancelled' };
+
 interface AttemptPlan {
   readonly chatId: string;
   readonly turnId: string;
@@ -81,34 +91,71 @@ export class TurnRunner {
         ...(structured ? { response_format: structured.responseFormat } : {}),
       },
     };
+    const head = chat.pending[0]!;
+    const startTurn = () => this.start(chatId, turnId, resolved.model, resolved.provider, agent.version);
     for (let correction = 0; ; correction++) {
-      const started = await this.start(chatId, turnId, resolved.model, resolved.provider, agent.version);
-      if (!started) return;
-      const result = await this.attempt(plan, started);
-      if (!result) return;
-      const problem = structured?.problem(result.content);
-      if (problem === undefined) return this.complete(plan, started.attempt, result);
-      if (correction > 0)
+      // The first call starts while TurnStarted commits (its deltas wait on the live bus until a
+      // reader sees TurnStarted); a corrective call starts after.
+      const run =
+        correction === 0
+          ? await this.overlapped(plan, startTurn, { attempt: head.attempt + 1, revision: next.revision })
+          : await this.sequential(plan, startTurn);
+      if (!run) return;
+      const { started, outcome } = run;
+      if (outcome.kind === 'cancelled') return;
+      if (outcome.kind === 'failed') return this.fail(chatId, turnId, started.attempt, outcome.message);
+      const problem = structured?.problem(outcome.result.content);
+      if (problem === undefined) return this.complete(plan, started.attempt, outcome.result);
+      if (correction > 0) {
         return this.fail(
           chatId,
           turnId,
           started.attempt,
           `the reply did not match output_schema: ${problem}`,
         );
+      }
       plan.request = {
         ...plan.request,
-        messages: [...base, ...structured!.correction(result.content, problem)],
+        messages: [...base, ...structured!.correction(outcome.result.content, problem)],
       };
     }
   }
 
-  /** One model call, deltas on the attempt's channel. Undefined when it failed or was cancelled. */
-  private async attempt(
+  private async sequential(plan: AttemptPlan, startTurn: () => Promise<Started | undefined>) {
+    const started = await startTurn();
+    if (!started) return undefined;
+    return { started, outcome: await this.attempt(plan, started) };
+  }
+
+  /** Calls the model while recording TurnStarted; gives up the call if the start does not land as predicted. */
+  private async overlapped(
     plan: AttemptPlan,
-    started: { attempt: number; revision: bigint },
-  ): Promise<LlmResult | undefined> {
+    startTurn: () => Promise<Started | undefined>,
+    predicted: Started,
+  ) {
+    const gate = new AbortController();
+    const outcome = this.attempt(plan, predicted, gate.signal);
+    let started: Started | undefined;
+    try {
+      started = await startTurn();
+    } catch (err) {
+      gate.abort();
+      await outcome.catch(() => undefined);
+      throw err;
+    }
+    if (!started || started.attempt !== predicted.attempt) {
+      gate.abort();
+      await outcome.catch(() => undefined);
+      return undefined;
+    }
+    return { started, outcome: await outcome };
+  }
+
+  /** One model call, deltas on the attempt's channel. */
+  private async attempt(plan: AttemptPlan, started: Started, gate?: AbortSignal): Promise<Outcome> {
     const { chatId, turnId } = plan;
-    const abort = this.watchCancel(chatId, turnId, started.revision);
+    const cancel = this.watchCancel(chatId, turnId, started.revision);
+    const signal = gate ? AbortSignal.any([cancel.signal, gate]) : cancel.signal;
     const publisher = new DeltaPublisher(this.d.bus, turnChannel(chatId, turnId, started.attempt));
     try {
       const result = await this.d.llm.complete(
@@ -116,19 +163,18 @@ export class TurnRunner {
         plan.request,
         (delta) => publisher.push(delta),
         {
-          signal: abort.signal,
+          signal,
         },
       );
       await publisher.end();
-      return result;
+      return { kind: 'ok', result };
     } catch (err) {
       await publisher.end();
-      if (abort.signal.aborted && isAbortError(err)) return undefined; // the cancel event already ended the turn
+      if (signal.aborted && isAbortError(err)) return { kind: 'cancelled' }; // the cancel event ended the turn
       if (!(err instanceof LlmError)) throw err;
-      await this.fail(chatId, turnId, started.attempt, err.message);
-      return undefined;
+      return { kind: 'failed', message: err.message };
     } finally {
-      abort.dispose();
+      cancel.dispose();
     }
   }
 
@@ -159,7 +205,7 @@ export class TurnRunner {
   private async waitUntilNext(
     chatId: string,
     turnId: string,
-  ): Promise<{ chat: Open; events: RecordedEvent[] } | undefined> {
+  ): Promise<{ chat: Open; events: RecordedEvent[]; revision: bigint } | undefined> {
     const stream = streams.chat(chatId);
     for (;;) {
       const events = (await this.d.store.readStream(stream)).map(upcast);
@@ -167,7 +213,7 @@ export class TurnRunner {
       this.d.handler.remember(stream, loaded); // StartTurn decides on this state without reading again
       const s = loaded.state;
       if (s.status !== 'open' || !s.pending.some((t) => t.turnId === turnId)) return undefined;
-      if (s.pending[0]!.turnId === turnId) return { chat: s, events };
+      if (s.pending[0]!.turnId === turnId) return { chat: s, events, revision: loaded.revision! };
       await firstValueFrom(
         this.d.store
           .subscribeToStream(stream, { afterRevision: loaded.revision })
