@@ -102,20 +102,12 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
       );
       const end = await awaitTurnEnd(d.store, chatId, posted.revision, posted.turnId, d.turnTimeoutMs);
       await afterWrite(end.position, res);
-      const ev = { type: end.type, data: end.data } as ChatEvent;
-      if (ev.type === 'TurnFailed')
-        throw new HttpProblem({
-          title: 'The model failed',
-          status: 502,
-          detail: ev.data.error,
-          code: 'turn_failed',
-        });
-      if (ev.type !== 'AssistantMessageCompleted') throw new IllegalStateError('the turn was cancelled');
+      const reply = completedReply(end);
       res.json({
-        reply: ev.data.content,
+        reply: reply.content,
         chat_id: chatId,
         session_key: request.session_key ?? null,
-        usage: ev.data.usage,
+        usage: reply.usage,
       });
     },
   });
@@ -306,34 +298,39 @@ export async function awaitTurnEnd(
   }
 }
 
-function sendTurnOutcome(res: Response, chatId: string, end: RecordedEvent): void {
+/** The reply a finished turn produced; a failed turn is a 502 naming the reason, a cancelled one a 409. */
+function completedReply(
+  end: RecordedEvent,
+): Extract<ChatEvent, { type: 'AssistantMessageCompleted' }>['data'] {
   const ev = { type: end.type, data: end.data } as ChatEvent;
-  if (ev.type === 'AssistantMessageCompleted') {
-    const m = ev.data;
-    res.json(
-      messageResponse({
-        id: m.messageId,
-        chat_id: chatId,
-        role: 'assistant',
-        content: m.content,
-        tool_calls: m.toolCalls.length ? m.toolCalls : null,
-        turn_id: m.turnId,
-        model: m.model,
-        usage: m.usage,
-        agent_version: String(m.agentVersion),
-        created_at: new Date(m.at),
-      }),
-    );
-    return;
-  }
-  if (ev.type === 'TurnFailed')
+  if (ev.type === 'AssistantMessageCompleted') return ev.data;
+  if (ev.type === 'TurnFailed') {
     throw new HttpProblem({
       title: 'The model failed',
       status: 502,
       detail: ev.data.error,
       code: 'turn_failed',
     });
+  }
   throw new IllegalStateError('the turn was cancelled');
+}
+
+function sendTurnOutcome(res: Response, chatId: string, end: RecordedEvent): void {
+  const m = completedReply(end);
+  res.json(
+    messageResponse({
+      id: m.messageId,
+      chat_id: chatId,
+      role: 'assistant',
+      content: m.content,
+      tool_calls: m.toolCalls.length ? m.toolCalls : null,
+      turn_id: m.turnId,
+      model: m.model,
+      usage: m.usage,
+      agent_version: String(m.agentVersion),
+      created_at: new Date(m.at),
+    }),
+  );
 }
 
 /** SSE for one turn: from `from` until the turn ends, then `done` (or `error`). */
