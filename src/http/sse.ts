@@ -26,9 +26,17 @@ export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseC
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   let lastWrite = Date.now();
+  // Frames sent in one synchronous burst (a page of catch-up) go out as one socket write.
+  let buffered: string[] = [];
+  const flush = () => {
+    const text = buffered.join('');
+    buffered = [];
+    if (!done && text) res.write(text);
+  };
   const write = (text: string) => {
     if (done) return;
-    res.write(text);
+    if (buffered.length === 0) queueMicrotask(flush);
+    buffered.push(text);
     lastWrite = Date.now();
   };
   const timer = setInterval(
@@ -54,6 +62,7 @@ export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseC
       write(`${lines.join('\n')}\n\n`);
     },
     end() {
+      flush();
       finish();
       res.end();
     },
