@@ -134,7 +134,7 @@ async function rawRead(store: EventStore, stream: string): Promise<{ raw: number
 async function fillChat(store: EventStore, chatId: string): Promise<bigint> {
   const stream = streams.chat(chatId);
   const [created] = await store.readStream(stream, { maxCount: 1 });
-  const userId = (created!.data as Data<'ChatCreated'>).userId;
+  const userId = (created!.data as unknown as Data<'ChatCreated'>).userId;
   const events = conversation(EVENTS, userId);
   let revision = 0n;
   let position = 0n;

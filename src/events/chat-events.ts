@@ -23,22 +23,21 @@ export interface UsageData {
   readonly total_tokens: number;
 }
 
+export interface ChatCreatedData {
+  readonly chatId: string;
+  readonly userId: string;
+  readonly agent: AgentRef;
+  readonly agentVersion: number;
+  readonly title: string;
+  readonly input: Readonly<Record<string, unknown>>;
+  readonly sessionKey: string | null;
+  readonly expiresAt: string | null;
+  readonly initialMessages: readonly ChatMessageData[];
+  readonly at: string;
+}
+
 export type ChatEvent =
-  | {
-      readonly type: 'ChatCreated';
-      readonly data: {
-        readonly chatId: string;
-        readonly userId: string;
-        readonly agent: AgentRef;
-        readonly agentVersion: number;
-        readonly title: string;
-        readonly input: Readonly<Record<string, unknown>>;
-        readonly sessionKey: string | null;
-        readonly expiresAt: string | null;
-        readonly initialMessages: readonly ChatMessageData[];
-        readonly at: string;
-      };
-    }
+  | { readonly type: 'ChatCreated'; readonly data: ChatCreatedData }
   | {
       readonly type: 'UserMessagePosted';
       readonly data: {

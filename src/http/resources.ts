@@ -104,32 +104,21 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
       res.json(toResponse(kind, fromRow(row)));
     },
   });
-  registry.add({
-    method: 'put',
-    path: item,
-    summary: `Update a ${kind.type.toLowerCase()} (partial; If-Match for optimistic concurrency)`,
-    tags,
-    params,
-    body: updateSchema(kind),
-    responses: { 200: response },
-    handler: (req, res) => {
-      const { namespace, name } = ident(req);
-      return write(req, res, 200, () => deps.service.update(namespace, name, req.body, ctx(req)));
-    },
-  });
-  registry.add({
-    method: 'patch',
-    path: item,
-    summary: `Update a ${kind.type.toLowerCase()} (same as PUT: partial)`,
-    tags,
-    params,
-    body: updateSchema(kind),
-    responses: { 200: response },
-    handler: (req, res) => {
-      const { namespace, name } = ident(req);
-      return write(req, res, 200, () => deps.service.update(namespace, name, req.body, ctx(req)));
-    },
-  });
+  for (const method of ['put', 'patch'] as const) {
+    registry.add({
+      method,
+      path: item,
+      summary: `Update a ${kind.type.toLowerCase()} (partial; If-Match for optimistic concurrency)`,
+      tags,
+      params,
+      body: updateSchema(kind),
+      responses: { 200: response },
+      handler: (req, res) => {
+        const { namespace, name } = ident(req);
+        return write(req, res, 200, () => deps.service.update(namespace, name, req.body, ctx(req)));
+      },
+    });
+  }
   registry.add({
     method: 'delete',
     path: item,

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { EventSource } from 'eventsource';
 import { startCuttableProxy, type CuttableProxy } from '../support/cuttable-proxy.js';
-import { ADMIN_KEY, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { ADMIN_KEY, startTestPlatform, useProvider, type TestPlatform } from '../support/platform.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { redisUrl, skipLoudly } from '../support/skip.js';
 
@@ -19,10 +19,7 @@ for (const variant of ['in-process queue and memory bus', 'BullMQ and Redis Stre
       llm = await startScriptedLlm();
       t = await startTestPlatform(variant === 'BullMQ and Redis Streams' ? { REDIS_URL: redis! } : {});
       proxy = await startCuttableProxy(Number(new URL(t.url).port));
-      await t.api('/api/v1/llm-providers', {
-        method: 'POST',
-        json: { name: 'scripted', api_endpoint: llm.url, default_model: 'm', is_default: true },
-      });
+      await useProvider(t, llm.url);
       await t.api('/api/v1/agents', { method: 'POST', json: { namespace: 'sse', name: 'talker' } });
     });
     after(async () => {

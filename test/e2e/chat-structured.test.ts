@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { startTestPlatform, useProvider, type TestPlatform } from '../support/platform.js';
 
 describe('structured output (output_schema)', function () {
   this.timeout(30_000);
@@ -14,10 +14,7 @@ describe('structured output (output_schema)', function () {
   before(async () => {
     llm = await startScriptedLlm();
     t = await startTestPlatform();
-    await t.api('/api/v1/llm-providers', {
-      method: 'POST',
-      json: { name: 'scripted', api_endpoint: llm.url, default_model: 'm', is_default: true },
-    });
+    await useProvider(t, llm.url);
     await t.api('/api/v1/agents', {
       method: 'POST',
       json: { namespace: 'so', name: 'Judge Bot', system_prompt: 'Judge.', output_schema: schema },
@@ -74,10 +71,7 @@ describe('Jinja2 templates (nunjucks)', function () {
   before(async () => {
     llm = await startScriptedLlm();
     t = await startTestPlatform();
-    await t.api('/api/v1/llm-providers', {
-      method: 'POST',
-      json: { name: 'scripted', api_endpoint: llm.url, default_model: 'm', is_default: true },
-    });
+    await useProvider(t, llm.url);
     const system_prompt = [
       'Hello {{ user_name | default("friend") }}!',
       '{% if vip %}',

@@ -1,7 +1,7 @@
 /** Turn policies, cancellation and invoke sessions, against the scripted provider. */
 import { expect } from 'chai';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { startTestPlatform, useProvider, type TestPlatform } from '../support/platform.js';
 
 describe('chat turns', function () {
   this.timeout(60_000);
@@ -10,10 +10,7 @@ describe('chat turns', function () {
   before(async () => {
     llm = await startScriptedLlm();
     t = await startTestPlatform();
-    await t.api('/api/v1/llm-providers', {
-      method: 'POST',
-      json: { name: 'scripted', api_endpoint: llm.url, default_model: 'm', is_default: true },
-    });
+    await useProvider(t, llm.url);
     for (const policy of ['enqueue', 'reject', 'interrupt'])
       await t.api('/api/v1/agents', {
         method: 'POST',

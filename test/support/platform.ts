@@ -53,3 +53,12 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     },
   };
 }
+
+/** Makes the OpenAI-compatible server at `baseUrl` (a scripted peer) the platform's default provider. */
+export async function useProvider(t: TestPlatform, baseUrl: string, model = 'm'): Promise<void> {
+  const r = await t.api('/api/v1/llm-providers', {
+    method: 'POST',
+    json: { name: 'scripted', api_endpoint: baseUrl, default_model: model, is_default: true },
+  });
+  if (r.status !== 201) throw new Error(`could not create the provider: ${r.status}`);
+}

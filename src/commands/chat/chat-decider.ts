@@ -6,8 +6,8 @@
 import { IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
 import type {
   AgentRef,
+  ChatCreatedData,
   ChatEvent,
-  ChatMessageData,
   ToolCallData,
   UsageData,
 } from '../../events/chat-events.js';
@@ -16,19 +16,7 @@ import type { Decider } from '../decider.js';
 export type MessagePolicy = 'enqueue' | 'reject' | 'interrupt';
 
 export type ChatCommand =
-  | {
-      readonly type: 'CreateChat';
-      readonly chatId: string;
-      readonly userId: string;
-      readonly agent: AgentRef;
-      readonly agentVersion: number;
-      readonly title: string;
-      readonly input: Readonly<Record<string, unknown>>;
-      readonly sessionKey: string | null;
-      readonly expiresAt: string | null;
-      readonly initialMessages: readonly ChatMessageData[];
-      readonly at: string;
-    }
+  | ({ readonly type: 'CreateChat' } & ChatCreatedData)
   | {
       readonly type: 'PostUserMessage';
       readonly messageId: string;
