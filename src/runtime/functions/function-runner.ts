@@ -1,0 +1,63 @@
+/**
+ * The port every way of running a Python function sits behind (Docker pool, trusted shared pool,
+ * bubblewrap sandbox). A run is a pure step of a durable execution: it gets the code, the input,
+ * the context and the answers recorded so far for earlier `input()` calls, and ends in one outcome.
+ *
+ * Pause/resume semantics: the handler is run from the start with `answers`; the n-th `input()`
+ * call returns answers[n]. The first `input()` call past the recorded answers ends the run with
+ * `awaiting_input` (the process is stopped; nothing waits in memory). Continuing appends the answer
+ * and runs again. So a paused execution survives the death of any worker or container.
+ */
+
+export interface FunctionContext {
+  readonly user_id: string;
+  readonly user_email: string | null;
+  readonly access_token: string | null;
+  readonly execution_id: string;
+  readonly trigger_type: string;
+  readonly chat_id: string | null;
+  /** trusted shared pool only */
+  readonly secrets?: Readonly<Record<string, string>>;
+}
+
+export interface RunRequest {
+  readonly executionId: string;
+  readonly code: string;
+  /** the function's bare name: the legacy entry point when the code defines no `handler` */
+  readonly functionName: string;
+  readonly input: unknown;
+  readonly context: FunctionContext;
+  /** answers to earlier `input()` calls, in order */
+  readonly answers: readonly unknown[];
+  readonly timeoutMs: number;
+  /** run in the trusted shared pool (secrets in context) instead of an isolated sandbox */
+  readonly sharedPool: boolean;
+}
+
+interface RunCommon {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** platform notes for the execution's log (deprecation warnings, truncation) */
+  readonly logs: readonly string[];
+  readonly containerId: string | null;
+  readonly durationMs: number;
+}
+
+export type RunOutcome =
+  | (RunCommon & { readonly kind: 'completed'; readonly output: unknown })
+  | (RunCommon & { readonly kind: 'awaiting_input'; readonly prompt: string })
+  | (RunCommon & { readonly kind: 'failed'; readonly error: string; readonly traceback: string | null })
+  | (RunCommon & { readonly kind: 'timed_out'; readonly error: string });
+
+export interface RunnerHealth {
+  /** 'docker' | 'bubblewrap' | 'subprocess' */
+  readonly sandbox: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+export interface FunctionRunner {
+  /** Runs to one outcome; never throws for anything the code does (only for platform faults). */
+  run(request: RunRequest, signal?: AbortSignal): Promise<RunOutcome>;
+  health(): RunnerHealth;
+  close(): Promise<void>;
+}
