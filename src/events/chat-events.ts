@@ -23,6 +23,24 @@ export interface UsageData {
   readonly total_tokens: number;
 }
 
+/** How the turn will handle one tool call the model asked for (recorded with the assistant message). */
+export interface ToolCallPlan {
+  readonly id: string;
+  /** the tool name the model used: `{ns}__{name}` */
+  readonly name: string;
+  /** the function it maps to; null for a name the agent does not offer (answered with an error) */
+  readonly function: { readonly namespace: string; readonly name: string } | null;
+  /** the arguments the call runs with: the model's, merged with the agent's function_parameters */
+  readonly arguments: Readonly<Record<string, unknown>> | null;
+  /** the model's arguments were not a JSON object: answered with an error */
+  readonly invalid?: string;
+  readonly requiresApproval: boolean;
+  /** status text for tool_start (status_templates, reference §4.2) */
+  readonly description: string;
+}
+
+export type ToolResultStatus = 'ok' | 'error' | 'rejected' | 'awaiting_input';
+
 export interface ChatCreatedData {
   readonly chatId: string;
   readonly userId: string;
@@ -70,6 +88,53 @@ export type ChatEvent =
         readonly model: string;
         readonly agentVersion: number;
         readonly finishReason: string;
+        /** false when the message asks for tool calls the turn goes on to run (absent: true) */
+        readonly endsTurn?: boolean;
+        readonly calls?: readonly ToolCallPlan[];
+        readonly at: string;
+      };
+    }
+  | {
+      readonly type: 'ToolApprovalRequested';
+      readonly data: {
+        readonly turnId: string;
+        readonly toolCallId: string;
+        readonly function: { readonly namespace: string; readonly name: string };
+        readonly arguments: Readonly<Record<string, unknown>>;
+        readonly at: string;
+      };
+    }
+  | {
+      readonly type: 'ToolApprovalDecided';
+      readonly data: {
+        readonly turnId: string;
+        readonly toolCallId: string;
+        readonly approved: boolean;
+        readonly reason: string | null;
+        readonly by: string;
+        readonly at: string;
+      };
+    }
+  | {
+      readonly type: 'ToolCallStarted';
+      readonly data: {
+        readonly turnId: string;
+        readonly toolCallId: string;
+        readonly name: string;
+        readonly executionId: string;
+        readonly at: string;
+      };
+    }
+  | {
+      readonly type: 'ToolCallCompleted';
+      readonly data: {
+        readonly turnId: string;
+        readonly toolCallId: string;
+        readonly name: string;
+        readonly status: ToolResultStatus;
+        /** what the model sees: the serialised result, at most 10,000 characters */
+        readonly result: string;
+        readonly executionId: string | null;
         readonly at: string;
       };
     }
@@ -92,11 +157,21 @@ export type ChatEvent =
 
 export type ChatEventType = ChatEvent['type'];
 
+/** Whether a recorded chat event ends its turn. */
+export function endsTurn(type: string, data: unknown): boolean {
+  if (type === 'TurnFailed' || type === 'TurnCancelled') return true;
+  return type === 'AssistantMessageCompleted' && (data as { endsTurn?: boolean }).endsTurn !== false;
+}
+
 export const CHAT_EVENT_TYPES: readonly ChatEventType[] = [
   'ChatCreated',
   'UserMessagePosted',
   'TurnStarted',
   'AssistantMessageCompleted',
+  'ToolApprovalRequested',
+  'ToolApprovalDecided',
+  'ToolCallStarted',
+  'ToolCallCompleted',
   'TurnFailed',
   'TurnCancelled',
   'ChatTitleChanged',

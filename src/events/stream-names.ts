@@ -18,5 +18,7 @@ export const streams = {
   agent: (namespace: string, name: string) => streamName('agent', `${namespace}/${name}`),
   apiKey: (id: string) => streamName('apikey', id),
   chat: (id: string) => streamName('chat', id),
+  execution: (id: string) => streamName('execution', id),
+  function: (namespace: string, name: string) => streamName('function', `${namespace}/${name}`),
   session: (agent: string, key: string) => streamName('session', `${agent}/${key}`),
 } as const;

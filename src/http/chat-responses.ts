@@ -1,5 +1,5 @@
 /** Response shapes of the chat endpoints (reference §3.1-§3.3) and their JSON schemas. */
-import type { ChatRow, MessageRow, TurnRow } from '../projections/chat-queries.js';
+import type { ChatRow, MessageRow, ToolCallRow, TurnRow } from '../projections/chat-queries.js';
 import type { JSONSchema } from '../commands/validation.js';
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
@@ -34,13 +34,42 @@ export function messageResponse(m: MessageRow): Record<string, unknown> {
     role: m.role,
     content: m.content,
     tool_calls: m.tool_calls ?? null,
-    tool_call_id: null,
-    name: null,
+    tool_call_id: m.tool_call_id,
+    name: m.name,
     turn_id: m.turn_id,
     model: m.model,
     usage: m.usage ?? null,
     agent_version: m.agent_version === null ? null : Number(m.agent_version),
     created_at: iso(m.created_at),
+  };
+}
+
+/** One tool call with its approval (who decided, when, why), execution and result. */
+export function toolCallResponse(c: ToolCallRow): Record<string, unknown> {
+  return {
+    tool_call_id: c.tool_call_id,
+    turn_id: c.turn_id,
+    message_id: c.message_id,
+    name: c.name,
+    function_namespace: c.function_namespace,
+    function_name: c.function_name,
+    arguments: c.arguments,
+    description: c.description,
+    requires_approval: c.requires_approval,
+    approval: c.requires_approval
+      ? {
+          status: c.approval_status,
+          reason: c.approval_reason,
+          decided_by: c.decided_by,
+          decided_at: iso(c.decided_at),
+        }
+      : null,
+    execution_id: c.execution_id,
+    status: c.status,
+    result: c.result,
+    requested_at: iso(c.requested_at),
+    started_at: iso(c.started_at),
+    completed_at: iso(c.completed_at),
   };
 }
 
@@ -103,7 +132,8 @@ export const chatWithMessagesSchema: JSONSchema = {
       type: 'object',
       properties: {
         messages: { type: 'array', items: messageSchema },
-        pending_approvals: { type: 'array' },
+        pending_approvals: { type: 'array', items: { type: 'object' } },
+        tool_calls: { type: 'array', items: { type: 'object' } },
         turns: { type: 'array', items: { type: 'object' } },
       },
     },

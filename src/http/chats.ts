@@ -19,6 +19,7 @@ import {
   chatWithMessagesSchema,
   messageResponse,
   messageSchema,
+  toolCallResponse,
   turnResponse,
 } from './chat-responses.js';
 import { commandIdOf } from './idempotency.js';
@@ -141,12 +142,25 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     responses: { 200: chatWithMessagesSchema },
     handler: async (req, res) => {
       const chat = await chatOf(req);
-      const [messages, turns] = await Promise.all([d.queries.messages(chat.id), d.queries.turns(chat.id)]);
+      const [messages, turns, calls] = await Promise.all([
+        d.queries.messages(chat.id),
+        d.queries.turns(chat.id),
+        d.queries.toolCalls(chat.id),
+      ]);
       res.json({
         ...chatResponse(chat),
         messages: messages.map(messageResponse),
         turns: turns.map(turnResponse),
-        pending_approvals: [],
+        tool_calls: calls.map(toolCallResponse),
+        pending_approvals: calls
+          .filter((c) => c.approval_status === 'pending')
+          .map((c) => ({
+            tool_call_id: c.tool_call_id,
+            function_namespace: c.function_namespace,
+            function_name: c.function_name,
+            arguments: c.arguments,
+            created_at: c.requested_at.toISOString(),
+          })),
       });
     },
   });
@@ -328,6 +342,8 @@ function sendTurnOutcome(res: Response, chatId: string, end: RecordedEvent): voi
       model: m.model,
       usage: m.usage,
       agent_version: String(m.agentVersion),
+      tool_call_id: null,
+      name: null,
       created_at: new Date(m.at),
     }),
   );

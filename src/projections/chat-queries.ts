@@ -29,7 +29,31 @@ export interface MessageRow {
   model: string | null;
   usage: unknown;
   agent_version: string | null;
+  tool_call_id: string | null;
+  name: string | null;
   created_at: Date;
+}
+
+export interface ToolCallRow {
+  tool_call_id: string;
+  turn_id: string;
+  message_id: string;
+  name: string;
+  function_namespace: string | null;
+  function_name: string | null;
+  arguments: unknown;
+  description: string;
+  requires_approval: boolean;
+  approval_status: string;
+  approval_reason: string | null;
+  decided_by: string | null;
+  decided_at: Date | null;
+  execution_id: string | null;
+  status: string;
+  result: string | null;
+  requested_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
 }
 
 export interface TurnRow {
@@ -79,6 +103,14 @@ export class ChatQueries {
   async turns(chatId: string): Promise<TurnRow[]> {
     const { rows } = await this.pool.query<TurnRow>(
       'SELECT * FROM chat_turns WHERE chat_id = $1 ORDER BY requested_at, turn_id',
+      [chatId],
+    );
+    return rows;
+  }
+
+  async toolCalls(chatId: string): Promise<ToolCallRow[]> {
+    const { rows } = await this.pool.query<ToolCallRow>(
+      'SELECT * FROM chat_tool_calls WHERE chat_id = $1 ORDER BY requested_at, tool_call_id',
       [chatId],
     );
     return rows;

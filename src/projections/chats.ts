@@ -2,6 +2,7 @@
  * Chat read models: `chats` (one row per chat), `chat_messages` (the conversation in order) and
  * `chat_turns` (each turn's status, attempts, model, usage and error). One statement per event.
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { ChatEvent } from '../events/chat-events.js';
 import type { RecordedEvent } from '../events/event-store.js';
@@ -9,9 +10,9 @@ import type { Projection, TableNames } from './projection.js';
 
 export const chatsProjection: Projection = {
   name: 'chats',
-  version: 1,
+  version: 2,
   filter: { categories: ['chat', 'audit'] },
-  tables: ['chats', 'chat_messages', 'chat_turns'],
+  tables: ['chats', 'chat_messages', 'chat_turns', 'chat_tool_calls'],
   createTables: (t) => `
     CREATE TABLE IF NOT EXISTS ${t.chats} (
       id uuid PRIMARY KEY,
@@ -44,6 +45,8 @@ export const chatsProjection: Projection = {
       model text,
       usage jsonb,
       agent_version bigint,
+      tool_call_id text,
+      name text,
       created_at timestamptz NOT NULL
     );
     CREATE INDEX IF NOT EXISTS ${t.chat_messages}_chat_idx ON ${t.chat_messages} (chat_id, revision, idx);
@@ -62,7 +65,31 @@ export const chatsProjection: Projection = {
       ended_at timestamptz
     );
     CREATE INDEX IF NOT EXISTS ${t.chat_turns}_chat_idx ON ${t.chat_turns} (chat_id, requested_at);
-    CREATE INDEX IF NOT EXISTS ${t.chat_turns}_open_idx ON ${t.chat_turns} (status) WHERE status IN ('requested', 'running');`,
+    CREATE TABLE IF NOT EXISTS ${t.chat_tool_calls} (
+      tool_call_id text NOT NULL,
+      chat_id uuid NOT NULL,
+      turn_id uuid NOT NULL,
+      message_id uuid NOT NULL,
+      name text NOT NULL,
+      function_namespace text,
+      function_name text,
+      arguments jsonb,
+      description text NOT NULL,
+      requires_approval boolean NOT NULL,
+      approval_status text NOT NULL,
+      approval_reason text,
+      decided_by text,
+      decided_at timestamptz,
+      execution_id uuid,
+      status text NOT NULL,
+      result text,
+      requested_at timestamptz NOT NULL,
+      started_at timestamptz,
+      completed_at timestamptz,
+      PRIMARY KEY (chat_id, tool_call_id)
+    );
+    CREATE INDEX IF NOT EXISTS ${t.chat_tool_calls}_pending_idx ON ${t.chat_tool_calls} (chat_id) WHERE approval_status = 'pending';
+    CREATE INDEX IF NOT EXISTS ${t.chat_turns}_open_idx ON ${t.chat_turns} (status) WHERE status IN ('requested', 'running', 'tools');`,
   async apply(tx, events, t) {
     for (const e of events) await applyOne(tx, e, t);
   },
@@ -158,11 +185,78 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
         agentVersion: d.agentVersion,
         at: d.at,
       });
+      for (const c of d.calls ?? [])
+        await tx.query(
+          `INSERT INTO ${t.chat_tool_calls} (tool_call_id, chat_id, turn_id, message_id, name, function_namespace, function_name,
+             arguments, description, requires_approval, approval_status, status, requested_at)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'none','requested',$11) ON CONFLICT DO NOTHING`,
+          [
+            c.id,
+            chatId,
+            d.turnId,
+            d.messageId,
+            c.name,
+            c.function?.namespace ?? null,
+            c.function?.name ?? null,
+            c.arguments ? JSON.stringify(c.arguments) : null,
+            c.description,
+            c.requiresApproval,
+            d.at,
+          ],
+        );
+      const ends = d.endsTurn !== false;
       await tx.query(
-        `UPDATE ${t.chat_turns} SET status = 'completed', assistant_message_id = $2, usage = $3, model = $4, ended_at = $5 WHERE turn_id = $1`,
-        [d.turnId, d.messageId, JSON.stringify(d.usage), d.model, d.at],
+        `UPDATE ${t.chat_turns} SET status = $6, assistant_message_id = $2, model = $4, ended_at = $5,
+           usage = CASE WHEN usage IS NULL THEN $3::jsonb ELSE jsonb_build_object(
+             'prompt_tokens', (usage->>'prompt_tokens')::int + ($3::jsonb->>'prompt_tokens')::int,
+             'completion_tokens', (usage->>'completion_tokens')::int + ($3::jsonb->>'completion_tokens')::int,
+             'total_tokens', (usage->>'total_tokens')::int + ($3::jsonb->>'total_tokens')::int) END
+         WHERE turn_id = $1`,
+        [d.turnId, d.messageId, JSON.stringify(d.usage), d.model, ends ? d.at : null, ends ? 'completed' : 'tools'],
       );
       await touch('last_message_at = $2', []);
+      return;
+    }
+    case 'ToolApprovalRequested':
+      await tx.query(
+        `UPDATE ${t.chat_tool_calls} SET approval_status = 'pending' WHERE chat_id = $1 AND tool_call_id = $2`,
+        [chatId, ev.data.toolCallId],
+      );
+      return;
+    case 'ToolApprovalDecided': {
+      const d = ev.data;
+      await tx.query(
+        `UPDATE ${t.chat_tool_calls} SET approval_status = $3, approval_reason = $4, decided_by = $5, decided_at = $6
+          WHERE chat_id = $1 AND tool_call_id = $2`,
+        [chatId, d.toolCallId, d.approved ? 'approved' : 'rejected', d.reason, d.by, d.at],
+      );
+      return;
+    }
+    case 'ToolCallStarted':
+      await tx.query(
+        `UPDATE ${t.chat_tool_calls} SET status = 'running', execution_id = $3, started_at = $4 WHERE chat_id = $1 AND tool_call_id = $2`,
+        [chatId, ev.data.toolCallId, ev.data.executionId, ev.data.at],
+      );
+      return;
+    case 'ToolCallCompleted': {
+      const d = ev.data;
+      await tx.query(
+        `UPDATE ${t.chat_tool_calls} SET status = $3, result = $4, execution_id = coalesce($5, execution_id), completed_at = $6
+          WHERE chat_id = $1 AND tool_call_id = $2`,
+        [chatId, d.toolCallId, d.status, d.result, d.executionId, d.at],
+      );
+      await insertMessage(tx, t, {
+        id: toolMessageId(chatId, d.toolCallId),
+        chatId,
+        revision: e.revision,
+        idx: 0,
+        role: 'tool',
+        content: d.result,
+        turnId: d.turnId,
+        toolCallId: d.toolCallId,
+        name: d.name,
+        at: d.at,
+      });
       return;
     }
     case 'TurnFailed':
@@ -196,6 +290,7 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
 async function purgeRows(tx: pg.PoolClient, t: TableNames, chatId: string): Promise<void> {
   await tx.query(`DELETE FROM ${t.chat_messages} WHERE chat_id = $1`, [chatId]);
   await tx.query(`DELETE FROM ${t.chat_turns} WHERE chat_id = $1`, [chatId]);
+  await tx.query(`DELETE FROM ${t.chat_tool_calls} WHERE chat_id = $1`, [chatId]);
   await tx.query(`DELETE FROM ${t.chats} WHERE id = $1`, [chatId]);
 }
 
@@ -211,13 +306,21 @@ interface MessageRow {
   readonly model?: string;
   readonly usage?: unknown;
   readonly agentVersion?: number;
+  readonly toolCallId?: string;
+  readonly name?: string;
   readonly at: string;
+}
+
+/** A tool result message's id: stable per call, so a replayed event inserts nothing twice. */
+function toolMessageId(chatId: string, toolCallId: string): string {
+  const h = createHash('sha256').update(`${chatId}/${toolCallId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 function insertMessage(tx: pg.PoolClient, t: TableNames, m: MessageRow) {
   return tx.query(
-    `INSERT INTO ${t.chat_messages} (id, chat_id, revision, idx, role, content, tool_calls, turn_id, model, usage, agent_version, created_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (id) DO NOTHING`,
+    `INSERT INTO ${t.chat_messages} (id, chat_id, revision, idx, role, content, tool_calls, turn_id, model, usage, agent_version, tool_call_id, name, created_at)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (id) DO NOTHING`,
     [
       m.id,
       m.chatId,
@@ -230,6 +333,8 @@ function insertMessage(tx: pg.PoolClient, t: TableNames, m: MessageRow) {
       m.model ?? null,
       m.usage ? JSON.stringify(m.usage) : null,
       m.agentVersion ?? null,
+      m.toolCallId ?? null,
+      m.name ?? null,
       m.at,
     ],
   );

@@ -21,6 +21,13 @@ export interface Config {
   readonly pgPoolMax: number;
   readonly turnTimeoutMs: number;
   readonly turnConcurrency: number;
+  /** a function run's time limit when the function sets none */
+  readonly functionTimeoutMs: number;
+  readonly executionConcurrency: number;
+  /** secrets given to trusted shared-pool functions (SINAS_SHARED_POOL_SECRETS, a JSON object) */
+  readonly sharedPoolSecrets: Readonly<Record<string, string>>;
+  /** tool-call rounds one chat turn may take before it ends with an error */
+  readonly maxToolRounds: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -44,6 +51,10 @@ export function loadConfig(env: Env = process.env): Config {
     pgPoolMax: int(env, 'PG_POOL_MAX', 20, 2, 1000),
     turnTimeoutMs: int(env, 'SINAS_TURN_TIMEOUT_MS', 300_000, 1000, 3_600_000),
     turnConcurrency: int(env, 'SINAS_TURN_CONCURRENCY', 8, 1, 1000),
+    functionTimeoutMs: int(env, 'SINAS_FUNCTION_TIMEOUT_MS', 300_000, 100, 3_600_000),
+    executionConcurrency: int(env, 'SINAS_EXECUTION_CONCURRENCY', 8, 1, 1000),
+    sharedPoolSecrets: stringMap(env, 'SINAS_SHARED_POOL_SECRETS'),
+    maxToolRounds: int(env, 'SINAS_MAX_TOOL_ROUNDS', 25, 1, 1000),
   };
   if (config.adminApiKey !== undefined && config.adminApiKey.length < 16) {
     throw new ValidationError('SINAS_ADMIN_API_KEY must be at least 16 characters', 'SINAS_ADMIN_API_KEY');
@@ -54,6 +65,25 @@ export function loadConfig(env: Env = process.env): Config {
 function optional(env: Env, name: string): string | undefined {
   const v = env[name];
   return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function stringMap(env: Env, name: string): Record<string, string> {
+  const v = optional(env, name);
+  if (v === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch {
+    throw new ValidationError(`${name} must be a JSON object of strings`, name);
+  }
+  if (
+    typeof parsed !== 'object' ||
+    parsed === null ||
+    Array.isArray(parsed) ||
+    Object.values(parsed).some((x) => typeof x !== 'string')
+  )
+    throw new ValidationError(`${name} must be a JSON object of strings`, name);
+  return parsed as Record<string, string>;
 }
 
 function str(env: Env, name: string, def: string): string {

@@ -11,7 +11,7 @@ import { agentKind, AGENT_SCHEMA_FIELDS } from '../commands/agent/agent-kind.js'
 import { CommandHandler } from '../commands/command-handler.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
-import { ResourceService } from '../commands/resource/resource-service.js';
+import { ResourceService, type ResourceServiceOptions } from '../commands/resource/resource-service.js';
 import { EsdbEventStore } from '../events/esdb/esdb-event-store.js';
 import type { EventStore } from '../events/event-store.js';
 import { PgEventStore } from '../events/postgres/pg-event-store.js';
@@ -107,7 +107,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     c.register(TOKENS.ResourceQueries, {
       useFactory: instanceCachingFactory((d) => new ResourceQueries(d.resolve(TOKENS.Pool))),
     });
-    const resourceService = (kind: ResourceKind, schemaFields: readonly string[] = []) =>
+    const resourceService = (kind: ResourceKind, options: ResourceServiceOptions = {}) =>
       instanceCachingFactory((d) => {
         const queries = d.resolve<ResourceQueries>(TOKENS.ResourceQueries);
         return new ResourceService(
@@ -115,11 +115,10 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
           store,
           d.resolve(TOKENS.CommandHandler),
           (k, f) => queries.flagHolders(k, f),
-          schemaFields,
-          (v) => cipher.seal(v),
+          { seal: (v) => cipher.seal(v), ...options },
         );
       });
-    c.register(TOKENS.AgentService, { useFactory: resourceService(agentKind, AGENT_SCHEMA_FIELDS) });
+    c.register(TOKENS.AgentService, { useFactory: resourceService(agentKind, { schemaFields: AGENT_SCHEMA_FIELDS }) });
     c.register(TOKENS.LlmProviderService, { useFactory: resourceService(llmProviderKind) });
     const devModel = new DevModelServer();
     c.register(TOKENS.Llm, { useValue: new OpenAiLlm() });

@@ -9,6 +9,8 @@ import type {
   ChatCreatedData,
   ChatEvent,
   ToolCallData,
+  ToolCallPlan,
+  ToolResultStatus,
   UsageData,
 } from '../../events/chat-events.js';
 import type { Decider } from '../decider.js';
@@ -45,6 +47,32 @@ export type ChatCommand =
       readonly model: string;
       readonly agentVersion: number;
       readonly finishReason: string;
+      /** the tool calls the turn goes on to run (empty or absent: the message ends the turn) */
+      readonly calls?: readonly ToolCallPlan[];
+      readonly at: string;
+    }
+  | {
+      readonly type: 'DecideApproval';
+      readonly toolCallId: string;
+      readonly approved: boolean;
+      readonly reason: string | null;
+      readonly by: string;
+      readonly at: string;
+    }
+  | {
+      readonly type: 'StartToolCall';
+      readonly turnId: string;
+      readonly toolCallId: string;
+      readonly executionId: string;
+      readonly at: string;
+    }
+  | {
+      readonly type: 'CompleteToolCall';
+      readonly turnId: string;
+      readonly toolCallId: string;
+      readonly status: ToolResultStatus;
+      readonly result: string;
+      readonly executionId: string | null;
       readonly at: string;
     }
   | {
@@ -58,10 +86,20 @@ export type ChatCommand =
   | { readonly type: 'ChangeTitle'; readonly title: string; readonly at: string }
   | { readonly type: 'SetArchived'; readonly archived: boolean; readonly at: string };
 
+export interface OpenToolCall {
+  readonly plan: ToolCallPlan;
+  readonly approval: 'none' | 'pending' | 'approved';
+  readonly executionId: string | null;
+}
+
 export interface Turn {
   readonly turnId: string;
-  /** 0 until a worker starts it; then the latest attempt */
+  /** 0 until a worker starts it; then the latest model call (each retry and each tool round adds one) */
   readonly attempt: number;
+  /** model replies with tool calls so far */
+  readonly toolRounds: number;
+  /** the last reply's tool calls that have no result yet; the next model call waits for all */
+  readonly open: readonly OpenToolCall[];
 }
 
 export type ChatState =
@@ -142,13 +180,113 @@ function decideOpen(command: Exclude<ChatCommand, { type: 'CreateChat' }>, s: Op
     case 'StartTurn': {
       if (head?.turnId !== command.turnId)
         throw new IllegalStateError(`turn ${command.turnId} is not the next to run`);
+      if (head.open.length > 0)
+        throw new IllegalStateError(`turn ${command.turnId} waits for ${head.open.length} tool call(s)`);
       const { type: _t, ...rest } = command;
       return [{ type: 'TurnStarted', data: { ...rest, attempt: head.attempt + 1 } }];
     }
     case 'CompleteTurn': {
       checkRunning(head, command);
-      const { type: _t, ...data } = command;
-      return [{ type: 'AssistantMessageCompleted', data }];
+      if (head!.open.length > 0) throw new IllegalStateError(`turn ${command.turnId} waits for tool calls`);
+      const { type: _t, calls = [], ...data } = command;
+      if (calls.length === 0) return [{ type: 'AssistantMessageCompleted', data }];
+      return [
+        { type: 'AssistantMessageCompleted', data: { ...data, endsTurn: false, calls } },
+        ...calls
+          .filter((c) => c.requiresApproval && c.function && c.arguments && !c.invalid)
+          .map(
+            (c): ChatEvent => ({
+              type: 'ToolApprovalRequested',
+              data: {
+                turnId: command.turnId,
+                toolCallId: c.id,
+                function: c.function!,
+                arguments: c.arguments!,
+                at: at(command),
+              },
+            }),
+          ),
+      ];
+    }
+    case 'DecideApproval': {
+      const owner = s.pending.find((t) => t.open.some((c) => c.plan.id === command.toolCallId));
+      const call = owner?.open.find((c) => c.plan.id === command.toolCallId);
+      if (!owner || !call)
+        throw new IllegalStateError(
+          `tool call ${command.toolCallId} has no pending approval (unknown, or already decided and run)`,
+          'tool_call_id',
+        );
+      if (call.approval !== 'pending')
+        throw new IllegalStateError(
+          call.approval === 'approved'
+            ? `tool call ${command.toolCallId} was already approved`
+            : `tool call ${command.toolCallId} does not need approval`,
+          'tool_call_id',
+        );
+      const decided: ChatEvent = {
+        type: 'ToolApprovalDecided',
+        data: {
+          turnId: owner.turnId,
+          toolCallId: command.toolCallId,
+          approved: command.approved,
+          reason: command.reason,
+          by: command.by,
+          at: at(command),
+        },
+      };
+      if (command.approved) return [decided];
+      const why = command.reason ? `: ${command.reason}` : '';
+      return [
+        decided,
+        {
+          type: 'ToolCallCompleted',
+          data: {
+            turnId: owner.turnId,
+            toolCallId: command.toolCallId,
+            name: call.plan.name,
+            status: 'rejected',
+            result: JSON.stringify({ error: `The user rejected this tool call${why}` }),
+            executionId: null,
+            at: at(command),
+          },
+        },
+      ];
+    }
+    case 'StartToolCall': {
+      const call = openCall(head, command.turnId, command.toolCallId);
+      if (call.approval === 'pending')
+        throw new IllegalStateError(`tool call ${command.toolCallId} waits for approval`);
+      if (call.executionId !== null)
+        throw new IllegalStateError(`tool call ${command.toolCallId} already started`);
+      return [
+        {
+          type: 'ToolCallStarted',
+          data: {
+            turnId: command.turnId,
+            toolCallId: command.toolCallId,
+            name: call.plan.name,
+            executionId: command.executionId,
+            at: at(command),
+          },
+        },
+      ];
+    }
+    case 'CompleteToolCall': {
+      const call = openCall(head, command.turnId, command.toolCallId);
+      return [
+        {
+          type: 'ToolCallCompleted',
+          data: {
+            turnId: command.turnId,
+            toolCallId: command.toolCallId,
+            name: call.plan.name,
+            status: command.status,
+            result: command.result,
+            executionId: command.executionId,
+            at: at(command),
+          },
+        },
+      ];
     }
     case 'FailTurn': {
       checkRunning(head, command);
@@ -177,6 +315,12 @@ function decideOpen(command: Exclude<ChatCommand, { type: 'CreateChat' }>, s: Op
   }
 }
 
+function openCall(head: Turn | undefined, turnId: string, toolCallId: string): OpenToolCall {
+  const call = head?.turnId === turnId ? head.open.find((c) => c.plan.id === toolCallId) : undefined;
+  if (!call) throw new IllegalStateError(`tool call ${toolCallId} is not open in turn ${turnId}`);
+  return call;
+}
+
 /** Only the latest attempt of the running turn may end it: a stale worker's result is refused. */
 function checkRunning(head: Turn | undefined, c: { turnId: string; attempt: number }): void {
   if (head?.turnId !== c.turnId || head.attempt !== c.attempt) {
@@ -184,10 +328,17 @@ function checkRunning(head: Turn | undefined, c: { turnId: string; attempt: numb
   }
 }
 
+function withTurn(s: Open, turnId: string, f: (t: Turn) => Turn): Open {
+  return { ...s, pending: s.pending.map((t) => (t.turnId === turnId ? f(t) : t)) };
+}
+
 function evolveOpen(s: Open, event: Exclude<ChatEvent, { type: 'ChatCreated' }>): ChatState {
   switch (event.type) {
     case 'UserMessagePosted':
-      return { ...s, pending: [...s.pending, { turnId: event.data.turnId, attempt: 0 }] };
+      return {
+        ...s,
+        pending: [...s.pending, { turnId: event.data.turnId, attempt: 0, toolRounds: 0, open: [] }],
+      };
     case 'TurnStarted':
       return {
         ...s,
@@ -195,7 +346,34 @@ function evolveOpen(s: Open, event: Exclude<ChatEvent, { type: 'ChatCreated' }>)
           t.turnId === event.data.turnId ? { ...t, attempt: event.data.attempt } : t,
         ),
       };
-    case 'AssistantMessageCompleted':
+    case 'AssistantMessageCompleted': {
+      const d = event.data;
+      if (d.endsTurn !== false) return { ...s, pending: s.pending.filter((t) => t.turnId !== d.turnId) };
+      return withTurn(s, d.turnId, (t) => ({
+        ...t,
+        toolRounds: t.toolRounds + 1,
+        open: (d.calls ?? []).map((plan) => ({ plan, approval: 'none' as const, executionId: null })),
+      }));
+    }
+    case 'ToolApprovalRequested':
+    case 'ToolApprovalDecided':
+    case 'ToolCallStarted': {
+      const d = event.data;
+      const change = (c: OpenToolCall): OpenToolCall =>
+        event.type === 'ToolApprovalRequested'
+          ? { ...c, approval: 'pending' }
+          : event.type === 'ToolApprovalDecided'
+            ? { ...c, approval: 'approved' }
+            : { ...c, executionId: event.data.executionId };
+      return withTurn(s, d.turnId, (t) => ({
+        ...t,
+        open: t.open.map((c) => (c.plan.id === d.toolCallId ? change(c) : c)),
+      }));
+    }
+    case 'ToolCallCompleted': {
+      const d = event.data;
+      return withTurn(s, d.turnId, (t) => ({ ...t, open: t.open.filter((c) => c.plan.id !== d.toolCallId) }));
+    }
     case 'TurnFailed':
     case 'TurnCancelled':
       return { ...s, pending: s.pending.filter((t) => t.turnId !== event.data.turnId) };

@@ -44,3 +44,14 @@ export const updateChatBody: JSONSchema = {
 export function contentText(content: string | readonly { text: string }[]): string {
   return typeof content === 'string' ? content : content.map((p) => p.text).join('\n');
 }
+
+/** `POST /chats/{id}/approve-tool/{tool_call_id}`: the decision, and optionally why. */
+export const approvalBody: JSONSchema = {
+  type: 'object',
+  required: ['approved'],
+  additionalProperties: false,
+  properties: {
+    approved: { type: 'boolean' },
+    reason: { type: ['string', 'null'], maxLength: 10_000 },
+  },
+};

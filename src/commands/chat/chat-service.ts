@@ -13,7 +13,13 @@ import type { ResourceService } from '../resource/resource-service.js';
 import { validate, type JSONSchema } from '../validation.js';
 import { coerceAndValidateInput } from './chat-input.js';
 import { chatDecider, type ChatCommand, type ChatState, type MessagePolicy } from './chat-decider.js';
-import { contentText, createChatBody, sendMessageBody, updateChatBody } from './chat-schemas.js';
+import {
+  approvalBody,
+  contentText,
+  createChatBody,
+  sendMessageBody,
+  updateChatBody,
+} from './chat-schemas.js';
 
 export type OpenChat = Extract<ChatState, { status: 'open' }>;
 
@@ -30,7 +36,7 @@ export class ChatService {
     private readonly store: EventStore,
     private readonly agents: ResourceService,
     /** starts the turn's job at once (the reactor would too, a little later; the job id dedupes) */
-    private readonly afterPost: (chatId: string, turnId: string) => void = () => {},
+    private readonly afterPost: (chatId: string, turnId: string, wake?: string) => void = () => {},
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -149,6 +155,41 @@ export class ChatService {
         duplicate: false,
       }
     );
+  }
+
+  /** Records who approved or rejected a tool call, and why; the turn's job then goes on. */
+  async decideApproval(
+    chatId: string,
+    toolCallId: string,
+    body: unknown,
+    ctx: CommandContext,
+  ): Promise<{ turnId: string; approved: boolean; position: bigint | undefined }> {
+    const req = validate<{ approved: boolean; reason?: string | null }>(approvalBody, structuredClone(body ?? {}));
+    await this.get(chatId, ctx.actor);
+    const r = await this.run(
+      chatId,
+      {
+        type: 'DecideApproval',
+        toolCallId,
+        approved: req.approved,
+        reason: req.reason ?? null,
+        by: ctx.actor,
+        at: this.now().toISOString(),
+      },
+      ctx,
+    );
+    const decided = r.events.find((e) => e.type === 'ToolApprovalDecided')?.data as { turnId: string } | undefined;
+    const turnId = decided?.turnId ?? (await this.turnOfCall(chatId, toolCallId));
+    this.afterPost(chatId, turnId, `wake-${toolCallId}`);
+    return { turnId, approved: req.approved, position: r.position };
+  }
+
+  private async turnOfCall(chatId: string, toolCallId: string): Promise<string> {
+    const events = await this.store.readStream(streams.chat(chatId));
+    const e = events.find(
+      (x) => x.type === 'ToolApprovalDecided' && (x.data as { toolCallId: string }).toolCallId === toolCallId,
+    );
+    return (e?.data as { turnId: string } | undefined)?.turnId ?? '';
   }
 
   async cancel(chatId: string, ctx: CommandContext): Promise<CommandResult<ChatState>> {

@@ -12,6 +12,8 @@ export interface ResourceKind {
   readonly path: string;
   /** JSON schemas of the fields besides namespace and name (create: with defaults) */
   readonly fields: Readonly<Record<string, JSONSchema>>;
+  /** fields a create must set (besides name) */
+  readonly requiredFields?: readonly string[];
   readonly namespacePattern: string;
   readonly namePattern: string;
   readonly nameMaxLength: number;

@@ -31,7 +31,7 @@ export function createSchema(kind: ResourceKind): JSONSchema {
     s = {
       type: 'object',
       additionalProperties: false,
-      required: ['name'],
+      required: ['name', ...(kind.requiredFields ?? [])],
       properties: { ...identity(kind), ...kind.fields },
     };
     created.set(kind, s);

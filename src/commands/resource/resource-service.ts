@@ -34,6 +34,15 @@ export type FlagHolders = (
   flag: string,
 ) => Promise<{ namespace: string; name: string }[]>;
 
+export interface ResourceServiceOptions {
+  /** fields holding user-supplied JSON Schemas, which must themselves be valid */
+  readonly schemaFields?: readonly string[];
+  /** seals write-only values before they reach a command */
+  readonly seal?: (value: string) => unknown;
+  /** kind-specific checks of the fields a create or update sets (e.g. code must parse) */
+  readonly checkSpec?: (spec: Readonly<Record<string, unknown>>) => Promise<void>;
+}
+
 export class ResourceService {
   private readonly decider;
 
@@ -42,10 +51,7 @@ export class ResourceService {
     private readonly store: EventStore,
     private readonly handler: CommandHandler,
     private readonly flagHolders: FlagHolders,
-    private readonly schemaFields: readonly string[] = [],
-    private readonly seal: (value: string) => unknown = () => {
-      throw new Error(`${kind.type} has write-only fields but no sealer`);
-    },
+    private readonly options: ResourceServiceOptions = {},
   ) {
     this.decider = resourceDecider(kind);
   }
@@ -56,7 +62,7 @@ export class ResourceService {
 
   async create(body: unknown, ctx: CommandContext, at = new Date()): Promise<WriteResult> {
     const input = validate<Record<string, unknown>>(createSchema(this.kind), structuredClone(body));
-    this.checkSchemas(input);
+    await this.check(input);
     const {
       namespace = 'default',
       name,
@@ -98,7 +104,7 @@ export class ResourceService {
     }
     if (patch.is_active === false) return this.remove(namespace, name, ctx, at);
     delete patch.is_active;
-    this.checkSchemas(patch);
+    await this.check(patch);
     const r = await this.handler.handle(
       this.decider,
       this.stream(namespace, name),
@@ -145,14 +151,17 @@ export class ResourceService {
   private sealFields(input: Record<string, unknown>): Record<string, unknown> {
     const out = { ...input };
     for (const f of this.kind.writeOnlyFields ?? []) {
-      if (typeof out[f] === 'string') out[f] = this.seal(out[f]);
+      if (typeof out[f] !== 'string') continue;
+      if (!this.options.seal) throw new Error(`${this.kind.type} has write-only fields but no sealer`);
+      out[f] = this.options.seal(out[f]);
     }
     return out;
   }
 
-  private checkSchemas(input: Record<string, unknown>): void {
-    for (const f of this.schemaFields)
+  private async check(input: Record<string, unknown>): Promise<void> {
+    for (const f of this.options.schemaFields ?? [])
       if (input[f] !== undefined && input[f] !== null) checkSchema(input[f], f);
+    await this.options.checkSpec?.(input);
   }
 
   /** Clears a unique flag on the others when this write set it (each clear is its own recorded update). */

@@ -12,9 +12,11 @@ export interface PromptSources {
 }
 
 /**
- * System prompt, initial messages, then each earlier turn's user message followed by its reply,
- * up to this turn's user message. Turns are kept together even when a message was queued while
- * an earlier turn ran (so its event sits before that turn's reply in the stream).
+ * System prompt, initial messages, then each earlier turn: its user message, each model reply (with
+ * its tool calls) followed by those calls' results, up to this turn — whose own earlier tool rounds
+ * are included, so a continuation call sees what its tools returned. Turns are kept together even
+ * when a message was queued while an earlier turn ran. A call with no recorded result (its turn
+ * ended without one) gets a synthetic error result, as the reference does.
  */
 export function messagesForTurn(
   events: readonly RecordedEvent[],
@@ -25,19 +27,42 @@ export function messagesForTurn(
   const system = (p.systemPrompt ? renderOrRaw(p.systemPrompt, p.input) : '') + (p.suffix ?? '');
   if (system.trim() !== '') out.push({ role: 'system', content: system.trim() });
   const turns: { turnId: string; user: string }[] = [];
-  const replies = new Map<string, string>();
+  const replies = new Map<string, Extract<ChatEvent, { type: 'AssistantMessageCompleted' }>['data'][]>();
+  const results = new Map<string, Extract<ChatEvent, { type: 'ToolCallCompleted' }>['data']>();
   for (const e of events) {
     const ev = { type: e.type, data: e.data } as ChatEvent;
     if (ev.type === 'ChatCreated')
       for (const m of ev.data.initialMessages) out.push({ role: m.role, content: m.content });
     else if (ev.type === 'UserMessagePosted') turns.push({ turnId: ev.data.turnId, user: ev.data.content });
-    else if (ev.type === 'AssistantMessageCompleted') replies.set(ev.data.turnId, ev.data.content);
+    else if (ev.type === 'AssistantMessageCompleted') {
+      const list = replies.get(ev.data.turnId) ?? [];
+      list.push(ev.data);
+      replies.set(ev.data.turnId, list);
+    } else if (ev.type === 'ToolCallCompleted') results.set(ev.data.toolCallId, ev.data);
   }
   for (const turn of turns) {
     out.push({ role: 'user', content: turn.user });
-    if (turn.turnId === turnId) break;
-    const reply = replies.get(turn.turnId);
-    if (reply) out.push({ role: 'assistant', content: reply });
+    const current = turn.turnId === turnId;
+    for (const reply of replies.get(turn.turnId) ?? []) {
+      if (reply.toolCalls.length === 0) {
+        if (reply.content) out.push({ role: 'assistant', content: reply.content });
+        continue;
+      }
+      out.push({ role: 'assistant', content: reply.content || null, tool_calls: reply.toolCalls });
+      for (const call of reply.toolCalls) {
+        const r = results.get(call.id);
+        if (!r && current) continue; // still running: the next call waits for it
+        out.push({
+          role: 'tool',
+          tool_call_id: call.id,
+          name: call.function.name,
+          content: r ? r.result : INTERRUPTED,
+        });
+      }
+    }
+    if (current) break;
   }
   return out;
 }
+
+export const INTERRUPTED = '[Error: function call was interrupted or timed out]';

@@ -16,12 +16,13 @@ export interface TurnJob {
   readonly turnId: string;
 }
 
-export const turnJobId = (j: TurnJob) => `turn-${j.chatId}-${j.turnId}`;
+/** `wake`: a later job of the same turn (after an approval), which must not dedupe against the first */
+export const turnJobId = (j: TurnJob, wake?: string) => `turn-${j.chatId}-${j.turnId}${wake ? `-${wake}` : ''}`;
 
 const JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential', delayMs: 1000 } } as const;
 
-export function enqueueTurn(queue: JobQueue, job: TurnJob): Promise<string> {
-  return queue.add(TURN_QUEUE, 'turn', job, { jobId: turnJobId(job), ...JOB_OPTIONS });
+export function enqueueTurn(queue: JobQueue, job: TurnJob, wake?: string): Promise<string> {
+  return queue.add(TURN_QUEUE, 'turn', job, { jobId: turnJobId(job, wake), ...JOB_OPTIONS });
 }
 
 /** A projection without tables: its "rows" are jobs; its checkpoint says which events were enqueued. */
@@ -29,13 +30,19 @@ export function turnReactor(queue: JobQueue): Projection {
   return {
     name: 'reactor_turns',
     version: 1,
-    filter: { categories: ['chat'], eventTypes: ['UserMessagePosted'] },
+    filter: { categories: ['chat'], eventTypes: ['UserMessagePosted', 'ToolApprovalDecided'] },
     tables: [],
     createTables: () => 'SELECT 1',
     async apply(_tx, events) {
       for (const e of events) {
+        const chatId = e.streamName.slice('chat-'.length);
+        if (e.type === 'ToolApprovalDecided') {
+          const d = (e as unknown as Extract<ChatEvent, { type: 'ToolApprovalDecided' }>).data;
+          await enqueueTurn(queue, { chatId, turnId: d.turnId }, `wake-${d.toolCallId}`);
+          continue;
+        }
         const d = (e as unknown as Extract<ChatEvent, { type: 'UserMessagePosted' }>).data;
-        await enqueueTurn(queue, { chatId: e.streamName.slice('chat-'.length), turnId: d.turnId });
+        await enqueueTurn(queue, { chatId, turnId: d.turnId });
       }
     },
   };
@@ -55,7 +62,7 @@ export async function startTurnWorkers(
 export async function sweepOpenTurns(pool: pg.Pool, queue: JobQueue): Promise<number> {
   const { rows } = await pool
     .query<{ chat_id: string; turn_id: string }>(
-      `SELECT chat_id, turn_id FROM chat_turns WHERE status IN ('requested', 'running') ORDER BY requested_at LIMIT 1000`,
+      `SELECT chat_id, turn_id FROM chat_turns WHERE status IN ('requested', 'running', 'tools') ORDER BY requested_at LIMIT 1000`,
     )
     .catch(() => ({ rows: [] as { chat_id: string; turn_id: string }[] }));
   let n = 0;

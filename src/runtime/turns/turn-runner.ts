@@ -4,13 +4,23 @@
  * live bus, then record the assistant message — or TurnFailed with the provider's reason. A stale
  * attempt's result is refused by the decider, so a duplicate or resumed job is harmless.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { firstValueFrom, filter, take, timeout } from 'rxjs';
-import { chatDecider, type ChatState } from '../../commands/chat/chat-decider.js';
+import { chatDecider, type ChatState, type OpenToolCall } from '../../commands/chat/chat-decider.js';
+import {
+  isStopped,
+  type ExecutionService,
+  type PresentExecution,
+} from '../../commands/execution/execution-service.js';
 import { foldRecorded, type CommandHandler } from '../../commands/command-handler.js';
 import type { ResourceService } from '../../commands/resource/resource-service.js';
-import { IllegalStateError, NotFoundError } from '../../errors.js';
-import { turnChannel, type ChatEvent } from '../../events/chat-events.js';
+import { IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
+import {
+  turnChannel,
+  type ChatEvent,
+  type ToolCallPlan,
+  type ToolResultStatus,
+} from '../../events/chat-events.js';
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import { upcast } from '../../events/upcasters.js';
 import { streams } from '../../events/stream-names.js';
@@ -20,6 +30,7 @@ import { DeltaPublisher } from './delta-publisher.js';
 import { messagesForTurn } from './history.js';
 import type { ProviderResolver, ResolvedModel } from './provider-resolver.js';
 import { structuredOutput } from './structured-output.js';
+import { functionTools, planCalls, serializeResult } from './tools.js';
 
 type Open = Extract<ChatState, { status: 'open' }>;
 
@@ -48,6 +59,9 @@ export interface TurnRunnerDeps {
   readonly resolver: ProviderResolver;
   readonly llm: Llm;
   readonly bus: LiveBus;
+  readonly functions: ResourceService;
+  readonly executions: ExecutionService;
+  readonly maxToolRounds: number;
 }
 
 const SYSTEM = (turnId: string, step: string) => ({ commandId: `turn-${turnId}-${step}`, actor: 'system' });
@@ -55,10 +69,37 @@ const SYSTEM = (turnId: string, step: string) => ({ commandId: `turn-${turnId}-$
 export class TurnRunner {
   constructor(private readonly d: TurnRunnerDeps) {}
 
+  /**
+   * Runs the turn until it ends or waits for a person: model calls, and the tool calls they ask for
+   * (run in parallel as executions), round after round. A tool call waiting for approval ends the
+   * job; the decision starts a new one, which picks up where this one stopped.
+   */
   async run(chatId: string, turnId: string): Promise<void> {
-    const next = await this.waitUntilNext(chatId, turnId);
-    if (!next) return;
+    for (;;) {
+      const next = await this.waitUntilNext(chatId, turnId);
+      if (!next) return;
+      const head = next.chat.pending[0]!;
+      if (head.open.length > 0) {
+        await Promise.all(
+          head.open.filter((c) => c.approval !== 'pending').map((c) => this.runCall(next.chat, turnId, c)),
+        );
+        if (head.open.some((c) => c.approval === 'pending')) return;
+        continue;
+      }
+      if ((await this.modelRound(next)) !== 'tools') return;
+    }
+  }
+
+  /** One model call (and a corrective one for structured output); 'tools' when it asked for tool calls. */
+  private async modelRound(next: {
+    chat: Open;
+    events: RecordedEvent[];
+    revision: bigint;
+  }): Promise<'ended' | 'tools'> {
     const { chat, events } = next;
+    const chatId = chat.chatId;
+    const head = chat.pending[0]!;
+    const turnId = head.turnId;
     const agent = await this.d.agents
       .at(chat.agent.namespace, chat.agent.name)
       .catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)));
@@ -70,8 +111,10 @@ export class TurnRunner {
     } catch (err) {
       if (!(err instanceof IllegalStateError)) throw err;
       const started = await this.start(chatId, turnId, 'none', 'none', chat.agentVersion);
-      return started && this.fail(chatId, turnId, started.attempt, err.message);
+      if (started) await this.fail(chatId, turnId, started.attempt, err.message);
+      return 'ended';
     }
+    const toolSet = await functionTools(agent.spec, chat.input, this.d.functions);
     const structured = structuredOutput(agent.spec, chat.agent.name);
     const base = messagesForTurn(events, turnId, {
       systemPrompt: agent.spec.system_prompt as string | null,
@@ -89,9 +132,9 @@ export class TurnRunner {
         temperature: agent.spec.temperature as number | undefined,
         ...(agent.spec.max_tokens ? { max_tokens: agent.spec.max_tokens as number } : {}),
         ...(structured ? { response_format: structured.responseFormat } : {}),
+        ...(toolSet.tools.length > 0 ? { tools: toolSet.tools, tool_choice: 'auto' as const } : {}),
       },
     };
-    const head = chat.pending[0]!;
     const startTurn = () => this.start(chatId, turnId, resolved.model, resolved.provider, agent.version);
     for (let correction = 0; ; correction++) {
       // The first call starts while TurnStarted commits (its deltas wait on the live bus until a
@@ -100,25 +143,110 @@ export class TurnRunner {
         correction === 0
           ? await this.overlapped(plan, startTurn, { attempt: head.attempt + 1, revision: next.revision })
           : await this.sequential(plan, startTurn);
-      if (!run) return;
+      if (!run) return 'ended';
       const { started, outcome } = run;
-      if (outcome.kind === 'cancelled') return;
-      if (outcome.kind === 'failed') return this.fail(chatId, turnId, started.attempt, outcome.message);
+      if (outcome.kind === 'cancelled') return 'ended';
+      if (outcome.kind === 'failed') {
+        await this.fail(chatId, turnId, started.attempt, outcome.message);
+        return 'ended';
+      }
+      if (outcome.result.toolCalls.length > 0 && toolSet.tools.length > 0) {
+        if (head.toolRounds >= this.d.maxToolRounds) {
+          await this.fail(
+            chatId,
+            turnId,
+            started.attempt,
+            `Tool iteration limit (${this.d.maxToolRounds}) reached: the model kept calling tools`,
+          );
+          return 'ended';
+        }
+        const done = await this.complete(plan, started.attempt, outcome.result, planCalls(outcome.result.toolCalls, toolSet));
+        return done ? 'tools' : 'ended';
+      }
       const problem = structured?.problem(outcome.result.content);
-      if (problem === undefined) return this.complete(plan, started.attempt, outcome.result);
+      if (problem === undefined) {
+        await this.complete(plan, started.attempt, outcome.result);
+        return 'ended';
+      }
       if (correction > 0) {
-        return this.fail(
-          chatId,
-          turnId,
-          started.attempt,
-          `the reply did not match output_schema: ${problem}`,
-        );
+        await this.fail(chatId, turnId, started.attempt, `the reply did not match output_schema: ${problem}`);
+        return 'ended';
       }
       plan.request = {
         ...plan.request,
         messages: [...base, ...structured!.correction(outcome.result.content, problem)],
       };
     }
+  }
+
+  /**
+   * One tool call: recorded as started (with its execution's id) before the execution is requested,
+   * so a retried job finds it and only waits; then its result is recorded for the model.
+   */
+  private async runCall(chat: Open, turnId: string, call: OpenToolCall): Promise<void> {
+    const { chatId } = chat;
+    const p = call.plan;
+    const finish = (status: ToolResultStatus, result: string, executionId: string | null) =>
+      this.d.handler
+        .handle(
+          chatDecider,
+          streams.chat(chatId),
+          { type: 'CompleteToolCall', turnId, toolCallId: p.id, status, result, executionId, at: now() },
+          SYSTEM(turnId, `tool-${p.id}-complete`),
+        )
+        .then(() => undefined, ignoreStale);
+    if (!p.function || !p.arguments) {
+      const message = p.invalid
+        ? `Tool '${p.name}': ${p.invalid}`
+        : `Tool '${p.name}' was not in the approved tools list for this agent.`;
+      const error = p.invalid ? 'Invalid tool arguments' : 'Unauthorized tool call';
+      return finish('error', serializeResult({ error, message }), null);
+    }
+    const executionId = call.executionId ?? stableUuid(`${chatId}/${p.id}`);
+    if (call.executionId === null) {
+      const started = await this.d.handler
+        .handle(
+          chatDecider,
+          streams.chat(chatId),
+          { type: 'StartToolCall', turnId, toolCallId: p.id, executionId, at: now() },
+          SYSTEM(turnId, `tool-${p.id}-start`),
+        )
+        .catch((err) => (err instanceof IllegalStateError ? undefined : Promise.reject(err)));
+      if (!started) return;
+      try {
+        await this.d.executions.request(
+          p.function,
+          p.arguments,
+          { type: 'AGENT', id: chatId, chatId, toolCallId: p.id },
+          { userId: chat.userId },
+          { commandId: `tool-${p.id}-execution`, executionId },
+        );
+      } catch (err) {
+        if (err instanceof ValidationError || err instanceof NotFoundError)
+          return finish('error', serializeResult({ error: err.message }), executionId);
+        if (!(err instanceof IllegalStateError)) throw err; // already requested by an earlier job
+      }
+    }
+    const loaded = await this.d.executions.load(executionId);
+    let s: PresentExecution | undefined = loaded.state;
+    if (!isStopped(s)) {
+      const waitMs = s.request.timeoutMs + 60_000;
+      s = await this.d.executions.waitForStop(executionId, loaded.revision, waitMs);
+    }
+    if (!s) return finish('error', serializeResult({ error: 'Tool timed out' }), executionId);
+    if (s.status === 'COMPLETED') return finish('ok', serializeResult(s.output ?? null), executionId);
+    if (s.status === 'AWAITING_INPUT')
+      return finish(
+        'awaiting_input',
+        serializeResult({
+          status: 'awaiting_input',
+          execution_id: executionId,
+          prompt: s.prompt,
+          message: 'The function paused for input; it resumes when POST /executions/{id}/continue answers it.',
+        }),
+        executionId,
+      );
+    return finish('error', serializeResult({ error: s.error ?? `execution ${s.status.toLowerCase()}` }), executionId);
   }
 
   private async sequential(plan: AttemptPlan, startTurn: () => Promise<Started | undefined>) {
@@ -178,8 +306,14 @@ export class TurnRunner {
     }
   }
 
-  private async complete(plan: AttemptPlan, attempt: number, result: LlmResult): Promise<void> {
-    await this.d.handler
+  /** Records the reply; true when it landed (a stale attempt's reply is refused). */
+  private async complete(
+    plan: AttemptPlan,
+    attempt: number,
+    result: LlmResult,
+    calls: readonly ToolCallPlan[] = [],
+  ): Promise<boolean> {
+    return this.d.handler
       .handle(
         chatDecider,
         streams.chat(plan.chatId),
@@ -194,11 +328,15 @@ export class TurnRunner {
           model: result.model || plan.resolved.model,
           agentVersion: plan.agentVersion,
           finishReason: result.finishReason,
+          ...(calls.length > 0 ? { calls } : {}),
           at: new Date().toISOString(),
         },
         SYSTEM(plan.turnId, `complete-${attempt}`),
       )
-      .catch(ignoreStale);
+      .then(
+        () => true,
+        (err) => (ignoreStale(err), false),
+      );
   }
 
   /** Resolves with the chat once `turnId` is its next turn, or undefined when the turn has ended. */
@@ -273,6 +411,14 @@ export class TurnRunner {
       .subscribe(() => controller.abort());
     return { signal: controller.signal, dispose: () => sub.unsubscribe() };
   }
+}
+
+const now = () => new Date().toISOString();
+
+/** A UUID derived from `key` (the same key always gives the same id). */
+function stableUuid(key: string): string {
+  const h = createHash('sha256').update(key).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 function ignoreStale(err: unknown): void {

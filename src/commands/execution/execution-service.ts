@@ -1,0 +1,156 @@
+/**
+ * Execution use cases: request a run of a function (input checked against its `input_schema`),
+ * continue a paused one, cancel, read its state, and wait for its next stop (paused or ended).
+ */
+import { randomUUID } from 'node:crypto';
+import { filter, firstValueFrom, map, merge, timer } from 'rxjs';
+import { NotFoundError } from '../../errors.js';
+import type { EventStore } from '../../events/event-store.js';
+import { EXECUTION_TERMINAL_EVENTS as TERMINAL_EVENTS, type TriggerType } from '../../events/execution-events.js';
+import { streams } from '../../events/stream-names.js';
+import { upcast } from '../../events/upcasters.js';
+import { coerceAndValidateInput } from '../chat/chat-input.js';
+import { foldRecorded, type CommandContext, type CommandHandler } from '../command-handler.js';
+import type { ResourceService } from '../resource/resource-service.js';
+import type { JSONSchema } from '../validation.js';
+import { executionDecider, TERMINAL, type ExecutionState } from './execution-decider.js';
+
+export type PresentExecution = Exclude<ExecutionState, { status: 'ABSENT' }>;
+
+export interface Trigger {
+  readonly type: TriggerType;
+  readonly id: string;
+  readonly chatId?: string | null;
+  readonly toolCallId?: string | null;
+}
+
+export interface Caller {
+  readonly userId: string;
+  readonly email?: string | null;
+  readonly isAdmin?: boolean;
+}
+
+export interface Requested {
+  readonly executionId: string;
+  readonly revision: bigint;
+  readonly position: bigint | undefined;
+}
+
+export class ExecutionService {
+  constructor(
+    private readonly handler: CommandHandler,
+    private readonly store: EventStore,
+    private readonly functions: ResourceService,
+    private readonly defaultTimeoutMs: number,
+    /** starts the run's job at once (the reactor would too, a little later; the job id dedupes) */
+    private readonly afterChange: (executionId: string, run: number) => void = () => {},
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Validates the input and records the request. Throws ValidationError (naming `input.<path>`) first. */
+  async request(
+    fn: { namespace: string; name: string },
+    input: unknown,
+    trigger: Trigger,
+    caller: Caller,
+    ctx: Omit<CommandContext, 'actor'> & { executionId?: string },
+  ): Promise<Requested> {
+    const spec = await this.functions.at(fn.namespace, fn.name);
+    if (spec.status !== 'active') throw new NotFoundError(`function '${fn.namespace}/${fn.name}' not found`);
+    const checked = coerceAndValidateInput(
+      (spec.spec.input_schema ?? {}) as JSONSchema,
+      (input ?? {}) as Record<string, unknown>,
+    );
+    const executionId = ctx.executionId ?? randomUUID();
+    const timeoutS = spec.spec.timeout as number | null | undefined;
+    const r = await this.handler.handle(
+      executionDecider,
+      streams.execution(executionId),
+      {
+        type: 'RequestExecution',
+        executionId,
+        function: { namespace: spec.namespace, name: spec.name, id: spec.id, version: spec.version },
+        userId: caller.userId,
+        userEmail: caller.email ?? null,
+        input: checked,
+        triggerType: trigger.type,
+        triggerId: trigger.id,
+        chatId: trigger.chatId ?? null,
+        toolCallId: trigger.toolCallId ?? null,
+        timeoutMs: timeoutS ? timeoutS * 1000 : this.defaultTimeoutMs,
+        sharedPool: spec.spec.shared_pool === true,
+        at: this.now().toISOString(),
+      },
+      { ...ctx, actor: caller.userId },
+    );
+    this.afterChange(executionId, 1);
+    return { executionId, revision: r.revision!, position: r.position };
+  }
+
+  async resume(executionId: string, answer: unknown, caller: Caller, ctx: Omit<CommandContext, 'actor'>) {
+    await this.owned(executionId, caller);
+    const r = await this.handler.handle(
+      executionDecider,
+      streams.execution(executionId),
+      { type: 'Resume', answer, by: caller.userId, at: this.now().toISOString() },
+      { ...ctx, actor: caller.userId },
+    );
+    const s = r.state as PresentExecution;
+    this.afterChange(executionId, s.runs + 1);
+    return { revision: r.revision!, position: r.position };
+  }
+
+  async cancel(executionId: string, caller: Caller, ctx: Omit<CommandContext, 'actor'>) {
+    await this.owned(executionId, caller);
+    const r = await this.handler.handle(
+      executionDecider,
+      streams.execution(executionId),
+      { type: 'Cancel', by: caller.userId, at: this.now().toISOString() },
+      { ...ctx, actor: caller.userId },
+    );
+    return { state: r.state as PresentExecution, position: r.position };
+  }
+
+  /** The execution folded from its stream, optionally only up to `asOf` (a stream revision). */
+  async load(executionId: string, asOf?: number): Promise<{ state: PresentExecution; revision: bigint }> {
+    const events = await this.store.readStream(streams.execution(executionId), {
+      ...(asOf !== undefined ? { fromRevision: 0n, maxCount: asOf + 1 } : {}),
+    });
+    const { state, revision } = foldRecorded(executionDecider, events.map(upcast));
+    if (state.status === 'ABSENT') throw new NotFoundError('execution not found');
+    return { state, revision: revision! };
+  }
+
+  /** Someone else's execution is a 404 to a non-admin (its existence is not revealed). */
+  async owned(executionId: string, caller: Caller): Promise<PresentExecution> {
+    const { state } = await this.load(executionId);
+    if (!caller.isAdmin && state.request.userId !== caller.userId) throw new NotFoundError('execution not found');
+    return state;
+  }
+
+  /**
+   * Resolves once the execution stops after `afterRevision` — paused for input or ended — or with
+   * undefined after `timeoutMs`.
+   */
+  async waitForStop(
+    executionId: string,
+    afterRevision: bigint,
+    timeoutMs: number,
+  ): Promise<PresentExecution | undefined> {
+    const stream = streams.execution(executionId);
+    const stops = ['ExecutionAwaitingInput', ...TERMINAL_EVENTS];
+    const stopped = this.store.subscribeToStream(stream, { afterRevision }).pipe(
+      filter((e) => stops.includes(e.type)),
+      map(() => true),
+    );
+    const done = await firstValueFrom(merge(stopped, timer(timeoutMs).pipe(map(() => false))), {
+      defaultValue: false,
+    });
+    if (!done) return undefined;
+    return (await this.load(executionId)).state;
+  }
+}
+
+
+export const isStopped = (s: PresentExecution) => s.status === 'AWAITING_INPUT' || TERMINAL.includes(s.status);
+

@@ -1,0 +1,32 @@
+/** The Function resource kind: fields of the reference §4.4 (Python code run as a tool or on demand). */
+import type { JSONSchema } from '../validation.js';
+import type { ResourceKind } from '../resource/resource-kind.js';
+
+const nullable = (s: JSONSchema): JSONSchema => ({ anyOf: [s, { type: 'null' }] });
+/** a JSON Schema for the function's input or output: an object with a `type` */
+const ioSchema: JSONSchema = { type: 'object', required: ['type'], default: { type: 'object' } };
+
+export const functionKind: ResourceKind = {
+  type: 'Function',
+  category: 'function',
+  table: 'functions',
+  path: 'functions',
+  fields: {
+    description: nullable({ type: 'string', maxLength: 10_000 }),
+    code: { type: 'string', minLength: 1, maxLength: 1_000_000 },
+    input_schema: ioSchema,
+    output_schema: ioSchema,
+    icon: nullable({ type: 'string', maxLength: 512, pattern: '^(url:https?://|collection:).+' }),
+    shared_pool: { type: 'boolean', default: false },
+    requires_approval: { type: 'boolean', default: false },
+    /** seconds; null: the platform default */
+    timeout: nullable({ type: 'integer', minimum: 1, maximum: 3600 }),
+  },
+  requiredFields: ['code'],
+  // no hyphens: `{ns}__{name}` must be a valid tool name and a Python identifier (legacy entry point)
+  namespacePattern: '^[a-zA-Z_][a-zA-Z0-9_]*$',
+  namePattern: '^[a-zA-Z_][a-zA-Z0-9_]*$',
+  nameMaxLength: 255,
+};
+
+export const FUNCTION_SCHEMA_FIELDS = ['input_schema', 'output_schema'] as const;

@@ -1,0 +1,305 @@
+/**
+ * Function execution endpoints (reference §4.5): run a function synchronously (bounded wait) or
+ * asynchronously, list and read executions (detail folded from the event stream, `?as_of=<revision>`
+ * for the state then), continue a paused one, cancel.
+ */
+import type { Request, Response } from 'express';
+import type { ExecutionService, PresentExecution } from '../commands/execution/execution-service.js';
+import { NotFoundError } from '../errors.js';
+import type { EventStore } from '../events/event-store.js';
+import { streams } from '../events/stream-names.js';
+import type { ExecutionQueries } from '../projections/execution-queries.js';
+import { foldExecutionView, type ExecutionView } from '../projections/execution-view.js';
+import type { ProjectionWaiter } from '../projections/waiter.js';
+import { principalOf } from './auth.js';
+import { commandIdOf } from './idempotency.js';
+import { queryOf, type RouteRegistry } from './routes.js';
+
+export interface ExecutionRouteDeps {
+  readonly executions: ExecutionService;
+  readonly queries: ExecutionQueries;
+  readonly store: EventStore;
+  readonly waiter: ProjectionWaiter;
+  readonly consistencyTimeoutMs: number;
+  /** the longest a synchronous call waits (a request's own `timeout` may be shorter) */
+  readonly syncTimeoutMs: number;
+}
+
+const tags = ['Executions'];
+const ident = '^[a-zA-Z_][a-zA-Z0-9_]*$';
+const fnParams = { namespace: { type: 'string', pattern: ident }, name: { type: 'string', pattern: ident } };
+const idParam = { execution_id: { type: 'string', format: 'uuid' } };
+const STATUSES = ['PENDING', 'RUNNING', 'AWAITING_INPUT', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'];
+
+const executionSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    execution_id: { type: 'string' },
+    function_namespace: { type: 'string' },
+    function_name: { type: 'string' },
+    trigger_type: { type: 'string' },
+    trigger_id: { type: 'string' },
+    chat_id: { type: ['string', 'null'] },
+    tool_call_id: { type: ['string', 'null'] },
+    status: { type: 'string', enum: STATUSES },
+    input_data: {},
+    output_data: {},
+    error: { type: ['string', 'null'] },
+    traceback: { type: ['string', 'null'] },
+    stdout: { type: 'string' },
+    stderr: { type: 'string' },
+    logs: { type: 'array', items: { type: 'string' } },
+    container_id: { type: ['string', 'null'] },
+    input_prompt: { type: ['string', 'null'] },
+    runs: { type: 'integer' },
+    started_at: { type: ['string', 'null'] },
+    completed_at: { type: ['string', 'null'] },
+    duration_ms: { type: 'integer' },
+    version: { type: 'integer' },
+  },
+};
+const executeBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    input: { type: 'object', default: {} },
+    /** seconds the synchronous call waits */
+    timeout: { type: 'integer', minimum: 1, maximum: 3600 },
+  },
+};
+const stepSchema = {
+  type: 'object',
+  properties: {
+    execution_id: { type: 'string' },
+    status: { type: 'string' },
+    output_data: {},
+    prompt: { type: ['string', 'null'] },
+    error: { type: ['string', 'null'] },
+  },
+};
+
+export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRouteDeps): void {
+  const caller = (req: Request) => {
+    const p = principalOf(req);
+    return { userId: p.userId, isAdmin: p.isAdmin };
+  };
+  const ctx = (req: Request) => ({ commandId: commandIdOf(req) });
+  const view = async (req: Request, asOf?: number): Promise<ExecutionView> => {
+    const id = req.params.execution_id as string;
+    const events = await d.store.readStream(streams.execution(id), {
+      ...(asOf !== undefined ? { fromRevision: 0n, maxCount: asOf + 1 } : {}),
+    });
+    const v = foldExecutionView(events);
+    const c = caller(req);
+    if (!v || (!c.isAdmin && v.user_id !== c.userId)) throw new NotFoundError('execution not found');
+    return v;
+  };
+  const consistent = async (position: bigint | undefined, res: Response) => {
+    if (!(await d.waiter.waitFor(['executions'], position, d.consistencyTimeoutMs)))
+      res.setHeader('Sinas-Consistency', 'pending');
+  };
+
+  registry.add({
+    method: 'post',
+    path: '/functions/:namespace/:name/execute',
+    summary: 'Run a function and wait for it (up to `timeout` seconds); a paused run returns its prompt',
+    tags,
+    params: fnParams,
+    body: executeBody,
+    responses: {
+      200: {
+        type: 'object',
+        properties: {
+          status: { type: 'string', enum: ['success', 'error', 'timeout', 'awaiting_input'] },
+          execution_id: { type: 'string' },
+          result: {},
+          error: { type: ['string', 'null'] },
+          prompt: { type: ['string', 'null'] },
+        },
+      },
+    },
+    handler: async (req, res) => {
+      const { namespace, name } = req.params as { namespace: string; name: string };
+      const body = req.body as { input: Record<string, unknown>; timeout?: number };
+      const r = await d.executions.request(
+        { namespace, name },
+        body.input,
+        { type: 'API', id: 'runtime-api' },
+        caller(req),
+        ctx(req),
+      );
+      const waitMs = Math.min(d.syncTimeoutMs, (body.timeout ?? Infinity) * 1000);
+      const s = await d.executions.waitForStop(r.executionId, r.revision, waitMs);
+      res.json(syncResult(r.executionId, s));
+    },
+  });
+  registry.add({
+    method: 'post',
+    path: '/functions/:namespace/:name/execute/async',
+    summary: 'Queue a run of a function; poll GET /executions/{execution_id}',
+    tags,
+    params: fnParams,
+    body: executeBody,
+    responses: {
+      202: {
+        type: 'object',
+        properties: { execution_id: { type: 'string' }, status: { type: 'string', enum: ['queued'] } },
+      },
+    },
+    handler: async (req, res) => {
+      const { namespace, name } = req.params as { namespace: string; name: string };
+      const r = await d.executions.request(
+        { namespace, name },
+        (req.body as { input: unknown }).input,
+        { type: 'API', id: 'runtime-api' },
+        caller(req),
+        ctx(req),
+      );
+      res.setHeader('Location', `/executions/${r.executionId}`);
+      res.status(202).json({ execution_id: r.executionId, status: 'queued' });
+    },
+  });
+  registry.add({
+    method: 'get',
+    path: '/executions',
+    summary: "Executions, newest first: the caller's own (an admin's: everyone's)",
+    tags,
+    query: {
+      function_name: { type: 'string', minLength: 1, maxLength: 511 },
+      status: { type: 'string', enum: STATUSES },
+      chat_id: { type: 'string', format: 'uuid' },
+      trigger_type: { type: 'string', enum: ['AGENT', 'API', 'MANUAL', 'HOOK', 'WEBHOOK', 'SCHEDULE', 'CDC'] },
+      skip: { type: 'integer', minimum: 0, default: 0 },
+      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    },
+    responses: { 200: { type: 'array', items: executionSchema } },
+    handler: async (req, res) => {
+      const q = queryOf(req) as {
+        function_name?: string;
+        status?: string;
+        chat_id?: string;
+        trigger_type?: string;
+        skip: number;
+        limit: number;
+      };
+      const c = caller(req);
+      const rows = await d.queries.list({
+        ...(c.isAdmin ? {} : { userId: c.userId }),
+        ...(q.function_name !== undefined ? { functionName: q.function_name } : {}),
+        ...(q.status !== undefined ? { status: q.status } : {}),
+        ...(q.chat_id !== undefined ? { chatId: q.chat_id } : {}),
+        ...(q.trigger_type !== undefined ? { triggerType: q.trigger_type } : {}),
+        skip: q.skip,
+        limit: q.limit,
+      });
+      res.json(rows.map(rowResponse));
+    },
+  });
+  registry.add({
+    method: 'get',
+    path: '/executions/:execution_id',
+    summary: 'One execution, from its event stream (`as_of`: as it was at that stream revision)',
+    tags,
+    params: idParam,
+    query: { as_of: { type: 'integer', minimum: 0 } },
+    responses: { 200: executionSchema },
+    handler: async (req, res) => {
+      const asOf = queryOf(req).as_of as number | undefined;
+      res.json(await view(req, asOf));
+    },
+  });
+  registry.add({
+    method: 'post',
+    path: '/executions/:execution_id/continue',
+    summary: 'Answer the pending input() of a paused execution and wait for its next stop',
+    tags,
+    params: idParam,
+    body: {
+      type: 'object',
+      required: ['input'],
+      additionalProperties: false,
+      properties: { input: {}, timeout: { type: 'integer', minimum: 1, maximum: 3600 } },
+    },
+    responses: { 200: stepSchema },
+    handler: async (req, res) => {
+      const id = req.params.execution_id as string;
+      const body = req.body as { input: unknown; timeout?: number };
+      const r = await d.executions.resume(id, body.input, caller(req), ctx(req));
+      const waitMs = Math.min(d.syncTimeoutMs, (body.timeout ?? Infinity) * 1000);
+      const s = await d.executions.waitForStop(id, r.revision, waitMs);
+      res.json(stepResult(id, s));
+    },
+  });
+  registry.add({
+    method: 'post',
+    path: '/executions/:execution_id/cancel',
+    summary: 'Cancel a pending, running or paused execution (a running container is killed)',
+    tags,
+    params: idParam,
+    responses: { 200: executionSchema },
+    handler: async (req, res) => {
+      const r = await d.executions.cancel(req.params.execution_id as string, caller(req), ctx(req));
+      await consistent(r.position, res);
+      res.json(await view(req));
+    },
+  });
+}
+
+function syncResult(executionId: string, s: PresentExecution | undefined) {
+  const base = { execution_id: executionId, result: null, error: null, prompt: null };
+  if (!s)
+    return {
+      ...base,
+      status: 'timeout',
+      error: `Function execution timed out. Poll GET /executions/${executionId} for status.`,
+    };
+  const step = stepResult(executionId, s);
+  if (s.status === 'COMPLETED') return { ...base, status: 'success', result: step.output_data };
+  if (s.status === 'AWAITING_INPUT') return { ...base, status: 'awaiting_input', prompt: s.prompt };
+  return { ...base, status: 'error', error: step.error };
+}
+
+function stepResult(executionId: string, s: PresentExecution | undefined) {
+  if (!s) return { execution_id: executionId, status: 'RUNNING', output_data: null, prompt: null, error: null };
+  return {
+    execution_id: executionId,
+    status: s.status,
+    output_data: s.output ?? null,
+    prompt: s.prompt,
+    error: s.error ?? null,
+  };
+}
+
+function rowResponse(r: Record<string, unknown>) {
+  const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v ?? null));
+  return {
+    id: r.id,
+    execution_id: r.id,
+    user_id: r.user_id,
+    function_namespace: r.function_namespace,
+    function_name: r.function_name,
+    function_version: Number(r.function_version),
+    trigger_type: r.trigger_type,
+    trigger_id: r.trigger_id,
+    chat_id: r.chat_id,
+    tool_call_id: r.tool_call_id,
+    status: r.status,
+    input_data: r.input_data,
+    output_data: r.output_data,
+    error: r.error,
+    traceback: r.traceback,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    logs: r.logs,
+    container_id: r.container_id,
+    runs: r.runs,
+    input_prompt: r.input_prompt,
+    answers: r.answers,
+    created_at: iso(r.created_at),
+    started_at: iso(r.started_at),
+    completed_at: iso(r.completed_at),
+    duration_ms: r.duration_ms,
+    version: Number(r.version),
+  };
+}

@@ -1,0 +1,42 @@
+/** What the API lists from the `executions` read model, newest first, scoped to the owner unless admin. */
+import type pg from 'pg';
+
+export interface ExecutionFilter {
+  readonly userId?: string;
+  readonly functionName?: string;
+  readonly status?: string;
+  readonly chatId?: string;
+  readonly triggerType?: string;
+  readonly skip: number;
+  readonly limit: number;
+}
+
+export class ExecutionQueries {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async list(f: ExecutionFilter): Promise<Record<string, unknown>[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, v: unknown) => {
+      params.push(v);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (f.userId !== undefined) add('user_id = ?', f.userId);
+    if (f.functionName !== undefined) {
+      // `ns/name` or the bare name (reference: function_name is the bare name)
+      const [ns, name] = f.functionName.includes('/') ? f.functionName.split('/', 2) : [undefined, f.functionName];
+      if (ns !== undefined) add('function_namespace = ?', ns);
+      add('function_name = ?', name);
+    }
+    if (f.status !== undefined) add('status = ?', f.status);
+    if (f.chatId !== undefined) add('chat_id = ?', f.chatId);
+    if (f.triggerType !== undefined) add('trigger_type = ?', f.triggerType);
+    params.push(f.limit, f.skip);
+    const { rows } = await this.pool.query<Record<string, unknown>>(
+      `SELECT * FROM executions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY created_at DESC, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
+    );
+    return rows;
+  }
+}

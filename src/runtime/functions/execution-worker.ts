@@ -1,0 +1,154 @@
+/**
+ * Runs one step of an execution in a worker job (DESIGN §7): record the run's start, run the
+ * function at the version the request named, check its output, record the outcome. A job that finds
+ * its run already started knows the worker before it died mid-run: it records the run as failed and
+ * never runs it again (a run may have had side effects).
+ */
+import { hostname } from 'node:os';
+import { filter } from 'rxjs';
+import { executionDecider } from '../../commands/execution/execution-decider.js';
+import type { ExecutionService, PresentExecution } from '../../commands/execution/execution-service.js';
+import type { CommandHandler } from '../../commands/command-handler.js';
+import type { ResourceService } from '../../commands/resource/resource-service.js';
+import { validate, type JSONSchema } from '../../commands/validation.js';
+import { IllegalStateError, ValidationError } from '../../errors.js';
+import type { EventStore } from '../../events/event-store.js';
+import { streams } from '../../events/stream-names.js';
+import type { FunctionContext, FunctionRunner, RunOutcome } from './function-runner.js';
+
+export interface ExecutionWorkerDeps {
+  readonly store: EventStore;
+  readonly handler: CommandHandler;
+  readonly executions: ExecutionService;
+  readonly functions: ResourceService;
+  readonly runner: FunctionRunner;
+  /** plain secrets for trusted shared-pool functions (until the secrets store exists) */
+  readonly sharedSecrets: Readonly<Record<string, string>>;
+}
+
+const WORKER = `${hostname()}:${process.pid}`;
+
+export const ABANDONED =
+  'the run was interrupted before it reported an outcome (its worker or container stopped); it is not re-run because it may have had side effects';
+
+export class ExecutionWorker {
+  constructor(private readonly d: ExecutionWorkerDeps) {}
+
+  /** Runs the execution's `run`-th run (1 for the request, n+1 after the n-th resume). */
+  async run(executionId: string, run: number): Promise<void> {
+    const stream = streams.execution(executionId);
+    const { state } = await this.d.executions.load(executionId);
+    if (state.status === 'RUNNING' && state.runs === run) {
+      await this.d.handler
+        .handle(
+          executionDecider,
+          stream,
+          { type: 'AbandonRun', run: state.runs, reason: ABANDONED, at: new Date().toISOString() },
+          { commandId: `execution-${executionId}-abandon-${state.runs}`, actor: 'system' },
+        )
+        .catch(ignoreStale);
+      return;
+    }
+    if (state.status !== 'PENDING' || state.runs + 1 !== run) return; // done already, or not yet its turn
+    const started = await this.d.handler
+      .handle(
+        executionDecider,
+        stream,
+        { type: 'StartRun', worker: WORKER, at: new Date().toISOString() },
+        { commandId: `execution-${executionId}-start-${run}`, actor: 'system' },
+      )
+      .catch((err) => (err instanceof IllegalStateError ? undefined : Promise.reject(err)));
+    if (!started || started.duplicate) return;
+    const cancel = this.watchCancel(executionId, started.revision!);
+    let outcome: RunOutcome;
+    try {
+      outcome = await this.execute(state, cancel.signal);
+    } finally {
+      cancel.dispose();
+    }
+    if (cancel.signal.aborted) return; // the cancel event ended it
+    await this.d.handler
+      .handle(
+        executionDecider,
+        stream,
+        { type: 'EndRun', ...endOf(outcome), run, at: new Date().toISOString() },
+        { commandId: `execution-${executionId}-end-${run}`, actor: 'system' },
+      )
+      .catch(ignoreStale);
+  }
+
+  private async execute(s: PresentExecution, signal: AbortSignal): Promise<RunOutcome> {
+    const r = s.request;
+    const fn = await this.d.functions.at(r.function.namespace, r.function.name, r.function.version);
+    const context: FunctionContext = {
+      user_id: r.userId,
+      user_email: r.userEmail,
+      access_token: null,
+      execution_id: r.executionId,
+      trigger_type: r.triggerType,
+      chat_id: r.chatId,
+      ...(r.sharedPool ? { secrets: this.d.sharedSecrets } : {}),
+    };
+    const outcome = await this.d.runner.run(
+      {
+        executionId: r.executionId,
+        code: fn.spec.code as string,
+        functionName: r.function.name,
+        input: r.input,
+        context,
+        answers: s.answers,
+        timeoutMs: r.timeoutMs,
+        sharedPool: r.sharedPool,
+      },
+      signal,
+    );
+    if (outcome.kind !== 'completed') return outcome;
+    const schema = (fn.spec.output_schema ?? {}) as JSONSchema;
+    try {
+      if (Object.keys(schema).length > 0) validate(schema, outcome.output, 'output');
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return {
+        ...outcome,
+        kind: 'failed',
+        error: `the handler's return value does not match output_schema: ${err.message}`,
+        traceback: null,
+      };
+    }
+    return outcome;
+  }
+
+  /** Aborts the run when the execution is cancelled. */
+  private watchCancel(executionId: string, afterRevision: bigint) {
+    const controller = new AbortController();
+    const sub = this.d.store
+      .subscribeToStream(streams.execution(executionId), { afterRevision })
+      .pipe(filter((e) => e.type === 'ExecutionCancelled'))
+      .subscribe(() => controller.abort());
+    return { signal: controller.signal, dispose: () => sub.unsubscribe() };
+  }
+}
+
+function endOf(o: RunOutcome) {
+  const report = {
+    stdout: o.stdout,
+    stderr: o.stderr,
+    logs: o.logs,
+    containerId: o.containerId,
+    durationMs: o.durationMs,
+  };
+  switch (o.kind) {
+    case 'completed':
+      return { ...report, outcome: 'completed' as const, output: o.output };
+    case 'awaiting_input':
+      return { ...report, outcome: 'awaiting_input' as const, prompt: o.prompt };
+    case 'failed':
+      return { ...report, outcome: 'failed' as const, error: o.error, traceback: o.traceback };
+    case 'timed_out':
+      return { ...report, outcome: 'timed_out' as const, error: o.error };
+  }
+}
+
+function ignoreStale(err: unknown): void {
+  if (!(err instanceof IllegalStateError)) throw err;
+}

@@ -1,0 +1,168 @@
+/**
+ * The function tools an agent offers the model (reference §4.1, §4.3, §4.2): one tool per enabled
+ * function, named `{ns}__{name}`, its schema adjusted by `function_parameters` (locked values
+ * hidden, overridable ones shown as defaults); a call's arguments merged with those values (locked
+ * wins); status text from `status_templates`; results serialised and truncated for the model.
+ */
+import type { ResourceService } from '../../commands/resource/resource-service.js';
+import { NotFoundError } from '../../errors.js';
+import type { ToolCallPlan } from '../../events/chat-events.js';
+import type { LlmTool, LlmToolCall } from '../llm/llm.js';
+import { renderTemplate } from './templates.js';
+
+export const RESULT_LIMIT = 10_000;
+const TRUNCATED = '\n\n[... result truncated]';
+
+interface Params {
+  readonly locked: Record<string, unknown>;
+  readonly overridable: Record<string, unknown>;
+}
+
+export interface FunctionTool {
+  readonly tool: LlmTool;
+  readonly namespace: string;
+  readonly name: string;
+  readonly requiresApproval: boolean;
+  readonly params: Params;
+}
+
+export interface ToolSet {
+  readonly tools: readonly LlmTool[];
+  readonly byName: ReadonlyMap<string, FunctionTool>;
+  readonly statusTemplates: Readonly<Record<string, string>>;
+}
+
+export const toolName = (namespace: string, name: string) => `${namespace}__${name}`;
+
+/** Builds the tool list from the agent's `enabled_functions` (missing or deleted functions are left out). */
+export async function functionTools(
+  agentSpec: Readonly<Record<string, unknown>>,
+  input: Readonly<Record<string, unknown>>,
+  functions: ResourceService,
+): Promise<ToolSet> {
+  const refs = (agentSpec.enabled_functions ?? []) as string[];
+  const paramMap = (agentSpec.function_parameters ?? {}) as Record<string, Record<string, unknown>>;
+  const byName = new Map<string, FunctionTool>();
+  for (const ref of refs) {
+    const [namespace, name] = ref.split('/', 2) as [string, string];
+    const fn = await functions
+      .at(namespace, name)
+      .catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)));
+    if (!fn || fn.status !== 'active') continue;
+    const params = renderParams(paramMap[ref] ?? {}, input);
+    const schema = adjustSchema((fn.spec.input_schema ?? { type: 'object' }) as Record<string, unknown>, params);
+    const tname = toolName(namespace, name);
+    byName.set(tname, {
+      tool: {
+        type: 'function',
+        function: {
+          name: tname,
+          description: (fn.spec.description as string | null) || `Execute ${namespace}/${name}`,
+          parameters: schema,
+        },
+      },
+      namespace,
+      name,
+      requiresApproval: fn.spec.requires_approval === true,
+      params,
+    });
+  }
+  return {
+    tools: [...byName.values()].map((t) => t.tool),
+    byName,
+    statusTemplates: (agentSpec.status_templates ?? {}) as Record<string, string>,
+  };
+}
+
+/** How the turn will handle each call the model made. */
+export function planCalls(calls: readonly LlmToolCall[], set: ToolSet): ToolCallPlan[] {
+  return calls.map((c) => {
+    const tool = set.byName.get(c.function.name);
+    let args: Record<string, unknown> | null = null;
+    let invalid: string | undefined;
+    try {
+      const parsed: unknown = c.function.arguments.trim() === '' ? {} : JSON.parse(c.function.arguments);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        invalid = 'the arguments must be a JSON object';
+      else args = parsed as Record<string, unknown>;
+    } catch (err) {
+      invalid = `the arguments are not valid JSON (${(err as Error).message})`;
+    }
+    const merged = tool && args ? mergeArguments(args, tool.params) : args;
+    return {
+      id: c.id,
+      name: c.function.name,
+      function: tool ? { namespace: tool.namespace, name: tool.name } : null,
+      arguments: merged,
+      ...(invalid ? { invalid } : {}),
+      requiresApproval: tool?.requiresApproval ?? false,
+      description: statusText(set.statusTemplates, c.function.name, merged ?? {}),
+    };
+  });
+}
+
+/** The model's arguments, then overridable values it left out, then locked values (locked wins). */
+export function mergeArguments(args: Record<string, unknown>, p: Params): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...args };
+  for (const [k, v] of Object.entries(p.overridable)) if (!(k in out)) out[k] = v;
+  return { ...out, ...p.locked };
+}
+
+/** A bare value or `{value, locked:false}` is overridable; `{value, locked:true}` is locked. Strings render with the chat input; one failure drops them all. */
+export function renderParams(raw: Record<string, unknown>, input: Readonly<Record<string, unknown>>): Params {
+  const locked: Record<string, unknown> = {};
+  const overridable: Record<string, unknown> = {};
+  try {
+    for (const [k, v] of Object.entries(raw)) {
+      const isWrapped = typeof v === 'object' && v !== null && !Array.isArray(v) && 'value' in v;
+      const value = renderDeep(isWrapped ? (v as { value: unknown }).value : v, input);
+      if (isWrapped && (v as { locked?: unknown }).locked === true) locked[k] = value;
+      else overridable[k] = value;
+    }
+  } catch {
+    return { locked: {}, overridable: {} };
+  }
+  return { locked, overridable };
+}
+
+function renderDeep(v: unknown, input: Readonly<Record<string, unknown>>): unknown {
+  if (typeof v === 'string') return v.includes('{') ? renderTemplate(v, input) : v;
+  if (Array.isArray(v)) return v.map((x) => renderDeep(x, input));
+  if (typeof v === 'object' && v !== null)
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renderDeep(x, input)]));
+  return v;
+}
+
+/** Locked parameters leave the schema; overridable ones become defaults; neither stays required. */
+export function adjustSchema(schema: Record<string, unknown>, p: Params): Record<string, unknown> {
+  const props = { ...((schema.properties ?? {}) as Record<string, Record<string, unknown>>) };
+  for (const k of Object.keys(p.locked)) delete props[k];
+  for (const [k, v] of Object.entries(p.overridable)) if (props[k]) props[k] = { ...props[k], default: v };
+  const hidden = new Set([...Object.keys(p.locked), ...Object.keys(p.overridable)]);
+  const required = ((schema.required ?? []) as string[]).filter((r) => !hidden.has(r));
+  return { ...schema, type: 'object', properties: props, ...(required.length ? { required } : { required: [] }) };
+}
+
+/** `status_templates["function:ns/name"]` rendered with the arguments, else "Running <name>". */
+export function statusText(
+  templates: Readonly<Record<string, string>>,
+  tool: string,
+  args: Readonly<Record<string, unknown>>,
+): string {
+  const ref = tool.replace('__', '/');
+  const template = templates[`function:${ref}`];
+  if (template) {
+    try {
+      return renderTemplate(template, args);
+    } catch {
+      // fall through to the default text
+    }
+  }
+  return `Running ${ref.split('/').pop()!.replace(/_/g, ' ')}`;
+}
+
+/** A non-string result is JSON-encoded; anything over the limit is cut with a marker. */
+export function serializeResult(value: unknown): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
+  return text.length > RESULT_LIMIT ? text.slice(0, RESULT_LIMIT) + TRUNCATED : text;
+}
