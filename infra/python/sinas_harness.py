@@ -1,7 +1,7 @@
 """Sinas function harness: runs user Python functions, one request at a time, for the function runners.
 
 Standard library only (Python 3.11). One process serves many runs in sequence (a warm pool); each run
-gets a fresh module namespace. The runner recycles the process after N runs or after any failure.
+gets a fresh module namespace, and builtins are restored after it (modules it imported stay loaded). The runner recycles the process after N runs or after any failure.
 
 Protocol (JSON lines; every message is one line of UTF-8 JSON ending in "\n"):
 
@@ -155,6 +155,7 @@ def execute(request, out, err, logs):
     module = types.ModuleType("sinas_function")
     module.__dict__["__builtins__"] = builtins
     sys.modules["sinas_function"] = module
+    saved_builtins = dict(builtins.__dict__)  # restored after the run: a run can't leave builtins changed
     builtins.input = make_input(list(request.get("answers") or []))
     sys.stdout, sys.stderr = out, err
     try:
@@ -173,6 +174,8 @@ def execute(request, out, err, logs):
     finally:
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         sys.modules.pop("sinas_function", None)
+        builtins.__dict__.clear()
+        builtins.__dict__.update(saved_builtins)
     if os.getpid() != HARNESS_PID:
         os._exit(0)
     try:
