@@ -1,5 +1,5 @@
 /**
- * `npm test`: starts embedded Postgres (and redis-server when installed), runs every
+ * `npm test`: starts embedded Postgres (and redis-server and a Docker daemon when installed), runs every
  * test/**\/*.test.ts with mocha, stops the services, and ends with one line
  * `N passed, N failed, N skipped`. Exit code non-zero when anything failed or no test ran.
  * Extra args are test file globs/paths: `npm test -- test/unit`.
@@ -7,6 +7,7 @@
 import Mocha from 'mocha';
 import { readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { startDocker, type DockerSetup } from './support/docker.js';
 import { startEmbeddedPostgres, startRedis, type RunningService } from './support/services.js';
 
 const args = process.argv.slice(2);
@@ -40,6 +41,7 @@ async function main(): Promise<number> {
       );
     }
   }
+  await setUpDocker();
   const mocha = new Mocha({ timeout: 60_000, reporter: 'spec', ...(grep ? { grep } : {}) });
   for (const f of files) mocha.addFile(path.resolve(f));
   await mocha.loadFilesAsync();
@@ -58,6 +60,20 @@ async function main(): Promise<number> {
   writeFileSync('test-artifacts/results.json', JSON.stringify({ ...counts, failures }, null, 2));
   process.stdout.write(`\n${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
   return counts.failed > 0 || counts.passed === 0 ? 1 : 0;
+}
+
+/** DOCKER_HOST for the function runner suites: the given daemon, or a private dockerd (test/support/docker.ts). */
+async function setUpDocker(): Promise<void> {
+  const log = (m: string) => process.stderr.write(`[docker] ${m}\n`);
+  const setup: DockerSetup = await startDocker(log).catch((err: Error) => ({ host: null, why: err.message }));
+  if (setup.host !== null) {
+    if (setup.service) started.push(setup.service);
+    process.env.DOCKER_HOST = setup.host;
+  } else {
+    process.stderr.write(
+      `\n\x1b[33;1m!!!!!!!! SKIPPED: no docker daemon (${setup.why}); Docker suites will skip\x1b[0m\n`,
+    );
+  }
 }
 
 let code = 1;

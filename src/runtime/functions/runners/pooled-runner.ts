@@ -1,0 +1,113 @@
+/**
+ * A FunctionRunner over a WarmPool of harness workers (Docker containers, bubblewrap sandboxes or plain
+ * processes): takes a warm worker, sends the run, and ends in one outcome. A timeout hard-kills the
+ * worker; a failed run, a tainted process (threads or children left over) or a dead one is replaced.
+ */
+import { performance } from 'node:perf_hooks';
+import type { FunctionRunner, RunnerHealth, RunOutcome, RunRequest } from '../function-runner.js';
+import type { Exchange, HarnessWorker } from './harness-channel.js';
+import { replyToOutcome, toHarnessRequest } from './harness-protocol.js';
+import type { WarmPool } from './warm-pool.js';
+
+export interface PooledRunnerOptions {
+  /** 'docker' | 'bubblewrap' | 'subprocess' */
+  readonly sandbox: string;
+  /** trusted: the context keeps `secrets` (the shared pool); sandboxes never pass them on */
+  readonly trusted: boolean;
+  readonly outputLimit: number;
+  /** extra health details (limits, image, ...) */
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+type Ending = Exchange | { readonly kind: 'timeout' } | { readonly kind: 'aborted' };
+
+export class PooledRunner<W extends HarnessWorker> implements FunctionRunner {
+  constructor(
+    private readonly pool: WarmPool<W>,
+    private readonly opts: PooledRunnerOptions,
+  ) {}
+
+  async run(request: RunRequest, signal?: AbortSignal): Promise<RunOutcome> {
+    signal?.throwIfAborted();
+    const { worker } = await this.pool.acquire(signal);
+    const started = performance.now();
+    const harnessRequest = toHarnessRequest(request, {
+      trusted: this.opts.trusted,
+      outputLimit: this.opts.outputLimit,
+    });
+    let ending: Ending;
+    try {
+      worker.runs++;
+      ending = await this.race(worker.exchange(harnessRequest), request.timeoutMs, signal);
+    } catch (err) {
+      this.pool.release(worker, false);
+      throw err;
+    }
+    const meta = () => ({
+      containerId: worker.containerId,
+      durationMs: Math.round(performance.now() - started),
+    });
+    switch (ending.kind) {
+      case 'reply': {
+        const { reply } = ending;
+        this.pool.release(worker, reply.status !== 'failed' && !reply.dirty);
+        return replyToOutcome(reply, meta());
+      }
+      case 'timeout': {
+        await worker.kill().catch(() => {});
+        this.pool.release(worker, false);
+        const seconds = request.timeoutMs / 1000;
+        return {
+          ...empty(),
+          ...meta(),
+          kind: 'timed_out',
+          error: `Function execution timed out after ${seconds} s`,
+        };
+      }
+      case 'gone': {
+        const why = await worker.explainExit().catch(() => ending.reason);
+        this.pool.release(worker, false);
+        return { ...empty(), ...meta(), kind: 'failed', error: why, traceback: null };
+      }
+      case 'aborted': {
+        await worker.kill().catch(() => {});
+        this.pool.release(worker, false);
+        throw signal?.reason ?? new Error('aborted');
+      }
+      default: {
+        const unreachable: never = ending;
+        throw new Error(`unexpected ending ${String(unreachable)}`);
+      }
+    }
+  }
+
+  health(): RunnerHealth {
+    return { sandbox: this.opts.sandbox, detail: { ...this.opts.detail, pool: this.pool.stats() } };
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  private race(exchange: Promise<Exchange>, timeoutMs: number, signal?: AbortSignal): Promise<Ending> {
+    return new Promise<Ending>((resolve, reject) => {
+      const onAbort = () => finish({ kind: 'aborted' });
+      const timer = setTimeout(() => finish({ kind: 'timeout' }), timeoutMs);
+      const finish = (e: Ending) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(e);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      exchange.then(finish, (err: unknown) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        reject(err);
+      });
+    });
+  }
+}
+
+function empty() {
+  return { stdout: '', stderr: '', logs: [] as string[] };
+}

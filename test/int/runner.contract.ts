@@ -1,0 +1,236 @@
+/**
+ * What every sandboxed FunctionRunner must do with well-behaved and hostile code alike. Run against
+ * each sandbox this machine offers (runner-docker, runner-bubblewrap, runner-subprocess).
+ */
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { FunctionRunner, RunOutcome, RunRequest } from '../../src/runtime/functions/function-runner.js';
+
+export interface SandboxTraits {
+  /** code cannot reach the host's loopback */
+  readonly isolatesNetwork: boolean;
+}
+
+export const CANARY_ENV = 'SINAS_TEST_RUNNER_CANARY';
+
+export function request(code: string, overrides: Partial<RunRequest> = {}): RunRequest {
+  const executionId = randomUUID();
+  return {
+    executionId,
+    code,
+    functionName: 'legacy_fn',
+    input: {},
+    context: {
+      user_id: 'u-1',
+      user_email: 'u@example.com',
+      access_token: 'token',
+      execution_id: executionId,
+      trigger_type: 'MANUAL',
+      chat_id: null,
+      secrets: { API_KEY: 'do-not-leak' },
+    },
+    answers: [],
+    timeoutMs: 10_000,
+    sharedPool: false,
+    ...overrides,
+  };
+}
+
+function expectKind<K extends RunOutcome['kind']>(o: RunOutcome, kind: K): Extract<RunOutcome, { kind: K }> {
+  expect(o.kind, JSON.stringify(o).slice(0, 2000)).to.equal(kind);
+  return o as Extract<RunOutcome, { kind: K }>;
+}
+
+const py = (lines: string[]) => lines.join('\n');
+const OK = py(['def handler(input_data, context):', '    return {"ok": True}']);
+
+export function runnerContract(make: () => Promise<FunctionRunner>, traits: SandboxTraits): void {
+  let runner: FunctionRunner;
+  /** the pool recovered: a plain run right after a fault completes */
+  const stillWorks = async () => expectKind(await runner.run(request(OK)), 'completed');
+
+  before(async function () {
+    process.env[CANARY_ENV] = 'canary-value-visible-only-to-the-host';
+    runner = await make();
+  });
+  after(async () => {
+    delete process.env[CANARY_ENV];
+    await runner?.close();
+  });
+
+  it('runs handler(input_data, context) and returns its output and prints', async () => {
+    const code = py([
+      'def handler(input_data, context):',
+      '    print("hello", input_data["n"])',
+      '    return {"n": input_data["n"] * 2, "user": context["user_id"]}',
+    ]);
+    const o = expectKind(await runner.run(request(code, { input: { n: 21 } })), 'completed');
+    expect(o.output).to.deep.equal({ n: 42, user: 'u-1' });
+    expect(o.stdout).to.equal('hello 21\n');
+  });
+
+  it('never hands secrets to sandboxed code', async () => {
+    const o = expectKind(
+      await runner.run(request(py(['def handler(i, context):', '    return context']))),
+      'completed',
+    );
+    expect(o.output).to.not.have.property('secrets');
+    expect(JSON.stringify(o)).to.not.include('do-not-leak');
+  });
+
+  it('a handler that raises fails with the message and a traceback of the user code', async () => {
+    const code = py([
+      'def helper():',
+      '    raise ValueError("bad thing")',
+      '',
+      'def handler(i, c):',
+      '    helper()',
+    ]);
+    const o = expectKind(await runner.run(request(code)), 'failed');
+    expect(o.error).to.equal('ValueError: bad thing');
+    expect(o.traceback).to.include('line 2, in helper').and.include('raise ValueError("bad thing")');
+    await stillWorks();
+  });
+
+  it('output that is not JSON-serialisable fails clearly', async () => {
+    const o = expectKind(
+      await runner.run(request(py(['def handler(i, c):', '    return {1, 2}']))),
+      'failed',
+    );
+    expect(o.error).to.match(/not JSON-serialisable.*set/);
+  });
+
+  it('megabytes of prints are truncated and the run still completes', async () => {
+    const code = py([
+      'def handler(i, c):',
+      '    for _ in range(50):',
+      '        print("x" * 100_000)',
+      '    return 1',
+    ]);
+    const o = expectKind(await runner.run(request(code)), 'completed');
+    expect(o.output).to.equal(1);
+    expect(o.stdout.length).to.equal(64 * 1024);
+    expect(o.logs.join('\n')).to.match(/stdout truncated/);
+  });
+
+  it('an infinite loop times out (hard kill) and the pool stays healthy', async () => {
+    const code = py(['def handler(i, c):', '    while True:', '        pass']);
+    expectKind(await runner.run(request(code, { timeoutMs: 700 })), 'timed_out');
+    await stillWorks();
+  });
+
+  it('a fork bomb is contained and the pool stays healthy', async () => {
+    const code = py(['import os', 'def handler(i, c):', '    while True:', '        os.fork()']);
+    const o = await runner.run(request(code, { timeoutMs: 5000 }));
+    expect(o.kind).to.be.oneOf(['failed', 'timed_out']);
+    await stillWorks();
+  });
+
+  it('allocating without end fails with a memory error', async () => {
+    const code = py([
+      'def handler(i, c):',
+      '    hoard = []',
+      '    while True:',
+      '        hoard.append(bytearray(10_000_000))',
+    ]);
+    const o = expectKind(await runner.run(request(code, { timeoutMs: 20_000 })), 'failed');
+    expect(o.error).to.match(/memory/i);
+    await stillWorks();
+  });
+
+  it("cannot read the host's secrets: /etc/shadow, a private host file, the host's environment", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sinas-canary-'));
+    const file = path.join(dir, 'canary.txt');
+    writeFileSync(file, 'host-only');
+    chmodSync(file, 0o600);
+    const code = py([
+      'import os',
+      'def read(p):',
+      '    try:',
+      '        with open(p) as f: return f.read()',
+      '    except OSError as e: return "error: " + type(e).__name__',
+      'def handler(i, c):',
+      '    return {"shadow": read("/etc/shadow"), "file": read(i["file"]), "env": dict(os.environ)}',
+    ]);
+    try {
+      const o = expectKind(await runner.run(request(code, { input: { file } })), 'completed');
+      const out = o.output as { shadow: string; file: string; env: Record<string, string> };
+      expect(out.shadow).to.match(/^error: /);
+      expect(out.file).to.match(/^error: /);
+      expect(out.env).to.not.have.property(CANARY_ENV);
+      expect(JSON.stringify(out.env)).to.not.include('canary-value');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("cannot open a socket to the host's loopback", async function () {
+    if (!traits.isolatesNetwork) this.skip(); // a plain subprocess shares the host's network by design
+    let connections = 0;
+    const server = net.createServer((s) => (connections++, s.destroy()));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const code = py([
+      'import socket',
+      'def handler(i, c):',
+      '    s = socket.socket()',
+      '    s.settimeout(3)',
+      '    try:',
+      '        s.connect(("127.0.0.1", i["port"]))',
+      '        return "connected"',
+      '    except OSError as e:',
+      '        return "refused: " + str(e)',
+    ]);
+    try {
+      const o = expectKind(await runner.run(request(code, { input: { port } })), 'completed');
+      expect(o.output).to.match(/^refused/);
+      expect(connections).to.equal(0);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('input() pauses twice; re-running with the recorded answers resumes to the end', async () => {
+    const code = py([
+      'def handler(i, c):',
+      '    name = input("name?")',
+      '    age = input("age?")',
+      '    return {"name": name, "age": age}',
+    ]);
+    const first = expectKind(await runner.run(request(code)), 'awaiting_input');
+    expect(first.prompt).to.equal('name?');
+    const second = expectKind(await runner.run(request(code, { answers: ['Ada'] })), 'awaiting_input');
+    expect(second.prompt).to.equal('age?');
+    const done = expectKind(await runner.run(request(code, { answers: ['Ada', 36] })), 'completed');
+    expect(done.output).to.deep.equal({ name: 'Ada', age: 36 });
+  });
+
+  it('the legacy entry point (a function named after the resource) runs with a deprecation log', async () => {
+    const code = py(['def legacy_fn(input_data, context):', '    return "old style"']);
+    const o = expectKind(await runner.run(request(code)), 'completed');
+    expect(o.output).to.equal('old style');
+    expect(o.logs.join('\n')).to.match(/deprecated/i);
+  });
+
+  it('runs are isolated: globals and builtins changed by one run are fresh in the next', async () => {
+    const dirty = py([
+      'import builtins',
+      'counter = 1',
+      'def handler(i, c):',
+      '    builtins.leak = "earlier run"',
+      '    return 1',
+    ]);
+    const probe = py([
+      'import builtins',
+      'def handler(i, c):',
+      '    return {"leak": getattr(builtins, "leak", None), "counter": globals().get("counter")}',
+    ]);
+    expectKind(await runner.run(request(dirty)), 'completed');
+    const o = expectKind(await runner.run(request(probe)), 'completed');
+    expect(o.output).to.deep.equal({ leak: null, counter: null });
+  });
+}
