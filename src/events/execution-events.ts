@@ -52,7 +52,12 @@ export type ExecutionEvent =
   | {
       readonly type: 'ExecutionResumed';
       /** run: the run that will answer with it */
-      readonly data: { readonly answer: unknown; readonly run: number; readonly by: string; readonly at: string };
+      readonly data: {
+        readonly answer: unknown;
+        readonly run: number;
+        readonly by: string;
+        readonly at: string;
+      };
     }
   | {
       readonly type: 'ExecutionCompleted';

@@ -1,9 +1,14 @@
 /** The chat runtime endpoints (reference §3): create, list, get, update, delete, messages, SSE, cancel. */
 import type { Request, Response } from 'express';
-import { filter, firstValueFrom, timeout } from 'rxjs';
+import { concat, defer, filter, firstValueFrom, map, mergeMap, timeout } from 'rxjs';
 import type { ChatService } from '../commands/chat/chat-service.js';
 import { invokeBody, type Invoker } from '../commands/chat/invoke.js';
-import { createChatBody, sendMessageBody, updateChatBody } from '../commands/chat/chat-schemas.js';
+import {
+  approvalBody,
+  createChatBody,
+  sendMessageBody,
+  updateChatBody,
+} from '../commands/chat/chat-schemas.js';
 import { IllegalStateError, NotFoundError } from '../errors.js';
 import type { ChatEvent } from '../events/chat-events.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
@@ -12,7 +17,7 @@ import type { ChatQueries } from '../projections/chat-queries.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import type { LiveBus } from '../runtime/live-bus/live-bus.js';
 import { principalOf } from './auth.js';
-import { chatFrames } from './chat-stream.js';
+import { chatFrames, durableFrame } from './chat-stream.js';
 import {
   chatResponse,
   chatSchema,
@@ -25,7 +30,8 @@ import {
 import { commandIdOf } from './idempotency.js';
 import { HttpProblem } from './problem.js';
 import { queryOf, type RouteRegistry } from './routes.js';
-import { openSse, resumePoint } from './sse.js';
+import { openSse, resumePoint, type SseFrame } from './sse.js';
+import { TurnWatch, type TurnStop } from './turn-watch.js';
 
 export interface ChatRouteDeps {
   readonly chats: ChatService;
@@ -38,7 +44,6 @@ export interface ChatRouteDeps {
   readonly turnTimeoutMs: number;
 }
 
-const TERMINAL = new Set(['AssistantMessageCompleted', 'TurnFailed', 'TurnCancelled']);
 const chatIdParam = { chat_id: { type: 'string', format: 'uuid' } };
 const agentParams = {
   namespace: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9_-]*$' },
@@ -101,14 +106,16 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
         { content: request.message },
         { ...ctx(req), commandId: `${ctx(req).commandId}:message` },
       );
-      const end = await awaitTurnEnd(d.store, chatId, posted.revision, posted.turnId, d.turnTimeoutMs);
-      await afterWrite(end.position, res);
-      const reply = completedReply(end);
+      const stop = await awaitTurnStop(d.store, chatId, posted.revision, posted.turnId, d.turnTimeoutMs);
+      await afterWrite(stop.kind === 'ended' ? stop.event.position : posted.position, res);
+      const reply = stop.kind === 'ended' ? completedReply(stop.event) : stop.reply;
       res.json({
         reply: reply.content,
         chat_id: chatId,
         session_key: request.session_key ?? null,
         usage: reply.usage,
+        status: stop.kind === 'ended' ? 'completed' : 'awaiting_approval',
+        ...(stop.kind === 'awaiting_approval' ? { pending_approvals: pendingOf(stop) } : {}),
       });
     },
   });
@@ -202,9 +209,10 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     handler: async (req, res) => {
       const chatId = req.params.chat_id as string;
       const posted = await d.chats.postMessage(chatId, req.body, ctx(req));
-      const end = await awaitTurnEnd(d.store, chatId, posted.revision, posted.turnId, d.turnTimeoutMs);
-      await afterWrite(end.position, res);
-      sendTurnOutcome(res, chatId, end);
+      const stop = await awaitTurnStop(d.store, chatId, posted.revision, posted.turnId, d.turnTimeoutMs);
+      const at = stop.kind === 'ended' ? stop.event.position : undefined;
+      await afterWrite(at ?? posted.position, res);
+      sendTurnOutcome(res, chatId, stop);
     },
   });
   registry.add({
@@ -219,14 +227,47 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
       const chatId = req.params.chat_id as string;
       const posted = await d.chats.postMessage(chatId, req.body, ctx(req));
       res.setHeader('X-Stream-Channel', posted.turnId);
+      const resume = resumePoint(req);
       streamTurn(
         req,
         res,
         d,
         chatId,
         posted.turnId,
-        resumePoint(req) ?? { revision: posted.revision, seq: 0 },
+        resume ?? { revision: posted.revision, seq: 0 },
+        !!resume,
       );
+    },
+  });
+  registry.add({
+    method: 'post',
+    path: '/chats/:chat_id/approve-tool/:tool_call_id',
+    summary: 'Approve or reject a tool call that waits for approval (records who, when and why)',
+    tags,
+    params: { ...chatIdParam, tool_call_id: { type: 'string', minLength: 1, maxLength: 200 } },
+    body: approvalBody,
+    responses: {
+      202: {
+        type: 'object',
+        properties: {
+          status: { type: 'string', enum: ['approved', 'rejected'] },
+          tool_call_id: { type: 'string' },
+          channel_id: { type: 'string' },
+          message: { type: 'string' },
+        },
+      },
+    },
+    handler: async (req, res) => {
+      const chatId = req.params.chat_id as string;
+      const toolCallId = req.params.tool_call_id as string;
+      const r = await d.chats.decideApproval(chatId, toolCallId, req.body, ctx(req));
+      await afterWrite(r.position, res);
+      res.status(202).json({
+        status: r.approved ? 'approved' : 'rejected',
+        tool_call_id: toolCallId,
+        channel_id: r.turnId,
+        message: `The turn goes on. Connect to /chats/${chatId}/stream/${r.turnId} for results.`,
+      });
     },
   });
   registry.add({
@@ -296,10 +337,25 @@ export async function awaitTurnEnd(
   turnId: string,
   timeoutMs: number,
 ): Promise<RecordedEvent> {
+  const stop = await awaitTurnStop(store, chatId, afterRevision, turnId, timeoutMs, false);
+  return (stop as Extract<TurnStop, { kind: 'ended' }>).event;
+}
+
+/** The turn's end, or (with `atApproval`) the point where it waits only for approvals. */
+export async function awaitTurnStop(
+  store: EventStore,
+  chatId: string,
+  afterRevision: bigint,
+  turnId: string,
+  timeoutMs: number,
+  atApproval = true,
+): Promise<TurnStop> {
+  const watch = new TurnWatch(turnId);
   try {
     return await firstValueFrom(
       store.subscribeToStream(streams.chat(chatId), { afterRevision }).pipe(
-        filter((e) => TERMINAL.has(e.type) && (e.data as { turnId?: string }).turnId === turnId),
+        map((e) => watch.see(e)),
+        filter((s): s is TurnStop => s !== undefined && (atApproval || s.kind === 'ended')),
         timeout(timeoutMs),
       ),
     );
@@ -329,10 +385,13 @@ function completedReply(
   throw new IllegalStateError('the turn was cancelled');
 }
 
-function sendTurnOutcome(res: Response, chatId: string, end: RecordedEvent): void {
-  const m = completedReply(end);
-  res.json(
-    messageResponse({
+function sendTurnOutcome(res: Response, chatId: string, stop: TurnStop): void {
+  const m = stop.kind === 'ended' ? completedReply(stop.event) : stop.reply;
+  res.json({
+    ...(stop.kind === 'awaiting_approval'
+      ? { status: 'awaiting_approval', pending_approvals: pendingOf(stop) }
+      : { status: 'completed' }),
+    ...messageResponse({
       id: m.messageId,
       chat_id: chatId,
       role: 'assistant',
@@ -346,10 +405,23 @@ function sendTurnOutcome(res: Response, chatId: string, end: RecordedEvent): voi
       name: null,
       created_at: new Date(m.at),
     }),
-  );
+  });
 }
 
-/** SSE for one turn: from `from` until the turn ends, then `done` (or `error`). */
+function pendingOf(stop: Extract<TurnStop, { kind: 'awaiting_approval' }>) {
+  return stop.pending.map((c) => ({
+    tool_call_id: c.id,
+    function_namespace: c.function?.namespace ?? null,
+    function_name: c.function?.name ?? null,
+    arguments: c.arguments,
+  }));
+}
+
+/**
+ * SSE for one turn: from `from` until the turn ends, then `done` (or `error`); or, when it waits
+ * only for approvals, `done` with status `awaiting_approval` (a decision resumes it: reconnect with
+ * GET /chats/{id}/stream/{turn_id}). Tool events also go out under their Sinas names.
+ */
 function streamTurn(
   req: Request,
   res: Response,
@@ -357,23 +429,48 @@ function streamTurn(
   chatId: string,
   turnId: string,
   from: { revision: bigint; seq: number },
+  /** the turn's events up to `from` matter (a reconnect); false for a turn that just began there */
+  catchUp = true,
 ): void {
   const sse = openSse(req, res);
-  const sub = chatFrames(d.store, d.bus, chatId, from).subscribe({
-    next: (f) => {
+  const watch = new TurnWatch(turnId);
+  let quiet: NodeJS.Timeout | undefined;
+  const finish = (frame: SseFrame) => {
+    sse.send(frame);
+    sse.end();
+  };
+  const sub = concat(
+    // what came before the resume point, so the watch knows the turn's open tool calls
+    defer(() =>
+      catchUp ? d.store.readStream(streams.chat(chatId), { maxCount: Number(from.revision) + 1 }) : [[]],
+    ).pipe(
+      mergeMap((events) => events),
+      map((e) => ({ replay: true as const, frame: durableFrame(e) })),
+    ),
+    chatFrames(d.store, d.bus, chatId, from).pipe(map((frame) => ({ replay: false as const, frame }))),
+  ).subscribe({
+    next: ({ replay, frame: f }) => {
+      const event = { type: f.event, data: f.data };
+      const stop = watch.see(event);
+      if (replay) return;
+      if (quiet && (f.data as { turnId?: string }).turnId === turnId) quiet = void clearTimeout(quiet);
       sse.send(f);
-      const data = f.data as { turnId?: string; error?: string };
-      if (!TERMINAL.has(f.event) || data.turnId !== turnId) return;
-      if (f.event === 'AssistantMessageCompleted') sse.send({ event: 'done', data: { status: 'completed' } });
+      for (const alias of watch.aliases(event, f.id)) sse.send(alias);
+      if (!stop) return;
+      const data = f.data as { error?: string };
+      if (stop.kind === 'awaiting_approval') {
+        // a replay delivers the decision right after; live, nothing follows until someone decides
+        quiet = setTimeout(() => finish({ event: 'done', data: { status: 'awaiting_approval' } }), 250);
+      } else if (f.event === 'AssistantMessageCompleted')
+        finish({ event: 'done', data: { status: 'completed' } });
       else if (f.event === 'TurnFailed')
-        sse.send({ event: 'error', data: { error: data.error ?? 'the model failed' } });
-      else sse.send({ event: 'done', data: { status: 'cancelled' } });
-      sse.end();
+        finish({ event: 'error', data: { error: data.error ?? 'the model failed' } });
+      else finish({ event: 'done', data: { status: 'cancelled' } });
     },
-    error: (err) => {
-      sse.send({ event: 'error', data: { error: String((err as Error).message) } });
-      sse.end();
-    },
+    error: (err) => finish({ event: 'error', data: { error: String((err as Error).message) } }),
   });
-  void sse.closed.then(() => sub.unsubscribe());
+  void sse.closed.then(() => {
+    if (quiet) clearTimeout(quiet);
+    sub.unsubscribe();
+  });
 }

@@ -169,7 +169,10 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
       function_name: { type: 'string', minLength: 1, maxLength: 511 },
       status: { type: 'string', enum: STATUSES },
       chat_id: { type: 'string', format: 'uuid' },
-      trigger_type: { type: 'string', enum: ['AGENT', 'API', 'MANUAL', 'HOOK', 'WEBHOOK', 'SCHEDULE', 'CDC'] },
+      trigger_type: {
+        type: 'string',
+        enum: ['AGENT', 'API', 'MANUAL', 'HOOK', 'WEBHOOK', 'SCHEDULE', 'CDC'],
+      },
       skip: { type: 'integer', minimum: 0, default: 0 },
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     },
@@ -261,7 +264,8 @@ function syncResult(executionId: string, s: PresentExecution | undefined) {
 }
 
 function stepResult(executionId: string, s: PresentExecution | undefined) {
-  if (!s) return { execution_id: executionId, status: 'RUNNING', output_data: null, prompt: null, error: null };
+  if (!s)
+    return { execution_id: executionId, status: 'RUNNING', output_data: null, prompt: null, error: null };
   return {
     execution_id: executionId,
     status: s.status,

@@ -23,6 +23,8 @@ export interface ResourceRouteDeps {
   readonly consistencyTimeoutMs: number;
   /** every route of the kind is admin-only */
   readonly adminOnly?: boolean;
+  /** checks a create or update body against the caller (throws ForbiddenError) */
+  readonly guard?: (caller: { isAdmin: boolean }, body: unknown) => void;
 }
 
 export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRouteDeps): void {
@@ -61,7 +63,10 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
     tags,
     body: createSchema(kind),
     responses: { 201: response },
-    handler: (req, res) => write(req, res, 201, () => deps.service.create(req.body, ctx(req))),
+    handler: (req, res) => {
+      deps.guard?.(principalOf(req), req.body);
+      return write(req, res, 201, () => deps.service.create(req.body, ctx(req)));
+    },
   });
   registry.add({
     method: 'get',
@@ -115,6 +120,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
       responses: { 200: response },
       handler: (req, res) => {
         const { namespace, name } = ident(req);
+        deps.guard?.(principalOf(req), req.body);
         return write(req, res, 200, () => deps.service.update(namespace, name, req.body, ctx(req)));
       },
     });

@@ -212,7 +212,14 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
              'completion_tokens', (usage->>'completion_tokens')::int + ($3::jsonb->>'completion_tokens')::int,
              'total_tokens', (usage->>'total_tokens')::int + ($3::jsonb->>'total_tokens')::int) END
          WHERE turn_id = $1`,
-        [d.turnId, d.messageId, JSON.stringify(d.usage), d.model, ends ? d.at : null, ends ? 'completed' : 'tools'],
+        [
+          d.turnId,
+          d.messageId,
+          JSON.stringify(d.usage),
+          d.model,
+          ends ? d.at : null,
+          ends ? 'completed' : 'tools',
+        ],
       );
       await touch('last_message_at = $2', []);
       return;

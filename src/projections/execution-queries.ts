@@ -24,7 +24,9 @@ export class ExecutionQueries {
     if (f.userId !== undefined) add('user_id = ?', f.userId);
     if (f.functionName !== undefined) {
       // `ns/name` or the bare name (reference: function_name is the bare name)
-      const [ns, name] = f.functionName.includes('/') ? f.functionName.split('/', 2) : [undefined, f.functionName];
+      const [ns, name] = f.functionName.includes('/')
+        ? f.functionName.split('/', 2)
+        : [undefined, f.functionName];
       if (ns !== undefined) add('function_namespace = ?', ns);
       add('function_name = ?', name);
     }

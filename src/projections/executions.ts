@@ -71,7 +71,13 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
     logs?: readonly string[];
     containerId?: string | null;
     durationMs?: number;
-  }) => [d.stdout ?? '', d.stderr ?? '', JSON.stringify(d.logs ?? []), d.containerId ?? null, d.durationMs ?? 0];
+  }) => [
+    d.stdout ?? '',
+    d.stderr ?? '',
+    JSON.stringify(d.logs ?? []),
+    d.containerId ?? null,
+    d.durationMs ?? 0,
+  ];
   const REPORT =
     'stdout = stdout || $5, stderr = stderr || $6, logs = logs || $7::jsonb, container_id = coalesce($8, container_id), duration_ms = duration_ms + $9';
   switch (ev.type) {
@@ -104,9 +110,10 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
       return;
     }
     case 'ExecutionStarted':
-      await update(`status = 'RUNNING', runs = $5, started_at = coalesce(started_at, $2), run_started_at = $2`, [
-        ev.data.run,
-      ]);
+      await update(
+        `status = 'RUNNING', runs = $5, started_at = coalesce(started_at, $2), run_started_at = $2`,
+        [ev.data.run],
+      );
       return;
     case 'ExecutionAwaitingInput':
       await update(`status = 'AWAITING_INPUT', input_prompt = $10, ${REPORT}`, [
@@ -115,9 +122,10 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
       ]);
       return;
     case 'ExecutionResumed':
-      await update(`status = 'PENDING', input_prompt = NULL, answers = answers || jsonb_build_array($5::jsonb)`, [
-        JSON.stringify(ev.data.answer ?? null),
-      ]);
+      await update(
+        `status = 'PENDING', input_prompt = NULL, answers = answers || jsonb_build_array($5::jsonb)`,
+        [JSON.stringify(ev.data.answer ?? null)],
+      );
       return;
     case 'ExecutionCompleted':
       await update(`status = 'COMPLETED', output_data = $10, completed_at = $2, ${REPORT}`, [
@@ -127,15 +135,12 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
       return;
     case 'ExecutionFailed':
     case 'ExecutionTimedOut':
-      await update(
-        `status = $10, error = $11, traceback = $12, completed_at = $2, ${REPORT}`,
-        [
-          ...report(ev.data),
-          ev.type === 'ExecutionFailed' ? 'FAILED' : 'TIMED_OUT',
-          ev.data.error,
-          ev.type === 'ExecutionFailed' ? ev.data.traceback : null,
-        ],
-      );
+      await update(`status = $10, error = $11, traceback = $12, completed_at = $2, ${REPORT}`, [
+        ...report(ev.data),
+        ev.type === 'ExecutionFailed' ? 'FAILED' : 'TIMED_OUT',
+        ev.data.error,
+        ev.type === 'ExecutionFailed' ? ev.data.traceback : null,
+      ]);
       return;
     case 'ExecutionCancelled':
       await update(`status = 'CANCELLED', input_prompt = NULL, completed_at = $2`, []);

@@ -1,12 +1,16 @@
 /** Every projection the workers run. */
 import { agentKind } from '../commands/agent/agent-kind.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
+import { functionKind } from '../commands/function/function-kind.js';
 import { chatsProjection } from './chats.js';
+import { executionsProjection } from './executions.js';
 import type { Projection } from './projection.js';
 import { resourceProjection } from './resources.js';
 
 export const allProjections = (): Projection[] => [
   resourceProjection(agentKind),
   resourceProjection(llmProviderKind),
+  resourceProjection(functionKind),
   chatsProjection,
+  executionsProjection,
 ];

@@ -19,6 +19,14 @@ import { ResourceQueries } from '../projections/resource-queries.js';
 import { ProjectionWaiter } from '../projections/waiter.js';
 import type { PortCheck } from '../http/health.js';
 import { ChatService } from '../commands/chat/chat-service.js';
+import { ExecutionService } from '../commands/execution/execution-service.js';
+import { FUNCTION_SCHEMA_FIELDS, functionKind } from '../commands/function/function-kind.js';
+import { checkFunctionSpec } from '../commands/function/python-syntax.js';
+import { ExecutionQueries } from '../projections/execution-queries.js';
+import { enqueueExecution } from './functions/execution-jobs.js';
+import { ExecutionWorker } from './functions/execution-worker.js';
+import type { FunctionRunner } from './functions/function-runner.js';
+import { createFunctionRunner, runnerConfigFromEnv } from './functions/runners/index.js';
 import { ChatQueries } from '../projections/chat-queries.js';
 import { loadCipher } from './cipher.js';
 import { DevModelServer } from './llm/dev-model-server.js';
@@ -55,6 +63,11 @@ export const TOKENS = {
   ProviderResolver: Symbol('ProviderResolver'),
   TurnRunner: Symbol('TurnRunner'),
   Llm: Symbol('Llm'),
+  FunctionService: Symbol('FunctionService'),
+  ExecutionService: Symbol('ExecutionService'),
+  ExecutionQueries: Symbol('ExecutionQueries'),
+  FunctionRunner: Symbol('FunctionRunner'),
+  ExecutionWorker: Symbol('ExecutionWorker'),
   PortChecks: Symbol('PortChecks'),
 } as const;
 
@@ -118,8 +131,58 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
           { seal: (v) => cipher.seal(v), ...options },
         );
       });
-    c.register(TOKENS.AgentService, { useFactory: resourceService(agentKind, { schemaFields: AGENT_SCHEMA_FIELDS }) });
+    c.register(TOKENS.AgentService, {
+      useFactory: resourceService(agentKind, { schemaFields: AGENT_SCHEMA_FIELDS }),
+    });
     c.register(TOKENS.LlmProviderService, { useFactory: resourceService(llmProviderKind) });
+    c.register(TOKENS.FunctionService, {
+      useFactory: resourceService(functionKind, {
+        schemaFields: FUNCTION_SCHEMA_FIELDS,
+        checkSpec: checkFunctionSpec,
+      }),
+    });
+    c.register(TOKENS.ExecutionService, {
+      useFactory: instanceCachingFactory(
+        (d) =>
+          new ExecutionService(
+            d.resolve(TOKENS.CommandHandler),
+            store,
+            d.resolve(TOKENS.FunctionService),
+            config.functionTimeoutMs,
+            (executionId, run) => {
+              if (config.redisUrl || config.role !== 'api') {
+                enqueueExecution(queue, { executionId, run }).catch((err) =>
+                  log.warn({ err }, 'direct execution enqueue failed; the reactor will enqueue it'),
+                );
+              }
+            },
+          ),
+      ),
+    });
+    c.register(TOKENS.ExecutionQueries, {
+      useFactory: instanceCachingFactory((d) => new ExecutionQueries(d.resolve(TOKENS.Pool))),
+    });
+    if (config.role !== 'api') {
+      const runner = await createFunctionRunner({
+        ...runnerConfigFromEnv(),
+        sharedPool: { secrets: { ...config.sharedPoolSecrets } },
+        logger: { warn: (m) => log.warn(m) },
+      });
+      closers.push(() => runner.close());
+      c.register(TOKENS.FunctionRunner, { useValue: runner });
+      c.register(TOKENS.ExecutionWorker, {
+        useFactory: instanceCachingFactory(
+          (d) =>
+            new ExecutionWorker({
+              store,
+              handler: d.resolve(TOKENS.CommandHandler),
+              executions: d.resolve(TOKENS.ExecutionService),
+              functions: d.resolve(TOKENS.FunctionService),
+              runner,
+            }),
+        ),
+      });
+    }
     const devModel = new DevModelServer();
     c.register(TOKENS.Llm, { useValue: new OpenAiLlm() });
     closers.push(() => devModel.stop());
@@ -133,10 +196,10 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
             d.resolve(TOKENS.CommandHandler),
             store,
             d.resolve(TOKENS.AgentService),
-            (chatId, turnId) => {
+            (chatId, turnId, wake) => {
               // only where a worker will see the job: a shared queue, or this process's own workers
               if (config.redisUrl || config.role !== 'api') {
-                enqueueTurn(queue, { chatId, turnId }).catch((err) =>
+                enqueueTurn(queue, { chatId, turnId }, wake).catch((err) =>
                   log.warn({ err }, 'direct turn enqueue failed; the reactor will enqueue it'),
                 );
               }
@@ -159,6 +222,9 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
             resolver: d.resolve(TOKENS.ProviderResolver),
             llm: d.resolve(TOKENS.Llm),
             bus,
+            functions: d.resolve(TOKENS.FunctionService),
+            executions: d.resolve(TOKENS.ExecutionService),
+            maxToolRounds: config.maxToolRounds,
           }),
       ),
     });
@@ -172,7 +238,20 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
           check: async () => {},
           describe: () => resolver.describe(),
         };
-        return [...checks, llm];
+        const out = [...checks, llm];
+        if (d.isRegistered(TOKENS.FunctionRunner)) {
+          const runner = d.resolve<FunctionRunner>(TOKENS.FunctionRunner);
+          out.push({
+            port: 'functionRunner',
+            adapter: runner.health().sandbox,
+            check: async () => {},
+            describe: async () => {
+              const h = runner.health();
+              return `${h.sandbox} ${JSON.stringify(h.detail)}`;
+            },
+          });
+        }
+        return out;
       }),
     });
   } catch (err) {

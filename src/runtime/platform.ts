@@ -33,6 +33,12 @@ import type { JobQueue } from './queue/job-queue.js';
 import { purgeReactor, startPurgeWorkers, sweepExpiredChats } from './turns/purge.js';
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
 import type { TurnRunner } from './turns/turn-runner.js';
+import type { ExecutionService } from '../commands/execution/execution-service.js';
+import { sharedPoolAdminOnly } from '../commands/function/function-kind.js';
+import { registerExecutionRoutes } from '../http/executions.js';
+import type { ExecutionQueries } from '../projections/execution-queries.js';
+import { executionReactor, startExecutionWorkers, sweepExecutions } from './functions/execution-jobs.js';
+import type { ExecutionWorker } from './functions/execution-worker.js';
 import { compose, TOKENS, type Composition } from './container.js';
 
 export class Platform {
@@ -88,6 +94,12 @@ export class Platform {
     await startTurnWorkers(queue, this.get<TurnRunner>(TOKENS.TurnRunner), this.config.turnConcurrency);
     this.startRunner(purgeReactor(queue));
     await startPurgeWorkers(queue, store);
+    this.startRunner(executionReactor(queue));
+    await startExecutionWorkers(
+      queue,
+      this.get<ExecutionWorker>(TOKENS.ExecutionWorker),
+      this.config.executionConcurrency,
+    );
     const sweep = () =>
       Promise.all([
         sweepOpenTurns(pool, queue).then(
@@ -95,6 +107,9 @@ export class Platform {
         ),
         sweepExpiredChats(pool, store).then(
           (n) => n > 0 && this.log.info({ chats: n }, 'purged expired chats'),
+        ),
+        sweepExecutions(pool, queue).then(
+          (n) => n > 0 && this.log.warn({ executions: n }, 're-enqueued executions that had no job'),
         ),
       ]).catch((err) => this.log.error({ err }, 'sweep failed'));
     void sweep();
@@ -129,8 +144,10 @@ export class Platform {
     for (const [token, adminOnly] of [
       [TOKENS.AgentService, false],
       [TOKENS.LlmProviderService, true],
+      [TOKENS.FunctionService, false],
     ] as const) {
       registerResourceRoutes(registry, {
+        ...(token === TOKENS.FunctionService ? { guard: sharedPoolAdminOnly } : {}),
         service: this.get<ResourceService>(token),
         queries: this.get<ResourceQueries>(TOKENS.ResourceQueries),
         waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
@@ -147,6 +164,14 @@ export class Platform {
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       turnTimeoutMs: this.config.turnTimeoutMs,
+    });
+    registerExecutionRoutes(registry, {
+      executions: this.get<ExecutionService>(TOKENS.ExecutionService),
+      queries: this.get<ExecutionQueries>(TOKENS.ExecutionQueries),
+      store: this.get<EventStore>(TOKENS.EventStore),
+      waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
+      consistencyTimeoutMs: this.config.consistencyTimeoutMs,
+      syncTimeoutMs: this.config.functionTimeoutMs + 30_000,
     });
     registerOpenAiAdapterRoutes(registry, {
       chats: this.get<ChatService>(TOKENS.ChatService),

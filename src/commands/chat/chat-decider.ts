@@ -194,18 +194,16 @@ function decideOpen(command: Exclude<ChatCommand, { type: 'CreateChat' }>, s: Op
         { type: 'AssistantMessageCompleted', data: { ...data, endsTurn: false, calls } },
         ...calls
           .filter((c) => c.requiresApproval && c.function && c.arguments && !c.invalid)
-          .map(
-            (c): ChatEvent => ({
-              type: 'ToolApprovalRequested',
-              data: {
-                turnId: command.turnId,
-                toolCallId: c.id,
-                function: c.function!,
-                arguments: c.arguments!,
-                at: at(command),
-              },
-            }),
-          ),
+          .map((c): ChatEvent => ({
+            type: 'ToolApprovalRequested',
+            data: {
+              turnId: command.turnId,
+              toolCallId: c.id,
+              function: c.function!,
+              arguments: c.arguments!,
+              at: at(command),
+            },
+          })),
       ];
     }
     case 'DecideApproval': {

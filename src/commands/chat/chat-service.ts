@@ -164,7 +164,10 @@ export class ChatService {
     body: unknown,
     ctx: CommandContext,
   ): Promise<{ turnId: string; approved: boolean; position: bigint | undefined }> {
-    const req = validate<{ approved: boolean; reason?: string | null }>(approvalBody, structuredClone(body ?? {}));
+    const req = validate<{ approved: boolean; reason?: string | null }>(
+      approvalBody,
+      structuredClone(body ?? {}),
+    );
     await this.get(chatId, ctx.actor);
     const r = await this.run(
       chatId,
@@ -178,7 +181,8 @@ export class ChatService {
       },
       ctx,
     );
-    const decided = r.events.find((e) => e.type === 'ToolApprovalDecided')?.data as { turnId: string } | undefined;
+    const decided = r.events.find((e) => e.type === 'ToolApprovalDecided')?.data as
+      { turnId: string } | undefined;
     const turnId = decided?.turnId ?? (await this.turnOfCall(chatId, toolCallId));
     this.afterPost(chatId, turnId, `wake-${toolCallId}`);
     return { turnId, approved: req.approved, position: r.position };

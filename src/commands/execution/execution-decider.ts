@@ -4,21 +4,11 @@
  * Answers to `input()` accumulate; each resume makes the next run re-run the handler with them.
  */
 import { IllegalStateError, NotFoundError } from '../../errors.js';
-import type {
-  ExecutionEvent,
-  ExecutionRequestedData,
-  RunReport,
-} from '../../events/execution-events.js';
+import type { ExecutionEvent, ExecutionRequestedData, RunReport } from '../../events/execution-events.js';
 import type { Decider } from '../decider.js';
 
 export type ExecutionStatus =
-  | 'PENDING'
-  | 'RUNNING'
-  | 'AWAITING_INPUT'
-  | 'COMPLETED'
-  | 'FAILED'
-  | 'CANCELLED'
-  | 'TIMED_OUT';
+  'PENDING' | 'RUNNING' | 'AWAITING_INPUT' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
 
 export const TERMINAL: readonly ExecutionStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'];
 
@@ -72,7 +62,7 @@ export const executionDecider: Decider<ExecutionCommand, ExecutionEvent, Executi
         return [{ type: 'ExecutionStarted', data: { run: s.runs + 1, worker: c.worker, at: c.at } }];
       case 'EndRun': {
         checkRunning(s, c.run);
-        const { type: _t, outcome, ...rest } = c;
+        const { type: _t, outcome: _o, ...rest } = c;
         const report = {
           run: rest.run,
           stdout: rest.stdout,
@@ -92,11 +82,17 @@ export const executionDecider: Decider<ExecutionCommand, ExecutionEvent, Executi
       }
       case 'AbandonRun':
         checkRunning(s, c.run);
-        return [{ type: 'ExecutionFailed', data: { run: c.run, error: c.reason, traceback: null, at: c.at } }];
+        return [
+          { type: 'ExecutionFailed', data: { run: c.run, error: c.reason, traceback: null, at: c.at } },
+        ];
       case 'Resume':
         if (s.status !== 'AWAITING_INPUT')
-          throw new IllegalStateError(`execution is ${s.status}; only an AWAITING_INPUT execution can continue`);
-        return [{ type: 'ExecutionResumed', data: { answer: c.answer, run: s.runs + 1, by: c.by, at: c.at } }];
+          throw new IllegalStateError(
+            `execution is ${s.status}; only an AWAITING_INPUT execution can continue`,
+          );
+        return [
+          { type: 'ExecutionResumed', data: { answer: c.answer, run: s.runs + 1, by: c.by, at: c.at } },
+        ];
       case 'Cancel':
         if (TERMINAL.includes(s.status)) throw new IllegalStateError(`execution already ended: ${s.status}`);
         return [{ type: 'ExecutionCancelled', data: { by: c.by, at: c.at } }];
@@ -128,5 +124,7 @@ export const executionDecider: Decider<ExecutionCommand, ExecutionEvent, Executi
 
 function checkRunning(s: Present, run: number): void {
   if (s.status !== 'RUNNING' || s.runs !== run)
-    throw new IllegalStateError(`run ${run} is not the running one (execution is ${s.status}, run ${s.runs})`);
+    throw new IllegalStateError(
+      `run ${run} is not the running one (execution is ${s.status}, run ${s.runs})`,
+    );
 }

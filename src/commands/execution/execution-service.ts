@@ -6,7 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { filter, firstValueFrom, map, merge, timer } from 'rxjs';
 import { NotFoundError } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
-import { EXECUTION_TERMINAL_EVENTS as TERMINAL_EVENTS, type TriggerType } from '../../events/execution-events.js';
+import {
+  EXECUTION_TERMINAL_EVENTS as TERMINAL_EVENTS,
+  type TriggerType,
+} from '../../events/execution-events.js';
 import { streams } from '../../events/stream-names.js';
 import { upcast } from '../../events/upcasters.js';
 import { coerceAndValidateInput } from '../chat/chat-input.js';
@@ -124,7 +127,8 @@ export class ExecutionService {
   /** Someone else's execution is a 404 to a non-admin (its existence is not revealed). */
   async owned(executionId: string, caller: Caller): Promise<PresentExecution> {
     const { state } = await this.load(executionId);
-    if (!caller.isAdmin && state.request.userId !== caller.userId) throw new NotFoundError('execution not found');
+    if (!caller.isAdmin && state.request.userId !== caller.userId)
+      throw new NotFoundError('execution not found');
     return state;
   }
 
@@ -151,6 +155,5 @@ export class ExecutionService {
   }
 }
 
-
-export const isStopped = (s: PresentExecution) => s.status === 'AWAITING_INPUT' || TERMINAL.includes(s.status);
-
+export const isStopped = (s: PresentExecution) =>
+  s.status === 'AWAITING_INPUT' || TERMINAL.includes(s.status);

@@ -1,4 +1,5 @@
 /** The Function resource kind: fields of the reference §4.4 (Python code run as a tool or on demand). */
+import { ForbiddenError } from '../../errors.js';
 import type { JSONSchema } from '../validation.js';
 import type { ResourceKind } from '../resource/resource-kind.js';
 
@@ -30,3 +31,12 @@ export const functionKind: ResourceKind = {
 };
 
 export const FUNCTION_SCHEMA_FIELDS = ['input_schema', 'output_schema'] as const;
+
+/** Trusted shared-pool functions get secrets and no sandbox: only an administrator may ask for one. */
+export function sharedPoolAdminOnly(caller: { isAdmin: boolean }, body: unknown): void {
+  if ((body as { shared_pool?: unknown } | undefined)?.shared_pool === true && !caller.isAdmin)
+    throw new ForbiddenError(
+      'shared_pool: only administrators may run a function in the trusted shared pool',
+      'shared_pool',
+    );
+}

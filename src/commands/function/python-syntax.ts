@@ -14,7 +14,10 @@ except SyntaxError as e:
     print(json.dumps({"ok": False, "line": e.lineno, "offset": e.offset, "msg": e.msg}))
 `;
 
-export async function checkPythonSyntax(code: string, python = process.env.SINAS_PYTHON ?? 'python3'): Promise<void> {
+export async function checkPythonSyntax(
+  code: string,
+  python = process.env.SINAS_PYTHON ?? 'python3',
+): Promise<void> {
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(python, ['-I', '-c', PROGRAM], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -23,7 +26,9 @@ export async function checkPythonSyntax(code: string, python = process.env.SINAS
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.once('error', (err) => reject(new UnavailableError(`python3 is not available: ${err.message}`)));
     child.once('close', (status) =>
-      status === 0 ? resolve(stdout) : reject(new UnavailableError(`python3 failed: ${stderr.slice(0, 500)}`)),
+      status === 0
+        ? resolve(stdout)
+        : reject(new UnavailableError(`python3 failed: ${stderr.slice(0, 500)}`)),
     );
     child.stdin.on('error', () => {});
     child.stdin.end(code);

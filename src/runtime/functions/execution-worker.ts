@@ -21,9 +21,8 @@ export interface ExecutionWorkerDeps {
   readonly handler: CommandHandler;
   readonly executions: ExecutionService;
   readonly functions: ResourceService;
+  /** gives shared-pool runs the shared secrets itself */
   readonly runner: FunctionRunner;
-  /** plain secrets for trusted shared-pool functions (until the secrets store exists) */
-  readonly sharedSecrets: Readonly<Record<string, string>>;
 }
 
 const WORKER = `${hostname()}:${process.pid}`;
@@ -87,7 +86,6 @@ export class ExecutionWorker {
       execution_id: r.executionId,
       trigger_type: r.triggerType,
       chat_id: r.chatId,
-      ...(r.sharedPool ? { secrets: this.d.sharedSecrets } : {}),
     };
     const outcome = await this.d.runner.run(
       {

@@ -50,7 +50,10 @@ export async function functionTools(
       .catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)));
     if (!fn || fn.status !== 'active') continue;
     const params = renderParams(paramMap[ref] ?? {}, input);
-    const schema = adjustSchema((fn.spec.input_schema ?? { type: 'object' }) as Record<string, unknown>, params);
+    const schema = adjustSchema(
+      (fn.spec.input_schema ?? { type: 'object' }) as Record<string, unknown>,
+      params,
+    );
     const tname = toolName(namespace, name);
     byName.set(tname, {
       tool: {
@@ -140,7 +143,12 @@ export function adjustSchema(schema: Record<string, unknown>, p: Params): Record
   for (const [k, v] of Object.entries(p.overridable)) if (props[k]) props[k] = { ...props[k], default: v };
   const hidden = new Set([...Object.keys(p.locked), ...Object.keys(p.overridable)]);
   const required = ((schema.required ?? []) as string[]).filter((r) => !hidden.has(r));
-  return { ...schema, type: 'object', properties: props, ...(required.length ? { required } : { required: [] }) };
+  return {
+    ...schema,
+    type: 'object',
+    properties: props,
+    ...(required.length ? { required } : { required: [] }),
+  };
 }
 
 /** `status_templates["function:ns/name"]` rendered with the arguments, else "Running <name>". */

@@ -17,7 +17,8 @@ export interface TurnJob {
 }
 
 /** `wake`: a later job of the same turn (after an approval), which must not dedupe against the first */
-export const turnJobId = (j: TurnJob, wake?: string) => `turn-${j.chatId}-${j.turnId}${wake ? `-${wake}` : ''}`;
+export const turnJobId = (j: TurnJob, wake?: string) =>
+  `turn-${j.chatId}-${j.turnId}${wake ? `-${wake}` : ''}`;
 
 const JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential', delayMs: 1000 } } as const;
 

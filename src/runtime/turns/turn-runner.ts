@@ -160,7 +160,12 @@ export class TurnRunner {
           );
           return 'ended';
         }
-        const done = await this.complete(plan, started.attempt, outcome.result, planCalls(outcome.result.toolCalls, toolSet));
+        const done = await this.complete(
+          plan,
+          started.attempt,
+          outcome.result,
+          planCalls(outcome.result.toolCalls, toolSet),
+        );
         return done ? 'tools' : 'ended';
       }
       const problem = structured?.problem(outcome.result.content);
@@ -242,11 +247,16 @@ export class TurnRunner {
           status: 'awaiting_input',
           execution_id: executionId,
           prompt: s.prompt,
-          message: 'The function paused for input; it resumes when POST /executions/{id}/continue answers it.',
+          message:
+            'The function paused for input; it resumes when POST /executions/{id}/continue answers it.',
         }),
         executionId,
       );
-    return finish('error', serializeResult({ error: s.error ?? `execution ${s.status.toLowerCase()}` }), executionId);
+    return finish(
+      'error',
+      serializeResult({ error: s.error ?? `execution ${s.status.toLowerCase()}` }),
+      executionId,
+    );
   }
 
   private async sequential(plan: AttemptPlan, startTurn: () => Promise<Started | undefined>) {
