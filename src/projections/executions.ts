@@ -34,6 +34,7 @@ export const executionsProjection: Projection = {
       logs jsonb NOT NULL DEFAULT '[]',
       container_id text,
       runs int NOT NULL DEFAULT 0,
+      worker text,
       input_prompt text,
       answers jsonb NOT NULL DEFAULT '[]',
       timeout_ms int NOT NULL,

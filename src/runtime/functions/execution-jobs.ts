@@ -4,6 +4,8 @@
  * them; a sweep re-enqueues pending runs whose job is gone and lets the worker settle runs whose
  * worker died long ago.
  */
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { Projection } from '../../projections/projection.js';
 import type { JobQueue } from '../queue/job-queue.js';
@@ -55,26 +57,47 @@ export async function startExecutionWorkers(
 }
 
 /**
- * Enqueues the next run of every pending execution that has no job, and gives each run started
- * longer ago than its timeout plus a minute (its worker is gone) back to a worker to settle.
+ * Enqueues the next run of every pending execution that has no job, and hands each run whose worker
+ * is gone to a worker to settle: a worker on this host whose process no longer exists, or any run
+ * started longer ago than its timeout plus a minute (it would have been killed by then).
  */
 export async function sweepExecutions(pool: pg.Pool, queue: JobQueue): Promise<number> {
   const { rows } = await pool
-    .query<{ id: string; runs: number; status: string }>(
-      `SELECT id, runs, status FROM executions
-        WHERE status = 'PENDING'
-           OR (status = 'RUNNING' AND run_started_at < now() - (timeout_ms + 60000) * interval '1 millisecond')
-        ORDER BY created_at LIMIT 1000`,
+    .query<{ id: string; runs: number; status: string; worker: string | null; stale: boolean }>(
+      `SELECT id, runs, status, worker,
+              run_started_at < now() - (timeout_ms + 60000) * interval '1 millisecond' AS stale
+         FROM executions WHERE status IN ('PENDING', 'RUNNING') ORDER BY created_at LIMIT 1000`,
     )
-    .catch(() => ({ rows: [] as { id: string; runs: number; status: string }[] }));
+    .catch(() => ({
+      rows: [] as { id: string; runs: number; status: string; worker: string | null; stale: boolean }[],
+    }));
   let n = 0;
   for (const r of rows) {
-    const job = { executionId: r.id, run: r.status === 'PENDING' ? r.runs + 1 : r.runs };
-    // a stale run's own job may be retained as completed, so settling it takes a job of its own
-    const jobId = executionJobId(job) + (r.status === 'RUNNING' ? '-settle' : '');
+    const running = r.status === 'RUNNING';
+    if (running && !r.stale && !workerGone(r.worker)) continue;
+    const job = { executionId: r.id, run: running ? r.runs : r.runs + 1 };
+    // a dead run's own job may be retained as completed, so settling it takes a job of its own
+    const jobId = executionJobId(job) + (running ? '-settle' : '');
     if (await queue.getJob(EXECUTION_QUEUE, jobId)) continue;
     await queue.add(EXECUTION_QUEUE, 'execution', job, { jobId, ...JOB_OPTIONS });
     n++;
   }
   return n;
+}
+
+/** The worker id of this process: host, pid and start time (a reused pid is a different worker). */
+export const WORKER_ID = `${hostname()}:${process.pid}:${Math.round(performance.timeOrigin)}`;
+
+/** True when `worker` ran on this host in a process that no longer exists (or is another process now). */
+function workerGone(worker: string | null): boolean {
+  const [host, pid, started] = (worker ?? '').split(':');
+  if (host !== hostname() || !pid || !started) return false;
+  if (`${host}:${pid}:${started}` === WORKER_ID) return false;
+  if (Number(pid) === process.pid) return true; // this pid, an earlier process
+  try {
+    process.kill(Number(pid), 0);
+    return false; // alive (or reused: then the time-based rule settles it)
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }

@@ -4,7 +4,6 @@
  * its run already started knows the worker before it died mid-run: it records the run as failed and
  * never runs it again (a run may have had side effects).
  */
-import { hostname } from 'node:os';
 import { filter } from 'rxjs';
 import { executionDecider } from '../../commands/execution/execution-decider.js';
 import type { ExecutionService, PresentExecution } from '../../commands/execution/execution-service.js';
@@ -14,6 +13,7 @@ import { validate, type JSONSchema } from '../../commands/validation.js';
 import { IllegalStateError, ValidationError } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import { streams } from '../../events/stream-names.js';
+import { WORKER_ID } from './execution-jobs.js';
 import type { FunctionContext, FunctionRunner, RunOutcome } from './function-runner.js';
 
 export interface ExecutionWorkerDeps {
@@ -24,8 +24,6 @@ export interface ExecutionWorkerDeps {
   /** gives shared-pool runs the shared secrets itself */
   readonly runner: FunctionRunner;
 }
-
-const WORKER = `${hostname()}:${process.pid}`;
 
 export const ABANDONED =
   'the run was interrupted before it reported an outcome (its worker or container stopped); it is not re-run because it may have had side effects';
@@ -53,7 +51,7 @@ export class ExecutionWorker {
       .handle(
         executionDecider,
         stream,
-        { type: 'StartRun', worker: WORKER, at: new Date().toISOString() },
+        { type: 'StartRun', worker: WORKER_ID, at: new Date().toISOString() },
         { commandId: `execution-${executionId}-start-${run}`, actor: 'system' },
       )
       .catch((err) => (err instanceof IllegalStateError ? undefined : Promise.reject(err)));
