@@ -7,6 +7,9 @@ export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>
   ttft_overhead: async () => (await import('./ttft-overhead.js')).runTtftOverhead,
   resume: async () => (await import('./resume.js')).runResume,
   sse_idle: async () => (await import('./sse-idle.js')).runSseIdle,
+  function_dispatch: async () => (await import('./function-dispatch.js')).runFunctionDispatch,
+  function_cold: async () => (await import('./function-dispatch.js')).runFunctionCold,
+  function_pool: async () => (await import('./function-dispatch.js')).runFunctionPool,
 };
 
 /** Accepts `projection-lag` for `projection_lag`. */

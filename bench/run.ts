@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- <name>...]`: starts embedded Postgres (unless BENCH_DATABASE_URL is set), runs
+ * `npm run bench [-- <name>...]`: starts embedded Postgres (unless BENCH_DATABASE_URL is set) and, for
+ * the function benches, Docker (test/support/docker.ts), runs
  * each benchmark in its own process (bench/one.ts) on a fresh database, and prints one JSON object
  * per line on stdout — nothing else there; progress goes to stderr. Always exits 0.
  */
@@ -7,6 +8,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { startDocker } from '../test/support/docker.js';
 import { startEmbeddedPostgres, type RunningService } from '../test/support/services.js';
 import { BENCHES, benchName } from './benches.js';
 import { emit, errorMessage, log, quietConsole } from './io.js';
@@ -59,6 +61,16 @@ async function main(): Promise<void> {
       const pg = await startEmbeddedPostgres();
       started.push(pg);
       url = pg.url;
+    }
+    if (known.some((n) => n.startsWith('function_'))) {
+      // the function runner benches use Docker when there is one (a private dockerd, like npm test)
+      const docker = await startDocker(log).catch((err: Error) => ({ host: null, why: err.message }));
+      if (docker.host === null)
+        log(`no docker daemon (${docker.why}); function benches use the fallback sandbox`);
+      else {
+        if (docker.service) started.push(docker.service);
+        process.env.DOCKER_HOST = docker.host;
+      }
     }
     for (const name of known) {
       const t0 = Date.now();

@@ -63,9 +63,9 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export async function createFunctionRunner(
-  config: FunctionRunnerConfig = runnerConfigFromEnv(),
-): Promise<FunctionRunner> {
+/** The runner for this machine; `overrides` win over the SINAS_* environment (runnerConfigFromEnv). */
+export async function createFunctionRunner(overrides: FunctionRunnerConfig = {}): Promise<FunctionRunner> {
+  const config = mergeConfig(runnerConfigFromEnv(), overrides);
   const warn = config.logger?.warn.bind(config.logger) ?? ((m: string) => process.stderr.write(`${m}\n`));
   const python = config.python ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
   const limits = { ...DEFAULT_LIMITS, ...config.limits };
@@ -78,6 +78,19 @@ export async function createFunctionRunner(
     pool: { ...SHARED_POOL, ...config.sharedPool?.pool },
   });
   return new RoutingRunner(sandboxed, shared, config.sharedPool?.secrets ?? {});
+}
+
+function mergeConfig(env: FunctionRunnerConfig, o: FunctionRunnerConfig): FunctionRunnerConfig {
+  return {
+    ...env,
+    ...definedOnly(o),
+    pool: { ...env.pool, ...o.pool },
+    limits: { ...env.limits, ...o.limits },
+    sharedPool: {
+      pool: { ...env.sharedPool?.pool, ...o.sharedPool?.pool },
+      secrets: o.sharedPool?.secrets ?? env.sharedPool?.secrets ?? {},
+    },
+  };
 }
 
 interface Common {
