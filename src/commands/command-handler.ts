@@ -75,7 +75,8 @@ export class CommandHandler {
     const maxRetries = this.options.maxRetries ?? 5;
     for (let attempt = 0; ; attempt++) {
       const fresh = attempt > 0 || ctx.expectedRevision !== undefined;
-      const loaded = await this.load(decider, stream, fresh);
+      const cached = fresh ? undefined : this.cache.get<S>(stream);
+      const loaded = cached ?? (await this.load(decider, stream, true));
       const seen = loaded.commands.get(ctx.commandId);
       if (seen !== undefined) {
         return {
@@ -92,7 +93,14 @@ export class CommandHandler {
           'If-Match',
         );
       }
-      const decided = decider.decide(command, loaded.state);
+      let decided: readonly E[];
+      try {
+        decided = decider.decide(command, loaded.state);
+      } catch (err) {
+        if (!cached) throw err;
+        continue; // the cached state may be stale (another process wrote since): decide on a fresh read
+      }
+      if (decided.length === 0 && cached) continue; // a no-op here may not be one on the current state
       if (decided.length === 0) {
         return {
           state: loaded.state,

@@ -1,6 +1,6 @@
 /**
  * A bounded LRU of folded stream states. A stale entry is harmless: the append's expected revision
- * catches it, and the handler reloads from the store.
+ * catches it, and a decision refused (or a no-op) on a cached state is decided again on a fresh read.
  */
 export interface Loaded<S> {
   readonly state: S;

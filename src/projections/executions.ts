@@ -112,8 +112,8 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
     }
     case 'ExecutionStarted':
       await update(
-        `status = 'RUNNING', runs = $5, started_at = coalesce(started_at, $2), run_started_at = $2`,
-        [ev.data.run],
+        `status = 'RUNNING', runs = $5, worker = $6, started_at = coalesce(started_at, $2), run_started_at = $2`,
+        [ev.data.run, ev.data.worker],
       );
       return;
     case 'ExecutionAwaitingInput':
