@@ -88,9 +88,35 @@ export type ChatEvent =
         readonly model: string;
         readonly agentVersion: number;
         readonly finishReason: string;
+        /** the on_user_message hook that blocked the turn (its reply is the content) */
+        readonly blockedBy?: string;
+        /** on_assistant_message hooks that changed the model's text before it was stored */
+        readonly revisedBy?: readonly string[];
         /** false when the message asks for tool calls the turn goes on to run (absent: true) */
         readonly endsTurn?: boolean;
         readonly calls?: readonly ToolCallPlan[];
+        readonly at: string;
+      };
+    }
+  | {
+      /** an on_user_message hook changed the user's message before the model saw it */
+      readonly type: 'UserMessageRewritten';
+      readonly data: {
+        readonly turnId: string;
+        readonly messageId: string;
+        readonly content: string;
+        readonly by: string;
+        readonly at: string;
+      };
+    }
+  | {
+      /** an asynchronous on_assistant_message hook changed a stored reply afterwards */
+      readonly type: 'AssistantMessageRevised';
+      readonly data: {
+        readonly turnId: string;
+        readonly messageId: string;
+        readonly content: string;
+        readonly by: string;
         readonly at: string;
       };
     }
@@ -168,6 +194,8 @@ export const CHAT_EVENT_TYPES: readonly ChatEventType[] = [
   'UserMessagePosted',
   'TurnStarted',
   'AssistantMessageCompleted',
+  'UserMessageRewritten',
+  'AssistantMessageRevised',
   'ToolApprovalRequested',
   'ToolApprovalDecided',
   'ToolCallStarted',

@@ -26,6 +26,13 @@ export interface ExecutionRequestedData {
   readonly toolCallId: string | null;
   readonly timeoutMs: number;
   readonly sharedPool: boolean;
+  /** set for an asynchronous on_assistant_message hook: the reply its result revises */
+  readonly hook?: {
+    readonly phase: 'assistant';
+    readonly ref: string;
+    readonly turnId: string;
+    readonly messageId: string;
+  };
   readonly at: string;
 }
 

@@ -2,9 +2,9 @@
  * Chat read models: `chats` (one row per chat), `chat_messages` (the conversation in order) and
  * `chat_turns` (each turn's status, attempts, model, usage and error). One statement per event.
  */
-import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { ChatEvent } from '../events/chat-events.js';
+import { stableUuid } from '../events/ids.js';
 import type { RecordedEvent } from '../events/event-store.js';
 import type { Projection, TableNames } from './projection.js';
 
@@ -224,6 +224,13 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
       await touch('last_message_at = $2', []);
       return;
     }
+    case 'UserMessageRewritten':
+    case 'AssistantMessageRevised':
+      await tx.query(`UPDATE ${t.chat_messages} SET content = $2 WHERE id = $1`, [
+        ev.data.messageId,
+        ev.data.content,
+      ]);
+      return;
     case 'ToolApprovalRequested':
       await tx.query(
         `UPDATE ${t.chat_tool_calls} SET approval_status = 'pending' WHERE chat_id = $1 AND tool_call_id = $2`,
@@ -319,10 +326,8 @@ interface MessageRow {
 }
 
 /** A tool result message's id: stable per call, so a replayed event inserts nothing twice. */
-function toolMessageId(chatId: string, toolCallId: string): string {
-  const h = createHash('sha256').update(`${chatId}/${toolCallId}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
+const toolMessageId = (chatId: string, toolCallId: string) =>
+  stableUuid(`tool-message/${chatId}/${toolCallId}`);
 
 function insertMessage(tx: pg.PoolClient, t: TableNames, m: MessageRow) {
   return tx.query(

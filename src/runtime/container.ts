@@ -34,6 +34,7 @@ import { OpenAiLlm } from './llm/openai-llm.js';
 import { ProviderResolver } from './turns/provider-resolver.js';
 import { enqueueTurn } from './turns/turn-jobs.js';
 import { TurnRunner } from './turns/turn-runner.js';
+import { MessageHooks } from './turns/hooks.js';
 import type { Config } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
 import type { LiveBus } from './live-bus/live-bus.js';
@@ -225,6 +226,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
             functions: d.resolve(TOKENS.FunctionService),
             executions: d.resolve(TOKENS.ExecutionService),
             maxToolRounds: config.maxToolRounds,
+            hooks: new MessageHooks(d.resolve(TOKENS.ExecutionService)),
           }),
       ),
     });

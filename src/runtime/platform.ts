@@ -39,6 +39,8 @@ import { registerExecutionRoutes } from '../http/executions.js';
 import type { ExecutionQueries } from '../projections/execution-queries.js';
 import { executionReactor, startExecutionWorkers, sweepExecutions } from './functions/execution-jobs.js';
 import type { ExecutionWorker } from './functions/execution-worker.js';
+import { hookReactor } from './turns/hooks.js';
+import type { CommandHandler } from '../commands/command-handler.js';
 import { compose, TOKENS, type Composition } from './container.js';
 
 export class Platform {
@@ -95,6 +97,7 @@ export class Platform {
     this.startRunner(purgeReactor(queue));
     await startPurgeWorkers(queue, store);
     this.startRunner(executionReactor(queue));
+    this.startRunner(hookReactor(store, this.get<CommandHandler>(TOKENS.CommandHandler)));
     await startExecutionWorkers(
       queue,
       this.get<ExecutionWorker>(TOKENS.ExecutionWorker),

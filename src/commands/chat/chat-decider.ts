@@ -49,6 +49,23 @@ export type ChatCommand =
       readonly finishReason: string;
       /** the tool calls the turn goes on to run (empty or absent: the message ends the turn) */
       readonly calls?: readonly ToolCallPlan[];
+      readonly blockedBy?: string;
+      readonly revisedBy?: readonly string[];
+      readonly at: string;
+    }
+  | {
+      readonly type: 'RewriteUserMessage';
+      readonly turnId: string;
+      readonly content: string;
+      readonly by: string;
+      readonly at: string;
+    }
+  | {
+      readonly type: 'ReviseAssistantMessage';
+      readonly turnId: string;
+      readonly messageId: string;
+      readonly content: string;
+      readonly by: string;
       readonly at: string;
     }
   | {
@@ -94,6 +111,8 @@ export interface OpenToolCall {
 
 export interface Turn {
   readonly turnId: string;
+  /** the user message that requested it */
+  readonly messageId: string;
   /** 0 until a worker starts it; then the latest model call (each retry and each tool round adds one) */
   readonly attempt: number;
   /** model replies with tool calls so far */
@@ -111,6 +130,7 @@ export type ChatState =
       readonly agent: AgentRef;
       readonly agentVersion: number;
       readonly input: Readonly<Record<string, unknown>>;
+      readonly sessionKey: string | null;
       readonly title: string;
       readonly archived: boolean;
       /** turns not yet ended, oldest first; the first is the one that runs */
@@ -142,6 +162,7 @@ export const chatDecider: Decider<ChatCommand, ChatEvent, ChatState> = {
         agent: d.agent,
         agentVersion: d.agentVersion,
         input: d.input,
+        sessionKey: d.sessionKey,
         title: d.title,
         archived: false,
         pending: [],
@@ -205,6 +226,16 @@ function decideOpen(command: Exclude<ChatCommand, { type: 'CreateChat' }>, s: Op
             },
           })),
       ];
+    }
+    case 'RewriteUserMessage': {
+      const turn = s.pending.find((t) => t.turnId === command.turnId);
+      if (!turn) throw new IllegalStateError(`turn ${command.turnId} has ended`);
+      const { type: _t, ...rest } = command;
+      return [{ type: 'UserMessageRewritten', data: { ...rest, messageId: turn.messageId } }];
+    }
+    case 'ReviseAssistantMessage': {
+      const { type: _t, ...data } = command;
+      return [{ type: 'AssistantMessageRevised', data }];
     }
     case 'DecideApproval': {
       const owner = s.pending.find((t) => t.open.some((c) => c.plan.id === command.toolCallId));
@@ -335,7 +366,10 @@ function evolveOpen(s: Open, event: Exclude<ChatEvent, { type: 'ChatCreated' }>)
     case 'UserMessagePosted':
       return {
         ...s,
-        pending: [...s.pending, { turnId: event.data.turnId, attempt: 0, toolRounds: 0, open: [] }],
+        pending: [
+          ...s.pending,
+          { turnId: event.data.turnId, messageId: event.data.messageId, attempt: 0, toolRounds: 0, open: [] },
+        ],
       };
     case 'TurnStarted':
       return {
@@ -368,6 +402,9 @@ function evolveOpen(s: Open, event: Exclude<ChatEvent, { type: 'ChatCreated' }>)
         open: t.open.map((c) => (c.plan.id === d.toolCallId ? change(c) : c)),
       }));
     }
+    case 'UserMessageRewritten':
+    case 'AssistantMessageRevised':
+      return s;
     case 'ToolCallCompleted': {
       const d = event.data;
       return withTurn(s, d.turnId, (t) => ({ ...t, open: t.open.filter((c) => c.plan.id !== d.toolCallId) }));

@@ -8,6 +8,7 @@ import { NotFoundError } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import {
   EXECUTION_TERMINAL_EVENTS as TERMINAL_EVENTS,
+  type ExecutionRequestedData,
   type TriggerType,
 } from '../../events/execution-events.js';
 import { streams } from '../../events/stream-names.js';
@@ -25,6 +26,7 @@ export interface Trigger {
   readonly id: string;
   readonly chatId?: string | null;
   readonly toolCallId?: string | null;
+  readonly hook?: ExecutionRequestedData['hook'];
 }
 
 export interface Caller {
@@ -80,6 +82,7 @@ export class ExecutionService {
         triggerId: trigger.id,
         chatId: trigger.chatId ?? null,
         toolCallId: trigger.toolCallId ?? null,
+        ...(trigger.hook ? { hook: trigger.hook } : {}),
         timeoutMs: timeoutS ? timeoutS * 1000 : this.defaultTimeoutMs,
         sharedPool: spec.spec.shared_pool === true,
         at: this.now().toISOString(),

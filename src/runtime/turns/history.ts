@@ -34,7 +34,17 @@ export function messagesForTurn(
     if (ev.type === 'ChatCreated')
       for (const m of ev.data.initialMessages) out.push({ role: m.role, content: m.content });
     else if (ev.type === 'UserMessagePosted') turns.push({ turnId: ev.data.turnId, user: ev.data.content });
-    else if (ev.type === 'AssistantMessageCompleted') {
+    else if (ev.type === 'UserMessageRewritten') {
+      const turn = turns.find((t) => t.turnId === ev.data.turnId);
+      if (turn) turn.user = ev.data.content;
+    } else if (ev.type === 'AssistantMessageRevised') {
+      const reply = replies.get(ev.data.turnId)?.find((r) => r.messageId === ev.data.messageId);
+      if (reply)
+        replies.set(
+          ev.data.turnId,
+          replies.get(ev.data.turnId)!.map((r) => (r === reply ? { ...r, content: ev.data.content } : r)),
+        );
+    } else if (ev.type === 'AssistantMessageCompleted') {
       const list = replies.get(ev.data.turnId) ?? [];
       list.push(ev.data);
       replies.set(ev.data.turnId, list);

@@ -4,7 +4,7 @@
  * live bus, then record the assistant message — or TurnFailed with the provider's reason. A stale
  * attempt's result is refused by the decider, so a duplicate or resumed job is harmless.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { firstValueFrom, filter, take, timeout } from 'rxjs';
 import { chatDecider, type ChatState, type OpenToolCall } from '../../commands/chat/chat-decider.js';
 import {
@@ -23,6 +23,7 @@ import {
 } from '../../events/chat-events.js';
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import { upcast } from '../../events/upcasters.js';
+import { stableUuid } from '../../events/ids.js';
 import { streams } from '../../events/stream-names.js';
 import type { LiveBus } from '../live-bus/live-bus.js';
 import { isAbortError, LlmError, type Llm, type LlmRequest, type LlmResult } from '../llm/llm.js';
@@ -30,6 +31,7 @@ import { DeltaPublisher } from './delta-publisher.js';
 import { messagesForTurn } from './history.js';
 import type { ProviderResolver, ResolvedModel } from './provider-resolver.js';
 import { structuredOutput } from './structured-output.js';
+import { hooksOf, type HookChat, type MessageHooks } from './hooks.js';
 import { functionTools, planCalls, serializeResult } from './tools.js';
 
 type Open = Extract<ChatState, { status: 'open' }>;
@@ -62,6 +64,7 @@ export interface TurnRunnerDeps {
   readonly functions: ResourceService;
   readonly executions: ExecutionService;
   readonly maxToolRounds: number;
+  readonly hooks: MessageHooks;
 }
 
 const SYSTEM = (turnId: string, step: string) => ({ commandId: `turn-${turnId}-${step}`, actor: 'system' });
@@ -75,6 +78,7 @@ export class TurnRunner {
    * job; the decision starts a new one, which picks up where this one stopped.
    */
   async run(chatId: string, turnId: string): Promise<void> {
+    let userHooksRan = false;
     for (;;) {
       const next = await this.waitUntilNext(chatId, turnId);
       if (!next) return;
@@ -86,16 +90,21 @@ export class TurnRunner {
         if (head.open.some((c) => c.approval === 'pending')) return;
         continue;
       }
-      if ((await this.modelRound(next)) !== 'tools') return;
+      const round = await this.modelRound(next, userHooksRan);
+      userHooksRan = true;
+      if (round === 'ended') return;
     }
   }
 
   /** One model call (and a corrective one for structured output); 'tools' when it asked for tool calls. */
-  private async modelRound(next: {
-    chat: Open;
-    events: RecordedEvent[];
-    revision: bigint;
-  }): Promise<'ended' | 'tools'> {
+  private async modelRound(
+    next: {
+      chat: Open;
+      events: RecordedEvent[];
+      revision: bigint;
+    },
+    userHooksRan: boolean,
+  ): Promise<'ended' | 'tools' | 'again'> {
     const { chat, events } = next;
     const chatId = chat.chatId;
     const head = chat.pending[0]!;
@@ -113,6 +122,39 @@ export class TurnRunner {
       const started = await this.start(chatId, turnId, 'none', 'none', chat.agentVersion);
       if (started) await this.fail(chatId, turnId, started.attempt, err.message);
       return 'ended';
+    }
+    const hookChat = {
+      chatId,
+      userId: chat.userId,
+      agent: { namespace: chat.agent.namespace, name: chat.agent.name },
+      sessionKey: chat.sessionKey,
+    };
+    if (!userHooksRan && head.toolRounds === 0) {
+      const hooks = hooksOf(agent.spec, 'user');
+      const { original, current } = userContent(events, turnId);
+      if (hooks.length > 0) {
+        await this.d.hooks.run('user', 'async', hooks, hookChat, turnId, original, 'user');
+        const outcome = await this.d.hooks.run('user', 'sync', hooks, hookChat, turnId, original, 'user');
+        if (outcome.kind === 'block') {
+          await this.blockTurn(chatId, turnId, agent.version, outcome.reply, outcome.by);
+          return 'ended';
+        }
+        if (outcome.content !== current) {
+          await this.d.handler.handle(
+            chatDecider,
+            streams.chat(chatId),
+            {
+              type: 'RewriteUserMessage',
+              turnId,
+              content: outcome.content,
+              by: outcome.changedBy.join(', '),
+              at: now(),
+            },
+            SYSTEM(turnId, 'user-hooks'),
+          );
+          return 'again'; // read the rewritten message back
+        }
+      }
     }
     const toolSet = await functionTools(agent.spec, chat.input, this.d.functions);
     const structured = structuredOutput(agent.spec, chat.agent.name);
@@ -170,7 +212,7 @@ export class TurnRunner {
       }
       const problem = structured?.problem(outcome.result.content);
       if (problem === undefined) {
-        await this.complete(plan, started.attempt, outcome.result);
+        await this.completeWithHooks(plan, started.attempt, outcome.result, agent.spec, hookChat);
         return 'ended';
       }
       if (correction > 0) {
@@ -316,12 +358,71 @@ export class TurnRunner {
     }
   }
 
+  /** Runs the on_assistant_message hooks on the final reply, records it, then requests the async ones. */
+  private async completeWithHooks(
+    plan: AttemptPlan,
+    attempt: number,
+    result: LlmResult,
+    agentSpec: Readonly<Record<string, unknown>>,
+    hookChat: HookChat,
+  ): Promise<void> {
+    const hooks = hooksOf(agentSpec, 'assistant');
+    if (hooks.length === 0) {
+      await this.complete(plan, attempt, result);
+      return;
+    }
+    const scope = `attempt-${attempt}`;
+    const outcome = await this.d.hooks.run(
+      'assistant',
+      'sync',
+      hooks,
+      hookChat,
+      plan.turnId,
+      result.content,
+      scope,
+    );
+    const content = outcome.kind === 'block' ? outcome.reply : outcome.content;
+    const revisedBy = outcome.kind === 'block' ? [outcome.by] : outcome.changedBy;
+    const messageId = stableUuid(`assistant/${plan.chatId}/${plan.turnId}/${attempt}`);
+    const landed = await this.complete(plan, attempt, { ...result, content }, [], { messageId, revisedBy });
+    if (landed)
+      await this.d.hooks.run('assistant', 'async', hooks, hookChat, plan.turnId, content, scope, messageId);
+  }
+
+  /** An on_user_message hook blocked the message: its reply answers, and no model is called. */
+  private async blockTurn(chatId: string, turnId: string, agentVersion: number, reply: string, by: string) {
+    const started = await this.start(chatId, turnId, 'hook', 'hook', agentVersion);
+    if (!started) return;
+    await this.d.handler
+      .handle(
+        chatDecider,
+        streams.chat(chatId),
+        {
+          type: 'CompleteTurn',
+          turnId,
+          attempt: started.attempt,
+          messageId: randomUUID(),
+          content: reply,
+          toolCalls: [],
+          usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+          model: 'hook',
+          agentVersion,
+          finishReason: 'blocked',
+          blockedBy: by,
+          at: now(),
+        },
+        SYSTEM(turnId, `complete-${started.attempt}`),
+      )
+      .catch(ignoreStale);
+  }
+
   /** Records the reply; true when it landed (a stale attempt's reply is refused). */
   private async complete(
     plan: AttemptPlan,
     attempt: number,
     result: LlmResult,
     calls: readonly ToolCallPlan[] = [],
+    extra: { messageId?: string; revisedBy?: readonly string[] } = {},
   ): Promise<boolean> {
     return this.d.handler
       .handle(
@@ -331,7 +432,7 @@ export class TurnRunner {
           type: 'CompleteTurn',
           turnId: plan.turnId,
           attempt,
-          messageId: randomUUID(),
+          messageId: extra.messageId ?? randomUUID(),
           content: result.content,
           toolCalls: result.toolCalls,
           usage: result.usage,
@@ -339,6 +440,7 @@ export class TurnRunner {
           agentVersion: plan.agentVersion,
           finishReason: result.finishReason,
           ...(calls.length > 0 ? { calls } : {}),
+          ...(extra.revisedBy?.length ? { revisedBy: extra.revisedBy } : {}),
           at: new Date().toISOString(),
         },
         SYSTEM(plan.turnId, `complete-${attempt}`),
@@ -425,10 +527,20 @@ export class TurnRunner {
 
 const now = () => new Date().toISOString();
 
-/** A UUID derived from `key` (the same key always gives the same id). */
-function stableUuid(key: string): string {
-  const h = createHash('sha256').update(key).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+/** The turn's user message as posted, and as the model will see it (after any hook rewrote it). */
+function userContent(
+  events: readonly RecordedEvent[],
+  turnId: string,
+): { original: string; current: string } {
+  let original = '';
+  let current = '';
+  for (const e of events) {
+    const d = e.data as { turnId?: string; content?: string };
+    if (d.turnId !== turnId) continue;
+    if (e.type === 'UserMessagePosted') original = current = d.content ?? '';
+    else if (e.type === 'UserMessageRewritten') current = d.content ?? '';
+  }
+  return { original, current };
 }
 
 function ignoreStale(err: unknown): void {
