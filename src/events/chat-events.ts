@@ -35,6 +35,8 @@ export interface ToolCallPlan {
   /** the model's arguments were not a JSON object: answered with an error */
   readonly invalid?: string;
   readonly requiresApproval: boolean;
+  /** a platform tool instead of a function: `continue_execution` answers a paused function's input() */
+  readonly builtin?: 'continue_execution';
   /** status text for tool_start (status_templates, reference §4.2) */
   readonly description: string;
 }

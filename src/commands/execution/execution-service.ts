@@ -89,7 +89,7 @@ export class ExecutionService {
       },
       { ...ctx, actor: caller.userId },
     );
-    this.afterChange(executionId, 1);
+    if (!r.duplicate) this.afterChange(executionId, 1);
     return { executionId, revision: r.revision!, position: r.position };
   }
 
@@ -102,7 +102,7 @@ export class ExecutionService {
       { ...ctx, actor: caller.userId },
     );
     const s = r.state as PresentExecution;
-    this.afterChange(executionId, s.runs + 1);
+    if (!r.duplicate) this.afterChange(executionId, s.runs + 1); // a replayed resume's run is under way
     return { revision: r.revision!, position: r.position };
   }
 

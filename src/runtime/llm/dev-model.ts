@@ -7,10 +7,14 @@
  * always answering as model `sinas-dev-model`:
  * - the last message is a user message containing `call <tool>` or `call tool <tool>` (optionally
  *   followed by a JSON object of arguments) and `<tool>` is in `tools` (`ns/name` also matches the
- *   tool `ns__name`) → one tool call to it with those arguments (`{}` when none or not valid JSON),
+ *   tool `ns__name`) → a tool call to it with those arguments (`{}` when none or not valid JSON);
+ *   every such phrase is one call (`call a/x and call a/y {"n": 1}` → two parallel calls),
  *   finish_reason `tool_calls`;
- * - the last message is a tool result → `[sinas-dev-model] Tool <name> returned: <content>`, the
- *   name found by tool_call_id in the earlier assistant message;
+ * - the last message is a user message starting with `answer` and `continue_execution` is among the
+ *   tools → a call to it for the first paused execution it lists, with the rest of the message
+ *   (JSON when it parses, else the text) as the input;
+ * - the last messages are tool results → `[sinas-dev-model] Tool <name> returned: <content>` for
+ *   each, the name found by tool_call_id in the earlier assistant message;
  * - otherwise → `[sinas-dev-model] Echo: <text of the last user message>`;
  * - with `response_format` the text is wrapped in JSON: `json_object` → `{"reply": <text>}`;
  *   `json_schema` → a minimal object with the schema's required properties (strings: the text,
@@ -37,15 +41,21 @@ export interface DevModelRequest {
   readonly messages: readonly WireMessage[];
   readonly stream?: boolean;
   readonly stream_options?: { include_usage?: boolean };
-  readonly tools?: readonly { function?: { name?: string } }[];
+  readonly tools?: readonly { function?: { name?: string; parameters?: unknown } }[];
   readonly response_format?: { type?: string; json_schema?: { schema?: Schema } };
 }
 
 type Schema = { readonly [key: string]: unknown };
 
+interface DevToolCall {
+  readonly id: string;
+  readonly name: string;
+  readonly arguments: string;
+}
+
 export type DevModelReply =
   | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'tool_call'; readonly id: string; readonly name: string; readonly arguments: string };
+  | { readonly kind: 'tool_calls'; readonly calls: readonly DevToolCall[] };
 
 export function devModelRouter(): Router {
   const router = express.Router();
@@ -75,21 +85,45 @@ function chatCompletions(req: Request, res: Response): void {
 /** What the development model answers to a request (pure and deterministic). */
 export function devModelReply(request: DevModelRequest): DevModelReply {
   const last = request.messages.at(-1);
-  const call = last?.role === 'user' ? requestedToolCall(textOf(last.content), request) : undefined;
-  if (call) return call;
-  const text = last?.role === 'tool' ? toolResultText(request.messages, last) : echoText(request.messages);
+  const calls = last?.role === 'user' ? requestedToolCalls(textOf(last.content), request) : [];
+  if (calls.length > 0) return { kind: 'tool_calls', calls };
+  const text = last?.role === 'tool' ? toolResultsText(request.messages) : echoText(request.messages);
   return { kind: 'text', text: formatted(text, request.response_format) };
 }
 
-function requestedToolCall(text: string, request: DevModelRequest): DevModelReply | undefined {
+function requestedToolCalls(text: string, request: DevModelRequest): DevToolCall[] {
   const names = new Set((request.tools ?? []).map((t) => t.function?.name).filter(Boolean));
-  for (const m of text.matchAll(/\bcall(?:\s+tool)?\s+([\w./-]+?)[.,;:!?]?(?:\s+(\{[\s\S]*\}))?(?=\s|$)/gi)) {
-    const name = [m[1] ?? '', (m[1] ?? '').replace('/', '__')].find((n) => names.has(n));
-    if (!name) continue;
-    const args = parseObject(m[2]);
-    return { kind: 'tool_call', id: `call_dev_${digest(request).slice(0, 16)}`, name, arguments: args };
+  const id = (i: number) => `call_dev_${digest(request).slice(0, 16)}_${i}`;
+  const answer = text.match(/^\s*answer\b\s*([\s\S]*)$/i);
+  const resume = (request.tools ?? []).find((t) => t.function?.name === 'continue_execution');
+  if (answer && resume) {
+    const ids = (resume.function as { parameters?: Schema } | undefined)?.parameters as Schema | undefined;
+    const paused = (((ids?.properties ?? {}) as Record<string, Schema>).execution_id?.enum ?? []) as string[];
+    if (paused.length > 0) {
+      const raw = answer[1]!.trim();
+      let input: unknown = raw;
+      try {
+        input = JSON.parse(raw);
+      } catch {
+        // plain text answers as a string
+      }
+      return [
+        {
+          id: id(0),
+          name: 'continue_execution',
+          arguments: JSON.stringify({ execution_id: paused[0], input }),
+        },
+      ];
+    }
   }
-  return undefined;
+  const calls: DevToolCall[] = [];
+  for (const m of text.matchAll(
+    /\bcall(?:\s+tool)?\s+([\w./-]+?)[.,;:!?]?(?:\s+(\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}))?(?=\s|$)/gi,
+  )) {
+    const name = [m[1] ?? '', (m[1] ?? '').replace('/', '__')].find((n) => names.has(n));
+    if (name) calls.push({ id: id(calls.length), name, arguments: parseObject(m[2]) });
+  }
+  return calls;
 }
 
 function parseObject(json: string | undefined): string {
@@ -101,11 +135,18 @@ function parseObject(json: string | undefined): string {
   }
 }
 
-function toolResultText(messages: readonly WireMessage[], result: WireMessage): string {
-  const call = messages
-    .flatMap((m) => (m.role === 'assistant' ? (m.tool_calls ?? []) : []))
-    .find((c) => c.id === result.tool_call_id);
-  return `${LABEL} Tool ${call?.function?.name ?? 'unknown'} returned: ${textOf(result.content)}`;
+/** One line per trailing tool result, in order. */
+function toolResultsText(messages: readonly WireMessage[]): string {
+  const results: WireMessage[] = [];
+  for (let i = messages.length - 1; i >= 0 && messages[i]!.role === 'tool'; i--)
+    results.unshift(messages[i]!);
+  const calls = messages.flatMap((m) => (m.role === 'assistant' ? (m.tool_calls ?? []) : []));
+  return results
+    .map((r) => {
+      const call = calls.find((c) => c.id === r.tool_call_id);
+      return `${LABEL} Tool ${call?.function?.name ?? 'unknown'} returned: ${textOf(r.content)}`;
+    })
+    .join('\n');
 }
 
 function echoText(messages: readonly WireMessage[]): string {
@@ -171,18 +212,17 @@ function streamedDeltas(reply: DevModelReply): object[] {
         ...(i === 0 ? { role: 'assistant' } : {}),
         content: text,
       }));
-    case 'tool_call': {
-      const half = Math.ceil(reply.arguments.length / 2);
-      const head = {
-        index: 0,
-        id: reply.id,
-        type: 'function',
-        function: { name: reply.name, arguments: '' },
-      };
-      const parts = [reply.arguments.slice(0, half), reply.arguments.slice(half)].filter(Boolean);
-      const tail = parts.map((part) => ({ tool_calls: [{ index: 0, function: { arguments: part } }] }));
-      return [{ role: 'assistant', content: null, tool_calls: [head] }, ...tail];
-    }
+    case 'tool_calls':
+      return reply.calls.flatMap((call, index) => {
+        const half = Math.ceil(call.arguments.length / 2);
+        const head = { index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } };
+        const parts = [call.arguments.slice(0, half), call.arguments.slice(half)].filter(Boolean);
+        const tail = parts.map((part) => ({ tool_calls: [{ index, function: { arguments: part } }] }));
+        return [
+          { ...(index === 0 ? { role: 'assistant', content: null } : {}), tool_calls: [head] },
+          ...tail,
+        ];
+      });
     default: {
       const unreachable: never = reply;
       return unreachable;
@@ -194,12 +234,12 @@ function completeChoice(reply: DevModelReply): object {
   const message =
     reply.kind === 'text'
       ? { role: 'assistant', content: reply.text }
-      : { role: 'assistant', content: null, tool_calls: [toolCallOf(reply)] };
+      : { role: 'assistant', content: null, tool_calls: reply.calls.map(toolCallOf) };
   return { index: 0, message, finish_reason: finishReason(reply), logprobs: null };
 }
 
-function toolCallOf(reply: Extract<DevModelReply, { kind: 'tool_call' }>): object {
-  return { id: reply.id, type: 'function', function: { name: reply.name, arguments: reply.arguments } };
+function toolCallOf(call: DevToolCall): object {
+  return { id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } };
 }
 
 function finishReason(reply: DevModelReply): string {
@@ -213,7 +253,8 @@ function splitAfterSpaces(text: string): string[] {
 
 function usageOf(request: DevModelRequest, reply: DevModelReply): object {
   const prompt_tokens = request.messages.reduce((n, m) => n + words(textOf(m.content)), 0);
-  const completion_tokens = words(reply.kind === 'text' ? reply.text : reply.arguments) + 1;
+  const completion_tokens =
+    words(reply.kind === 'text' ? reply.text : reply.calls.map((c) => c.arguments).join(' ')) + 1;
   return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
 }
 

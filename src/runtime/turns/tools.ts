@@ -30,6 +30,32 @@ export interface ToolSet {
   readonly tools: readonly LlmTool[];
   readonly byName: ReadonlyMap<string, FunctionTool>;
   readonly statusTemplates: Readonly<Record<string, string>>;
+  /** executions of this chat paused at input(): offered to the model through `continue_execution` */
+  readonly paused?: readonly string[];
+}
+
+export const CONTINUE_EXECUTION = 'continue_execution';
+
+/** The set plus `continue_execution` when the chat has paused executions (reference §4.1). */
+export function withPaused(set: ToolSet, paused: readonly string[]): ToolSet {
+  if (paused.length === 0) return set;
+  const tool: LlmTool = {
+    type: 'function',
+    function: {
+      name: CONTINUE_EXECUTION,
+      description:
+        "Answer the input() a paused function of this chat is waiting for, and resume it. Returns the function's result, or its next question.",
+      parameters: {
+        type: 'object',
+        required: ['execution_id', 'input'],
+        properties: {
+          execution_id: { type: 'string', enum: [...paused] },
+          input: { description: 'the value the paused input() call returns' },
+        },
+      },
+    },
+  };
+  return { ...set, tools: [...set.tools, tool], paused };
 }
 
 export const toolName = (namespace: string, name: string) => `${namespace}__${name}`;
@@ -81,6 +107,7 @@ export async function functionTools(
 export function planCalls(calls: readonly LlmToolCall[], set: ToolSet): ToolCallPlan[] {
   return calls.map((c) => {
     const tool = set.byName.get(c.function.name);
+    const builtin = c.function.name === CONTINUE_EXECUTION && (set.paused?.length ?? 0) > 0;
     let args: Record<string, unknown> | null = null;
     let invalid: string | undefined;
     try {
@@ -92,14 +119,19 @@ export function planCalls(calls: readonly LlmToolCall[], set: ToolSet): ToolCall
       invalid = `the arguments are not valid JSON (${(err as Error).message})`;
     }
     const merged = tool && args ? mergeArguments(args, tool.params) : args;
+    if (builtin && args && !set.paused!.includes(args.execution_id as string))
+      invalid = `execution_id must be one of the paused executions: ${set.paused!.join(', ')}`;
     return {
       id: c.id,
       name: c.function.name,
       function: tool ? { namespace: tool.namespace, name: tool.name } : null,
       arguments: merged,
       ...(invalid ? { invalid } : {}),
+      ...(builtin ? { builtin: CONTINUE_EXECUTION } : {}),
       requiresApproval: tool?.requiresApproval ?? false,
-      description: statusText(set.statusTemplates, c.function.name, merged ?? {}),
+      description: builtin
+        ? 'Continuing a paused function'
+        : statusText(set.statusTemplates, c.function.name, merged ?? {}),
     };
   });
 }

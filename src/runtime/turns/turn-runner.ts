@@ -32,7 +32,7 @@ import { messagesForTurn } from './history.js';
 import type { ProviderResolver, ResolvedModel } from './provider-resolver.js';
 import { structuredOutput } from './structured-output.js';
 import { hooksOf, type HookChat, type MessageHooks } from './hooks.js';
-import { functionTools, planCalls, serializeResult } from './tools.js';
+import { functionTools, planCalls, serializeResult, withPaused } from './tools.js';
 
 type Open = Extract<ChatState, { status: 'open' }>;
 
@@ -156,7 +156,10 @@ export class TurnRunner {
         }
       }
     }
-    const toolSet = await functionTools(agent.spec, chat.input, this.d.functions);
+    const toolSet = withPaused(
+      await functionTools(agent.spec, chat.input, this.d.functions),
+      await this.pausedExecutions(events),
+    );
     const structured = structuredOutput(agent.spec, chat.agent.name);
     const base = messagesForTurn(events, turnId, {
       systemPrompt: agent.spec.system_prompt as string | null,
@@ -242,6 +245,8 @@ export class TurnRunner {
           SYSTEM(turnId, `tool-${p.id}-complete`),
         )
         .then(() => undefined, ignoreStale);
+    if (p.builtin === 'continue_execution' && p.arguments && !p.invalid)
+      return this.continueExecution(chat, turnId, call, finish);
     if (!p.function || !p.arguments) {
       const message = p.invalid
         ? `Tool '${p.name}': ${p.invalid}`
@@ -274,6 +279,50 @@ export class TurnRunner {
         if (!(err instanceof IllegalStateError)) throw err; // already requested by an earlier job
       }
     }
+    return this.finishWithExecution(executionId, finish);
+  }
+
+  /** `continue_execution`: answers the paused execution's input() as the chat's user, then reports its next stop. */
+  private async continueExecution(
+    chat: Open,
+    turnId: string,
+    call: OpenToolCall,
+    finish: (status: ToolResultStatus, result: string, executionId: string | null) => Promise<void>,
+  ): Promise<void> {
+    const p = call.plan;
+    const executionId = p.arguments!.execution_id as string;
+    if (call.executionId === null) {
+      const started = await this.d.handler
+        .handle(
+          chatDecider,
+          streams.chat(chat.chatId),
+          { type: 'StartToolCall', turnId, toolCallId: p.id, executionId, at: now() },
+          SYSTEM(turnId, `tool-${p.id}-start`),
+        )
+        .catch((err) => (err instanceof IllegalStateError ? undefined : Promise.reject(err)));
+      if (!started) return;
+    }
+    // always: a retried job whose earlier resume landed is answered as a duplicate (same command id)
+    try {
+      await this.d.executions.resume(
+        executionId,
+        p.arguments!.input ?? null,
+        { userId: chat.userId },
+        { commandId: `tool-${p.id}-resume` },
+      );
+    } catch (err) {
+      if (err instanceof IllegalStateError || err instanceof NotFoundError)
+        return finish('error', serializeResult({ error: err.message }), executionId);
+      throw err;
+    }
+    return this.finishWithExecution(executionId, finish);
+  }
+
+  /** Waits for the execution's next stop and records it as the call's result. */
+  private async finishWithExecution(
+    executionId: string,
+    finish: (status: ToolResultStatus, result: string, executionId: string | null) => Promise<void>,
+  ): Promise<void> {
     const loaded = await this.d.executions.load(executionId);
     let s: PresentExecution | undefined = loaded.state;
     if (!isStopped(s)) {
@@ -356,6 +405,22 @@ export class TurnRunner {
     } finally {
       cancel.dispose();
     }
+  }
+
+  /** Executions this chat's tool calls left paused at input() that are still waiting. */
+  private async pausedExecutions(events: readonly RecordedEvent[]): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const e of events) {
+      const d = e.data as { status?: string; executionId?: string | null };
+      if (e.type === 'ToolCallCompleted' && d.status === 'awaiting_input' && d.executionId)
+        ids.add(d.executionId);
+    }
+    const paused: string[] = [];
+    for (const id of ids) {
+      const s = await this.d.executions.load(id).catch(() => undefined);
+      if (s?.state.status === 'AWAITING_INPUT') paused.push(id);
+    }
+    return paused;
   }
 
   /** Runs the on_assistant_message hooks on the final reply, records it, then requests the async ones. */
