@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import {
+  adjustSchema,
+  mergeArguments,
+  planCalls,
+  renderParams,
+  RESULT_LIMIT,
+  serializeResult,
+  statusText,
+  withPaused,
+  type ToolSet,
+} from '../../src/runtime/turns/tools.js';
+
+describe('function tools (reference §4.1-§4.3)', () => {
+  const params = renderParams(
+    { units: { value: 'celsius', locked: true }, city: '{{ home }}', limit: { value: 3 } },
+    { home: 'Oslo' },
+  );
+
+  it('renders parameter strings with the chat input; locked and overridable are told apart', () =>
+    expect(params).to.deep.equal({ locked: { units: 'celsius' }, overridable: { city: 'Oslo', limit: 3 } }));
+
+  it('drops every parameter of a tool when one fails to render', () =>
+    expect(renderParams({ a: '{{ missing }}', b: 1 }, {})).to.deep.equal({ locked: {}, overridable: {} }));
+
+  it('hides locked parameters from the model and shows overridable ones as defaults, none required', () => {
+    const schema = adjustSchema(
+      {
+        type: 'object',
+        required: ['units', 'city', 'q'],
+        properties: { units: { type: 'string' }, city: { type: 'string' }, q: { type: 'string' } },
+      },
+      params,
+    );
+    expect(schema.properties).to.deep.equal({
+      city: { type: 'string', default: 'Oslo' },
+      q: { type: 'string' },
+    });
+    expect(schema.required).to.deep.equal(['q']);
+  });
+
+  it("merges: the model's arguments, then missing overridable values, then locked values (locked wins)", () =>
+    expect(mergeArguments({ units: 'kelvin', city: 'Rome' }, params)).to.deep.equal({
+      units: 'celsius',
+      city: 'Rome',
+      limit: 3,
+    }));
+
+  it('truncates results over 10,000 characters with the marker, and JSON-encodes non-strings', () => {
+    expect(serializeResult({ a: 1 })).to.equal('{"a":1}');
+    const long = serializeResult('x'.repeat(RESULT_LIMIT + 5));
+    expect(long.startsWith('x'.repeat(RESULT_LIMIT))).to.equal(true);
+    expect(long.endsWith('\n\n[... result truncated]')).to.equal(true);
+  });
+
+  it('status text from a template, else "Running <name>"', () => {
+    expect(
+      statusText({ 'function:ns/get_weather': 'Weather in {{ city }}' }, 'ns__get_weather', { city: 'Oslo' }),
+    ).to.equal('Weather in Oslo');
+    expect(statusText({}, 'ns__get_weather', {})).to.equal('Running get weather');
+  });
+
+  it('plans calls: unknown tools and non-object arguments are marked, continue_execution only for paused ids', () => {
+    const set: ToolSet = withPaused({ tools: [], byName: new Map(), statusTemplates: {} }, ['e1']);
+    const plans = planCalls(
+      [
+        { id: 'a', type: 'function', function: { name: 'ns__nope', arguments: '{}' } },
+        { id: 'b', type: 'function', function: { name: 'ns__nope', arguments: '[1]' } },
+        {
+          id: 'c',
+          type: 'function',
+          function: { name: 'continue_execution', arguments: '{"execution_id":"e1","input":1}' },
+        },
+        {
+          id: 'd',
+          type: 'function',
+          function: { name: 'continue_execution', arguments: '{"execution_id":"e9"}' },
+        },
+      ],
+      set,
+    );
+    expect(plans[0]).to.include({ function: null, requiresApproval: false });
+    expect(plans[1]!.invalid).to.match(/JSON object/);
+    expect(plans[2]).to.include({ builtin: 'continue_execution' });
+    expect(plans[2]!.invalid).to.equal(undefined);
+    expect(plans[3]!.invalid).to.match(/paused executions/);
+    expect(set.tools.map((t) => t.function.name)).to.deep.equal(['continue_execution']);
+  });
+});
