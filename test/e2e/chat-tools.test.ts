@@ -6,6 +6,8 @@
 import { expect } from 'chai';
 import type { EventStore } from '../../src/events/event-store.js';
 import { TOKENS } from '../../src/runtime/container.js';
+import { Platform } from '../../src/runtime/platform.js';
+import { pino } from 'pino';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { ADMIN_KEY, startTestPlatform, useProvider, type TestPlatform } from '../support/platform.js';
 
@@ -229,5 +231,93 @@ describe('chat tool calls', function () {
       (m) => m.role === 'tool',
     );
     expect(toolMsg!.content).to.contain('Unauthorized tool call');
+  });
+});
+
+describe('chat tool calls: limits and restarts', function () {
+  this.timeout(120_000);
+  let llm: ScriptedLlm;
+  before(async () => {
+    llm = await startScriptedLlm();
+  });
+  after(async () => llm?.stop());
+
+  const setUp = async (t: TestPlatform) => {
+    await useProvider(t, llm.url);
+    await t.api('/api/v1/functions', {
+      method: 'POST',
+      json: {
+        namespace: 'ops',
+        name: 'ping',
+        code: 'def handler(input_data, context):\n    return "pong"\n',
+        input_schema: { type: 'object' },
+        requires_approval: true,
+      },
+    });
+    await t.api('/api/v1/agents', {
+      method: 'POST',
+      json: { namespace: 'ops', name: 'bot', enabled_functions: ['ops/ping'] },
+    });
+    return (await (await t.api('/agents/ops/bot/chats', { method: 'POST', json: {} })).json()).id as string;
+  };
+
+  it('ends a turn whose model keeps calling tools after the round limit, with the reason', async () => {
+    const t = await startTestPlatform({ SINAS_MAX_TOOL_ROUNDS: '2' });
+    try {
+      const chatId = await setUp(t);
+      await t.api('/api/v1/functions/ops/ping', { method: 'PUT', json: { requires_approval: false } });
+      const call = (id: string) => ({ toolCalls: [{ id, name: 'ops__ping', arguments: {} }] });
+      llm.script([call('c1'), call('c2'), call('c3')]);
+      const r = await t.api(`/chats/${chatId}/messages`, { method: 'POST', json: { content: 'loop' } });
+      expect(r.status).to.equal(502);
+      expect((await r.json()).detail).to.match(/Tool iteration limit \(2\) reached/);
+      expect(llm.requests).to.have.length(3);
+    } finally {
+      llm.reset();
+      await t.stop();
+    }
+  });
+
+  it('an approval waits across a restart of the platform; the decision after it resumes the turn', async () => {
+    const t = await startTestPlatform();
+    let second: Platform | undefined;
+    try {
+      const chatId = await setUp(t);
+      llm.script([{ toolCalls: [{ id: 'c_wait', name: 'ops__ping', arguments: {} }] }, { text: 'pinged' }]);
+      const r = await (
+        await t.api(`/chats/${chatId}/messages`, { method: 'POST', json: { content: 'ping' } })
+      ).json();
+      expect(r.status).to.equal('awaiting_approval');
+      await t.platform.stop();
+      second = await Platform.start(t.platform.config, pino({ level: 'silent' }));
+      const api = (p: string, init: RequestInit = {}) =>
+        fetch(`${second!.url}${p}`, {
+          ...init,
+          headers: { 'x-api-key': ADMIN_KEY, 'content-type': 'application/json' },
+        });
+      const decided = await api(`/chats/${chatId}/approve-tool/c_wait`, {
+        method: 'POST',
+        body: JSON.stringify({ approved: true, reason: 'after restart' }),
+      });
+      expect(decided.status).to.equal(202);
+      for (let i = 0; i < 400; i++) {
+        const c = (await (await api(`/chats/${chatId}`)).json()) as {
+          turns: [{ status: string }];
+          messages: [{ content: string }];
+          tool_calls: [Record<string, unknown>];
+        };
+        if (c.turns[0].status === 'completed') {
+          expect(c.messages.at(-1)!.content).to.equal('pinged');
+          expect(c.tool_calls[0]).to.include({ status: 'ok', result: 'pong' });
+          return;
+        }
+        await new Promise((res) => setTimeout(res, 25));
+      }
+      throw new Error('the turn did not resume after the restart');
+    } finally {
+      llm.reset();
+      await second?.stop();
+      await t.db.drop();
+    }
   });
 });

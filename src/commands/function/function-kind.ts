@@ -4,8 +4,14 @@ import type { JSONSchema } from '../validation.js';
 import type { ResourceKind } from '../resource/resource-kind.js';
 
 const nullable = (s: JSONSchema): JSONSchema => ({ anyOf: [s, { type: 'null' }] });
-/** a JSON Schema for the function's input or output: an object with a `type` */
-const ioSchema: JSONSchema = { type: 'object', required: ['type'], default: { type: 'object' } };
+/** a JSON Schema for the function's input: an object with a `type` */
+const inputSchema: JSONSchema = { type: 'object', required: ['type'], default: { type: 'object' } };
+/** the output's JSON Schema: an object with a `type`, or {} (the default) for any JSON value */
+const outputSchema: JSONSchema = {
+  type: 'object',
+  anyOf: [{ required: ['type'] }, { maxProperties: 0 }],
+  default: {},
+};
 
 export const functionKind: ResourceKind = {
   type: 'Function',
@@ -15,8 +21,8 @@ export const functionKind: ResourceKind = {
   fields: {
     description: nullable({ type: 'string', maxLength: 10_000 }),
     code: { type: 'string', minLength: 1, maxLength: 1_000_000 },
-    input_schema: ioSchema,
-    output_schema: ioSchema,
+    input_schema: inputSchema,
+    output_schema: outputSchema,
     icon: nullable({ type: 'string', maxLength: 512, pattern: '^(url:https?://|collection:).+' }),
     shared_pool: { type: 'boolean', default: false },
     requires_approval: { type: 'boolean', default: false },
