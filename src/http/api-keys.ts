@@ -45,6 +45,16 @@ export class ApiKeys {
     return { generated: key };
   }
 
+  /** Issues a (non-admin) key for `userId`; returns the plaintext, which is not stored. */
+  async issue(userId: string, name: string): Promise<string> {
+    const key = generateKey();
+    await this.pool.query(
+      `INSERT INTO api_keys (id, name, prefix, key_hash, user_id, is_bootstrap) VALUES ($1, $2, $3, $4, $5, false)`,
+      [randomUUID(), name, key.slice(0, 12), hash(key), userId],
+    );
+    return key;
+  }
+
   async authenticate(key: string): Promise<Principal | undefined> {
     const h = hash(key);
     const hit = this.cache.get(h);

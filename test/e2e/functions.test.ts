@@ -4,7 +4,7 @@
  * run sync and async, pause twice on input() and continue, output checks, cancel, ownership.
  */
 import { expect } from 'chai';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 
 const ADD = `
 def handler(input_data, context):
@@ -177,7 +177,37 @@ describe('functions and executions', function () {
     if (process.env.DOCKER_HOST) expect(port).to.match(/docker/);
   });
 
+  it("keeps executions private: another user's is a 404 to read, list or continue", async () => {
+    const mine = await (await t.api('/functions/fx/ask/execute', { method: 'POST', json: {} })).json();
+    const other = { 'x-api-key': await userKey(t, 'someone-else') };
+    expect((await t.api(`/executions/${mine.execution_id}`, { headers: other })).status).to.equal(404);
+    const listed = await (await t.api('/executions', { headers: other })).json();
+    expect(listed).to.deep.equal([]);
+    const cont = await t.api(`/executions/${mine.execution_id}/continue`, {
+      method: 'POST',
+      headers: other,
+      json: { input: 'x' },
+    });
+    expect(cont.status).to.equal(404);
+    const theirs = await (
+      await t.api('/functions/fx/add/execute', {
+        method: 'POST',
+        headers: other,
+        json: { input: { a: 1, b: 2 } },
+      })
+    ).json();
+    expect(theirs.status).to.equal('success');
+    expect((await t.api(`/executions/${theirs.execution_id}`, { headers: other })).status).to.equal(200);
+  });
+
   it('lets only administrators create shared-pool functions', async () => {
+    const denied = await t.api('/api/v1/functions', {
+      method: 'POST',
+      headers: { 'x-api-key': await userKey(t, 'plain-user') },
+      json: { namespace: 'fx', name: 'sneaky', code: ADD, shared_pool: true },
+    });
+    expect(denied.status).to.equal(403);
+    expect((await denied.json()).field).to.equal('shared_pool');
     const r = await createFn('pooled', ADD, { shared_pool: true });
     expect(r.status).to.equal(201); // the bootstrap key is an administrator
     const e = await (

@@ -1,6 +1,9 @@
 /** Starts the real platform in-process on a fresh database, for end-to-end tests over HTTP. */
 import { pino } from 'pino';
 import { loadConfig } from '../../src/runtime/config.js';
+import type pg from 'pg';
+import { ApiKeys } from '../../src/http/api-keys.js';
+import { TOKENS } from '../../src/runtime/container.js';
 import { Platform } from '../../src/runtime/platform.js';
 import { freshDatabase, type TestDatabase } from './pg.js';
 
@@ -52,6 +55,11 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
       await db.drop();
     },
   };
+}
+
+/** An API key of an ordinary (non-admin) user, for ownership tests. */
+export async function userKey(t: TestPlatform, userId: string): Promise<string> {
+  return new ApiKeys(t.platform.get<pg.Pool>(TOKENS.Pool)).issue(userId, `test key of ${userId}`);
 }
 
 /** Makes the OpenAI-compatible server at `baseUrl` (a scripted peer) the platform's default provider. */
