@@ -19,6 +19,9 @@ export const streams = {
   apiKey: (id: string) => streamName('apikey', id),
   chat: (id: string) => streamName('chat', id),
   execution: (id: string) => streamName('execution', id),
+  user: (id: string) => streamName('user', id),
+  email: (normalized: string) => streamName('email', normalized),
+  role: (name: string) => streamName('role', name),
   function: (namespace: string, name: string) => streamName('function', `${namespace}/${name}`),
   session: (agent: string, key: string) => streamName('session', `${agent}/${key}`),
 } as const;

@@ -1,0 +1,187 @@
+/**
+ * Identity use cases: users (one email each, claimed race-free through the event store), roles with
+ * permission maps and members, the default roles kept in sync at start, and the bootstrap admin.
+ */
+import { randomUUID } from 'node:crypto';
+import { AlreadyExistsError, NotFoundError, ValidationError } from '../../errors.js';
+import type { EventStore } from '../../events/event-store.js';
+import { normalizeEmail, type PermissionMap } from '../../events/identity-events.js';
+import { streams } from '../../events/stream-names.js';
+import type { CommandContext, CommandHandler } from '../command-handler.js';
+import {
+  emailDecider,
+  roleDecider,
+  userDecider,
+  type RoleCommand,
+  type UserCommand,
+  type RoleState,
+  type UserState,
+} from './identity-deciders.js';
+
+export interface DefaultRole {
+  readonly description: string;
+  readonly permissions: PermissionMap;
+  /** keys forced to these values at every start (Admins' `sinas.*:all`) */
+  readonly forced?: PermissionMap;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const ROLE_NAME = '^[A-Za-z][A-Za-z0-9_ -]{0,99}$';
+
+type Ctx = Omit<CommandContext, 'actor'> & { readonly actor: string };
+
+export class IdentityService {
+  constructor(
+    private readonly handler: CommandHandler,
+    private readonly store: EventStore,
+    /** the roles of the user, from the read model (deleting a user leaves its roles) */
+    private readonly rolesOf: (userId: string) => Promise<string[]>,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Creates a user with this email (409 when one exists); new users join GuestUsers. */
+  async createUser(
+    email: string,
+    ctx: Ctx,
+    userId: string = randomUUID(),
+  ): Promise<{ userId: string; position?: bigint }> {
+    const address = normalizeEmail(email);
+    if (!EMAIL.test(address)) throw new ValidationError('email: not an email address', 'email');
+    const at = this.now().toISOString();
+    // a claim whose user was never created (a crash in between) is finished by whoever comes next
+    const held = (await this.handler.load(emailDecider, streams.email(address))).state.holder;
+    if (held && (await this.loadUser(held)).status !== 'absent')
+      throw new AlreadyExistsError(`a user with email ${address} already exists`, 'email');
+    const claim = await this.handler.handle(
+      emailDecider,
+      streams.email(address),
+      { type: 'ClaimEmail', email: address, userId: held ?? userId, at },
+      { ...ctx, commandId: `${ctx.commandId}:email` },
+    );
+    const holder = claim.state.holder!;
+    const r = await this.handler.handle(
+      userDecider,
+      streams.user(holder),
+      { type: 'CreateUser', userId: holder, email: address, by: ctx.actor, at },
+      { ...ctx, commandId: `${ctx.commandId}:user` },
+    );
+    const joined = await this.role(
+      'GuestUsers',
+      { type: 'AddMember', userId: holder, at },
+      { ...ctx, commandId: `${ctx.commandId}:guest` },
+    ).catch((err) => (err instanceof NotFoundError ? undefined : Promise.reject(err)));
+    return { userId: holder, position: joined?.position ?? r.position };
+  }
+
+  /** The user holding `email`, created when there is none (bootstrap). */
+  async ensureUser(email: string, ctx: Ctx, userId?: string): Promise<string> {
+    const address = normalizeEmail(email);
+    const claim = await this.handler.load(emailDecider, streams.email(address));
+    if (claim.state.holder) {
+      const u = await this.loadUser(claim.state.holder);
+      if (u.status !== 'absent') return claim.state.holder;
+    }
+    return (await this.createUser(address, ctx, userId)).userId;
+  }
+
+  async deleteUser(userId: string, ctx: Ctx): Promise<bigint | undefined> {
+    if (userId === ctx.actor) throw new ValidationError('user_id: you cannot delete yourself', 'user_id');
+    const at = this.now().toISOString();
+    const u = await this.loadUser(userId);
+    if (u.status !== 'active' && u.status !== 'inactive') throw new NotFoundError('user not found');
+    let last: bigint | undefined;
+    for (const role of await this.rolesOf(userId)) {
+      const r = await this.role(
+        role,
+        { type: 'RemoveMember', userId, at },
+        { ...ctx, commandId: `${ctx.commandId}:${role}` },
+      ).catch((err) => (err instanceof NotFoundError ? undefined : Promise.reject(err)));
+      last = r?.position ?? last;
+    }
+    const r = await this.handler.handle(
+      userDecider,
+      streams.user(userId),
+      { type: 'DeleteUser', by: ctx.actor, at },
+      ctx,
+    );
+    await this.handler.handle(
+      emailDecider,
+      streams.email(u.email),
+      { type: 'ReleaseEmail', userId, at },
+      { ...ctx, commandId: `${ctx.commandId}:email` },
+    );
+    return r.position ?? last;
+  }
+
+  userCommand(userId: string, command: UserCommand, ctx: Ctx) {
+    return this.handler.handle(userDecider, streams.user(userId), command, ctx);
+  }
+
+  async loadUser(userId: string): Promise<UserState> {
+    return (await this.handler.load(userDecider, streams.user(userId))).state;
+  }
+
+  async loadRole(name: string): Promise<RoleState> {
+    return (await this.handler.load(roleDecider, streams.role(name))).state;
+  }
+
+  role(name: string, command: RoleCommand, ctx: Ctx) {
+    return this.handler.handle(roleDecider, streams.role(name), command, ctx);
+  }
+
+  /** Members must be existing users. */
+  async addMember(role: string, userId: string, ctx: Ctx) {
+    const u = await this.loadUser(userId);
+    if (u.status !== 'active' && u.status !== 'inactive')
+      throw new NotFoundError(`user ${userId} not found`, 'user_id');
+    return this.role(role, { type: 'AddMember', userId, at: this.now().toISOString() }, ctx);
+  }
+
+  /**
+   * Creates the default roles that are missing and adds the permissions they lack (an admin's edits
+   * to existing keys survive); forced keys are set every time.
+   */
+  async syncDefaultRoles(defaults: Readonly<Record<string, DefaultRole>>): Promise<void> {
+    const at = this.now().toISOString();
+    for (const [name, d] of Object.entries(defaults)) {
+      const ctx = { commandId: randomUUID(), actor: 'system' };
+      const s = await this.loadRole(name);
+      if (s.status === 'absent') {
+        await this.role(
+          name,
+          {
+            type: 'CreateRole',
+            roleId: randomUUID(),
+            name,
+            description: d.description,
+            emailDomain: null,
+            permissions: { ...d.permissions, ...d.forced },
+            at,
+          },
+          ctx,
+        ).catch((err) => (err instanceof AlreadyExistsError ? undefined : Promise.reject(err)));
+        continue;
+      }
+      const missing = Object.fromEntries(
+        Object.entries(d.permissions).filter(([k]) => !(k in s.permissions)),
+      );
+      await this.role(
+        name,
+        { type: 'ChangePermissions', set: { ...missing, ...d.forced }, removed: [], at },
+        ctx,
+      );
+    }
+  }
+
+  /** The bootstrap admin key's user exists (with `email`) and is in Admins. */
+  async bootstrapAdmin(userId: string, email: string): Promise<void> {
+    const ctx = { commandId: `bootstrap-admin-${userId}`, actor: 'system' };
+    const u = await this.loadUser(userId);
+    const id = u.status === 'absent' ? await this.ensureUser(email, ctx, userId) : userId;
+    await this.role(
+      'Admins',
+      { type: 'AddMember', userId: id, at: this.now().toISOString() },
+      { ...ctx, commandId: `${ctx.commandId}:admins` },
+    );
+  }
+}

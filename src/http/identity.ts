@@ -1,0 +1,449 @@
+/**
+ * Users and roles (reference §5.13, §1.5–§1.6): `/api/v1/users`, `/api/v1/roles` with members and
+ * permissions, and `/auth/me`. Writes go through the identity aggregates; reads come from the
+ * identity read model after read-your-writes.
+ */
+import type { Request, Response } from 'express';
+import type { IdentityService } from '../commands/identity/identity-service.js';
+import { ROLE_NAME } from '../commands/identity/identity-service.js';
+import { randomUUID } from 'node:crypto';
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { IdentityQueries, RoleRow, UserRow } from '../projections/identity-queries.js';
+import type { ProjectionWaiter } from '../projections/waiter.js';
+import { principalOf } from './auth.js';
+import { commandIdOf } from './idempotency.js';
+import { queryOf, type RouteRegistry } from './routes.js';
+
+export interface IdentityRouteDeps {
+  readonly identity: IdentityService;
+  readonly queries: IdentityQueries;
+  readonly waiter: ProjectionWaiter;
+  readonly consistencyTimeoutMs: number;
+  /** checks a permission string's grammar (throws ValidationError naming `field`) */
+  readonly checkPermission: (permission: string, field: string) => void;
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+const userResponse = (u: UserRow) => ({
+  id: u.id,
+  email: u.email,
+  active: u.active,
+  last_login_at: iso(u.last_login_at),
+  created_at: iso(u.created_at),
+  roles: u.roles,
+});
+const roleResponse = (r: RoleRow) => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  email_domain: r.email_domain,
+  permissions: r.permissions,
+  created_at: iso(r.created_at),
+  updated_at: iso(r.updated_at),
+  version: Number(r.version),
+});
+const userSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    email: { type: 'string' },
+    active: { type: 'boolean' },
+    last_login_at: { type: ['string', 'null'] },
+    created_at: { type: 'string' },
+    roles: { type: 'array', items: { type: 'string' } },
+  },
+};
+const roleSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    description: { type: ['string', 'null'] },
+    email_domain: { type: ['string', 'null'] },
+    permissions: { type: 'object', additionalProperties: { type: 'boolean' } },
+  },
+};
+const roleParam = { name: { type: 'string', pattern: ROLE_NAME } };
+const userParam = { user_id: { type: 'string', minLength: 1, maxLength: 200 } };
+const page = {
+  skip: { type: 'integer', minimum: 0, default: 0 },
+  limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+};
+const DOMAIN = { type: ['string', 'null'], pattern: '^[a-z0-9.-]+\\.[a-z]{2,}$', maxLength: 253 };
+
+export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRouteDeps): void {
+  const ctx = (req: Request) => ({ commandId: commandIdOf(req), actor: principalOf(req).userId });
+  const consistent = async (position: bigint | undefined, res: Response) => {
+    if (!(await d.waiter.waitFor(['users', 'roles', 'role_members'], position, d.consistencyTimeoutMs)))
+      res.setHeader('Sinas-Consistency', 'pending');
+  };
+  const roleOf = async (req: Request) => {
+    const r = await d.queries.role(req.params.name as string);
+    if (!r) throw new NotFoundError(`role '${req.params.name}' not found`);
+    return r;
+  };
+  const admin = { admin: true };
+
+  registry.add({
+    method: 'get',
+    path: '/auth/me',
+    summary: 'The caller: id, email, roles and effective permissions',
+    tags: ['Auth'],
+    responses: { 200: userSchema },
+    handler: async (req, res) => {
+      const p = principalOf(req);
+      const u = await d.queries.user(p.userId);
+      const { permissions } = await d.queries.permissionsOf(p.userId);
+      res.json({
+        ...(u
+          ? userResponse(u)
+          : { id: p.userId, email: null, active: true, last_login_at: null, created_at: null, roles: [] }),
+        is_admin: p.isAdmin,
+        permissions,
+      });
+    },
+  });
+
+  registry.add({
+    ...admin,
+    method: 'get',
+    path: '/api/v1/users',
+    summary: 'Users, oldest first (search matches the email)',
+    tags: ['Users'],
+    query: { ...page, search: { type: 'string', maxLength: 320 } },
+    responses: { 200: { type: 'array', items: userSchema } },
+    handler: async (req, res) => {
+      const q = queryOf(req) as { skip: number; limit: number; search?: string };
+      res.json((await d.queries.users(q)).map(userResponse));
+    },
+  });
+  registry.add({
+    ...admin,
+    method: 'post',
+    path: '/api/v1/users',
+    summary: 'Create a user (they join GuestUsers); 409 when the email is taken',
+    tags: ['Users'],
+    body: {
+      type: 'object',
+      required: ['email'],
+      additionalProperties: false,
+      properties: { email: { type: 'string', minLength: 3, maxLength: 320 } },
+    },
+    responses: { 201: userSchema },
+    handler: async (req, res) => {
+      const r = await d.identity.createUser((req.body as { email: string }).email, ctx(req));
+      await consistent(r.position, res);
+      const u = await d.queries.user(r.userId);
+      res.status(201).json(u ? userResponse(u) : { id: r.userId });
+    },
+  });
+  registry.add({
+    ...admin,
+    method: 'get',
+    path: '/api/v1/users/:user_id',
+    summary: 'One user with their roles',
+    tags: ['Users'],
+    params: userParam,
+    responses: { 200: userSchema },
+    handler: async (req, res) => {
+      const u = await d.queries.user(req.params.user_id as string);
+      if (!u) throw new NotFoundError('user not found');
+      res.json(userResponse(u));
+    },
+  });
+  registry.add({
+    ...admin,
+    method: 'patch',
+    path: '/api/v1/users/:user_id',
+    summary: 'Deactivate or reactivate a user (`active`)',
+    tags: ['Users'],
+    params: userParam,
+    body: { type: 'object', additionalProperties: false, properties: { active: { type: 'boolean' } } },
+    responses: { 200: userSchema },
+    handler: async (req, res) => {
+      const id = req.params.user_id as string;
+      const body = req.body as { active?: boolean };
+      if (body.active !== undefined) {
+        const r = await d.identity.userCommand(
+          id,
+          {
+            type: 'SetActive',
+            active: body.active,
+            by: principalOf(req).userId,
+            at: new Date().toISOString(),
+          },
+          ctx(req),
+        );
+        await consistent(r.position, res);
+      }
+      const u = await d.queries.user(id);
+      if (!u) throw new NotFoundError('user not found');
+      res.json(userResponse(u));
+    },
+  });
+  registry.add({
+    ...admin,
+    method: 'delete',
+    path: '/api/v1/users/:user_id',
+    summary: 'Delete a user (not yourself); their email can be used again',
+    tags: ['Users'],
+    params: userParam,
+    responses: { 204: undefined },
+    handler: async (req, res) => {
+      const position = await d.identity.deleteUser(req.params.user_id as string, ctx(req));
+      await consistent(position, res);
+      res.status(204).send();
+    },
+  });
+
+  registry.add({
+    ...admin,
+    method: 'get',
+    path: '/api/v1/roles',
+    summary: 'Roles with their permission maps',
+    tags: ['Roles'],
+    query: page,
+    responses: { 200: { type: 'array', items: roleSchema } },
+    handler: async (req, res) => {
+      res.json((await d.queries.roles(queryOf(req) as { skip: number; limit: number })).map(roleResponse));
+    },
+  });
+  registry.add({
+    ...admin,
+    method: 'post',
+    path: '/api/v1/roles',
+    summary: 'Create a role',
+    tags: ['Roles'],
+    body: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string', pattern: ROLE_NAME },
+        description: { type: ['string', 'null'], maxLength: 2000 },
+        email_domain: DOMAIN,
+        permissions: { type: 'object', additionalProperties: { type: 'boolean' }, default: {} },
+      },
+    },
+    responses: { 201: roleSchema },
+    handler: async (req, res) => {
+      const b = req.body as {
+        name: string;
+        description?: string | null;
+        email_domain?: string | null;
+        permissions: Record<string, boolean>;
+      };
+      for (const k of Object.keys(b.permissions)) d.checkPermission(k, `permissions.${k}`);
+      const r = await d.identity.role(
+        b.name,
+        {
+          type: 'CreateRole',
+          roleId: randomUUID(),
+          name: b.name,
+          description: b.description ?? null,
+          emailDomain: b.email_domain ?? null,
+          permissions: b.permissions,
+          at: new Date().toISOString(),
+        },
+        ctx(req),
+      );
+      await consistent(r.position, res);
+      res.status(201).json(roleResponse((await d.queries.role(b.name))!));
+    },
+  });
+  registry.add({
+    ...admin,
+    method: 'get',
+    path: '/api/v1/roles/:name',
+    summary: 'One role',
+    tags: ['Roles'],
+    params: roleParam,
+    responses: { 200: roleSchema },
+    handler: async (req, res) => void res.json(roleResponse(await roleOf(req))),
+  });
+  registry.add({
+    ...admin,
+    method: 'patch',
+    path: '/api/v1/roles/:name',
+    summary: "Change a role's description or email domain",
+    tags: ['Roles'],
+    params: roleParam,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { description: { type: ['string', 'null'], maxLength: 2000 }, email_domain: DOMAIN },
+    },
+    responses: { 200: roleSchema },
+    handler: async (req, res) => {
+      const b = req.body as { description?: string | null; email_domain?: string | null };
+      const r = await d.identity.role(
+        req.params.name as string,
+        {
+          type: 'UpdateRole',
+          ...(b.description !== undefined ? { description: b.description } : {}),
+          ...(b.email_domain !== undefined ? { emailDomain: b.email_domain } : {}),
+          at: new Date().toISOString(),
+        },
+        ctx(req),
+      );
+      await consistent(r.position, res);
+      res.json(roleResponse(await roleOf(req)));
+    },
+  });
+  registry.add({
+    ...admin,
+    method: 'delete',
+    path: '/api/v1/roles/:name',
+    summary: 'Delete a role (the default roles cannot be deleted)',
+    tags: ['Roles'],
+    params: roleParam,
+    responses: { 204: undefined },
+    handler: async (req, res) => {
+      const r = await d.identity.role(
+        req.params.name as string,
+        { type: 'DeleteRole', at: new Date().toISOString() },
+        ctx(req),
+      );
+      await consistent(r.position, res);
+      res.status(204).send();
+    },
+  });
+  registry.add({
+    ...admin,
+    method: 'get',
+    path: '/api/v1/roles/:name/members',
+    summary: "A role's members",
+    tags: ['Roles'],
+    params: roleParam,
+    responses: { 200: { type: 'array', items: { type: 'object' } } },
+    handler: async (req, res) => {
+      const role = await roleOf(req);
+      const members = await d.queries.members(role.name);
+      res.json(
+        members.map((m) => ({
+          id: `${role.id}:${m.user_id}`,
+          role_id: role.id,
+          user_id: m.user_id,
+          user_email: m.email,
+          active: m.active ?? false,
+          added_at: iso(m.added_at),
+        })),
+      );
+    },
+  });
+  registry.add({
+    ...admin,
+    method: 'post',
+    path: '/api/v1/roles/:name/members',
+    summary: 'Add a user to a role',
+    tags: ['Roles'],
+    params: roleParam,
+    body: {
+      type: 'object',
+      required: ['user_id'],
+      additionalProperties: false,
+      properties: { user_id: { type: 'string', minLength: 1 } },
+    },
+    responses: { 201: { type: 'object' } },
+    handler: async (req, res) => {
+      const userId = (req.body as { user_id: string }).user_id;
+      const r = await d.identity.addMember(req.params.name as string, userId, ctx(req));
+      await consistent(r.position, res);
+      res.status(201).json({ role: req.params.name, user_id: userId });
+    },
+  });
+  registry.add({
+    ...admin,
+    method: 'delete',
+    path: '/api/v1/roles/:name/members/:user_id',
+    summary: 'Remove a user from a role',
+    tags: ['Roles'],
+    params: { ...roleParam, ...userParam },
+    responses: { 204: undefined },
+    handler: async (req, res) => {
+      const r = await d.identity.role(
+        req.params.name as string,
+        { type: 'RemoveMember', userId: req.params.user_id as string, at: new Date().toISOString() },
+        ctx(req),
+      );
+      await consistent(r.position, res);
+      res.status(204).send();
+    },
+  });
+  registry.add({
+    ...admin,
+    method: 'get',
+    path: '/api/v1/roles/:name/permissions',
+    summary: "A role's permission entries",
+    tags: ['Roles'],
+    params: roleParam,
+    responses: { 200: { type: 'array', items: { type: 'object' } } },
+    handler: async (req, res) => {
+      const role = await roleOf(req);
+      res.json(
+        Object.entries(role.permissions).map(([key, value]) => ({
+          id: `${role.id}:${key}`,
+          role_id: role.id,
+          permission_key: key,
+          permission_value: value,
+          updated_at: iso(role.updated_at),
+        })),
+      );
+    },
+  });
+  registry.add({
+    ...admin,
+    method: 'post',
+    path: '/api/v1/roles/:name/permissions',
+    summary: 'Set one permission of a role (upsert)',
+    tags: ['Roles'],
+    params: roleParam,
+    body: {
+      type: 'object',
+      required: ['permission_key', 'permission_value'],
+      additionalProperties: false,
+      properties: {
+        permission_key: { type: 'string', minLength: 1, maxLength: 500 },
+        permission_value: { type: 'boolean' },
+      },
+    },
+    responses: { 200: roleSchema },
+    handler: async (req, res) => {
+      const b = req.body as { permission_key: string; permission_value: boolean };
+      d.checkPermission(b.permission_key, 'permission_key');
+      const r = await d.identity.role(
+        req.params.name as string,
+        {
+          type: 'ChangePermissions',
+          set: { [b.permission_key]: b.permission_value },
+          removed: [],
+          at: new Date().toISOString(),
+        },
+        ctx(req),
+      );
+      await consistent(r.position, res);
+      res.json(roleResponse(await roleOf(req)));
+    },
+  });
+  registry.add({
+    ...admin,
+    method: 'delete',
+    path: '/api/v1/roles/:name/permissions',
+    summary: 'Remove one permission from a role',
+    tags: ['Roles'],
+    params: roleParam,
+    query: { permission_key: { type: 'string', minLength: 1, maxLength: 500 } },
+    responses: { 204: undefined },
+    handler: async (req, res) => {
+      const key = queryOf(req).permission_key as string | undefined;
+      if (!key) throw new ValidationError('permission_key: required', 'permission_key');
+      const r = await d.identity.role(
+        req.params.name as string,
+        { type: 'ChangePermissions', set: {}, removed: [key], at: new Date().toISOString() },
+        ctx(req),
+      );
+      await consistent(r.position, res);
+      res.status(204).send();
+    },
+  });
+}
