@@ -45,6 +45,14 @@ export class ApiKeys {
     return { generated: key };
   }
 
+  /** The user the bootstrap admin key belongs to (all bootstrap keys share one). */
+  async bootstrapUserId(): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ user_id: string }>(
+      'SELECT user_id FROM api_keys WHERE is_bootstrap ORDER BY created_at LIMIT 1',
+    );
+    return rows[0]?.user_id;
+  }
+
   /** Issues a (non-admin) key for `userId`; returns the plaintext, which is not stored. */
   async issue(userId: string, name: string): Promise<string> {
     const key = generateKey();

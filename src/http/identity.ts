@@ -74,7 +74,7 @@ const DOMAIN = { type: ['string', 'null'], pattern: '^[a-z0-9.-]+\\.[a-z]{2,}$',
 export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRouteDeps): void {
   const ctx = (req: Request) => ({ commandId: commandIdOf(req), actor: principalOf(req).userId });
   const consistent = async (position: bigint | undefined, res: Response) => {
-    if (!(await d.waiter.waitFor(['users', 'roles', 'role_members'], position, d.consistencyTimeoutMs)))
+    if (!(await d.waiter.waitFor(['identity'], position, d.consistencyTimeoutMs)))
       res.setHeader('Sinas-Consistency', 'pending');
   };
   const roleOf = async (req: Request) => {

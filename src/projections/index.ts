@@ -4,6 +4,7 @@ import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { functionKind } from '../commands/function/function-kind.js';
 import { chatsProjection } from './chats.js';
 import { executionsProjection } from './executions.js';
+import { identityProjection } from './identity.js';
 import type { Projection } from './projection.js';
 import { resourceProjection } from './resources.js';
 
@@ -13,4 +14,5 @@ export const allProjections = (): Projection[] => [
   resourceProjection(functionKind),
   chatsProjection,
   executionsProjection,
+  identityProjection,
 ];

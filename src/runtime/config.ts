@@ -28,6 +28,8 @@ export interface Config {
   readonly sharedPoolSecrets: Readonly<Record<string, string>>;
   /** tool-call rounds one chat turn may take before it ends with an error */
   readonly maxToolRounds: number;
+  /** the bootstrap administrator's email (SUPERADMIN_EMAIL) */
+  readonly superadminEmail: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -55,6 +57,7 @@ export function loadConfig(env: Env = process.env): Config {
     executionConcurrency: int(env, 'SINAS_EXECUTION_CONCURRENCY', 8, 1, 1000),
     sharedPoolSecrets: stringMap(env, 'SINAS_SHARED_POOL_SECRETS'),
     maxToolRounds: int(env, 'SINAS_MAX_TOOL_ROUNDS', 25, 1, 1000),
+    superadminEmail: str(env, 'SUPERADMIN_EMAIL', 'admin@sinas.local').toLowerCase(),
   };
   if (config.adminApiKey !== undefined && config.adminApiKey.length < 16) {
     throw new ValidationError('SINAS_ADMIN_API_KEY must be at least 16 characters', 'SINAS_ADMIN_API_KEY');

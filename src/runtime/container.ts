@@ -23,6 +23,8 @@ import { ExecutionService } from '../commands/execution/execution-service.js';
 import { FUNCTION_SCHEMA_FIELDS, functionKind } from '../commands/function/function-kind.js';
 import { checkFunctionSpec } from '../commands/function/python-syntax.js';
 import { ExecutionQueries } from '../projections/execution-queries.js';
+import { IdentityService } from '../commands/identity/identity-service.js';
+import { IdentityQueries } from '../projections/identity-queries.js';
 import { enqueueExecution } from './functions/execution-jobs.js';
 import { ExecutionWorker } from './functions/execution-worker.js';
 import type { FunctionRunner } from './functions/function-runner.js';
@@ -69,6 +71,8 @@ export const TOKENS = {
   ExecutionQueries: Symbol('ExecutionQueries'),
   FunctionRunner: Symbol('FunctionRunner'),
   ExecutionWorker: Symbol('ExecutionWorker'),
+  IdentityService: Symbol('IdentityService'),
+  IdentityQueries: Symbol('IdentityQueries'),
   PortChecks: Symbol('PortChecks'),
 } as const;
 
@@ -159,6 +163,15 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
             },
           ),
       ),
+    });
+    c.register(TOKENS.IdentityQueries, {
+      useFactory: instanceCachingFactory((d) => new IdentityQueries(d.resolve(TOKENS.Pool))),
+    });
+    c.register(TOKENS.IdentityService, {
+      useFactory: instanceCachingFactory((d) => {
+        const queries = d.resolve<IdentityQueries>(TOKENS.IdentityQueries);
+        return new IdentityService(d.resolve(TOKENS.CommandHandler), store, (u) => queries.rolesOf(u));
+      }),
     });
     c.register(TOKENS.ExecutionQueries, {
       useFactory: instanceCachingFactory((d) => new ExecutionQueries(d.resolve(TOKENS.Pool))),

@@ -40,6 +40,11 @@ import type { ExecutionQueries } from '../projections/execution-queries.js';
 import { executionReactor, startExecutionWorkers, sweepExecutions } from './functions/execution-jobs.js';
 import type { ExecutionWorker } from './functions/execution-worker.js';
 import { hookReactor } from './turns/hooks.js';
+import type { IdentityService } from '../commands/identity/identity-service.js';
+import { defaultRoles } from '../commands/identity/default-roles.js';
+import { parsePermission } from '../commands/identity/permissions.js';
+import { registerIdentityRoutes } from '../http/identity.js';
+import type { IdentityQueries } from '../projections/identity-queries.js';
 import type { CommandHandler } from '../commands/command-handler.js';
 import { compose, TOKENS, type Composition } from './container.js';
 
@@ -142,6 +147,18 @@ export class Platform {
     if (generated) {
       process.stderr.write(`\n  Bootstrap admin API key (shown once; store it now):\n\n    ${generated}\n\n`);
     }
+    const identity = this.get<IdentityService>(TOKENS.IdentityService);
+    await identity.syncDefaultRoles(defaultRoles());
+    const adminId = await keys.bootstrapUserId();
+    if (adminId) {
+      const position = await identity.bootstrapAdmin(adminId, this.config.superadminEmail);
+      // serve once the admin's roles are readable (bounded: a separate worker may still be starting)
+      await this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter).waitFor(
+        ['identity'],
+        position,
+        this.config.consistencyTimeoutMs,
+      );
+    }
     const registry = new RouteRegistry();
     registerHealth(registry, this.config.role, this.get<PortCheck[]>(TOKENS.PortChecks));
     for (const [token, adminOnly] of [
@@ -175,6 +192,13 @@ export class Platform {
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       syncTimeoutMs: this.config.functionTimeoutMs + 30_000,
+    });
+    registerIdentityRoutes(registry, {
+      identity,
+      queries: this.get<IdentityQueries>(TOKENS.IdentityQueries),
+      waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
+      consistencyTimeoutMs: this.config.consistencyTimeoutMs,
+      checkPermission: (p, field) => void parsePermission(p, field),
     });
     registerOpenAiAdapterRoutes(registry, {
       chats: this.get<ChatService>(TOKENS.ChatService),

@@ -116,11 +116,13 @@ describe('users and roles', function () {
     ).to.equal(201);
   });
 
-  it('deactivating a user takes their role permissions away', async () => {
+  it('deactivates and reactivates a user', async () => {
     const u = await (
       await t.api('/api/v1/users', { method: 'POST', json: { email: 'idle@example.com' } })
     ).json();
     const off = await t.api(`/api/v1/users/${u.id}`, { method: 'PATCH', json: { active: false } });
     expect((await off.json()).active).to.equal(false);
+    const on = await t.api(`/api/v1/users/${u.id}`, { method: 'PATCH', json: { active: true } });
+    expect((await on.json()).active).to.equal(true);
   });
 });

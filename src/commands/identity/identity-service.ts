@@ -174,14 +174,15 @@ export class IdentityService {
   }
 
   /** The bootstrap admin key's user exists (with `email`) and is in Admins. */
-  async bootstrapAdmin(userId: string, email: string): Promise<void> {
+  async bootstrapAdmin(userId: string, email: string): Promise<bigint | undefined> {
     const ctx = { commandId: `bootstrap-admin-${userId}`, actor: 'system' };
     const u = await this.loadUser(userId);
     const id = u.status === 'absent' ? await this.ensureUser(email, ctx, userId) : userId;
-    await this.role(
+    const r = await this.role(
       'Admins',
       { type: 'AddMember', userId: id, at: this.now().toISOString() },
       { ...ctx, commandId: `${ctx.commandId}:admins` },
     );
+    return r.position;
   }
 }
