@@ -5,11 +5,19 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 
+import type { PermissionMap } from '../commands/identity/permissions.js';
+
 export interface Principal {
   readonly userId: string;
   readonly keyId: string;
+  /** holds `sinas.*:all` (or is the bootstrap key) */
   readonly isAdmin: boolean;
+  /** the union of the user's active roles' permissions */
+  readonly permissions: PermissionMap;
 }
+
+/** What the key store knows; permissions are added from the user's roles. */
+export type KeyHolder = Omit<Principal, 'permissions'>;
 
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 
@@ -18,7 +26,7 @@ export function generateKey(): string {
 }
 
 export class ApiKeys {
-  private readonly cache = new Map<string, { principal: Principal | undefined; at: number }>();
+  private readonly cache = new Map<string, { principal: KeyHolder | undefined; at: number }>();
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -63,7 +71,7 @@ export class ApiKeys {
     return key;
   }
 
-  async authenticate(key: string): Promise<Principal | undefined> {
+  async authenticate(key: string): Promise<KeyHolder | undefined> {
     const h = hash(key);
     const hit = this.cache.get(h);
     if (hit && Date.now() - hit.at < 10_000) return hit.principal;

@@ -4,7 +4,7 @@ import express, { type Express } from 'express';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ApiKeys } from './api-keys.js';
-import { authenticate } from './auth.js';
+import { authenticate, type PermissionsOf } from './auth.js';
 import { idempotency, swallowReplay } from './idempotency.js';
 import { openApiDocument } from './openapi.js';
 import { errorHandler, notFoundHandler } from './problem.js';
@@ -16,6 +16,7 @@ export interface AppDeps {
   readonly pool: pg.Pool;
   readonly log: Logger;
   readonly bodyLimit: string;
+  readonly permissionsOf: PermissionsOf;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -37,7 +38,7 @@ export function buildApp(deps: AppDeps): Express {
     handler: (_req, res) => void res.json(openApiDocument(deps.registry, '0.1.0')),
   });
   const router = express.Router();
-  const auth = authenticate(deps.keys);
+  const auth = authenticate(deps.keys, deps.permissionsOf);
   const idem = idempotency(deps.pool);
   deps.registry.mount(router, (req, res, next) =>
     auth(req, res, (err?: unknown) => (err ? next(err) : idem(req, res, next))),

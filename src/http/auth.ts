@@ -1,9 +1,15 @@
-/** Authentication by API key in `X-API-Key` or `Authorization: Bearer`. */
+/**
+ * Authentication by API key in `X-API-Key` or `Authorization: Bearer`; the principal carries the
+ * permissions of the user's active roles (read per request, cached until the identity read model moves).
+ */
 import type { Request, RequestHandler } from 'express';
+import { hasPermission, type PermissionMap } from '../commands/identity/permissions.js';
 import { UnauthorizedError } from '../errors.js';
 import type { ApiKeys, Principal } from './api-keys.js';
 
-export function authenticate(keys: ApiKeys): RequestHandler {
+export type PermissionsOf = (userId: string) => Promise<PermissionMap>;
+
+export function authenticate(keys: ApiKeys, permissionsOf: PermissionsOf): RequestHandler {
   return (req, _res, next) => {
     const header = req.get('x-api-key') ?? bearer(req.get('authorization'));
     if (!header)
@@ -12,9 +18,15 @@ export function authenticate(keys: ApiKeys): RequestHandler {
       );
     keys
       .authenticate(header)
-      .then((p) => {
-        if (!p) return next(new UnauthorizedError('invalid or revoked API key', 'X-API-Key'));
-        (req as Request & { principal: Principal }).principal = p;
+      .then(async (holder) => {
+        if (!holder) return next(new UnauthorizedError('invalid or revoked API key', 'X-API-Key'));
+        const permissions = await permissionsOf(holder.userId);
+        const principal: Principal = {
+          ...holder,
+          permissions,
+          isAdmin: holder.isAdmin || hasPermission(permissions, 'sinas.*:all'),
+        };
+        (req as Request & { principal: Principal }).principal = principal;
         next();
       })
       .catch(next);
@@ -30,4 +42,10 @@ export function principalOf(req: Request): Principal {
   const p = (req as Request & { principal?: Principal }).principal;
   if (!p) throw new UnauthorizedError('not authenticated');
   return p;
+}
+
+/** Whether the caller holds `permission` (administrators hold everything). */
+export function holds(req: Request, permission: string): boolean {
+  const p = principalOf(req);
+  return p.isAdmin || hasPermission(p.permissions, permission);
 }

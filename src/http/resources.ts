@@ -3,7 +3,8 @@
  * get (optionally `?version=N`), partial update (If-Match), delete, and versions. Agents are the first.
  */
 import type { Request, Response } from 'express';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import { canAct, listScope, requiredForCreate, type ListScope } from '../commands/identity/permissions.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import type { ResourceService, WriteResult } from '../commands/resource/resource-service.js';
 import { createSchema, updateSchema } from '../commands/resource/resource-schemas.js';
@@ -12,26 +13,61 @@ import type { JSONSchema } from '../commands/validation.js';
 import type { ResourceQueries } from '../projections/resource-queries.js';
 import type { ResourceRow } from '../projections/resources.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
-import { principalOf } from './auth.js';
+import { holds, principalOf } from './auth.js';
 import { commandIdOf } from './idempotency.js';
-import { queryOf, type RouteRegistry, type RouteSpec } from './routes.js';
+import { queryOf, type Access, type RouteRegistry, type RouteSpec } from './routes.js';
 
 export interface ResourceRouteDeps {
   readonly service: ResourceService;
   readonly queries: ResourceQueries;
   readonly waiter: ProjectionWaiter;
   readonly consistencyTimeoutMs: number;
-  /** every route of the kind is admin-only */
-  readonly adminOnly?: boolean;
-  /** checks a create or update body against the caller (throws ForbiddenError) */
-  readonly guard?: (caller: { isAdmin: boolean }, body: unknown) => void;
+  /** permissions a create or update body needs beyond the route's (functions: shared_pool) */
+  readonly extraPermission?: (body: unknown) => string | undefined;
 }
 
 export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRouteDeps): void {
   const kind = deps.service.kind;
-  const registry = { add: (spec: RouteSpec) => target.add({ ...spec, admin: deps.adminOnly ?? false }) };
-  const base = `/api/v1/${kind.path}`;
+  const resource = kind.resource;
   const namespaced = kind.namespaced !== false;
+  // administrator-managed kinds need `sinas.<resource>.<action>:all`; others check ownership per item
+  const routeAccess = (action: string): Access =>
+    kind.adminOnly ? { permission: () => `sinas.${resource}.${action}:all` } : 'authenticated';
+  const registry = {
+    add: (spec: Omit<RouteSpec, 'access'> & { action: string }) =>
+      target.add({ access: routeAccess(spec.action), ...spec }),
+  };
+  /** 404 when missing, 403 when the caller may not `action` it (reference §1.4) */
+  const authorize = (
+    req: Request,
+    action: string,
+    r: { namespace: string; name: string; ownerId: string },
+  ) => {
+    if (kind.adminOnly) return;
+    const p = principalOf(req);
+    if (p.isAdmin) return;
+    const item = namespaced
+      ? { namespaced: true as const, namespace: r.namespace, name: r.name }
+      : { namespaced: false as const };
+    if (!canAct(p.permissions, { ...item, resource, action, ownerId: r.ownerId, callerId: p.userId }))
+      throw new ForbiddenError(`Not authorized to ${action} this ${kind.type.toLowerCase()}`);
+  };
+  const extra = (req: Request) => {
+    const needed = deps.extraPermission?.(req.body);
+    if (needed && !holds(req, needed))
+      throw new ForbiddenError(
+        `this needs the permission ${needed}`,
+        needed.includes('shared_pool') ? 'shared_pool' : undefined,
+      );
+  };
+  const current = async (req: Request) => {
+    const { namespace, name } = ident(req);
+    const row = await deps.queries.get(kind, namespace, name);
+    if (row) return { namespace, name, ownerId: row.owner_id };
+    const then = await deps.service.at(namespace, name); // not projected yet (or deleted: 404)
+    return { namespace, name, ownerId: then.ownerId };
+  };
+  const base = `/api/v1/${kind.path}`;
   const item = namespaced ? `${base}/:namespace/:name` : `${base}/:name`;
   const ident = (req: Request) => {
     const p = req.params as { namespace?: string; name: string };
@@ -57,6 +93,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
   });
 
   registry.add({
+    action: 'create',
     method: 'post',
     path: base,
     summary: `Create a ${kind.type.toLowerCase()}`,
@@ -64,11 +101,16 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
     body: createSchema(kind),
     responses: { 201: response },
     handler: (req, res) => {
-      deps.guard?.(principalOf(req), req.body);
+      const b = req.body as { namespace?: string; name: string };
+      // unlike the original, the namespaced grants of the Users role satisfy this (reference §1.5 quirk)
+      if (namespaced && !holds(req, requiredForCreate(resource, b.namespace ?? 'default', b.name)))
+        throw new ForbiddenError(`Not authorized to create a ${kind.type.toLowerCase()} in this namespace`);
+      extra(req);
       return write(req, res, 201, () => deps.service.create(req.body, ctx(req)));
     },
   });
   registry.add({
+    action: 'read',
     method: 'get',
     path: base,
     summary: `List ${kind.path}`,
@@ -81,12 +123,28 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
     responses: { 200: { type: 'array', items: response } },
     handler: async (req, res) => {
       const q = queryOf(req) as { namespace?: string; skip: number; limit: number };
-      const { rows, total } = await deps.queries.list(kind, q);
+      const p = principalOf(req);
+      const scope: ListScope =
+        kind.adminOnly || p.isAdmin
+          ? { kind: 'all' }
+          : listScope(p.permissions, { resource, action: 'read', namespaced, callerId: p.userId });
+      if (scope.kind === 'none') {
+        res.setHeader('X-Total-Count', '0');
+        res.json([]);
+        return;
+      }
+      const { rows, total } = await deps.queries.list(kind, {
+        ...q,
+        ...(scope.kind === 'own'
+          ? { visibleTo: { ownerId: scope.ownerId, namespaces: scope.namespaces } }
+          : {}),
+      });
       res.setHeader('X-Total-Count', String(total));
       res.json(rows.map((r) => toResponse(kind, fromRow(r))));
     },
   });
   registry.add({
+    action: 'read',
     method: 'get',
     path: item,
     summary: `Get a ${kind.type.toLowerCase()} (or an earlier version with ?version=N)`,
@@ -97,6 +155,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
     handler: async (req, res) => {
       const { namespace, name } = ident(req);
       const version = queryOf(req).version as number | undefined;
+      authorize(req, 'read', await current(req));
       if (version !== undefined) {
         const then = await deps.service.at(namespace, name, version);
         res.setHeader('ETag', `"${then.version}"`);
@@ -111,6 +170,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
   });
   for (const method of ['put', 'patch'] as const) {
     registry.add({
+      action: 'update',
       method,
       path: item,
       summary: `Update a ${kind.type.toLowerCase()} (partial; If-Match for optimistic concurrency)`,
@@ -118,26 +178,30 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
       params,
       body: updateSchema(kind),
       responses: { 200: response },
-      handler: (req, res) => {
+      handler: async (req, res) => {
         const { namespace, name } = ident(req);
-        deps.guard?.(principalOf(req), req.body);
+        authorize(req, 'update', await current(req));
+        extra(req);
         return write(req, res, 200, () => deps.service.update(namespace, name, req.body, ctx(req)));
       },
     });
   }
   registry.add({
+    action: 'delete',
     method: 'delete',
     path: item,
     summary: `Delete a ${kind.type.toLowerCase()}`,
     tags,
     params,
     responses: { 204: undefined },
-    handler: (req, res) => {
+    handler: async (req, res) => {
       const { namespace, name } = ident(req);
+      authorize(req, 'delete', await current(req));
       return write(req, res, 204, () => deps.service.remove(namespace, name, ctx(req)));
     },
   });
   registry.add({
+    action: 'read',
     method: 'get',
     path: `${item}/versions`,
     summary: `Version history of a ${kind.type.toLowerCase()} from its event stream`,
@@ -160,6 +224,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
     },
     handler: async (req, res) => {
       const { namespace, name } = ident(req);
+      authorize(req, 'read', await current(req));
       res.json(await deps.service.versions(namespace, name));
     },
   });

@@ -6,7 +6,7 @@ import type { Request, RequestHandler, Response, Router } from 'express';
 import type { JSONSchema } from '../commands/validation.js';
 import { validate } from '../commands/validation.js';
 import { ForbiddenError } from '../errors.js';
-import { principalOf } from './auth.js';
+import { holds } from './auth.js';
 import { HttpProblem } from './problem.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -23,10 +23,15 @@ export interface RouteSpec {
   /** status → response schema (undefined: no body) */
   readonly responses: Readonly<Record<number, JSONSchema | undefined>>;
   readonly public?: boolean;
-  /** only admins (the bootstrap key, until roles exist) */
-  readonly admin?: boolean;
+  /**
+   * Who may call it (every non-public route says): any authenticated caller, or one holding one of
+   * the permissions computed from the request. Ownership (`:own` vs `:all`) is checked by handlers.
+   */
+  readonly access?: Access;
   readonly handler: (req: Request, res: Response) => Promise<void> | void;
 }
+
+export type Access = 'authenticated' | { readonly permission: (req: Request) => string | readonly string[] };
 
 export class RouteRegistry {
   readonly routes: RouteSpec[] = [];
@@ -37,10 +42,11 @@ export class RouteRegistry {
 
   mount(router: Router, auth: RequestHandler): void {
     for (const r of this.routes) {
+      if (!r.public && !r.access) throw new Error(`${r.method.toUpperCase()} ${r.path} declares no access`);
       const chain: RequestHandler[] = [];
       if (!r.public) chain.push(auth);
-      if (r.admin) chain.push(requireAdmin);
       chain.push(validator(r));
+      if (r.access && r.access !== 'authenticated') chain.push(requirePermission(r.access.permission));
       chain.push(async (req, res, next) => {
         try {
           await r.handler(req, res);
@@ -53,14 +59,19 @@ export class RouteRegistry {
   }
 }
 
-const requireAdmin: RequestHandler = (req, _res, next) => {
-  try {
-    if (!principalOf(req).isAdmin) throw new ForbiddenError('only administrators may use this endpoint');
-    next();
-  } catch (err) {
-    next(err);
-  }
-};
+function requirePermission(permission: (req: Request) => string | readonly string[]): RequestHandler {
+  return (req, _res, next) => {
+    try {
+      const wanted = permission(req);
+      const any = typeof wanted === 'string' ? [wanted] : wanted;
+      if (!any.some((p) => holds(req, p)))
+        throw new ForbiddenError(`this needs the permission ${any.join(' or ')}`);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
 
 function objectSchema(props: Readonly<Record<string, JSONSchema>>, required: string[] = []): JSONSchema {
   return { type: 'object', properties: props, required, additionalProperties: false };

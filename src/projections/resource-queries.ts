@@ -7,19 +7,33 @@ export interface ListOptions {
   readonly namespace?: string;
   readonly skip: number;
   readonly limit: number;
+  /** only rows this owner has, or in these namespaces (a caller without `read:all`) */
+  readonly visibleTo?: { readonly ownerId: string; readonly namespaces: readonly string[] };
 }
 
 export class ResourceQueries {
   constructor(private readonly pool: pg.Pool) {}
 
   async list(kind: ResourceKind, o: ListOptions): Promise<{ rows: ResourceRow[]; total: number }> {
-    const where = o.namespace !== undefined ? 'WHERE namespace = $3' : '';
-    const params: unknown[] = [o.limit, o.skip, ...(o.namespace !== undefined ? [o.namespace] : [])];
+    const params: unknown[] = [o.limit, o.skip];
+    const conditions: string[] = [];
+    if (o.namespace !== undefined) {
+      params.push(o.namespace);
+      conditions.push(`namespace = $${params.length}`);
+    }
+    if (o.visibleTo) {
+      params.push(o.visibleTo.ownerId, [...o.visibleTo.namespaces]);
+      conditions.push(`(owner_id = $${params.length - 1} OR namespace = ANY($${params.length}))`);
+    }
+    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     const { rows } = await this.pool.query<ResourceRow & { total: string }>(
       `SELECT *, count(*) OVER () AS total FROM ${kind.table} ${where} ORDER BY namespace, name LIMIT $1 OFFSET $2`,
       params,
     );
-    return { rows, total: rows[0] ? Number(rows[0].total) : await this.count(kind, o.namespace) };
+    return {
+      rows,
+      total: rows[0] ? Number(rows[0].total) : o.visibleTo ? 0 : await this.count(kind, o.namespace),
+    };
   }
 
   private async count(kind: ResourceKind, namespace?: string): Promise<number> {

@@ -51,6 +51,11 @@ export class ProjectionWaiter {
     return ok;
   }
 
+  /** The latest position seen for a projection (undefined before the first wait started listening). */
+  reachedOf(name: string): bigint | undefined {
+    return this.reached.get(name);
+  }
+
   private async refresh(): Promise<void> {
     for (const [name, cp] of await listCheckpoints(this.pool)) this.bump(name, cp.position);
   }

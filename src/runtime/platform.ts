@@ -34,7 +34,7 @@ import { purgeReactor, startPurgeWorkers, sweepExpiredChats } from './turns/purg
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
 import type { TurnRunner } from './turns/turn-runner.js';
 import type { ExecutionService } from '../commands/execution/execution-service.js';
-import { sharedPoolAdminOnly } from '../commands/function/function-kind.js';
+import { sharedPoolPermission } from '../commands/function/function-kind.js';
 import { registerExecutionRoutes } from '../http/executions.js';
 import type { ExecutionQueries } from '../projections/execution-queries.js';
 import { executionReactor, startExecutionWorkers, sweepExecutions } from './functions/execution-jobs.js';
@@ -47,6 +47,20 @@ import { registerIdentityRoutes } from '../http/identity.js';
 import type { IdentityQueries } from '../projections/identity-queries.js';
 import type { CommandHandler } from '../commands/command-handler.js';
 import { compose, TOKENS, type Composition } from './container.js';
+
+/** A user's permissions, read again whenever the identity read model has moved on. */
+function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
+  const cache = new Map<string, { at: bigint | undefined; permissions: Record<string, boolean> }>();
+  return async (userId: string) => {
+    const at = waiter.reachedOf('identity');
+    const hit = cache.get(userId);
+    if (hit && at !== undefined && hit.at === at) return hit.permissions;
+    const { permissions } = await queries.permissionsOf(userId);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(userId, { at, permissions });
+    return permissions;
+  };
+}
 
 export class Platform {
   private server: Server | undefined;
@@ -161,18 +175,13 @@ export class Platform {
     }
     const registry = new RouteRegistry();
     registerHealth(registry, this.config.role, this.get<PortCheck[]>(TOKENS.PortChecks));
-    for (const [token, adminOnly] of [
-      [TOKENS.AgentService, false],
-      [TOKENS.LlmProviderService, true],
-      [TOKENS.FunctionService, false],
-    ] as const) {
+    for (const token of [TOKENS.AgentService, TOKENS.LlmProviderService, TOKENS.FunctionService]) {
       registerResourceRoutes(registry, {
-        ...(token === TOKENS.FunctionService ? { guard: sharedPoolAdminOnly } : {}),
         service: this.get<ResourceService>(token),
         queries: this.get<ResourceQueries>(TOKENS.ResourceQueries),
         waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
         consistencyTimeoutMs: this.config.consistencyTimeoutMs,
-        adminOnly,
+        ...(token === TOKENS.FunctionService ? { extraPermission: sharedPoolPermission } : {}),
       });
     }
     registerChatRoutes(registry, {
@@ -212,7 +221,16 @@ export class Platform {
       turnTimeoutMs: this.config.turnTimeoutMs,
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
     });
-    const app = buildApp({ registry, keys, pool, log: this.log, bodyLimit: this.config.bodyLimit });
+    const waiter = this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter);
+    const identityQueries = this.get<IdentityQueries>(TOKENS.IdentityQueries);
+    const app = buildApp({
+      registry,
+      keys,
+      pool,
+      log: this.log,
+      bodyLimit: this.config.bodyLimit,
+      permissionsOf: cachedPermissions(identityQueries, waiter),
+    });
     this.app = app;
     await new Promise<void>((resolve, reject) => {
       const server = app.listen(this.config.port, this.config.host, () => resolve());

@@ -148,6 +148,7 @@ export const agentKind: ResourceKind = {
   category: 'agent',
   table: 'agents',
   path: 'agents',
+  resource: 'agents',
   fields: AGENT_FIELDS,
   namespacePattern: '^[a-zA-Z][a-zA-Z0-9_-]*$',
   namePattern: '^[a-zA-Z][a-zA-Z0-9 _\\-():]*$',

@@ -1,5 +1,4 @@
 /** The Function resource kind: fields of the reference §4.4 (Python code run as a tool or on demand). */
-import { ForbiddenError } from '../../errors.js';
 import type { JSONSchema } from '../validation.js';
 import type { ResourceKind } from '../resource/resource-kind.js';
 
@@ -18,6 +17,7 @@ export const functionKind: ResourceKind = {
   category: 'function',
   table: 'functions',
   path: 'functions',
+  resource: 'functions',
   fields: {
     description: nullable({ type: 'string', maxLength: 10_000 }),
     code: { type: 'string', minLength: 1, maxLength: 1_000_000 },
@@ -38,11 +38,9 @@ export const functionKind: ResourceKind = {
 
 export const FUNCTION_SCHEMA_FIELDS = ['input_schema', 'output_schema'] as const;
 
-/** Trusted shared-pool functions get secrets and no sandbox: only an administrator may ask for one. */
-export function sharedPoolAdminOnly(caller: { isAdmin: boolean }, body: unknown): void {
-  if ((body as { shared_pool?: unknown } | undefined)?.shared_pool === true && !caller.isAdmin)
-    throw new ForbiddenError(
-      'shared_pool: only administrators may run a function in the trusted shared pool',
-      'shared_pool',
-    );
+/** Trusted shared-pool functions get secrets and no sandbox: asking for one needs this permission. */
+export function sharedPoolPermission(body: unknown): string | undefined {
+  return (body as { shared_pool?: unknown } | undefined)?.shared_pool === true
+    ? 'sinas.functions.shared_pool:all'
+    : undefined;
 }

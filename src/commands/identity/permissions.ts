@@ -296,7 +296,8 @@ function isResource(p: Permission, resource: string): boolean {
   return p.service === 'sinas' && p.base.length === 1 && p.base[0] === resource;
 }
 
-function itemPermission(resource: string, item: ItemRef, action: string, scope: Scope): string {
+/** `sinas.<resource>[/<ns>/<name>].<action>:<scope>` for one item (unspellable names become `*`). */
+export function itemPermission(resource: string, item: ItemRef, action: string, scope: Scope): string {
   const path = item.namespaced
     ? `/${pathSegment(item.namespace, 'namespace')}/${pathSegment(item.name, 'name')}`
     : '';

@@ -6,6 +6,8 @@ export const llmProviderKind: ResourceKind = {
   category: 'llmprovider',
   table: 'llm_providers',
   path: 'llm-providers',
+  resource: 'llm_providers',
+  adminOnly: true,
   namespaced: false,
   fields: {
     provider_type: { type: 'string', enum: ['openai', 'ollama', 'mistral', 'anthropic'], default: 'openai' },

@@ -10,6 +10,10 @@ export interface ResourceKind {
   readonly table: string;
   /** URL segment under /api/v1: 'agents' */
   readonly path: string;
+  /** the permission catalogue's resource: 'agents' → `sinas.agents/<ns>/<name>.<action>:<scope>` */
+  readonly resource: string;
+  /** managed by administrators only: every route needs `sinas.<resource>.<action>:all` */
+  readonly adminOnly?: boolean;
   /** JSON schemas of the fields besides namespace and name (create: with defaults) */
   readonly fields: Readonly<Record<string, JSONSchema>>;
   /** fields a create must set (besides name) */
