@@ -6,6 +6,7 @@ import { chatsProjection } from './chats.js';
 import { executionsProjection } from './executions.js';
 import type { Projection } from './projection.js';
 import { resourceProjection } from './resources.js';
+import { secretsProjection } from './secrets.js';
 
 export const allProjections = (): Projection[] => [
   resourceProjection(agentKind),
@@ -13,4 +14,5 @@ export const allProjections = (): Projection[] => [
   resourceProjection(functionKind),
   chatsProjection,
   executionsProjection,
+  secretsProjection,
 ];

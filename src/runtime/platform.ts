@@ -42,6 +42,9 @@ import type { ExecutionWorker } from './functions/execution-worker.js';
 import { hookReactor } from './turns/hooks.js';
 import type { CommandHandler } from '../commands/command-handler.js';
 import { compose, TOKENS, type Composition } from './container.js';
+import { registerSecretRoutes } from '../http/secrets.js';
+import type { SecretService } from '../commands/secret/secret-service.js';
+import type { SecretQueries } from '../projections/secret-queries.js';
 
 export class Platform {
   private server: Server | undefined;
@@ -158,6 +161,12 @@ export class Platform {
         adminOnly,
       });
     }
+    registerSecretRoutes(registry, {
+      secrets: this.get<SecretService>(TOKENS.SecretService),
+      queries: this.get<SecretQueries>(TOKENS.SecretQueries),
+      waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
+      consistencyTimeoutMs: this.config.consistencyTimeoutMs,
+    });
     registerChatRoutes(registry, {
       chats: this.get<ChatService>(TOKENS.ChatService),
       invoker: new Invoker(this.get(TOKENS.CommandHandler), this.get<ChatService>(TOKENS.ChatService)),
