@@ -1,9 +1,9 @@
 /** `npm start`: one process in the role SINAS_ROLE says (default: api and worker together). */
-import { pino } from 'pino';
 import { loadConfig } from './runtime/config.js';
+import { createLogger } from './runtime/log.js';
 import { Platform } from './runtime/platform.js';
 
-const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+const log = createLogger(process.env.LOG_LEVEL ?? 'info');
 
 let config;
 try {

@@ -4,6 +4,8 @@
  *
  *   sinas projections status              each projection's position, version and lag
  *   sinas projections rebuild <name>      rebuild from position 0 beside the live tables, then swap
+ *   sinas secrets rotate-master-key       re-wrap every secret's data key under SINAS_ENCRYPTION_KEY
+ *                                         (opening old ones with SINAS_ENCRYPTION_KEY_PREVIOUS)
  */
 import { SingleBar, Presets } from 'cli-progress';
 import pg from 'pg';
@@ -16,8 +18,10 @@ import { rebuildProjection } from '../projections/rebuild.js';
 import { loadConfig } from '../runtime/config.js';
 import { startEmbeddedPostgres } from '../runtime/embedded-postgres.js';
 import { migrate } from '../runtime/migrate.js';
+import { rotateMasterKeyCommand } from './secrets.js';
 
-const USAGE = 'usage: sinas projections status | sinas projections rebuild <name>';
+const USAGE =
+  'usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key';
 
 async function connect(): Promise<{ pool: pg.Pool; store: EventStore; close: () => Promise<void> }> {
   const config = loadConfig();
@@ -104,12 +108,16 @@ async function rebuild(pool: pg.Pool, store: EventStore, name: string | undefine
 
 async function main(argv: string[]): Promise<number> {
   const [group, command, arg] = argv;
-  if (group !== 'projections' || (command !== 'status' && command !== 'rebuild')) {
+  const known =
+    (group === 'projections' && (command === 'status' || command === 'rebuild')) ||
+    (group === 'secrets' && command === 'rotate-master-key');
+  if (!known) {
     console.error(USAGE);
     return 2;
   }
   const { pool, store, close } = await connect();
   try {
+    if (group === 'secrets') return await rotateMasterKeyCommand(pool, loadConfig());
     if (command === 'status') await status(pool, store);
     else await rebuild(pool, store, arg);
     return 0;

@@ -25,7 +25,16 @@ export function buildApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   app.use((req, res, next) => {
     const id = req.get('x-request-id');
-    res.setHeader('X-Request-Id', id && /^[\w.:-]{1,128}$/.test(id) ? id : randomUUID());
+    const requestId = id && /^[\w.:-]{1,128}$/.test(id) ? id : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    const started = Date.now();
+    // never the body (it may carry a secret's value) nor the headers (API keys)
+    res.on('finish', () =>
+      deps.log.debug(
+        { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - started },
+        'request',
+      ),
+    );
     next();
   });
   app.use(express.json({ limit: deps.bodyLimit, type: ['application/json', 'application/*+json'] }));

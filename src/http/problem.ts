@@ -66,13 +66,19 @@ export function toProblem(err: unknown): Problem {
   }
   const e = err as { type?: string; status?: number; message?: string };
   if (e?.type === 'entity.parse.failed')
-    return { title: 'Malformed JSON', status: 400, detail: e.message, field: 'body' };
+    return { title: 'Malformed JSON', status: 400, detail: parseFailure(e.message), field: 'body' };
   if (e?.type === 'entity.too.large')
     return { title: 'Body too large', status: 413, detail: e.message, field: 'body' };
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     return { title: 'Bad request', status: e.status, detail: e.message ?? 'bad request' };
   }
   return { title: 'Internal server error', status: 500, detail: 'an unexpected error occurred' };
+}
+
+/** The parser's message quotes the body around the fault, which may be a secret: keep the position only. */
+function parseFailure(message: string | undefined): string {
+  const at = message?.match(/at position (\d+)/)?.[1];
+  return `the body is not valid JSON${at ? ` (at position ${at})` : ''}`;
 }
 
 export function errorHandler(log: (err: unknown, status: number) => void): ErrorRequestHandler {

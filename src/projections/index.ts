@@ -7,6 +7,7 @@ import { executionsProjection } from './executions.js';
 import { identityProjection } from './identity.js';
 import type { Projection } from './projection.js';
 import { resourceProjection } from './resources.js';
+import { secretsProjection } from './secrets.js';
 
 export const allProjections = (): Projection[] => [
   resourceProjection(agentKind),
@@ -15,4 +16,5 @@ export const allProjections = (): Projection[] => [
   chatsProjection,
   executionsProjection,
   identityProjection,
+  secretsProjection,
 ];

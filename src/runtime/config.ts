@@ -15,6 +15,8 @@ export interface Config {
   readonly redisUrl: string | undefined;
   readonly adminApiKey: string | undefined;
   readonly encryptionKey: string | undefined;
+  /** earlier master keys (SINAS_ENCRYPTION_KEY_PREVIOUS, comma-separated): they still open, never seal */
+  readonly encryptionKeyPrevious: readonly string[];
   readonly logLevel: string;
   readonly bodyLimit: string;
   readonly consistencyTimeoutMs: number;
@@ -24,7 +26,7 @@ export interface Config {
   /** a function run's time limit when the function sets none */
   readonly functionTimeoutMs: number;
   readonly executionConcurrency: number;
-  /** secrets given to trusted shared-pool functions (SINAS_SHARED_POOL_SECRETS, a JSON object) */
+  /** lowest-priority secrets for trusted shared-pool functions (SINAS_SHARED_POOL_SECRETS, a JSON object) */
   readonly sharedPoolSecrets: Readonly<Record<string, string>>;
   /** tool-call rounds one chat turn may take before it ends with an error */
   readonly maxToolRounds: number;
@@ -47,6 +49,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     adminApiKey: optional(env, 'SINAS_ADMIN_API_KEY'),
     encryptionKey: optional(env, 'SINAS_ENCRYPTION_KEY'),
+    encryptionKeyPrevious: list(env, 'SINAS_ENCRYPTION_KEY_PREVIOUS'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     bodyLimit: str(env, 'SINAS_BODY_LIMIT', '1mb'),
     consistencyTimeoutMs: int(env, 'SINAS_CONSISTENCY_TIMEOUT_MS', 5000, 0, 600_000),
@@ -68,6 +71,13 @@ export function loadConfig(env: Env = process.env): Config {
 function optional(env: Env, name: string): string | undefined {
   const v = env[name];
   return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function list(env: Env, name: string): string[] {
+  return (optional(env, name) ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 }
 
 function stringMap(env: Env, name: string): Record<string, string> {

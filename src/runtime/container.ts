@@ -30,7 +30,11 @@ import { ExecutionWorker } from './functions/execution-worker.js';
 import type { FunctionRunner } from './functions/function-runner.js';
 import { createFunctionRunner, runnerConfigFromEnv } from './functions/runners/index.js';
 import { ChatQueries } from '../projections/chat-queries.js';
-import { loadCipher } from './cipher.js';
+import { loadKeyring } from './cipher.js';
+import { SecretService } from '../commands/secret/secret-service.js';
+import { SecretQueries } from '../projections/secret-queries.js';
+import { PgDataKeys } from './secrets/data-keys.js';
+import { SecretVault } from './secrets/secret-vault.js';
 import { DevModelServer } from './llm/dev-model-server.js';
 import { OpenAiLlm } from './llm/openai-llm.js';
 import { ProviderResolver } from './turns/provider-resolver.js';
@@ -60,7 +64,11 @@ export const TOKENS = {
   ProjectionWaiter: Symbol('ProjectionWaiter'),
   AgentService: Symbol('AgentService'),
   LlmProviderService: Symbol('LlmProviderService'),
+  /** the master keyring (SINAS_ENCRYPTION_KEY + SINAS_ENCRYPTION_KEY_PREVIOUS) */
   Cipher: Symbol('Cipher'),
+  SecretService: Symbol('SecretService'),
+  SecretQueries: Symbol('SecretQueries'),
+  SecretVault: Symbol('SecretVault'),
   ChatService: Symbol('ChatService'),
   ChatQueries: Symbol('ChatQueries'),
   ProviderResolver: Symbol('ProviderResolver'),
@@ -106,7 +114,13 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     closers.push(() => queue.close());
     const bus: LiveBus = config.redisUrl ? new RedisLiveBus({ url: config.redisUrl }) : new MemoryLiveBus();
     closers.push(() => bus.close());
-    const cipher = loadCipher(config.encryptionKey, config.env, config.dataDir, (m) => log.warn(m));
+    const cipher = loadKeyring(
+      config.encryptionKey,
+      config.encryptionKeyPrevious,
+      config.env,
+      config.dataDir,
+      (m) => log.warn(m),
+    );
     const waiter = new ProjectionWaiter(pool, databaseUrl);
     closers.push(() => waiter.stop());
 
@@ -136,6 +150,13 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
           { seal: (v) => cipher.seal(v), ...options },
         );
       });
+    c.register(TOKENS.SecretService, {
+      useFactory: instanceCachingFactory(
+        (d) => new SecretService(d.resolve(TOKENS.CommandHandler), new PgDataKeys(pool, cipher)),
+      ),
+    });
+    c.register(TOKENS.SecretQueries, { useValue: new SecretQueries(pool) });
+    c.register(TOKENS.SecretVault, { useValue: new SecretVault(pool, cipher) });
     c.register(TOKENS.AgentService, {
       useFactory: resourceService(agentKind, { schemaFields: AGENT_SCHEMA_FIELDS }),
     });
@@ -193,6 +214,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
               executions: d.resolve(TOKENS.ExecutionService),
               functions: d.resolve(TOKENS.FunctionService),
               runner,
+              secrets: d.resolve(TOKENS.SecretVault),
             }),
         ),
       });

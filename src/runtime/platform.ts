@@ -47,6 +47,9 @@ import { registerIdentityRoutes } from '../http/identity.js';
 import type { IdentityQueries } from '../projections/identity-queries.js';
 import type { CommandHandler } from '../commands/command-handler.js';
 import { compose, TOKENS, type Composition } from './container.js';
+import { registerSecretRoutes } from '../http/secrets.js';
+import type { SecretService } from '../commands/secret/secret-service.js';
+import type { SecretQueries } from '../projections/secret-queries.js';
 
 /** A user's permissions, read again whenever the identity read model has moved on. */
 function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
@@ -184,6 +187,12 @@ export class Platform {
         ...(token === TOKENS.FunctionService ? { extraPermission: sharedPoolPermission } : {}),
       });
     }
+    registerSecretRoutes(registry, {
+      secrets: this.get<SecretService>(TOKENS.SecretService),
+      queries: this.get<SecretQueries>(TOKENS.SecretQueries),
+      waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
+      consistencyTimeoutMs: this.config.consistencyTimeoutMs,
+    });
     registerChatRoutes(registry, {
       chats: this.get<ChatService>(TOKENS.ChatService),
       invoker: new Invoker(this.get(TOKENS.CommandHandler), this.get<ChatService>(TOKENS.ChatService)),

@@ -1,5 +1,5 @@
 /** Starts the real platform in-process on a fresh database, for end-to-end tests over HTTP. */
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig } from '../../src/runtime/config.js';
 import type pg from 'pg';
 import { ApiKeys } from '../../src/http/api-keys.js';
@@ -23,7 +23,10 @@ export interface TestPlatform {
   stop(): Promise<void>;
 }
 
-export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+export async function startTestPlatform(
+  env: Record<string, string> = {},
+  options: { readonly log?: Logger } = {},
+): Promise<TestPlatform> {
   const db = await freshDatabase();
   const config = loadConfig({
     DATABASE_URL: db.url,
@@ -33,7 +36,8 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     SINAS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     ...env,
   });
-  const platform = await Platform.start(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  const log = options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const platform = await Platform.start(config, log);
   const url = platform.url!;
   return {
     platform,

@@ -28,6 +28,13 @@ describe('configuration from the environment', () => {
     });
   });
 
+  it('reads earlier master keys as a comma-separated list', () => {
+    expect(
+      loadConfig({ SINAS_ENCRYPTION_KEY_PREVIOUS: ' first-key , second-key ,' }).encryptionKeyPrevious,
+    ).to.deep.equal(['first-key', 'second-key']);
+    expect(loadConfig({}).encryptionKeyPrevious).to.deep.equal([]);
+  });
+
   for (const [name, value] of [
     ['PORT', 'eighty'],
     ['PORT', '70000'],

@@ -27,4 +27,17 @@ describe('problem+json mapping', () => {
     expect(p.status).to.equal(500);
     expect(JSON.stringify(p)).not.to.contain('hunter2');
   });
+
+  it('does not echo the body around a JSON syntax error (it may hold a secret)', () => {
+    let parseError: Error | undefined;
+    try {
+      JSON.parse('{"name":"A","value":hunter2hunter2}');
+    } catch (err) {
+      parseError = err as Error;
+    }
+    expect(parseError!.message).to.contain('hunter2'); // what the parser would have said
+    const p = toProblem(Object.assign(parseError!, { type: 'entity.parse.failed', status: 400 }));
+    expect(p).to.include({ status: 400, field: 'body' });
+    expect(JSON.stringify(p)).not.to.contain('hunter2');
+  });
 });

@@ -15,14 +15,17 @@ import type { EventStore } from '../../events/event-store.js';
 import { streams } from '../../events/stream-names.js';
 import { WORKER_ID } from './execution-jobs.js';
 import type { FunctionContext, FunctionRunner, RunOutcome } from './function-runner.js';
+import type { ContextSecrets } from '../secrets/secret-vault.js';
 
 export interface ExecutionWorkerDeps {
   readonly store: EventStore;
   readonly handler: CommandHandler;
   readonly executions: ExecutionService;
   readonly functions: ResourceService;
-  /** gives shared-pool runs the shared secrets itself */
+  /** adds SINAS_SHARED_POOL_SECRETS under the secrets given here, for shared-pool runs only */
   readonly runner: FunctionRunner;
+  /** the secrets a shared-pool run of this user gets, decrypted at run time */
+  readonly secrets: { forUser(userId: string): Promise<ContextSecrets> };
 }
 
 export const ABANDONED =
@@ -77,6 +80,8 @@ export class ExecutionWorker {
   private async execute(s: PresentExecution, signal: AbortSignal): Promise<RunOutcome> {
     const r = s.request;
     const fn = await this.d.functions.at(r.function.namespace, r.function.name, r.function.version);
+    // trusted shared-pool code only: sandboxed runs never get secrets
+    const vault = r.sharedPool ? await this.d.secrets.forUser(r.userId) : undefined;
     const context: FunctionContext = {
       user_id: r.userId,
       user_email: r.userEmail,
@@ -84,8 +89,9 @@ export class ExecutionWorker {
       execution_id: r.executionId,
       trigger_type: r.triggerType,
       chat_id: r.chatId,
+      ...(vault ? { secrets: vault.secrets } : {}),
     };
-    const outcome = await this.d.runner.run(
+    const ran = await this.d.runner.run(
       {
         executionId: r.executionId,
         code: fn.spec.code as string,
@@ -98,6 +104,10 @@ export class ExecutionWorker {
       },
       signal,
     );
+    const notes = (vault?.unreadable ?? []).map(
+      (n) => `secret '${n}' could not be decrypted (is its master key configured?) and was left out`,
+    );
+    const outcome = notes.length > 0 ? { ...ran, logs: [...notes, ...ran.logs] } : ran;
     if (outcome.kind !== 'completed') return outcome;
     const schema = (fn.spec.output_schema ?? {}) as JSONSchema;
     try {

@@ -6,7 +6,7 @@ import { llmProviderKind } from '../../commands/llm-provider/llm-provider-kind.j
 import { IllegalStateError } from '../../errors.js';
 import type { ResourceQueries } from '../../projections/resource-queries.js';
 import type { ResourceRow } from '../../projections/resources.js';
-import { isSealed, type Cipher } from '../cipher.js';
+import { isSealed, type Sealer } from '../cipher.js';
 import { DEV_MODEL } from '../llm/dev-model.js';
 import type { DevModelServer } from '../llm/dev-model-server.js';
 import type { LlmEndpoint } from '../llm/llm.js';
@@ -23,7 +23,7 @@ const DEFAULT_BASE = 'https://api.openai.com/v1';
 export class ProviderResolver {
   constructor(
     private readonly queries: ResourceQueries,
-    private readonly cipher: Cipher,
+    private readonly cipher: Sealer,
     private readonly devModel: DevModelServer,
   ) {}
 

@@ -136,7 +136,11 @@ async function pickSandbox(
   return createHostSandboxRunner('subprocess', { ...c, note: notes.join('; ') || undefined });
 }
 
-/** Sandboxed requests to the sandbox, `sharedPool` ones to the trusted pool (with the shared secrets). */
+/**
+ * Sandboxed requests to the sandbox (never with secrets), `sharedPool` ones to the trusted pool: its
+ * context's secrets (the secrets store's, decrypted by the execution worker) over the lowest-priority
+ * fallback from SINAS_SHARED_POOL_SECRETS.
+ */
 class RoutingRunner implements FunctionRunner {
   constructor(
     private readonly sandboxed: FunctionRunner,
@@ -145,7 +149,10 @@ class RoutingRunner implements FunctionRunner {
   ) {}
 
   run(request: RunRequest, signal?: AbortSignal): Promise<RunOutcome> {
-    if (!request.sharedPool) return this.sandboxed.run(request, signal);
+    if (!request.sharedPool) {
+      const { secrets: _never, ...context } = request.context;
+      return this.sandboxed.run({ ...request, context }, signal);
+    }
     const secrets = { ...this.sharedSecrets, ...request.context.secrets };
     return this.shared.run({ ...request, context: { ...request.context, secrets } }, signal);
   }

@@ -1,0 +1,51 @@
+/**
+ * Decrypts secrets for a trusted shared-pool run, at run time: the shared secrets overlaid with the
+ * executing user's private ones (private wins, reference §5.1). Each value is opened with its
+ * secret's data key, itself unwrapped with the master keyring. Plaintext lives only in the returned
+ * object, which goes to the run's context and nowhere else.
+ */
+import type pg from 'pg';
+import type { Sealed } from '../cipher.js';
+import type { Keyring } from '../cipher.js';
+import { unwrapDataKey } from './data-keys.js';
+
+export interface ContextSecrets {
+  readonly secrets: Record<string, string>;
+  /** names whose value could not be opened (a master key missing from the keyring, or shredded) */
+  readonly unreadable: readonly string[];
+}
+
+interface Row {
+  readonly id: string;
+  readonly name: string;
+  readonly value: Sealed;
+  readonly wrapped_key: Sealed | null;
+}
+
+export class SecretVault {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly keyring: Keyring,
+  ) {}
+
+  async forUser(userId: string): Promise<ContextSecrets> {
+    const { rows } = await this.pool.query<Row>(
+      `SELECT s.id, s.name, s.value, k.wrapped_key FROM secrets s
+         LEFT JOIN secret_keys k ON k.secret_id = s.id
+        WHERE s.visibility = 'shared' OR (s.visibility = 'private' AND s.owner_id = $1)
+        ORDER BY s.visibility = 'private', s.name`,
+      [userId],
+    );
+    const secrets: Record<string, string> = {};
+    const unreadable: string[] = [];
+    for (const r of rows) {
+      try {
+        if (!r.wrapped_key) throw new Error('the data key is destroyed');
+        secrets[r.name] = unwrapDataKey(this.keyring, r.id, r.wrapped_key).open(r.value, r.id);
+      } catch {
+        unreadable.push(r.name); // reported on the execution's log by name; the shared one stays if any
+      }
+    }
+    return { secrets, unreadable: unreadable.filter((n) => !(n in secrets)) };
+  }
+}
