@@ -9,14 +9,15 @@ import {
   sendMessageBody,
   updateChatBody,
 } from '../commands/chat/chat-schemas.js';
-import { IllegalStateError, NotFoundError } from '../errors.js';
+import { ForbiddenError, IllegalStateError, NotFoundError } from '../errors.js';
 import type { ChatEvent } from '../events/chat-events.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { streams } from '../events/stream-names.js';
 import type { ChatQueries } from '../projections/chat-queries.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import type { LiveBus } from '../runtime/live-bus/live-bus.js';
-import { principalOf } from './auth.js';
+import { holds, principalOf } from './auth.js';
+import { itemPermission } from '../commands/identity/permissions.js';
 import { chatFrames, durableFrame } from './chat-stream.js';
 import {
   chatResponse,
@@ -51,12 +52,28 @@ const agentParams = {
 };
 const tags = ['Chats'];
 
+/** `sinas.agents/<ns>/<name>.chat:all`: what chatting with an agent needs (reference §1.7) */
+export const agentChat = (agent: { namespace: string; name: string }) =>
+  itemPermission('agents', { namespaced: true, namespace: agent.namespace, name: agent.name }, 'chat', 'all');
+
+function mayChat(req: Request, agent: { namespace: string; name: string }): void {
+  if (!holds(req, agentChat(agent)))
+    throw new ForbiddenError(`Not authorized to chat with agent '${agent.namespace}/${agent.name}'`);
+}
+
 export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): void {
   const ctx = (req: Request) => ({ commandId: commandIdOf(req), actor: principalOf(req).userId });
+  /** the caller's chat (someone else's is a 404), if they may chat with its agent (else 403) */
   const chatOf = async (req: Request) => {
     const row = await d.queries.get(req.params.chat_id as string, principalOf(req).userId);
     if (!row) throw new NotFoundError('chat not found');
+    mayChat(req, { namespace: row.agent_namespace, name: row.agent_name });
     return row;
+  };
+  /** the same check from the chat's state (no read-model wait on the hot path) */
+  const checkChat = async (req: Request, chatId: string) => {
+    const chat = await d.chats.get(chatId, principalOf(req).userId);
+    mayChat(req, chat.agent);
   };
   const afterWrite = async (position: bigint | undefined, res: Response) => {
     if (!(await d.waiter.waitFor(['chats'], position, d.consistencyTimeoutMs)))
@@ -66,6 +83,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'post',
     path: '/agents/:namespace/:name/chats',
+    access: { permission: (req) => agentChat(req.params as { namespace: string; name: string }) },
     summary: 'Start a chat with an agent',
     tags,
     params: agentParams,
@@ -82,6 +100,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'post',
     path: '/agents/:namespace/:name/invoke',
+    access: { permission: (req) => agentChat(req.params as { namespace: string; name: string }) },
     summary: 'Send one message to an agent and get the reply (session_key keeps one chat per key)',
     tags,
     params: agentParams,
@@ -122,6 +141,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'get',
     path: '/chats',
+    access: 'authenticated',
     summary: "The caller's chats, most recently updated first",
     tags,
     query: {
@@ -143,6 +163,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'get',
     path: '/chats/:chat_id',
+    access: 'authenticated',
     summary: 'A chat with its messages, turns and pending approvals',
     tags,
     params: chatIdParam,
@@ -174,12 +195,14 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'put',
     path: '/chats/:chat_id',
+    access: 'authenticated',
     summary: 'Rename, archive or restore a chat',
     tags,
     params: chatIdParam,
     body: updateChatBody,
     responses: { 200: chatSchema },
     handler: async (req, res) => {
+      await checkChat(req, req.params.chat_id as string);
       const r = await d.chats.update(req.params.chat_id as string, req.body, ctx(req));
       await afterWrite(r.position, res);
       res.json(chatResponse(await chatOf(req)));
@@ -188,11 +211,13 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'delete',
     path: '/chats/:chat_id',
+    access: 'authenticated',
     summary: 'Archive a chat (it stays in the audit history)',
     tags,
     params: chatIdParam,
     responses: { 204: undefined },
     handler: async (req, res) => {
+      await checkChat(req, req.params.chat_id as string);
       const r = await d.chats.update(req.params.chat_id as string, { archived: true }, ctx(req));
       await afterWrite(r.position, res);
       res.status(204).send();
@@ -201,6 +226,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'post',
     path: '/chats/:chat_id/messages',
+    access: 'authenticated',
     summary: "Send a message and wait for the agent's reply",
     tags,
     params: chatIdParam,
@@ -208,6 +234,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     responses: { 200: messageSchema },
     handler: async (req, res) => {
       const chatId = req.params.chat_id as string;
+      await checkChat(req, chatId);
       const posted = await d.chats.postMessage(chatId, req.body, ctx(req));
       const stop = await awaitTurnStop(d.store, chatId, posted.revision, posted.turnId, d.turnTimeoutMs);
       const at = stop.kind === 'ended' ? stop.event.position : undefined;
@@ -218,6 +245,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'post',
     path: '/chats/:chat_id/messages/stream',
+    access: 'authenticated',
     summary: 'Send a message and stream the reply (SSE)',
     tags,
     params: chatIdParam,
@@ -225,6 +253,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     responses: { 200: { type: 'string', description: 'text/event-stream' } as never },
     handler: async (req, res) => {
       const chatId = req.params.chat_id as string;
+      await checkChat(req, chatId);
       const posted = await d.chats.postMessage(chatId, req.body, ctx(req));
       res.setHeader('X-Stream-Channel', posted.turnId);
       const resume = resumePoint(req);
@@ -242,6 +271,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'post',
     path: '/chats/:chat_id/approve-tool/:tool_call_id',
+    access: 'authenticated',
     summary: 'Approve or reject a tool call that waits for approval (records who, when and why)',
     tags,
     params: { ...chatIdParam, tool_call_id: { type: 'string', minLength: 1, maxLength: 200 } },
@@ -260,6 +290,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     handler: async (req, res) => {
       const chatId = req.params.chat_id as string;
       const toolCallId = req.params.tool_call_id as string;
+      await checkChat(req, chatId);
       const r = await d.chats.decideApproval(chatId, toolCallId, req.body, ctx(req));
       await afterWrite(r.position, res);
       res.status(202).json({
@@ -273,6 +304,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'get',
     path: '/chats/:chat_id/stream/:channel_id',
+    access: 'authenticated',
     summary: "Reconnect to a turn's stream (Last-Event-ID or ?after= resumes)",
     tags,
     params: { ...chatIdParam, channel_id: { type: 'string', format: 'uuid' } },
@@ -292,6 +324,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'get',
     path: '/chats/:chat_id/events',
+    access: 'authenticated',
     summary: 'Every event of the chat from any offset, then live (SSE; Last-Event-ID or ?after=)',
     tags,
     params: chatIdParam,
@@ -314,11 +347,13 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'post',
     path: '/chats/:chat_id/cancel',
+    access: 'authenticated',
     summary: 'Cancel the running turn',
     tags,
     params: chatIdParam,
     responses: { 200: { type: 'object' } },
     handler: async (req, res) => {
+      await checkChat(req, req.params.chat_id as string);
       const r = await d.chats.cancel(req.params.chat_id as string, ctx(req));
       const cancelled = r.events.find((e) => e.type === 'TurnCancelled');
       res.json({

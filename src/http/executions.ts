@@ -11,7 +11,8 @@ import { streams } from '../events/stream-names.js';
 import type { ExecutionQueries } from '../projections/execution-queries.js';
 import { foldExecutionView, type ExecutionView } from '../projections/execution-view.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
-import { principalOf } from './auth.js';
+import { holds, principalOf } from './auth.js';
+import { itemPermission } from '../commands/identity/permissions.js';
 import { commandIdOf } from './idempotency.js';
 import { queryOf, type RouteRegistry } from './routes.js';
 
@@ -80,9 +81,10 @@ const stepSchema = {
 };
 
 export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRouteDeps): void {
-  const caller = (req: Request) => {
+  /** the caller; `isAdmin`: may act on everyone's executions (`sinas.executions.<action>:all`) */
+  const caller = (req: Request, action: 'read' | 'update' = 'read') => {
     const p = principalOf(req);
-    return { userId: p.userId, isAdmin: p.isAdmin };
+    return { userId: p.userId, isAdmin: holds(req, `sinas.executions.${action}:all`) };
   };
   const ctx = (req: Request) => ({ commandId: commandIdOf(req) });
   const view = async (req: Request, asOf?: number): Promise<ExecutionView> => {
@@ -103,6 +105,15 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
   registry.add({
     method: 'post',
     path: '/functions/:namespace/:name/execute',
+    access: {
+      permission: (req) =>
+        itemPermission(
+          'functions',
+          { namespaced: true, ...(req.params as { namespace: string; name: string }) },
+          'execute',
+          'own',
+        ),
+    },
     summary: 'Run a function and wait for it (up to `timeout` seconds); a paused run returns its prompt',
     tags,
     params: fnParams,
@@ -137,6 +148,15 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
   registry.add({
     method: 'post',
     path: '/functions/:namespace/:name/execute/async',
+    access: {
+      permission: (req) =>
+        itemPermission(
+          'functions',
+          { namespaced: true, ...(req.params as { namespace: string; name: string }) },
+          'execute',
+          'own',
+        ),
+    },
     summary: 'Queue a run of a function; poll GET /executions/{execution_id}',
     tags,
     params: fnParams,
@@ -163,6 +183,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
   registry.add({
     method: 'get',
     path: '/executions',
+    access: 'authenticated',
     summary: "Executions, newest first: the caller's own (an admin's: everyone's)",
     tags,
     query: {
@@ -202,6 +223,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
   registry.add({
     method: 'get',
     path: '/executions/:execution_id',
+    access: 'authenticated',
     summary: 'One execution, from its event stream (`as_of`: as it was at that stream revision)',
     tags,
     params: idParam,
@@ -215,6 +237,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
   registry.add({
     method: 'post',
     path: '/executions/:execution_id/continue',
+    access: { permission: () => 'sinas.executions.update:own' },
     summary: 'Answer the pending input() of a paused execution and wait for its next stop',
     tags,
     params: idParam,
@@ -228,7 +251,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
     handler: async (req, res) => {
       const id = req.params.execution_id as string;
       const body = req.body as { input: unknown; timeout?: number };
-      const r = await d.executions.resume(id, body.input, caller(req), ctx(req));
+      const r = await d.executions.resume(id, body.input, caller(req, 'update'), ctx(req));
       const waitMs = Math.min(d.syncTimeoutMs, (body.timeout ?? Infinity) * 1000);
       const s = await d.executions.waitForStop(id, r.revision, waitMs);
       res.json(stepResult(id, s));
@@ -237,12 +260,13 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
   registry.add({
     method: 'post',
     path: '/executions/:execution_id/cancel',
+    access: { permission: () => 'sinas.executions.update:own' },
     summary: 'Cancel a pending, running or paused execution (a running container is killed)',
     tags,
     params: idParam,
     responses: { 200: executionSchema },
     handler: async (req, res) => {
-      const r = await d.executions.cancel(req.params.execution_id as string, caller(req), ctx(req));
+      const r = await d.executions.cancel(req.params.execution_id as string, caller(req, 'update'), ctx(req));
       await consistent(r.position, res);
       res.json(await view(req));
     },

@@ -82,11 +82,11 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     if (!r) throw new NotFoundError(`role '${req.params.name}' not found`);
     return r;
   };
-  const admin = { admin: true };
 
   registry.add({
     method: 'get',
     path: '/auth/me',
+    access: 'authenticated',
     summary: 'The caller: id, email, roles and effective permissions',
     tags: ['Auth'],
     responses: { 200: userSchema },
@@ -105,9 +105,9 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
   });
 
   registry.add({
-    ...admin,
     method: 'get',
     path: '/api/v1/users',
+    access: { permission: () => 'sinas.users.read:all' },
     summary: 'Users, oldest first (search matches the email)',
     tags: ['Users'],
     query: { ...page, search: { type: 'string', maxLength: 320 } },
@@ -118,9 +118,9 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     },
   });
   registry.add({
-    ...admin,
     method: 'post',
     path: '/api/v1/users',
+    access: { permission: () => 'sinas.users.create:all' },
     summary: 'Create a user (they join GuestUsers); 409 when the email is taken',
     tags: ['Users'],
     body: {
@@ -138,9 +138,12 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     },
   });
   registry.add({
-    ...admin,
     method: 'get',
     path: '/api/v1/users/:user_id',
+    access: {
+      permission: (req) =>
+        req.params.user_id === principalOf(req).userId ? 'sinas.users.read:own' : 'sinas.users.read:all',
+    },
     summary: 'One user with their roles',
     tags: ['Users'],
     params: userParam,
@@ -152,9 +155,9 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     },
   });
   registry.add({
-    ...admin,
     method: 'patch',
     path: '/api/v1/users/:user_id',
+    access: { permission: () => 'sinas.users.update:all' },
     summary: 'Deactivate or reactivate a user (`active`)',
     tags: ['Users'],
     params: userParam,
@@ -182,9 +185,9 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     },
   });
   registry.add({
-    ...admin,
     method: 'delete',
     path: '/api/v1/users/:user_id',
+    access: { permission: () => 'sinas.users.delete:all' },
     summary: 'Delete a user (not yourself); their email can be used again',
     tags: ['Users'],
     params: userParam,
@@ -197,9 +200,9 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
   });
 
   registry.add({
-    ...admin,
     method: 'get',
     path: '/api/v1/roles',
+    access: { permission: () => 'sinas.roles.read:all' },
     summary: 'Roles with their permission maps',
     tags: ['Roles'],
     query: page,
@@ -209,9 +212,9 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     },
   });
   registry.add({
-    ...admin,
     method: 'post',
     path: '/api/v1/roles',
+    access: { permission: () => 'sinas.roles.create:all' },
     summary: 'Create a role',
     tags: ['Roles'],
     body: {
@@ -252,9 +255,9 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     },
   });
   registry.add({
-    ...admin,
     method: 'get',
     path: '/api/v1/roles/:name',
+    access: 'authenticated',
     summary: 'One role',
     tags: ['Roles'],
     params: roleParam,
@@ -262,9 +265,9 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     handler: async (req, res) => void res.json(roleResponse(await roleOf(req))),
   });
   registry.add({
-    ...admin,
     method: 'patch',
     path: '/api/v1/roles/:name',
+    access: { permission: () => 'sinas.roles.update:all' },
     summary: "Change a role's description or email domain",
     tags: ['Roles'],
     params: roleParam,
@@ -291,9 +294,9 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     },
   });
   registry.add({
-    ...admin,
     method: 'delete',
     path: '/api/v1/roles/:name',
+    access: { permission: () => 'sinas.roles.delete:all' },
     summary: 'Delete a role (the default roles cannot be deleted)',
     tags: ['Roles'],
     params: roleParam,
@@ -309,9 +312,9 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     },
   });
   registry.add({
-    ...admin,
     method: 'get',
     path: '/api/v1/roles/:name/members',
+    access: { permission: () => 'sinas.roles.manage_members:all' },
     summary: "A role's members",
     tags: ['Roles'],
     params: roleParam,
@@ -332,9 +335,9 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     },
   });
   registry.add({
-    ...admin,
     method: 'post',
     path: '/api/v1/roles/:name/members',
+    access: { permission: () => 'sinas.roles.manage_members:all' },
     summary: 'Add a user to a role',
     tags: ['Roles'],
     params: roleParam,
@@ -353,9 +356,9 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     },
   });
   registry.add({
-    ...admin,
     method: 'delete',
     path: '/api/v1/roles/:name/members/:user_id',
+    access: { permission: () => 'sinas.roles.manage_members:all' },
     summary: 'Remove a user from a role',
     tags: ['Roles'],
     params: { ...roleParam, ...userParam },
@@ -371,9 +374,9 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     },
   });
   registry.add({
-    ...admin,
     method: 'get',
     path: '/api/v1/roles/:name/permissions',
+    access: { permission: () => 'sinas.roles.manage_permissions:all' },
     summary: "A role's permission entries",
     tags: ['Roles'],
     params: roleParam,
@@ -392,9 +395,9 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     },
   });
   registry.add({
-    ...admin,
     method: 'post',
     path: '/api/v1/roles/:name/permissions',
+    access: { permission: () => 'sinas.roles.manage_permissions:all' },
     summary: 'Set one permission of a role (upsert)',
     tags: ['Roles'],
     params: roleParam,
@@ -426,9 +429,9 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     },
   });
   registry.add({
-    ...admin,
     method: 'delete',
     path: '/api/v1/roles/:name/permissions',
+    access: { permission: () => 'sinas.roles.manage_permissions:all' },
     summary: 'Remove one permission from a role',
     tags: ['Roles'],
     params: roleParam,

@@ -52,6 +52,7 @@ export function registerOpenAiAdapterRoutes(registry: RouteRegistry, d: OpenAiAd
   registry.add({
     method: 'post',
     path: `${BASE}/chat/completions`,
+    access: 'authenticated',
     summary:
       'OpenAI chat completion: an agent turn (agent:ns/name, ns/name, or the default agent) or a provider model',
     tags,
@@ -67,6 +68,7 @@ export function registerOpenAiAdapterRoutes(registry: RouteRegistry, d: OpenAiAd
   registry.add({
     method: 'get',
     path: `${BASE}/models`,
+    access: 'authenticated',
     summary: 'Every active agent (agent:ns/name), then every provider model',
     tags,
     responses: { 200: modelListSchema },
@@ -75,6 +77,7 @@ export function registerOpenAiAdapterRoutes(registry: RouteRegistry, d: OpenAiAd
   registry.add({
     method: 'get',
     path: `${BASE}/models/:model_id`,
+    access: 'authenticated',
     summary: 'One model; an id with "/" (agent:ns/name) is sent with the slash as %2F, or raw (next route)',
     tags,
     params: { model_id: modelPart },
@@ -84,6 +87,7 @@ export function registerOpenAiAdapterRoutes(registry: RouteRegistry, d: OpenAiAd
   registry.add({
     method: 'get',
     path: `${BASE}/models/:owner/:model_id`,
+    access: 'authenticated',
     summary: 'One model whose id has one raw "/": agent:ns/name, ns/name, or a provider id like org/model',
     tags,
     params: { owner: modelPart, model_id: modelPart },

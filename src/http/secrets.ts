@@ -79,6 +79,7 @@ export function registerSecretRoutes(registry: RouteRegistry, deps: SecretRouteD
   registry.add({
     method: 'post',
     path: BASE,
+    access: { permission: () => 'sinas.secrets.create:own' },
     summary: 'Create a secret, or replace the value of your secret of that name and visibility',
     tags,
     body: createSecretSchema,
@@ -91,6 +92,7 @@ export function registerSecretRoutes(registry: RouteRegistry, deps: SecretRouteD
   registry.add({
     method: 'get',
     path: BASE,
+    access: { permission: () => 'sinas.secrets.read:own' },
     summary: 'List the shared secrets and your private ones (administrators: every secret)',
     tags,
     query: {
@@ -109,6 +111,7 @@ export function registerSecretRoutes(registry: RouteRegistry, deps: SecretRouteD
   registry.add({
     method: 'get',
     path: ITEM,
+    access: { permission: () => 'sinas.secrets.read:own' },
     summary: "A secret's metadata: your private one of that name, else the shared one",
     tags,
     params,
@@ -126,6 +129,7 @@ export function registerSecretRoutes(registry: RouteRegistry, deps: SecretRouteD
     registry.add({
       method,
       path: ITEM,
+      access: { permission: () => 'sinas.secrets.update:own' },
       summary: 'Update the value or description of your private secret of that name, else the shared one',
       tags,
       params,
@@ -142,6 +146,7 @@ export function registerSecretRoutes(registry: RouteRegistry, deps: SecretRouteD
   registry.add({
     method: 'delete',
     path: ITEM,
+    access: { permission: () => 'sinas.secrets.delete:own' },
     summary: 'Delete a secret (your private one first) and destroy its data key',
     tags,
     params,

@@ -20,6 +20,7 @@ import {
   ADMIN_KEY,
   startTestPlatform,
   TEST_ENCRYPTION_KEY,
+  ensureUser,
   userKey,
   type TestPlatform,
 } from '../support/platform.js';
@@ -109,8 +110,8 @@ describe('secrets encryption: ciphertext only, crypto-shredding', function () {
       headers: alice,
       json: { name: 'CRASHED', value: `crash-${randomUUID()}`, visibility: 'private' },
     });
-    const { id } = await created.json();
-    const stream = 'secret-private/alice/CRASHED';
+    const { id, user_id: owner } = await created.json();
+    const stream = `secret-private/${owner}/CRASHED`;
     // what a command that appended its delete and died before destroying the key leaves behind
     await store.append(
       stream,
@@ -119,7 +120,7 @@ describe('secrets encryption: ciphertext only, crypto-shredding', function () {
           id: randomUUID(),
           type: 'SecretDeleted',
           data: { secretId: id, at: new Date().toISOString() },
-          metadata: { correlationId: 'c', causationId: 'c', actor: 'alice', version: 1 },
+          metadata: { correlationId: 'c', causationId: 'c', actor: owner, version: 1 },
         },
       ],
       0n,
@@ -180,6 +181,7 @@ describe('secrets encryption: master-key rotation', function () {
 
   it('re-wraps every data key under the new master key without touching an event', async () => {
     const alice = await userKey(t, 'alice');
+    const aliceId = await ensureUser(t, 'alice@example.com');
     await post(t.platform, { name: 'ROTATE_ME', value: 'shared-before-rotation' });
     await post(
       t.platform,
@@ -196,7 +198,7 @@ describe('secrets encryption: master-key rotation', function () {
     const between = await restart(NEW, [OLD]);
     expect((await post(between, { name: 'MADE_AFTER', value: 'made-under-new-key' })).status).to.equal(201);
     const vaultBetween = between.get<SecretVault>(TOKENS.SecretVault);
-    expect((await vaultBetween.forUser('alice')).secrets).to.include({
+    expect((await vaultBetween.forUser(aliceId)).secrets).to.include({
       ROTATE_ME: 'alice-before-rotation',
       MADE_AFTER: 'made-under-new-key',
     });
@@ -219,7 +221,7 @@ describe('secrets encryption: master-key rotation', function () {
     // the old key can go: the new one alone opens everything
     const after = await restart(NEW);
     const vault = after.get<SecretVault>(TOKENS.SecretVault);
-    const forAlice = await vault.forUser('alice');
+    const forAlice = await vault.forUser(aliceId);
     expect(forAlice).to.deep.equal({
       secrets: { MADE_AFTER: 'made-under-new-key', ROTATE_ME: 'alice-before-rotation' },
       unreadable: [],

@@ -6,17 +6,21 @@
 import { expect } from 'chai';
 import type { EventStore } from '../../src/events/event-store.js';
 import { TOKENS } from '../../src/runtime/container.js';
-import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
+import { startTestPlatform, ensureUser, userKey, type TestPlatform } from '../support/platform.js';
 
 describe('secrets over HTTP', function () {
   this.timeout(60_000);
   let t: TestPlatform;
   let alice: { 'x-api-key': string };
+  let aliceId: string;
+  let bobId: string;
   let bob: { 'x-api-key': string };
   before(async () => {
     t = await startTestPlatform();
     alice = { 'x-api-key': await userKey(t, 'alice') };
     bob = { 'x-api-key': await userKey(t, 'bob') };
+    aliceId = await ensureUser(t, 'alice@example.com');
+    bobId = await ensureUser(t, 'bob@example.com');
   });
   after(async () => t?.stop());
 
@@ -31,7 +35,7 @@ describe('secrets over HTTP', function () {
       name: 'API_TOKEN',
       description: 'the token',
       visibility: 'shared',
-      user_id: 'alice',
+      user_id: aliceId,
       has_value: true,
     });
     expect(body).to.have.all.keys(
@@ -75,7 +79,7 @@ describe('secrets over HTTP', function () {
     expect(recreated.status).to.equal(201);
     const r = await recreated.json();
     expect(r.id).not.to.equal(body.id); // a new incarnation, a new data key
-    expect(r).to.include({ user_id: 'bob', version: 4 });
+    expect(r).to.include({ user_id: bobId, version: 4 });
   });
 
   it('lets a private secret override the shared one for its owner only', async () => {
@@ -84,7 +88,7 @@ describe('secrets over HTTP', function () {
       (await post({ name: 'DB_PASSWORD', value: 'alice-pw-1', visibility: 'private' }, alice)).status,
     ).to.equal(201);
     const forAlice = await (await t.api('/api/v1/secrets/DB_PASSWORD', { headers: alice })).json();
-    expect(forAlice).to.include({ visibility: 'private', user_id: 'alice' });
+    expect(forAlice).to.include({ visibility: 'private', user_id: aliceId });
     const sharedForAlice = await (
       await t.api('/api/v1/secrets/DB_PASSWORD?visibility=shared', { headers: alice })
     ).json();
@@ -105,7 +109,7 @@ describe('secrets over HTTP', function () {
         .map((s: { visibility: string }) => s.visibility),
     ).to.deep.equal(['shared', 'private']);
     const adminList = await (await t.api('/api/v1/secrets?visibility=private')).json();
-    expect(adminList.map((s: { user_id: string }) => s.user_id)).to.include('alice'); // admins see every secret
+    expect(adminList.map((s: { user_id: string }) => s.user_id)).to.include(aliceId); // admins see every secret
 
     // PUT and DELETE reach alice's private one first, leaving the shared one alone
     const put = await t.api('/api/v1/secrets/DB_PASSWORD', {
@@ -145,7 +149,7 @@ describe('secrets over HTTP', function () {
       json: { value: 'admin-set' },
     });
     expect(admin.status).to.equal(200);
-    expect(await admin.json()).to.include({ user_id: 'alice' }); // the owner stays
+    expect(await admin.json()).to.include({ user_id: aliceId }); // the owner stays
     expect((await t.api('/api/v1/secrets/OWNED?visibility=shared', { method: 'DELETE' })).status).to.equal(
       204,
     );

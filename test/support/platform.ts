@@ -61,9 +61,31 @@ export async function startTestPlatform(
   };
 }
 
-/** An API key of an ordinary (non-admin) user, for ownership tests. */
-export async function userKey(t: TestPlatform, userId: string): Promise<string> {
-  return new ApiKeys(t.platform.get<pg.Pool>(TOKENS.Pool)).issue(userId, `test key of ${userId}`);
+/**
+ * An API key of an ordinary user `<name>@example.com` (created on first use) in `roles` (default:
+ * Users, the role the reference gives ordinary users), for permission and ownership tests.
+ */
+export async function userKey(
+  t: TestPlatform,
+  name: string,
+  roles: readonly string[] = ['Users'],
+): Promise<string> {
+  const id = await ensureUser(t, `${name}@example.com`);
+  for (const role of roles) {
+    const r = await t.api(`/api/v1/roles/${role}/members`, { method: 'POST', json: { user_id: id } });
+    if (r.status !== 201) throw new Error(`could not add ${name} to ${role}: ${r.status}`);
+  }
+  return new ApiKeys(t.platform.get<pg.Pool>(TOKENS.Pool)).issue(id, `test key of ${name}`);
+}
+
+/** The id of the user with `email`, created when missing. */
+export async function ensureUser(t: TestPlatform, email: string): Promise<string> {
+  const created = await t.api('/api/v1/users', { method: 'POST', json: { email } });
+  if (created.status === 201) return (await created.json()).id as string;
+  const found = await (await t.api(`/api/v1/users?search=${encodeURIComponent(email)}`)).json();
+  const user = (found as { id: string; email: string }[]).find((u) => u.email === email);
+  if (!user) throw new Error(`could not create or find ${email}: ${created.status}`);
+  return user.id;
 }
 
 /** Makes the OpenAI-compatible server at `baseUrl` (a scripted peer) the platform's default provider. */

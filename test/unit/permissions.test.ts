@@ -429,7 +429,8 @@ describe('permissions: default roles (reference §1.5)', () => {
 
   it('Admins: sinas.*:all alone', () => expect(Admins).to.deep.equal({ 'sinas.*:all': true }));
 
-  it('Users: the 61 keys listed', () => expect(Object.keys(Users)).to.have.length(61));
+  it('Users: the 61 keys listed, plus executions.update:own', () =>
+    expect(Object.keys(Users)).to.have.length(62));
 
   const usersKeys = [
     'sinas.agents/*/*.create:own',
@@ -466,7 +467,7 @@ describe('permissions: default roles (reference §1.5)', () => {
     'sinas.functions/ns/f.read:all',
     'sinas.functions.shared_pool:all',
     'sinas.executions.read:all',
-    'sinas.executions.update:own',
+    'sinas.executions.update:all',
     'sinas.api_keys.update:own',
     'sinas.users.read:all',
     'sinas.users.create:all',

@@ -79,7 +79,8 @@ export const DEFAULT_ROLES: Readonly<Record<DefaultRoleName, PermissionMap>> = O
     ...own('secrets', ...CRUD),
     ...own('webhooks', ...CRUD),
     ...own('schedules', ...CRUD),
-    ...own('executions', 'read'),
+    // beyond the reference's list: continuing or cancelling one's own paused execution needs update:own
+    ...own('executions', 'read', 'update'),
     ...own('users', 'read', 'update'),
     ...own('api_keys', 'create', 'read', 'delete'),
     ...own('templates/*/*', ...CRUD, 'render', 'send'),

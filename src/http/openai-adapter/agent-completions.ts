@@ -5,15 +5,15 @@
  */
 import type { Request, Response } from 'express';
 import type { ChatService, Posted } from '../../commands/chat/chat-service.js';
-import { IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
+import { ForbiddenError, IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
 import type { ChatEvent, UsageData } from '../../events/chat-events.js';
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import type { ProjectionWaiter } from '../../projections/waiter.js';
 import type { LiveBus } from '../../runtime/live-bus/live-bus.js';
 import type { LlmMessage } from '../../runtime/llm/llm.js';
-import { principalOf } from '../auth.js';
+import { holds, principalOf } from '../auth.js';
 import { chatFrames } from '../chat-stream.js';
-import { awaitTurnEnd } from '../chats.js';
+import { agentChat, awaitTurnEnd } from '../chats.js';
 import { commandIdOf } from '../idempotency.js';
 import { HttpProblem } from '../problem.js';
 import { chunkStream } from './chunk-stream.js';
@@ -41,6 +41,8 @@ export async function agentCompletion(
   body: CompletionRequest,
 ): Promise<void> {
   const { index, content } = lastUserMessage(body.messages);
+  if (!holds(req, agentChat(target)))
+    throw new ForbiddenError(`Not authorized to chat with agent '${target.namespace}/${target.name}'`);
   const actor = principalOf(req).userId;
   const commandId = commandIdOf(req);
   const chatId = await chatFor(d.chats, req.get('x-chat-id'), target, actor, commandId);
