@@ -7,10 +7,10 @@ import type { Request, Response } from 'express';
 import type { IdentityService } from '../commands/identity/identity-service.js';
 import { ROLE_NAME } from '../commands/identity/identity-service.js';
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { IdentityQueries, RoleRow, UserRow } from '../projections/identity-queries.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
-import { principalOf } from './auth.js';
+import { holds, principalOf } from './auth.js';
 import { commandIdOf } from './idempotency.js';
 import { queryOf, type RouteRegistry } from './routes.js';
 
@@ -234,9 +234,10 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
         name: string;
         description?: string | null;
         email_domain?: string | null;
-        permissions: Record<string, boolean>;
+        permissions?: Record<string, boolean>;
       };
-      for (const k of Object.keys(b.permissions)) d.checkPermission(k, `permissions.${k}`);
+      const permissions = b.permissions ?? {};
+      for (const k of Object.keys(permissions)) d.checkPermission(k, `permissions.${k}`);
       const r = await d.identity.role(
         b.name,
         {
@@ -245,7 +246,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
           name: b.name,
           description: b.description ?? null,
           emailDomain: b.email_domain ?? null,
-          permissions: b.permissions,
+          permissions,
           at: new Date().toISOString(),
         },
         ctx(req),
@@ -262,7 +263,15 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     tags: ['Roles'],
     params: roleParam,
     responses: { 200: roleSchema },
-    handler: async (req, res) => void res.json(roleResponse(await roleOf(req))),
+    handler: async (req, res) => {
+      const role = await roleOf(req);
+      // reference §1.7: read:all, or membership of the role
+      if (!holds(req, 'sinas.roles.read:all')) {
+        const mine = await d.queries.rolesOf(principalOf(req).userId);
+        if (!mine.includes(role.name)) throw new ForbiddenError('Not authorized to read this role');
+      }
+      res.json(roleResponse(role));
+    },
   });
   registry.add({
     method: 'patch',

@@ -23,6 +23,12 @@ export interface RoleRow {
   version: string;
 }
 
+/** Before any worker has run, the identity tables do not exist yet: nobody has a role then. */
+function notYetProjected(err: { code?: string }): { rows: never[] } {
+  if (err.code === '42P01') return { rows: [] };
+  throw err;
+}
+
 export class IdentityQueries {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -47,10 +53,12 @@ export class IdentityQueries {
   }
 
   async rolesOf(userId: string): Promise<string[]> {
-    const { rows } = await this.pool.query<{ role_name: string }>(
-      'SELECT role_name FROM role_members WHERE user_id = $1 ORDER BY role_name',
-      [userId],
-    );
+    const { rows } = await this.pool
+      .query<{ role_name: string }>(
+        'SELECT role_name FROM role_members WHERE user_id = $1 ORDER BY role_name',
+        [userId],
+      )
+      .catch(notYetProjected);
     return rows.map((r) => r.role_name);
   }
 
@@ -80,11 +88,13 @@ export class IdentityQueries {
 
   /** The union of the permission maps of the active user's roles (a `true` anywhere wins). */
   async permissionsOf(userId: string): Promise<{ permissions: Record<string, boolean>; roles: string[] }> {
-    const { rows } = await this.pool.query<{ name: string; permissions: PermissionMap }>(
-      `SELECT r.name, r.permissions FROM role_members m JOIN roles r ON r.name = m.role_name
-         JOIN users u ON u.id = m.user_id AND u.active WHERE m.user_id = $1`,
-      [userId],
-    );
+    const { rows } = await this.pool
+      .query<{ name: string; permissions: PermissionMap }>(
+        `SELECT r.name, r.permissions FROM role_members m JOIN roles r ON r.name = m.role_name
+           JOIN users u ON u.id = m.user_id AND u.active WHERE m.user_id = $1`,
+        [userId],
+      )
+      .catch(notYetProjected);
     const permissions: Record<string, boolean> = {};
     for (const r of rows)
       for (const [k, v] of Object.entries(r.permissions)) permissions[k] = permissions[k] === true || v;

@@ -12,7 +12,7 @@ import { ApiKeys } from '../http/api-keys.js';
 import { buildApp } from '../http/app.js';
 import { registerHealth, type PortCheck } from '../http/health.js';
 import { registerResourceRoutes } from '../http/resources.js';
-import { RouteRegistry } from '../http/routes.js';
+import { RouteRegistry, type RouteSpec } from '../http/routes.js';
 import { readCheckpoint } from '../projections/checkpoints.js';
 import { allProjections } from '../projections/index.js';
 import { rebuildProjection } from '../projections/rebuild.js';
@@ -241,6 +241,7 @@ export class Platform {
       permissionsOf: cachedPermissions(identityQueries, waiter),
     });
     this.app = app;
+    this.routes = registry.routes;
     await new Promise<void>((resolve, reject) => {
       const server = app.listen(this.config.port, this.config.host, () => resolve());
       server.once('error', reject);
@@ -254,6 +255,8 @@ export class Platform {
 
   /** the express app, when this process serves the API (tests walk its routes) */
   app: Express | undefined;
+  /** every route the API serves, as declared (the authorisation matrix walks them) */
+  routes: readonly RouteSpec[] = [];
 
   /** Graceful: stop taking requests and finish in-flight ones, stop runners, then close every adapter. */
   stop(): Promise<void> {

@@ -1,0 +1,403 @@
+/**
+ * The authorisation matrix: every route the app registers, called as anonymous, as a guest (only
+ * GuestUsers), as another ordinary user (Users), as the owner of the resource (Users) and as an
+ * admin, with the outcome each must get. A route without an entry fails the suite, so it stays
+ * complete. Each call gets its own target where the call would consume it (deletes, continues).
+ */
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import type { RouteSpec } from '../../src/http/routes.js';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
+import { ADMIN_KEY, ensureUser, startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
+
+type Who = 'anon' | 'guest' | 'other' | 'owner' | 'admin';
+const CALLERS: readonly Who[] = ['anon', 'guest', 'other', 'owner', 'admin'];
+/** an exact status, 'ok' (any 2xx), or 'denied' (403 or 404: refused without revealing) */
+type Outcome = number | 'ok' | 'denied';
+type Expect = readonly [Outcome, Outcome, Outcome, Outcome, Outcome];
+
+interface Call {
+  readonly path: string;
+  readonly body?: unknown;
+  /** a text/event-stream response: only its status is read */
+  readonly sse?: boolean;
+}
+interface Entry {
+  /** the request, built for (and maybe with a fresh target made by the owner or admin for) each caller */
+  readonly call: (who: Who) => Promise<Call> | Call;
+  readonly expect: Expect;
+}
+
+const PUBLIC: Expect = ['ok', 'ok', 'ok', 'ok', 'ok'];
+const SIGNED_IN: Expect = [401, 'ok', 'ok', 'ok', 'ok'];
+const ADMIN: Expect = [401, 403, 403, 403, 'ok'];
+/** Users may; guests have no permission */
+const USERS: Expect = [401, 403, 'ok', 'ok', 'ok'];
+/** the owner's item, own-scoped: others are refused, admins (`:all`) may */
+const OWNER_OR_ADMIN: Expect = [401, 403, 403, 'ok', 'ok'];
+/** the owner's chat: chats are private to their owner, administrators included */
+const CHAT_OWNER: Expect = [401, 404, 404, 'ok', 404];
+
+describe('authorisation matrix: every route × anonymous, guest, other user, owner, admin', function () {
+  this.timeout(300_000);
+  let t: TestPlatform;
+  let llm: ScriptedLlm;
+  const keys = {} as Record<Who, string | undefined>;
+  let ownerId = '';
+  let chatId = '';
+  let turnId = '';
+
+  const as = (who: Who): Record<string, string> => (keys[who] ? { 'x-api-key': keys[who]! } : {});
+  const ownerApi = (path: string, json?: unknown, method = json === undefined ? 'GET' : 'POST') =>
+    t.api(path, { method, headers: as('owner'), ...(json !== undefined ? { json } : {}) });
+  const adminApi = (path: string, json?: unknown, method = json === undefined ? 'GET' : 'POST') =>
+    t.api(path, { method, ...(json !== undefined ? { json } : {}) });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const must = async (r: Promise<Response> | Response, status: number): Promise<{ json(): Promise<any> }> => {
+    const res = await r;
+    if (res.status !== status) throw new Error(`setup: ${res.url} gave ${res.status}: ${await res.text()}`);
+    return res;
+  };
+  const n = () => randomUUID().slice(0, 8);
+
+  before(async () => {
+    llm = await startScriptedLlm();
+    t = await startTestPlatform();
+    keys.admin = ADMIN_KEY;
+    keys.owner = await userKey(t, 'owner');
+    keys.other = await userKey(t, 'other');
+    keys.guest = await userKey(t, 'guest', []);
+    ownerId = await ensureUser(t, 'owner@example.com');
+    await must(
+      adminApi('/api/v1/llm-providers', {
+        name: 'mxprov',
+        api_endpoint: llm.url,
+        default_model: 'm',
+        is_default: true,
+      }),
+      201,
+    );
+    await must(ownerApi('/api/v1/agents', { namespace: 'mx', name: 'owned' }), 201);
+    await must(
+      ownerApi('/api/v1/functions', {
+        namespace: 'mx',
+        name: 'fn',
+        code: ASK,
+        input_schema: { type: 'object' },
+      }),
+      201,
+    );
+    chatId = (await (await must(ownerApi('/agents/mx/owned/chats', {}), 200)).json()).id;
+    await must(ownerApi(`/chats/${chatId}/messages`, { content: 'hello' }), 200);
+    const chat = await (await ownerApi(`/chats/${chatId}`)).json();
+    turnId = chat.turns[0].turn_id;
+    await must(
+      ownerApi('/api/v1/secrets', { name: 'MX_SECRET', value: 'mx-secret-value', visibility: 'private' }),
+      201,
+    );
+  });
+  after(async () => {
+    await t?.stop();
+    await llm?.stop();
+  });
+
+  const ASK = 'def handler(input_data, context):\n    return {"answer": input("question?")}\n';
+  /** a paused execution of the owner's function */
+  const pausedExecution = async () =>
+    (await (await must(ownerApi('/functions/mx/fn/execute', { input: {} }), 200)).json())
+      .execution_id as string;
+  const ownerAgent = async () => {
+    const name = `a${n()}`;
+    await must(ownerApi('/api/v1/agents', { namespace: 'mx', name }), 201);
+    return `/api/v1/agents/mx/${name}`;
+  };
+  const ownerFunction = async () => {
+    const name = `f${n()}`;
+    await must(ownerApi('/api/v1/functions', { namespace: 'mx', name, code: ASK }), 201);
+    return `/api/v1/functions/mx/${name}`;
+  };
+  const adminProvider = async () => {
+    const name = `p${n()}`;
+    await must(adminApi('/api/v1/llm-providers', { name, api_endpoint: llm.url }), 201);
+    return `/api/v1/llm-providers/${name}`;
+  };
+  const freshUser = async () => ensureUser(t, `u${n()}@example.com`);
+  const freshRole = async () => {
+    const name = `R${n()}`;
+    await must(adminApi('/api/v1/roles', { name }), 201);
+    return name;
+  };
+  const ownerSecret = async () => {
+    const name = `S_${n()}`;
+    await must(ownerApi('/api/v1/secrets', { name, value: 'v', visibility: 'private' }), 201);
+    return `/api/v1/secrets/${name}`;
+  };
+  const resource = (
+    base: string,
+    fresh: () => Promise<string>,
+    createBody: (who: Who) => unknown,
+    admin: boolean,
+  ) => ({
+    [`POST ${base}`]: {
+      call: (who: Who) => ({ path: base, body: createBody(who) }),
+      expect: admin ? ADMIN : USERS,
+    },
+    [`GET ${base}`]: { call: () => ({ path: base }), expect: admin ? ADMIN : SIGNED_IN },
+    ...Object.fromEntries(
+      [
+        ['GET', ''],
+        ['PUT', ''],
+        ['PATCH', ''],
+        ['DELETE', ''],
+        ['GET', '/versions'],
+      ].map(([m, suffix]) => [
+        `${m} ${base}/${admin ? ':name' : ':namespace/:name'}${suffix}`,
+        {
+          call: async () => ({
+            path: `${await fresh()}${suffix}`,
+            ...(m === 'PUT' || m === 'PATCH'
+              ? { body: admin ? { default_model: 'changed' } : { description: 'changed' } }
+              : {}),
+          }),
+          expect: admin ? ADMIN : base.endsWith('agents') && m === 'GET' ? USERS : OWNER_OR_ADMIN,
+        },
+      ]),
+    ),
+  });
+
+  const matrix = (): Record<string, Entry> => ({
+    'GET /health': { call: () => ({ path: '/health' }), expect: PUBLIC },
+    'GET /api/openapi.json': { call: () => ({ path: '/api/openapi.json' }), expect: PUBLIC },
+    'GET /auth/me': { call: () => ({ path: '/auth/me' }), expect: SIGNED_IN },
+    ...resource('/api/v1/agents', ownerAgent, (who) => ({ namespace: 'mx', name: `new${who}${n()}` }), false),
+    ...resource(
+      '/api/v1/functions',
+      ownerFunction,
+      (who) => ({ namespace: 'mx', name: `new${who}${n()}`, code: ASK }),
+      false,
+    ),
+    ...resource(
+      '/api/v1/llm-providers',
+      adminProvider,
+      () => ({ name: `np${n()}`, api_endpoint: llm.url }),
+      true,
+    ),
+    'POST /agents/:namespace/:name/chats': {
+      call: () => ({ path: '/agents/mx/owned/chats', body: {} }),
+      expect: USERS,
+    },
+    'POST /agents/:namespace/:name/invoke': {
+      call: () => ({ path: '/agents/mx/owned/invoke', body: { message: 'hi' } }),
+      expect: USERS,
+    },
+    'GET /chats': { call: () => ({ path: '/chats' }), expect: SIGNED_IN },
+    'GET /chats/:chat_id': { call: () => ({ path: `/chats/${chatId}` }), expect: CHAT_OWNER },
+    'PUT /chats/:chat_id': {
+      call: () => ({ path: `/chats/${chatId}`, body: { title: 'renamed' } }),
+      expect: CHAT_OWNER,
+    },
+    'DELETE /chats/:chat_id': {
+      call: async (who) => {
+        if (who !== 'owner') return { path: `/chats/${chatId}` };
+        const id = (await (await ownerApi('/agents/mx/owned/chats', {})).json()).id;
+        return { path: `/chats/${id}` };
+      },
+      expect: CHAT_OWNER,
+    },
+    'POST /chats/:chat_id/messages': {
+      call: () => ({ path: `/chats/${chatId}/messages`, body: { content: 'again' } }),
+      expect: CHAT_OWNER,
+    },
+    'POST /chats/:chat_id/messages/stream': {
+      call: () => ({ path: `/chats/${chatId}/messages/stream`, body: { content: 'streamed' }, sse: true }),
+      expect: CHAT_OWNER,
+    },
+    'POST /chats/:chat_id/approve-tool/:tool_call_id': {
+      call: () => ({ path: `/chats/${chatId}/approve-tool/call_none`, body: { approved: true } }),
+      expect: [401, 404, 404, 409, 404], // the owner reaches the decision: nothing is pending
+    },
+    'GET /chats/:chat_id/stream/:channel_id': {
+      call: () => ({ path: `/chats/${chatId}/stream/${turnId}`, sse: true }),
+      expect: CHAT_OWNER,
+    },
+    'GET /chats/:chat_id/events': {
+      call: () => ({ path: `/chats/${chatId}/events`, sse: true }),
+      expect: CHAT_OWNER,
+    },
+    'POST /chats/:chat_id/cancel': {
+      call: () => ({ path: `/chats/${chatId}/cancel` }),
+      expect: [401, 404, 404, 409, 404], // the owner reaches the decision: no turn runs
+    },
+    'POST /functions/:namespace/:name/execute': {
+      call: () => ({ path: '/functions/mx/fn/execute', body: {} }),
+      expect: USERS,
+    },
+    'POST /functions/:namespace/:name/execute/async': {
+      call: () => ({ path: '/functions/mx/fn/execute/async', body: {} }),
+      expect: USERS,
+    },
+    'GET /executions': { call: () => ({ path: '/executions' }), expect: SIGNED_IN },
+    'GET /executions/:execution_id': {
+      call: async () => ({ path: `/executions/${await pausedExecution()}` }),
+      expect: [401, 404, 404, 'ok', 'ok'],
+    },
+    'POST /executions/:execution_id/continue': {
+      call: async () => ({ path: `/executions/${await pausedExecution()}/continue`, body: { input: 'x' } }),
+      expect: [401, 403, 404, 'ok', 'ok'],
+    },
+    'POST /executions/:execution_id/cancel': {
+      call: async () => ({ path: `/executions/${await pausedExecution()}/cancel` }),
+      expect: [401, 403, 404, 'ok', 'ok'],
+    },
+    'GET /api/v1/users': { call: () => ({ path: '/api/v1/users' }), expect: ADMIN },
+    'POST /api/v1/users': {
+      call: () => ({ path: '/api/v1/users', body: { email: `new${n()}@example.com` } }),
+      expect: ADMIN,
+    },
+    'GET /api/v1/users/:user_id': {
+      call: () => ({ path: `/api/v1/users/${ownerId}` }),
+      expect: OWNER_OR_ADMIN,
+    },
+    'PATCH /api/v1/users/:user_id': {
+      call: async () => ({ path: `/api/v1/users/${await freshUser()}`, body: { active: true } }),
+      expect: ADMIN,
+    },
+    'DELETE /api/v1/users/:user_id': {
+      call: async () => ({ path: `/api/v1/users/${await freshUser()}` }),
+      expect: ADMIN,
+    },
+    'GET /api/v1/roles': { call: () => ({ path: '/api/v1/roles' }), expect: ADMIN },
+    'POST /api/v1/roles': {
+      call: () => ({ path: '/api/v1/roles', body: { name: `N${n()}` } }),
+      expect: ADMIN,
+    },
+    'GET /api/v1/roles/:name': { call: () => ({ path: '/api/v1/roles/Users' }), expect: USERS }, // members may read
+    'PATCH /api/v1/roles/:name': {
+      call: async () => ({ path: `/api/v1/roles/${await freshRole()}`, body: { description: 'd' } }),
+      expect: ADMIN,
+    },
+    'DELETE /api/v1/roles/:name': {
+      call: async () => ({ path: `/api/v1/roles/${await freshRole()}` }),
+      expect: ADMIN,
+    },
+    'GET /api/v1/roles/:name/members': {
+      call: () => ({ path: '/api/v1/roles/Users/members' }),
+      expect: ADMIN,
+    },
+    'POST /api/v1/roles/:name/members': {
+      call: async () => ({ path: `/api/v1/roles/${await freshRole()}/members`, body: { user_id: ownerId } }),
+      expect: ADMIN,
+    },
+    'DELETE /api/v1/roles/:name/members/:user_id': {
+      call: async () => {
+        const role = await freshRole();
+        await must(adminApi(`/api/v1/roles/${role}/members`, { user_id: ownerId }), 201);
+        return { path: `/api/v1/roles/${role}/members/${ownerId}` };
+      },
+      expect: ADMIN,
+    },
+    'GET /api/v1/roles/:name/permissions': {
+      call: () => ({ path: '/api/v1/roles/Users/permissions' }),
+      expect: ADMIN,
+    },
+    'POST /api/v1/roles/:name/permissions': {
+      call: async () => ({
+        path: `/api/v1/roles/${await freshRole()}/permissions`,
+        body: { permission_key: 'sinas.logs.read:own', permission_value: true },
+      }),
+      expect: ADMIN,
+    },
+    'DELETE /api/v1/roles/:name/permissions': {
+      call: async () => ({
+        path: `/api/v1/roles/${await freshRole()}/permissions?permission_key=sinas.logs.read:own`,
+      }),
+      expect: ADMIN,
+    },
+    'POST /api/v1/secrets': {
+      call: (who) => ({
+        path: '/api/v1/secrets',
+        body: { name: `N_${who}_${n()}`, value: 'v', visibility: 'private' },
+      }),
+      expect: USERS,
+    },
+    'GET /api/v1/secrets': { call: () => ({ path: '/api/v1/secrets' }), expect: USERS },
+    'GET /api/v1/secrets/:name': {
+      call: () => ({ path: '/api/v1/secrets/MX_SECRET' }),
+      expect: [401, 403, 404, 'ok', 404],
+    },
+    'PUT /api/v1/secrets/:name': {
+      call: async () => ({ path: await ownerSecret(), body: { description: 'x' } }),
+      expect: [401, 403, 404, 'ok', 404],
+    },
+    'PATCH /api/v1/secrets/:name': {
+      call: async () => ({ path: await ownerSecret(), body: { description: 'x' } }),
+      expect: [401, 403, 404, 'ok', 404],
+    },
+    'DELETE /api/v1/secrets/:name': {
+      call: async () => ({ path: await ownerSecret() }),
+      expect: [401, 403, 404, 'ok', 404],
+    },
+    'POST /adapters/openai/v1/chat/completions': {
+      call: () => ({
+        path: '/adapters/openai/v1/chat/completions',
+        body: { model: 'agent:mx/owned', messages: [{ role: 'user', content: 'hi' }] },
+      }),
+      expect: USERS,
+    },
+    'GET /adapters/openai/v1/models': {
+      call: () => ({ path: '/adapters/openai/v1/models' }),
+      expect: SIGNED_IN,
+    },
+    'GET /adapters/openai/v1/models/:model_id': {
+      call: () => ({ path: '/adapters/openai/v1/models/agent%3Amx%2Fowned' }),
+      expect: SIGNED_IN,
+    },
+    'GET /adapters/openai/v1/models/:owner/:model_id': {
+      call: () => ({ path: '/adapters/openai/v1/models/agent:mx/owned' }),
+      expect: SIGNED_IN,
+    },
+  });
+
+  const key = (r: RouteSpec) => `${r.method.toUpperCase()} ${r.path}`;
+
+  it('has an entry for every route the app registers, and no entry without a route', () => {
+    const routes = t.platform.routes.map(key).sort();
+    const entries = Object.keys(matrix()).sort();
+    expect(
+      routes.filter((r) => !entries.includes(r)),
+      'routes without an entry',
+    ).to.deep.equal([]);
+    expect(
+      entries.filter((e) => !routes.includes(e)),
+      'entries without a route',
+    ).to.deep.equal([]);
+  });
+
+  it('gives every caller the outcome the matrix says', async () => {
+    const failures: string[] = [];
+    for (const [name, entry] of Object.entries(matrix())) {
+      const method = name.split(' ')[0]!;
+      for (const [i, who] of CALLERS.entries()) {
+        const call = await entry.call(who);
+        const abort = new AbortController();
+        const res = await fetch(`${t.url}${call.path}`, {
+          method,
+          signal: abort.signal,
+          headers: { ...as(who), ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
+        });
+        if (call.sse) abort.abort();
+        else await res.arrayBuffer();
+        const want = entry.expect[i]!;
+        const ok =
+          want === 'ok'
+            ? res.status >= 200 && res.status < 300
+            : want === 'denied'
+              ? res.status === 403 || res.status === 404
+              : res.status === want;
+        if (!ok) failures.push(`${name} as ${who}: got ${res.status}, want ${want}`);
+      }
+    }
+    expect(failures).to.deep.equal([]);
+  });
+});
