@@ -35,9 +35,9 @@ export class PgEventStore implements EventStore {
     private readonly pool: pg.Pool,
     connectionString: string,
   ) {
-    this.batcher = new AppendBatcher(pool);
     this.head = new HeadWatcher(connectionString, pool);
     this.tail = new TailReader(pool, this.head);
+    this.batcher = new AppendBatcher(pool, (before, events) => this.tail.appended(before, events));
   }
 
   append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
