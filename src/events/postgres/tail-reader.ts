@@ -19,6 +19,7 @@ export class TailReader {
   private dirty = false;
   private watching: Subscription | undefined;
   private following = false;
+  private stopped = false;
   private ready: Promise<void> | undefined;
 
   constructor(
@@ -49,11 +50,11 @@ export class TailReader {
 
   /**
    * A batch this process committed: the position before its first event, and its events. Taken
-   * only when nothing lies between the last event delivered and them, and no read is in flight
-   * (that read may return them); otherwise the NOTIFY's read brings them, as for any other writer.
+   * only when nothing lies between the last event delivered and them; otherwise the NOTIFY's read
+   * brings them, as for any other writer. A read in flight skips what was handed over meanwhile.
    */
   appended(before: bigint, events: () => readonly RecordedEvent[]): void {
-    if (!this.following || this.reading || before !== this.last) return;
+    if (!this.following || this.stopped || before !== this.last) return;
     const batch = events();
     if (batch.length === 0) return;
     this.last = batch.at(-1)!.position; // a read started by a subscriber begins after the batch
@@ -75,6 +76,7 @@ export class TailReader {
             [String(this.last)],
           );
           for (const row of rows) {
+            if (BigInt(row.position) <= this.last) continue; // appended() handed it over meanwhile
             const e = toRecorded(row);
             this.last = e.position;
             this.events$.next(e);
@@ -91,7 +93,8 @@ export class TailReader {
   }
 
   stop(): void {
-    this.reading = true; // no further reads, nor appended batches
+    this.reading = true; // no further reads
+    this.stopped = true;
     this.watching?.unsubscribe();
     this.events$.complete();
   }
