@@ -62,7 +62,6 @@ export function chatFrames(
     let live:
       | { turnId: string; attempt: number; sub: Subscription; drainTimer?: NodeJS.Timeout; seen: number }
       | undefined;
-    let durable: Subscription | undefined;
     let closed = false;
 
     const detach = () => {
@@ -109,25 +108,29 @@ export function chatFrames(
         live.drainTimer = setTimeout(detach, live.seen > 0 || resume ? DRAIN_MS : DRAIN_SILENT_MS);
     };
 
-    void (async () => {
-      let after = resume?.revision;
-      if (resume) {
-        const [at] = await store.readStream(stream, { fromRevision: resume.revision, maxCount: 1 });
-        if (at?.type === 'TurnStarted')
-          attach(at.revision, at.data as unknown as TurnStartedData, resume.seq);
-      } else after = undefined;
-      if (closed) return;
-      durable = store
-        .subscribeToStream(stream, after === undefined ? {} : { afterRevision: after })
-        .subscribe({
-          next: onDurable,
-          error: (err) => subscriber.error(err),
-        });
-    })().catch((err) => subscriber.error(err));
+    // A resume at R reads from R itself (one read, not two): the event at R is not sent again, but
+    // if it started a turn, that turn's deltas after the resumed seq follow.
+    let skip = resume?.revision;
+    const first = (e: RecordedEvent) => {
+      if (skip === undefined) return onDurable(e);
+      const at = skip;
+      skip = undefined;
+      if (e.revision !== at) return onDurable(e);
+      if (e.type === 'TurnStarted') attach(e.revision, e.data as unknown as TurnStartedData, resume!.seq);
+    };
+    const durable = store
+      .subscribeToStream(
+        stream,
+        resume && resume.revision > 0n ? { afterRevision: resume.revision - 1n } : {},
+      )
+      .subscribe({
+        next: first,
+        error: (err) => subscriber.error(err),
+      });
 
     return () => {
       closed = true;
-      durable?.unsubscribe();
+      durable.unsubscribe();
       if (live) {
         live.sub?.unsubscribe();
         if (live.drainTimer) clearTimeout(live.drainTimer);

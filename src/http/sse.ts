@@ -55,11 +55,12 @@ export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseC
   res.on('close', finish);
   return {
     send(frame) {
-      const lines = [`event: ${frame.event}`];
-      if (frame.id !== undefined) lines.push(`id: ${frame.id}`);
-      const data = typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data);
-      for (const line of data.split('\n')) lines.push(`data: ${line}`);
-      write(`${lines.join('\n')}\n\n`);
+      const head =
+        frame.id === undefined ? `event: ${frame.event}\n` : `event: ${frame.event}\nid: ${frame.id}\n`;
+      // JSON text holds no line breaks (they are escaped), so an object is one data line
+      const data =
+        typeof frame.data === 'string' ? frame.data.split('\n').join('\ndata: ') : JSON.stringify(frame.data);
+      write(`${head}data: ${data}\n\n`);
     },
     end() {
       flush();
