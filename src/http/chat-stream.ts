@@ -8,6 +8,7 @@
 import { Observable, type Subscription } from 'rxjs';
 import { turnChannel, type ChatEvent } from '../events/chat-events.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
+import { storedJson } from '../events/stored-json.js';
 import { streams } from '../events/stream-names.js';
 import type { LiveBus, LiveMessage } from '../runtime/live-bus/live-bus.js';
 import type { SseFrame } from './sse.js';
@@ -22,11 +23,28 @@ const DRAIN_SILENT_MS = 300;
 type TurnStartedData = Extract<ChatEvent, { type: 'TurnStarted' }>['data'];
 
 export function durableFrame(e: RecordedEvent): SseFrame {
+  const json = frameJson(e);
   return {
     event: e.type,
     id: String(e.revision),
-    data: { type: e.type, revision: Number(e.revision), ...e.data },
+    // built only when asked for: a replay sends the stored JSON text (json) and never needs it
+    get data() {
+      return { type: e.type, revision: Number(e.revision), ...e.data };
+    },
+    ...(json !== undefined ? { json } : {}),
   };
+}
+
+/**
+ * The frame's data as text, from the JSON the store returned: the same object as `data` (type and
+ * revision first, then the event's fields). Only when the event's JSON has no key named like those
+ * two (then `data` is serialised as usual).
+ */
+function frameJson(e: RecordedEvent): string | undefined {
+  const stored = storedJson(e);
+  if (stored === undefined || stored.includes('"type"') || stored.includes('"revision"')) return undefined;
+  const head = `{"type":${JSON.stringify(e.type)},"revision":${e.revision}`;
+  return stored.trim() === '{}' ? `${head}}` : `${head},${stored.slice(stored.indexOf('{') + 1)}`;
 }
 
 function deltaFrame(revision: bigint, m: LiveMessage): SseFrame {

@@ -358,8 +358,9 @@ function streamTurn(
   const sub = chatFrames(d.store, d.bus, chatId, from).subscribe({
     next: (f) => {
       sse.send(f);
+      if (!TERMINAL.has(f.event)) return;
       const data = f.data as { turnId?: string; error?: string };
-      if (!TERMINAL.has(f.event) || data.turnId !== turnId) return;
+      if (data.turnId !== turnId) return;
       if (f.event === 'AssistantMessageCompleted') sse.send({ event: 'done', data: { status: 'completed' } });
       else if (f.event === 'TurnFailed')
         sse.send({ event: 'error', data: { error: data.error ?? 'the model failed' } });

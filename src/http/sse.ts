@@ -5,6 +5,8 @@ export interface SseFrame {
   readonly event: string;
   readonly data: unknown;
   readonly id?: string;
+  /** `data` already as JSON text (no line breaks), when the sender has it; sent instead of serialising */
+  readonly json?: string;
 }
 
 export interface SseConnection {
@@ -59,7 +61,10 @@ export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseC
         frame.id === undefined ? `event: ${frame.event}\n` : `event: ${frame.event}\nid: ${frame.id}\n`;
       // JSON text holds no line breaks (they are escaped), so an object is one data line
       const data =
-        typeof frame.data === 'string' ? frame.data.split('\n').join('\ndata: ') : JSON.stringify(frame.data);
+        frame.json ??
+        (typeof frame.data === 'string'
+          ? frame.data.split('\n').join('\ndata: ')
+          : JSON.stringify(frame.data));
       write(`${head}data: ${data}\n\n`);
     },
     end() {
