@@ -22,8 +22,6 @@ export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseC
   res.setHeader('Cache-Control', 'no-cache, no-transform');
   res.setHeader('Connection', 'keep-alive');
   res.setHeader('X-Accel-Buffering', 'no');
-  res.flushHeaders();
-  res.write('retry: 1000\n\n');
   let done = false;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
@@ -41,6 +39,8 @@ export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseC
     buffered.push(text);
     lastWrite = Date.now();
   };
+  // the headers go out with this and the frames sent in the same burst, in one socket write
+  write('retry: 1000\n\n');
   const timer = setInterval(
     () => {
       if (Date.now() - lastWrite >= heartbeatMs) write('event: ping\ndata: \n\n');
