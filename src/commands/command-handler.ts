@@ -29,6 +29,14 @@ export interface CommandResult<S> {
   readonly duplicate: boolean;
 }
 
+/**
+ * A command whose content depends on the state it is decided on (a conflict retry decides again,
+ * on the fresh state): for input that is costly to gather and only needed in some states.
+ */
+export class CommandFor<C, S> {
+  constructor(readonly make: (state: S) => C | Promise<C>) {}
+}
+
 export class CommandHandler {
   private readonly cache: StateCache;
   private readonly running = new Map<string, Promise<void>>();
@@ -47,7 +55,7 @@ export class CommandHandler {
   handle<C, E extends DomainEvent, S>(
     decider: Decider<C, E, S>,
     stream: string,
-    command: C,
+    command: C | CommandFor<C, S>,
     ctx: CommandContext,
   ): Promise<CommandResult<S>> {
     const previous = this.running.get(stream);
@@ -69,7 +77,7 @@ export class CommandHandler {
   private async handleNow<C, E extends DomainEvent, S>(
     decider: Decider<C, E, S>,
     stream: string,
-    command: C,
+    command: C | CommandFor<C, S>,
     ctx: CommandContext,
   ): Promise<CommandResult<S>> {
     const maxRetries = this.options.maxRetries ?? 5;
@@ -95,7 +103,10 @@ export class CommandHandler {
       }
       let decided: readonly E[];
       try {
-        decided = decider.decide(command, loaded.state);
+        decided = decider.decide(
+          command instanceof CommandFor ? await command.make(loaded.state) : command,
+          loaded.state,
+        );
       } catch (err) {
         if (!cached) throw err;
         continue; // the cached state may be stale (another process wrote since): decide on a fresh read

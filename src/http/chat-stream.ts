@@ -8,6 +8,7 @@
 import { Observable, type Subscription } from 'rxjs';
 import { turnChannel, type ChatEvent } from '../events/chat-events.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
+import { storedJson } from '../events/stored-json.js';
 import { streams } from '../events/stream-names.js';
 import type { LiveBus, LiveMessage } from '../runtime/live-bus/live-bus.js';
 import type { SseFrame } from './sse.js';
@@ -22,11 +23,28 @@ const DRAIN_SILENT_MS = 300;
 type TurnStartedData = Extract<ChatEvent, { type: 'TurnStarted' }>['data'];
 
 export function durableFrame(e: RecordedEvent): SseFrame {
+  const json = frameJson(e);
   return {
     event: e.type,
     id: String(e.revision),
-    data: { type: e.type, revision: Number(e.revision), ...e.data },
+    // built only when asked for: a replay sends the stored JSON text (json) and never needs it
+    get data() {
+      return { type: e.type, revision: Number(e.revision), ...e.data };
+    },
+    ...(json !== undefined ? { json } : {}),
   };
+}
+
+/**
+ * The frame's data as text, from the JSON the store returned: the same object as `data` (type and
+ * revision first, then the event's fields). Only when the event's JSON has no key named like those
+ * two (then `data` is serialised as usual).
+ */
+function frameJson(e: RecordedEvent): string | undefined {
+  const stored = storedJson(e);
+  if (stored === undefined || stored.includes('"type"') || stored.includes('"revision"')) return undefined;
+  const head = `{"type":${JSON.stringify(e.type)},"revision":${e.revision}`;
+  return stored.trim() === '{}' ? `${head}}` : `${head},${stored.slice(stored.indexOf('{') + 1)}`;
 }
 
 function deltaFrame(revision: bigint, m: LiveMessage): SseFrame {
@@ -62,7 +80,6 @@ export function chatFrames(
     let live:
       | { turnId: string; attempt: number; sub: Subscription; drainTimer?: NodeJS.Timeout; seen: number }
       | undefined;
-    let durable: Subscription | undefined;
     let closed = false;
 
     const detach = () => {
@@ -109,25 +126,29 @@ export function chatFrames(
         live.drainTimer = setTimeout(detach, live.seen > 0 || resume ? DRAIN_MS : DRAIN_SILENT_MS);
     };
 
-    void (async () => {
-      let after = resume?.revision;
-      if (resume) {
-        const [at] = await store.readStream(stream, { fromRevision: resume.revision, maxCount: 1 });
-        if (at?.type === 'TurnStarted')
-          attach(at.revision, at.data as unknown as TurnStartedData, resume.seq);
-      } else after = undefined;
-      if (closed) return;
-      durable = store
-        .subscribeToStream(stream, after === undefined ? {} : { afterRevision: after })
-        .subscribe({
-          next: onDurable,
-          error: (err) => subscriber.error(err),
-        });
-    })().catch((err) => subscriber.error(err));
+    // A resume at R reads from R itself (one read, not two): the event at R is not sent again, but
+    // if it started a turn, that turn's deltas after the resumed seq follow.
+    let skip = resume?.revision;
+    const first = (e: RecordedEvent) => {
+      if (skip === undefined) return onDurable(e);
+      const at = skip;
+      skip = undefined;
+      if (e.revision !== at) return onDurable(e);
+      if (e.type === 'TurnStarted') attach(e.revision, e.data as unknown as TurnStartedData, resume!.seq);
+    };
+    const durable = store
+      .subscribeToStream(
+        stream,
+        resume && resume.revision > 0n ? { afterRevision: resume.revision - 1n } : {},
+      )
+      .subscribe({
+        next: first,
+        error: (err) => subscriber.error(err),
+      });
 
     return () => {
       closed = true;
-      durable?.unsubscribe();
+      durable.unsubscribe();
       if (live) {
         live.sub?.unsubscribe();
         if (live.drainTimer) clearTimeout(live.drainTimer);

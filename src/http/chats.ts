@@ -31,7 +31,7 @@ import {
 import { commandIdOf } from './idempotency.js';
 import { HttpProblem } from './problem.js';
 import { queryOf, type RouteRegistry } from './routes.js';
-import { openSse, resumePoint, type SseFrame } from './sse.js';
+import { openSse, resumePoint, type SseConnection, type SseFrame } from './sse.js';
 import { TurnWatch, type TurnStop } from './turn-watch.js';
 
 export interface ChatRouteDeps {
@@ -331,15 +331,27 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     query: { after: { type: 'string', pattern: '^\\d+(\\.\\d+)?$' } },
     responses: { 200: { type: 'string' } as never },
     handler: async (req, res) => {
-      const chat = await chatOf(req);
-      const sse = openSse(req, res);
-      const sub = chatFrames(d.store, d.bus, chat.id, resumePoint(req)).subscribe({
-        next: (f) => sse.send(f),
-        error: (err) => (
-          sse.send({ event: 'error', data: { error: String((err as Error).message) } }),
-          sse.end()
-        ),
+      // The events are read while the chat's owner is checked; nothing is sent before that passes.
+      let sse: SseConnection | undefined = undefined;
+      const early: SseFrame[] = [];
+      let failed: unknown;
+      const fail = (err: unknown) => {
+        sse!.send({ event: 'error', data: { error: String((err as Error).message) } });
+        sse!.end();
+      };
+      const sub = chatFrames(d.store, d.bus, req.params.chat_id as string, resumePoint(req)).subscribe({
+        next: (f) => (sse ? sse.send(f) : early.push(f)),
+        error: (err) => (sse ? fail(err) : (failed = err)),
       });
+      try {
+        await chatOf(req);
+      } catch (err) {
+        sub.unsubscribe();
+        throw err;
+      }
+      sse = openSse(req, res);
+      for (const f of early.splice(0)) sse.send(f);
+      if (failed !== undefined) fail(failed);
       await sse.closed;
       sub.unsubscribe();
     },

@@ -5,6 +5,8 @@ export interface SseFrame {
   readonly event: string;
   readonly data: unknown;
   readonly id?: string;
+  /** `data` already as JSON text (no line breaks), when the sender has it; sent instead of serialising */
+  readonly json?: string;
 }
 
 export interface SseConnection {
@@ -20,8 +22,6 @@ export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseC
   res.setHeader('Cache-Control', 'no-cache, no-transform');
   res.setHeader('Connection', 'keep-alive');
   res.setHeader('X-Accel-Buffering', 'no');
-  res.flushHeaders();
-  res.write('retry: 1000\n\n');
   let done = false;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
@@ -39,6 +39,8 @@ export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseC
     buffered.push(text);
     lastWrite = Date.now();
   };
+  // the headers go out with this and the frames sent in the same burst, in one socket write
+  write('retry: 1000\n\n');
   const timer = setInterval(
     () => {
       if (Date.now() - lastWrite >= heartbeatMs) write('event: ping\ndata: \n\n');
@@ -55,11 +57,15 @@ export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseC
   res.on('close', finish);
   return {
     send(frame) {
-      const lines = [`event: ${frame.event}`];
-      if (frame.id !== undefined) lines.push(`id: ${frame.id}`);
-      const data = typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data);
-      for (const line of data.split('\n')) lines.push(`data: ${line}`);
-      write(`${lines.join('\n')}\n\n`);
+      const head =
+        frame.id === undefined ? `event: ${frame.event}\n` : `event: ${frame.event}\nid: ${frame.id}\n`;
+      // JSON text holds no line breaks (they are escaped), so an object is one data line
+      const data =
+        frame.json ??
+        (typeof frame.data === 'string'
+          ? frame.data.split('\n').join('\ndata: ')
+          : JSON.stringify(frame.data));
+      write(`${head}data: ${data}\n\n`);
     },
     end() {
       flush();

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { firstValueFrom, take, toArray } from 'rxjs';
 import { ConcurrencyError } from '../../src/errors.js';
+import type { RecordedEvent } from '../../src/events/event-store.js';
 import { PgEventStore } from '../../src/events/postgres/pg-event-store.js';
 import { migrate } from '../../src/runtime/migrate.js';
 import { freshDatabase, testPool } from '../support/pg.js';
@@ -66,6 +68,75 @@ describe('Postgres event store: group commit', function () {
     } finally {
       await store.close();
       await pool.end();
+      await db.drop();
+    }
+  });
+});
+
+describe('Postgres event store: events this process appends', function () {
+  it('reach its own live subscribers exactly as a read returns them (jsonb key order, uuid form, createdAt)', async function () {
+    const db = await freshDatabase();
+    const pool = testPool(db.url, 4);
+    await migrate(pool);
+    const store = new PgEventStore(pool, db.url);
+    try {
+      await store.append('local-1', [ev('Warm')], 'no_stream');
+      const live = firstValueFrom(
+        store.subscribeToStream('local-1', { afterRevision: 0n }).pipe(take(2), toArray()),
+      );
+      await new Promise((r) => setTimeout(r, 50)); // the subscription is live
+      const e = ev('Mixed', {
+        zeta: 1,
+        a: { long_key: [{ yy: true, x: null }], b: 'é' },
+        ab: 'ünïcode',
+        äb: 2,
+        ba: 0.1,
+        skipped: undefined,
+        when: new Date(0),
+      });
+      await store.append('local-1', [{ ...e, id: e.id.toUpperCase() }, ev('Second')], 0n);
+      const got = await live;
+      const read = await store.readStream('local-1', { fromRevision: 1n });
+      const text = (x: RecordedEvent) =>
+        JSON.stringify({ ...x, revision: String(x.revision), position: String(x.position) });
+      expect(got.map(text)).to.deep.equal(read.map(text));
+      expect(got.map((x) => x.createdAt.getTime())).to.deep.equal(read.map((x) => x.createdAt.getTime()));
+    } finally {
+      await store.close();
+      await pool.end();
+      await db.drop();
+    }
+  });
+
+  it('with other processes appending too, every subscriber sees each event once, in position order', async function () {
+    this.timeout(60_000);
+    const db = await freshDatabase();
+    const pools = [0, 1].map(() => testPool(db.url, 4));
+    await migrate(pools[0]!);
+    const stores = pools.map((p) => new PgEventStore(p, db.url));
+    const N = 300;
+    try {
+      const head = await stores[0]!.headPosition();
+      const seen = stores.map((st) =>
+        firstValueFrom(
+          st.subscribeToAll({ after: head, filter: { categories: ['mix'] } }).pipe(take(N), toArray()),
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      await Promise.all(
+        Array.from({ length: N }, (_, i) =>
+          new Promise((r) => setTimeout(r, i % 7)).then(() =>
+            stores[i % 2]!.append(`mix-${i % 5}`, [ev(`E${i}`)], 'any'),
+          ),
+        ),
+      );
+      const all = await stores[0]!.readAll({ after: head, filter: { categories: ['mix'] } });
+      expect(all).to.have.length(N);
+      for (const got of await Promise.all(seen))
+        expect(got.map((e) => e.position)).to.deep.equal(all.map((e) => e.position));
+    } finally {
+      for (const st of stores) await st.close();
+      for (const p of pools) await p.end();
       await db.drop();
     }
   });

@@ -8,7 +8,12 @@ import type { ChatMessageData } from '../../events/chat-events.js';
 import type { EventStore } from '../../events/event-store.js';
 import { streams } from '../../events/stream-names.js';
 import { renderOrRaw } from '../../runtime/turns/templates.js';
-import type { CommandContext, CommandHandler, CommandResult } from '../command-handler.js';
+import {
+  CommandFor,
+  type CommandContext,
+  type CommandHandler,
+  type CommandResult,
+} from '../command-handler.js';
 import type { ResourceService } from '../resource/resource-service.js';
 import { validate, type JSONSchema } from '../validation.js';
 import { coerceAndValidateInput } from './chat-input.js';
@@ -98,26 +103,31 @@ export class ChatService {
       structuredClone(body ?? {}),
     );
     const chat = await this.get(chatId, ctx.actor);
-    const agent = await this.agents.at(chat.agent.namespace, chat.agent.name).catch(() => undefined);
-    const policy = (agent?.spec.message_policy as MessagePolicy | undefined) ?? 'enqueue';
     const messageId = randomUUID();
     const turnId = randomUUID();
+    const at = this.now().toISOString();
     const r = await this.run(
       chatId,
-      {
+      // the agent's message_policy says what a message does to a pending turn: the agent is read only then
+      new CommandFor<ChatCommand, ChatState>(async (state) => ({
         type: 'PostUserMessage',
         messageId,
         turnId,
         content: contentText(req.content),
-        policy,
+        policy: state.status === 'open' && state.pending.length > 0 ? await this.policyOf(chat) : 'enqueue',
         by: ctx.actor,
-        at: this.now().toISOString(),
-      },
+        at,
+      })),
       ctx,
     );
     if (r.duplicate) return this.earlierPost(chatId, ctx.commandId);
     this.afterPost(chatId, turnId);
     return { messageId, turnId, revision: r.revision!, position: r.position };
+  }
+
+  private async policyOf(chat: OpenChat): Promise<MessagePolicy> {
+    const agent = await this.agents.at(chat.agent.namespace, chat.agent.name).catch(() => undefined);
+    return (agent?.spec.message_policy as MessagePolicy | undefined) ?? 'enqueue';
   }
 
   /** A retried post (same command id): the message and turn the first attempt recorded. */
@@ -201,7 +211,11 @@ export class ChatService {
     return this.run(chatId, { type: 'CancelTurn', by: ctx.actor, at: this.now().toISOString() }, ctx);
   }
 
-  private run(chatId: string, command: ChatCommand, ctx: CommandContext): Promise<CommandResult<ChatState>> {
+  private run(
+    chatId: string,
+    command: ChatCommand | CommandFor<ChatCommand, ChatState>,
+    ctx: CommandContext,
+  ): Promise<CommandResult<ChatState>> {
     return this.handler.handle(chatDecider, streams.chat(chatId), command, ctx);
   }
 }

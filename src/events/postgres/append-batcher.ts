@@ -8,7 +8,8 @@
  */
 import type pg from 'pg';
 import { ConcurrencyError, UnavailableError } from '../../errors.js';
-import type { AppendResult, ExpectedRevision, NewEvent } from '../event-store.js';
+import type { AppendResult, ExpectedRevision, NewEvent, RecordedEvent } from '../event-store.js';
+import { asStored, canonicalUuid } from './as-stored.js';
 
 export const HEAD_CHANNEL = 'sinas_es_head';
 const MAX_BATCH = 500;
@@ -27,14 +28,25 @@ interface BatchResult {
   actual: (string | null)[];
   first_revision: (string | null)[];
   first_position: (string | null)[];
+  /** the transaction's now(): every row's created_at */
+  created_at: Date;
 }
+
+/**
+ * Told of every committed batch: the `$all` position just before its first event, and the batch's
+ * events as a reader would read them back (built only when asked for).
+ */
+export type CommitListener = (before: bigint, events: () => RecordedEvent[]) => void;
 
 export class AppendBatcher {
   private queue: PendingAppend[] = [];
   private inFlight = 0;
   private scheduled = false;
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly committed: CommitListener = () => {},
+  ) {}
 
   append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
@@ -62,8 +74,10 @@ export class AppendBatcher {
 
   private async commitBatch(batch: PendingAppend[]): Promise<void> {
     let result: BatchResult;
+    let written: Written;
     try {
-      result = await this.writeBatch(batch);
+      written = this.rows(batch);
+      result = await this.writeBatch(batch, written);
     } catch (err) {
       // A data error in one append (a string Postgres can't store, say) rolled back the batch and
       // must not fail the others: retry them one by one. Any other failure fails them all.
@@ -77,28 +91,68 @@ export class AppendBatcher {
       }
       return;
     }
+    this.announce(batch, written, result);
     batch.forEach((p, i) => settle(p, result, i));
   }
 
-  private async writeBatch(batch: PendingAppend[]): Promise<BatchResult> {
+  /** Tells the listener what the batch wrote; accepted events hold consecutive positions. */
+  private announce(batch: PendingAppend[], written: Written, r: BatchResult): void {
+    let before: bigint | undefined;
+    batch.forEach((p, i) => {
+      if (r.ok[i] && p.events.length > 0 && before === undefined) before = BigInt(r.first_position[i]!) - 1n;
+    });
+    if (before === undefined) return;
+    this.committed(before, () => {
+      const out: RecordedEvent[] = [];
+      let k = 0;
+      batch.forEach((p, i) => {
+        if (!r.ok[i]) return void (k += p.events.length);
+        const revision = BigInt(r.first_revision[i]!);
+        const position = BigInt(r.first_position[i]!);
+        p.events.forEach((e, o) => {
+          out.push({
+            id: canonicalUuid(e.id),
+            type: e.type,
+            data: asStored(written.data[k]!) as Record<string, unknown>,
+            metadata: asStored(written.metadata[k]!) as RecordedEvent['metadata'],
+            streamName: p.stream,
+            revision: revision + BigInt(o),
+            position: position + BigInt(o),
+            createdAt: new Date(r.created_at.getTime()),
+          });
+          k++;
+        });
+      });
+      return out;
+    });
+  }
+
+  private rows(batch: PendingAppend[]): Written {
+    const data: string[] = [];
+    const metadata: string[] = [];
+    for (const p of batch)
+      for (const e of p.events) {
+        data.push(JSON.stringify(e.data));
+        metadata.push(JSON.stringify(e.metadata));
+      }
+    return { data, metadata };
+  }
+
+  private async writeBatch(batch: PendingAppend[], { data, metadata }: Written): Promise<BatchResult> {
     const appendOf: number[] = [];
     const offsetOf: number[] = [];
     const ids: string[] = [];
     const types: string[] = [];
-    const data: string[] = [];
-    const metadata: string[] = [];
     batch.forEach((p, a) =>
       p.events.forEach((e, o) => {
         appendOf.push(a + 1);
         offsetOf.push(o);
         ids.push(e.id);
         types.push(e.type);
-        data.push(JSON.stringify(e.data));
-        metadata.push(JSON.stringify(e.metadata));
       }),
     );
     const { rows } = await this.pool.query<BatchResult>(
-      `SELECT * FROM es_append_batch($1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::uuid[], $7::text[], $8::jsonb[], $9::jsonb[])`,
+      `SELECT *, now() AS created_at FROM es_append_batch($1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::uuid[], $7::text[], $8::jsonb[], $9::jsonb[])`,
       [
         batch.map((p) => p.stream),
         batch.map((p) => String(p.expected)),
@@ -113,6 +167,12 @@ export class AppendBatcher {
     );
     return rows[0]!;
   }
+}
+
+/** Each event's data and metadata as JSON text, as sent to the database. */
+interface Written {
+  readonly data: string[];
+  readonly metadata: string[];
 }
 
 function settle(p: PendingAppend, r: BatchResult, i: number): void {

@@ -38,15 +38,23 @@ export function catchUpThenLive(tail: TailReader, source: CatchUpSource): Observ
         next: (e) => (live ? deliver(e) : buffer.push(e)),
         complete: () => subscriber.complete(),
       });
-      for (let first = true; ; first = false) {
-        const max = first ? (source.firstPageSize ?? source.pageSize) : source.pageSize;
-        const page = await source.readPage(cursor, max);
+      let max = source.firstPageSize ?? source.pageSize;
+      let next = source.readPage(cursor, max);
+      for (;;) {
+        const page = await next;
+        const full = page.length >= max;
+        if (full && !closed) {
+          // the next page is read while this one is delivered
+          max = source.pageSize;
+          next = source.readPage(page.at(-1), max);
+          next.catch(() => {}); // awaited below, unless the subscriber goes away first
+        }
         for (const e of page) {
           if (closed) return;
           cursor = e;
           subscriber.next(e);
         }
-        if (page.length < max) break;
+        if (!full) break;
       }
       live = true;
       for (const e of buffer.splice(0)) deliver(e);

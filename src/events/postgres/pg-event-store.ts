@@ -17,7 +17,14 @@ import { categoryOf } from '../stream-names.js';
 import { AppendBatcher } from './append-batcher.js';
 import { catchUpThenLive } from './catch-up.js';
 import { HeadWatcher } from './head-watcher.js';
-import { EVENT_COLUMNS, toRecorded, type EventRow } from './rows.js';
+import {
+  EVENT_COLUMNS,
+  EVENT_TEXT_COLUMNS,
+  toLazyRecorded,
+  toRecorded,
+  type EventRow,
+  type EventTextRow,
+} from './rows.js';
 import { TailReader } from './tail-reader.js';
 
 const PAGE = 1000;
@@ -35,9 +42,9 @@ export class PgEventStore implements EventStore {
     private readonly pool: pg.Pool,
     connectionString: string,
   ) {
-    this.batcher = new AppendBatcher(pool);
     this.head = new HeadWatcher(connectionString, pool);
     this.tail = new TailReader(pool, this.head);
+    this.batcher = new AppendBatcher(pool, (before, events) => this.tail.appended(before, events));
   }
 
   append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -96,10 +103,19 @@ export class PgEventStore implements EventStore {
     return catchUpThenLive(this.tail, {
       pageSize: PAGE,
       firstPageSize: FIRST_PAGE,
-      readPage: (cursor, max) => this.readStream(stream, { fromRevision: at(cursor) + 1n, maxCount: max }),
+      readPage: (cursor, max) => this.readStreamPage(stream, at(cursor) + 1n, max),
       matches: (e) => e.streamName === stream,
       isAfter: (e, cursor) => e.revision > at(cursor),
     });
+  }
+
+  /** A page of a stream for a subscription's catch-up: data parsed only when read (toLazyRecorded). */
+  private async readStreamPage(stream: string, from: bigint, max: number): Promise<RecordedEvent[]> {
+    const { rows } = await this.pool.query<EventTextRow>(
+      `SELECT ${EVENT_TEXT_COLUMNS} FROM es_events WHERE stream_name = $1 AND revision >= $2 ORDER BY revision LIMIT ${max}`,
+      [stream, String(from)],
+    );
+    return rows.map(toLazyRecorded);
   }
 
   async deleteStream(stream: string): Promise<void> {

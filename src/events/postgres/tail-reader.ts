@@ -1,6 +1,8 @@
 /**
  * One reader per store that follows the head of `$all` and multicasts every new event to live
- * subscribers, so N subscriptions cost one query per wake, not N.
+ * subscribers, so N subscriptions cost one query per wake, not N. Events this process appends are
+ * handed over directly when they are the very next positions (appends hold consecutive positions,
+ * handed out under the head lock), so local readers don't wait for the NOTIFY and a query.
  */
 import type pg from 'pg';
 import { Subject, type Observable, type Subscription } from 'rxjs';
@@ -16,6 +18,8 @@ export class TailReader {
   private reading = false;
   private dirty = false;
   private watching: Subscription | undefined;
+  private following = false;
+  private stopped = false;
   private ready: Promise<void> | undefined;
 
   constructor(
@@ -35,12 +39,26 @@ export class TailReader {
       this.watching = this.head.watch().subscribe((p) => {
         if (p > this.last) void this.read();
       });
+      this.following = true;
     })();
     return this.ready;
   }
 
   get events(): Observable<RecordedEvent> {
     return this.events$;
+  }
+
+  /**
+   * A batch this process committed: the position before its first event, and its events. Taken
+   * only when nothing lies between the last event delivered and them; otherwise the NOTIFY's read
+   * brings them, as for any other writer. A read in flight skips what was handed over meanwhile.
+   */
+  appended(before: bigint, events: () => readonly RecordedEvent[]): void {
+    if (!this.following || this.stopped || before !== this.last) return;
+    const batch = events();
+    if (batch.length === 0) return;
+    this.last = batch.at(-1)!.position; // a read started by a subscriber begins after the batch
+    for (const e of batch) this.events$.next(e);
   }
 
   private async read(): Promise<void> {
@@ -58,6 +76,7 @@ export class TailReader {
             [String(this.last)],
           );
           for (const row of rows) {
+            if (BigInt(row.position) <= this.last) continue; // appended() handed it over meanwhile
             const e = toRecorded(row);
             this.last = e.position;
             this.events$.next(e);
@@ -75,6 +94,7 @@ export class TailReader {
 
   stop(): void {
     this.reading = true; // no further reads
+    this.stopped = true;
     this.watching?.unsubscribe();
     this.events$.complete();
   }
