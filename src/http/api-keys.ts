@@ -17,7 +17,27 @@ export interface Principal {
 }
 
 /** What the key store knows; permissions are added from the user's roles. */
-export type KeyHolder = Omit<Principal, 'permissions'>;
+export type KeyHolder = Omit<Principal, 'permissions'> & {
+  /** the key's own permission map; null: the owner's role permissions */
+  readonly keyPermissions: PermissionMap | null;
+};
+
+export interface ApiKeyRow {
+  id: string;
+  name: string;
+  prefix: string;
+  user_id: string;
+  is_bootstrap: boolean;
+  permissions: PermissionMap | null;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  revoked_by: string | null;
+  last_used_at: Date | null;
+  created_at: Date;
+}
+
+/** how long a key's lookup is reused in one process (a revocation elsewhere takes effect after it) */
+export const KEY_CACHE_MS = 5_000;
 
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 
@@ -63,24 +83,74 @@ export class ApiKeys {
 
   /** Issues a (non-admin) key for `userId`; returns the plaintext, which is not stored. */
   async issue(userId: string, name: string): Promise<string> {
+    return (await this.create(userId, name)).key;
+  }
+
+  /** A new key: only its hash and visible prefix are stored; the plaintext is returned once. */
+  async create(
+    userId: string,
+    name: string,
+    o: { id?: string; permissions?: PermissionMap | null; expiresAt?: Date | null } = {},
+  ): Promise<{ row: ApiKeyRow; key: string }> {
     const key = generateKey();
-    await this.pool.query(
-      `INSERT INTO api_keys (id, name, prefix, key_hash, user_id, is_bootstrap) VALUES ($1, $2, $3, $4, $5, false)`,
-      [randomUUID(), name, key.slice(0, 12), hash(key), userId],
+    const { rows } = await this.pool.query<ApiKeyRow>(
+      `INSERT INTO api_keys (id, name, prefix, key_hash, user_id, is_bootstrap, permissions, expires_at)
+       VALUES ($1, $2, $3, $4, $5, false, $6, $7) RETURNING *`,
+      [
+        o.id ?? randomUUID(),
+        name,
+        key.slice(0, 12),
+        hash(key),
+        userId,
+        o.permissions ? JSON.stringify(o.permissions) : null,
+        o.expiresAt ?? null,
+      ],
     );
-    return key;
+    return { row: rows[0]!, key };
+  }
+
+  async list(userId: string | undefined): Promise<ApiKeyRow[]> {
+    const { rows } = await this.pool.query<ApiKeyRow>(
+      `SELECT * FROM api_keys WHERE ($1::text IS NULL OR user_id = $1) ORDER BY created_at DESC, id`,
+      [userId ?? null],
+    );
+    return rows;
+  }
+
+  async get(id: string): Promise<ApiKeyRow | undefined> {
+    const { rows } = await this.pool.query<ApiKeyRow>('SELECT * FROM api_keys WHERE id = $1', [id]);
+    return rows[0];
+  }
+
+  /** Revokes a key (soft: the row stays); false when it was already revoked. */
+  async revoke(id: string, by: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      'UPDATE api_keys SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL',
+      [id, by],
+    );
+    for (const [h, entry] of this.cache) if (entry.principal?.keyId === id) this.cache.delete(h);
+    return (rowCount ?? 0) > 0;
   }
 
   async authenticate(key: string): Promise<KeyHolder | undefined> {
     const h = hash(key);
     const hit = this.cache.get(h);
-    if (hit && Date.now() - hit.at < 10_000) return hit.principal;
-    const { rows } = await this.pool.query<{ id: string; user_id: string; is_bootstrap: boolean }>(
-      'SELECT id, user_id, is_bootstrap FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+    if (hit && Date.now() - hit.at < KEY_CACHE_MS) return hit.principal;
+    const { rows } = await this.pool.query<{
+      id: string;
+      user_id: string;
+      is_bootstrap: boolean;
+      permissions: PermissionMap | null;
+    }>(
+      `UPDATE api_keys SET last_used_at = now()
+        WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+        RETURNING id, user_id, is_bootstrap, permissions`,
       [h],
     );
     const r = rows[0];
-    const principal = r ? { userId: r.user_id, keyId: r.id, isAdmin: r.is_bootstrap } : undefined;
+    const principal = r
+      ? { userId: r.user_id, keyId: r.id, isAdmin: r.is_bootstrap, keyPermissions: r.permissions }
+      : undefined;
     this.cache.set(h, { principal, at: Date.now() });
     return principal;
   }

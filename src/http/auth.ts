@@ -20,11 +20,18 @@ export function authenticate(keys: ApiKeys, permissionsOf: PermissionsOf): Reque
       .authenticate(header)
       .then(async (holder) => {
         if (!holder) return next(new UnauthorizedError('invalid or revoked API key', 'X-API-Key'));
-        const permissions = await permissionsOf(holder.userId);
+        const { keyPermissions, ...who } = holder;
+        const owner = await permissionsOf(holder.userId);
+        // a key with its own map may do what both the map and its owner's roles allow, as they are now
+        const permissions = keyPermissions
+          ? Object.fromEntries(
+              Object.entries(keyPermissions).filter(([k, v]) => v && hasPermission(owner, k)),
+            )
+          : owner;
         const principal: Principal = {
-          ...holder,
+          ...who,
           permissions,
-          isAdmin: holder.isAdmin || hasPermission(permissions, 'sinas.*:all'),
+          isAdmin: (holder.isAdmin && !keyPermissions) || hasPermission(permissions, 'sinas.*:all'),
         };
         (req as Request & { principal: Principal }).principal = principal;
         next();

@@ -44,6 +44,7 @@ import type { IdentityService } from '../commands/identity/identity-service.js';
 import { defaultRoles } from '../commands/identity/default-roles.js';
 import { parsePermission } from '../commands/identity/permissions.js';
 import { registerIdentityRoutes } from '../http/identity.js';
+import { registerApiKeyRoutes } from '../http/api-key-routes.js';
 import type { IdentityQueries } from '../projections/identity-queries.js';
 import type { CommandHandler } from '../commands/command-handler.js';
 import { compose, TOKENS, type Composition } from './container.js';
@@ -217,6 +218,10 @@ export class Platform {
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       checkPermission: (p, field) => void parsePermission(p, field),
+    });
+    registerApiKeyRoutes(registry, {
+      keys,
+      store: this.get<EventStore>(TOKENS.EventStore),
     });
     registerOpenAiAdapterRoutes(registry, {
       chats: this.get<ChatService>(TOKENS.ChatService),

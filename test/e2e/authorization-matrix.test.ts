@@ -121,6 +121,8 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     await must(adminApi('/api/v1/llm-providers', { name, api_endpoint: llm.url }), 201);
     return `/api/v1/llm-providers/${name}`;
   };
+  const ownerKey = async () =>
+    (await (await must(ownerApi('/api/v1/api-keys', { name: `k${n()}` }), 201)).json()).id as string;
   const freshUser = async () => ensureUser(t, `u${n()}@example.com`);
   const freshRole = async () => {
     const name = `R${n()}`;
@@ -336,6 +338,19 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'DELETE /api/v1/secrets/:name': {
       call: async () => ({ path: await ownerSecret() }),
       expect: [401, 403, 404, 'ok', 404],
+    },
+    'POST /api/v1/api-keys': {
+      call: () => ({ path: '/api/v1/api-keys', body: { name: 'k' } }),
+      expect: USERS,
+    },
+    'GET /api/v1/api-keys': { call: () => ({ path: '/api/v1/api-keys' }), expect: USERS },
+    'GET /api/v1/api-keys/:key_id': {
+      call: async () => ({ path: `/api/v1/api-keys/${await ownerKey()}` }),
+      expect: [401, 403, 404, 'ok', 'ok'],
+    },
+    'DELETE /api/v1/api-keys/:key_id': {
+      call: async () => ({ path: `/api/v1/api-keys/${await ownerKey()}` }),
+      expect: [401, 403, 404, 'ok', 'ok'],
     },
     'POST /adapters/openai/v1/chat/completions': {
       call: () => ({
