@@ -105,6 +105,44 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
   });
 
   registry.add({
+    method: 'post',
+    path: '/auth/check-permissions',
+    access: 'authenticated',
+    summary: 'Whether the caller holds each permission (AND or OR over them)',
+    tags: ['Auth'],
+    body: {
+      type: 'object',
+      required: ['permissions'],
+      additionalProperties: false,
+      properties: {
+        permissions: { type: 'array', minItems: 1, maxItems: 200, items: { type: 'string', maxLength: 500 } },
+        logic: { type: 'string', enum: ['AND', 'OR'] },
+      },
+    },
+    responses: {
+      200: {
+        type: 'object',
+        properties: {
+          result: { type: 'boolean' },
+          logic: { type: 'string' },
+          checks: { type: 'array', items: { type: 'object' } },
+        },
+      },
+    },
+    handler: async (req, res) => {
+      const b = req.body as { permissions: string[]; logic?: 'AND' | 'OR' };
+      b.permissions.forEach((p, i) => d.checkPermission(p, `permissions.${i}`));
+      const checks = b.permissions.map((permission) => ({
+        permission,
+        has_permission: holds(req, permission),
+      }));
+      const logic = b.logic ?? 'AND';
+      const result =
+        logic === 'AND' ? checks.every((c) => c.has_permission) : checks.some((c) => c.has_permission);
+      res.json({ result, logic, checks });
+    },
+  });
+  registry.add({
     method: 'get',
     path: '/api/v1/users',
     access: { permission: () => 'sinas.users.read:all' },

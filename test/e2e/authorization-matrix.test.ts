@@ -171,6 +171,10 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'GET /health': { call: () => ({ path: '/health' }), expect: PUBLIC },
     'GET /api/openapi.json': { call: () => ({ path: '/api/openapi.json' }), expect: PUBLIC },
     'GET /auth/me': { call: () => ({ path: '/auth/me' }), expect: SIGNED_IN },
+    'POST /auth/check-permissions': {
+      call: () => ({ path: '/auth/check-permissions', body: { permissions: ['sinas.users.read:own'] } }),
+      expect: SIGNED_IN,
+    },
     ...resource('/api/v1/agents', ownerAgent, (who) => ({ namespace: 'mx', name: `new${who}${n()}` }), false),
     ...resource(
       '/api/v1/functions',

@@ -1,6 +1,6 @@
 /** Users and roles over HTTP: unique emails (race-free), default roles, members, permission entries. */
 import { expect } from 'chai';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 
 describe('users and roles', function () {
   this.timeout(60_000);
@@ -114,6 +114,24 @@ describe('users and roles', function () {
     expect(
       (await t.api('/api/v1/users', { method: 'POST', json: { email: 'gone@example.com' } })).status,
     ).to.equal(201);
+  });
+
+  it('checks permissions for the caller with AND or OR, naming a malformed one', async () => {
+    const guest = { 'x-api-key': await userKey(t, 'checker', []) };
+    const check = async (permissions: string[], logic?: string) =>
+      t.api('/auth/check-permissions', {
+        method: 'POST',
+        headers: guest,
+        json: { permissions, ...(logic ? { logic } : {}) },
+      });
+    const and = await (await check(['sinas.users.read:own', 'sinas.users.read:all'])).json();
+    expect(and.result).to.equal(false);
+    expect(and.checks.map((c: { has_permission: boolean }) => c.has_permission)).to.deep.equal([true, false]);
+    const or = await (await check(['sinas.users.read:own', 'sinas.users.read:all'], 'OR')).json();
+    expect(or.result).to.equal(true);
+    const bad = await check(['sinas.users.read']);
+    expect(bad.status).to.equal(400);
+    expect((await bad.json()).field).to.equal('permissions.0');
   });
 
   it('deactivates and reactivates a user', async () => {
