@@ -220,6 +220,48 @@ describe('chat tool calls', function () {
     expect(text).to.contain('It is 21 degrees');
   });
 
+  it('a stream ends with done awaiting_approval; invoke returns the pending state; reconnecting after the decision streams the rest', async () => {
+    llm.script([
+      { toolCalls: [{ id: 'call_st', name: 'shop__refund', arguments: { amount: 3 } }] },
+      { text: 'refunded 3' },
+    ]);
+    const chatId = await newChat();
+    const res = await fetch(`${t.url}/chats/${chatId}/messages/stream`, {
+      method: 'POST',
+      headers: { 'x-api-key': ADMIN_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ content: 'refund 3' }),
+    });
+    const turnId = res.headers.get('x-stream-channel');
+    const text = await res.text();
+    expect(text).to.contain('event: approval_required');
+    expect(text).to.match(/event: done\ndata: \{"status":"awaiting_approval"\}/);
+    const approve = await (
+      await t.api(`/chats/${chatId}/approve-tool/call_st`, {
+        method: 'POST',
+        json: { approved: true, reason: 'ok' },
+      })
+    ).json();
+    expect(approve.channel_id).to.equal(turnId);
+    const rest = await (
+      await fetch(`${t.url}/chats/${chatId}/stream/${turnId}`, { headers: { 'x-api-key': ADMIN_KEY } })
+    ).text();
+    expect(rest).to.contain('event: tool_end');
+    expect(rest).to.contain('refunded 3');
+    expect(rest).to.match(/event: done\ndata: \{"status":"completed"\}/);
+
+    llm.script([{ toolCalls: [{ id: 'call_inv', name: 'shop__refund', arguments: { amount: 4 } }] }]);
+    const inv = await (
+      await t.api('/agents/shop/helper/invoke', {
+        method: 'POST',
+        json: { message: 'refund 4', session_key: 'inv-1' },
+      })
+    ).json();
+    expect(inv.status).to.equal('awaiting_approval');
+    expect(inv.pending_approvals.map((p: { tool_call_id: string }) => p.tool_call_id)).to.deep.equal([
+      'call_inv',
+    ]);
+  });
+
   it('an unknown tool name gets an error result and the turn still ends', async () => {
     llm.script([{ toolCalls: [{ id: 'call_x', name: 'shop__nope', arguments: {} }] }, { text: 'Sorry.' }]);
     const chatId = await newChat();
