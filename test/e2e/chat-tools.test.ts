@@ -320,6 +320,43 @@ describe('chat tool calls: limits and restarts', function () {
     }
   });
 
+  it('cancelling a turn cancels the execution its tool call waits for', async () => {
+    const t = await startTestPlatform();
+    try {
+      const chatId = await setUp(t);
+      await t.api('/api/v1/functions', {
+        method: 'POST',
+        json: {
+          namespace: 'ops',
+          name: 'sleepy',
+          code: 'import time\ndef handler(input_data, context):\n    time.sleep(60)\n',
+          input_schema: { type: 'object' },
+        },
+      });
+      await t.api('/api/v1/agents/ops/bot', { method: 'PUT', json: { enabled_functions: ['ops/sleepy'] } });
+      llm.script([{ toolCalls: [{ id: 'c_sleep', name: 'ops__sleepy', arguments: {} }] }]);
+      const reply = t.api(`/chats/${chatId}/messages`, { method: 'POST', json: { content: 'sleep' } });
+      let executionId: string | undefined;
+      for (let i = 0; i < 400 && !executionId; i++) {
+        const c = await (await t.api(`/chats/${chatId}`)).json();
+        executionId = c.tool_calls?.[0]?.execution_id ?? undefined;
+        if (!executionId) await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(executionId, 'the tool call started').to.be.a('string');
+      expect((await t.api(`/chats/${chatId}/cancel`, { method: 'POST' })).status).to.equal(200);
+      expect((await reply).status).to.equal(409); // the waiting send learns its turn was cancelled
+      for (let i = 0; i < 400; i++) {
+        const e = await (await t.api(`/executions/${executionId}`)).json();
+        if (e.status === 'CANCELLED') return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error('the execution was not cancelled');
+    } finally {
+      llm.reset();
+      await t.stop();
+    }
+  });
+
   it('an approval waits across a restart of the platform; the decision after it resumes the turn', async () => {
     const t = await startTestPlatform();
     let second: Platform | undefined;

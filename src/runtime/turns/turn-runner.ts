@@ -84,9 +84,24 @@ export class TurnRunner {
       if (!next) return;
       const head = next.chat.pending[0]!;
       if (head.open.length > 0) {
-        await Promise.all(
-          head.open.filter((c) => c.approval !== 'pending').map((c) => this.runCall(next.chat, turnId, c)),
-        );
+        // a cancelled turn cancels the executions its tool calls are waiting for
+        const running = new Set<string>();
+        const cancel = this.watchCancel(chatId, turnId, next.revision);
+        cancel.signal.addEventListener('abort', () => {
+          for (const id of running)
+            this.d.executions
+              .cancel(id, { userId: 'system', isAdmin: true }, { commandId: `turn-${turnId}-cancel-${id}` })
+              .catch(() => undefined);
+        });
+        try {
+          await Promise.all(
+            head.open
+              .filter((c) => c.approval !== 'pending')
+              .map((c) => this.runCall(next.chat, turnId, c, running)),
+          );
+        } finally {
+          cancel.dispose();
+        }
         if (head.open.some((c) => c.approval === 'pending')) return;
         continue;
       }
@@ -233,7 +248,12 @@ export class TurnRunner {
    * One tool call: recorded as started (with its execution's id) before the execution is requested,
    * so a retried job finds it and only waits; then its result is recorded for the model.
    */
-  private async runCall(chat: Open, turnId: string, call: OpenToolCall): Promise<void> {
+  private async runCall(
+    chat: Open,
+    turnId: string,
+    call: OpenToolCall,
+    running: Set<string> = new Set(),
+  ): Promise<void> {
     const { chatId } = chat;
     const p = call.plan;
     const finish = (status: ToolResultStatus, result: string, executionId: string | null) =>
@@ -279,6 +299,7 @@ export class TurnRunner {
         if (!(err instanceof IllegalStateError)) throw err; // already requested by an earlier job
       }
     }
+    running.add(executionId);
     return this.finishWithExecution(executionId, finish);
   }
 
