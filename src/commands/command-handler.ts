@@ -140,6 +140,11 @@ export class CommandHandler {
     }
   }
 
+  /** The cached state of a stream, if any (possibly stale: for hints, never for decisions). */
+  cached<S>(stream: string): S | undefined {
+    return this.cache.get<S>(stream)?.state;
+  }
+
   /** Caches a state the caller folded itself from a fresh read of the stream. */
   remember<S>(stream: string, loaded: Loaded<S>): void {
     if (loaded.revision !== undefined) this.cache.set(stream, loaded);

@@ -27,8 +27,16 @@ export class ProviderResolver {
     private readonly devModel: DevModelServer,
   ) {}
 
-  async resolve(agentSpec: Readonly<Record<string, unknown>>): Promise<ResolvedModel> {
-    const provider = await this.provider(agentSpec.llm_provider_id as string | null | undefined);
+  /**
+   * `defaultProvider`: the default provider looked up earlier (it is used only when the agent names
+   * no provider of its own).
+   */
+  async resolve(
+    agentSpec: Readonly<Record<string, unknown>>,
+    defaultProvider?: Promise<ResourceRow | undefined>,
+  ): Promise<ResolvedModel> {
+    const id = agentSpec.llm_provider_id as string | null | undefined;
+    const provider = await (!id && defaultProvider ? defaultProvider : this.provider(id));
     if (!provider) {
       return {
         endpoint: { baseUrl: await this.devModel.url(), apiKey: 'development', label: 'development model' },
@@ -63,6 +71,11 @@ export class ProviderResolver {
       if (!p) throw new IllegalStateError(`the agent's LLM provider ${id} does not exist or is inactive`);
       return p;
     }
+    return this.defaultProvider();
+  }
+
+  /** The default provider; undefined when no provider exists (the development model then). */
+  async defaultProvider(): Promise<ResourceRow | undefined> {
     const defaults = await this.queries.flagged(llmProviderKind, 'is_default');
     if (defaults[0]) return defaults[0];
     const any = await this.queries.list(llmProviderKind, { skip: 0, limit: 1 });

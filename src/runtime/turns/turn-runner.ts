@@ -36,6 +36,13 @@ import { functionTools, planCalls, serializeResult, withPaused } from './tools.j
 
 type Open = Extract<ChatState, { status: 'open' }>;
 
+interface Prefetched {
+  /** `ns/name` of the agent prefetched */
+  readonly agentOf: string;
+  readonly agent: Promise<Awaited<ReturnType<ResourceService['at']>> | undefined>;
+  readonly defaultProvider: ReturnType<ProviderResolver['defaultProvider']>;
+}
+
 interface Started {
   readonly attempt: number;
   readonly revision: bigint;
@@ -79,6 +86,8 @@ export class TurnRunner {
    */
   async run(chatId: string, turnId: string): Promise<void> {
     let userHooksRan = false;
+    // the agent and the default provider are read while the chat is (one round trip instead of three)
+    let prefetched: Prefetched | undefined = this.prefetch(chatId);
     for (;;) {
       const next = await this.waitUntilNext(chatId, turnId);
       if (!next) return;
@@ -105,7 +114,8 @@ export class TurnRunner {
         if (head.open.some((c) => c.approval === 'pending')) return;
         continue;
       }
-      const round = await this.modelRound(next, userHooksRan);
+      const round = await this.modelRound(next, userHooksRan, prefetched);
+      prefetched = undefined;
       userHooksRan = true;
       if (round === 'ended') return;
     }
@@ -119,19 +129,19 @@ export class TurnRunner {
       revision: bigint;
     },
     userHooksRan: boolean,
+    prefetched?: Prefetched,
   ): Promise<'ended' | 'tools' | 'again'> {
     const { chat, events } = next;
     const chatId = chat.chatId;
     const head = chat.pending[0]!;
     const turnId = head.turnId;
-    const agent = await this.d.agents
-      .at(chat.agent.namespace, chat.agent.name)
-      .catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)));
+    const sameAgent = prefetched?.agentOf === `${chat.agent.namespace}/${chat.agent.name}`;
+    const agent = await ((sameAgent && prefetched?.agent) || this.agentOf(chat.agent));
     let resolved;
     try {
       if (!agent || agent.status !== 'active')
         throw new IllegalStateError(`agent '${chat.agent.namespace}/${chat.agent.name}' no longer exists`);
-      resolved = await this.d.resolver.resolve(agent.spec);
+      resolved = await this.d.resolver.resolve(agent.spec, prefetched?.defaultProvider);
     } catch (err) {
       if (!(err instanceof IllegalStateError)) throw err;
       const started = await this.start(chatId, turnId, 'none', 'none', chat.agentVersion);
@@ -426,6 +436,30 @@ export class TurnRunner {
     } finally {
       cancel.dispose();
     }
+  }
+
+  private agentOf(ref: { namespace: string; name: string }) {
+    return this.d.agents
+      .at(ref.namespace, ref.name)
+      .catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)));
+  }
+
+  /**
+   * Starts reading the chat's agent (known from the command handler's cached chat state, when this
+   * process recorded the message) and the default provider, so they are ready with the chat's events.
+   */
+  private prefetch(chatId: string): Prefetched | undefined {
+    const cached = this.d.handler.cached<ChatState>(streams.chat(chatId));
+    if (cached?.status !== 'open') return undefined;
+    const swallow = <T>(p: Promise<T>) => {
+      p.catch(() => undefined); // a failure shows when (and if) the value is used
+      return p;
+    };
+    return {
+      agentOf: `${cached.agent.namespace}/${cached.agent.name}`,
+      agent: swallow(this.agentOf(cached.agent)),
+      defaultProvider: swallow(this.d.resolver.defaultProvider()),
+    };
   }
 
   /** Executions this chat's tool calls left paused at input() that are still waiting. */
