@@ -6,6 +6,7 @@
  *   sinas projections rebuild <name>      rebuild from position 0 beside the live tables, then swap
  *   sinas secrets rotate-master-key       re-wrap every secret's data key under SINAS_ENCRYPTION_KEY
  *                                         (opening old ones with SINAS_ENCRYPTION_KEY_PREVIOUS)
+ *   sinas audit verify FILE [--fingerprint HEX]   check an audit export's hash chain and signature
  */
 import { SingleBar, Presets } from 'cli-progress';
 import pg from 'pg';
@@ -19,9 +20,10 @@ import { loadConfig } from '../runtime/config.js';
 import { startEmbeddedPostgres } from '../runtime/embedded-postgres.js';
 import { migrate } from '../runtime/migrate.js';
 import { rotateMasterKeyCommand } from './secrets.js';
+import { auditVerifyCommand } from './audit.js';
 
 const USAGE =
-  'usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key';
+  'usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key | sinas audit verify FILE';
 
 async function connect(): Promise<{ pool: pg.Pool; store: EventStore; close: () => Promise<void> }> {
   const config = loadConfig();
@@ -108,6 +110,7 @@ async function rebuild(pool: pg.Pool, store: EventStore, name: string | undefine
 
 async function main(argv: string[]): Promise<number> {
   const [group, command, arg] = argv;
+  if (group === 'audit' && command === 'verify') return auditVerifyCommand(argv.slice(2));
   const known =
     (group === 'projections' && (command === 'status' || command === 'rebuild')) ||
     (group === 'secrets' && command === 'rotate-master-key');

@@ -32,6 +32,8 @@ export interface Config {
   readonly maxToolRounds: number;
   /** the bootstrap administrator's email (SUPERADMIN_EMAIL) */
   readonly superadminEmail: string;
+  /** Ed25519 private key (PEM or base64 of it) that signs audit exports */
+  readonly auditSigningKey: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -61,6 +63,7 @@ export function loadConfig(env: Env = process.env): Config {
     sharedPoolSecrets: stringMap(env, 'SINAS_SHARED_POOL_SECRETS'),
     maxToolRounds: int(env, 'SINAS_MAX_TOOL_ROUNDS', 25, 1, 1000),
     superadminEmail: str(env, 'SUPERADMIN_EMAIL', 'admin@sinas.local').toLowerCase(),
+    auditSigningKey: optional(env, 'SINAS_AUDIT_SIGNING_KEY'),
   };
   if (config.adminApiKey !== undefined && config.adminApiKey.length < 16) {
     throw new ValidationError('SINAS_ADMIN_API_KEY must be at least 16 characters', 'SINAS_ADMIN_API_KEY');

@@ -45,6 +45,8 @@ import { defaultRoles } from '../commands/identity/default-roles.js';
 import { parsePermission } from '../commands/identity/permissions.js';
 import { registerIdentityRoutes } from '../http/identity.js';
 import { registerApiKeyRoutes } from '../http/api-key-routes.js';
+import { registerAuditRoutes } from '../http/audit.js';
+import { loadSigningKey } from '../audit/signing-key-loader.js';
 import type { IdentityQueries } from '../projections/identity-queries.js';
 import type { CommandHandler } from '../commands/command-handler.js';
 import { compose, TOKENS, type Composition } from './container.js';
@@ -222,6 +224,12 @@ export class Platform {
     registerApiKeyRoutes(registry, {
       keys,
       store: this.get<EventStore>(TOKENS.EventStore),
+    });
+    registerAuditRoutes(registry, {
+      store: this.get<EventStore>(TOKENS.EventStore),
+      key: loadSigningKey(this.config.auditSigningKey, this.config.env, this.config.dataDir, (m) =>
+        this.log.warn(m),
+      ),
     });
     registerOpenAiAdapterRoutes(registry, {
       chats: this.get<ChatService>(TOKENS.ChatService),

@@ -356,6 +356,12 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: async () => ({ path: `/api/v1/api-keys/${await ownerKey()}` }),
       expect: [401, 403, 404, 'ok', 'ok'],
     },
+    'GET /api/v1/audit/events': { call: () => ({ path: '/api/v1/audit/events?limit=5' }), expect: ADMIN },
+    'GET /api/v1/audit/export': {
+      call: () => ({ path: `/api/v1/audit/export?stream=chat-${chatId}` }),
+      expect: ADMIN,
+    },
+    'GET /api/v1/audit/public-key': { call: () => ({ path: '/api/v1/audit/public-key' }), expect: SIGNED_IN },
     'POST /adapters/openai/v1/chat/completions': {
       call: () => ({
         path: '/adapters/openai/v1/chat/completions',

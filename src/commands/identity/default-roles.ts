@@ -6,11 +6,17 @@ const DESCRIPTIONS = {
   GuestUsers: 'Every user created through the API: may read and update their own profile',
   Users: 'Ordinary users: their own agents, functions, skills, collections, secrets and more',
   Admins: 'Administrators: every permission',
+  Auditors: 'Compliance reviewers: the audit log, timelines and verifiable exports',
 } as const;
+
+/** beyond the reference's three: auditors read the whole event log (issue 6) */
+const EXTRA: Readonly<Record<string, Readonly<Record<string, boolean>>>> = {
+  Auditors: { 'sinas.audit.read:all': true },
+};
 
 export function defaultRoles(): Record<string, DefaultRole> {
   return Object.fromEntries(
-    Object.entries(DEFAULT_ROLES).map(([name, permissions]) => [
+    Object.entries({ ...DEFAULT_ROLES, ...EXTRA }).map(([name, permissions]) => [
       name,
       {
         description: DESCRIPTIONS[name as keyof typeof DESCRIPTIONS],

@@ -171,4 +171,4 @@ export const roleDecider: Decider<RoleCommand, RoleEvent, RoleState> = {
   },
 };
 
-export const DEFAULT_ROLE_NAMES = ['GuestUsers', 'Users', 'Admins'];
+export const DEFAULT_ROLE_NAMES = ['GuestUsers', 'Users', 'Admins', 'Auditors'];
