@@ -13,7 +13,12 @@ import { ForbiddenError, IllegalStateError, NotFoundError } from '../errors.js';
 import type { ChatEvent } from '../events/chat-events.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { streams } from '../events/stream-names.js';
-import type { ChatQueries } from '../projections/chat-queries.js';
+import { ChatQueries, type ChatRow } from '../projections/chat-queries.js';
+import { projectedAsOf } from '../projections/as-of.js';
+import { chatTimeline, page } from '../audit/timeline.js';
+import { TIMELINE_QUERY, TIMELINE_SCHEMA, timelineFilter } from './timeline-params.js';
+import { chatsProjection } from '../projections/chats.js';
+import type pg from 'pg';
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import type { LiveBus } from '../runtime/live-bus/live-bus.js';
 import { holds, principalOf } from './auth.js';
@@ -35,6 +40,9 @@ import { openSse, resumePoint, type SseConnection, type SseFrame } from './sse.j
 import { TurnWatch, type TurnStop } from './turn-watch.js';
 
 export interface ChatRouteDeps {
+  readonly pool: pg.Pool;
+  /** executions of a chat's hooks (their streams join its timeline) */
+  readonly hookExecutionsOf: (chatId: string) => Promise<string[]>;
   readonly chats: ChatService;
   readonly invoker: Invoker;
   readonly queries: ChatQueries;
@@ -59,6 +67,32 @@ export const agentChat = (agent: { namespace: string; name: string }) =>
 function mayChat(req: Request, agent: { namespace: string; name: string }): void {
   if (!holds(req, agentChat(agent)))
     throw new ForbiddenError(`Not authorized to chat with agent '${agent.namespace}/${agent.name}'`);
+}
+
+/** `oneConnection`: the queries share one client (a transaction), so they run one after another */
+async function chatBody(
+  q: ChatQueries,
+  chat: ChatRow,
+  oneConnection = false,
+): Promise<Record<string, unknown>> {
+  const [messages, turns, calls] = oneConnection
+    ? [await q.messages(chat.id), await q.turns(chat.id), await q.toolCalls(chat.id)]
+    : await Promise.all([q.messages(chat.id), q.turns(chat.id), q.toolCalls(chat.id)]);
+  return {
+    ...chatResponse(chat),
+    messages: messages.map(messageResponse),
+    turns: turns.map(turnResponse),
+    tool_calls: calls.map(toolCallResponse),
+    pending_approvals: calls
+      .filter((c) => c.approval_status === 'pending')
+      .map((c) => ({
+        tool_call_id: c.tool_call_id,
+        function_namespace: c.function_namespace,
+        function_name: c.function_name,
+        arguments: c.arguments,
+        created_at: c.requested_at.toISOString(),
+      })),
+  };
 }
 
 export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): void {
@@ -164,32 +198,49 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     method: 'get',
     path: '/chats/:chat_id',
     access: 'authenticated',
-    summary: 'A chat with its messages, turns and pending approvals',
+    summary:
+      'A chat with its messages, turns, tool calls and pending approvals; `as_of=<revision>`: as it was then',
     tags,
     params: chatIdParam,
+    query: { as_of: { type: 'integer', minimum: 0 } },
     responses: { 200: chatWithMessagesSchema },
     handler: async (req, res) => {
       const chat = await chatOf(req);
-      const [messages, turns, calls] = await Promise.all([
-        d.queries.messages(chat.id),
-        d.queries.turns(chat.id),
-        d.queries.toolCalls(chat.id),
-      ]);
-      res.json({
-        ...chatResponse(chat),
-        messages: messages.map(messageResponse),
-        turns: turns.map(turnResponse),
-        tool_calls: calls.map(toolCallResponse),
-        pending_approvals: calls
-          .filter((c) => c.approval_status === 'pending')
-          .map((c) => ({
-            tool_call_id: c.tool_call_id,
-            function_namespace: c.function_namespace,
-            function_name: c.function_name,
-            arguments: c.arguments,
-            created_at: c.requested_at.toISOString(),
-          })),
+      const asOf = queryOf(req).as_of as number | undefined;
+      if (asOf === undefined) {
+        res.json(await chatBody(d.queries, chat));
+        return;
+      }
+      // folded from the chat's events up to that revision, with the read model's own code
+      const events = await d.store.readStream(streams.chat(chat.id), {
+        fromRevision: 0n,
+        maxCount: asOf + 1,
       });
+      if (events.length <= asOf) throw new NotFoundError(`the chat has no revision ${asOf}`, 'as_of');
+      const body = await projectedAsOf(d.pool, chatsProjection, events, async (client, tables) => {
+        const q = new ChatQueries(client, tables as ConstructorParameters<typeof ChatQueries>[1]);
+        return chatBody(q, (await q.get(chat.id, chat.user_id))!, true);
+      });
+      res.json({ ...body, as_of: asOf });
+    },
+  });
+  registry.add({
+    method: 'get',
+    path: '/chats/:chat_id/timeline',
+    access: 'authenticated',
+    summary:
+      "Every event that concerns the chat (its own, its executions', approvals, the agent and function versions it ran) in commit order; the owner or an auditor",
+    tags,
+    params: chatIdParam,
+    query: TIMELINE_QUERY,
+    responses: { 200: TIMELINE_SCHEMA },
+    handler: async (req, res) => {
+      const chatId = req.params.chat_id as string;
+      const auditor = holds(req, 'sinas.audit.read:all');
+      const chat = auditor ? await d.queries.getAny(chatId) : await chatOf(req);
+      if (!chat) throw new NotFoundError('chat not found');
+      const events = await chatTimeline(d.store, chat.id, await d.hookExecutionsOf(chat.id));
+      res.json(page(events, timelineFilter(req)));
     },
   });
   registry.add({

@@ -15,6 +15,8 @@ import { holds, principalOf } from './auth.js';
 import { itemPermission } from '../commands/identity/permissions.js';
 import { commandIdOf } from './idempotency.js';
 import { queryOf, type RouteRegistry } from './routes.js';
+import { executionTimeline, page } from '../audit/timeline.js';
+import { TIMELINE_QUERY, TIMELINE_SCHEMA, timelineFilter } from './timeline-params.js';
 
 export interface ExecutionRouteDeps {
   readonly executions: ExecutionService;
@@ -232,6 +234,23 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
     handler: async (req, res) => {
       const asOf = queryOf(req).as_of as number | undefined;
       res.json(await view(req, asOf));
+    },
+  });
+  registry.add({
+    method: 'get',
+    path: '/executions/:execution_id/timeline',
+    access: 'authenticated',
+    summary:
+      'Every event that concerns the execution (its runs and pauses, the function version, its tool call and approval) in commit order; the owner or an auditor',
+    tags,
+    params: idParam,
+    query: TIMELINE_QUERY,
+    responses: { 200: TIMELINE_SCHEMA },
+    handler: async (req, res) => {
+      if (!holds(req, 'sinas.audit.read:all')) await view(req); // the owner's (404 otherwise)
+      const events = await executionTimeline(d.store, req.params.execution_id as string);
+      if (events.length === 0) throw new NotFoundError('execution not found');
+      res.json(page(events, timelineFilter(req)));
     },
   });
   registry.add({

@@ -71,30 +71,47 @@ export interface TurnRow {
 }
 
 export class ChatQueries {
-  constructor(private readonly pool: pg.Pool) {}
+  /** `pool`: a pool, or one client (a transaction); `t`: the tables' names (live by default) */
+  constructor(
+    private readonly pool: Pick<pg.Pool, 'query'>,
+    private readonly t: Readonly<
+      Record<'chats' | 'chat_messages' | 'chat_turns' | 'chat_tool_calls', string>
+    > = {
+      chats: 'chats',
+      chat_messages: 'chat_messages',
+      chat_turns: 'chat_turns',
+      chat_tool_calls: 'chat_tool_calls',
+    },
+  ) {}
 
   async list(
     userId: string,
     o: { includeArchived: boolean; skip: number; limit: number },
   ): Promise<ChatRow[]> {
     const { rows } = await this.pool.query<ChatRow>(
-      `SELECT * FROM chats WHERE user_id = $1 AND ($2 OR NOT archived) ORDER BY updated_at DESC, id LIMIT $3 OFFSET $4`,
+      `SELECT * FROM ${this.t.chats} WHERE user_id = $1 AND ($2 OR NOT archived) ORDER BY updated_at DESC, id LIMIT $3 OFFSET $4`,
       [userId, o.includeArchived, o.limit, o.skip],
     );
     return rows;
   }
 
   async get(chatId: string, userId: string): Promise<ChatRow | undefined> {
-    const { rows } = await this.pool.query<ChatRow>('SELECT * FROM chats WHERE id = $1 AND user_id = $2', [
-      chatId,
-      userId,
-    ]);
+    const { rows } = await this.pool.query<ChatRow>(
+      `SELECT * FROM ${this.t.chats} WHERE id = $1 AND user_id = $2`,
+      [chatId, userId],
+    );
+    return rows[0];
+  }
+
+  /** Any user's chat (for auditors). */
+  async getAny(chatId: string): Promise<ChatRow | undefined> {
+    const { rows } = await this.pool.query<ChatRow>(`SELECT * FROM ${this.t.chats} WHERE id = $1`, [chatId]);
     return rows[0];
   }
 
   async messages(chatId: string): Promise<MessageRow[]> {
     const { rows } = await this.pool.query<MessageRow>(
-      'SELECT * FROM chat_messages WHERE chat_id = $1 ORDER BY revision, idx',
+      `SELECT * FROM ${this.t.chat_messages} WHERE chat_id = $1 ORDER BY revision, idx`,
       [chatId],
     );
     return rows;
@@ -102,7 +119,7 @@ export class ChatQueries {
 
   async turns(chatId: string): Promise<TurnRow[]> {
     const { rows } = await this.pool.query<TurnRow>(
-      'SELECT * FROM chat_turns WHERE chat_id = $1 ORDER BY requested_at, turn_id',
+      `SELECT * FROM ${this.t.chat_turns} WHERE chat_id = $1 ORDER BY requested_at, turn_id`,
       [chatId],
     );
     return rows;
@@ -110,16 +127,17 @@ export class ChatQueries {
 
   async toolCalls(chatId: string): Promise<ToolCallRow[]> {
     const { rows } = await this.pool.query<ToolCallRow>(
-      'SELECT * FROM chat_tool_calls WHERE chat_id = $1 ORDER BY requested_at, tool_call_id',
+      `SELECT * FROM ${this.t.chat_tool_calls} WHERE chat_id = $1 ORDER BY requested_at, tool_call_id`,
       [chatId],
     );
     return rows;
   }
 
   async message(messageId: string): Promise<MessageRow | undefined> {
-    const { rows } = await this.pool.query<MessageRow>('SELECT * FROM chat_messages WHERE id = $1', [
-      messageId,
-    ]);
+    const { rows } = await this.pool.query<MessageRow>(
+      `SELECT * FROM ${this.t.chat_messages} WHERE id = $1`,
+      [messageId],
+    );
     return rows[0];
   }
 }

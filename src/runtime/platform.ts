@@ -197,6 +197,16 @@ export class Platform {
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
     });
     registerChatRoutes(registry, {
+      pool: this.get<pg.Pool>(TOKENS.Pool),
+      hookExecutionsOf: async (chatId) =>
+        (
+          await this.get<ExecutionQueries>(TOKENS.ExecutionQueries).list({
+            chatId,
+            triggerType: 'HOOK',
+            skip: 0,
+            limit: 1000,
+          })
+        ).map((r) => r.id as string),
       chats: this.get<ChatService>(TOKENS.ChatService),
       invoker: new Invoker(this.get(TOKENS.CommandHandler), this.get<ChatService>(TOKENS.ChatService)),
       queries: this.get<ChatQueries>(TOKENS.ChatQueries),

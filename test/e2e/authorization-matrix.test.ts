@@ -37,6 +37,8 @@ const USERS: Expect = [401, 403, 'ok', 'ok', 'ok'];
 const OWNER_OR_ADMIN: Expect = [401, 403, 403, 'ok', 'ok'];
 /** the owner's chat: chats are private to their owner, administrators included */
 const CHAT_OWNER: Expect = [401, 404, 404, 'ok', 404];
+/** the owner's chat, read by its owner or by an auditor (administrators hold the audit permission) */
+const CHAT_OWNER_OR_AUDITOR: Expect = [401, 404, 404, 'ok', 'ok'];
 
 describe('authorisation matrix: every route × anonymous, guest, other user, owner, admin', function () {
   this.timeout(300_000);
@@ -225,6 +227,14 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'GET /chats/:chat_id/stream/:channel_id': {
       call: () => ({ path: `/chats/${chatId}/stream/${turnId}`, sse: true }),
       expect: CHAT_OWNER,
+    },
+    'GET /chats/:chat_id/timeline': {
+      call: () => ({ path: `/chats/${chatId}/timeline` }),
+      expect: CHAT_OWNER_OR_AUDITOR,
+    },
+    'GET /executions/:execution_id/timeline': {
+      call: async () => ({ path: `/executions/${await pausedExecution()}/timeline` }),
+      expect: [401, 404, 404, 'ok', 'ok'],
     },
     'GET /chats/:chat_id/events': {
       call: () => ({ path: `/chats/${chatId}/events`, sse: true }),

@@ -84,7 +84,23 @@ export class TurnRunner {
    * (run in parallel as executions), round after round. A tool call waiting for approval ends the
    * job; the decision starts a new one, which picks up where this one stopped.
    */
-  async run(chatId: string, turnId: string): Promise<void> {
+  private readonly running = new Map<string, Promise<void>>();
+
+  /** Jobs of one turn (the first, and wake-ups after approvals) run one after another in a process. */
+  run(chatId: string, turnId: string): Promise<void> {
+    const key = `${chatId}/${turnId}`;
+    const previous = this.running.get(key) ?? Promise.resolve();
+    const next = previous.then(
+      () => this.runNow(chatId, turnId),
+      () => this.runNow(chatId, turnId),
+    );
+    const tail = next.catch(() => undefined);
+    this.running.set(key, tail);
+    void tail.then(() => this.running.get(key) === tail && this.running.delete(key));
+    return next;
+  }
+
+  private async runNow(chatId: string, turnId: string): Promise<void> {
     let userHooksRan = false;
     // the agent and the default provider are read while the chat is (one round trip instead of three)
     let prefetched: Prefetched | undefined = this.prefetch(chatId);

@@ -1,0 +1,132 @@
+/**
+ * Timelines (issue 6): every event that concerns a chat or an execution — its own stream, the
+ * executions its tool calls and hooks ran, the approvals, and the configuration versions it ran
+ * under (the agent's and the functions' events up to the versions used) — merged in commit order,
+ * each with its actor and correlation/causation ids, so a reader can follow message → model call →
+ * tool call → approval → execution → pause → resume → result.
+ */
+import type { EventStore, RecordedEvent } from '../events/event-store.js';
+import { streams } from '../events/stream-names.js';
+
+export interface TimelineItem {
+  readonly position: string;
+  readonly stream: string;
+  readonly revision: string;
+  readonly type: string;
+  readonly at: string;
+  readonly actor: string;
+  readonly correlation_id: string;
+  readonly causation_id: string;
+  readonly event_id: string;
+  readonly data: unknown;
+}
+
+export interface TimelineFilter {
+  readonly types?: readonly string[];
+  readonly from?: Date;
+  readonly to?: Date;
+  readonly after?: bigint;
+  readonly limit: number;
+}
+
+const item = (e: RecordedEvent): TimelineItem => ({
+  position: e.position.toString(),
+  stream: e.streamName,
+  revision: e.revision.toString(),
+  type: e.type,
+  at: e.createdAt.toISOString(),
+  actor: e.metadata.actor,
+  correlation_id: e.metadata.correlationId,
+  causation_id: e.metadata.causationId,
+  event_id: e.id,
+  data: e.data,
+});
+
+/** The events of a resource stream up to (and including) revision `version`. */
+async function upTo(store: EventStore, stream: string, version: number): Promise<RecordedEvent[]> {
+  return store.readStream(stream, { fromRevision: 0n, maxCount: version + 1 });
+}
+
+/** An execution's stream and the function versions it ran, plus the chat events about its tool call. */
+async function executionEvents(store: EventStore, executionId: string): Promise<RecordedEvent[]> {
+  const events = await store.readStream(streams.execution(executionId));
+  const requested = events[0]?.data as
+    | {
+        function?: { namespace: string; name: string; version: number };
+        chatId?: string | null;
+        toolCallId?: string | null;
+      }
+    | undefined;
+  const out = [...events];
+  if (requested?.function)
+    out.push(
+      ...(await upTo(
+        store,
+        streams.function(requested.function.namespace, requested.function.name),
+        requested.function.version,
+      )),
+    );
+  return out;
+}
+
+export async function chatTimeline(
+  store: EventStore,
+  chatId: string,
+  hookExecutions: readonly string[],
+): Promise<RecordedEvent[]> {
+  const chat = await store.readStream(streams.chat(chatId));
+  const all = [...chat];
+  const created = chat[0]?.data as { agent?: { namespace: string; name: string } } | undefined;
+  let agentVersion = -1;
+  const executions = new Set(hookExecutions);
+  for (const e of chat) {
+    const d = e.data as { agentVersion?: number; executionId?: string | null };
+    if (typeof d.agentVersion === 'number') agentVersion = Math.max(agentVersion, d.agentVersion);
+    if (e.type === 'ToolCallStarted' && d.executionId) executions.add(d.executionId);
+  }
+  if (created?.agent && agentVersion >= 0)
+    all.push(
+      ...(await upTo(store, streams.agent(created.agent.namespace, created.agent.name), agentVersion)),
+    );
+  for (const id of executions) all.push(...(await executionEvents(store, id)));
+  return all;
+}
+
+export async function executionTimeline(store: EventStore, executionId: string): Promise<RecordedEvent[]> {
+  const all = await executionEvents(store, executionId);
+  const requested = all[0]?.data as { chatId?: string | null; toolCallId?: string | null } | undefined;
+  if (requested?.chatId && requested.toolCallId) {
+    const chat = await store.readStream(streams.chat(requested.chatId));
+    const messageOf = chat.find(
+      (e) =>
+        e.type === 'AssistantMessageCompleted' &&
+        ((e.data as { calls?: { id: string }[] }).calls ?? []).some((c) => c.id === requested.toolCallId),
+    );
+    all.push(
+      ...chat.filter(
+        (e) => e === messageOf || (e.data as { toolCallId?: string }).toolCallId === requested.toolCallId,
+      ),
+    );
+  }
+  return all;
+}
+
+/** Merged in commit order (each event once), filtered and paged by position. */
+export function page(
+  events: readonly RecordedEvent[],
+  f: TimelineFilter,
+): { items: TimelineItem[]; next_after: string | null } {
+  const seen = new Set<string>();
+  const sorted = events
+    .filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)))
+    .sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0))
+    .filter(
+      (e) =>
+        (f.after === undefined || e.position > f.after) &&
+        (!f.types?.length || f.types.includes(e.type)) &&
+        (!f.from || e.createdAt >= f.from) &&
+        (!f.to || e.createdAt <= f.to),
+    );
+  const items = sorted.slice(0, f.limit).map(item);
+  return { items, next_after: sorted.length > f.limit ? items.at(-1)!.position : null };
+}

@@ -1,0 +1,148 @@
+/**
+ * Timelines and state as of an event: a chat whose tool call needed an approval and ran a function
+ * that paused reads back in commit order — message, model reply, approval (who, why), execution,
+ * pause, resume, result — and `as_of` shows the chat as it was at any revision.
+ */
+import { expect } from 'chai';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
+import { startTestPlatform, useProvider, userKey, type TestPlatform } from '../support/platform.js';
+
+const ASK = 'def handler(input_data, context):\n    return {"name": input("who?")}\n';
+
+describe('timelines and as_of', function () {
+  this.timeout(120_000);
+  let t: TestPlatform;
+  let llm: ScriptedLlm;
+  let chatId: string;
+  let executionId: string;
+  let adminId: string;
+  before(async () => {
+    llm = await startScriptedLlm();
+    t = await startTestPlatform();
+    await useProvider(t, llm.url);
+    await t.api('/api/v1/functions', {
+      method: 'POST',
+      json: {
+        namespace: 'tl',
+        name: 'ask',
+        code: ASK,
+        input_schema: { type: 'object' },
+        requires_approval: true,
+      },
+    });
+    await t.api('/api/v1/agents', {
+      method: 'POST',
+      json: { namespace: 'tl', name: 'bot', enabled_functions: ['tl/ask'] },
+    });
+    chatId = (await (await t.api('/agents/tl/bot/chats', { method: 'POST', json: {} })).json()).id;
+    llm.script([{ toolCalls: [{ id: 'call_tl', name: 'tl__ask', arguments: {} }] }, { text: 'it paused' }]);
+    const first = await (
+      await t.api(`/chats/${chatId}/messages`, { method: 'POST', json: { content: 'ask' } })
+    ).json();
+    expect(first.status).to.equal('awaiting_approval');
+    await t.api(`/chats/${chatId}/approve-tool/call_tl`, {
+      method: 'POST',
+      json: { approved: true, reason: 'looks fine' },
+    });
+    for (let i = 0; i < 400; i++) {
+      const c = await (await t.api(`/chats/${chatId}`)).json();
+      if (c.turns[0].status === 'completed') {
+        executionId = c.tool_calls[0].execution_id;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(executionId).to.be.a('string');
+    const done = await (
+      await t.api(`/executions/${executionId}/continue`, { method: 'POST', json: { input: 'Ada' } })
+    ).json();
+    expect(done.status).to.equal('COMPLETED');
+    adminId = (await (await t.api('/auth/me')).json()).id;
+  });
+  after(async () => {
+    await t?.stop();
+    await llm?.stop();
+  });
+
+  it('reads the chat back in commit order: message, reply, approval (who, why), execution, pause, resume, result', async () => {
+    const tl = await (await t.api(`/chats/${chatId}/timeline`)).json();
+    const types = tl.items.map((i: { type: string }) => i.type);
+    const order = [
+      'FunctionCreated',
+      'AgentCreated',
+      'ChatCreated',
+      'UserMessagePosted',
+      'TurnStarted',
+      'AssistantMessageCompleted',
+      'ToolApprovalRequested',
+      'ToolApprovalDecided',
+      'ToolCallStarted',
+      'ExecutionRequested',
+      'ExecutionStarted',
+      'ExecutionAwaitingInput',
+      'ToolCallCompleted',
+      'ExecutionResumed',
+      'ExecutionCompleted',
+    ].map((type) => types.indexOf(type));
+    expect(
+      order.every((i: number) => i >= 0),
+      JSON.stringify(types),
+    ).to.equal(true);
+    expect(order).to.deep.equal([...order].sort((a, b) => a - b));
+    const positions = tl.items.map((i: { position: string }) => BigInt(i.position));
+    expect(positions).to.deep.equal([...positions].sort((a, b) => (a < b ? -1 : 1)));
+    const decided = tl.items.find((i: { type: string }) => i.type === 'ToolApprovalDecided');
+    expect(decided).to.include({ actor: adminId });
+    expect(decided.data).to.include({ approved: true, reason: 'looks fine' });
+    expect(decided.correlation_id).to.be.a('string');
+  });
+
+  it('filters by type and pages by position', async () => {
+    const only = await (
+      await t.api(`/chats/${chatId}/timeline?type=ExecutionStarted,ExecutionResumed`)
+    ).json();
+    expect(only.items.map((i: { type: string }) => i.type)).to.deep.equal([
+      'ExecutionStarted',
+      'ExecutionResumed',
+      'ExecutionStarted',
+    ]);
+    const first = await (await t.api(`/chats/${chatId}/timeline?limit=3`)).json();
+    expect(first.items).to.have.length(3);
+    const rest = await (await t.api(`/chats/${chatId}/timeline?after=${first.next_after}`)).json();
+    expect(BigInt(rest.items[0].position) > BigInt(first.items[2].position)).to.equal(true);
+  });
+
+  it('shows the chat as it was at a revision (the pending approval then, none now)', async () => {
+    const events = (await (await t.api(`/chats/${chatId}/timeline?type=ToolApprovalRequested`)).json()).items;
+    const revision = Number(events[0].revision);
+    const then = await (await t.api(`/chats/${chatId}?as_of=${revision}`)).json();
+    expect(then.as_of).to.equal(revision);
+    expect(then.pending_approvals.map((p: { tool_call_id: string }) => p.tool_call_id)).to.deep.equal([
+      'call_tl',
+    ]);
+    expect(then.messages.map((m: { role: string }) => m.role)).to.deep.equal(['user', 'assistant']);
+    const now = await (await t.api(`/chats/${chatId}`)).json();
+    expect(now.pending_approvals).to.deep.equal([]);
+    expect((await t.api(`/chats/${chatId}?as_of=9999`)).status).to.equal(404);
+  });
+
+  it("an execution's timeline has its runs, its function version and its tool call's approval", async () => {
+    const tl = await (await t.api(`/executions/${executionId}/timeline`)).json();
+    const types = tl.items.map((i: { type: string }) => i.type);
+    expect(types).to.include.members([
+      'FunctionCreated',
+      'ToolApprovalDecided',
+      'ExecutionRequested',
+      'ExecutionCompleted',
+    ]);
+  });
+
+  it('is for the owner and auditors only', async () => {
+    const other = { 'x-api-key': await userKey(t, 'tl-other') };
+    expect((await t.api(`/chats/${chatId}/timeline`, { headers: other })).status).to.equal(404);
+    expect((await t.api(`/executions/${executionId}/timeline`, { headers: other })).status).to.equal(404);
+    const auditor = { 'x-api-key': await userKey(t, 'tl-auditor', ['Auditors']) };
+    expect((await t.api(`/chats/${chatId}/timeline`, { headers: auditor })).status).to.equal(200);
+    expect((await t.api(`/executions/${executionId}/timeline`, { headers: auditor })).status).to.equal(200);
+  });
+});
