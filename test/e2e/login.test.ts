@@ -261,6 +261,8 @@ describe('login by one-time code, access and refresh tokens', function () {
       ['logs', logs],
     ] as const) {
       expect(containsAny(text, secrets.tokens), where).to.deep.equal([]);
+      // nor any other JWT (the function run's token among them)
+      expect(text.match(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/g), where).to.equal(null);
       // a code as a number of its own (not inside a longer run of digits, nor a timestamp's fraction)
       const codes = secrets.codes.filter((c) => new RegExp(`(?<![\\d.])${c}(?!\\d)`).test(text));
       expect(codes, where).to.deep.equal([]);
