@@ -68,6 +68,18 @@ export class StreamDeletedError extends SinasError {
   }
 }
 
+/** Too many attempts in a window (login rate limits); `retryAfterS` says when trying again can work. */
+export class RateLimitedError extends SinasError {
+  readonly code = 'rate_limited';
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+    field?: string,
+  ) {
+    super(message, field);
+  }
+}
+
 /** A dependency (database, event store, queue) is unavailable or timed out. */
 export class UnavailableError extends SinasError {
   readonly code = 'unavailable';

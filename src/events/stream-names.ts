@@ -24,4 +24,7 @@ export const streams = {
   role: (name: string) => streamName('role', name),
   function: (namespace: string, name: string) => streamName('function', `${namespace}/${name}`),
   session: (agent: string, key: string) => streamName('session', `${agent}/${key}`),
+  login: (userId: string) => streamName('login', userId),
+  /** one stream per UTC day: `security-2025-01-31` */
+  security: (at: Date) => streamName('security', at.toISOString().slice(0, 10)),
 } as const;

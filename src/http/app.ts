@@ -4,7 +4,7 @@ import express, { type Express } from 'express';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ApiKeys } from './api-keys.js';
-import { authenticate, type PermissionsOf } from './auth.js';
+import { authenticate, type PermissionsOf, type VerifyAccessToken } from './auth.js';
 import { idempotency, swallowReplay } from './idempotency.js';
 import { openApiDocument } from './openapi.js';
 import { errorHandler, notFoundHandler } from './problem.js';
@@ -17,6 +17,8 @@ export interface AppDeps {
   readonly log: Logger;
   readonly bodyLimit: string;
   readonly permissionsOf: PermissionsOf;
+  readonly verifyToken: VerifyAccessToken;
+  readonly looksLikeToken: (value: string) => boolean;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -47,7 +49,7 @@ export function buildApp(deps: AppDeps): Express {
     handler: (_req, res) => void res.json(openApiDocument(deps.registry, '0.1.0')),
   });
   const router = express.Router();
-  const auth = authenticate(deps.keys, deps.permissionsOf);
+  const auth = authenticate(deps.keys, deps.permissionsOf, deps.verifyToken, deps.looksLikeToken);
   const idem = idempotency(deps.pool);
   deps.registry.mount(router, (req, res, next) =>
     auth(req, res, (err?: unknown) => (err ? next(err) : idem(req, res, next))),

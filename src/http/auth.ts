@@ -1,6 +1,7 @@
 /**
- * Authentication by API key in `X-API-Key` or `Authorization: Bearer`; the principal carries the
- * permissions of the user's active roles (read per request, cached until the identity read model moves).
+ * Authentication by API key in `X-API-Key`, or `Authorization: Bearer` with an access token (a JWT,
+ * tried first when the value looks like one) or an API key; the principal carries the permissions of
+ * the user's active roles (read per request, cached until the identity read model moves).
  */
 import type { Request, RequestHandler } from 'express';
 import { hasPermission, type PermissionMap } from '../commands/identity/permissions.js';
@@ -8,14 +9,41 @@ import { UnauthorizedError } from '../errors.js';
 import type { ApiKeys, Principal } from './api-keys.js';
 
 export type PermissionsOf = (userId: string) => Promise<PermissionMap>;
+/** An access token's active user and token id; throws UnauthorizedError saying why not. */
+export type VerifyAccessToken = (token: string) => Promise<{ userId: string; tokenId: string }>;
 
-export function authenticate(keys: ApiKeys, permissionsOf: PermissionsOf): RequestHandler {
+export function authenticate(
+  keys: ApiKeys,
+  permissionsOf: PermissionsOf,
+  verifyToken: VerifyAccessToken,
+  looksLikeToken: (value: string) => boolean,
+): RequestHandler {
   return (req, _res, next) => {
-    const header = req.get('x-api-key') ?? bearer(req.get('authorization'));
+    const apiKey = req.get('x-api-key');
+    const header = apiKey ?? bearer(req.get('authorization'));
     if (!header)
       return next(
-        new UnauthorizedError('send an API key in X-API-Key or Authorization: Bearer', 'X-API-Key'),
+        new UnauthorizedError(
+          'send an access token in Authorization: Bearer, or an API key in X-API-Key',
+          'Authorization',
+        ),
       );
+    if (apiKey === undefined && looksLikeToken(header)) {
+      verifyToken(header)
+        .then(async ({ userId, tokenId }) => {
+          const permissions = await permissionsOf(userId);
+          const principal: Principal = {
+            userId,
+            keyId: `token:${tokenId}`,
+            permissions,
+            isAdmin: hasPermission(permissions, 'sinas.*:all'),
+          };
+          (req as Request & { principal: Principal }).principal = principal;
+          next();
+        })
+        .catch(next);
+      return;
+    }
     keys
       .authenticate(header)
       .then(async (holder) => {

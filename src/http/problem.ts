@@ -7,6 +7,7 @@ import {
   IllegalStateError,
   NotFoundError,
   PreconditionFailedError,
+  RateLimitedError,
   SinasError,
   StreamDeletedError,
   UnauthorizedError,
@@ -48,6 +49,7 @@ const STATUS: ReadonlyArray<[new (...a: never[]) => SinasError, number, string]>
   [IllegalStateError, 409, 'Conflict'],
   [StreamDeletedError, 410, 'Gone'],
   [PreconditionFailedError, 412, 'Precondition failed'],
+  [RateLimitedError, 429, 'Too many requests'],
   [UnavailableError, 503, 'Service unavailable'],
 ];
 
@@ -86,6 +88,7 @@ export function errorHandler(log: (err: unknown, status: number) => void): Error
     const p = toProblem(err);
     log(err, p.status);
     if (res.headersSent) return res.end();
+    if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterS));
     sendProblem(res, p);
   };
 }

@@ -52,6 +52,14 @@ export class IdentityQueries {
     return rows[0];
   }
 
+  /** The user holding `email` (normalised), with whether it is active; undefined before any projection. */
+  async userByEmail(email: string): Promise<{ id: string; active: boolean } | undefined> {
+    const { rows } = await this.pool
+      .query<{ id: string; active: boolean }>('SELECT id, active FROM users WHERE email = $1', [email])
+      .catch(notYetProjected);
+    return rows[0];
+  }
+
   async rolesOf(userId: string): Promise<string[]> {
     const { rows } = await this.pool
       .query<{ role_name: string }>(

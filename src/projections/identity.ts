@@ -1,16 +1,18 @@
 /**
  * Identity read models: `users`, `roles` (with their permission maps) and `role_members`.
  * Permission checks read a user's roles from here on each request (through a short cache).
+ * `login-<userId>` streams move `users.last_login_at`.
  */
 import type pg from 'pg';
 import type { RecordedEvent } from '../events/event-store.js';
+import type { LoginEvent } from '../events/auth-events.js';
 import type { RoleEvent, UserEvent } from '../events/identity-events.js';
 import type { Projection, TableNames } from './projection.js';
 
 export const identityProjection: Projection = {
   name: 'identity',
   version: 1,
-  filter: { categories: ['user', 'role'] },
+  filter: { categories: ['user', 'role', 'login'] },
   tables: ['users', 'roles', 'role_members'],
   createTables: (t) => `
     CREATE TABLE IF NOT EXISTS ${t.users} (
@@ -47,6 +49,7 @@ export const identityProjection: Projection = {
     for (const e of events) {
       if (e.streamName.startsWith('user-')) await applyUser(tx, e, t);
       else if (e.streamName.startsWith('role-')) await applyRole(tx, e, t);
+      else if (e.streamName.startsWith('login-')) await applyLogin(tx, e, t);
     }
   },
 };
@@ -75,6 +78,15 @@ async function applyUser(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pr
       await tx.query(`DELETE FROM ${t.role_members} WHERE user_id = $1`, [id]);
       return;
   }
+}
+
+async function applyLogin(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Promise<void> {
+  const ev = { type: e.type, data: e.data } as LoginEvent;
+  if (ev.type !== 'UserLoggedIn') return;
+  await tx.query(
+    `UPDATE ${t.users} SET last_login_at = greatest(coalesce(last_login_at, $2), $2) WHERE id = $1`,
+    [ev.data.userId, ev.data.at],
+  );
 }
 
 async function applyRole(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Promise<void> {

@@ -34,6 +34,33 @@ export interface Config {
   readonly superadminEmail: string;
   /** Ed25519 private key (PEM or base64 of it) that signs audit exports */
   readonly auditSigningKey: string | undefined;
+  /** signs access tokens (HS256); required in production, generated into SINAS_DATA_DIR in development */
+  readonly jwtSecret: string | undefined;
+  readonly smtp: SmtpConfig | undefined;
+  readonly login: LoginConfig;
+}
+
+/** Where login codes are sent: SMTP_URL, or SMTP_HOST with SMTP_PORT/SMTP_USER/SMTP_PASSWORD. */
+export interface SmtpConfig {
+  readonly url: string | undefined;
+  readonly host: string | undefined;
+  readonly port: number;
+  readonly user: string | undefined;
+  readonly password: string | undefined;
+  readonly from: string;
+}
+
+export interface LoginConfig {
+  /** how long a one-time code is valid (SINAS_OTP_TTL_MS, default 10 minutes) */
+  readonly otpTtlMs: number;
+  /** tries per code, right or wrong; then the session is dead (SINAS_OTP_MAX_ATTEMPTS) */
+  readonly otpMaxAttempts: number;
+  /** login requests per IP / per email, and code checks per IP, per 15 minutes */
+  readonly loginPerIp: number;
+  readonly loginPerEmail: number;
+  readonly verifyPerIp: number;
+  /** security events recorded per IP per minute before one summary stands for the rest */
+  readonly securityEventsPerIp: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -64,11 +91,39 @@ export function loadConfig(env: Env = process.env): Config {
     maxToolRounds: int(env, 'SINAS_MAX_TOOL_ROUNDS', 25, 1, 1000),
     superadminEmail: str(env, 'SUPERADMIN_EMAIL', 'admin@sinas.local').toLowerCase(),
     auditSigningKey: optional(env, 'SINAS_AUDIT_SIGNING_KEY'),
+    jwtSecret: optional(env, 'SINAS_JWT_SECRET'),
+    smtp: smtp(env),
+    login: {
+      otpTtlMs: int(env, 'SINAS_OTP_TTL_MS', 600_000, 100, 86_400_000),
+      otpMaxAttempts: int(env, 'SINAS_OTP_MAX_ATTEMPTS', 3, 1, 100),
+      loginPerIp: int(env, 'SINAS_LOGIN_RATE_PER_IP', 10, 1, 1_000_000),
+      loginPerEmail: int(env, 'SINAS_LOGIN_RATE_PER_EMAIL', 5, 1, 1_000_000),
+      verifyPerIp: int(env, 'SINAS_VERIFY_RATE_PER_IP', 10, 1, 1_000_000),
+      securityEventsPerIp: int(env, 'SINAS_SECURITY_EVENTS_PER_MINUTE', 20, 1, 100_000),
+    },
   };
+  if (config.jwtSecret !== undefined && config.jwtSecret.length < 32)
+    throw new ValidationError('SINAS_JWT_SECRET must be at least 32 characters', 'SINAS_JWT_SECRET');
+  if (config.env === 'production' && config.jwtSecret === undefined)
+    throw new ValidationError('SINAS_JWT_SECRET is required in production', 'SINAS_JWT_SECRET');
   if (config.adminApiKey !== undefined && config.adminApiKey.length < 16) {
     throw new ValidationError('SINAS_ADMIN_API_KEY must be at least 16 characters', 'SINAS_ADMIN_API_KEY');
   }
   return config;
+}
+
+function smtp(env: Env): SmtpConfig | undefined {
+  const u = url(env, 'SMTP_URL', ['smtp:', 'smtps:']);
+  const host = optional(env, 'SMTP_HOST');
+  if (u === undefined && host === undefined) return undefined;
+  return {
+    url: u,
+    host,
+    port: int(env, 'SMTP_PORT', 587, 1, 65535),
+    user: optional(env, 'SMTP_USER'),
+    password: optional(env, 'SMTP_PASSWORD'),
+    from: str(env, 'SMTP_FROM', 'Sinas <no-reply@sinas.local>'),
+  };
 }
 
 function optional(env: Env, name: string): string | undefined {

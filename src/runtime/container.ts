@@ -42,6 +42,13 @@ import { enqueueTurn } from './turns/turn-jobs.js';
 import { TurnRunner } from './turns/turn-runner.js';
 import { MessageHooks } from './turns/hooks.js';
 import type { Config } from './config.js';
+import { AccessTokens, loadJwtSecret } from './auth/access-tokens.js';
+import { LoginService } from './auth/login-service.js';
+import { createMailer } from './auth/mailer.js';
+import { OtpSessions } from './auth/otp-sessions.js';
+import { RateLimiter } from './auth/rate-limiter.js';
+import { RefreshTokens } from './auth/refresh-tokens.js';
+import { SecurityLog } from './auth/security-log.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
 import type { LiveBus } from './live-bus/live-bus.js';
 import { MemoryLiveBus } from './live-bus/memory-live-bus.js';
@@ -82,7 +89,13 @@ export const TOKENS = {
   IdentityService: Symbol('IdentityService'),
   IdentityQueries: Symbol('IdentityQueries'),
   PortChecks: Symbol('PortChecks'),
+  /** signs and verifies access tokens (SINAS_JWT_SECRET) */
+  AccessTokens: Symbol('AccessTokens'),
+  LoginService: Symbol('LoginService'),
 } as const;
+
+/** a function run's access token outlives its time limit by this much, and lives 15 minutes at least */
+const FUNCTION_TOKEN_MARGIN_S = 60;
 
 export interface Composition {
   readonly container: DependencyContainer;
@@ -123,6 +136,10 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     );
     const waiter = new ProjectionWaiter(pool, databaseUrl);
     closers.push(() => waiter.stop());
+    const jwtSecret = loadJwtSecret(config.jwtSecret, config.env, config.dataDir, (m) => log.warn(m));
+    const accessTokens = new AccessTokens(jwtSecret);
+    const mailer = createMailer(config.env, config.smtp, log);
+    if (mailer) closers.push(() => mailer.close());
 
     c.register(TOKENS.Config, { useValue: config });
     c.register(TOKENS.Log, { useValue: log });
@@ -133,6 +150,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     c.register(TOKENS.LiveBus, { useValue: bus });
     c.register(TOKENS.ProjectionWaiter, { useValue: waiter });
     c.register(TOKENS.Cipher, { useValue: cipher });
+    c.register(TOKENS.AccessTokens, { useValue: accessTokens });
     c.register(TOKENS.CommandHandler, {
       useFactory: instanceCachingFactory((d) => new CommandHandler(d.resolve(TOKENS.EventStore))),
     });
@@ -194,6 +212,27 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
         return new IdentityService(d.resolve(TOKENS.CommandHandler), store, (u) => queries.rolesOf(u));
       }),
     });
+    c.register(TOKENS.LoginService, {
+      useFactory: instanceCachingFactory((d) => {
+        const limiter = new RateLimiter(pool);
+        return new LoginService({
+          users: d.resolve(TOKENS.IdentityQueries),
+          otp: new OtpSessions(pool, jwtSecret, {
+            ttlMs: config.login.otpTtlMs,
+            maxAttempts: config.login.otpMaxAttempts,
+          }),
+          refresh: new RefreshTokens(pool),
+          tokens: accessTokens,
+          limiter,
+          security: new SecurityLog(store, limiter, config.login.securityEventsPerIp, log),
+          mailer,
+          store,
+          waiter,
+          consistencyTimeoutMs: config.consistencyTimeoutMs,
+          config: config.login,
+        });
+      }),
+    });
     c.register(TOKENS.ExecutionQueries, {
       useFactory: instanceCachingFactory((d) => new ExecutionQueries(d.resolve(TOKENS.Pool))),
     });
@@ -215,6 +254,16 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
               functions: d.resolve(TOKENS.FunctionService),
               runner,
               secrets: d.resolve(TOKENS.SecretVault),
+              runAs: async (userId, timeoutMs) => {
+                const u = await d.resolve<IdentityQueries>(TOKENS.IdentityQueries).user(userId);
+                const email = u?.email ?? null;
+                const ttlS = Math.max(900, Math.ceil(timeoutMs / 1000) + FUNCTION_TOKEN_MARGIN_S);
+                const accessToken = await accessTokens.issue(
+                  { id: userId, email },
+                  { typ: 'function', ttlS },
+                );
+                return { email, accessToken };
+              },
             }),
         ),
       });

@@ -53,6 +53,11 @@ import { compose, TOKENS, type Composition } from './container.js';
 import { registerSecretRoutes } from '../http/secrets.js';
 import type { SecretService } from '../commands/secret/secret-service.js';
 import type { SecretQueries } from '../projections/secret-queries.js';
+import { UnauthorizedError } from '../errors.js';
+import type { VerifyAccessToken } from '../http/auth.js';
+import { registerLoginRoutes } from '../http/login.js';
+import { looksLikeJwt, type AccessTokens } from './auth/access-tokens.js';
+import type { LoginService } from './auth/login-service.js';
 
 /** A user's permissions, read again whenever the identity read model has moved on. */
 function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
@@ -65,6 +70,27 @@ function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
     if (cache.size > 10_000) cache.clear();
     cache.set(userId, { at, permissions });
     return permissions;
+  };
+}
+
+/** An access token's user must exist and be active (read again whenever the identity read model moves). */
+function tokenVerifier(
+  tokens: AccessTokens,
+  queries: IdentityQueries,
+  waiter: ProjectionWaiter,
+): VerifyAccessToken {
+  const cache = new Map<string, { at: bigint | undefined; active: boolean }>();
+  return async (token) => {
+    const claims = await tokens.verify(token);
+    const at = waiter.reachedOf('identity');
+    let hit = cache.get(claims.sub);
+    if (!hit || at === undefined || hit.at !== at) {
+      hit = { at, active: (await queries.user(claims.sub))?.active === true };
+      if (cache.size > 10_000) cache.clear();
+      cache.set(claims.sub, hit);
+    }
+    if (!hit.active) throw new UnauthorizedError('User not found (deleted or deactivated)', 'Authorization');
+    return { userId: claims.sub, tokenId: claims.jti };
   };
 }
 
@@ -231,6 +257,16 @@ export class Platform {
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       checkPermission: (p, field) => void parsePermission(p, field),
     });
+    const login = this.get<LoginService>(TOKENS.LoginService);
+    if (!login.delivery)
+      this.log.error(
+        'login by email is disabled: SINAS_ENV=production and no SMTP is configured (set SMTP_URL, or SMTP_HOST with SMTP_PORT/SMTP_USER/SMTP_PASSWORD, and SMTP_FROM); POST /auth/login answers 503',
+      );
+    else if (login.delivery !== 'smtp')
+      this.log.warn(
+        'DEVELOPMENT: no SMTP configured, so login codes are written to this log; configure SMTP_URL before real users log in',
+      );
+    registerLoginRoutes(registry, login);
     registerApiKeyRoutes(registry, {
       keys,
       store: this.get<EventStore>(TOKENS.EventStore),
@@ -262,6 +298,8 @@ export class Platform {
       log: this.log,
       bodyLimit: this.config.bodyLimit,
       permissionsOf: cachedPermissions(identityQueries, waiter),
+      verifyToken: tokenVerifier(this.get<AccessTokens>(TOKENS.AccessTokens), identityQueries, waiter),
+      looksLikeToken: looksLikeJwt,
     });
     this.app = app;
     this.routes = registry.routes;

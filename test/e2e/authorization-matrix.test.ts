@@ -177,6 +177,23 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: () => ({ path: '/auth/check-permissions', body: { permissions: ['sinas.users.read:own'] } }),
       expect: SIGNED_IN,
     },
+    // the login routes are public: what decides is the body, whoever sends it
+    'POST /auth/login': {
+      call: () => ({ path: '/auth/login', body: { email: 'owner@example.com' } }),
+      expect: PUBLIC,
+    },
+    'POST /auth/verify-otp': {
+      call: () => ({ path: '/auth/verify-otp', body: { session_id: randomUUID(), otp_code: '123456' } }),
+      expect: [400, 400, 400, 400, 400],
+    },
+    'POST /auth/refresh': {
+      call: () => ({ path: '/auth/refresh', body: { refresh_token: 'unknown-token' } }),
+      expect: [401, 401, 401, 401, 401],
+    },
+    'POST /auth/logout': {
+      call: () => ({ path: '/auth/logout', body: { refresh_token: 'unknown-token' } }),
+      expect: [404, 404, 404, 404, 404],
+    },
     ...resource('/api/v1/agents', ownerAgent, (who) => ({ namespace: 'mx', name: `new${who}${n()}` }), false),
     ...resource(
       '/api/v1/functions',

@@ -9,6 +9,7 @@ import { freshDatabase, type TestDatabase } from './pg.js';
 
 export const ADMIN_KEY = 'sk-test-admin-key-0123456789';
 export const TEST_ENCRYPTION_KEY = 'test-encryption-key-0123456789-abcdef';
+export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789-abcdefghijkl';
 
 /** A Response whose json() is loosely typed: tests assert on its shape. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -34,6 +35,7 @@ export async function startTestPlatform(
     HOST: '127.0.0.1',
     SINAS_ADMIN_API_KEY: ADMIN_KEY,
     SINAS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    SINAS_JWT_SECRET: TEST_JWT_SECRET,
     ...env,
   });
   const log = options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

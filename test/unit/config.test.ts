@@ -42,6 +42,9 @@ describe('configuration from the environment', () => {
     ['DATABASE_URL', 'mysql://x'],
     ['REDIS_URL', 'not a url'],
     ['SINAS_ADMIN_API_KEY', 'short'],
+    ['SINAS_JWT_SECRET', 'too-short-for-hs256'],
+    ['SMTP_URL', 'http://mail.example.com'],
+    ['SINAS_OTP_MAX_ATTEMPTS', '0'],
   ] as const) {
     it(`rejects ${name}=${value} naming the variable`, () => {
       expect(() => loadConfig({ [name]: value }))
@@ -49,4 +52,15 @@ describe('configuration from the environment', () => {
         .with.property('field', name);
     });
   }
+
+  it('requires SINAS_JWT_SECRET in production, and reads SMTP from a URL or host variables', () => {
+    expect(() => loadConfig({ SINAS_ENV: 'production' }))
+      .to.throw(ValidationError)
+      .with.property('field', 'SINAS_JWT_SECRET');
+    expect(loadConfig({}).smtp).to.equal(undefined);
+    const c = loadConfig({ SMTP_HOST: 'mail', SMTP_USER: 'u', SMTP_FROM: 'Sinas <s@x.io>' });
+    expect(c.smtp).to.include({ host: 'mail', port: 587, user: 'u', from: 'Sinas <s@x.io>' });
+    expect(loadConfig({ SMTP_URL: 'smtps://u:p@mail:465' }).smtp?.url).to.equal('smtps://u:p@mail:465');
+    expect(loadConfig({}).login).to.include({ otpTtlMs: 600_000, loginPerIp: 10, loginPerEmail: 5 });
+  });
 });

@@ -26,6 +26,11 @@ export interface ExecutionWorkerDeps {
   readonly runner: FunctionRunner;
   /** the secrets a shared-pool run of this user gets, decrypted at run time */
   readonly secrets: { forUser(userId: string): Promise<ContextSecrets> };
+  /** the triggering user's email and a fresh access token for a run of `timeoutMs` */
+  readonly runAs: (
+    userId: string,
+    timeoutMs: number,
+  ) => Promise<{ email: string | null; accessToken: string }>;
 }
 
 export const ABANDONED =
@@ -82,10 +87,11 @@ export class ExecutionWorker {
     const fn = await this.d.functions.at(r.function.namespace, r.function.name, r.function.version);
     // trusted shared-pool code only: sandboxed runs never get secrets
     const vault = r.sharedPool ? await this.d.secrets.forUser(r.userId) : undefined;
+    const who = await this.d.runAs(r.userId, r.timeoutMs);
     const context: FunctionContext = {
       user_id: r.userId,
-      user_email: r.userEmail,
-      access_token: null,
+      user_email: who.email ?? r.userEmail,
+      access_token: who.accessToken,
       execution_id: r.executionId,
       trigger_type: r.triggerType,
       chat_id: r.chatId,
