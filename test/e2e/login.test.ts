@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { EventStore, RecordedEvent } from '../../src/events/event-store.js';
 import { TOKENS } from '../../src/runtime/container.js';
@@ -354,7 +354,13 @@ describe('login without SMTP', function () {
 
   it('in production refuses login with 503 and says why at start', async () => {
     const { log, lines } = capturedLog();
-    const t = await startTestPlatform({ SINAS_ENV: 'production' }, { log });
+    const auditKey = generateKeyPairSync('ed25519')
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    const t = await startTestPlatform(
+      { SINAS_ENV: 'production', SINAS_AUDIT_SIGNING_KEY: auditKey },
+      { log },
+    );
     try {
       await ensureUser(t, 'prod@example.com');
       expect(lines.join('')).to.contain('login by email is disabled');
