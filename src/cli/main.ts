@@ -7,6 +7,7 @@
  *   sinas secrets rotate-master-key       re-wrap every secret's data key under SINAS_ENCRYPTION_KEY
  *                                         (opening old ones with SINAS_ENCRYPTION_KEY_PREVIOUS)
  *   sinas audit verify FILE [--fingerprint HEX]   check an audit export's hash chain and signature
+ *   sinas replay chat <id> [--as-of N]    a chat's timeline in the terminal (up to its revision N)
  */
 import { SingleBar, Presets } from 'cli-progress';
 import pg from 'pg';
@@ -21,9 +22,10 @@ import { startEmbeddedPostgres } from '../runtime/embedded-postgres.js';
 import { migrate } from '../runtime/migrate.js';
 import { rotateMasterKeyCommand } from './secrets.js';
 import { auditVerifyCommand } from './audit.js';
+import { replayChat } from './replay.js';
 
 const USAGE =
-  'usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key | sinas audit verify FILE';
+  'usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key | sinas audit verify FILE | sinas replay chat <id> [--as-of N]';
 
 async function connect(): Promise<{ pool: pg.Pool; store: EventStore; close: () => Promise<void> }> {
   const config = loadConfig();
@@ -112,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
   const [group, command, arg] = argv;
   if (group === 'audit' && command === 'verify') return auditVerifyCommand(argv.slice(2));
   const known =
+    (group === 'replay' && command === 'chat' && arg !== undefined) ||
     (group === 'projections' && (command === 'status' || command === 'rebuild')) ||
     (group === 'secrets' && command === 'rotate-master-key');
   if (!known) {
@@ -121,6 +124,13 @@ async function main(argv: string[]): Promise<number> {
   const { pool, store, close } = await connect();
   try {
     if (group === 'secrets') return await rotateMasterKeyCommand(pool, loadConfig());
+    if (group === 'replay') {
+      const i = argv.indexOf('--as-of');
+      const asOf = i >= 0 ? Number(argv[i + 1]) : undefined;
+      if (asOf !== undefined && (!Number.isInteger(asOf) || asOf < 0))
+        throw new Error('--as-of takes a revision number');
+      return await replayChat(pool, store, arg!, asOf);
+    }
     if (command === 'status') await status(pool, store);
     else await rebuild(pool, store, arg);
     return 0;
