@@ -6,6 +6,11 @@
  *   sinas projections rebuild <name>      rebuild from position 0 beside the live tables, then swap
  *   sinas secrets rotate-master-key       re-wrap every secret's data key under SINAS_ENCRYPTION_KEY
  *                                         (opening old ones with SINAS_ENCRYPTION_KEY_PREVIOUS)
+ *
+ * And over the API (SINAS_URL, default http://127.0.0.1:8000, with SINAS_API_KEY):
+ *   sinas apply -f file.yaml [--dry-run] [--force]   apply a declarative config, print the changes
+ *   sinas validate -f file.yaml                      check it without writing
+ *   sinas export [-o file]                           the platform as a config
  */
 import { SingleBar, Presets } from 'cli-progress';
 import pg from 'pg';
@@ -19,9 +24,9 @@ import { loadConfig } from '../runtime/config.js';
 import { startEmbeddedPostgres } from '../runtime/embedded-postgres.js';
 import { migrate } from '../runtime/migrate.js';
 import { rotateMasterKeyCommand } from './secrets.js';
+import { CONFIG_USAGE, configCommand } from './config.js';
 
-const USAGE =
-  'usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key';
+const USAGE = `usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key\n${CONFIG_USAGE}`;
 
 async function connect(): Promise<{ pool: pg.Pool; store: EventStore; close: () => Promise<void> }> {
   const config = loadConfig();
@@ -108,6 +113,14 @@ async function rebuild(pool: pg.Pool, store: EventStore, name: string | undefine
 
 async function main(argv: string[]): Promise<number> {
   const [group, command, arg] = argv;
+  if (group === 'apply' || group === 'validate' || group === 'export') {
+    return configCommand(group, argv.slice(1), {
+      url: process.env.SINAS_URL ?? 'http://127.0.0.1:8000',
+      apiKey: process.env.SINAS_API_KEY,
+      out: (l) => console.log(l),
+      err: (l) => console.error(l),
+    });
+  }
   const known =
     (group === 'projections' && (command === 'status' || command === 'rebuild')) ||
     (group === 'secrets' && command === 'rotate-master-key');

@@ -48,6 +48,8 @@ import { registerApiKeyRoutes } from '../http/api-key-routes.js';
 import type { IdentityQueries } from '../projections/identity-queries.js';
 import type { CommandHandler } from '../commands/command-handler.js';
 import { compose, TOKENS, type Composition } from './container.js';
+import { registerConfigRoutes } from '../http/config.js';
+import type { ConfigService } from '../commands/config/config-service.js';
 import { registerSecretRoutes } from '../http/secrets.js';
 import type { SecretService } from '../commands/secret/secret-service.js';
 import type { SecretQueries } from '../projections/secret-queries.js';
@@ -222,6 +224,9 @@ export class Platform {
     registerApiKeyRoutes(registry, {
       keys,
       store: this.get<EventStore>(TOKENS.EventStore),
+    });
+    registerConfigRoutes(registry, {
+      config: this.get<ConfigService>(TOKENS.ConfigService),
     });
     registerOpenAiAdapterRoutes(registry, {
       chats: this.get<ChatService>(TOKENS.ChatService),
