@@ -8,6 +8,11 @@
  *                                         (opening old ones with SINAS_ENCRYPTION_KEY_PREVIOUS)
  *   sinas audit verify FILE [--fingerprint HEX]   check an audit export's hash chain and signature
  *   sinas replay chat <id> [--as-of N]    a chat's timeline in the terminal (up to its revision N)
+ *
+ * And over the API (SINAS_URL, default http://127.0.0.1:8000, with SINAS_API_KEY):
+ *   sinas apply -f file.yaml [--dry-run] [--force]   apply a declarative config, print the changes
+ *   sinas validate -f file.yaml                      check it without writing
+ *   sinas export [-o file]                           the platform as a config
  */
 import { SingleBar, Presets } from 'cli-progress';
 import pg from 'pg';
@@ -23,9 +28,9 @@ import { migrate } from '../runtime/migrate.js';
 import { rotateMasterKeyCommand } from './secrets.js';
 import { auditVerifyCommand } from './audit.js';
 import { replayChat } from './replay.js';
+import { CONFIG_USAGE, configCommand } from './config.js';
 
-const USAGE =
-  'usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key | sinas audit verify FILE | sinas replay chat <id> [--as-of N]';
+const USAGE = `usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key | sinas audit verify FILE | sinas replay chat <id> [--as-of N]\n${CONFIG_USAGE}`;
 
 async function connect(): Promise<{ pool: pg.Pool; store: EventStore; close: () => Promise<void> }> {
   const config = loadConfig();
@@ -113,6 +118,14 @@ async function rebuild(pool: pg.Pool, store: EventStore, name: string | undefine
 async function main(argv: string[]): Promise<number> {
   const [group, command, arg] = argv;
   if (group === 'audit' && command === 'verify') return auditVerifyCommand(argv.slice(2));
+  if (group === 'apply' || group === 'validate' || group === 'export') {
+    return configCommand(group, argv.slice(1), {
+      url: process.env.SINAS_URL ?? 'http://127.0.0.1:8000',
+      apiKey: process.env.SINAS_API_KEY,
+      out: (l) => console.log(l),
+      err: (l) => console.error(l),
+    });
+  }
   const known =
     (group === 'replay' && command === 'chat' && arg !== undefined) ||
     (group === 'projections' && (command === 'status' || command === 'rebuild')) ||

@@ -17,6 +17,8 @@ export interface CommandContext {
   readonly causationId?: string;
   /** If-Match: the stream revision the client last saw; a mismatch is a PreconditionFailedError */
   readonly expectedRevision?: bigint;
+  /** extra metadata recorded on every event the command writes (a config apply's `managedBy`) */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 export interface CommandResult<S> {
@@ -185,6 +187,7 @@ function toNewEvent(e: DomainEvent, ctx: CommandContext, version: number): NewEv
     type: e.type,
     data: e.data as Record<string, unknown>,
     metadata: {
+      ...ctx.metadata,
       correlationId: ctx.correlationId ?? ctx.commandId,
       causationId: ctx.causationId ?? ctx.commandId,
       actor: ctx.actor,

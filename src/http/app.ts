@@ -4,6 +4,7 @@ import express, { type Express } from 'express';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ApiKeys } from './api-keys.js';
+import { YAML_TYPES } from './config.js';
 import { authenticate, type PermissionsOf, type VerifyAccessToken } from './auth.js';
 import { idempotency, swallowReplay } from './idempotency.js';
 import { openApiDocument } from './openapi.js';
@@ -40,6 +41,7 @@ export function buildApp(deps: AppDeps): Express {
     next();
   });
   app.use(express.json({ limit: deps.bodyLimit, type: ['application/json', 'application/*+json'] }));
+  app.use(express.text({ limit: deps.bodyLimit, type: YAML_TYPES }));
   deps.registry.add({
     method: 'get',
     path: '/api/openapi.json',

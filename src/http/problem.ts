@@ -63,7 +63,7 @@ export function toProblem(err: unknown): Problem {
       detail: err.message,
       code: err.code,
       ...(err.field ? { field: err.field } : {}),
-      ...(err instanceof ValidationError && err.errors.length > 0 ? { errors: err.errors } : {}),
+      ...(errorsOf(err).length > 0 ? { errors: errorsOf(err) } : {}),
     };
   }
   const e = err as { type?: string; status?: number; message?: string };
@@ -75,6 +75,12 @@ export function toProblem(err: unknown): Problem {
     return { title: 'Bad request', status: e.status, detail: e.message ?? 'bad request' };
   }
   return { title: 'Internal server error', status: 500, detail: 'an unexpected error occurred' };
+}
+
+/** The per-field errors an error lists (a ValidationError, or a refused config apply). */
+function errorsOf(err: SinasError): readonly { field: string; message: string }[] {
+  const errors = (err as { errors?: unknown }).errors;
+  return Array.isArray(errors) ? (errors as { field: string; message: string }[]) : [];
 }
 
 /** The parser's message quotes the body around the fault, which may be a secret: keep the position only. */

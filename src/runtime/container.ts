@@ -49,6 +49,11 @@ import { OtpSessions } from './auth/otp-sessions.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { RefreshTokens } from './auth/refresh-tokens.js';
 import { SecurityLog } from './auth/security-log.js';
+import { ConfigService } from '../commands/config/config-service.js';
+import { configSections } from '../commands/config/sections/index.js';
+import { allProjections } from '../projections/index.js';
+import { settleProjections } from '../projections/settle.js';
+import type { Sealed } from './cipher.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
 import type { LiveBus } from './live-bus/live-bus.js';
 import { MemoryLiveBus } from './live-bus/memory-live-bus.js';
@@ -88,6 +93,7 @@ export const TOKENS = {
   ExecutionWorker: Symbol('ExecutionWorker'),
   IdentityService: Symbol('IdentityService'),
   IdentityQueries: Symbol('IdentityQueries'),
+  ConfigService: Symbol('ConfigService'),
   PortChecks: Symbol('PortChecks'),
   /** signs and verifies access tokens (SINAS_JWT_SECRET) */
   AccessTokens: Symbol('AccessTokens'),
@@ -96,6 +102,8 @@ export const TOKENS = {
 
 /** a function run's access token outlives its time limit by this much, and lives 15 minutes at least */
 const FUNCTION_TOKEN_MARGIN_S = 60;
+/** The read models a declarative config reads (references, export) and writes. */
+export const CONFIG_PROJECTIONS = ['identity', 'llm_providers', 'secrets', 'functions', 'agents'] as const;
 
 export interface Composition {
   readonly container: DependencyContainer;
@@ -235,6 +243,37 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     });
     c.register(TOKENS.ExecutionQueries, {
       useFactory: instanceCachingFactory((d) => new ExecutionQueries(d.resolve(TOKENS.Pool))),
+    });
+    c.register(TOKENS.ConfigService, {
+      useFactory: instanceCachingFactory((d) => {
+        const vault = d.resolve<SecretVault>(TOKENS.SecretVault);
+        const read = new Set<string>(CONFIG_PROJECTIONS);
+        const projections = allProjections().filter((p) => read.has(p.name));
+        return new ConfigService({
+          sections: configSections({
+            store,
+            identity: d.resolve(TOKENS.IdentityService),
+            identityQueries: d.resolve(TOKENS.IdentityQueries),
+            resourceQueries: d.resolve(TOKENS.ResourceQueries),
+            agents: d.resolve(TOKENS.AgentService),
+            functions: d.resolve(TOKENS.FunctionService),
+            llmProviders: d.resolve(TOKENS.LlmProviderService),
+            secrets: d.resolve(TOKENS.SecretService),
+            secretQueries: d.resolve(TOKENS.SecretQueries),
+            openProviderKey: (sealed) => {
+              try {
+                return cipher.open(sealed as Sealed);
+              } catch {
+                return undefined; // sealed under a master key no longer configured: treat as changed
+              }
+            },
+            openSecret: (id, value) => vault.open(id, value).catch(() => undefined),
+          }),
+          store,
+          env: () => process.env,
+          settle: () => settleProjections(pool, store, waiter, projections, config.consistencyTimeoutMs),
+        });
+      }),
     });
     if (config.role !== 'api') {
       const runner = await createFunctionRunner({

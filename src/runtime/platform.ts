@@ -50,6 +50,8 @@ import { loadSigningKey } from '../audit/signing-key-loader.js';
 import type { IdentityQueries } from '../projections/identity-queries.js';
 import type { CommandHandler } from '../commands/command-handler.js';
 import { compose, TOKENS, type Composition } from './container.js';
+import { registerConfigRoutes } from '../http/config.js';
+import type { ConfigService } from '../commands/config/config-service.js';
 import { registerSecretRoutes } from '../http/secrets.js';
 import type { SecretService } from '../commands/secret/secret-service.js';
 import type { SecretQueries } from '../projections/secret-queries.js';
@@ -276,6 +278,9 @@ export class Platform {
       key: loadSigningKey(this.config.auditSigningKey, this.config.env, this.config.dataDir, (m) =>
         this.log.warn(m),
       ),
+    });
+    registerConfigRoutes(registry, {
+      config: this.get<ConfigService>(TOKENS.ConfigService),
     });
     registerOpenAiAdapterRoutes(registry, {
       chats: this.get<ChatService>(TOKENS.ChatService),

@@ -103,6 +103,8 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     await llm?.stop();
   });
 
+  const MX_CONFIG =
+    'apiVersion: sinas.co/v1\nkind: SinasConfig\nmetadata: { name: mx }\nspec:\n  roles: [{ name: MxRole }]\n';
   const ASK = 'def handler(input_data, context):\n    return {"answer": input("question?")}\n';
   /** a paused execution of the owner's function */
   const pausedExecution = async () =>
@@ -389,6 +391,15 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       expect: ADMIN,
     },
     'GET /api/v1/audit/public-key': { call: () => ({ path: '/api/v1/audit/public-key' }), expect: SIGNED_IN },
+    'POST /api/v1/config/validate': {
+      call: () => ({ path: '/api/v1/config/validate', body: { config: MX_CONFIG } }),
+      expect: ADMIN,
+    },
+    'POST /api/v1/config/apply': {
+      call: () => ({ path: '/api/v1/config/apply', body: { config: MX_CONFIG, dryRun: true } }),
+      expect: ADMIN,
+    },
+    'GET /api/v1/config/export': { call: () => ({ path: '/api/v1/config/export' }), expect: ADMIN },
     'POST /adapters/openai/v1/chat/completions': {
       call: () => ({
         path: '/adapters/openai/v1/chat/completions',

@@ -39,11 +39,12 @@ export class IdentityService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Creates a user with this email (409 when one exists); new users join GuestUsers. */
+  /** Creates a user with this email (409 when one exists); new users join GuestUsers unless told not to. */
   async createUser(
     email: string,
     ctx: Ctx,
     userId: string = randomUUID(),
+    options: { readonly joinGuests?: boolean } = {},
   ): Promise<{ userId: string; position?: bigint }> {
     const address = normalizeEmail(email);
     if (!EMAIL.test(address)) throw new ValidationError('email: not an email address', 'email');
@@ -65,6 +66,7 @@ export class IdentityService {
       { type: 'CreateUser', userId: holder, email: address, by: ctx.actor, at },
       { ...ctx, commandId: `${ctx.commandId}:user` },
     );
+    if (options.joinGuests === false) return { userId: holder, position: r.position };
     const joined = await this.role(
       'GuestUsers',
       { type: 'AddMember', userId: holder, at },

@@ -48,4 +48,17 @@ export class SecretVault {
     }
     return { secrets, unreadable: unreadable.filter((n) => !(n in secrets)) };
   }
+
+  /**
+   * One value opened with its secret's data key (a config apply compares the stored value with the
+   * desired one, so an unchanged value writes nothing); undefined when the key is destroyed.
+   */
+  async open(secretId: string, value: Sealed): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ wrapped_key: Sealed | null }>(
+      'SELECT wrapped_key FROM secret_keys WHERE secret_id = $1',
+      [secretId],
+    );
+    const wrapped = rows[0]?.wrapped_key;
+    return wrapped ? unwrapDataKey(this.keyring, secretId, wrapped).open(value, secretId) : undefined;
+  }
 }

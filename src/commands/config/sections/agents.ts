@@ -1,0 +1,130 @@
+/**
+ * `spec.agents` (reference §6.3): the Agent kind's fields in camelCase, plus `llmProviderName` (the
+ * provider by name; stored as its id). Shorthands are normalised as the reference does: a bare
+ * function, query or component name gets `default/`, a skill string becomes `{skill, preload: false}`,
+ * a store string `{store, access: readwrite}`, a collection string `{collection, access: readonly}`.
+ */
+import type { EventStore } from '../../../events/event-store.js';
+import type { ResourceQueries } from '../../../projections/resource-queries.js';
+import { agentKind } from '../../agent/agent-kind.js';
+import { llmProviderKind } from '../../llm-provider/llm-provider-kind.js';
+import type { ResourceService } from '../../resource/resource-service.js';
+import { checkSchema } from '../../validation.js';
+import { direct, resourceSection, type FieldMapping } from './resource-section.js';
+
+const FIELDS = [
+  'description',
+  'model',
+  'temperature',
+  'max_tokens',
+  'system_prompt',
+  'enabled_functions',
+  'function_parameters',
+  'status_templates',
+  'enabled_agents',
+  'enabled_skills',
+  'enabled_stores',
+  'enabled_queries',
+  'query_parameters',
+  'enabled_collections',
+  'enabled_components',
+  'enabled_connectors',
+  'input_schema',
+  'output_schema',
+  'initial_messages',
+  'hooks',
+  'icon',
+  'is_default',
+  'default_job_timeout',
+  'default_keep_alive',
+  'system_tools',
+  'message_policy',
+] as const;
+
+const qualify = (ref: unknown) => (typeof ref === 'string' && !ref.includes('/') ? `default/${ref}` : ref);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function normalise(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const a = { ...(raw as Record<string, unknown>) };
+  const list = (k: string, f: (x: unknown) => unknown) => {
+    if (Array.isArray(a[k])) a[k] = (a[k] as unknown[]).map(f);
+  };
+  const object = (field: string, extra: Record<string, unknown>) => (x: unknown) =>
+    typeof x === 'string' ? { [field]: qualify(x), ...extra } : x;
+  for (const k of ['enabledFunctions', 'enabledQueries', 'enabledComponents']) list(k, qualify);
+  list('enabledSkills', object('skill', { preload: false }));
+  list('enabledStores', object('store', { access: 'readwrite' }));
+  list('enabledCollections', object('collection', { access: 'readonly' }));
+  return a;
+}
+
+export function agentsSection(
+  service: ResourceService,
+  providers: ResourceService,
+  store: EventStore,
+  queries: ResourceQueries,
+) {
+  const provider: FieldMapping = {
+    yaml: 'llmProviderName',
+    schema: { anyOf: [{ type: 'string', minLength: 1, maxLength: 100 }, { type: 'null' }] },
+    fallback: null,
+    read: async (spec) => {
+      const id = spec.llm_provider_id;
+      if (typeof id !== 'string') return null;
+      return (await queries.getById(llmProviderKind, id))?.name ?? null;
+    },
+    write: async (name) => ({
+      llm_provider_id: typeof name === 'string' ? (await providers.at('default', name)).id : null,
+    }),
+  };
+  return resourceSection({
+    name: 'agents',
+    resourceType: 'agent',
+    service,
+    store,
+    queries,
+    fields: [provider, ...FIELDS.map((f) => direct(agentKind, f))],
+    sets: [
+      'enabledFunctions',
+      'enabledAgents',
+      'enabledSkills',
+      'enabledStores',
+      'enabledQueries',
+      'enabledCollections',
+      'enabledComponents',
+    ],
+    normalise,
+    async check(item, path, env) {
+      for (const field of ['inputSchema', 'outputSchema'] as const) {
+        try {
+          checkSchema(item[field], field);
+        } catch (err) {
+          env.error(`${path}.${field}`, (err as Error).message.replace(/^\w+: /, ''));
+        }
+      }
+      const name = item.llmProviderName;
+      if (typeof name === 'string' && !(await env.exists('llmProviders', name)))
+        env.error(`${path}.llmProviderName`, `no LLM provider '${name}' in the config or on the platform`);
+      for (const [i, ref] of ((item.enabledFunctions as string[] | undefined) ?? []).entries())
+        if (!(await env.exists('functions', ref)))
+          env.error(
+            `${path}.enabledFunctions[${i}]`,
+            `no function '${ref}' in the config or on the platform`,
+          );
+      for (const [i, ref] of ((item.enabledAgents as string[] | undefined) ?? []).entries()) {
+        if (ref.includes('*') || UUID.test(ref)) continue;
+        if (!(await env.exists('agents', ref)))
+          env.error(`${path}.enabledAgents[${i}]`, `no agent '${ref}' in the config or on the platform`);
+      }
+      const hooks = (item.hooks ?? {}) as Record<string, { function: string }[] | undefined>;
+      for (const [when, list] of Object.entries(hooks))
+        for (const [i, h] of (list ?? []).entries())
+          if (!(await env.exists('functions', h.function)))
+            env.error(
+              `${path}.hooks.${when}[${i}].function`,
+              `no function '${h.function}' in the config or on the platform`,
+            );
+    },
+  });
+}

@@ -1,0 +1,46 @@
+/** `spec.functions`: the Function kind's fields; code must parse as Python, schemas must be JSON Schemas. */
+import { functionKind } from '../../function/function-kind.js';
+import { checkPythonSyntax } from '../../function/python-syntax.js';
+import type { ResourceService } from '../../resource/resource-service.js';
+import type { EventStore } from '../../../events/event-store.js';
+import type { ResourceQueries } from '../../../projections/resource-queries.js';
+import { ValidationError } from '../../../errors.js';
+import { checkSchema } from '../../validation.js';
+import { direct, resourceSection } from './resource-section.js';
+
+export function functionsSection(service: ResourceService, store: EventStore, queries: ResourceQueries) {
+  const f = (field: string) => direct(functionKind, field);
+  return resourceSection({
+    name: 'functions',
+    resourceType: 'function',
+    service,
+    store,
+    queries,
+    required: ['code'],
+    fields: [
+      f('description'),
+      f('code'),
+      f('input_schema'),
+      f('output_schema'),
+      f('icon'),
+      f('timeout'),
+      f('shared_pool'),
+      f('requires_approval'),
+    ],
+    async check(item, path, env) {
+      for (const field of ['inputSchema', 'outputSchema'] as const) {
+        try {
+          checkSchema(item[field], field);
+        } catch (err) {
+          env.error(`${path}.${field}`, (err as Error).message.replace(/^\w+: /, ''));
+        }
+      }
+      try {
+        await checkPythonSyntax(String(item.code));
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        env.error(`${path}.code`, err.message.replace(/^code: /, ''));
+      }
+    },
+  });
+}

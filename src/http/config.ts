@@ -1,0 +1,131 @@
+/**
+ * Declarative config (reference §6.1) under /api/v1/config: validate, apply (dry run, force) and
+ * export. The YAML comes as the body (`application/yaml`, `text/yaml`) or, as in the reference, as
+ * a JSON body `{config: "<yaml>", dryRun, force}`; for a YAML body `?dryRun=true&force=true`.
+ * No response, log line or change list carries a secret value or API key.
+ */
+import type { Request } from 'express';
+import type { ApplyResult, ConfigService } from '../commands/config/config-service.js';
+import type { JSONSchema } from '../commands/validation.js';
+import { ValidationError } from '../errors.js';
+import { principalOf } from './auth.js';
+import { commandIdOf } from './idempotency.js';
+import { queryOf, type RouteRegistry } from './routes.js';
+
+export interface ConfigRouteDeps {
+  readonly config: ConfigService;
+}
+
+export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
+const tags = ['Config'];
+const ISSUES: JSONSchema = {
+  type: 'array',
+  items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+};
+const COUNTS: JSONSchema = { type: 'object', additionalProperties: { type: 'integer' } };
+const APPLY_RESPONSE: JSONSchema = {
+  type: 'object',
+  properties: {
+    success: { type: 'boolean' },
+    dryRun: { type: 'boolean' },
+    applyId: { type: 'string' },
+    summary: {
+      type: 'object',
+      properties: { created: COUNTS, updated: COUNTS, unchanged: COUNTS, deleted: COUNTS },
+    },
+    changes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          action: { type: 'string', enum: ['create', 'update', 'unchanged'] },
+          resourceType: { type: 'string' },
+          resourceName: { type: 'string' },
+          changes: { type: 'array', items: { type: 'string' } },
+          checksum: { type: 'string' },
+        },
+      },
+    },
+    errors: { type: 'array', items: { type: 'string' } },
+    warnings: { type: 'array', items: { type: 'string' } },
+    failed: { type: 'object' },
+    notWritten: { type: 'array', items: { type: 'object' } },
+  },
+};
+
+function textOf(req: Request): string {
+  if (typeof req.body === 'string') return req.body;
+  const config = (req.body as { config?: unknown } | undefined)?.config;
+  if (typeof config !== 'string')
+    throw new ValidationError(
+      'config: send the YAML as the body (Content-Type: application/yaml) or as {"config": "<yaml>"}',
+      'config',
+    );
+  return config;
+}
+
+function flag(req: Request, name: 'dryRun' | 'force'): boolean {
+  const body = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
+  if (body[name] !== undefined && typeof body[name] !== 'boolean')
+    throw new ValidationError(`${name}: must be a boolean`, name);
+  return body[name] === true || queryOf(req)[name] === true;
+}
+
+export function registerConfigRoutes(registry: RouteRegistry, deps: ConfigRouteDeps): void {
+  const flags = { dryRun: { type: 'boolean' }, force: { type: 'boolean' } };
+  registry.add({
+    method: 'post',
+    path: '/api/v1/config/validate',
+    access: { permission: () => 'sinas.config.validate:all' },
+    summary: 'Validate a SinasConfig YAML document: structure, references, code, variables; writes nothing',
+    tags,
+    responses: {
+      200: {
+        type: 'object',
+        properties: { valid: { type: 'boolean' }, errors: ISSUES, warnings: ISSUES },
+      },
+    },
+    handler: async (req, res) => {
+      res.json(await deps.config.validate(textOf(req)));
+    },
+  });
+  registry.add({
+    method: 'post',
+    path: '/api/v1/config/apply',
+    access: { permission: () => 'sinas.config.apply:all' },
+    summary:
+      'Apply a SinasConfig: all validated and planned before anything is written; unchanged resources write nothing',
+    tags,
+    query: flags,
+    responses: { 200: APPLY_RESPONSE, 409: APPLY_RESPONSE },
+    handler: async (req, res) => {
+      const p = principalOf(req);
+      const r = await deps.config.apply(
+        textOf(req),
+        { dryRun: flag(req, 'dryRun'), force: flag(req, 'force'), applyId: commandIdOf(req) },
+        { userId: p.userId, isAdmin: p.isAdmin },
+      );
+      if (r.position !== undefined) {
+        if (!(await deps.config.settle())) res.setHeader('Sinas-Consistency', 'pending');
+        res.setHeader('Sinas-Position', String(r.position));
+      }
+      res.status(r.success ? 200 : 409).json(toJson(r));
+    },
+  });
+  registry.add({
+    method: 'get',
+    path: '/api/v1/config/export',
+    access: { permission: () => 'sinas.config.read:all' },
+    summary: 'The platform as a SinasConfig YAML that applies back unchanged (no secret values or API keys)',
+    tags,
+    responses: { 200: { type: 'string', description: 'application/x-yaml' } },
+    handler: async (_req, res) => {
+      res.type('application/x-yaml').send(await deps.config.export());
+    },
+  });
+}
+
+function toJson(r: ApplyResult): Record<string, unknown> {
+  const { position: _p, ...rest } = r;
+  return rest;
+}
