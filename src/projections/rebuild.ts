@@ -1,11 +1,13 @@
 /**
  * Rebuilds a projection from position 0 into fresh tables beside the live ones, then swaps them in
  * within one transaction that holds the checkpoint row lock (so live runners pause for the swap only).
+ * The analyst views are rebound to the fresh tables in that transaction (analytics.ts).
  */
 import type pg from 'pg';
 import { IllegalStateError } from '../errors.js';
 import type { EventStore } from '../events/event-store.js';
 import { upcast } from '../events/upcasters.js';
+import { lockAnalytics, rebindAnalytics } from './analytics.js';
 import { ensureCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoints.js';
 import { rebuildTables, type Projection, type TableNames } from './projection.js';
 import { inTransaction } from './transaction.js';
@@ -54,9 +56,11 @@ async function rebuildUnlocked(
   let state = { position: 0n, events: 0 };
   state = await catchUp(pool, store, projection, fresh, state, head, options);
   return inTransaction(pool, async (tx) => {
+    await lockAnalytics(tx);
     const live = (await readCheckpoint(tx, projection.name, true))!.position;
     state = await catchUp(tx, store, projection, fresh, state, live, options);
     const position = state.position > live ? state.position : live;
+    await rebindAnalytics(tx, fresh); // the views now read the fresh tables, and follow their renames
     for (const t of projection.tables) {
       await tx.query(`DROP TABLE IF EXISTS ${t}`);
       await tx.query(`ALTER TABLE ${fresh[t]} RENAME TO ${t}`);

@@ -102,8 +102,13 @@ export class ProjectionRunner {
 /** Creates the live tables and the checkpoint row; serialised, since workers start together. */
 async function prepare(pool: pg.Pool, p: Projection): Promise<bigint> {
   return inTransaction(pool, async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`projection:${p.name}`]);
-    await tx.query(p.createTables(liveTables(p)));
+    await createLiveTables(tx, p);
     return (await ensureCheckpoint(tx, p.name, p.version)).position;
   });
+}
+
+/** The projection's live tables (idempotent), under its lock; in the caller's transaction. */
+export async function createLiveTables(tx: pg.PoolClient, p: Projection): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`projection:${p.name}`]);
+  await tx.query(p.createTables(liveTables(p)));
 }

@@ -15,6 +15,7 @@ import { registerResourceRoutes } from '../http/resources.js';
 import { RouteRegistry, type RouteSpec } from '../http/routes.js';
 import { readCheckpoint } from '../projections/checkpoints.js';
 import { allProjections } from '../projections/index.js';
+import { installAnalytics } from '../projections/analytics.js';
 import { rebuildProjection } from '../projections/rebuild.js';
 import type { ResourceQueries } from '../projections/resource-queries.js';
 import { ProjectionRunner } from '../projections/runner.js';
@@ -133,6 +134,7 @@ export class Platform {
   private async startWorker(): Promise<void> {
     const pool = this.get<pg.Pool>(TOKENS.Pool);
     const store = this.get<EventStore>(TOKENS.EventStore);
+    await installAnalytics(pool, allProjections(), { log: this.log });
     for (const p of allProjections()) {
       const cp = await readCheckpoint(pool, p.name);
       if (cp && cp.version !== p.version) {
