@@ -29,13 +29,13 @@ export function openApiDocument(registry: RouteRegistry, version: string): Recor
         ? { requestBody: { required: true, content: { 'application/json': { schema: r.body } } } }
         : {}),
       responses: Object.fromEntries(
-        Object.entries(r.responses).map(([status, schema]) => [
-          status,
-          {
-            description: `HTTP ${status}`,
-            ...(schema ? { content: { 'application/json': { schema } } } : {}),
-          },
-        ]),
+        Object.entries(r.responses).map(([status, schema]) => {
+          const media = status.startsWith('2') && r.produces ? r.produces : 'application/json';
+          return [
+            status,
+            { description: `HTTP ${status}`, ...(schema ? { content: { [media]: { schema } } } : {}) },
+          ];
+        }),
       ),
     };
   }

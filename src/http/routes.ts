@@ -22,6 +22,8 @@ export interface RouteSpec {
   readonly body?: JSONSchema;
   /** status → response schema (undefined: no body) */
   readonly responses: Readonly<Record<number, JSONSchema | undefined>>;
+  /** the media type of its successful responses, when not JSON (a page, a script) */
+  readonly produces?: string;
   readonly public?: boolean;
   /**
    * Who may call it (every non-public route says): any authenticated caller, or one holding one of

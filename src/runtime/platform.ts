@@ -23,6 +23,7 @@ import type { ProjectionWaiter } from '../projections/waiter.js';
 import type { ChatService } from '../commands/chat/chat-service.js';
 import { Invoker } from '../commands/chat/invoke.js';
 import { registerChatRoutes } from '../http/chats.js';
+import { registerConsoleRoutes } from '../http/console.js';
 import type { ChatQueries } from '../projections/chat-queries.js';
 import type { Projection } from '../projections/projection.js';
 import { registerOpenAiAdapterRoutes } from '../http/openai-adapter.js';
@@ -246,6 +247,7 @@ export class Platform {
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       turnTimeoutMs: this.config.turnTimeoutMs,
     });
+    registerConsoleRoutes(registry);
     registerExecutionRoutes(registry, {
       executions: this.get<ExecutionService>(TOKENS.ExecutionService),
       queries: this.get<ExecutionQueries>(TOKENS.ExecutionQueries),

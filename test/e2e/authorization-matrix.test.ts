@@ -255,6 +255,9 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: async () => ({ path: `/executions/${await pausedExecution()}/timeline` }),
       expect: [401, 404, 404, 'ok', 'ok'],
     },
+    // the page and its script are public and carry no data: the timeline they fetch is checked as above
+    'GET /console/chats/:chat_id': { call: () => ({ path: `/console/chats/${chatId}` }), expect: PUBLIC },
+    'GET /console/timeline.js': { call: () => ({ path: '/console/timeline.js' }), expect: PUBLIC },
     'GET /chats/:chat_id/events': {
       call: () => ({ path: `/chats/${chatId}/events`, sse: true }),
       expect: CHAT_OWNER,

@@ -6,9 +6,8 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
+import { pausedChat } from '../support/paused-chat.js';
 import { startTestPlatform, useProvider, userKey, type TestPlatform } from '../support/platform.js';
-
-const ASK = 'def handler(input_data, context):\n    return {"name": input("who?")}\n';
 
 describe('timelines and as_of', function () {
   this.timeout(120_000);
@@ -21,43 +20,7 @@ describe('timelines and as_of', function () {
     llm = await startScriptedLlm();
     t = await startTestPlatform();
     await useProvider(t, llm.url);
-    await t.api('/api/v1/functions', {
-      method: 'POST',
-      json: {
-        namespace: 'tl',
-        name: 'ask',
-        code: ASK,
-        input_schema: { type: 'object' },
-        requires_approval: true,
-      },
-    });
-    await t.api('/api/v1/agents', {
-      method: 'POST',
-      json: { namespace: 'tl', name: 'bot', enabled_functions: ['tl/ask'] },
-    });
-    chatId = (await (await t.api('/agents/tl/bot/chats', { method: 'POST', json: {} })).json()).id;
-    llm.script([{ toolCalls: [{ id: 'call_tl', name: 'tl__ask', arguments: {} }] }, { text: 'it paused' }]);
-    const first = await (
-      await t.api(`/chats/${chatId}/messages`, { method: 'POST', json: { content: 'ask' } })
-    ).json();
-    expect(first.status).to.equal('awaiting_approval');
-    await t.api(`/chats/${chatId}/approve-tool/call_tl`, {
-      method: 'POST',
-      json: { approved: true, reason: 'looks fine' },
-    });
-    for (let i = 0; i < 400; i++) {
-      const c = await (await t.api(`/chats/${chatId}`)).json();
-      if (c.turns[0].status === 'completed') {
-        executionId = c.tool_calls[0].execution_id;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    expect(executionId).to.be.a('string');
-    const done = await (
-      await t.api(`/executions/${executionId}/continue`, { method: 'POST', json: { input: 'Ada' } })
-    ).json();
-    expect(done.status).to.equal('COMPLETED');
+    ({ chatId, executionId } = await pausedChat(t, llm));
     adminId = (await (await t.api('/auth/me')).json()).id;
   });
   after(async () => {
