@@ -10,6 +10,8 @@ export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>
   function_dispatch: async () => (await import('./function-dispatch.js')).runFunctionDispatch,
   function_cold: async () => (await import('./function-dispatch.js')).runFunctionCold,
   function_pool: async () => (await import('./function-dispatch.js')).runFunctionPool,
+  export: async () => (await import('./audit.js')).runExport,
+  timeline: async () => (await import('./audit.js')).runTimeline,
 };
 
 /** Accepts `projection-lag` for `projection_lag`. */

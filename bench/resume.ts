@@ -35,7 +35,7 @@ const BATCH = 100;
 type Data<T extends ChatEvent['type']> = Extract<ChatEvent, { type: T }>['data'];
 
 /** `n` events after ChatCreated: alternating user messages and the assistant's replies. */
-function conversation(n: number, actor: string): NewEvent[] {
+export function conversation(n: number, actor: string): NewEvent[] {
   const out: NewEvent[] = [];
   const meta = () => {
     const commandId = randomUUID();
@@ -131,11 +131,11 @@ async function rawRead(store: EventStore, stream: string): Promise<{ raw: number
   return { raw, frames: bytes > 0 ? performance.now() - t1 : NaN };
 }
 
-async function fillChat(store: EventStore, chatId: string): Promise<bigint> {
+export async function fillChat(store: EventStore, chatId: string, n = EVENTS): Promise<bigint> {
   const stream = streams.chat(chatId);
   const [created] = await store.readStream(stream, { maxCount: 1 });
   const userId = (created!.data as unknown as Data<'ChatCreated'>).userId;
-  const events = conversation(EVENTS, userId);
+  const events = conversation(n, userId);
   let revision = 0n;
   let position = 0n;
   for (let i = 0; i < events.length; i += BATCH) {

@@ -76,6 +76,15 @@ export async function auditPage(
 
 /** Every matching event, in commit order, page by page (for exports). */
 export async function* auditAll(store: EventStore, f: AuditFilter): AsyncGenerator<RecordedEvent> {
+  if (f.stream !== undefined) {
+    // one stream: page through it by revision
+    for (let from = 0n; ; ) {
+      const page = await store.readStream(f.stream, { fromRevision: from, maxCount: PAGE });
+      yield* page.filter((e) => matches(e, f));
+      if (page.length < PAGE) return;
+      from = page.at(-1)!.revision + 1n;
+    }
+  }
   let after = 0n;
   for (;;) {
     const { events, next } = await auditPage(store, f, after, PAGE, Number.MAX_SAFE_INTEGER);
