@@ -54,6 +54,10 @@ describe('webhook url guard', () => {
       await refused(guard, url);
   });
 
+  it('resolves names with the system resolver: localhost is refused', async () => {
+    await refused(new UrlGuard([]), 'http://localhost/x');
+  });
+
   it('accepts public targets, and allow-listed hosts and CIDRs', async () => {
     const guard = new UrlGuard(['127.0.0.1', '10.0.0.0/8', 'v6.example'], resolve);
     for (const url of [
