@@ -89,13 +89,16 @@ export class WebhookDispatcher {
 
   /** One pass over every due subscription. True when some checkpoint moved. */
   private async pass(): Promise<boolean> {
-    const { rows } = await this.deps.pool.query<DueSubscription & { created_position: string }>(
-      `SELECT s.id, s.owner_id, s.url, s.event_types, s.categories, s.scope, s.secret, s.created_position
+    const { rows } = await this.deps.pool.query<
+      DueSubscription & { created_position: string; fresh: boolean }
+    >(
+      `SELECT s.id, s.owner_id, s.url, s.event_types, s.categories, s.scope, s.secret, s.created_position,
+              c.subscription_id IS NULL AS fresh
          FROM event_subscriptions s LEFT JOIN webhook_checkpoints c ON c.subscription_id = s.id
         WHERE s.active AND (c.subscription_id IS NULL OR c.next_attempt_at <= now())
         ORDER BY c.next_attempt_at NULLS FIRST LIMIT 1000`,
     );
-    for (const r of rows)
+    for (const r of rows.filter((x) => x.fresh))
       await this.deps.pool.query(
         `INSERT INTO webhook_checkpoints (subscription_id, position) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
         [r.id, r.created_position],
