@@ -8,6 +8,7 @@ import { identityProjection } from './identity.js';
 import type { Projection } from './projection.js';
 import { resourceProjection } from './resources.js';
 import { secretsProjection } from './secrets.js';
+import { eventSubscriptionsProjection } from './event-subscriptions.js';
 
 export const allProjections = (): Projection[] => [
   resourceProjection(agentKind),
@@ -17,4 +18,5 @@ export const allProjections = (): Projection[] => [
   executionsProjection,
   identityProjection,
   secretsProjection,
+  eventSubscriptionsProjection,
 ];

@@ -38,6 +38,21 @@ export interface Config {
   readonly jwtSecret: string | undefined;
   readonly smtp: SmtpConfig | undefined;
   readonly login: LoginConfig;
+  readonly webhooks: WebhookConfig;
+}
+
+/** Outbound event webhooks (README "Event webhooks"). */
+export interface WebhookConfig {
+  /** hosts and CIDRs that may be private/loopback targets (SINAS_WEBHOOK_ALLOWLIST, comma-separated) */
+  readonly allowlist: readonly string[];
+  /** one delivery attempt's time limit (SINAS_WEBHOOK_TIMEOUT_MS, default 10 s) */
+  readonly timeoutMs: number;
+  /** the wait after the first failure; it doubles each time (SINAS_WEBHOOK_RETRY_BASE_MS, default 1 s) */
+  readonly retryBaseMs: number;
+  /** the longest wait between attempts (SINAS_WEBHOOK_RETRY_MAX_MS, default 10 minutes) */
+  readonly retryMaxMs: number;
+  /** consecutive failures after which a subscription is reported `failing` (it keeps retrying) */
+  readonly failingAfter: number;
 }
 
 /** Where login codes are sent: SMTP_URL, or SMTP_HOST with SMTP_PORT/SMTP_USER/SMTP_PASSWORD. */
@@ -100,6 +115,13 @@ export function loadConfig(env: Env = process.env): Config {
       loginPerEmail: int(env, 'SINAS_LOGIN_RATE_PER_EMAIL', 5, 1, 1_000_000),
       verifyPerIp: int(env, 'SINAS_VERIFY_RATE_PER_IP', 10, 1, 1_000_000),
       securityEventsPerIp: int(env, 'SINAS_SECURITY_EVENTS_PER_MINUTE', 20, 1, 100_000),
+    },
+    webhooks: {
+      allowlist: list(env, 'SINAS_WEBHOOK_ALLOWLIST'),
+      timeoutMs: int(env, 'SINAS_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+      retryBaseMs: int(env, 'SINAS_WEBHOOK_RETRY_BASE_MS', 1000, 1, 3_600_000),
+      retryMaxMs: int(env, 'SINAS_WEBHOOK_RETRY_MAX_MS', 600_000, 1, 86_400_000),
+      failingAfter: int(env, 'SINAS_WEBHOOK_FAILING_AFTER', 5, 1, 1000),
     },
   };
   if (config.jwtSecret !== undefined && config.jwtSecret.length < 32)

@@ -62,6 +62,9 @@ import { migrate } from './migrate.js';
 import { BullMqQueue } from './queue/bullmq-queue.js';
 import { InProcessQueue } from './queue/in-process-queue.js';
 import type { JobQueue } from './queue/job-queue.js';
+import { EventSubscriptionService } from '../commands/event-subscription/event-subscription-service.js';
+import { EventSubscriptionQueries } from '../projections/event-subscription-queries.js';
+import { UrlGuard } from './webhooks/url-guard.js';
 
 export const TOKENS = {
   Config: Symbol('Config'),
@@ -98,6 +101,10 @@ export const TOKENS = {
   /** signs and verifies access tokens (SINAS_JWT_SECRET) */
   AccessTokens: Symbol('AccessTokens'),
   LoginService: Symbol('LoginService'),
+  /** SSRF rules for outbound webhooks (SINAS_WEBHOOK_ALLOWLIST) */
+  UrlGuard: Symbol('UrlGuard'),
+  EventSubscriptionService: Symbol('EventSubscriptionService'),
+  EventSubscriptionQueries: Symbol('EventSubscriptionQueries'),
 } as const;
 
 /** a function run's access token outlives its time limit by this much, and lives 15 minutes at least */
@@ -182,6 +189,14 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
       ),
     });
     c.register(TOKENS.SecretQueries, { useValue: new SecretQueries(pool) });
+    const guard = new UrlGuard(config.webhooks.allowlist);
+    c.register(TOKENS.UrlGuard, { useValue: guard });
+    c.register(TOKENS.EventSubscriptionService, {
+      useFactory: instanceCachingFactory(
+        (d) => new EventSubscriptionService(d.resolve(TOKENS.CommandHandler), cipher, guard),
+      ),
+    });
+    c.register(TOKENS.EventSubscriptionQueries, { useValue: new EventSubscriptionQueries(pool) });
     c.register(TOKENS.SecretVault, { useValue: new SecretVault(pool, cipher) });
     c.register(TOKENS.AgentService, {
       useFactory: resourceService(agentKind, { schemaFields: AGENT_SCHEMA_FIELDS }),

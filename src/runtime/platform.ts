@@ -62,6 +62,12 @@ import type { VerifyAccessToken } from '../http/auth.js';
 import { registerLoginRoutes } from '../http/login.js';
 import { looksLikeJwt, type AccessTokens } from './auth/access-tokens.js';
 import type { LoginService } from './auth/login-service.js';
+import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
+import type { EventSubscriptionService } from '../commands/event-subscription/event-subscription-service.js';
+import type { EventSubscriptionQueries } from '../projections/event-subscription-queries.js';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
+import type { UrlGuard } from './webhooks/url-guard.js';
+import type { Sealer } from './cipher.js';
 
 /** A user's permissions, read again whenever the identity read model has moved on. */
 function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
@@ -159,6 +165,15 @@ export class Platform {
       this.get<ExecutionWorker>(TOKENS.ExecutionWorker),
       this.config.executionConcurrency,
     );
+    this.dispatcher = new WebhookDispatcher({
+      pool,
+      store,
+      cipher: this.get<Sealer>(TOKENS.Cipher),
+      guard: this.get<UrlGuard>(TOKENS.UrlGuard),
+      config: this.config.webhooks,
+      log: this.log,
+    });
+    this.dispatcher.start();
     const sweep = () =>
       Promise.all([
         sweepOpenTurns(pool, queue).then(
@@ -177,6 +192,7 @@ export class Platform {
   }
 
   private sweepTimer: NodeJS.Timeout | undefined;
+  private dispatcher: WebhookDispatcher | undefined;
 
   private startRunner(p: Projection): void {
     const runner = new ProjectionRunner(
@@ -225,6 +241,14 @@ export class Platform {
       secrets: this.get<SecretService>(TOKENS.SecretService),
       queries: this.get<SecretQueries>(TOKENS.SecretQueries),
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
+      consistencyTimeoutMs: this.config.consistencyTimeoutMs,
+    });
+    registerEventSubscriptionRoutes(registry, {
+      service: this.get<EventSubscriptionService>(TOKENS.EventSubscriptionService),
+      queries: this.get<EventSubscriptionQueries>(TOKENS.EventSubscriptionQueries),
+      pool,
+      waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
+      webhooks: this.config.webhooks,
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
     });
     registerChatRoutes(registry, {
@@ -339,7 +363,7 @@ export class Platform {
         });
       }
       if (this.sweepTimer) clearInterval(this.sweepTimer);
-      await Promise.all(this.runners.map((r) => r.stop()));
+      await Promise.all([...this.runners.map((r) => r.stop()), this.dispatcher?.stop()]);
       await this.composition.dispose();
     })();
     return this.stopping;

@@ -133,6 +133,18 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     await must(adminApi('/api/v1/roles', { name }), 201);
     return name;
   };
+  /** an inactive subscription of the owner's (a public literal address: no DNS, never called) */
+  const ownerSubscription = async () =>
+    `/api/v1/event-subscriptions/${
+      (
+        await (
+          await must(
+            ownerApi('/api/v1/event-subscriptions', { url: 'http://93.184.215.14/hook', active: false }),
+            201,
+          )
+        ).json()
+      ).id
+    }`;
   const ownerSecret = async () => {
     const name = `S_${n()}`;
     await must(ownerApi('/api/v1/secrets', { name, value: 'v', visibility: 'private' }), 201);
@@ -374,6 +386,37 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'DELETE /api/v1/secrets/:name': {
       call: async () => ({ path: await ownerSecret() }),
       expect: [401, 403, 404, 'ok', 404],
+    },
+    'POST /api/v1/event-subscriptions': {
+      call: () => ({
+        path: '/api/v1/event-subscriptions',
+        body: { url: 'http://93.184.215.14/hook', active: false },
+      }),
+      expect: USERS,
+    },
+    'GET /api/v1/event-subscriptions': {
+      call: () => ({ path: '/api/v1/event-subscriptions' }),
+      expect: USERS,
+    },
+    'GET /api/v1/event-subscriptions/:id': {
+      call: async () => ({ path: await ownerSubscription() }),
+      expect: [401, 403, 404, 'ok', 'ok'],
+    },
+    'PATCH /api/v1/event-subscriptions/:id': {
+      call: async () => ({ path: await ownerSubscription(), body: { description: 'x' } }),
+      expect: [401, 403, 404, 'ok', 'ok'],
+    },
+    'DELETE /api/v1/event-subscriptions/:id': {
+      call: async () => ({ path: await ownerSubscription() }),
+      expect: [401, 403, 404, 'ok', 'ok'],
+    },
+    'GET /api/v1/event-subscriptions/:id/deliveries': {
+      call: async () => ({ path: `${await ownerSubscription()}/deliveries` }),
+      expect: [401, 403, 404, 'ok', 'ok'],
+    },
+    'POST /api/v1/event-subscriptions/:id/replay': {
+      call: async () => ({ path: `${await ownerSubscription()}/replay?from=0`, body: {} }),
+      expect: [401, 403, 404, 'ok', 'ok'],
     },
     'POST /api/v1/api-keys': {
       call: () => ({ path: '/api/v1/api-keys', body: { name: 'k' } }),
