@@ -78,7 +78,7 @@ export async function auditPage(
 export async function* auditAll(store: EventStore, f: AuditFilter): AsyncGenerator<RecordedEvent> {
   if (f.stream !== undefined) {
     // one stream: page through it by revision
-    for (let from = 0n; ; ) {
+    for (let from = 0n; ;) {
       const page = await store.readStream(f.stream, { fromRevision: from, maxCount: PAGE });
       yield* page.filter((e) => matches(e, f));
       if (page.length < PAGE) return;
