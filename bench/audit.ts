@@ -35,7 +35,7 @@ function startProjections(p: Awaited<ReturnType<typeof startBenchPlatform>>) {
 import { median, percentile, round } from './stats.js';
 
 const EXPORT_EVENTS = Number(process.env.BENCH_EXPORT_EVENTS ?? 20_000);
-const TIMELINE_EVENTS = Number(process.env.BENCH_TIMELINE_EVENTS ?? 500);
+const TIMELINE_EVENTS = Number(process.env.BENCH_TIMELINE_EVENTS ?? 1000);
 const RUNS = 5;
 
 export async function runExport(): Promise<void> {

@@ -49,10 +49,10 @@ export function exportedEvent(e: RecordedEvent): ExportedEvent {
   };
 }
 
-export const chainHash = (prev: string, event: ExportedEvent) =>
-  createHash('sha256')
-    .update(`${prev}\n${canonicalJson(event)}`)
-    .digest('hex');
+export const chainHash = (prev: string, event: ExportedEvent) => hashOf(prev, canonicalJson(event));
+
+const hashOf = (prev: string, canonical: string) =>
+  createHash('sha256').update(`${prev}\n${canonical}`).digest('hex');
 
 /** Builds the lines of an export incrementally. */
 export class ExportChain {
@@ -65,8 +65,10 @@ export class ExportChain {
 
   line(e: RecordedEvent): string {
     const event = exportedEvent(e);
-    const hash = chainHash(this.prev, event);
-    const line = JSON.stringify({ seq: ++this.count, event, prev: this.prev, hash });
+    const canonical = canonicalJson(event);
+    const hash = hashOf(this.prev, canonical);
+    // the event is written in its canonical form (valid JSON): serialised once, hashed and sent
+    const line = `{"seq":${++this.count},"event":${canonical},"prev":"${this.prev}","hash":"${hash}"}`;
     this.prev = hash;
     this.first ??= event.position;
     this.last = event.position;

@@ -26,7 +26,7 @@ async function snapshot(pool: pg.Pool, tables: readonly string[]): Promise<Recor
 }
 
 describe('rebuilding every projection after a long workload gives the same rows', function () {
-  this.timeout(300_000);
+  this.timeout(600_000);
   let t: TestPlatform;
   before(async () => {
     t = await startTestPlatform();
@@ -98,8 +98,25 @@ describe('rebuilding every projection after a long workload gives the same rows'
 
     const pool = t.platform.get<pg.Pool>(TOKENS.Pool);
     const store = t.platform.get<EventStore>(TOKENS.EventStore);
+    // then bulk: many short conversations at once until the log holds at least 10,000 events
+    const count = async () =>
+      Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM es_events')).rows[0]!.n);
+    const lanes = Array.from({ length: 12 }, async (_, lane) => {
+      const chat = await (
+        await t.api('/agents/wl/bot/chats', { method: 'POST', headers: user, json: {} })
+      ).json();
+      for (let m = 0; (await count()) < 10_000; m++) {
+        const r = await t.api(`/chats/${chat.id}/messages`, {
+          method: 'POST',
+          headers: user,
+          json: { content: `lane ${lane} message ${m}` },
+        });
+        expect(r.status).to.equal(200);
+      }
+    });
+    await Promise.all(lanes);
     const events = (await store.readAll({ maxCount: 1_000_000 })).length;
-    expect(events).to.be.greaterThan(600);
+    expect(events).to.be.at.least(10_000);
     const projections = allProjections().filter((p) => p.tables.length > 0);
     const settled = await settleProjections(
       pool,
