@@ -297,9 +297,10 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     method: 'get',
     path: '/api/v1/roles/:name',
     access: 'authenticated',
-    summary: 'One role',
+    summary: 'One role (`version=N`: as it was at that revision of its stream, with its members then)',
     tags: ['Roles'],
     params: roleParam,
+    query: { version: { type: 'integer', minimum: 0 } },
     responses: { 200: roleSchema },
     handler: async (req, res) => {
       const role = await roleOf(req);
@@ -308,7 +309,26 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
         const mine = await d.queries.rolesOf(principalOf(req).userId);
         if (!mine.includes(role.name)) throw new ForbiddenError('Not authorized to read this role');
       }
-      res.json(roleResponse(role));
+      const version = queryOf(req).version as number | undefined;
+      if (version === undefined) {
+        res.json(roleResponse(role));
+        return;
+      }
+      const then = await d.identity.roleAt(role.name, version);
+      if (!then) throw new NotFoundError(`the role has no version ${version}`, 'version');
+      res.json(
+        then.status === 'active'
+          ? {
+              id: then.roleId,
+              name: then.name,
+              description: then.description,
+              email_domain: then.emailDomain,
+              permissions: then.permissions,
+              members: then.members,
+              version,
+            }
+          : { name: role.name, deleted: true, version },
+      );
     },
   });
   registry.add({

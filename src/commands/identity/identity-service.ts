@@ -7,7 +7,8 @@ import { AlreadyExistsError, NotFoundError, ValidationError } from '../../errors
 import type { EventStore } from '../../events/event-store.js';
 import { normalizeEmail, type PermissionMap } from '../../events/identity-events.js';
 import { streams } from '../../events/stream-names.js';
-import type { CommandContext, CommandHandler } from '../command-handler.js';
+import { foldRecorded, type CommandContext, type CommandHandler } from '../command-handler.js';
+import { upcast } from '../../events/upcasters.js';
 import {
   emailDecider,
   roleDecider,
@@ -121,6 +122,16 @@ export class IdentityService {
 
   async loadUser(userId: string): Promise<UserState> {
     return (await this.handler.load(userDecider, streams.user(userId))).state;
+  }
+
+  /** The role as it was at stream revision `version` (undefined: that revision does not exist). */
+  async roleAt(name: string, version: number): Promise<RoleState | undefined> {
+    const events = await this.store.readStream(streams.role(name), {
+      fromRevision: 0n,
+      maxCount: version + 1,
+    });
+    if (events.length <= version) return undefined;
+    return foldRecorded(roleDecider, events.map(upcast)).state;
   }
 
   async loadRole(name: string): Promise<RoleState> {
