@@ -14,7 +14,11 @@ import {
 } from '../commands/secret/secret-schemas.js';
 import type { JSONSchema } from '../commands/validation.js';
 import { NotFoundError } from '../errors.js';
-import type { SecretVisibility } from '../events/secret-events.js';
+import { secretStream, type SecretVisibility } from '../events/secret-events.js';
+import type { EventStore } from '../events/event-store.js';
+import { upcast } from '../events/upcasters.js';
+import { foldRecorded } from '../commands/command-handler.js';
+import { secretDecider } from '../commands/secret/secret-decider.js';
 import type { SecretQueries } from '../projections/secret-queries.js';
 import type { SecretRow } from '../projections/secrets.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
@@ -25,11 +29,14 @@ import { queryOf, type RouteRegistry } from './routes.js';
 export interface SecretRouteDeps {
   readonly secrets: SecretService;
   readonly queries: SecretQueries;
+  /** for `?version=N`: the secret's metadata as its stream said then */
+  readonly store: EventStore;
   readonly waiter: ProjectionWaiter;
   readonly consistencyTimeoutMs: number;
 }
 
 const BASE = '/api/v1/secrets';
+
 const ITEM = `${BASE}/:name`;
 const tags = ['Secret'];
 const params = { name: SECRET_NAME };
@@ -112,17 +119,44 @@ export function registerSecretRoutes(registry: RouteRegistry, deps: SecretRouteD
     method: 'get',
     path: ITEM,
     access: { permission: () => 'sinas.secrets.read:own' },
-    summary: "A secret's metadata: your private one of that name, else the shared one",
+    summary:
+      "A secret's metadata: your private one of that name, else the shared one (`version=N`: as it was then; never the value)",
     tags,
     params,
-    query: which,
+    query: { ...which, version: { type: 'integer', minimum: 0 } },
     responses: { 200: RESPONSE },
     handler: async (req, res) => {
       const { name } = req.params as { name: string };
       const row = await deps.queries.get(caller(req), name, visibility(req));
       if (!row) throw new NotFoundError(`secret '${name}' not found`, 'name');
-      res.setHeader('ETag', `"${row.version}"`);
-      res.json(fromRow(row));
+      const version = queryOf(req).version as number | undefined;
+      if (version === undefined) {
+        res.setHeader('ETag', `"${row.version}"`);
+        res.json(fromRow(row));
+        return;
+      }
+      const events = await deps.store.readStream(secretStream(row.visibility, row.owner_id, row.name), {
+        fromRevision: 0n,
+        maxCount: version + 1,
+      });
+      if (events.length <= version)
+        throw new NotFoundError(`the secret has no version ${version}`, 'version');
+      const then = foldRecorded(secretDecider, events.map(upcast)).state;
+      if (then.status !== 'active') {
+        res.json({ name: row.name, visibility: row.visibility, deleted: true, version });
+        return;
+      }
+      res.json({
+        id: then.secretId,
+        name: then.name,
+        description: then.description,
+        visibility: then.visibility,
+        user_id: then.ownerId,
+        has_value: true,
+        version,
+        created_at: then.createdAt,
+        updated_at: then.updatedAt,
+      });
     },
   });
   for (const method of ['put', 'patch'] as const) {

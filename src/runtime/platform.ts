@@ -240,6 +240,7 @@ export class Platform {
     registerSecretRoutes(registry, {
       secrets: this.get<SecretService>(TOKENS.SecretService),
       queries: this.get<SecretQueries>(TOKENS.SecretQueries),
+      store: this.get<EventStore>(TOKENS.EventStore),
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
     });

@@ -59,6 +59,11 @@ describe('secrets over HTTP', function () {
       json: { value: 'v-two-0002', description: null },
     });
     expect(updated.status).to.equal(200);
+    // ?version=N: the metadata as it was, never the value
+    const v0 = await (await t.api('/api/v1/secrets/API_TOKEN?version=0', { headers: alice })).json();
+    expect(v0).to.include({ name: 'API_TOKEN', description: 'the token', version: 0 });
+    expect(JSON.stringify(v0)).to.not.contain('v-one-0001');
+    expect((await t.api('/api/v1/secrets/API_TOKEN?version=99', { headers: alice })).status).to.equal(404);
     const u = await updated.json();
     expect(u).to.include({ id: body.id, description: null, version: 1 });
     expect(Date.parse(u.updated_at)).to.be.at.least(Date.parse(body.updated_at));
