@@ -165,7 +165,12 @@ describe('event webhooks', function () {
     const adminStreams = new Set(rx.at('/admin').map((r) => r.json.data.stream));
     expect(adminStreams).to.include(`chat-${bobChat}`).and.to.include(`chat-${aliceChat}`);
 
-    const view = await (await t.api(`/api/v1/event-subscriptions/${sub.id}`, { headers: alice })).json();
+    // the checkpoint commits just after the receiver answered: wait for it to catch up
+    let view = await (await t.api(`/api/v1/event-subscriptions/${sub.id}`, { headers: alice })).json();
+    for (let i = 0; i < 200 && view.delivery.position < positions.at(-1)!; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      view = await (await t.api(`/api/v1/event-subscriptions/${sub.id}`, { headers: alice })).json();
+    }
     expect(view.delivery.status).to.equal('ok');
     expect(view.delivery.position).to.be.at.least(positions.at(-1)!);
     // disable the admin subscription so later tests' chats do not pile up there
@@ -185,14 +190,27 @@ describe('event webhooks', function () {
       'UserMessagePosted',
       'AssistantMessageCompleted',
     ]);
-    const log = await (
-      await t.api(`/api/v1/event-subscriptions/${sub.id}/deliveries`, { headers: alice })
-    ).json();
+    // each attempt is logged just after the receiver answered: wait for the last one's entry
+    const secondId = rx.at('/flaky')[1]!.json.data.id;
+    const readLog = async () =>
+      (await (
+        await t.api(`/api/v1/event-subscriptions/${sub.id}/deliveries`, { headers: alice })
+      ).json()) as {
+        event_id: string;
+        attempt: number;
+        status_code: number;
+        error: string | null;
+      }[];
+    let log = await readLog();
+    for (let i = 0; i < 200 && !log.some((d) => d.event_id === secondId && d.status_code === 204); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      log = await readLog();
+    }
     const first = log.filter((d: { event_id: string }) => d.event_id === rx.at('/flaky')[0]!.json.data.id);
     expect(first.map((d: { attempt: number }) => d.attempt)).to.deep.equal([1, 2, 3, 4]);
     expect(first.map((d: { status_code: number }) => d.status_code)).to.deep.equal([500, 500, 500, 204]);
-    expect(first[0].error).to.equal('HTTP 500');
-    expect(log.at(-1).status_code).to.equal(204);
+    expect(first[0]!.error).to.equal('HTTP 500');
+    expect(log.at(-1)!.status_code).to.equal(204);
   });
 
   it('reports a subscription whose receiver keeps failing as failing, and catches up once it recovers', async () => {
