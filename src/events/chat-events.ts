@@ -43,6 +43,27 @@ export interface ToolCallPlan {
 
 export type ToolResultStatus = 'ok' | 'error' | 'rejected' | 'awaiting_input';
 
+/** A model reply recorded for a turn (the data of AssistantMessageCompleted). */
+export type AssistantMessageData = {
+  readonly messageId: string;
+  readonly turnId: string;
+  readonly attempt: number;
+  readonly content: string;
+  readonly toolCalls: readonly ToolCallData[];
+  readonly usage: UsageData;
+  readonly model: string;
+  readonly agentVersion: number;
+  readonly finishReason: string;
+  /** the on_user_message hook that blocked the turn (its reply is the content) */
+  readonly blockedBy?: string;
+  /** on_assistant_message hooks that changed the model's text before it was stored */
+  readonly revisedBy?: readonly string[];
+  /** false when the message asks for tool calls the turn goes on to run (absent: true) */
+  readonly endsTurn?: boolean;
+  readonly calls?: readonly ToolCallPlan[];
+  readonly at: string;
+};
+
 export interface ChatCreatedData {
   readonly chatId: string;
   readonly userId: string;
@@ -80,25 +101,7 @@ export type ChatEvent =
     }
   | {
       readonly type: 'AssistantMessageCompleted';
-      readonly data: {
-        readonly messageId: string;
-        readonly turnId: string;
-        readonly attempt: number;
-        readonly content: string;
-        readonly toolCalls: readonly ToolCallData[];
-        readonly usage: UsageData;
-        readonly model: string;
-        readonly agentVersion: number;
-        readonly finishReason: string;
-        /** the on_user_message hook that blocked the turn (its reply is the content) */
-        readonly blockedBy?: string;
-        /** on_assistant_message hooks that changed the model's text before it was stored */
-        readonly revisedBy?: readonly string[];
-        /** false when the message asks for tool calls the turn goes on to run (absent: true) */
-        readonly endsTurn?: boolean;
-        readonly calls?: readonly ToolCallPlan[];
-        readonly at: string;
-      };
+      readonly data: AssistantMessageData;
     }
   | {
       /** an on_user_message hook changed the user's message before the model saw it */

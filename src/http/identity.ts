@@ -5,6 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import type { IdentityService } from '../commands/identity/identity-service.js';
+import type { RoleCommand } from '../commands/identity/identity-deciders.js';
 import { ROLE_NAME } from '../commands/identity/identity-service.js';
 import { randomUUID } from 'node:crypto';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
@@ -76,6 +77,11 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
   const consistent = async (position: bigint | undefined, res: Response) => {
     if (!(await d.waiter.waitFor(['identity'], position, d.consistencyTimeoutMs)))
       res.setHeader('Sinas-Consistency', 'pending');
+  };
+  /** Runs a command on the role named in the path and waits for the read model to show it. */
+  const onRole = async (req: Request, res: Response, command: RoleCommand) => {
+    const r = await d.identity.role(req.params.name as string, command, ctx(req));
+    await consistent(r.position, res);
   };
   const roleOf = async (req: Request) => {
     const r = await d.queries.role(req.params.name as string);
@@ -346,17 +352,12 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     responses: { 200: roleSchema },
     handler: async (req, res) => {
       const b = req.body as { description?: string | null; email_domain?: string | null };
-      const r = await d.identity.role(
-        req.params.name as string,
-        {
-          type: 'UpdateRole',
-          ...(b.description !== undefined ? { description: b.description } : {}),
-          ...(b.email_domain !== undefined ? { emailDomain: b.email_domain } : {}),
-          at: new Date().toISOString(),
-        },
-        ctx(req),
-      );
-      await consistent(r.position, res);
+      await onRole(req, res, {
+        type: 'UpdateRole',
+        ...(b.description !== undefined ? { description: b.description } : {}),
+        ...(b.email_domain !== undefined ? { emailDomain: b.email_domain } : {}),
+        at: new Date().toISOString(),
+      });
       res.json(roleResponse(await roleOf(req)));
     },
   });
@@ -369,12 +370,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     params: roleParam,
     responses: { 204: undefined },
     handler: async (req, res) => {
-      const r = await d.identity.role(
-        req.params.name as string,
-        { type: 'DeleteRole', at: new Date().toISOString() },
-        ctx(req),
-      );
-      await consistent(r.position, res);
+      await onRole(req, res, { type: 'DeleteRole', at: new Date().toISOString() });
       res.status(204).send();
     },
   });
@@ -431,12 +427,11 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     params: { ...roleParam, ...userParam },
     responses: { 204: undefined },
     handler: async (req, res) => {
-      const r = await d.identity.role(
-        req.params.name as string,
-        { type: 'RemoveMember', userId: req.params.user_id as string, at: new Date().toISOString() },
-        ctx(req),
-      );
-      await consistent(r.position, res);
+      await onRole(req, res, {
+        type: 'RemoveMember',
+        userId: req.params.user_id as string,
+        at: new Date().toISOString(),
+      });
       res.status(204).send();
     },
   });
@@ -481,17 +476,12 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     handler: async (req, res) => {
       const b = req.body as { permission_key: string; permission_value: boolean };
       d.checkPermission(b.permission_key, 'permission_key');
-      const r = await d.identity.role(
-        req.params.name as string,
-        {
-          type: 'ChangePermissions',
-          set: { [b.permission_key]: b.permission_value },
-          removed: [],
-          at: new Date().toISOString(),
-        },
-        ctx(req),
-      );
-      await consistent(r.position, res);
+      await onRole(req, res, {
+        type: 'ChangePermissions',
+        set: { [b.permission_key]: b.permission_value },
+        removed: [],
+        at: new Date().toISOString(),
+      });
       res.json(roleResponse(await roleOf(req)));
     },
   });
@@ -507,12 +497,12 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     handler: async (req, res) => {
       const key = queryOf(req).permission_key as string | undefined;
       if (!key) throw new ValidationError('permission_key: required', 'permission_key');
-      const r = await d.identity.role(
-        req.params.name as string,
-        { type: 'ChangePermissions', set: {}, removed: [key], at: new Date().toISOString() },
-        ctx(req),
-      );
-      await consistent(r.position, res);
+      await onRole(req, res, {
+        type: 'ChangePermissions',
+        set: {},
+        removed: [key],
+        at: new Date().toISOString(),
+      });
       res.status(204).send();
     },
   });

@@ -6,12 +6,11 @@
 import { IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
 import type {
   AgentRef,
+  AssistantMessageData,
   ChatCreatedData,
   ChatEvent,
-  ToolCallData,
   ToolCallPlan,
   ToolResultStatus,
-  UsageData,
 } from '../../events/chat-events.js';
 import type { Decider } from '../decider.js';
 
@@ -36,23 +35,8 @@ export type ChatCommand =
       readonly agentVersion: number;
       readonly at: string;
     }
-  | {
-      readonly type: 'CompleteTurn';
-      readonly turnId: string;
-      readonly attempt: number;
-      readonly messageId: string;
-      readonly content: string;
-      readonly toolCalls: readonly ToolCallData[];
-      readonly usage: UsageData;
-      readonly model: string;
-      readonly agentVersion: number;
-      readonly finishReason: string;
-      /** the tool calls the turn goes on to run (empty or absent: the message ends the turn) */
-      readonly calls?: readonly ToolCallPlan[];
-      readonly blockedBy?: string;
-      readonly revisedBy?: readonly string[];
-      readonly at: string;
-    }
+  /** the reply; `calls` non-empty: the tool calls the turn goes on to run (else the message ends it) */
+  | ({ readonly type: 'CompleteTurn' } & Omit<AssistantMessageData, 'endsTurn'>)
   | {
       readonly type: 'RewriteUserMessage';
       readonly turnId: string;

@@ -302,15 +302,7 @@ export class TurnRunner {
     }
     const executionId = call.executionId ?? stableUuid(`${chatId}/${p.id}`);
     if (call.executionId === null) {
-      const started = await this.d.handler
-        .handle(
-          chatDecider,
-          streams.chat(chatId),
-          { type: 'StartToolCall', turnId, toolCallId: p.id, executionId, at: now() },
-          SYSTEM(turnId, `tool-${p.id}-start`),
-        )
-        .catch((err) => (err instanceof IllegalStateError ? undefined : Promise.reject(err)));
-      if (!started) return;
+      if (!(await this.startToolCall(chatId, turnId, p.id, executionId))) return;
       try {
         await this.d.executions.request(
           p.function,
@@ -338,17 +330,8 @@ export class TurnRunner {
   ): Promise<void> {
     const p = call.plan;
     const executionId = p.arguments!.execution_id as string;
-    if (call.executionId === null) {
-      const started = await this.d.handler
-        .handle(
-          chatDecider,
-          streams.chat(chat.chatId),
-          { type: 'StartToolCall', turnId, toolCallId: p.id, executionId, at: now() },
-          SYSTEM(turnId, `tool-${p.id}-start`),
-        )
-        .catch((err) => (err instanceof IllegalStateError ? undefined : Promise.reject(err)));
-      if (!started) return;
-    }
+    if (call.executionId === null && !(await this.startToolCall(chat.chatId, turnId, p.id, executionId)))
+      return;
     // always: a retried job whose earlier resume landed is answered as a duplicate (same command id)
     try {
       await this.d.executions.resume(
@@ -363,6 +346,19 @@ export class TurnRunner {
       throw err;
     }
     return this.finishWithExecution(executionId, finish);
+  }
+
+  /** Records that the call runs as `executionId`; false when it cannot start (started already, or the turn ended). */
+  private async startToolCall(chatId: string, turnId: string, toolCallId: string, executionId: string) {
+    const started = await this.d.handler
+      .handle(
+        chatDecider,
+        streams.chat(chatId),
+        { type: 'StartToolCall', turnId, toolCallId, executionId, at: now() },
+        SYSTEM(turnId, `tool-${toolCallId}-start`),
+      )
+      .catch((err) => (err instanceof IllegalStateError ? undefined : Promise.reject(err)));
+    return started !== undefined;
   }
 
   /** Waits for the execution's next stop and records it as the call's result. */
