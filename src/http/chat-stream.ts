@@ -91,11 +91,12 @@ export function chatFrames(
     };
     const attach = (revision: bigint, d: TurnStartedData, afterSeq: number) => {
       const channel = turnChannel(chatId, d.turnId, d.attempt);
-      const current = {
+      const current: NonNullable<typeof live> = {
         turnId: d.turnId,
         attempt: d.attempt,
         sub: undefined as unknown as Subscription,
-      } as NonNullable<typeof live>;
+        seen: 0,
+      };
       live = current;
       const sub = bus.subscribe(channel, { afterSeq }).subscribe({
         next: (m) => {
