@@ -29,7 +29,7 @@ export async function readCheckpoint(
   return rows[0] ? { position: BigInt(rows[0].position), version: rows[0].version } : undefined;
 }
 
-/** Writes the checkpoint and tells waiting API processes (delivered at commit). */
+/** Writes the checkpoint and tells waiting API processes (delivered at commit); one round trip. */
 export async function writeCheckpoint(
   db: Queryable,
   name: string,
@@ -37,10 +37,45 @@ export async function writeCheckpoint(
   version?: number,
 ): Promise<void> {
   await db.query(
-    `UPDATE projection_checkpoints SET position = $2, version = COALESCE($3, version), updated_at = now() WHERE name = $1`,
-    [name, String(position), version ?? null],
+    `UPDATE projection_checkpoints SET position = $2, version = COALESCE($3, version), updated_at = now()
+      WHERE name = $1 RETURNING pg_notify($4, name || ':' || position)`,
+    [name, String(position), version ?? null, PROJECTION_CHANNEL],
   );
-  await db.query('SELECT pg_notify($1, $2)', [PROJECTION_CHANNEL, `${name}:${position}`]);
+}
+
+/**
+ * Opens a transaction and locks the projection's checkpoint row in one round trip (a simple query
+ * of three statements; the name is a literal, escaped); the caller commits or rolls back. The commit
+ * does not wait for the WAL flush: the batch's rows and its checkpoint are lost together in a crash,
+ * so its events are applied again; read models need not wait (the events they come from do).
+ */
+export async function beginWithCheckpointLocked(
+  client: pg.PoolClient,
+  name: string,
+): Promise<Checkpoint | undefined> {
+  const results = (await client.query(
+    `BEGIN; SET LOCAL synchronous_commit TO off;
+     SELECT position, version FROM projection_checkpoints WHERE name = ${client.escapeLiteral(name)} FOR UPDATE`,
+  )) as unknown as pg.QueryResult<{ position: string; version: number }>[];
+  const row = results.at(-1)!.rows[0];
+  return row ? { position: BigInt(row.position), version: row.version } : undefined;
+}
+
+/**
+ * Moves the checkpoint, tells waiting API processes, and commits: one round trip (a simple query;
+ * the name and the notification are escaped literals, the position a number).
+ */
+export async function commitWithCheckpoint(
+  client: pg.PoolClient,
+  name: string,
+  position: bigint,
+): Promise<void> {
+  const n = client.escapeLiteral(name);
+  await client.query(
+    `UPDATE projection_checkpoints SET position = ${position}, updated_at = now() WHERE name = ${n}
+       RETURNING pg_notify(${client.escapeLiteral(PROJECTION_CHANNEL)}, ${client.escapeLiteral(`${name}:${position}`)});
+     COMMIT`,
+  );
 }
 
 export async function listCheckpoints(db: Queryable): Promise<Map<string, Checkpoint>> {

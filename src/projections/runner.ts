@@ -1,13 +1,13 @@
 /**
  * Runs one projection: reads `$all` from its checkpoint in batches, applies each batch and writes the
- * checkpoint in the same transaction. Several runners of the same projection (several workers) are
+ * checkpoint in the same transaction; once caught up it follows the store's live feed. Several runners of the same projection (several workers) are
  * safe: the checkpoint row is locked per batch, and a runner that finds it moved re-reads from there.
  */
 import type pg from 'pg';
 import type { Subscription } from 'rxjs';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { upcast } from '../events/upcasters.js';
-import { ensureCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoints.js';
+import { beginWithCheckpointLocked, commitWithCheckpoint, ensureCheckpoint } from './checkpoints.js';
 import { liveTables, type Projection } from './projection.js';
 import { inTransaction } from './transaction.js';
 
@@ -16,11 +16,13 @@ export interface RunnerOptions {
   readonly onError?: (err: unknown) => void;
 }
 
+/** Following live, a runner this many batches behind goes back to paging through the store. */
+const MAX_QUEUED_BATCHES = 10;
+
 export class ProjectionRunner {
   private stopped = false;
   private wake: (() => void) | undefined;
   private done: Promise<void> | undefined;
-  private latestHead = 0n;
   private cp = 0n;
 
   constructor(
@@ -44,6 +46,15 @@ export class ProjectionRunner {
     await this.done;
   }
 
+  private get batchSize(): number {
+    return this.options.batchSize ?? 1000;
+  }
+
+  /**
+   * Pages through the store until caught up, then follows the store's live feed of the events its
+   * filter matches: an event it does not match costs it nothing (no query, no wake-up). Whenever
+   * the checkpoint turns out to have moved elsewhere, or it falls far behind, it pages again.
+   */
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
@@ -54,48 +65,104 @@ export class ProjectionRunner {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
-    const sub: Subscription = this.store.watchHead().subscribe((h) => {
-      this.latestHead = h;
-      this.wake?.();
-    });
-    try {
-      while (!this.stopped) await this.step();
-    } finally {
-      sub.unsubscribe();
+    while (!this.stopped) {
+      try {
+        await this.catchUp();
+        if (!this.stopped) await this.follow();
+      } catch (err) {
+        this.options.onError?.(err);
+        if (!this.stopped) await new Promise((r) => setTimeout(r, 500));
+      }
     }
   }
 
-  private async step(): Promise<void> {
-    const target = this.latestHead;
-    try {
+  /** Reads and applies batches from the checkpoint until a read comes back short. */
+  private async catchUp(): Promise<void> {
+    while (!this.stopped) {
       const events = await this.store.readAll({
         after: this.cp,
-        maxCount: this.options.batchSize ?? 1000,
+        maxCount: this.batchSize,
         filter: this.projection.filter,
       });
-      if (events.length > 0) {
-        this.cp = await this.applyBatch(events);
-        return;
-      }
-      if (this.latestHead > target || this.stopped) return;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-      this.wake = undefined;
-    } catch (err) {
-      this.options.onError?.(err);
-      await new Promise((r) => setTimeout(r, 500));
+      if (events.length > 0) this.cp = await this.applyBatch(events);
+      if (events.length < this.batchSize) return;
     }
   }
 
-  private applyBatch(events: RecordedEvent[]): Promise<bigint> {
+  /**
+   * Applies the matching events the store delivers after the checkpoint, a burst at a time, until
+   * stopped, too far behind, or the checkpoint moved elsewhere (another runner, a rebuild).
+   */
+  private async follow(): Promise<void> {
+    const queue: RecordedEvent[] = [];
+    let signal = () => {};
+    let leave: { failed?: unknown } | undefined;
+    const sub: Subscription = this.store
+      .subscribeToAll({
+        after: this.cp,
+        ...(this.projection.filter ? { filter: this.projection.filter } : {}),
+      })
+      .subscribe({
+        next: (e) => {
+          queue.push(e);
+          if (queue.length > MAX_QUEUED_BATCHES * this.batchSize) leave ??= {};
+          signal();
+        },
+        error: (err) => {
+          leave ??= { failed: err };
+          signal();
+        },
+        complete: () => {
+          leave ??= {};
+          signal();
+        },
+      });
+    this.wake = () => signal();
+    try {
+      while (!this.stopped && !leave) {
+        if (queue.length === 0) {
+          // resumed after the synchronous burst that signalled it, so the whole burst is queued
+          await new Promise<void>((resolve) => (signal = resolve));
+          signal = () => {};
+          continue;
+        }
+        const events = queue.splice(0, this.batchSize).filter((e) => e.position > this.cp);
+        if (events.length === 0) continue;
+        const last = events.at(-1)!.position;
+        this.cp = await this.applyBatch(events);
+        if (this.cp !== last) leave ??= {};
+      }
+    } finally {
+      sub.unsubscribe();
+      this.wake = undefined;
+    }
+    if (leave && 'failed' in leave) throw leave.failed;
+  }
+
+  /**
+   * Applies a batch and moves the checkpoint in one transaction: two round trips besides the
+   * projection's own statements. Returns the checkpoint as found (unchanged) when it had moved.
+   */
+  private async applyBatch(events: RecordedEvent[]): Promise<bigint> {
     const p = this.projection;
-    return inTransaction(this.pool, async (tx) => {
-      const current = await readCheckpoint(tx, p.name, true);
-      if (!current || current.position !== this.cp) return current?.position ?? 0n;
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      const current = await beginWithCheckpointLocked(client, p.name);
+      if (!current || current.position !== this.cp) {
+        await client.query('ROLLBACK');
+        return current?.position ?? 0n;
+      }
       const last = events.at(-1)!.position;
-      await p.apply(tx, events.map(upcast), liveTables(p));
-      await writeCheckpoint(tx, p.name, last);
+      await p.apply(client, events.map(upcast), liveTables(p));
+      await commitWithCheckpoint(client, p.name, last);
       return last;
-    });
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 }
 

@@ -50,13 +50,19 @@ export class WebhookDispatcher {
   private wake: (() => void) | undefined;
   private done: Promise<void> | undefined;
   private head: Subscription | undefined;
+  /**
+   * Whether an append should start a pass at once: only while some subscription was due at the
+   * last pass. With none (or all backing off) the idle tick finds new and recovering ones, and an
+   * append costs no query.
+   */
+  private wakeOnAppend = true;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.visibility = new EventVisibility(deps.store);
   }
 
   start(): void {
-    this.head = this.deps.store.watchHead().subscribe(() => this.wake?.());
+    this.head = this.deps.store.watchHead().subscribe(() => this.wakeOnAppend && this.wake?.());
     this.done ??= this.run();
   }
 
@@ -98,6 +104,7 @@ export class WebhookDispatcher {
         WHERE s.active AND (c.subscription_id IS NULL OR c.next_attempt_at <= now())
         ORDER BY c.next_attempt_at NULLS FIRST LIMIT 1000`,
     );
+    this.wakeOnAppend = rows.length > 0;
     for (const r of rows.filter((x) => x.fresh))
       await this.deps.pool.query(
         `INSERT INTO webhook_checkpoints (subscription_id, position) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
