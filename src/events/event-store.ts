@@ -80,6 +80,19 @@ export interface EventStore {
   append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
   /** Reads a stream; [] when it does not exist. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /**
+   * The stream's events after `after.revision` from this process's memory of the latest events
+   * appended, with no query; undefined when that memory may not hold them all (or the adapter keeps
+   * none). `after.position`: the `$all` position up to which the caller already knows the stream
+   * completely (from recentPosition), which lets an unchanged stream be answered from memory. Like
+   * a subscription, it can trail another process's append by the notification delay.
+   */
+  recentEvents?(stream: string, after: { revision: bigint; position?: bigint }): RecordedEvent[] | undefined;
+  /**
+   * The `$all` position this process's memory of the latest events has reached (undefined without
+   * one): a stream read after asking is complete up to at least this position.
+   */
+  recentPosition?(): bigint | undefined;
   /** The stream's last revision, or undefined when it does not exist. */
   streamRevision(stream: string): Promise<bigint | undefined>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;

@@ -42,6 +42,7 @@ export class AppendBatcher {
   private queue: PendingAppend[] = [];
   private inFlight = 0;
   private scheduled = false;
+  private readonly flights = new Set<Promise<void>>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -55,21 +56,37 @@ export class AppendBatcher {
     });
   }
 
-  /** Starts a batch on the next turn of the event loop, so appends made in this turn join it. */
+  /**
+   * Settles once the batches now being written have been announced (undefined when none is): a
+   * NOTIFY that races its own batch's result need not be read back from the database.
+   */
+  inFlightSettled(): Promise<void> | undefined {
+    return this.flights.size > 0 ? Promise.all(this.flights).then(() => undefined) : undefined;
+  }
+
+  /**
+   * Starts a batch once the current task is done, so appends made in it join the batch: at once
+   * (a microtask) when nothing is being written, else on the next turn of the event loop, by when
+   * more appends have queued behind the batches in flight.
+   */
   private schedule(): void {
     if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT || this.queue.length === 0) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const start = () => {
       this.scheduled = false;
       if (this.inFlight >= MAX_IN_FLIGHT || this.queue.length === 0) return;
       const batch = this.queue.splice(0, MAX_BATCH);
       this.inFlight++;
-      void this.commitBatch(batch).finally(() => {
+      const flight: Promise<void> = this.commitBatch(batch).finally(() => {
         this.inFlight--;
+        this.flights.delete(flight);
         this.schedule();
       });
+      this.flights.add(flight);
       this.schedule();
-    });
+    };
+    if (this.inFlight === 0) queueMicrotask(start);
+    else setImmediate(start);
   }
 
   private async commitBatch(batch: PendingAppend[]): Promise<void> {

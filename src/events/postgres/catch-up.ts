@@ -1,7 +1,8 @@
 /**
  * A subscription: catch up by paging through stored events, then switch to the tail reader's live
  * feed with no gap and no duplicate. The live feed is joined (buffering) before the catch-up starts;
- * anything it delivers that the catch-up already covered is dropped by position.
+ * anything it delivers that the catch-up already covered is dropped by position. A subscription
+ * that starts among the tail reader's recent events catches up from those, with no query.
  */
 import { Observable } from 'rxjs';
 import type { RecordedEvent } from '../event-store.js';
@@ -17,6 +18,12 @@ export interface CatchUpSource {
   readonly pageSize: number;
   /** a smaller first page, so the first events go out before the rest is read */
   readonly firstPageSize?: number;
+  /**
+   * The catch-up from the tail reader's recent events (asked right after joining its live feed,
+   * in the same tick): the subscription's events among them, or undefined when they may not hold
+   * all it needs.
+   */
+  fromRecent?(): RecordedEvent[] | undefined;
 }
 
 export function catchUpThenLive(tail: TailReader, source: CatchUpSource): Observable<RecordedEvent> {
@@ -38,6 +45,17 @@ export function catchUpThenLive(tail: TailReader, source: CatchUpSource): Observ
         next: (e) => (live ? deliver(e) : buffer.push(e)),
         complete: () => subscriber.complete(),
       });
+      const cached = source.fromRecent?.(); // the same tick as the subscribe: no gap, no overlap
+      if (cached) {
+        for (const e of cached) {
+          if (closed) return;
+          cursor = e;
+          subscriber.next(e);
+        }
+        live = true;
+        for (const e of buffer.splice(0)) deliver(e);
+        return;
+      }
       let max = source.firstPageSize ?? source.pageSize;
       let next = source.readPage(cursor, max);
       for (;;) {

@@ -43,8 +43,8 @@ export class PgEventStore implements EventStore {
     connectionString: string,
   ) {
     this.head = new HeadWatcher(connectionString, pool);
-    this.tail = new TailReader(pool, this.head);
     this.batcher = new AppendBatcher(pool, (before, events) => this.tail.appended(before, events));
+    this.tail = new TailReader(pool, this.head, () => this.batcher.inFlightSettled());
   }
 
   append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -65,6 +65,14 @@ export class PgEventStore implements EventStore {
       params,
     );
     return rows.map(toRecorded);
+  }
+
+  recentEvents(stream: string, after: { revision: bigint; position?: bigint }): RecordedEvent[] | undefined {
+    return this.tail.recentOf(stream, after);
+  }
+
+  recentPosition(): bigint | undefined {
+    return this.tail.position;
   }
 
   async streamRevision(stream: string): Promise<bigint | undefined> {
@@ -94,6 +102,7 @@ export class PgEventStore implements EventStore {
       readPage: (cursor, max) => this.readAll({ after: at(cursor), maxCount: max, filter: options.filter }),
       matches: (e) => matchesFilter(e, options.filter),
       isAfter: (e, cursor) => e.position > at(cursor),
+      fromRecent: () => this.tail.recentAfter(start, (e) => matchesFilter(e, options.filter)),
     });
   }
 
@@ -106,6 +115,7 @@ export class PgEventStore implements EventStore {
       readPage: (cursor, max) => this.readStreamPage(stream, at(cursor) + 1n, max),
       matches: (e) => e.streamName === stream,
       isAfter: (e, cursor) => e.revision > at(cursor),
+      fromRecent: () => this.tail.recentOf(stream, { revision: start }),
     });
   }
 
@@ -126,6 +136,7 @@ export class PgEventStore implements EventStore {
       await client.query('DELETE FROM es_events WHERE stream_name = $1', [stream]);
       await client.query('DELETE FROM es_streams WHERE stream_name = $1', [stream]);
       await client.query('COMMIT');
+      this.tail.forget(stream);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       throw err;

@@ -11,6 +11,12 @@ import type { HeadWatcher } from './head-watcher.js';
 import { EVENT_COLUMNS, toRecorded, type EventRow } from './rows.js';
 
 const PAGE = 1000;
+/**
+ * How many of the latest events the reader keeps, so a subscription starting among them catches
+ * up from memory instead of a query (a turn's watchers, an SSE stream opened by a POST). Small: it
+ * serves what was just appended, not replays.
+ */
+export const RECENT_EVENTS = 256;
 
 export class TailReader {
   private readonly events$ = new Subject<RecordedEvent>();
@@ -21,10 +27,15 @@ export class TailReader {
   private following = false;
   private stopped = false;
   private ready: Promise<void> | undefined;
+  /** the latest events delivered, oldest first: every event after `recentBefore` up to `last` */
+  private recentEvents: RecordedEvent[] = [];
+  private recentBefore = -1n;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly head: HeadWatcher,
+    /** settles when this process's appends now committing have been handed over (appended) */
+    private readonly localInFlight: () => Promise<void> | undefined = () => undefined,
   ) {}
 
   /**
@@ -36,8 +47,15 @@ export class TailReader {
       await this.head.ensureStarted();
       const { rows } = await this.pool.query<{ position: string }>('SELECT position FROM es_head WHERE id');
       this.last = BigInt(rows[0]!.position);
+      this.recentBefore = this.last;
       this.watching = this.head.watch().subscribe((p) => {
-        if (p > this.last) void this.read();
+        if (p <= this.last) return;
+        // the head may have moved by this process's own batch, whose hand-over is on its way
+        const local = this.localInFlight();
+        if (!local) return void this.read();
+        void local.then(() => {
+          if (p > this.last) void this.read();
+        });
       });
       this.following = true;
     })();
@@ -46,6 +64,45 @@ export class TailReader {
 
   get events(): Observable<RecordedEvent> {
     return this.events$;
+  }
+
+  /** The recent events after `after` that match; undefined when the memory does not reach back to it. */
+  recentAfter(after: bigint, matches: (e: RecordedEvent) => boolean): RecordedEvent[] | undefined {
+    if (!this.following || this.stopped || after < this.recentBefore) return undefined;
+    return this.recentEvents.filter((e) => e.position > after && matches(e));
+  }
+
+  /**
+   * A stream's events after `after.revision` among the recent ones; undefined unless they surely
+   * hold them all: the one right after it (or an earlier one) is among them, or the caller knew the
+   * stream completely up to `after.position` and the memory reaches back to there.
+   */
+  recentOf(stream: string, after: { revision: bigint; position?: bigint }): RecordedEvent[] | undefined {
+    if (!this.following || this.stopped) return undefined;
+    const mine = this.recentEvents.filter((e) => e.streamName === stream);
+    const known = after.position !== undefined && after.position >= this.recentBefore;
+    if (!known && (mine.length === 0 || mine[0]!.revision > after.revision + 1n)) return undefined;
+    return mine.filter((e) => e.revision > after.revision);
+  }
+
+  /** Every event up to this position has been delivered (undefined before the reader follows). */
+  get position(): bigint | undefined {
+    return this.following && !this.stopped ? this.last : undefined;
+  }
+
+  /** Forgets a deleted stream's events, so no subscription starting here replays them. */
+  forget(stream: string): void {
+    this.recentEvents = this.recentEvents.filter((e) => e.streamName !== stream);
+  }
+
+  private deliver(e: RecordedEvent): void {
+    this.last = e.position;
+    this.recentEvents.push(e);
+    if (this.recentEvents.length >= 2 * RECENT_EVENTS) {
+      const dropped = this.recentEvents.splice(0, this.recentEvents.length - RECENT_EVENTS);
+      this.recentBefore = dropped.at(-1)!.position;
+    }
+    this.events$.next(e);
   }
 
   /**
@@ -57,8 +114,7 @@ export class TailReader {
     if (!this.following || this.stopped || before !== this.last) return;
     const batch = events();
     if (batch.length === 0) return;
-    this.last = batch.at(-1)!.position; // a read started by a subscriber begins after the batch
-    for (const e of batch) this.events$.next(e);
+    for (const e of batch) this.deliver(e); // a read started by a subscriber begins after the batch
   }
 
   private async read(): Promise<void> {
@@ -77,9 +133,7 @@ export class TailReader {
           );
           for (const row of rows) {
             if (BigInt(row.position) <= this.last) continue; // appended() handed it over meanwhile
-            const e = toRecorded(row);
-            this.last = e.position;
-            this.events$.next(e);
+            this.deliver(toRecorded(row));
           }
           if (rows.length < PAGE) break;
         }
