@@ -1,7 +1,8 @@
 /** What the API reads from a resource kind's read model. */
 import type pg from 'pg';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
-import type { ResourceRow } from './resources.js';
+import { readCheckpoint } from './checkpoints.js';
+import { resourceProjection, type ResourceRow } from './resources.js';
 
 export interface ListOptions {
   readonly namespace?: string;
@@ -58,6 +59,12 @@ export class ResourceQueries {
   }
 
   /** Active resources with a boolean flag set (is_default), newest first. */
+  /** The `$all` position the kind's read model has applied (its checkpoint); 0 before any. */
+  async projectedTo(kind: ResourceKind): Promise<bigint> {
+    const cp = await readCheckpoint(this.pool, resourceProjection(kind).name);
+    return cp?.position ?? 0n;
+  }
+
   async flagged(kind: ResourceKind, flag: string): Promise<ResourceRow[]> {
     const { rows } = await this.pool.query<ResourceRow>(
       `SELECT * FROM ${kind.table} WHERE (spec->>$1)::boolean ORDER BY position DESC`,

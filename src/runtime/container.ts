@@ -2,6 +2,7 @@
  * The composition root: the only place that knows concrete adapters and the tsyringe container.
  * Adapters are chosen by configuration (DESIGN §3); everything else gets plain constructor arguments.
  */
+import { StreamCache } from '../events/stream-cache.js';
 import 'reflect-metadata';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -172,6 +173,8 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     c.register(TOKENS.ResourceQueries, {
       useFactory: instanceCachingFactory((d) => new ResourceQueries(d.resolve(TOKENS.Pool))),
     });
+    // the turn runtime reads a chat, its agent and its functions at every turn: from memory when it can
+    const streams = new StreamCache(store);
     const resourceService = (kind: ResourceKind, options: ResourceServiceOptions = {}) =>
       instanceCachingFactory((d) => {
         const queries = d.resolve<ResourceQueries>(TOKENS.ResourceQueries);
@@ -180,7 +183,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
           store,
           d.resolve(TOKENS.CommandHandler),
           (k, f) => queries.flagHolders(k, f),
-          { seal: (v) => cipher.seal(v), ...options },
+          { seal: (v) => cipher.seal(v), streams, ...options },
         );
       });
     c.register(TOKENS.SecretService, {
@@ -347,15 +350,18 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
       ),
     });
     c.register(TOKENS.ProviderResolver, {
-      useFactory: instanceCachingFactory(
-        (d) => new ProviderResolver(d.resolve(TOKENS.ResourceQueries), cipher, devModel),
-      ),
+      useFactory: instanceCachingFactory((d) => {
+        const resolver = new ProviderResolver(d.resolve(TOKENS.ResourceQueries), cipher, devModel, store);
+        closers.push(async () => resolver.stop());
+        return resolver;
+      }),
     });
     c.register(TOKENS.TurnRunner, {
       useFactory: instanceCachingFactory(
         (d) =>
           new TurnRunner({
             store,
+            streams,
             handler: d.resolve(TOKENS.CommandHandler),
             agents: d.resolve(TOKENS.AgentService),
             resolver: d.resolve(TOKENS.ProviderResolver),

@@ -10,6 +10,7 @@ import { streamName } from '../../events/stream-names.js';
 import { upcast } from '../../events/upcasters.js';
 import type { CommandContext, CommandHandler } from '../command-handler.js';
 import { foldRecorded } from '../command-handler.js';
+import type { StreamCache } from '../../events/stream-cache.js';
 import { checkSchema, validate } from '../validation.js';
 import { resourceDecider, type ResourceData, type ResourceState } from './decider.js';
 import type { ResourceKind } from './resource-kind.js';
@@ -41,6 +42,8 @@ export interface ResourceServiceOptions {
   readonly seal?: (value: string) => unknown;
   /** kind-specific checks of the fields a create or update sets (e.g. code must parse) */
   readonly checkSpec?: (spec: Readonly<Record<string, unknown>>) => Promise<void>;
+  /** where `current` reads (the process's stream cache); without it, `current` reads the store */
+  readonly streams?: StreamCache;
 }
 
 export class ResourceService {
@@ -136,6 +139,23 @@ export class ResourceService {
     });
     if (version !== undefined && events.length <= version)
       throw new NotFoundError(`version ${version} not found`, 'version');
+    return this.folded(events);
+  }
+
+  /**
+   * The latest version this process knows of, from its stream cache: what a running turn uses. It
+   * can trail a change another process made a moment ago (by its notification delay), as a read
+   * model can.
+   */
+  async current(
+    namespace: string,
+    name: string,
+  ): Promise<ResourceData & { version: number; status: string }> {
+    const stream = this.stream(namespace, name);
+    return this.folded(await (this.options.streams?.read(stream) ?? this.store.readStream(stream)));
+  }
+
+  private folded(events: readonly RecordedEvent[]): ResourceData & { version: number; status: string } {
     const { state, revision } = foldRecorded(this.decider, events.map(upcast));
     if (state.status === 'absent') throw new NotFoundError(`${this.kind.type} not found`);
     return { ...stateData(state), version: Number(revision), status: state.status };

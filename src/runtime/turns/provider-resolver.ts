@@ -3,7 +3,9 @@
  * default provider, else — only when no provider exists at all — the built-in development model.
  */
 import { llmProviderKind } from '../../commands/llm-provider/llm-provider-kind.js';
+import type { Subscription } from 'rxjs';
 import { IllegalStateError } from '../../errors.js';
+import type { EventStore } from '../../events/event-store.js';
 import type { ResourceQueries } from '../../projections/resource-queries.js';
 import type { ResourceRow } from '../../projections/resources.js';
 import { isSealed, type Sealer } from '../cipher.js';
@@ -21,10 +23,19 @@ export interface ResolvedModel {
 const DEFAULT_BASE = 'https://api.openai.com/v1';
 
 export class ProviderResolver {
+  /** the default provider as the read model had it once it reflected `reflects` */
+  private cached: { readonly value: ResourceRow | undefined; readonly reflects: bigint } | undefined;
+  /** the newest LLM provider event this process has seen (from the store's feed) */
+  private seen = 0n;
+  private watching: Subscription | undefined;
+  private following = false;
+
+  /** `store`: when given, the default provider is kept in memory until a provider event says otherwise */
   constructor(
     private readonly queries: ResourceQueries,
     private readonly cipher: Sealer,
     private readonly devModel: DevModelServer,
+    private readonly store?: EventStore,
   ) {}
 
   /**
@@ -74,8 +85,22 @@ export class ProviderResolver {
     return this.defaultProvider();
   }
 
-  /** The default provider; undefined when no provider exists (the development model then). */
+  /**
+   * The default provider; undefined when no provider exists (the development model then). Kept in
+   * memory while no provider event newer than what the read model reflected has come by.
+   */
   async defaultProvider(): Promise<ResourceRow | undefined> {
+    this.follow();
+    const c = this.cached;
+    if (c && this.following && c.reflects >= this.seen) return c.value;
+    // the checkpoint first: the rows read after it reflect at least that much
+    const reflects = await this.queries.projectedTo(llmProviderKind);
+    const value = await this.lookUpDefault();
+    this.cached = { value, reflects };
+    return value;
+  }
+
+  private async lookUpDefault(): Promise<ResourceRow | undefined> {
     const defaults = await this.queries.flagged(llmProviderKind, 'is_default');
     if (defaults[0]) return defaults[0];
     const any = await this.queries.list(llmProviderKind, { skip: 0, limit: 1 });
@@ -84,6 +109,26 @@ export class ProviderResolver {
         "no default LLM provider: mark one is_default or set the agent's llm_provider_id",
       );
     return undefined;
+  }
+
+  /** Follows the LLM provider events (from the first: they are few), so a change drops the cache. */
+  private follow(): void {
+    if (this.watching || !this.store) return;
+    this.following = true;
+    this.watching = this.store
+      .subscribeToAll({ filter: { categories: [llmProviderKind.category] } })
+      .subscribe({
+        next: (e) => {
+          if (e.position > this.seen) this.seen = e.position;
+        },
+        error: () => (this.following = false),
+        complete: () => (this.following = false),
+      });
+  }
+
+  stop(): void {
+    this.watching?.unsubscribe();
+    this.following = false;
   }
 
   /** How /health describes the model layer. */

@@ -72,7 +72,7 @@ export async function functionTools(
   for (const ref of refs) {
     const [namespace, name] = ref.split('/', 2) as [string, string];
     const fn = await functions
-      .at(namespace, name)
+      .current(namespace, name)
       .catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)));
     if (!fn || fn.status !== 'active') continue;
     const params = renderParams(paramMap[ref] ?? {}, input);

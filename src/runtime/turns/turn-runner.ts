@@ -24,6 +24,7 @@ import {
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import { upcast } from '../../events/upcasters.js';
 import { stableUuid } from '../../events/ids.js';
+import type { StreamCache } from '../../events/stream-cache.js';
 import { streams } from '../../events/stream-names.js';
 import type { LiveBus } from '../live-bus/live-bus.js';
 import { isAbortError, LlmError, type Llm, type LlmRequest, type LlmResult } from '../llm/llm.js';
@@ -63,6 +64,8 @@ interface AttemptPlan {
 
 export interface TurnRunnerDeps {
   readonly store: EventStore;
+  /** the chat's events, from memory when this process has them */
+  readonly streams: StreamCache;
   readonly handler: CommandHandler;
   readonly agents: ResourceService;
   readonly resolver: ProviderResolver;
@@ -406,10 +409,11 @@ export class TurnRunner {
     predicted: Started,
   ) {
     const gate = new AbortController();
+    const starting = startTurn(); // first: its append goes out before the model call's work
     const outcome = this.attempt(plan, predicted, gate.signal);
     let started: Started | undefined;
     try {
-      started = await startTurn();
+      started = await starting;
     } catch (err) {
       gate.abort();
       await outcome.catch(() => undefined);
@@ -452,7 +456,7 @@ export class TurnRunner {
 
   private agentOf(ref: { namespace: string; name: string }) {
     return this.d.agents
-      .at(ref.namespace, ref.name)
+      .current(ref.namespace, ref.name)
       .catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)));
   }
 
@@ -589,8 +593,12 @@ export class TurnRunner {
     turnId: string,
   ): Promise<{ chat: Open; events: RecordedEvent[]; revision: bigint } | undefined> {
     const stream = streams.chat(chatId);
+    const mentionsTurn = (events: readonly RecordedEvent[]) =>
+      events.some((e) => e.type === 'UserMessagePosted' && (e.data as { turnId?: string }).turnId === turnId);
     for (;;) {
-      const events = (await this.d.store.readStream(stream)).map(upcast);
+      let events = (await this.d.streams.read(stream)).map(upcast);
+      // this process has not seen the turn's message yet (another one posted it): the store has
+      if (!mentionsTurn(events)) events = (await this.d.store.readStream(stream)).map(upcast);
       const loaded = foldRecorded(chatDecider, events);
       this.d.handler.remember(stream, loaded); // StartTurn decides on this state without reading again
       const s = loaded.state;
