@@ -1,16 +1,12 @@
 /**
  * The data of a recorded event as the JSON text the store returned, when an adapter read it so.
- * Writers of that JSON (the SSE stream) use it instead of serialising the parsed data again. Kept
- * beside the event, not on it, so a copy of the event ({ ...e, data }) never carries stale text.
+ * Writers of that JSON (the SSE stream) use it instead of serialising the parsed data again. An
+ * adapter's event class carries it as an accessor on its prototype, so a copy of the event
+ * ({ ...e, data }) never carries stale text.
  */
 import type { RecordedEvent } from './event-store.js';
 
-const texts = new WeakMap<RecordedEvent, string>();
-
 export function storedJson(e: RecordedEvent): string | undefined {
-  return texts.get(e);
-}
-
-export function rememberStoredJson(e: RecordedEvent, json: string): void {
-  texts.set(e, json);
+  const stored = (e as { storedData?: unknown }).storedData;
+  return typeof stored === 'string' ? stored : undefined;
 }

@@ -23,16 +23,25 @@ const DRAIN_SILENT_MS = 300;
 type TurnStartedData = Extract<ChatEvent, { type: 'TurnStarted' }>['data'];
 
 export function durableFrame(e: RecordedEvent): SseFrame {
-  const json = frameJson(e);
-  return {
-    event: e.type,
-    id: String(e.revision),
-    // built only when asked for: a replay sends the stored JSON text (json) and never needs it
-    get data() {
-      return { type: e.type, revision: Number(e.revision), ...e.data };
-    },
-    ...(json !== undefined ? { json } : {}),
-  };
+  return new DurableFrame(e);
+}
+
+/** A class, not an object with its own accessor: cheap to build for each event of a long replay. */
+class DurableFrame implements SseFrame {
+  readonly event: string;
+  readonly id: string;
+  readonly json: string | undefined;
+
+  constructor(private readonly e: RecordedEvent) {
+    this.event = e.type;
+    this.id = String(e.revision);
+    this.json = frameJson(e);
+  }
+
+  /** built only when asked for: a replay sends the stored JSON text (json) and never needs it */
+  get data(): Record<string, unknown> {
+    return { type: this.e.type, revision: Number(this.e.revision), ...this.e.data };
+  }
 }
 
 /**
@@ -44,7 +53,8 @@ function frameJson(e: RecordedEvent): string | undefined {
   const stored = storedJson(e);
   if (stored === undefined || stored.includes('"type"') || stored.includes('"revision"')) return undefined;
   const head = `{"type":${JSON.stringify(e.type)},"revision":${e.revision}`;
-  return stored.trim() === '{}' ? `${head}}` : `${head},${stored.slice(stored.indexOf('{') + 1)}`;
+  const body = stored.trim(); // Postgres writes no surrounding blanks: the same string, no copy
+  return body === '{}' ? `${head}}` : `${head},${body.slice(1)}`;
 }
 
 function deltaFrame(revision: bigint, m: LiveMessage): SseFrame {

@@ -1,21 +1,35 @@
 import { expect } from 'chai';
 import type { RecordedEvent } from '../../src/events/event-store.js';
-import { rememberStoredJson } from '../../src/events/stored-json.js';
+import { toLazyRecorded } from '../../src/events/postgres/rows.js';
+import { storedJson } from '../../src/events/stored-json.js';
 import { durableFrame } from '../../src/http/chat-stream.js';
 
+const METADATA = { correlationId: 'c', causationId: 'c', actor: 'u', version: 1 };
+
+/** With stored text: as the Postgres adapter reads a page for a subscription (toLazyRecorded). */
 function recorded(data: Record<string, unknown>, storedText?: string): RecordedEvent {
-  const e: RecordedEvent = {
+  const at = new Date(0);
+  if (storedText !== undefined)
+    return toLazyRecorded({
+      position: '70',
+      stream_name: 'chat-x',
+      revision: '7',
+      event_id: '00000000-0000-4000-8000-000000000000',
+      event_type: 'UserMessagePosted',
+      data: storedText,
+      metadata: JSON.stringify(METADATA),
+      created_ms: at.getTime(),
+    });
+  return {
     id: '00000000-0000-4000-8000-000000000000',
     type: 'UserMessagePosted',
     data,
-    metadata: { correlationId: 'c', causationId: 'c', actor: 'u', version: 1 },
+    metadata: METADATA,
     streamName: 'chat-x',
     revision: 7n,
     position: 70n,
-    createdAt: new Date(0),
+    createdAt: at,
   };
-  if (storedText !== undefined) rememberStoredJson(e, storedText);
-  return e;
 }
 
 describe('durable SSE frames', () => {
@@ -38,5 +52,31 @@ describe('durable SSE frames', () => {
     expect(durableFrame(recorded({ revision: 1 }, '{"revision": 1}')).json).to.equal(undefined);
     expect(durableFrame(recorded({ a: 1 })).json).to.equal(undefined);
     expect(durableFrame(recorded({ type: 'x' })).data).to.deep.equal({ type: 'x', revision: 7 });
+  });
+});
+
+describe('events read with their stored JSON text (toLazyRecorded)', () => {
+  it('parses data and metadata when read, keeps the text, and a copy carries no stale text', () => {
+    const e = recorded({}, '{"content": "hi", "turnId": "t"}');
+    expect(storedJson(e)).to.equal('{"content": "hi", "turnId": "t"}');
+    expect(e.data).to.deep.equal({ content: 'hi', turnId: 't' });
+    expect(e.data).to.equal(e.data); // parsed once
+    expect(e.metadata).to.deep.equal(METADATA);
+    expect([e.id, e.type, e.streamName, e.revision, e.position]).to.deep.equal([
+      '00000000-0000-4000-8000-000000000000',
+      'UserMessagePosted',
+      'chat-x',
+      7n,
+      70n,
+    ]);
+    const copy: RecordedEvent = { ...e, data: { content: 'changed' }, metadata: e.metadata };
+    expect(storedJson(copy)).to.equal(undefined);
+    expect(durableFrame(copy).data).to.deep.equal({
+      type: 'UserMessagePosted',
+      revision: 7,
+      content: 'changed',
+    });
+    expect(copy.createdAt).to.equal(e.createdAt);
+    expect(e.createdAt.getTime()).to.equal(0);
   });
 });

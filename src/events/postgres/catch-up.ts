@@ -24,6 +24,17 @@ export interface CatchUpSource {
    * all it needs.
    */
   fromRecent?(): RecordedEvent[] | undefined;
+  /**
+   * For a source whose events have dense keys (a stream's revisions: no gaps): reads pages ahead,
+   * `parallel` at a time, each the `pageSize` events from a key on, while earlier ones are delivered.
+   */
+  readonly dense?: {
+    readonly parallel: number;
+    readFrom(key: bigint, max: number): Promise<RecordedEvent[]>;
+    keyOf(e: RecordedEvent): bigint;
+    /** the last key as the first page was read (asked right after it): no page is read ahead beyond it */
+    lastKey(): Promise<bigint | undefined>;
+  };
 }
 
 export function catchUpThenLive(tail: TailReader, source: CatchUpSource): Observable<RecordedEvent> {
@@ -57,15 +68,30 @@ export function catchUpThenLive(tail: TailReader, source: CatchUpSource): Observ
         return;
       }
       let max = source.firstPageSize ?? source.pageSize;
-      let next = source.readPage(cursor, max);
+      const first = source.readPage(cursor, max);
+      const lastKey = source.dense?.lastKey().catch(() => undefined);
+      let page = await first;
+      // pages read ahead (in order) while this one is delivered; a short page ends the catch-up, and
+      // what pages after it hold was appended since, so the live feed brings it
+      const ahead: Promise<RecordedEvent[]>[] = [];
+      let nextKey: bigint | undefined;
+      const readAhead = (p: Promise<RecordedEvent[]>) => {
+        p.catch(() => {}); // awaited below, unless the catch-up ends first
+        ahead.push(p);
+      };
       for (;;) {
-        const page = await next;
         const full = page.length >= max;
         if (full && !closed) {
-          // the next page is read while this one is delivered
-          max = source.pageSize;
-          next = source.readPage(page.at(-1), max);
-          next.catch(() => {}); // awaited below, unless the subscriber goes away first
+          const dense = source.dense;
+          if (dense) {
+            nextKey ??= dense.keyOf(page.at(-1)!) + 1n;
+            const last = (await lastKey) ?? nextKey;
+            // past the last key, one page at a time: it comes back short (or with what was just appended)
+            while (ahead.length < dense.parallel && (nextKey <= last || ahead.length === 0)) {
+              readAhead(dense.readFrom(nextKey, source.pageSize));
+              nextKey += BigInt(source.pageSize);
+            }
+          } else readAhead(source.readPage(page.at(-1), source.pageSize));
         }
         for (const e of page) {
           if (closed) return;
@@ -73,6 +99,8 @@ export function catchUpThenLive(tail: TailReader, source: CatchUpSource): Observ
           subscriber.next(e);
         }
         if (!full) break;
+        max = source.pageSize;
+        page = await ahead.shift()!;
       }
       live = true;
       for (const e of buffer.splice(0)) deliver(e);
