@@ -143,6 +143,8 @@ describe('ProjectionRunner', function () {
     const r = runner(proc);
     await proc.store.append(`${cat}-0`, [ev('Matching')], 'any');
     await projected(proc.store);
+    // following live: subscribed to the store, which then follows the head (nothing else here subscribes)
+    await until('the runner to follow', () => proc.store.recentPosition() !== undefined);
     proc.log.clear();
     for (let i = 0; i < 50; i++) await proc.store.append(`other${cat}-${i % 3}`, [ev(`Other${i}`)], 'any');
     const last = await proc.store.append(`${cat}-0`, [ev('Matching')], 'any');
@@ -151,7 +153,7 @@ describe('ProjectionRunner', function () {
     const ran = proc.log.queries
       .map((q) => q.text)
       .filter((sql) => !/es_append_batch|FROM es_head/.test(sql));
-    expect(ran, 'one batch: lock the checkpoint, insert, commit').to.have.length(3);
+    expect(ran, `one batch: lock the checkpoint, insert, commit; ran:\n${ran.join('\n')}`).to.have.length(3);
     expect(proc.log.reading('es_events')).to.deep.equal([]);
     await expectAppliedOnce(proc.store, 2);
   });
