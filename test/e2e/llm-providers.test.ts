@@ -3,7 +3,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { EventStore } from '../../src/events/event-store.js';
 import { TOKENS } from '../../src/runtime/container.js';
+import { DEV_MODEL } from '../../src/runtime/llm/dev-model.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 
 describe('LLM providers over HTTP (admin)', function () {
   let t: TestPlatform;
@@ -84,5 +86,75 @@ describe('LLM providers over HTTP (admin)', function () {
     const r = await t.api('/api/v1/llm-providers', { headers: { 'x-api-key': key } });
     expect(r.status).to.equal(403);
     expect((await t.api('/api/v1/agents', { headers: { 'x-api-key': key } })).status).to.equal(200);
+  });
+});
+
+describe('the default LLM provider, as turns use it', function () {
+  this.timeout(60_000);
+  let t: TestPlatform;
+  let one: ScriptedLlm;
+  let two: ScriptedLlm;
+  before(async () => {
+    [one, two] = await Promise.all([startScriptedLlm(), startScriptedLlm()]);
+    t = await startTestPlatform();
+  });
+  after(async () => {
+    await t?.stop();
+    await one?.stop();
+    await two?.stop();
+  });
+
+  const must = async (res: Promise<Response>, status: number) => {
+    const r = await res;
+    expect(r.status, await r.clone().text()).to.equal(status);
+  };
+  const provider = (name: string, json: Record<string, unknown>) =>
+    must(t.api('/api/v1/llm-providers', { method: 'POST', json: { name, ...json } }), 201);
+  const change = (name: string, json: Record<string, unknown>) =>
+    must(t.api(`/api/v1/llm-providers/${name}`, { method: 'PATCH', json }), 200);
+  /** sends a message; which server got the request (and with which model), and the reply's model */
+  const turn = async (chat: string, content: string) => {
+    const before = [one.requests.length, two.requests.length];
+    const res = await t.api(`/chats/${chat}/messages`, { method: 'POST', json: { content } });
+    expect(res.status).to.equal(200);
+    const reply = await res.json();
+    const to = [one, two].flatMap((llm, i) =>
+      llm.requests.slice(before[i]).map((r) => `${i === 0 ? 'one' : 'two'}:${String(r.model)}`),
+    );
+    return { to, model: reply.model as string };
+  };
+
+  it('the next turn after the default is moved, changed or deleted uses the new default', async () => {
+    await provider('first', { api_endpoint: one.url, default_model: 'model-1', is_default: true });
+    await must(t.api('/api/v1/agents', { method: 'POST', json: { namespace: 'dp', name: 'bot' } }), 201);
+    const chat = (await (await t.api('/agents/dp/bot/chats', { method: 'POST', json: {} })).json())
+      .id as string;
+    expect(await turn(chat, 'a')).to.deep.equal({ to: ['one:model-1'], model: 'model-1' });
+    expect(await turn(chat, 'b')).to.deep.equal({ to: ['one:model-1'], model: 'model-1' });
+
+    await provider('second', { api_endpoint: two.url, default_model: 'model-2', is_default: true });
+    expect(await turn(chat, 'c'), 'a new default').to.deep.equal({ to: ['two:model-2'], model: 'model-2' });
+
+    await change('second', { default_model: 'model-2b' });
+    expect(await turn(chat, 'd'), 'its model changed').to.deep.equal({
+      to: ['two:model-2b'],
+      model: 'model-2b',
+    });
+
+    await change('second', { api_endpoint: one.url });
+    expect(await turn(chat, 'e'), 'its endpoint changed').to.deep.equal({
+      to: ['one:model-2b'],
+      model: 'model-2b',
+    });
+
+    await change('first', { is_default: true });
+    expect(await turn(chat, 'f'), 'the default moved back').to.deep.equal({
+      to: ['one:model-1'],
+      model: 'model-1',
+    });
+
+    await must(t.api('/api/v1/llm-providers/second', { method: 'DELETE' }), 204);
+    await must(t.api('/api/v1/llm-providers/first', { method: 'DELETE' }), 204);
+    expect(await turn(chat, 'g'), 'no provider left').to.deep.equal({ to: [], model: DEV_MODEL });
   });
 });
