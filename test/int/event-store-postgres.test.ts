@@ -341,6 +341,19 @@ describe('Postgres event store: memory of the latest events', function () {
     expect(store.recentEvents(s, { revision: -1n })?.map((e) => e.type)).to.deep.equal(['Reborn']);
   });
 
+  it('a stream another process deletes is forgotten here once its notice arrives, and a re-created one is never served mixed', async () => {
+    const s = `${cat}-gone-elsewhere`;
+    await delivered(store, (await other.append(s, [ev('Secret')], 'no_stream')).position);
+    expect(store.recentEvents(s, { revision: -1n })?.map((e) => e.type)).to.deep.equal(['Secret']);
+    await other.deleteStream(s);
+    await until('the deletion to be heard', () => store.recentEvents(s, { revision: -1n }) === undefined);
+    const replay = watch(store.subscribeToStream(s), 'New');
+    await delivered(store, (await other.append(s, [ev('New')], 'no_stream')).position);
+    await replay.done;
+    expect(replay.seen.map((e) => e.type)).to.deep.equal(['New']);
+    expect(store.recentEvents(s, { revision: -1n })?.map((e) => e.type)).to.deep.equal(['New']);
+  });
+
   it('while two processes append to several streams, subscriptions started at random moments each see every later event of their stream once, in order', async () => {
     const streamsOf = Array.from({ length: 5 }, (_, i) => `${cat}-${i}`);
     const stores = [store, other];

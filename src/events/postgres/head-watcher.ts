@@ -1,16 +1,22 @@
 /**
  * Wakes readers when events are appended: LISTEN on the head channel (every append batch NOTIFYs
  * its last position at commit), plus a slow safety poll that also covers a dropped connection.
+ * The same connection hears which streams were deleted (DELETED_CHANNEL), so every process's memory
+ * of recent events forgets them.
  */
 import type pg from 'pg';
-import { BehaviorSubject, type Observable, filter } from 'rxjs';
+import { BehaviorSubject, Subject, type Observable, filter } from 'rxjs';
 import { HEAD_CHANNEL } from './append-batcher.js';
 import { PgListener } from './pg-listener.js';
+
+/** deleteStream NOTIFYs the stream's name here at commit */
+export const DELETED_CHANNEL = 'sinas_es_deleted';
 
 const SAFETY_POLL_MS = 1000;
 
 export class HeadWatcher {
   private readonly head$ = new BehaviorSubject<bigint>(-1n);
+  private readonly reconnected$ = new Subject<void>();
   private readonly listener: PgListener;
   private timer: NodeJS.Timeout | undefined;
   private started: Promise<void> | undefined;
@@ -20,14 +26,27 @@ export class HeadWatcher {
     connectionString: string,
     private readonly pool: pg.Pool,
   ) {
-    this.listener = new PgListener(connectionString, HEAD_CHANNEL, () => void this.poll());
-    this.listener.messages.subscribe((payload) => payload && this.bump(BigInt(payload)));
+    this.listener = new PgListener(connectionString, [HEAD_CHANNEL, DELETED_CHANNEL], () => {
+      this.reconnected$.next();
+      void this.poll();
+    });
+    this.listener.messagesOf(HEAD_CHANNEL).subscribe((payload) => payload && this.bump(BigInt(payload)));
   }
 
   /** Emits the newest known head position (first emission: the head when watching began). */
   watch(): Observable<bigint> {
     void this.ensureStarted();
     return this.head$.pipe(filter((p) => p >= 0n));
+  }
+
+  /** Names of streams deleted (by any process) since listening began. */
+  get deletions(): Observable<string> {
+    return this.listener.messagesOf(DELETED_CHANNEL);
+  }
+
+  /** Emits after the connection was lost and made again: notifications in between are lost. */
+  get reconnected(): Observable<void> {
+    return this.reconnected$;
   }
 
   ensureStarted(): Promise<void> {
@@ -58,6 +77,7 @@ export class HeadWatcher {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.head$.complete();
+    this.reconnected$.complete();
     await this.listener.stop();
   }
 }

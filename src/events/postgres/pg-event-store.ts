@@ -16,7 +16,7 @@ import type {
 import { categoryOf } from '../stream-names.js';
 import { AppendBatcher } from './append-batcher.js';
 import { catchUpThenLive } from './catch-up.js';
-import { HeadWatcher } from './head-watcher.js';
+import { DELETED_CHANNEL, HeadWatcher } from './head-watcher.js';
 import {
   EVENT_COLUMNS,
   EVENT_TEXT_COLUMNS,
@@ -158,6 +158,7 @@ export class PgEventStore implements EventStore {
       await client.query('SELECT position FROM es_head WHERE id FOR UPDATE');
       await client.query('DELETE FROM es_events WHERE stream_name = $1', [stream]);
       await client.query('DELETE FROM es_streams WHERE stream_name = $1', [stream]);
+      await client.query('SELECT pg_notify($1, $2)', [DELETED_CHANNEL, stream]);
       await client.query('COMMIT');
       this.tail.forget(stream);
     } catch (err) {

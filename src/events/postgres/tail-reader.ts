@@ -48,15 +48,20 @@ export class TailReader {
       const { rows } = await this.pool.query<{ position: string }>('SELECT position FROM es_head WHERE id');
       this.last = BigInt(rows[0]!.position);
       this.recentBefore = this.last;
-      this.watching = this.head.watch().subscribe((p) => {
-        if (p <= this.last) return;
-        // the head may have moved by this process's own batch, whose hand-over is on its way
-        const local = this.localInFlight();
-        if (!local) return void this.read();
-        void local.then(() => {
-          if (p > this.last) void this.read();
-        });
-      });
+      // a stream deleted by any process is forgotten; after a lost connection, everything is
+      this.watching = this.head.deletions.subscribe((stream) => this.forget(stream));
+      this.watching.add(this.head.reconnected.subscribe(() => this.forgetAll()));
+      this.watching.add(
+        this.head.watch().subscribe((p) => {
+          if (p <= this.last) return;
+          // the head may have moved by this process's own batch, whose hand-over is on its way
+          const local = this.localInFlight();
+          if (!local) return void this.read();
+          void local.then(() => {
+            if (p > this.last) void this.read();
+          });
+        }),
+      );
       this.following = true;
     })();
     return this.ready;
@@ -80,6 +85,8 @@ export class TailReader {
   recentOf(stream: string, after: { revision: bigint; position?: bigint }): RecordedEvent[] | undefined {
     if (!this.following || this.stopped) return undefined;
     const mine = this.recentEvents.filter((e) => e.streamName === stream);
+    // revisions that start over: the stream was deleted and begun afresh, its deletion not yet heard
+    if (mine.some((e, i) => i > 0 && e.revision <= mine[i - 1]!.revision)) return undefined;
     const known = after.position !== undefined && after.position >= this.recentBefore;
     if (!known && (mine.length === 0 || mine[0]!.revision > after.revision + 1n)) return undefined;
     return mine.filter((e) => e.revision > after.revision);
@@ -90,9 +97,18 @@ export class TailReader {
     return this.following && !this.stopped ? this.last : undefined;
   }
 
-  /** Forgets a deleted stream's events, so no subscription starting here replays them. */
+  /**
+   * Forgets a deleted stream's events, so no subscription starting here replays them (told by the
+   * deleting process at once, and by every other one when the deletion's notification arrives).
+   */
   forget(stream: string): void {
     this.recentEvents = this.recentEvents.filter((e) => e.streamName !== stream);
+  }
+
+  /** Forgets every recent event: a deletion may have gone unheard. */
+  private forgetAll(): void {
+    this.recentEvents = [];
+    this.recentBefore = this.last;
   }
 
   private deliver(e: RecordedEvent): void {
