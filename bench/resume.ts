@@ -166,6 +166,8 @@ export async function runResume(): Promise<void> {
       await sleep(20);
     }
     await Promise.all(runners.map((r) => r.stop()));
+    // statistics, as autovacuum gathers them on a live database: both reads then get settled plans
+    await pool.query('ANALYZE es_events, es_streams');
 
     const stream = streams.chat(chatId);
     const lastId = String(await store.streamRevision(stream));

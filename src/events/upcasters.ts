@@ -17,6 +17,12 @@ export function upcast(event: RecordedEvent): RecordedEvent {
     const version = current.metadata.version ?? 1;
     const up = registry.get(`${current.type}@${version}`);
     if (!up) return current;
-    current = { ...current, data: up(current.data), metadata: { ...current.metadata, version: version + 1 } };
+    // named, not only spread: an adapter's event class may keep them as accessors on its prototype
+    current = {
+      ...current,
+      data: up(current.data),
+      metadata: { ...current.metadata, version: version + 1 },
+      createdAt: current.createdAt,
+    };
   }
 }

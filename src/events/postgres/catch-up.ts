@@ -26,12 +26,14 @@ export interface CatchUpSource {
   fromRecent?(): RecordedEvent[] | undefined;
   /**
    * For a source whose events have dense keys (a stream's revisions: no gaps): reads pages ahead,
-   * `parallel` at a time, each the `pageSize` events from a key on, while earlier ones are delivered.
+   * `parallel` at a time, each the `pageSize` events from a key on, while earlier ones are delivered;
+   * the first of them with the first page (it comes back empty when the stream is short).
    */
   readonly dense?: {
     readonly parallel: number;
     readFrom(key: bigint, max: number): Promise<RecordedEvent[]>;
-    keyOf(e: RecordedEvent): bigint;
+    /** the key of the event right after `cursor` (undefined: the start) */
+    keyAfter(cursor: RecordedEvent | undefined): bigint;
     /** the last key as the first page was read (asked right after it): no page is read ahead beyond it */
     lastKey(): Promise<bigint | undefined>;
   };
@@ -69,22 +71,25 @@ export function catchUpThenLive(tail: TailReader, source: CatchUpSource): Observ
       }
       let max = source.firstPageSize ?? source.pageSize;
       const first = source.readPage(cursor, max);
-      const lastKey = source.dense?.lastKey().catch(() => undefined);
-      let page = await first;
-      // pages read ahead (in order) while this one is delivered; a short page ends the catch-up, and
-      // what pages after it hold was appended since, so the live feed brings it
+      const dense = source.dense;
+      const lastKey = dense?.lastKey().catch(() => undefined);
+      // pages read ahead (in order) while earlier ones are delivered; a short page ends the catch-up,
+      // and what pages after it hold was appended since, so the live feed brings it
       const ahead: Promise<RecordedEvent[]>[] = [];
-      let nextKey: bigint | undefined;
       const readAhead = (p: Promise<RecordedEvent[]>) => {
         p.catch(() => {}); // awaited below, unless the catch-up ends first
         ahead.push(p);
       };
+      let nextKey = dense ? dense.keyAfter(cursor) + BigInt(max) : 0n;
+      if (dense) {
+        readAhead(dense.readFrom(nextKey, source.pageSize));
+        nextKey += BigInt(source.pageSize);
+      }
+      let page = await first;
       for (;;) {
         const full = page.length >= max;
         if (full && !closed) {
-          const dense = source.dense;
           if (dense) {
-            nextKey ??= dense.keyOf(page.at(-1)!) + 1n;
             const last = (await lastKey) ?? nextKey;
             // past the last key, one page at a time: it comes back short (or with what was just appended)
             while (ahead.length < dense.parallel && (nextKey <= last || ahead.length === 0)) {

@@ -19,11 +19,12 @@ import { catchUpThenLive } from './catch-up.js';
 import { DELETED_CHANNEL, HeadWatcher } from './head-watcher.js';
 import {
   EVENT_COLUMNS,
-  EVENT_TEXT_COLUMNS,
+  PAGE_TYPES,
+  STREAM_PAGE_COLUMNS,
   toLazyRecorded,
   toRecorded,
   type EventRow,
-  type EventTextRow,
+  type StreamPageRow,
 } from './rows.js';
 import { TailReader } from './tail-reader.js';
 
@@ -127,7 +128,7 @@ export class PgEventStore implements EventStore {
       dense: {
         parallel: PARALLEL_PAGES,
         readFrom: (from, max) => this.readStreamPage(stream, from, max).then((p) => p.events),
-        keyOf: (e) => e.revision,
+        keyAfter: (cursor) => at(cursor) + 1n,
         lastKey: () => last,
       },
     });
@@ -143,12 +144,17 @@ export class PgEventStore implements EventStore {
     from: bigint,
     max: number,
   ): Promise<{ events: RecordedEvent[]; last: bigint | undefined }> {
-    const { rows } = await this.pool.query<EventTextRow & { last: string }>(
-      `SELECT ${EVENT_TEXT_COLUMNS}, (SELECT revision FROM es_streams WHERE stream_name = $1) AS last
+    const { rows } = await this.pool.query<StreamPageRow & [...unknown[], last: string]>({
+      text: `SELECT ${STREAM_PAGE_COLUMNS}, (SELECT revision FROM es_streams WHERE stream_name = $1) AS last
          FROM es_events WHERE stream_name = $1 AND revision >= $2 AND revision < $3 ORDER BY revision`,
-      [stream, String(from), String(from + BigInt(max))],
-    );
-    return { events: rows.map(toLazyRecorded), last: rows[0] ? BigInt(rows[0].last) : undefined };
+      values: [stream, String(from), String(from + BigInt(max))],
+      rowMode: 'array',
+      types: PAGE_TYPES,
+    });
+    return {
+      events: rows.map((row) => toLazyRecorded(stream, row)),
+      last: rows[0] ? BigInt(rows[0][7] as string) : undefined,
+    };
   }
 
   async deleteStream(stream: string): Promise<void> {

@@ -1,4 +1,5 @@
 /** Mapping between es_events rows and RecordedEvent. */
+import pg from 'pg';
 import type { EventMetadata, RecordedEvent } from '../event-store.js';
 
 export const EVENT_COLUMNS =
@@ -29,60 +30,79 @@ export function toRecorded(row: EventRow): RecordedEvent {
 }
 
 /**
- * The columns for toLazyRecorded: data and metadata as JSON text, parsed when first read, and the
- * time as epoch milliseconds (a number is far cheaper to turn into a Date than timestamp text).
+ * The columns of a stream page for toLazyRecorded, read with rowMode 'array' (no object per row)
+ * and PAGE_TYPES: data and metadata as JSON text, parsed when first read, and the time as text,
+ * parsed when first read too. The stream's name is known to the reader.
  */
-export const EVENT_TEXT_COLUMNS =
-  'position, stream_name, revision, event_id, event_type, data::text AS data, metadata::text AS metadata, ' +
-  'floor(extract(epoch from created_at) * 1000)::float8 AS created_ms';
+export const STREAM_PAGE_COLUMNS =
+  'position, revision, event_id, event_type, data::text, metadata::text, created_at';
 
-export interface EventTextRow extends Omit<EventRow, 'data' | 'metadata' | 'created_at'> {
-  data: string;
-  metadata: string;
-  created_ms: number;
-}
+/** A row of STREAM_PAGE_COLUMNS, in order. */
+export type StreamPageRow = readonly [
+  position: string,
+  revision: string,
+  eventId: string,
+  eventType: string,
+  data: string,
+  metadata: string,
+  createdAt: string,
+  ...rest: unknown[],
+];
+
+const TIMESTAMPTZ = 1184;
+const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ) as (text: string) => Date;
+
+/** The query's type parsers for STREAM_PAGE_COLUMNS: timestamps stay text (parsed when read). */
+export const PAGE_TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === TIMESTAMPTZ
+      ? (text: string) => text
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
 
 /**
- * Like toRecorded, but data and metadata are parsed only if someone reads them (a replay to an SSE
- * client mostly writes the stored JSON text as it is; see storedJson). They are accessors on the
- * prototype (a class is far cheaper to build per row than an object with own accessors), so a copy
- * must name them: `{ ...e, data, metadata }`, as upcast does.
+ * Like toRecorded, but data, metadata and createdAt are parsed only if someone reads them (a replay
+ * to an SSE client mostly writes the stored JSON text as it is; see storedJson). They are accessors
+ * on the prototype (a class is far cheaper to build per row than an object with own accessors), so
+ * a copy must name them: `{ ...e, data, metadata, createdAt }`, as upcast does.
  */
-export function toLazyRecorded(row: EventTextRow): RecordedEvent {
-  return new LazyRecordedEvent(row);
+export function toLazyRecorded(stream: string, row: StreamPageRow): RecordedEvent {
+  return new LazyRecordedEvent(stream, row);
 }
 
 class LazyRecordedEvent implements RecordedEvent {
   readonly id: string;
   readonly type: string;
-  readonly streamName: string;
   readonly revision: bigint;
   readonly position: bigint;
-  readonly createdAt: Date;
-  #row: EventTextRow;
   #data: Record<string, unknown> | undefined;
   #metadata: EventMetadata | undefined;
+  #createdAt: Date | undefined;
 
-  constructor(row: EventTextRow) {
-    this.id = row.event_id;
-    this.type = row.event_type;
-    this.streamName = row.stream_name;
-    this.revision = BigInt(row.revision);
-    this.position = BigInt(row.position);
-    this.createdAt = new Date(row.created_ms);
-    this.#row = row;
+  constructor(
+    readonly streamName: string,
+    private readonly row: StreamPageRow,
+  ) {
+    this.id = row[2];
+    this.type = row[3];
+    this.revision = BigInt(row[1]);
+    this.position = BigInt(row[0]);
+  }
+
+  get createdAt(): Date {
+    return (this.#createdAt ??= parseTimestamptz(this.row[6]));
   }
 
   get data(): Record<string, unknown> {
-    return (this.#data ??= JSON.parse(this.#row.data) as Record<string, unknown>);
+    return (this.#data ??= JSON.parse(this.row[4]) as Record<string, unknown>);
   }
 
   get metadata(): EventMetadata {
-    return (this.#metadata ??= JSON.parse(this.#row.metadata) as EventMetadata);
+    return (this.#metadata ??= JSON.parse(this.row[5]) as EventMetadata);
   }
 
   /** the data as the store returned it (storedJson) */
   get storedData(): string {
-    return this.#row.data;
+    return this.row[4];
   }
 }
