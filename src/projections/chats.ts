@@ -143,22 +143,19 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
       return;
     }
     case 'UserMessagePosted': {
+      // the message, its turn and the chat's times in one statement: it is on every turn's path
       const d = ev.data;
-      await insertMessage(tx, t, {
-        id: d.messageId,
-        chatId,
-        revision: e.revision,
-        idx: 0,
-        role: 'user',
-        content: d.content,
-        turnId: d.turnId,
-        at: d.at,
-      });
       await tx.query(
-        `INSERT INTO ${t.chat_turns} (turn_id, chat_id, status, user_message_id, requested_at) VALUES ($1,$2,'requested',$3,$4) ON CONFLICT DO NOTHING`,
-        [d.turnId, chatId, d.messageId, d.at],
+        `WITH message AS (
+           INSERT INTO ${t.chat_messages} (id, chat_id, revision, idx, role, content, turn_id, created_at)
+           VALUES ($1, $2, $3, 0, 'user', $4, $5, $6) ON CONFLICT (id) DO NOTHING
+         ), turn AS (
+           INSERT INTO ${t.chat_turns} (turn_id, chat_id, status, user_message_id, requested_at)
+           VALUES ($5, $2, 'requested', $1, $6) ON CONFLICT DO NOTHING
+         )
+         UPDATE ${t.chats} SET last_message_at = $6, updated_at = $6, version = $3, position = $7 WHERE id = $2`,
+        [d.messageId, chatId, String(e.revision), d.content, d.turnId, d.at, String(e.position)],
       );
-      await touch('last_message_at = $2', []);
       return;
     }
     case 'TurnStarted': {

@@ -1,7 +1,8 @@
 /**
  * Runs one projection: reads `$all` from its checkpoint in batches, applies each batch and writes the
- * checkpoint in the same transaction; once caught up it follows the store's live feed. Several runners of the same projection (several workers) are
- * safe: the checkpoint row is locked per batch, and a runner that finds it moved re-reads from there.
+ * checkpoint in the same transaction; once caught up it follows the store's live feed. Several
+ * runners of the same projection (several workers) are safe: the checkpoint row is locked per batch,
+ * and a runner that finds it moved re-reads from there.
  */
 import type pg from 'pg';
 import type { Subscription } from 'rxjs';
