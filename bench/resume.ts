@@ -5,8 +5,8 @@
  * Runs interleave (raw read, SSE, raw read, ...); medians over the runs.
  *
  * The chat is created through the API, then filled by appending synthetic events through the
- * EventStore port: UserMessagePosted + AssistantMessageCompleted pairs (no TurnStarted: a replayed
- * TurnStarted makes the stream wait for that turn's long-gone deltas). The platform runs as
+ * EventStore port: turns of UserMessagePosted, TurnStarted and AssistantMessageCompleted, whose
+ * delta channels were never written (as for turns whose deltas expired long ago). The platform runs as
  * SINAS_ROLE=api so no worker tries to run those turns; this bench runs the projections itself
  * until the chat rows exist, then stops them, so nothing else works during the measurement, and
  * ANALYZEs the event tables (as autovacuum would on a live database) so both reads get settled plans.
@@ -35,7 +35,7 @@ const BATCH = 100;
 
 type Data<T extends ChatEvent['type']> = Extract<ChatEvent, { type: T }>['data'];
 
-/** `n` events after ChatCreated: alternating user messages and the assistant's replies. */
+/** `n` events after ChatCreated: turns of a user message, the turn's start and the assistant's reply. */
 export function conversation(n: number, actor: string): NewEvent[] {
   const out: NewEvent[] = [];
   const meta = () => {
@@ -52,6 +52,16 @@ export function conversation(n: number, actor: string): NewEvent[] {
       at,
     };
     out.push({ id: randomUUID(), type: 'UserMessagePosted', data: posted, metadata: meta() });
+    if (out.length >= n) break;
+    const started: Data<'TurnStarted'> = {
+      turnId,
+      attempt: 1,
+      model: 'bench-model',
+      provider: 'bench',
+      agentVersion: 1,
+      at,
+    };
+    out.push({ id: randomUUID(), type: 'TurnStarted', data: started, metadata: meta() });
     if (out.length >= n) break;
     const reply: Data<'AssistantMessageCompleted'> = {
       messageId: randomUUID(),
@@ -205,7 +215,7 @@ export async function runResume(): Promise<void> {
       runs: RUNS,
       notes:
         'medians; in-process platform (SINAS_ROLE=api, Postgres event store); chat = ChatCreated + ' +
-        `${EVENTS} synthetic user/assistant message events (SSE frames ~0.35/0.85 KB), ANALYZEd after loading; first_byte = first event frame ` +
+        `${EVENTS} synthetic events in turns of user message, turn start, reply (SSE frames ~0.35/0.2/0.85 KB; the turns' delta channels gone), ANALYZEd after loading; first_byte = first event frame ` +
         '(after the retry: preamble) from the GET’s start; raw_read = store.readStream of the same events; ' +
         'frame_build_ms = durableFrame + JSON.stringify of those events in this process (no socket)',
       target: 'first_byte_ms <= 20, last_ms <= 1.5 × raw_read_ms',

@@ -83,6 +83,7 @@ export function chatFrames(
   bus: LiveBus,
   chatId: string,
   resume: { revision: bigint; seq: number } | undefined,
+  drain: { readonly ms: number; readonly silentMs: number } = { ms: DRAIN_MS, silentMs: DRAIN_SILENT_MS },
 ): Observable<SseFrame> {
   return new Observable<SseFrame>((subscriber) => {
     const stream = streams.chat(chatId);
@@ -117,8 +118,11 @@ export function chatFrames(
         error: () => live === current && detach(),
       });
       // the channel may have ended during subscribe (a finished turn's replay): then it is already detached
-      if (live === current) current.sub = sub;
-      else sub.unsubscribe();
+      if (live !== current) return sub.unsubscribe();
+      current.sub = sub;
+      // a replay may already hold the turn's next event
+      const next = pending.find((e) => turnOf(e) === d.turnId);
+      if (next) afterTurnEvent(current, next);
     };
     /** Emits waiting durable events until one starts a turn (which attaches its deltas). */
     const flush = () => {
@@ -128,13 +132,24 @@ export function chatFrames(
         if (e.type === 'TurnStarted') attach(e.revision, e.data as unknown as TurnStartedData, 0);
       }
     };
+    /** The turn `current` follows has a later event `e`: its model call is over (or replaced). */
+    const afterTurnEvent = (current: NonNullable<typeof live>, e: RecordedEvent) => {
+      if (e.type === 'TurnCancelled' || e.type === 'TurnStarted') return detach();
+      if (current.drainTimer) return;
+      current.drainTimer = setTimeout(detach, current.seen > 0 || resume ? drain.ms : drain.silentMs);
+      // Nothing came: if the bus keeps nothing of the channel (it expired, or the turn never wrote
+      // to it), nothing will, so the events after the turn need not wait. A turn ends its channel
+      // before its ending event is recorded, so a channel that was written is still kept here.
+      if (current.seen === 0)
+        bus.retains(turnChannel(chatId, current.turnId, current.attempt)).then(
+          (kept) => !kept && live === current && detach(),
+          () => undefined,
+        );
+    };
     const onDurable = (e: RecordedEvent) => {
       pending.push(e);
       if (!live) return flush();
-      const ends = turnOf(e) === live.turnId;
-      if (ends && (e.type === 'TurnCancelled' || e.type === 'TurnStarted')) return detach();
-      if (ends && !live.drainTimer)
-        live.drainTimer = setTimeout(detach, live.seen > 0 || resume ? DRAIN_MS : DRAIN_SILENT_MS);
+      if (turnOf(e) === live.turnId) afterTurnEvent(live, e);
     };
 
     // A resume at R reads from R itself (one read, not two): the event at R is not sent again, but

@@ -128,6 +128,20 @@ export function liveBusContract(open: OpenLiveBus): void {
     expect(got.seqs).to.deep.equal(range(601 - got.seqs.length, 600));
   });
 
+  it('retains a channel from its first write (or its end) until its ttl passes', async function () {
+    const b = bus({ maxLength: 100, ttlMs: 300 });
+    const other = `chat-${randomUUID()}`;
+    const watching = collect(b.subscribe(channel)); // a subscriber alone retains nothing
+    expect(await b.retains(channel)).to.equal(false);
+    await b.publish(channel, { seq: 1 });
+    expect(await b.retains(channel)).to.equal(true);
+    expect(await bus().retains(channel)).to.equal(true); // another instance on the same store
+    await b.end(other);
+    expect(await b.retains(other)).to.equal(true);
+    watching.stop();
+    await waitFor(async () => (!(await b.retains(channel)) && !(await b.retains(other))) || undefined, 5000);
+  });
+
   it('forgets a channel once its ttl has passed since the last write', async function () {
     const b = bus({ maxLength: 100, ttlMs: 150 });
     await publishRange(b, 1, 3);

@@ -44,6 +44,11 @@ export interface LiveBus {
   subscribe(channel: string, opts?: SubscribeOptions): Observable<LiveMessage>;
   /** Marks the channel finished: subscribers complete. Idempotent. */
   end(channel: string): Promise<void>;
+  /**
+   * Whether anything of the channel is retained: a publish or its end within the ttl. A channel
+   * that is not was never written, or expired (what it held is gone).
+   */
+  retains(channel: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -83,6 +83,12 @@ export class MemoryLiveBus implements LiveBus {
     for (const f of [...ch.followers]) f.subscriber.complete();
   }
 
+  async retains(channel: string): Promise<boolean> {
+    this.assertOpen();
+    validateChannel(channel);
+    return this.channels.get(channel)?.expiry !== undefined; // set by every write until it expires
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

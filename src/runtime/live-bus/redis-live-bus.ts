@@ -134,6 +134,12 @@ export class RedisLiveBus implements LiveBus {
     await this.cmd.eval(END, 1, this.key(channel), this.retention.maxLength, this.retention.ttlMs);
   }
 
+  async retains(channel: string): Promise<boolean> {
+    this.assertOpen();
+    validateChannel(channel);
+    return (await this.cmd.exists(this.key(channel))) === 1; // the stream key expires with the ttl
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
