@@ -124,12 +124,49 @@ export function chatFrames(
       const next = pending.find((e) => turnOf(e) === d.turnId);
       if (next) afterTurnEvent(current, next);
     };
+    // A replay holds turns that ended long ago: the bus is asked once, for all of those waiting,
+    // which of their channels it still keeps; a turn whose channel is gone is sent without waiting.
+    const asked = new Set<string>();
+    const gone = new Set<string>();
+    let asking = false;
+    const channelOf = (e: RecordedEvent) => {
+      const d = e.data as unknown as TurnStartedData;
+      return turnChannel(chatId, d.turnId, d.attempt);
+    };
+    /** whether `pending` holds an event of the turn pending[i] starts, after it */
+    const replayed = (i: number) => {
+      const turnId = turnOf(pending[i]!);
+      for (let j = i + 1; j < pending.length; j++) if (turnOf(pending[j]!) === turnId) return true;
+      return false;
+    };
+    const askAboutReplayedTurns = () => {
+      asking = true;
+      const questions: Promise<void>[] = [];
+      pending.forEach((e, i) => {
+        if (e.type !== 'TurnStarted' || asked.has(channelOf(e)) || !replayed(i)) return;
+        const channel = channelOf(e);
+        asked.add(channel);
+        questions.push(
+          bus.retains(channel).then(
+            (kept) => void (kept || gone.add(channel)),
+            () => undefined, // unknown: wait for its deltas as for any turn
+          ),
+        );
+      });
+      void Promise.all(questions).then(() => {
+        asking = false;
+        flush();
+      });
+    };
     /** Emits waiting durable events until one starts a turn (which attaches its deltas). */
     const flush = () => {
-      while (!live && pending.length > 0 && !closed) {
-        const e = pending.shift()!;
+      while (!live && !asking && pending.length > 0 && !closed) {
+        const e = pending[0]!;
+        const starts = e.type === 'TurnStarted';
+        if (starts && !asked.has(channelOf(e)) && replayed(0)) return askAboutReplayedTurns();
+        pending.shift();
         subscriber.next(durableFrame(e));
-        if (e.type === 'TurnStarted') attach(e.revision, e.data as unknown as TurnStartedData, 0);
+        if (starts && !gone.has(channelOf(e))) attach(e.revision, e.data as unknown as TurnStartedData, 0);
       }
     };
     /** The turn `current` follows has a later event `e`: its model call is over (or replaced). */

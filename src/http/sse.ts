@@ -26,7 +26,8 @@ export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseC
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   let lastWrite = Date.now();
-  // Frames sent in one synchronous burst (a page of catch-up) go out as one socket write.
+  // Frames sent in one turn of the event loop (a page of catch-up, however its work is split into
+  // microtasks) go out as one socket write, before the loop next waits for I/O.
   let buffered: string[] = [];
   const flush = () => {
     const text = buffered.join('');
@@ -35,7 +36,7 @@ export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseC
   };
   const write = (text: string) => {
     if (done) return;
-    if (buffered.length === 0) queueMicrotask(flush);
+    if (buffered.length === 0) setImmediate(flush);
     buffered.push(text);
     lastWrite = Date.now();
   };
