@@ -75,6 +75,15 @@ export interface SubscribeStreamOptions {
   readonly afterRevision?: bigint;
 }
 
+/** An event as a replay sends it: its type, revision and data, with the data's stored JSON text. */
+export interface ReplayedEvent {
+  readonly type: string;
+  readonly revision: bigint;
+  /** parsed from storedData when read */
+  readonly data: Record<string, unknown>;
+  readonly storedData: string;
+}
+
 export interface EventStore {
   /** Appends all events atomically, or none. Throws ConcurrencyError on a revision mismatch. */
   append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
@@ -93,6 +102,12 @@ export interface EventStore {
    * one): a stream read after asking is complete up to at least this position.
    */
   recentPosition?(): bigint | undefined;
+  /**
+   * Pages of a stream's events after `afterRevision`, as far as the stream reached when read, with
+   * only what a replay to a client sends (no metadata, time or ids: less for the database to turn
+   * into text). Nothing live: a subscription after the last revision read continues it.
+   */
+  readStreamReplay?(stream: string, afterRevision: bigint): AsyncIterable<readonly ReplayedEvent[]>;
   /** The stream's last revision, or undefined when it does not exist. */
   streamRevision(stream: string): Promise<bigint | undefined>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;

@@ -4,9 +4,7 @@
  * adapter's event class carries it as an accessor on its prototype, so a copy of the event
  * ({ ...e, data }) never carries stale text.
  */
-import type { RecordedEvent } from './event-store.js';
-
-export function storedJson(e: RecordedEvent): string | undefined {
+export function storedJson(e: object): string | undefined {
   const stored = (e as { storedData?: unknown }).storedData;
   return typeof stored === 'string' ? stored : undefined;
 }

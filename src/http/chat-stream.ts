@@ -22,7 +22,10 @@ const DRAIN_SILENT_MS = 300;
 
 type TurnStartedData = Extract<ChatEvent, { type: 'TurnStarted' }>['data'];
 
-export function durableFrame(e: RecordedEvent): SseFrame {
+/** What a frame needs of an event (a recorded event, or one read for a replay). */
+type FrameEvent = Pick<RecordedEvent, 'type' | 'revision' | 'data'>;
+
+export function durableFrame(e: FrameEvent): SseFrame {
   return new DurableFrame(e);
 }
 
@@ -32,7 +35,7 @@ class DurableFrame implements SseFrame {
   readonly id: string;
   readonly json: string | undefined;
 
-  constructor(private readonly e: RecordedEvent) {
+  constructor(private readonly e: FrameEvent) {
     this.event = e.type;
     this.id = String(e.revision);
     this.json = frameJson(e);
@@ -49,7 +52,7 @@ class DurableFrame implements SseFrame {
  * revision first, then the event's fields). Only when the event's JSON has no key named like those
  * two (then `data` is serialised as usual).
  */
-function frameJson(e: RecordedEvent): string | undefined {
+function frameJson(e: FrameEvent): string | undefined {
   const stored = storedJson(e);
   if (stored === undefined || stored.includes('"type"') || stored.includes('"revision"')) return undefined;
   const head = `{"type":${JSON.stringify(e.type)},"revision":${e.revision}`;
@@ -76,7 +79,7 @@ function deltaFrame(revision: bigint, m: LiveMessage): SseFrame {
   return { event: 'message', id: `${revision}.${m.seq}`, data };
 }
 
-const turnOf = (e: RecordedEvent) => (e.data as { turnId?: string }).turnId;
+const turnOf = (e: FrameEvent) => (e.data as { turnId?: string }).turnId;
 
 export function chatFrames(
   store: EventStore,
@@ -87,7 +90,7 @@ export function chatFrames(
 ): Observable<SseFrame> {
   return new Observable<SseFrame>((subscriber) => {
     const stream = streams.chat(chatId);
-    const pending: RecordedEvent[] = [];
+    const pending: FrameEvent[] = [];
     let live:
       | { turnId: string; attempt: number; sub: Subscription; drainTimer?: NodeJS.Timeout; seen: number }
       | undefined;
@@ -129,7 +132,7 @@ export function chatFrames(
     const asked = new Set<string>();
     const gone = new Set<string>();
     let asking = false;
-    const channelOf = (e: RecordedEvent) => {
+    const channelOf = (e: FrameEvent) => {
       const d = e.data as unknown as TurnStartedData;
       return turnChannel(chatId, d.turnId, d.attempt);
     };
@@ -170,7 +173,7 @@ export function chatFrames(
       }
     };
     /** The turn `current` follows has a later event `e`: its model call is over (or replaced). */
-    const afterTurnEvent = (current: NonNullable<typeof live>, e: RecordedEvent) => {
+    const afterTurnEvent = (current: NonNullable<typeof live>, e: FrameEvent) => {
       if (e.type === 'TurnCancelled' || e.type === 'TurnStarted') return detach();
       if (current.drainTimer) return;
       current.drainTimer = setTimeout(detach, current.seen > 0 || resume ? drain.ms : drain.silentMs);
@@ -183,7 +186,7 @@ export function chatFrames(
           () => undefined,
         );
     };
-    const onDurable = (e: RecordedEvent) => {
+    const onDurable = (e: FrameEvent) => {
       pending.push(e);
       if (!live) return flush();
       if (turnOf(e) === live.turnId) afterTurnEvent(live, e);
@@ -192,26 +195,41 @@ export function chatFrames(
     // A resume at R reads from R itself (one read, not two): the event at R is not sent again, but
     // if it started a turn, that turn's deltas after the resumed seq follow.
     let skip = resume?.revision;
-    const first = (e: RecordedEvent) => {
+    const first = (e: FrameEvent) => {
       if (skip === undefined) return onDurable(e);
       const at = skip;
       skip = undefined;
       if (e.revision !== at) return onDurable(e);
       if (e.type === 'TurnStarted') attach(e.revision, e.data as unknown as TurnStartedData, resume!.seq);
     };
-    const durable = store
-      .subscribeToStream(
-        stream,
-        resume && resume.revision > 0n ? { afterRevision: resume.revision - 1n } : {},
-      )
-      .subscribe({
-        next: first,
-        error: (err) => subscriber.error(err),
-      });
+    // Catch up with a replay read (only what frames need) when the store has one, then follow live
+    // from the last revision it read; else the subscription catches up itself.
+    let durable: Subscription | undefined;
+    const follow = (afterRevision: bigint | undefined) => {
+      if (closed) return;
+      durable = store
+        .subscribeToStream(stream, afterRevision !== undefined ? { afterRevision } : {})
+        .subscribe({ next: first, error: (err) => subscriber.error(err) });
+    };
+    const start = resume && resume.revision > 0n ? resume.revision - 1n : undefined;
+    const replay = store.readStreamReplay?.bind(store);
+    if (!replay) follow(start);
+    else
+      void (async () => {
+        let last = start;
+        for await (const page of replay(stream, start ?? -1n)) {
+          for (const e of page) {
+            if (closed) return;
+            first(e);
+            last = e.revision;
+          }
+        }
+        follow(last);
+      })().catch((err) => subscriber.error(err));
 
     return () => {
       closed = true;
-      durable.unsubscribe();
+      durable?.unsubscribe();
       if (live) {
         live.sub?.unsubscribe();
         if (live.drainTimer) clearTimeout(live.drainTimer);

@@ -10,6 +10,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  ReplayedEvent,
   SubscribeAllOptions,
   SubscribeStreamOptions,
 } from '../event-store.js';
@@ -20,10 +21,13 @@ import { DELETED_CHANNEL, HeadWatcher } from './head-watcher.js';
 import {
   EVENT_COLUMNS,
   PAGE_TYPES,
+  REPLAY_COLUMNS,
   STREAM_PAGE_COLUMNS,
   toLazyRecorded,
   toRecorded,
+  toReplayed,
   type EventRow,
+  type ReplayRow,
   type StreamPageRow,
 } from './rows.js';
 import { TailReader } from './tail-reader.js';
@@ -155,6 +159,45 @@ export class PgEventStore implements EventStore {
       events: rows.map((row) => toLazyRecorded(stream, row)),
       last: rows[0] ? BigInt(rows[0][7] as string) : undefined,
     };
+  }
+
+  async *readStreamReplay(stream: string, afterRevision: bigint): AsyncIterable<readonly ReplayedEvent[]> {
+    // a small first page, the next with it, then up to PARALLEL_PAGES ahead, none past the last
+    // revision the first page saw; a short page is the end (revisions are dense)
+    const ahead: { page: Promise<{ events: ReplayedEvent[]; last: bigint | undefined }>; max: number }[] = [];
+    let next = afterRevision + 1n;
+    const readAhead = (max: number) => {
+      const page = this.replayPage(stream, next, max);
+      page.catch(() => {}); // awaited below, unless the replay stops first
+      ahead.push({ page, max });
+      next += BigInt(max);
+    };
+    readAhead(FIRST_PAGE);
+    readAhead(STREAM_PAGE);
+    let last: bigint | undefined;
+    for (;;) {
+      const { page, max } = ahead.shift()!;
+      const { events, last: seen } = await page;
+      last ??= seen;
+      if (events.length > 0) yield events;
+      if (events.length < max) return;
+      while (ahead.length < PARALLEL_PAGES && (ahead.length === 0 || (last !== undefined && next <= last)))
+        readAhead(STREAM_PAGE);
+    }
+  }
+
+  private async replayPage(
+    stream: string,
+    from: bigint,
+    max: number,
+  ): Promise<{ events: ReplayedEvent[]; last: bigint | undefined }> {
+    const { rows } = await this.pool.query<ReplayRow & [...unknown[], last: string]>({
+      text: `SELECT ${REPLAY_COLUMNS}, (SELECT revision FROM es_streams WHERE stream_name = $1) AS last
+         FROM es_events WHERE stream_name = $1 AND revision >= $2 AND revision < $3 ORDER BY revision`,
+      values: [stream, String(from), String(from + BigInt(max))],
+      rowMode: 'array',
+    });
+    return { events: rows.map(toReplayed), last: rows[0] ? BigInt(rows[0][3] as string) : undefined };
   }
 
   async deleteStream(stream: string): Promise<void> {

@@ -1,6 +1,6 @@
 /** Mapping between es_events rows and RecordedEvent. */
 import pg from 'pg';
-import type { EventMetadata, RecordedEvent } from '../event-store.js';
+import type { EventMetadata, RecordedEvent, ReplayedEvent } from '../event-store.js';
 
 export const EVENT_COLUMNS =
   'position, stream_name, revision, event_id, event_type, data, metadata, created_at';
@@ -104,5 +104,32 @@ class LazyRecordedEvent implements RecordedEvent {
   /** the data as the store returned it (storedJson) */
   get storedData(): string {
     return this.row[4];
+  }
+}
+
+/** The columns of a replay page (rowMode 'array'): what a replay sends, nothing more. */
+export const REPLAY_COLUMNS = 'revision, event_type, data::text';
+
+/** A row of REPLAY_COLUMNS, in order. */
+export type ReplayRow = readonly [revision: string, eventType: string, data: string, ...rest: unknown[]];
+
+export function toReplayed(row: ReplayRow): ReplayedEvent {
+  return new Replayed(row);
+}
+
+class Replayed implements ReplayedEvent {
+  readonly type: string;
+  readonly revision: bigint;
+  readonly storedData: string;
+  #data: Record<string, unknown> | undefined;
+
+  constructor(row: ReplayRow) {
+    this.revision = BigInt(row[0]);
+    this.type = row[1];
+    this.storedData = row[2];
+  }
+
+  get data(): Record<string, unknown> {
+    return (this.#data ??= JSON.parse(this.storedData) as Record<string, unknown>);
   }
 }
