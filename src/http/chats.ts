@@ -14,6 +14,7 @@ import type { ChatEvent } from '../events/chat-events.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { streams } from '../events/stream-names.js';
 import { ChatQueries, type ChatRow } from '../projections/chat-queries.js';
+import { inTransaction } from '../projections/transaction.js';
 import { projectedAsOf } from '../projections/as-of.js';
 import { chatTimeline, page } from '../audit/timeline.js';
 import { TIMELINE_QUERY, TIMELINE_SCHEMA, timelineFilter } from './timeline-params.js';
@@ -70,14 +71,11 @@ function mayChat(req: Request, agent: { namespace: string; name: string }): void
 }
 
 /** `oneConnection`: the queries share one client (a transaction), so they run one after another */
-async function chatBody(
-  q: ChatQueries,
-  chat: ChatRow,
-  oneConnection = false,
-): Promise<Record<string, unknown>> {
-  const [messages, turns, calls] = oneConnection
-    ? [await q.messages(chat.id), await q.turns(chat.id), await q.toolCalls(chat.id)]
-    : await Promise.all([q.messages(chat.id), q.turns(chat.id), q.toolCalls(chat.id)]);
+/** `q` reads one snapshot (one connection): a turn is never completed without its reply. */
+async function chatBody(q: ChatQueries, chat: ChatRow): Promise<Record<string, unknown>> {
+  const messages = await q.messages(chat.id);
+  const turns = await q.turns(chat.id);
+  const calls = await q.toolCalls(chat.id);
   return {
     ...chatResponse(chat),
     messages: messages.map(messageResponse),
@@ -208,7 +206,11 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
       const chat = await chatOf(req);
       const asOf = queryOf(req).as_of as number | undefined;
       if (asOf === undefined) {
-        res.json(await chatBody(d.queries, chat));
+        res.json(
+          await inTransaction(d.pool, (client) => chatBody(new ChatQueries(client), chat), {
+            snapshot: true,
+          }),
+        );
         return;
       }
       // folded from the chat's events up to that revision, with the read model's own code
@@ -219,7 +221,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
       if (events.length <= asOf) throw new NotFoundError(`the chat has no revision ${asOf}`, 'as_of');
       const body = await projectedAsOf(d.pool, chatsProjection, events, async (client, tables) => {
         const q = new ChatQueries(client, tables as ConstructorParameters<typeof ChatQueries>[1]);
-        return chatBody(q, (await q.get(chat.id, chat.user_id))!, true);
+        return chatBody(q, (await q.get(chat.id, chat.user_id))!);
       });
       res.json({ ...body, as_of: asOf });
     },
