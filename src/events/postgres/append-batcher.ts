@@ -168,9 +168,10 @@ export class AppendBatcher {
         types.push(e.type);
       }),
     );
-    const { rows } = await this.pool.query<BatchResult>(
-      `SELECT *, now() AS created_at FROM es_append_batch($1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::uuid[], $7::text[], $8::jsonb[], $9::jsonb[])`,
-      [
+    const { rows } = await this.pool.query<BatchResult>({
+      name: 'sinas_es_append_batch', // prepared once per connection: parsed and planned once
+      text: `SELECT *, now() AS created_at FROM es_append_batch($1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::uuid[], $7::text[], $8::jsonb[], $9::jsonb[])`,
+      values: [
         batch.map((p) => p.stream),
         batch.map((p) => String(p.expected)),
         batch.map((p) => p.events.length),
@@ -181,7 +182,7 @@ export class AppendBatcher {
         data,
         metadata,
       ],
-    );
+    });
     return rows[0]!;
   }
 }
