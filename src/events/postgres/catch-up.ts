@@ -24,19 +24,6 @@ export interface CatchUpSource {
    * all it needs.
    */
   fromRecent?(): RecordedEvent[] | undefined;
-  /**
-   * For a source whose events have dense keys (a stream's revisions: no gaps): reads pages ahead,
-   * `parallel` at a time, each the `pageSize` events from a key on, while earlier ones are delivered;
-   * the first of them with the first page (it comes back empty when the stream is short).
-   */
-  readonly dense?: {
-    readonly parallel: number;
-    readFrom(key: bigint, max: number): Promise<RecordedEvent[]>;
-    /** the key of the event right after `cursor` (undefined: the start) */
-    keyAfter(cursor: RecordedEvent | undefined): bigint;
-    /** the last key as the first page was read (asked right after it): no page is read ahead beyond it */
-    lastKey(): Promise<bigint | undefined>;
-  };
 }
 
 export function catchUpThenLive(tail: TailReader, source: CatchUpSource): Observable<RecordedEvent> {
@@ -70,33 +57,15 @@ export function catchUpThenLive(tail: TailReader, source: CatchUpSource): Observ
         return;
       }
       let max = source.firstPageSize ?? source.pageSize;
-      const first = source.readPage(cursor, max);
-      const dense = source.dense;
-      const lastKey = dense?.lastKey().catch(() => undefined);
-      // pages read ahead (in order) while earlier ones are delivered; a short page ends the catch-up,
-      // and what pages after it hold was appended since, so the live feed brings it
-      const ahead: Promise<RecordedEvent[]>[] = [];
-      const readAhead = (p: Promise<RecordedEvent[]>) => {
-        p.catch(() => {}); // awaited below, unless the catch-up ends first
-        ahead.push(p);
-      };
-      let nextKey = dense ? dense.keyAfter(cursor) + BigInt(max) : 0n;
-      if (dense) {
-        readAhead(dense.readFrom(nextKey, source.pageSize));
-        nextKey += BigInt(source.pageSize);
-      }
-      let page = await first;
+      let next = source.readPage(cursor, max);
       for (;;) {
+        const page = await next;
         const full = page.length >= max;
         if (full && !closed) {
-          if (dense) {
-            const last = (await lastKey) ?? nextKey;
-            // past the last key, one page at a time: it comes back short (or with what was just appended)
-            while (ahead.length < dense.parallel && (nextKey <= last || ahead.length === 0)) {
-              readAhead(dense.readFrom(nextKey, source.pageSize));
-              nextKey += BigInt(source.pageSize);
-            }
-          } else readAhead(source.readPage(page.at(-1), source.pageSize));
+          // the next page is read while this one is delivered
+          max = source.pageSize;
+          next = source.readPage(page.at(-1), max);
+          next.catch(() => {}); // awaited below, unless the subscriber goes away first
         }
         for (const e of page) {
           if (closed) return;
@@ -104,8 +73,6 @@ export function catchUpThenLive(tail: TailReader, source: CatchUpSource): Observ
           subscriber.next(e);
         }
         if (!full) break;
-        max = source.pageSize;
-        page = await ahead.shift()!;
       }
       live = true;
       for (const e of buffer.splice(0)) deliver(e);

@@ -35,7 +35,7 @@ import { TailReader } from './tail-reader.js';
 const PAGE = 1000;
 /** a resuming SSE client gets its first events after a small read, not after a whole page */
 const FIRST_PAGE = 50;
-/** a stream's catch-up reads this many pages of STREAM_PAGE at a time (revisions are dense) */
+/** a replay reads this many pages of STREAM_PAGE at a time (revisions are dense) */
 const PARALLEL_PAGES = 4;
 const STREAM_PAGE = 250;
 
@@ -117,48 +117,23 @@ export class PgEventStore implements EventStore {
   subscribeToStream(stream: string, options: SubscribeStreamOptions = {}): Observable<RecordedEvent> {
     const start = options.afterRevision ?? -1n;
     const at = (cursor: RecordedEvent | undefined) => cursor?.revision ?? start;
-    let last: Promise<bigint | undefined> = Promise.resolve(undefined);
     return catchUpThenLive(this.tail, {
-      pageSize: STREAM_PAGE,
+      pageSize: PAGE,
       firstPageSize: FIRST_PAGE,
-      readPage: (cursor, max) => {
-        const page = this.readStreamPage(stream, at(cursor) + 1n, max);
-        last = page.then((p) => p.last);
-        return page.then((p) => p.events);
+      readPage: async (cursor, max) => {
+        const { rows } = await this.streamRange<StreamPageRow>(
+          STREAM_PAGE_COLUMNS,
+          stream,
+          at(cursor) + 1n,
+          max,
+          PAGE_TYPES,
+        );
+        return rows.map((row) => toLazyRecorded(stream, row));
       },
       matches: (e) => e.streamName === stream,
       isAfter: (e, cursor) => e.revision > at(cursor),
       fromRecent: () => this.tail.recentOf(stream, { revision: start }),
-      dense: {
-        parallel: PARALLEL_PAGES,
-        readFrom: (from, max) => this.readStreamPage(stream, from, max).then((p) => p.events),
-        keyAfter: (cursor) => at(cursor) + 1n,
-        lastKey: () => last,
-      },
     });
-  }
-
-  /**
-   * A page of a stream for a subscription's catch-up (data parsed only when read: toLazyRecorded),
-   * and the stream's last revision as the page was read. A stream's revisions are dense, so the
-   * page is a range of them, which spares Postgres reading the rest of the stream.
-   */
-  private async readStreamPage(
-    stream: string,
-    from: bigint,
-    max: number,
-  ): Promise<{ events: RecordedEvent[]; last: bigint | undefined }> {
-    const { rows } = await this.pool.query<StreamPageRow & [...unknown[], last: string]>({
-      text: `SELECT ${STREAM_PAGE_COLUMNS}, (SELECT revision FROM es_streams WHERE stream_name = $1) AS last
-         FROM es_events WHERE stream_name = $1 AND revision >= $2 AND revision < $3 ORDER BY revision`,
-      values: [stream, String(from), String(from + BigInt(max))],
-      rowMode: 'array',
-      types: PAGE_TYPES,
-    });
-    return {
-      events: rows.map((row) => toLazyRecorded(stream, row)),
-      last: rows[0] ? BigInt(rows[0][7] as string) : undefined,
-    };
   }
 
   async *readStreamReplay(stream: string, afterRevision: bigint): AsyncIterable<readonly ReplayedEvent[]> {
@@ -186,18 +161,39 @@ export class PgEventStore implements EventStore {
     }
   }
 
+  /** A replay page, and the stream's last revision as it was read. */
   private async replayPage(
     stream: string,
     from: bigint,
     max: number,
   ): Promise<{ events: ReplayedEvent[]; last: bigint | undefined }> {
-    const { rows } = await this.pool.query<ReplayRow & [...unknown[], last: string]>({
-      text: `SELECT ${REPLAY_COLUMNS}, (SELECT revision FROM es_streams WHERE stream_name = $1) AS last
-         FROM es_events WHERE stream_name = $1 AND revision >= $2 AND revision < $3 ORDER BY revision`,
+    const { rows } = await this.streamRange<ReplayRow & [...unknown[], last: string]>(
+      `${REPLAY_COLUMNS}, (SELECT revision FROM es_streams WHERE stream_name = $1) AS last`,
+      stream,
+      from,
+      max,
+    );
+    return { events: rows.map(toReplayed), last: rows[0] ? BigInt(rows[0][3] as string) : undefined };
+  }
+
+  /**
+   * Up to `max` events of a stream from revision `from` on, as arrays of `columns`. A stream's
+   * revisions are dense, so the page is a range of them, which spares Postgres reading the rest.
+   */
+  private streamRange<R extends unknown[]>(
+    columns: string,
+    stream: string,
+    from: bigint,
+    max: number,
+    types?: typeof PAGE_TYPES,
+  ): Promise<pg.QueryArrayResult<R>> {
+    return this.pool.query<R>({
+      text: `SELECT ${columns} FROM es_events
+              WHERE stream_name = $1 AND revision >= $2 AND revision < $3 ORDER BY revision`,
       values: [stream, String(from), String(from + BigInt(max))],
       rowMode: 'array',
+      ...(types ? { types } : {}),
     });
-    return { events: rows.map(toReplayed), last: rows[0] ? BigInt(rows[0][3] as string) : undefined };
   }
 
   async deleteStream(stream: string): Promise<void> {

@@ -38,7 +38,7 @@ export const STREAM_PAGE_COLUMNS =
   'position, revision, event_id, event_type, data::text, metadata::text, created_at';
 
 /** A row of STREAM_PAGE_COLUMNS, in order. */
-export type StreamPageRow = readonly [
+export type StreamPageRow = [
   position: string,
   revision: string,
   eventId: string,
@@ -111,7 +111,7 @@ class LazyRecordedEvent implements RecordedEvent {
 export const REPLAY_COLUMNS = 'revision, event_type, data::text';
 
 /** A row of REPLAY_COLUMNS, in order. */
-export type ReplayRow = readonly [revision: string, eventType: string, data: string, ...rest: unknown[]];
+export type ReplayRow = [revision: string, eventType: string, data: string, ...rest: unknown[]];
 
 export function toReplayed(row: ReplayRow): ReplayedEvent {
   return new Replayed(row);
