@@ -203,7 +203,9 @@ export function chatFrames(
       if (e.type === 'TurnStarted') attach(e.revision, e.data as unknown as TurnStartedData, resume!.seq);
     };
     // Catch up with a replay read (only what frames need) when the store has one, then follow live
-    // from the last revision it read; else the subscription catches up itself.
+    // from the last revision it read; else the subscription catches up itself. When the store's
+    // memory holds the stream from there (a turn just posted here), the subscription serves it
+    // from memory with no read at all.
     let durable: Subscription | undefined;
     const follow = (afterRevision: bigint | undefined) => {
       if (closed) return;
@@ -213,7 +215,7 @@ export function chatFrames(
     };
     const start = resume && resume.revision > 0n ? resume.revision - 1n : undefined;
     const replay = store.readStreamReplay?.bind(store);
-    if (!replay) follow(start);
+    if (!replay || store.recentEvents?.(stream, { revision: start ?? -1n })) follow(start);
     else
       void (async () => {
         let last = start;

@@ -167,58 +167,56 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
       return;
     }
     case 'AssistantMessageCompleted': {
+      // the message, the tool calls it asks for, its turn and the chat's times in one statement:
+      // it is on every turn's path
       const d = ev.data;
-      await insertMessage(tx, t, {
-        id: d.messageId,
-        chatId,
-        revision: e.revision,
-        idx: 0,
-        role: 'assistant',
-        content: d.content,
-        turnId: d.turnId,
-        toolCalls: d.toolCalls.length > 0 ? d.toolCalls : null,
-        model: d.model,
-        usage: d.usage,
-        agentVersion: d.agentVersion,
-        at: d.at,
-      });
-      for (const c of d.calls ?? [])
-        await tx.query(
-          `INSERT INTO ${t.chat_tool_calls} (tool_call_id, chat_id, turn_id, message_id, name, function_namespace, function_name,
-             arguments, description, requires_approval, approval_status, status, requested_at)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'none','requested',$11) ON CONFLICT DO NOTHING`,
-          [
-            c.id,
-            chatId,
-            d.turnId,
-            d.messageId,
-            c.name,
-            c.function?.namespace ?? null,
-            c.function?.name ?? null,
-            c.arguments ? JSON.stringify(c.arguments) : null,
-            c.description,
-            c.requiresApproval,
-            d.at,
-          ],
-        );
       const ends = d.endsTurn !== false;
+      const calls = (d.calls ?? []).map((c) => ({
+        id: c.id,
+        name: c.name,
+        namespace: c.function?.namespace ?? null,
+        fn: c.function?.name ?? null,
+        arguments: c.arguments ?? null,
+        description: c.description,
+        approval: c.requiresApproval,
+      }));
       await tx.query(
-        `UPDATE ${t.chat_turns} SET status = $6, assistant_message_id = $2, model = $4, ended_at = $5,
-           usage = CASE WHEN usage IS NULL THEN $3::jsonb ELSE jsonb_build_object(
-             'prompt_tokens', (usage->>'prompt_tokens')::int + ($3::jsonb->>'prompt_tokens')::int,
-             'completion_tokens', (usage->>'completion_tokens')::int + ($3::jsonb->>'completion_tokens')::int,
-             'total_tokens', (usage->>'total_tokens')::int + ($3::jsonb->>'total_tokens')::int) END
-         WHERE turn_id = $1`,
+        `WITH message AS (
+           INSERT INTO ${t.chat_messages} (id, chat_id, revision, idx, role, content, tool_calls, turn_id, model, usage, agent_version, created_at)
+           VALUES ($2, $1, $3, 0, 'assistant', $5, $6::jsonb, $7, $8, $9::jsonb, $10, $11) ON CONFLICT (id) DO NOTHING
+         ), calls AS (
+           INSERT INTO ${t.chat_tool_calls} (tool_call_id, chat_id, turn_id, message_id, name, function_namespace, function_name,
+             arguments, description, requires_approval, approval_status, status, requested_at)
+           SELECT c.id, $1, $7, $2, c.name, c.namespace, c.fn, c.arguments, c.description, c.approval, 'none', 'requested', $11
+             FROM jsonb_to_recordset($12::jsonb) AS c(id text, name text, namespace text, fn text, arguments jsonb,
+               description text, approval boolean)
+           ON CONFLICT DO NOTHING
+         ), turn AS (
+           UPDATE ${t.chat_turns} SET status = $13, assistant_message_id = $2, model = $8, ended_at = $14,
+             usage = CASE WHEN usage IS NULL THEN $9::jsonb ELSE jsonb_build_object(
+               'prompt_tokens', (usage->>'prompt_tokens')::int + ($9::jsonb->>'prompt_tokens')::int,
+               'completion_tokens', (usage->>'completion_tokens')::int + ($9::jsonb->>'completion_tokens')::int,
+               'total_tokens', (usage->>'total_tokens')::int + ($9::jsonb->>'total_tokens')::int) END
+           WHERE turn_id = $7
+         )
+         UPDATE ${t.chats} SET last_message_at = $11, updated_at = $11, version = $3, position = $4 WHERE id = $1`,
         [
-          d.turnId,
+          chatId,
           d.messageId,
-          JSON.stringify(d.usage),
+          String(e.revision),
+          String(e.position),
+          d.content,
+          d.toolCalls.length > 0 ? JSON.stringify(d.toolCalls) : null,
+          d.turnId,
           d.model,
-          ends ? d.at : null,
+          JSON.stringify(d.usage),
+          d.agentVersion,
+          d.at,
+          JSON.stringify(calls),
           ends ? 'completed' : 'tools',
+          ends ? d.at : null,
         ],
       );
-      await touch('last_message_at = $2', []);
       return;
     }
     case 'UserMessageRewritten':

@@ -16,6 +16,8 @@ import type { SseFrame } from '../../src/http/sse.js';
 import { MemoryLiveBus } from '../../src/runtime/live-bus/memory-live-bus.js';
 import { migrate } from '../../src/runtime/migrate.js';
 import { freshDatabase, testPool, type TestDatabase } from '../support/pg.js';
+import { loggedPool, type QueryLog } from '../support/query-log.js';
+import { delivered, following } from '../support/store-memory.js';
 
 const NEVER = { ms: 600_000, silentMs: 600_000 };
 
@@ -134,5 +136,66 @@ describe('chat frames: turns whose deltas are gone', function () {
       '1.2 message',
       '2 AssistantMessageCompleted',
     ]);
+  });
+
+  describe('a turn just posted in this process', () => {
+    let logged: { pool: pg.Pool; log: QueryLog };
+    let memoryStore: PgEventStore;
+    let follows: { unsubscribe(): void };
+    /** a chat recorded before this process followed the store: not in its memory */
+    const oldChat = randomUUID();
+    /** the statements that read the chat's stream */
+    const readsOf = (chatId: string) =>
+      logged.log.reading('es_events').filter((q) => q.values[0] === streams.chat(chatId));
+    before(async () => {
+      await store.append(streams.chat(oldChat), turn(randomUUID(), 'old'), 'no_stream');
+      logged = loggedPool(db.url, 4);
+      memoryStore = new PgEventStore(logged.pool, db.url);
+      follows = await following(memoryStore);
+    });
+    after(async () => {
+      follows?.unsubscribe();
+      await memoryStore?.close();
+      await logged?.pool.end();
+    });
+
+    it('streams from the store’s memory with no read, from the message on, then follows live', async () => {
+      const chatId = randomUUID();
+      const turnId = randomUUID();
+      const [posted, started, completed] = turn(turnId, 'from memory');
+      await memoryStore.append(streams.chat(chatId), turn(randomUUID(), 'earlier'), 'no_stream');
+      const r = await memoryStore.append(streams.chat(chatId), [posted!], 2n);
+      await delivered(memoryStore, r.position);
+      logged.log.clear();
+      // as POST /messages/stream does: from the message just posted (revision 3), which is not sent again
+      const frames = until(
+        chatFrames(memoryStore, bus, chatId, { revision: 3n, seq: 0 }, NEVER),
+        lastReply('from memory'),
+      );
+      const channel = turnChannel(chatId, turnId, 1);
+      await memoryStore.append(streams.chat(chatId), [started!], 3n);
+      await new Promise((res) => setTimeout(res, 50)); // attached to the turn's channel
+      await bus.publish(channel, { seq: 1, type: 'content', content: 'from ' });
+      await bus.publish(channel, { seq: 2, type: 'content', content: 'memory' });
+      await bus.end(channel);
+      await memoryStore.append(streams.chat(chatId), [completed!], 4n);
+      expect(describeFrames(await frames)).to.deep.equal([
+        '4 TurnStarted',
+        '4.1 message',
+        '4.2 message',
+        '5 AssistantMessageCompleted',
+      ]);
+      expect(readsOf(chatId).map((q) => q.text)).to.deep.equal([]);
+    });
+
+    it('reads the store when its memory does not hold the chat from the resume point', async () => {
+      logged.log.clear();
+      const frames = await until(
+        chatFrames(memoryStore, bus, oldChat, { revision: 0n, seq: 0 }, NEVER),
+        lastReply('old'),
+      );
+      expect(describeFrames(frames)).to.deep.equal(['1 TurnStarted', '2 AssistantMessageCompleted']);
+      expect(readsOf(oldChat)).to.have.length.greaterThan(0);
+    });
   });
 });
