@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     let url = process.env.BENCH_DATABASE_URL;
     if (!url) {
       log('starting embedded Postgres');
-      const pg = await startEmbeddedPostgres();
+      const pg = await startEmbeddedPostgres({ socket: true });
       started.push(pg);
       url = pg.url;
     }

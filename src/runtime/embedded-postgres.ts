@@ -25,7 +25,13 @@ export async function startEmbeddedPostgres(
     port,
     persistent: true,
     createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=200',
+      ...socketFlags(dir, port),
+    ],
     onLog: () => {},
     onError: (e) => log(String(e)),
   });
@@ -34,13 +40,36 @@ export async function startEmbeddedPostgres(
     await server.initialise();
   }
   await server.start();
-  const base = `postgres://postgres:postgres@127.0.0.1:${port}`;
-  const admin = new pg.Client({ connectionString: `${base}/postgres` });
+  const url = (db: string) => embeddedUrl(port, db, socketDir(dir, port));
+  const admin = new pg.Client({ connectionString: url('postgres') });
   await admin.connect();
   const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = 'sinas'");
   if (exists.rowCount === 0) await admin.query('CREATE DATABASE sinas');
   await admin.end();
-  return { url: `${base}/sinas`, stop: () => server.stop() };
+  return { url: url('sinas'), stop: () => server.stop() };
+}
+
+/**
+ * The server's unix socket goes in its data directory (owned by the server's user), unless that
+ * path is too long for a socket address (107 bytes): then clients use TCP on loopback only.
+ */
+export function socketDir(dataDir: string, port: number): string | undefined {
+  return Buffer.byteLength(path.join(dataDir, `.s.PGSQL.${port}`)) <= 107 ? dataDir : undefined;
+}
+
+/** Postgres flags that put the server's unix socket in `dataDir` (none, the default place, when it cannot go there). */
+export function socketFlags(dataDir: string, port: number): string[] {
+  const dir = socketDir(dataDir, port);
+  return dir ? ['-c', `unix_socket_directories=${dir}`] : [];
+}
+
+/**
+ * The URL of an embedded server's database: over its unix socket when it has one (on the same
+ * machine a socket spares each round trip the loopback TCP stack), else TCP on loopback.
+ */
+export function embeddedUrl(port: number, database: string, socket: string | undefined): string {
+  const tcp = `postgres://postgres:postgres@127.0.0.1:${port}/${database}`;
+  return socket ? `${tcp}?host=${encodeURIComponent(socket)}` : tcp;
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;

@@ -8,6 +8,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { embeddedUrl, socketDir, socketFlags } from '../../src/runtime/embedded-postgres.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -27,25 +28,36 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startEmbeddedPostgres(): Promise<RunningService> {
+/**
+ * `socket`: clients connect over the server's unix socket (as `npm start`'s embedded database
+ * does), not TCP on loopback; the benchmarks use it, the tests TCP.
+ */
+export async function startEmbeddedPostgres(options: { socket?: boolean } = {}): Promise<RunningService> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sinas-test-pg-'));
   chmodSync(dir, 0o755); // as root, embedded-postgres runs the server as a 'postgres' user that must reach it
   const port = await freePort();
+  const dataDir = path.join(dir, 'data');
   const pg = new EmbeddedPostgres({
-    databaseDir: path.join(dir, 'data'),
+    databaseDir: dataDir,
     user: 'postgres',
     password: 'postgres',
     port,
     persistent: false,
     createPostgresUser: true,
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: [
+      '-c',
+      'max_connections=300',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      ...socketFlags(dataDir, port),
+    ],
     onLog: () => {},
     onError: () => {},
   });
   await pg.initialise();
   await pg.start();
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    url: embeddedUrl(port, 'postgres', options.socket ? socketDir(dataDir, port) : undefined),
     async stop() {
       await pg.stop();
       rmSync(dir, { recursive: true, force: true });
