@@ -89,13 +89,19 @@ interface Replay {
 
 /**
  * GET /events?after=0 until the frame with id `lastId`; times from the request's start. The client
- * shares the event loop with the platform, so it stays cheap: it scans the bytes for frame starts
- * and the last frame's id instead of parsing every frame.
+ * shares the event loop with the platform, so it stays cheap: it scans the received bytes for frame
+ * starts and the last frame's id, without making strings of them or parsing frames.
  */
 function replay(url: string, lastId: string): Promise<Replay> {
   const frameStart = 'event: ';
   const lastFrame = `\nid: ${lastId}\n`;
   const carry = lastFrame.length - 1;
+  /** occurrences of `needle` in `text` */
+  const count = (text: string, needle: string) => {
+    let n = 0;
+    for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) n++;
+    return n;
+  };
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let headers = NaN;
@@ -110,16 +116,18 @@ function replay(url: string, lastId: string): Promise<Replay> {
       }
       res.on('data', (chunk: Buffer) => {
         const now = performance.now() - t0;
-        const text = tail + chunk.toString('latin1');
-        // count frame starts that end in this chunk (the carried tail is shorter than one)
-        for (let i = text.indexOf(frameStart); i >= 0; i = text.indexOf(frameStart, i + 1))
-          if (i + frameStart.length > tail.length) frames++;
+        const text = chunk.toString('latin1');
+        // a marker split between chunks lies in the seam: the last chunk's end and this one's start
+        const head = text.slice(0, carry);
+        const seam = tail + head;
+        const straddling = count(seam, frameStart) - count(tail, frameStart) - count(head, frameStart);
+        frames += count(text, frameStart) + straddling;
         if (frames > 0 && Number.isNaN(firstFrame)) firstFrame = now;
-        if (text.includes(lastFrame)) {
+        if (text.includes(lastFrame) || seam.includes(lastFrame)) {
           req.destroy();
           resolve({ headers, firstFrame, last: now, frames });
         }
-        tail = text.slice(-carry);
+        tail = text.length >= carry ? text.slice(-carry) : (tail + text).slice(-carry);
       });
     });
     req.on('error', (err) => reject(err));

@@ -81,7 +81,15 @@ export interface ReplayedEvent {
   readonly revision: bigint;
   /** parsed from storedData when read */
   readonly data: Record<string, unknown>;
+  /** the data as the JSON text the store returned */
   readonly storedData: string;
+  /** the data fields the replay was asked for, as text (null when absent or null) */
+  readonly fields: Readonly<Record<string, string | null>>;
+}
+
+export interface ReplayOptions {
+  /** top-level data fields to read as text for each event (cheaper than parsing its data) */
+  readonly fields?: readonly string[];
 }
 
 export interface EventStore {
@@ -105,9 +113,14 @@ export interface EventStore {
   /**
    * Pages of a stream's events after `afterRevision`, as far as the stream reached when read, with
    * only what a replay to a client sends (no metadata, time or ids: less for the database to turn
-   * into text). Nothing live: a subscription after the last revision read continues it.
+   * into text), and the data fields asked for. Nothing live: a subscription after the last revision
+   * read continues it.
    */
-  readStreamReplay?(stream: string, afterRevision: bigint): AsyncIterable<readonly ReplayedEvent[]>;
+  readStreamReplay?(
+    stream: string,
+    afterRevision: bigint,
+    options?: ReplayOptions,
+  ): AsyncIterable<readonly ReplayedEvent[]>;
   /** The stream's last revision, or undefined when it does not exist. */
   streamRevision(stream: string): Promise<bigint | undefined>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;

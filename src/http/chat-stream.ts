@@ -7,7 +7,7 @@
  */
 import { Observable, type Subscription } from 'rxjs';
 import { turnChannel, type ChatEvent } from '../events/chat-events.js';
-import type { EventStore, RecordedEvent } from '../events/event-store.js';
+import type { EventStore, RecordedEvent, ReplayedEvent } from '../events/event-store.js';
 import { storedJson } from '../events/stored-json.js';
 import { streams } from '../events/stream-names.js';
 import type { LiveBus, LiveMessage } from '../runtime/live-bus/live-bus.js';
@@ -22,8 +22,14 @@ const DRAIN_SILENT_MS = 300;
 
 type TurnStartedData = Extract<ChatEvent, { type: 'TurnStarted' }>['data'];
 
-/** What a frame needs of an event (a recorded event, or one read for a replay). */
-type FrameEvent = Pick<RecordedEvent, 'type' | 'revision' | 'data'>;
+/**
+ * What a frame needs of an event: a recorded event, or one read for a replay, which comes with its
+ * turn's id and attempt read (its data is then never parsed).
+ */
+type FrameEvent = Pick<RecordedEvent, 'type' | 'revision' | 'data'> & Partial<Pick<ReplayedEvent, 'fields'>>;
+
+/** the data fields a replay reads for chatFrames */
+const REPLAY_FIELDS = ['turnId', 'attempt'] as const;
 
 export function durableFrame(e: FrameEvent): SseFrame {
   return new DurableFrame(e);
@@ -79,7 +85,14 @@ function deltaFrame(revision: bigint, m: LiveMessage): SseFrame {
   return { event: 'message', id: `${revision}.${m.seq}`, data };
 }
 
-const turnOf = (e: FrameEvent) => (e.data as { turnId?: string }).turnId;
+const turnOf = (e: FrameEvent) =>
+  e.fields ? (e.fields.turnId ?? undefined) : (e.data as { turnId?: string }).turnId;
+
+/** the turn and attempt a TurnStarted event starts */
+const startOf = (e: FrameEvent): Pick<TurnStartedData, 'turnId' | 'attempt'> =>
+  e.fields
+    ? { turnId: e.fields.turnId!, attempt: Number(e.fields.attempt) }
+    : (e.data as unknown as TurnStartedData);
 
 export function chatFrames(
   store: EventStore,
@@ -103,7 +116,7 @@ export function chatFrames(
       live = undefined;
       flush();
     };
-    const attach = (revision: bigint, d: TurnStartedData, afterSeq: number) => {
+    const attach = (revision: bigint, d: Pick<TurnStartedData, 'turnId' | 'attempt'>, afterSeq: number) => {
       const channel = turnChannel(chatId, d.turnId, d.attempt);
       const current: NonNullable<typeof live> = {
         turnId: d.turnId,
@@ -133,7 +146,7 @@ export function chatFrames(
     const gone = new Set<string>();
     let asking = false;
     const channelOf = (e: FrameEvent) => {
-      const d = e.data as unknown as TurnStartedData;
+      const d = startOf(e);
       return turnChannel(chatId, d.turnId, d.attempt);
     };
     /** whether `pending` holds an event of the turn pending[i] starts, after it */
@@ -169,7 +182,7 @@ export function chatFrames(
         if (starts && !asked.has(channelOf(e)) && replayed(0)) return askAboutReplayedTurns();
         pending.shift();
         subscriber.next(durableFrame(e));
-        if (starts && !gone.has(channelOf(e))) attach(e.revision, e.data as unknown as TurnStartedData, 0);
+        if (starts && !gone.has(channelOf(e))) attach(e.revision, startOf(e), 0);
       }
     };
     /** The turn `current` follows has a later event `e`: its model call is over (or replaced). */
@@ -200,7 +213,7 @@ export function chatFrames(
       const at = skip;
       skip = undefined;
       if (e.revision !== at) return onDurable(e);
-      if (e.type === 'TurnStarted') attach(e.revision, e.data as unknown as TurnStartedData, resume!.seq);
+      if (e.type === 'TurnStarted') attach(e.revision, startOf(e), resume!.seq);
     };
     // Catch up with a replay read (only what frames need) when the store has one, then follow live
     // from the last revision it read; else the subscription catches up itself. When the store's
@@ -219,7 +232,7 @@ export function chatFrames(
     else
       void (async () => {
         let last = start;
-        for await (const page of replay(stream, start ?? -1n)) {
+        for await (const page of replay(stream, start ?? -1n, { fields: REPLAY_FIELDS })) {
           for (const e of page) {
             if (closed) return;
             first(e);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { firstValueFrom, take, toArray, type Observable, type Subscription } from 'rxjs';
 import { ConcurrencyError } from '../../src/errors.js';
-import type { RecordedEvent } from '../../src/events/event-store.js';
+import type { RecordedEvent, ReplayedEvent } from '../../src/events/event-store.js';
 import { PgEventStore } from '../../src/events/postgres/pg-event-store.js';
 import { RECENT_EVENTS } from '../../src/events/postgres/tail-reader.js';
 import { migrate } from '../../src/runtime/migrate.js';
@@ -464,5 +464,31 @@ describe('Postgres event store: replay reads', function () {
     await writes;
     expect(rounds.length).to.be.greaterThan(0);
     expect((await replayed(s, -1n)).length).to.equal(640);
+  });
+
+  it('reads the data fields asked for, as text, with each event', async () => {
+    const s = `replay-${randomUUID()}`;
+    const data = [
+      { turnId: 't-1', attempt: 2, nested: { turnId: 'inner' } },
+      {},
+      { turnId: null, attempt: { n: 1 } },
+    ];
+    await store.append(
+      s,
+      data.map((d, i) => ev(`E${i}`, d)),
+      'no_stream',
+    );
+    const got: ReplayedEvent[] = [];
+    for await (const page of store.readStreamReplay(s, -1n, { fields: ['turnId', 'attempt'] }))
+      got.push(...page);
+    expect(got.map((e) => e.data)).to.deep.equal(data);
+    expect(got.map((e) => e.fields)).to.deep.equal([
+      { turnId: 't-1', attempt: '2' },
+      { turnId: null, attempt: null },
+      { turnId: null, attempt: '{"n": 1}' },
+    ]);
+    const plain: ReplayedEvent[] = [];
+    for await (const page of store.readStreamReplay(s, 1n)) plain.push(...page);
+    expect(plain.map((e) => [e.type, e.fields])).to.deep.equal([['E2', {}]]);
   });
 });

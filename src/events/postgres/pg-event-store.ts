@@ -11,6 +11,7 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
   ReplayedEvent,
+  ReplayOptions,
   SubscribeAllOptions,
   SubscribeStreamOptions,
 } from '../event-store.js';
@@ -21,10 +22,10 @@ import { DELETED_CHANNEL, HeadWatcher } from './head-watcher.js';
 import {
   EVENT_COLUMNS,
   PAGE_TYPES,
-  REPLAY_COLUMNS,
   STREAM_PAGE_COLUMNS,
   toLazyRecorded,
   toRecorded,
+  replayColumns,
   toReplayed,
   type EventRow,
   type ReplayRow,
@@ -126,7 +127,7 @@ export class PgEventStore implements EventStore {
           stream,
           at(cursor) + 1n,
           max,
-          PAGE_TYPES,
+          { types: PAGE_TYPES },
         );
         return rows.map((row) => toLazyRecorded(stream, row));
       },
@@ -136,13 +137,18 @@ export class PgEventStore implements EventStore {
     });
   }
 
-  async *readStreamReplay(stream: string, afterRevision: bigint): AsyncIterable<readonly ReplayedEvent[]> {
+  async *readStreamReplay(
+    stream: string,
+    afterRevision: bigint,
+    options: ReplayOptions = {},
+  ): AsyncIterable<readonly ReplayedEvent[]> {
+    const fields = options.fields ?? [];
     // a small first page, the next with it, then up to PARALLEL_PAGES ahead, none past the last
     // revision the first page saw; a short page is the end (revisions are dense)
     const ahead: { page: Promise<{ events: ReplayedEvent[]; last: bigint | undefined }>; max: number }[] = [];
     let next = afterRevision + 1n;
     const readAhead = (max: number) => {
-      const page = this.replayPage(stream, next, max);
+      const page = this.replayPage(stream, next, max, fields);
       page.catch(() => {}); // awaited below, unless the replay stops first
       ahead.push({ page, max });
       next += BigInt(max);
@@ -166,33 +172,39 @@ export class PgEventStore implements EventStore {
     stream: string,
     from: bigint,
     max: number,
+    fields: readonly string[],
   ): Promise<{ events: ReplayedEvent[]; last: bigint | undefined }> {
-    const { rows } = await this.streamRange<ReplayRow & [...unknown[], last: string]>(
-      `${REPLAY_COLUMNS}, (SELECT revision FROM es_streams WHERE stream_name = $1) AS last`,
+    const { rows } = await this.streamRange<ReplayRow>(
+      `${replayColumns(fields, 4)}, (SELECT revision FROM es_streams WHERE stream_name = $1) AS last`,
       stream,
       from,
       max,
+      { values: fields },
     );
-    return { events: rows.map(toReplayed), last: rows[0] ? BigInt(rows[0][3] as string) : undefined };
+    return {
+      events: rows.map((row) => toReplayed(row, fields)),
+      last: rows[0] ? BigInt(rows[0].at(-1) as string) : undefined,
+    };
   }
 
   /**
-   * Up to `max` events of a stream from revision `from` on, as arrays of `columns`. A stream's
-   * revisions are dense, so the page is a range of them, which spares Postgres reading the rest.
+   * Up to `max` events of a stream from revision `from` on, as arrays of `columns` (whose own
+   * parameters, `values`, are $4 on). A stream's revisions are dense, so the page is a range of
+   * them, which spares Postgres reading the rest.
    */
   private streamRange<R extends unknown[]>(
     columns: string,
     stream: string,
     from: bigint,
     max: number,
-    types?: typeof PAGE_TYPES,
+    options: { types?: typeof PAGE_TYPES; values?: readonly unknown[] } = {},
   ): Promise<pg.QueryArrayResult<R>> {
     return this.pool.query<R>({
       text: `SELECT ${columns} FROM es_events
               WHERE stream_name = $1 AND revision >= $2 AND revision < $3 ORDER BY revision`,
-      values: [stream, String(from), String(from + BigInt(max))],
+      values: [stream, String(from), String(from + BigInt(max)), ...(options.values ?? [])],
       rowMode: 'array',
-      ...(types ? { types } : {}),
+      ...(options.types ? { types: options.types } : {}),
     });
   }
 
