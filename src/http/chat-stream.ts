@@ -157,22 +157,26 @@ export function chatFrames(
     };
     const askAboutReplayedTurns = () => {
       asking = true;
-      const questions: Promise<void>[] = [];
+      const channels: string[] = [];
       pending.forEach((e, i) => {
-        if (e.type !== 'TurnStarted' || asked.has(channelOf(e)) || !replayed(i)) return;
+        if (e.type !== 'TurnStarted' || !replayed(i)) return;
         const channel = channelOf(e);
+        if (asked.has(channel)) return;
         asked.add(channel);
-        questions.push(
-          bus.retains(channel).then(
-            (kept) => void (kept || gone.add(channel)),
-            () => undefined, // unknown: wait for its deltas as for any turn
-          ),
-        );
+        channels.push(channel);
       });
-      void Promise.all(questions).then(() => {
-        asking = false;
-        flush();
-      });
+      bus
+        .retained(channels)
+        .then(
+          (kept) => {
+            for (const c of channels) if (!kept.has(c)) gone.add(c);
+          },
+          () => undefined, // unknown: wait for their deltas as for any turn
+        )
+        .finally(() => {
+          asking = false;
+          flush();
+        });
     };
     /** Emits waiting durable events until one starts a turn (which attaches its deltas). */
     const flush = () => {
@@ -194,8 +198,8 @@ export function chatFrames(
       // to it), nothing will, so the events after the turn need not wait. A turn ends its channel
       // before its ending event is recorded, so a channel that was written is still kept here.
       if (current.seen === 0)
-        bus.retains(turnChannel(chatId, current.turnId, current.attempt)).then(
-          (kept) => !kept && live === current && detach(),
+        bus.retained([turnChannel(chatId, current.turnId, current.attempt)]).then(
+          (kept) => kept.size === 0 && live === current && detach(),
           () => undefined,
         );
     };

@@ -131,15 +131,19 @@ export function liveBusContract(open: OpenLiveBus): void {
   it('retains a channel from its first write (or its end) until its ttl passes', async function () {
     const b = bus({ maxLength: 100, ttlMs: 300 });
     const other = `chat-${randomUUID()}`;
+    const never = `chat-${randomUUID()}`;
+    const retained = async (bus: LiveBus, ...channels: string[]) =>
+      [...(await bus.retained(channels))].sort();
     const watching = collect(b.subscribe(channel)); // a subscriber alone retains nothing
-    expect(await b.retains(channel)).to.equal(false);
+    expect(await retained(b, channel)).to.deep.equal([]);
     await b.publish(channel, { seq: 1 });
-    expect(await b.retains(channel)).to.equal(true);
-    expect(await bus().retains(channel)).to.equal(true); // another instance on the same store
+    expect(await retained(b, channel, never)).to.deep.equal([channel]);
+    expect(await retained(bus(), channel)).to.deep.equal([channel]); // another instance on the same store
     await b.end(other);
-    expect(await b.retains(other)).to.equal(true);
+    expect(await retained(b, never, other, channel)).to.deep.equal([channel, other].sort());
+    expect(await retained(b)).to.deep.equal([]);
     watching.stop();
-    await waitFor(async () => (!(await b.retains(channel)) && !(await b.retains(other))) || undefined, 5000);
+    await waitFor(async () => (await b.retained([channel, other])).size === 0 || undefined, 5000);
   });
 
   it('forgets a channel once its ttl has passed since the last write', async function () {

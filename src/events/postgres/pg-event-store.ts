@@ -68,11 +68,17 @@ export class PgEventStore implements EventStore {
       params.push(String(options.fromRevision));
       where += backwards ? ' AND revision <= $2' : ' AND revision >= $2';
     }
-    const limit = options.maxCount !== undefined ? ` LIMIT ${Math.max(0, Math.floor(options.maxCount))}` : '';
-    const { rows } = await this.pool.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM es_events WHERE ${where} ORDER BY revision ${backwards ? 'DESC' : 'ASC'}${limit}`,
-      params,
-    );
+    let limit = '';
+    if (options.maxCount !== undefined) {
+      params.push(Math.max(0, Math.floor(options.maxCount)));
+      limit = ` LIMIT $${params.length}`;
+    }
+    const { rows } = await this.pool.query<EventRow>({
+      // one prepared statement per shape (parsed and planned once per connection)
+      name: `sinas_es_read_${backwards ? 'back' : 'fwd'}${options.fromRevision !== undefined ? '_from' : ''}${limit ? '_max' : ''}`,
+      text: `SELECT ${EVENT_COLUMNS} FROM es_events WHERE ${where} ORDER BY revision ${backwards ? 'DESC' : 'ASC'}${limit}`,
+      values: params,
+    });
     return rows.map(toRecorded);
   }
 
@@ -127,7 +133,7 @@ export class PgEventStore implements EventStore {
           stream,
           at(cursor) + 1n,
           max,
-          { types: PAGE_TYPES },
+          { name: 'sinas_es_stream_page', types: PAGE_TYPES },
         );
         return rows.map((row) => toLazyRecorded(stream, row));
       },
@@ -179,7 +185,7 @@ export class PgEventStore implements EventStore {
       stream,
       from,
       max,
-      { values: fields },
+      { name: `sinas_es_replay_page_${fields.length}`, values: fields },
     );
     return {
       events: rows.map((row) => toReplayed(row, fields)),
@@ -190,16 +196,18 @@ export class PgEventStore implements EventStore {
   /**
    * Up to `max` events of a stream from revision `from` on, as arrays of `columns` (whose own
    * parameters, `values`, are $4 on). A stream's revisions are dense, so the page is a range of
-   * them, which spares Postgres reading the rest.
+   * them, which spares Postgres reading the rest. `name`: the prepared statement's, one per text
+   * (parsed and planned once per connection).
    */
   private streamRange<R extends unknown[]>(
     columns: string,
     stream: string,
     from: bigint,
     max: number,
-    options: { types?: typeof PAGE_TYPES; values?: readonly unknown[] } = {},
+    options: { name: string; types?: typeof PAGE_TYPES; values?: readonly unknown[] },
   ): Promise<pg.QueryArrayResult<R>> {
     return this.pool.query<R>({
+      name: options.name,
       text: `SELECT ${columns} FROM es_events
               WHERE stream_name = $1 AND revision >= $2 AND revision < $3 ORDER BY revision`,
       values: [stream, String(from), String(from + BigInt(max)), ...(options.values ?? [])],

@@ -45,10 +45,11 @@ export interface LiveBus {
   /** Marks the channel finished: subscribers complete. Idempotent. */
   end(channel: string): Promise<void>;
   /**
-   * Whether anything of the channel is retained: a publish or its end within the ttl. A channel
-   * that is not was never written, or expired (what it held is gone).
+   * Which of the channels the bus retains anything of: a publish or its end within the ttl. A
+   * channel that it does not was never written, or expired (what it held is gone). One question
+   * for many channels (a replay asks about every turn it holds).
    */
-  retains(channel: string): Promise<boolean>;
+  retained(channels: readonly string[]): Promise<ReadonlySet<string>>;
   close(): Promise<void>;
 }
 

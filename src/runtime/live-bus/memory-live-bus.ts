@@ -83,10 +83,11 @@ export class MemoryLiveBus implements LiveBus {
     for (const f of [...ch.followers]) f.subscriber.complete();
   }
 
-  async retains(channel: string): Promise<boolean> {
+  async retained(channels: readonly string[]): Promise<ReadonlySet<string>> {
     this.assertOpen();
-    validateChannel(channel);
-    return this.channels.get(channel)?.expiry !== undefined; // set by every write until it expires
+    channels.forEach(validateChannel);
+    // expiry is set by every write until the channel expires
+    return new Set(channels.filter((c) => this.channels.get(c)?.expiry !== undefined));
   }
 
   async close(): Promise<void> {

@@ -134,10 +134,20 @@ export class RedisLiveBus implements LiveBus {
     await this.cmd.eval(END, 1, this.key(channel), this.retention.maxLength, this.retention.ttlMs);
   }
 
-  async retains(channel: string): Promise<boolean> {
+  async retained(channels: readonly string[]): Promise<ReadonlySet<string>> {
     this.assertOpen();
-    validateChannel(channel);
-    return (await this.cmd.exists(this.key(channel))) === 1; // the stream key expires with the ttl
+    channels.forEach(validateChannel);
+    if (channels.length === 0) return new Set();
+    // one round trip; a stream key expires with the ttl
+    const pipeline = this.cmd.pipeline();
+    for (const c of channels) pipeline.exists(this.key(c));
+    const answers = (await pipeline.exec()) ?? [];
+    const kept = new Set<string>();
+    answers.forEach(([err, n], i) => {
+      if (err) throw err;
+      if (n === 1) kept.add(channels[i]!);
+    });
+    return kept;
   }
 
   close(): Promise<void> {
