@@ -96,6 +96,11 @@ export type ChatEvent =
         readonly model: string;
         readonly provider: string;
         readonly agentVersion: number;
+        /**
+         * the worker run that recorded it: its deltas go to a channel of its own (turnChannel), so
+         * another worker's model call for the same turn never reaches a client (absent in older events)
+         */
+        readonly runId?: string;
         readonly at: string;
       };
     }
@@ -212,6 +217,14 @@ export const CHAT_EVENT_TYPES: readonly ChatEventType[] = [
   'ChatUnarchived',
 ];
 
-/** The live-bus channel that carries one turn attempt's token deltas. */
-export const turnChannel = (chatId: string, turnId: string, attempt: number) =>
-  `turn.${chatId}.${turnId}.${attempt}`;
+/**
+ * The live-bus channel that carries the token deltas of the run a TurnStarted names: its own when
+ * it has a run id, else (events recorded before run ids) the attempt's.
+ */
+export const turnChannel = (
+  chatId: string,
+  start: { readonly turnId: string; readonly attempt: number; readonly runId?: string | undefined },
+) =>
+  start.runId === undefined
+    ? `turn.${chatId}.${start.turnId}.${start.attempt}`
+    : `turn.${chatId}.${start.turnId}.run-${start.runId}`;

@@ -29,7 +29,7 @@ type TurnStartedData = Extract<ChatEvent, { type: 'TurnStarted' }>['data'];
 type FrameEvent = Pick<RecordedEvent, 'type' | 'revision' | 'data'> & Partial<Pick<ReplayedEvent, 'fields'>>;
 
 /** the data fields a replay reads for chatFrames */
-const REPLAY_FIELDS = ['turnId', 'attempt'] as const;
+const REPLAY_FIELDS = ['turnId', 'attempt', 'runId'] as const;
 
 export function durableFrame(e: FrameEvent): SseFrame {
   return new DurableFrame(e);
@@ -88,10 +88,12 @@ function deltaFrame(revision: bigint, m: LiveMessage): SseFrame {
 const turnOf = (e: FrameEvent) =>
   e.fields ? (e.fields.turnId ?? undefined) : (e.data as { turnId?: string }).turnId;
 
-/** the turn and attempt a TurnStarted event starts */
-const startOf = (e: FrameEvent): Pick<TurnStartedData, 'turnId' | 'attempt'> =>
+type TurnStart = Pick<TurnStartedData, 'turnId' | 'attempt' | 'runId'>;
+
+/** the turn, attempt and run a TurnStarted event starts */
+const startOf = (e: FrameEvent): TurnStart =>
   e.fields
-    ? { turnId: e.fields.turnId!, attempt: Number(e.fields.attempt) }
+    ? { turnId: e.fields.turnId!, attempt: Number(e.fields.attempt), runId: e.fields.runId ?? undefined }
     : (e.data as unknown as TurnStartedData);
 
 export function chatFrames(
@@ -105,7 +107,7 @@ export function chatFrames(
     const stream = streams.chat(chatId);
     const pending: FrameEvent[] = [];
     let live:
-      | { turnId: string; attempt: number; sub: Subscription; drainTimer?: NodeJS.Timeout; seen: number }
+      | { turnId: string; channel: string; sub: Subscription; drainTimer?: NodeJS.Timeout; seen: number }
       | undefined;
     let closed = false;
 
@@ -116,11 +118,11 @@ export function chatFrames(
       live = undefined;
       flush();
     };
-    const attach = (revision: bigint, d: Pick<TurnStartedData, 'turnId' | 'attempt'>, afterSeq: number) => {
-      const channel = turnChannel(chatId, d.turnId, d.attempt);
+    const attach = (revision: bigint, d: TurnStart, afterSeq: number) => {
+      const channel = turnChannel(chatId, d);
       const current: NonNullable<typeof live> = {
         turnId: d.turnId,
-        attempt: d.attempt,
+        channel,
         sub: undefined as unknown as Subscription,
         seen: 0,
       };
@@ -147,7 +149,7 @@ export function chatFrames(
     let asking = false;
     const channelOf = (e: FrameEvent) => {
       const d = startOf(e);
-      return turnChannel(chatId, d.turnId, d.attempt);
+      return turnChannel(chatId, d);
     };
     /** whether `pending` holds an event of the turn pending[i] starts, after it */
     const replayed = (i: number) => {
@@ -198,7 +200,7 @@ export function chatFrames(
       // to it), nothing will, so the events after the turn need not wait. A turn ends its channel
       // before its ending event is recorded, so a channel that was written is still kept here.
       if (current.seen === 0)
-        bus.retained([turnChannel(chatId, current.turnId, current.attempt)]).then(
+        bus.retained([current.channel]).then(
           (kept) => kept.size === 0 && live === current && detach(),
           () => undefined,
         );

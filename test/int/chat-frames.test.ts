@@ -99,7 +99,7 @@ describe('chat frames: turns whose deltas are gone', function () {
   it('still replays the deltas a channel keeps, between its turn start and its reply', async () => {
     const chatId = randomUUID();
     const [gone, kept] = [randomUUID(), randomUUID()];
-    const channel = turnChannel(chatId, kept, 1);
+    const channel = turnChannel(chatId, { turnId: kept, attempt: 1 });
     await bus.publish(channel, { seq: 1, type: 'content', content: 'ke' });
     await bus.publish(channel, { seq: 2, type: 'content', content: 'pt' });
     await bus.end(channel);
@@ -124,7 +124,7 @@ describe('chat frames: turns whose deltas are gone', function () {
     await store.append(streams.chat(chatId), [posted!, started!], 'no_stream');
     const frames = until(chatFrames(store, bus, chatId, undefined, NEVER), lastReply('live'));
     await new Promise((r) => setTimeout(r, 100)); // subscribed and attached to the turn's channel
-    const channel = turnChannel(chatId, turnId, 1);
+    const channel = turnChannel(chatId, { turnId: turnId, attempt: 1 });
     await bus.publish(channel, { seq: 1, type: 'content', content: 'li' });
     await bus.publish(channel, { seq: 2, type: 'content', content: 've' });
     await bus.end(channel); // a turn ends its channel before its reply is recorded
@@ -172,7 +172,7 @@ describe('chat frames: turns whose deltas are gone', function () {
         chatFrames(memoryStore, bus, chatId, { revision: 3n, seq: 0 }, NEVER),
         lastReply('from memory'),
       );
-      const channel = turnChannel(chatId, turnId, 1);
+      const channel = turnChannel(chatId, { turnId: turnId, attempt: 1 });
       await memoryStore.append(streams.chat(chatId), [started!], 3n);
       await new Promise((res) => setTimeout(res, 50)); // attached to the turn's channel
       await bus.publish(channel, { seq: 1, type: 'content', content: 'from ' });

@@ -33,6 +33,8 @@ export type ChatCommand =
       readonly model: string;
       readonly provider: string;
       readonly agentVersion: number;
+      /** the worker run starting it (names its delta channel) */
+      readonly runId?: string;
       readonly at: string;
     }
   /** the reply; `calls` non-empty: the tool calls the turn goes on to run (else the message ends it) */

@@ -15,12 +15,7 @@ import {
 import { foldRecorded, type CommandHandler } from '../../commands/command-handler.js';
 import type { ResourceService } from '../../commands/resource/resource-service.js';
 import { IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
-import {
-  turnChannel,
-  type ChatEvent,
-  type ToolCallPlan,
-  type ToolResultStatus,
-} from '../../events/chat-events.js';
+import { turnChannel, type ToolCallPlan, type ToolResultStatus } from '../../events/chat-events.js';
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import { upcast } from '../../events/upcasters.js';
 import { stableUuid } from '../../events/ids.js';
@@ -224,13 +219,14 @@ export class TurnRunner {
         ...(toolSet.tools.length > 0 ? { tools: toolSet.tools, tool_choice: 'auto' as const } : {}),
       },
     };
-    const startTurn = () => this.start(chatId, turnId, resolved.model, resolved.provider, agent.version);
+    const startTurn = (runId: string) =>
+      this.start(chatId, turnId, resolved.model, resolved.provider, agent.version, runId);
     for (let correction = 0; ; correction++) {
       // The first call starts while TurnStarted commits (its deltas wait on the live bus until a
       // reader sees TurnStarted); a corrective call starts after.
       const run =
         correction === 0
-          ? await this.overlapped(plan, startTurn, { attempt: head.attempt + 1, revision: next.revision })
+          ? await this.overlapped(plan, startTurn, next.revision)
           : await this.sequential(plan, startTurn);
       if (!run) return 'ended';
       const { started, outcome } = run;
@@ -396,21 +392,29 @@ export class TurnRunner {
     );
   }
 
-  private async sequential(plan: AttemptPlan, startTurn: () => Promise<Started | undefined>) {
-    const started = await startTurn();
+  private async sequential(plan: AttemptPlan, startTurn: (runId: string) => Promise<Started | undefined>) {
+    const runId = randomUUID();
+    const started = await startTurn(runId);
     if (!started) return undefined;
-    return { started, outcome: await this.attempt(plan, started) };
+    // watched from its own TurnStarted on, so a later one (a takeover) is told from it
+    return { started, outcome: await this.attempt(plan, runId, started.revision - 1n) };
   }
 
-  /** Calls the model while recording TurnStarted; gives up the call if the start does not land as predicted. */
+  /**
+   * Calls the model while recording TurnStarted; gives the call up if the turn does not start. The
+   * deltas go to this run's own channel, which the TurnStarted names: when it lands as another
+   * attempt than expected (another worker started the turn meanwhile, and this one took it over),
+   * the call goes on as that attempt; another worker's deltas never mix in.
+   */
   private async overlapped(
     plan: AttemptPlan,
-    startTurn: () => Promise<Started | undefined>,
-    predicted: Started,
+    startTurn: (runId: string) => Promise<Started | undefined>,
+    readAt: bigint,
   ) {
+    const runId = randomUUID();
     const gate = new AbortController();
-    const starting = startTurn(); // first: its append goes out before the model call's work
-    const outcome = this.attempt(plan, predicted, gate.signal);
+    const starting = startTurn(runId); // first: its append goes out before the model call's work
+    const outcome = this.attempt(plan, runId, readAt, gate.signal);
     let started: Started | undefined;
     try {
       started = await starting;
@@ -419,7 +423,7 @@ export class TurnRunner {
       await outcome.catch(() => undefined);
       throw err;
     }
-    if (!started || started.attempt !== predicted.attempt) {
+    if (!started) {
       gate.abort();
       await outcome.catch(() => undefined);
       return undefined;
@@ -427,12 +431,21 @@ export class TurnRunner {
     return { started, outcome: await outcome };
   }
 
-  /** One model call, deltas on the attempt's channel. */
-  private async attempt(plan: AttemptPlan, started: Started, gate?: AbortSignal): Promise<Outcome> {
+  /**
+   * One model call of run `runId`, deltas on its channel. Ends as cancelled when the turn is
+   * cancelled or taken over (a later TurnStarted than the run's own) after `afterRevision`.
+   */
+  private async attempt(
+    plan: AttemptPlan,
+    runId: string,
+    afterRevision: bigint,
+    gate?: AbortSignal,
+  ): Promise<Outcome> {
     const { chatId, turnId } = plan;
-    const cancel = this.watchCancel(chatId, turnId, started.revision);
+    const cancel = this.watchCancel(chatId, turnId, afterRevision, runId);
     const signal = gate ? AbortSignal.any([cancel.signal, gate]) : cancel.signal;
-    const publisher = new DeltaPublisher(this.d.bus, turnChannel(chatId, turnId, started.attempt));
+    // the channel names no attempt: the run's attempt is known only once its TurnStarted lands
+    const publisher = new DeltaPublisher(this.d.bus, turnChannel(chatId, { turnId, attempt: 0, runId }));
     try {
       const result = await this.d.llm.complete(
         plan.resolved.endpoint,
@@ -619,12 +632,21 @@ export class TurnRunner {
     model: string,
     provider: string,
     agentVersion: number,
+    runId?: string,
   ): Promise<{ attempt: number; revision: bigint } | undefined> {
     const r = await this.d.handler
       .handle(
         chatDecider,
         streams.chat(chatId),
-        { type: 'StartTurn', turnId, model, provider, agentVersion, at: new Date().toISOString() },
+        {
+          type: 'StartTurn',
+          turnId,
+          model,
+          provider,
+          agentVersion,
+          ...(runId ? { runId } : {}),
+          at: new Date().toISOString(),
+        },
         { commandId: randomUUID(), actor: 'system' },
       )
       .catch((err) => (err instanceof IllegalStateError ? undefined : Promise.reject(err)));
@@ -644,21 +666,30 @@ export class TurnRunner {
       .then(() => undefined, ignoreStale);
   }
 
-  /** Aborts the model call when the turn is cancelled. */
+  /**
+   * Aborts the model call when the turn is cancelled, or, for run `runId`, when a later TurnStarted
+   * of the turn than the run's own takes the turn over (the decider would refuse its reply).
+   */
   private watchCancel(
     chatId: string,
     turnId: string,
     afterRevision: bigint,
+    runId?: string,
   ): { signal: AbortSignal; dispose(): void } {
     const controller = new AbortController();
+    let ownStarted = false;
     const sub = this.d.store
       .subscribeToStream(streams.chat(chatId), { afterRevision })
       .pipe(
-        filter(
-          (e) =>
-            e.type === 'TurnCancelled' &&
-            (e.data as Extract<ChatEvent, { type: 'TurnCancelled' }>['data']).turnId === turnId,
-        ),
+        filter((e) => {
+          const d = e.data as { turnId?: string; runId?: string };
+          if (d.turnId !== turnId) return false;
+          if (e.type === 'TurnCancelled') return true;
+          if (e.type !== 'TurnStarted' || runId === undefined) return false;
+          if (d.runId === runId) ownStarted = true;
+          else if (ownStarted) return true;
+          return false;
+        }),
       )
       .subscribe(() => controller.abort());
     return { signal: controller.signal, dispose: () => sub.unsubscribe() };
