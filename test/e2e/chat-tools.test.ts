@@ -66,6 +66,29 @@ describe('chat tool calls', function () {
   const newChat = async () =>
     (await (await t.api('/agents/shop/helper/chats', { method: 'POST', json: {} })).json()).id as string;
 
+  it('streams an agent completion through its tool round to the final reply (OpenAI adapter)', async () => {
+    llm.script([
+      { toolCalls: [{ id: 'call_weather', name: 'shop__lookup', arguments: { city: 'Oslo' } }] },
+      { text: 'It is 21 degrees in Oslo.', chunks: 3 },
+    ]);
+    const res = await t.api('/adapters/openai/v1/chat/completions', {
+      method: 'POST',
+      json: { model: 'agent:shop/helper', stream: true, messages: [{ role: 'user', content: 'weather?' }] },
+    });
+    expect(res.status).to.equal(200);
+    const chunks = (await res.text())
+      .split('\n\n')
+      .filter((b) => b.startsWith('data: ') && b !== 'data: [DONE]')
+      .map(
+        (b) =>
+          JSON.parse(b.slice(6)) as { choices: { delta: { content?: string }; finish_reason: string }[] },
+      );
+    const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+    expect(text).to.equal('It is 21 degrees in Oslo.');
+    expect(chunks.at(-1)!.choices[0]!.finish_reason).to.equal('stop');
+    expect(llm.requests).to.have.length(2); // the tool's result went back to the model
+  });
+
   it('runs two calls in parallel, one after approval; who approved and why is recorded', async () => {
     llm.script([
       {

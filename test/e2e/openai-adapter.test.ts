@@ -1,6 +1,8 @@
 /** The OpenAI-compatible adapter, driven by the real `openai` client against a scripted provider. */
 import { expect } from 'chai';
 import OpenAI from 'openai';
+import { TOKENS } from '../../src/runtime/container.js';
+import { TurnRunner, type TurnRunnerDeps } from '../../src/runtime/turns/turn-runner.js';
 import { ADMIN_KEY, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 
@@ -197,6 +199,64 @@ describe('OpenAI-compatible adapter', function () {
       );
       expect((await collect(stream)).text).to.equal('b1 b2');
       expect((await (await earlier).json()).content).to.equal('a1 a2 a3 a4 a5 a6');
+    });
+
+    describe('a turn whose model round is generated again mid-stream (another worker takes it over)', () => {
+      /** Streams a turn; once `after` chunks of text came, a second worker takes the turn over. */
+      async function takenOver(first: string, second: string, after = 2) {
+        llm.script([
+          { text: first, chunks: 6, chunkDelayMs: 40 },
+          { text: second, chunks: 3 },
+        ]);
+        const platformRunner = t.platform.get<TurnRunner>(TOKENS.TurnRunner);
+        const other = new TurnRunner((platformRunner as unknown as { d: TurnRunnerDeps }).d);
+        const { data: stream, response } = await client.chat.completions
+          .create({ model: 'oa/helper', stream: true, messages: [{ role: 'user', content: 'go' }] })
+          .withResponse();
+        const chatId = response.headers.get('x-chat-id')!;
+        let text = '';
+        let takeover: Promise<void> | undefined;
+        let failure: unknown;
+        try {
+          for await (const c of stream) {
+            text += c.choices[0]?.delta.content ?? '';
+            if (!takeover && text.split(' ').length > after) {
+              const { turns } = await chatOf(chatId);
+              takeover = other.run(chatId, turns.at(-1).turn_id);
+            }
+          }
+        } catch (err) {
+          failure = err;
+        }
+        await takeover;
+        let chat = await chatOf(chatId);
+        for (let i = 0; chat.turns.at(-1).status !== 'completed'; i++) {
+          if (i > 200) throw new Error(`the turn did not complete: ${JSON.stringify(chat.turns)}`);
+          await new Promise((r) => setTimeout(r, 10));
+          chat = await chatOf(chatId);
+        }
+        return { text, failure, chat, reply: chat.messages.at(-1) };
+      }
+
+      it('sends the rest of the reply when the new one begins with what the client has', async () => {
+        const words = 'the same words come back again';
+        const { text, failure, chat, reply } = await takenOver(words, words);
+        expect(failure).to.equal(undefined);
+        expect(chat.turns.at(-1).attempt).to.equal(2);
+        expect(reply.content).to.equal(words);
+        expect(text).to.equal(words);
+      });
+
+      it('ends with an error when the new reply does not begin with what the client has', async () => {
+        const { text, failure, reply } = await takenOver(
+          'first try says this much more',
+          'second try differs',
+        );
+        expect(reply.content).to.equal('second try differs');
+        expect(String(failure)).to.contain('generated again');
+        expect(reply.content.startsWith(text)).to.equal(false); // what came is the first try's beginning
+        expect('first try says this much more'.startsWith(text)).to.equal(true);
+      });
     });
 
     it("refuses an X-Chat-ID that is unknown, malformed or another agent's chat (404 naming X-Chat-ID)", async () => {

@@ -16,6 +16,7 @@ import { chatFrames } from '../chat-stream.js';
 import { agentChat, awaitTurnEnd } from '../chats.js';
 import { commandIdOf } from '../idempotency.js';
 import { HttpProblem } from '../problem.js';
+import { TurnWatch } from '../turn-watch.js';
 import { chunkStream } from './chunk-stream.js';
 import { agentModelId, type AgentTarget } from './models.js';
 import { chunk, completion, completionHead, usageChunk, type CompletionHead } from './wire.js';
@@ -31,7 +32,6 @@ export interface AgentCompletionDeps {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TERMINAL = new Set(['AssistantMessageCompleted', 'TurnFailed', 'TurnCancelled']);
 
 export async function agentCompletion(
   d: AgentCompletionDeps,
@@ -123,7 +123,16 @@ function replyOf(end: RecordedEvent): { content: string; usage: UsageData } {
   throw new IllegalStateError('the turn was cancelled');
 }
 
-/** Chunks of this turn's text deltas (not an earlier queued turn's), then the end or the failure. */
+/**
+ * Chunks of this turn's text deltas (not an earlier queued turn's), then the end or the failure.
+ * The stream follows the turn to its end: through its tool rounds (each round's text streams as it
+ * comes), not just to its first reply.
+ *
+ * A round can be replaced after some of its text went out (its worker died, or another took the
+ * turn over): the replacement's deltas are held back, and at the end the client gets the rest of
+ * the reply when what it has is how the reply begins, or an error (`turn_retried`) when it is not:
+ * a client never assembles text the stored reply does not have.
+ */
 function streamTurn(
   d: AgentCompletionDeps,
   res: Response,
@@ -134,9 +143,24 @@ function streamTurn(
 ): void {
   const out = chunkStream(res);
   out.send(chunk(head, { role: 'assistant' }));
+  const watch = new TurnWatch(posted.turnId);
   let running: string | undefined;
-  const finish = (event: string, data: { error?: string; usage?: UsageData }) => {
+  /** this turn's current model round: started and not yet answered */
+  let roundOpen = false;
+  /** the text of the current round that went out */
+  let sent = '';
+  /** the current round replaced one whose text partly went out: its own deltas are held back */
+  let replaced = false;
+  const finish = (event: string, data: { error?: string; usage?: UsageData; content?: string }) => {
     if (event === 'AssistantMessageCompleted') {
+      const content = data.content ?? '';
+      if (replaced && !content.startsWith(sent))
+        return out.fail(
+          `the reply was generated again after part of it was streamed; GET /chats/${chatId} has it`,
+          'turn_retried',
+        );
+      if (replaced && content.length > sent.length)
+        out.send(chunk(head, { content: content.slice(sent.length) }));
       out.send(chunk(head, {}, 'stop'));
       if (includeUsage && data.usage) out.send(usageChunk(head, data.usage));
       out.done();
@@ -146,10 +170,21 @@ function streamTurn(
   const sub = chatFrames(d.store, d.bus, chatId, { revision: posted.revision, seq: 0 }).subscribe({
     next: (f) => {
       const data = f.data as { turnId?: string; content?: string | null; error?: string; usage?: UsageData };
+      if (f.event === 'message') {
+        if (running !== posted.turnId || !data.content || replaced) return;
+        sent += data.content;
+        out.send(chunk(head, { content: data.content }));
+        return;
+      }
       if (f.event === 'TurnStarted') running = data.turnId;
-      else if (f.event === 'message') {
-        if (running === posted.turnId && data.content) out.send(chunk(head, { content: data.content }));
-      } else if (TERMINAL.has(f.event) && data.turnId === posted.turnId) finish(f.event, data);
+      if (data.turnId !== posted.turnId) return;
+      if (f.event === 'TurnStarted') {
+        if (!roundOpen) [sent, replaced] = ['', false];
+        else if (sent) replaced = true; // a new attempt of the round whose text partly went out
+        roundOpen = true;
+      } else if (f.event === 'AssistantMessageCompleted') roundOpen = false;
+      const stop = watch.see({ type: f.event, data: f.data });
+      if (stop?.kind === 'ended') finish(f.event, f.data as Parameters<typeof finish>[1]);
     },
     error: (err: unknown) => out.fail(err instanceof Error ? err.message : String(err), 'stream_failed'),
   });
