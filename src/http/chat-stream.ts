@@ -58,9 +58,12 @@ class DurableFrame implements SseFrame {
  * revision first, then the event's fields). Only when the event's JSON has no key named like those
  * two (then `data` is serialised as usual).
  */
+/** either key, anywhere in the JSON (one pass over it, far quicker than two searches) */
+const OWN_KEYS = /"(?:type|revision)"/;
+
 function frameJson(e: FrameEvent): string | undefined {
   const stored = storedJson(e);
-  if (stored === undefined || stored.includes('"type"') || stored.includes('"revision"')) return undefined;
+  if (stored === undefined || OWN_KEYS.test(stored)) return undefined;
   const head = `{"type":${JSON.stringify(e.type)},"revision":${e.revision}`;
   const body = stored.trim(); // Postgres writes no surrounding blanks: the same string, no copy
   return body === '{}' ? `${head}}` : `${head},${body.slice(1)}`;
