@@ -99,7 +99,8 @@ function countConflicts(store: PgEventStore, stats: OursStats): void {
 function countTransactions(pool: pg.Pool, stats: OursStats): void {
   const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
   (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].includes('es_append_batch')) stats.batches++;
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: unknown } | undefined)?.text;
+    if (typeof text === 'string' && text.includes('es_append_batch')) stats.batches++;
     return query(...args);
   };
 }
