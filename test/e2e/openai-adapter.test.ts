@@ -1,9 +1,7 @@
 /** The OpenAI-compatible adapter, driven by the real `openai` client against a scripted provider. */
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { TOKENS } from '../../src/runtime/container.js';
-import { TurnRunner, type TurnRunnerDeps } from '../../src/runtime/turns/turn-runner.js';
-import { ADMIN_KEY, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { ADMIN_KEY, anotherTurnWorker, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -208,8 +206,7 @@ describe('OpenAI-compatible adapter', function () {
           { text: first, chunks: 6, chunkDelayMs: 40 },
           { text: second, chunks: 3 },
         ]);
-        const platformRunner = t.platform.get<TurnRunner>(TOKENS.TurnRunner);
-        const other = new TurnRunner((platformRunner as unknown as { d: TurnRunnerDeps }).d);
+        const other = anotherTurnWorker(t);
         const { data: stream, response } = await client.chat.completions
           .create({ model: 'oa/helper', stream: true, messages: [{ role: 'user', content: 'go' }] })
           .withResponse();

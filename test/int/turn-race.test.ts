@@ -9,8 +9,14 @@
 import { expect } from 'chai';
 import { TOKENS } from '../../src/runtime/container.js';
 import type { ChatService } from '../../src/commands/chat/chat-service.js';
-import { TurnRunner, type TurnRunnerDeps } from '../../src/runtime/turns/turn-runner.js';
-import { ADMIN_KEY, startTestPlatform, useProvider, type TestPlatform } from '../support/platform.js';
+import type { TurnRunner } from '../../src/runtime/turns/turn-runner.js';
+import {
+  ADMIN_KEY,
+  anotherTurnWorker,
+  startTestPlatform,
+  useProvider,
+  type TestPlatform,
+} from '../support/platform.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 
 interface Frame {
@@ -68,9 +74,7 @@ describe('two workers run the same turn at once', function () {
     await useProvider(t, llm.url);
     await t.api('/api/v1/agents', { method: 'POST', json: { namespace: 'race', name: 'bot' } });
     chats = t.platform.get<ChatService>(TOKENS.ChatService);
-    // another worker on the same store and bus, as a second process would be
-    const first = t.platform.get<TurnRunner>(TOKENS.TurnRunner);
-    second = new TurnRunner((first as unknown as { d: TurnRunnerDeps }).d);
+    second = anotherTurnWorker(t);
   });
   after(async () => {
     await t?.stop();

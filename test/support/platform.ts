@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { ApiKeys } from '../../src/http/api-keys.js';
 import { TOKENS } from '../../src/runtime/container.js';
 import { Platform } from '../../src/runtime/platform.js';
+import { TurnRunner, type TurnRunnerDeps } from '../../src/runtime/turns/turn-runner.js';
 import { freshDatabase, type TestDatabase } from './pg.js';
 
 export const ADMIN_KEY = 'sk-test-admin-key-0123456789';
@@ -97,4 +98,13 @@ export async function useProvider(t: TestPlatform, baseUrl: string, model = 'm')
     json: { name: 'scripted', api_endpoint: baseUrl, default_model: model, is_default: true },
   });
   if (r.status !== 201) throw new Error(`could not create the provider: ${r.status}`);
+}
+
+/**
+ * Another turn worker on the platform's store, live bus and services, as a second worker process
+ * would be: it can run a turn at the same time as the platform's own.
+ */
+export function anotherTurnWorker(t: TestPlatform): TurnRunner {
+  const own = t.platform.get<TurnRunner>(TOKENS.TurnRunner);
+  return new TurnRunner((own as unknown as { d: TurnRunnerDeps }).d);
 }
