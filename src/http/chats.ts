@@ -316,6 +316,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
         d,
         chatId,
         posted.turnId,
+        posted.revision,
         resume ?? { revision: posted.revision, seq: 0 },
         !!resume,
       );
@@ -366,12 +367,14 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     handler: async (req, res) => {
       const chat = await chatOf(req);
       const turnId = req.params.channel_id as string;
-      const events = await d.store.readStream(streams.chat(chat.id));
-      const posted = events.find(
-        (e) => e.type === 'UserMessagePosted' && (e.data as { turnId: string }).turnId === turnId,
-      );
-      if (!posted) throw new NotFoundError('no such turn in this chat', 'channel_id');
-      streamTurn(req, res, d, chat.id, turnId, resumePoint(req) ?? { revision: posted.revision, seq: 0 });
+      // the read model knows where the turn began; only a turn posted just now may not be there yet
+      const posted =
+        (await d.queries.turnMessageRevision(chat.id, turnId)) ??
+        (await d.store.readStream(streams.chat(chat.id))).find(
+          (e) => e.type === 'UserMessagePosted' && (e.data as { turnId: string }).turnId === turnId,
+        )?.revision;
+      if (posted === undefined) throw new NotFoundError('no such turn in this chat', 'channel_id');
+      streamTurn(req, res, d, chat.id, turnId, posted, resumePoint(req) ?? { revision: posted, seq: 0 });
     },
   });
   registry.add({
@@ -528,6 +531,8 @@ function streamTurn(
   d: ChatRouteDeps,
   chatId: string,
   turnId: string,
+  /** the revision of the user message that began the turn */
+  begun: bigint,
   from: { revision: bigint; seq: number },
   /** the turn's events up to `from` matter (a reconnect); false for a turn that just began there */
   catchUp = true,
@@ -540,9 +545,15 @@ function streamTurn(
     sse.end();
   };
   const sub = concat(
-    // what came before the resume point, so the watch knows the turn's open tool calls
+    // the turn's events up to the resume point, so the watch knows its open tool calls (the chat's
+    // earlier events are no concern of it: a long chat is not read from its start)
     defer(() =>
-      catchUp ? d.store.readStream(streams.chat(chatId), { maxCount: Number(from.revision) + 1 }) : [[]],
+      catchUp && from.revision >= begun
+        ? d.store.readStream(streams.chat(chatId), {
+            fromRevision: begun,
+            maxCount: Number(from.revision - begun) + 1,
+          })
+        : [[]],
     ).pipe(
       mergeMap((events) => events),
       map((e) => ({ replay: true as const, frame: durableFrame(e) })),

@@ -109,6 +109,16 @@ export class ChatQueries {
     return rows[0];
   }
 
+  /** The revision of the user message that asked for a turn (undefined until projected). */
+  async turnMessageRevision(chatId: string, turnId: string): Promise<bigint | undefined> {
+    const { rows } = await this.pool.query<{ revision: string }>(
+      `SELECT revision FROM ${this.t.chat_messages}
+        WHERE chat_id = $1 AND turn_id = $2 AND role = 'user' ORDER BY revision LIMIT 1`,
+      [chatId, turnId],
+    );
+    return rows[0] ? BigInt(rows[0].revision) : undefined;
+  }
+
   async messages(chatId: string): Promise<MessageRow[]> {
     const { rows } = await this.pool.query<MessageRow>(
       `SELECT * FROM ${this.t.chat_messages} WHERE chat_id = $1 ORDER BY revision, idx`,
