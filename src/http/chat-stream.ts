@@ -53,14 +53,14 @@ class DurableFrame implements SseFrame {
   }
 }
 
+/** either key, anywhere in the JSON (one pass over it, far quicker than two searches) */
+const OWN_KEYS = /"(?:type|revision)"/;
+
 /**
  * The frame's data as text, from the JSON the store returned: the same object as `data` (type and
  * revision first, then the event's fields). Only when the event's JSON has no key named like those
  * two (then `data` is serialised as usual).
  */
-/** either key, anywhere in the JSON (one pass over it, far quicker than two searches) */
-const OWN_KEYS = /"(?:type|revision)"/;
-
 function frameJson(e: FrameEvent): string | undefined {
   const stored = storedJson(e);
   if (stored === undefined || OWN_KEYS.test(stored)) return undefined;

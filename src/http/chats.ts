@@ -70,7 +70,6 @@ function mayChat(req: Request, agent: { namespace: string; name: string }): void
     throw new ForbiddenError(`Not authorized to chat with agent '${agent.namespace}/${agent.name}'`);
 }
 
-/** `oneConnection`: the queries share one client (a transaction), so they run one after another */
 /** `q` reads one snapshot (one connection): a turn is never completed without its reply. */
 async function chatBody(q: ChatQueries, chat: ChatRow): Promise<Record<string, unknown>> {
   const messages = await q.messages(chat.id);

@@ -58,13 +58,13 @@ export class ResourceQueries {
     return rows[0];
   }
 
-  /** Active resources with a boolean flag set (is_default), newest first. */
   /** The `$all` position the kind's read model has applied (its checkpoint); 0 before any. */
   async projectedTo(kind: ResourceKind): Promise<bigint> {
     const cp = await readCheckpoint(this.pool, resourceProjection(kind).name);
     return cp?.position ?? 0n;
   }
 
+  /** Active resources with a boolean flag set (is_default), newest first. */
   async flagged(kind: ResourceKind, flag: string): Promise<ResourceRow[]> {
     const { rows } = await this.pool.query<ResourceRow>(
       `SELECT * FROM ${kind.table} WHERE (spec->>$1)::boolean ORDER BY position DESC`,

@@ -2,7 +2,6 @@
  * The composition root: the only place that knows concrete adapters and the tsyringe container.
  * Adapters are chosen by configuration (DESIGN §3); everything else gets plain constructor arguments.
  */
-import { StreamCache } from '../events/stream-cache.js';
 import 'reflect-metadata';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -37,6 +36,7 @@ import { SecretQueries } from '../projections/secret-queries.js';
 import { PgDataKeys } from './secrets/data-keys.js';
 import { SecretVault } from './secrets/secret-vault.js';
 import { DevModelServer } from './llm/dev-model-server.js';
+import { StreamCache } from '../events/stream-cache.js';
 import { OpenAiLlm } from './llm/openai-llm.js';
 import { ProviderResolver } from './turns/provider-resolver.js';
 import { enqueueTurn } from './turns/turn-jobs.js';
