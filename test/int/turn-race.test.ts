@@ -18,6 +18,7 @@ import {
   type TestPlatform,
 } from '../support/platform.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
+import { until } from '../support/until.js';
 
 interface Frame {
   readonly event: string;
@@ -102,7 +103,12 @@ describe('two workers run the same turn at once', function () {
       expect(frames.filter((f) => f.event === 'AssistantMessageCompleted')).to.have.length(1);
       llm.reset();
     }
-    const stored = await (await t.api(`/chats/${chat.id}`)).json();
+    // the stream showed each reply; the chat's read model follows them (GET carries no position to wait for)
+    let stored: { messages: { role: string }[]; turns: { status: string }[] } = { messages: [], turns: [] };
+    await until('the chat read model shows six replies', async () => {
+      stored = await (await t.api(`/chats/${chat.id}`)).json();
+      return stored.messages.filter((m) => m.role === 'assistant').length >= 6;
+    });
     expect(stored.messages.filter((m: { role: string }) => m.role === 'assistant')).to.have.length(6);
     expect(stored.turns.map((x: { status: string }) => x.status)).to.deep.equal(Array(6).fill('completed'));
   });
