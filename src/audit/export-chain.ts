@@ -3,10 +3,19 @@
  * `hash = SHA-256(prev + "\n" + canonical(event))` (hex), where `prev` is the previous line's hash
  * (64 zeros for the first); then one summary line signed with Ed25519 over its canonical JSON.
  * A tampered, reordered, dropped or truncated line breaks the chain or the signed summary.
+ *
+ * An export shows what its reader may read (visibility.ts): an event they may not read is a
+ * reference line, `data` left out and `reference` + `digest` in its place, where `digest` is the
+ * SHA-256 (hex) of the canonical JSON of the event's full line form. The chain hashes each line as
+ * written, so a redacted export verifies on its own with the same steps, and an auditor holding a
+ * full export can match each reference line to its event by the digest. The signed summary names
+ * whose view the file is (`view`), so a redacted export cannot pass for a complete one.
  */
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { RecordedEvent } from '../events/event-store.js';
+import type { Seen } from './audit-query.js';
 import { canonicalJson } from './canonical.js';
+import type { Reference } from './visibility.js';
 
 export const GENESIS = '0'.repeat(64);
 export const EXPORT_FORMAT = 'sinas-audit-export/1';
@@ -18,8 +27,19 @@ export interface ExportedEvent {
   readonly id: string;
   readonly type: string;
   readonly created_at: string;
-  readonly data: unknown;
+  /** absent on a reference line */
+  readonly data?: unknown;
   readonly metadata: unknown;
+  /** on a reference line: what the event is about */
+  readonly reference?: Reference;
+  /** on a reference line: hex SHA-256 of the canonical JSON of the event's full form */
+  readonly digest?: string;
+}
+
+/** Whose view an export is: `all` (an administrator or auditor: every event whole) or `own`. */
+export interface ExportView {
+  readonly reader: string;
+  readonly scope: 'all' | 'own';
 }
 
 export interface ExportSummary {
@@ -29,6 +49,7 @@ export interface ExportSummary {
   readonly last_position: string | null;
   readonly last_hash: string;
   readonly filter: Readonly<Record<string, string>>;
+  readonly view: ExportView;
   readonly exported_at: string;
   /** SHA-256 of the signing public key's DER (SPKI), hex: compare it with the platform's */
   readonly key_fingerprint: string;
@@ -49,6 +70,18 @@ export function exportedEvent(e: RecordedEvent): ExportedEvent {
   };
 }
 
+/** The line form of an event the reader may not read: its data replaced by a reference and a digest. */
+export function referenceEvent(e: RecordedEvent, reference: Reference): ExportedEvent {
+  const full = exportedEvent(e);
+  const { data: _data, ...rest } = full;
+  const digest = createHash('sha256').update(canonicalJson(full)).digest('hex');
+  return { ...rest, reference, digest };
+}
+
+/** The event as the reader sees it: whole, or as a reference. */
+export const seenEvent = ({ event, sight }: Seen): ExportedEvent =>
+  sight.kind === 'reference' ? referenceEvent(event, sight.reference) : exportedEvent(event);
+
 export const chainHash = (prev: string, event: ExportedEvent) => hashOf(prev, canonicalJson(event));
 
 const hashOf = (prev: string, canonical: string) =>
@@ -61,10 +94,13 @@ export class ExportChain {
   private first: string | null = null;
   private last: string | null = null;
 
-  constructor(private readonly key: SigningKey) {}
+  constructor(
+    private readonly key: SigningKey,
+    private readonly view: ExportView,
+  ) {}
 
-  line(e: RecordedEvent): string {
-    const event = exportedEvent(e);
+  line(seen: Seen): string {
+    const event = seenEvent(seen);
     const canonical = canonicalJson(event);
     const hash = hashOf(this.prev, canonical);
     // the event is written in its canonical form (valid JSON): serialised once, hashed and sent
@@ -83,6 +119,7 @@ export class ExportChain {
       last_position: this.last,
       last_hash: this.prev,
       filter,
+      view: this.view,
       exported_at: at.toISOString(),
       key_fingerprint: this.key.fingerprint,
       public_key: this.key.publicPem,

@@ -3,10 +3,12 @@
  * executions its tool calls and hooks ran, the approvals, and the configuration versions it ran
  * under (the agent's and the functions' events up to the versions used) — merged in commit order,
  * each with its actor and correlation/causation ids, so a reader can follow message → model call →
- * tool call → approval → execution → pause → resume → result.
+ * tool call → approval → execution → pause → resume → result. A reader sees each event as the read
+ * filter (visibility.ts) decides: whole, as a reference without its data, or not at all.
  */
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { streams } from '../events/stream-names.js';
+import type { Reference, Sight, Viewer } from './visibility.js';
 
 export interface TimelineItem {
   readonly position: string;
@@ -18,7 +20,9 @@ export interface TimelineItem {
   readonly correlation_id: string;
   readonly causation_id: string;
   readonly event_id: string;
+  /** null when the reader may not read it: then `reference` says what it is about */
   readonly data: unknown;
+  readonly reference?: Reference;
 }
 
 export interface TimelineFilter {
@@ -29,7 +33,7 @@ export interface TimelineFilter {
   readonly limit: number;
 }
 
-const item = (e: RecordedEvent): TimelineItem => ({
+const item = (e: RecordedEvent, sight: Sight): TimelineItem => ({
   position: e.position.toString(),
   stream: e.streamName,
   revision: e.revision.toString(),
@@ -39,7 +43,7 @@ const item = (e: RecordedEvent): TimelineItem => ({
   correlation_id: e.metadata.correlationId,
   causation_id: e.metadata.causationId,
   event_id: e.id,
-  data: e.data,
+  ...(sight.kind === 'reference' ? { data: null, reference: sight.reference } : { data: e.data }),
 });
 
 /** The events of a resource stream up to (and including) revision `version`. */
@@ -111,11 +115,15 @@ export async function executionTimeline(store: EventStore, executionId: string):
   return all;
 }
 
-/** Merged in commit order (each event once), filtered and paged by position. */
-export function page(
+/**
+ * Merged in commit order (each event once), filtered, shown as `view` lets the reader see each
+ * (hidden events left out before paging, so pages stay full), and paged by position.
+ */
+export async function page(
   events: readonly RecordedEvent[],
   f: TimelineFilter,
-): { items: TimelineItem[]; next_after: string | null } {
+  view: Viewer,
+): Promise<{ items: TimelineItem[]; next_after: string | null }> {
   const seen = new Set<string>();
   const sorted = events
     .filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)))
@@ -127,6 +135,16 @@ export function page(
         (!f.from || e.createdAt >= f.from) &&
         (!f.to || e.createdAt <= f.to),
     );
-  const items = sorted.slice(0, f.limit).map(item);
-  return { items, next_after: sorted.length > f.limit ? items.at(-1)!.position : null };
+  const items: TimelineItem[] = [];
+  let more = false;
+  for (const e of sorted) {
+    const sight = await view(e);
+    if (sight.kind === 'hidden') continue;
+    if (items.length === f.limit) {
+      more = true;
+      break;
+    }
+    items.push(item(e, sight));
+  }
+  return { items, next_after: more ? items.at(-1)!.position : null };
 }

@@ -1,22 +1,29 @@
 /**
  * The audit log and verifiable export (issue 6): `GET /api/v1/audit/events` (filters, paged by
  * `$all` position), `GET /api/v1/audit/export` (NDJSON with a SHA-256 hash chain and an Ed25519
- * signed summary; README "Verifiable export"), and the signing key's public half.
+ * signed summary; README "Verifiable export"), and the signing key's public half. Holders of
+ * `sinas.audit.read:all` (auditors, administrators) read every event whole; a narrower
+ * `sinas.audit.read:own` reads the log as the read filter shows it to them (visibility.ts).
  */
 import type { Request } from 'express';
 import { auditAll, auditPage, type AuditFilter } from '../audit/audit-query.js';
-import { ExportChain, exportedEvent, type SigningKey } from '../audit/export-chain.js';
+import { ExportChain, seenEvent, type SigningKey } from '../audit/export-chain.js';
+import type { EventVisibility } from '../audit/visibility.js';
 import { ValidationError } from '../errors.js';
 import type { EventStore } from '../events/event-store.js';
+import { readerOfRequest } from './reader.js';
 import { queryOf, type RouteRegistry } from './routes.js';
 
 export interface AuditRouteDeps {
   readonly store: EventStore;
   readonly key: SigningKey;
+  /** what a reader without `sinas.audit.read:all` may see of each event */
+  readonly visibility: EventVisibility;
 }
 
 const tags = ['Audit'];
-const READ = { permission: () => 'sinas.audit.read:all' };
+/** `:all` covers it: auditors read everything; `:own` reads what the reader may read */
+const READ = { permission: () => 'sinas.audit.read:own' };
 const filterQuery = {
   stream: { type: 'string', minLength: 1, maxLength: 600 },
   category: { type: 'string', pattern: '^[a-z][a-z0-9_]*$' },
@@ -48,7 +55,7 @@ export function registerAuditRoutes(registry: RouteRegistry, d: AuditRouteDeps):
     path: '/api/v1/audit/events',
     access: READ,
     summary:
-      'Events over the whole log, in commit order, filtered; page with `after` (the last position you saw)',
+      'Events over the whole log, in commit order, filtered; page with `after` (the last position you saw). Without sinas.audit.read:all: what the caller may read, other events as references or left out',
     tags,
     query: {
       ...filterQuery,
@@ -68,8 +75,9 @@ export function registerAuditRoutes(registry: RouteRegistry, d: AuditRouteDeps):
         filterOf(req),
         BigInt(q.after ?? '0'),
         q.limit ?? 100,
+        d.visibility.viewer(readerOfRequest(req)),
       );
-      res.json({ events: events.map(exportedEvent), next_after: next?.toString() ?? null });
+      res.json({ events: events.map(seenEvent), next_after: next?.toString() ?? null });
     },
   });
   registry.add({
@@ -85,11 +93,15 @@ export function registerAuditRoutes(registry: RouteRegistry, d: AuditRouteDeps):
       const described = Object.fromEntries(
         Object.entries(queryOf(req) as Record<string, unknown>).filter(([, v]) => typeof v === 'string'),
       ) as Record<string, string>;
-      const chain = new ExportChain(d.key);
+      const reader = readerOfRequest(req);
+      const chain = new ExportChain(d.key, {
+        reader: reader.userId,
+        scope: reader.everything ? 'all' : 'own',
+      });
       res.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');
       res.setHeader('Content-Disposition', 'attachment; filename="sinas-audit-export.ndjson"');
       let buffer: string[] = [];
-      for await (const e of auditAll(d.store, filter)) {
+      for await (const e of auditAll(d.store, filter, d.visibility.viewer(reader))) {
         buffer.push(chain.line(e));
         if (buffer.length >= 500) {
           if (!res.write(buffer.join('\n') + '\n')) await new Promise((r) => res.once('drain', r));

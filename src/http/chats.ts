@@ -17,6 +17,8 @@ import { ChatQueries, type ChatRow } from '../projections/chat-queries.js';
 import { inTransaction } from '../projections/transaction.js';
 import { projectedAsOf } from '../projections/as-of.js';
 import { chatTimeline, page } from '../audit/timeline.js';
+import { AUDIT_ALL, type EventVisibility } from '../audit/visibility.js';
+import { readerOfRequest } from './reader.js';
 import { TIMELINE_QUERY, TIMELINE_SCHEMA, timelineFilter } from './timeline-params.js';
 import { chatsProjection } from '../projections/chats.js';
 import type pg from 'pg';
@@ -48,6 +50,8 @@ export interface ChatRouteDeps {
   readonly invoker: Invoker;
   readonly queries: ChatQueries;
   readonly store: EventStore;
+  /** what a timeline's reader may see of each event */
+  readonly visibility: EventVisibility;
   readonly bus: LiveBus;
   readonly waiter: ProjectionWaiter;
   readonly consistencyTimeoutMs: number;
@@ -230,18 +234,18 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     path: '/chats/:chat_id/timeline',
     access: 'authenticated',
     summary:
-      "Every event that concerns the chat (its own, its executions', approvals, the agent and function versions it ran) in commit order; the owner or an auditor",
+      "Every event that concerns the chat (its own, its executions', approvals, the agent and function versions it ran) in commit order; the owner or an auditor. Events about what the reader may not read are references without their data",
     tags,
     params: chatIdParam,
     query: TIMELINE_QUERY,
     responses: { 200: TIMELINE_SCHEMA },
     handler: async (req, res) => {
       const chatId = req.params.chat_id as string;
-      const auditor = holds(req, 'sinas.audit.read:all');
+      const auditor = holds(req, AUDIT_ALL);
       const chat = auditor ? await d.queries.getAny(chatId) : await chatOf(req);
       if (!chat) throw new NotFoundError('chat not found');
       const events = await chatTimeline(d.store, chat.id, await d.hookExecutionsOf(chat.id));
-      res.json(page(events, timelineFilter(req)));
+      res.json(await page(events, timelineFilter(req), d.visibility.viewer(readerOfRequest(req))));
     },
   });
   registry.add({

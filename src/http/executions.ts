@@ -16,12 +16,16 @@ import { itemPermission } from '../commands/identity/permissions.js';
 import { commandIdOf } from './idempotency.js';
 import { queryOf, type RouteRegistry } from './routes.js';
 import { executionTimeline, page } from '../audit/timeline.js';
+import { AUDIT_ALL, type EventVisibility } from '../audit/visibility.js';
+import { readerOfRequest } from './reader.js';
 import { TIMELINE_QUERY, TIMELINE_SCHEMA, timelineFilter } from './timeline-params.js';
 
 export interface ExecutionRouteDeps {
   readonly executions: ExecutionService;
   readonly queries: ExecutionQueries;
   readonly store: EventStore;
+  /** what a timeline's reader may see of each event */
+  readonly visibility: EventVisibility;
   readonly waiter: ProjectionWaiter;
   readonly consistencyTimeoutMs: number;
   /** the longest a synchronous call waits (a request's own `timeout` may be shorter) */
@@ -241,16 +245,16 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
     path: '/executions/:execution_id/timeline',
     access: 'authenticated',
     summary:
-      'Every event that concerns the execution (its runs and pauses, the function version, its tool call and approval) in commit order; the owner or an auditor',
+      'Every event that concerns the execution (its runs and pauses, the function version, its tool call and approval) in commit order; the owner or an auditor. Events about what the reader may not read are references without their data',
     tags,
     params: idParam,
     query: TIMELINE_QUERY,
     responses: { 200: TIMELINE_SCHEMA },
     handler: async (req, res) => {
-      if (!holds(req, 'sinas.audit.read:all')) await view(req); // the owner's (404 otherwise)
+      if (!holds(req, AUDIT_ALL)) await view(req); // the owner's (404 otherwise)
       const events = await executionTimeline(d.store, req.params.execution_id as string);
       if (events.length === 0) throw new NotFoundError('execution not found');
-      res.json(page(events, timelineFilter(req)));
+      res.json(await page(events, timelineFilter(req), d.visibility.viewer(readerOfRequest(req))));
     },
   });
   registry.add({

@@ -66,6 +66,7 @@ import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js'
 import type { EventSubscriptionService } from '../commands/event-subscription/event-subscription-service.js';
 import type { EventSubscriptionQueries } from '../projections/event-subscription-queries.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
+import { EventVisibility } from '../audit/visibility.js';
 import type { UrlGuard } from './webhooks/url-guard.js';
 import type { Sealer } from './cipher.js';
 
@@ -172,6 +173,8 @@ export class Platform {
       guard: this.get<UrlGuard>(TOKENS.UrlGuard),
       config: this.config.webhooks,
       log: this.log,
+      permissionsOf: async (userId) =>
+        (await this.get<IdentityQueries>(TOKENS.IdentityQueries).permissionsOf(userId)).permissions,
     });
     this.dispatcher.start();
     const sweep = () =>
@@ -227,6 +230,8 @@ export class Platform {
       );
     }
     const registry = new RouteRegistry();
+    // one read filter (and its cache of stream owners) for every route that shows events
+    const visibility = new EventVisibility(this.get<EventStore>(TOKENS.EventStore));
     registerHealth(registry, this.config.role, this.get<PortCheck[]>(TOKENS.PortChecks));
     for (const token of [TOKENS.AgentService, TOKENS.LlmProviderService, TOKENS.FunctionService]) {
       registerResourceRoutes(registry, {
@@ -267,6 +272,7 @@ export class Platform {
       invoker: new Invoker(this.get(TOKENS.CommandHandler), this.get<ChatService>(TOKENS.ChatService)),
       queries: this.get<ChatQueries>(TOKENS.ChatQueries),
       store: this.get<EventStore>(TOKENS.EventStore),
+      visibility,
       bus: this.get<LiveBus>(TOKENS.LiveBus),
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
@@ -277,6 +283,7 @@ export class Platform {
       executions: this.get<ExecutionService>(TOKENS.ExecutionService),
       queries: this.get<ExecutionQueries>(TOKENS.ExecutionQueries),
       store: this.get<EventStore>(TOKENS.EventStore),
+      visibility,
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       syncTimeoutMs: this.config.functionTimeoutMs + 30_000,
@@ -307,6 +314,7 @@ export class Platform {
       key: loadSigningKey(this.config.auditSigningKey, this.config.env, this.config.dataDir, (m) =>
         this.log.warn(m),
       ),
+      visibility,
     });
     registerConfigRoutes(registry, {
       config: this.get<ConfigService>(TOKENS.ConfigService),

@@ -68,12 +68,12 @@ describe('timeline page (headless Chromium)', function () {
   });
 
   /** Opens the page with `key` in the fragment and waits until it has rendered or refused. */
-  const open = async (key: string | null, problems: string[] = []): Promise<Page> => {
+  const open = async (key: string | null, problems: string[] = [], chat = chatId): Promise<Page> => {
     const page = await browser.newPage();
     page.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
     page.on('pageerror', (e) => problems.push(e.message));
     const fragment = key === null ? '' : `#key=${encodeURIComponent(key)}`;
-    await page.goto(`${t.url}/console/chats/${chatId}${fragment}`);
+    await page.goto(`${t.url}/console/chats/${chat}${fragment}`);
     await page.locator('body:not([data-state="loading"])').waitFor({ timeout: 30_000 });
     return page;
   };
@@ -145,6 +145,25 @@ describe('timeline page (headless Chromium)', function () {
     expect(await text(page, '[data-type="ExecutionResumed"] [data-field="answer"]')).to.equal(
       PAUSED_CHAT.answer,
     );
+    await page.close();
+  });
+
+  it('shows what the viewer may not read as a reference: the agent they may only chat with, no prompt', async () => {
+    await t.api('/api/v1/roles', {
+      method: 'POST',
+      json: { name: 'ConsoleChat', permissions: { 'sinas.agents/tl/bot.chat:all': true } },
+    });
+    const headers = { 'x-api-key': await userKey(t, 'console-chatter', ['ConsoleChat']) };
+    const id = (await (await t.api('/agents/tl/bot/chats', { method: 'POST', headers, json: {} })).json()).id;
+    llm.script([{ text: 'hi there' }]);
+    await t.api(`/chats/${id}/messages`, { method: 'POST', headers, json: { content: 'hello' } });
+    const problems: string[] = [];
+    const page = await open(headers['x-api-key'], problems, id);
+    expect(await state(page)).to.equal('ready');
+    expect(problems).to.deep.equal([]);
+    const agent = await page.locator('[data-type="AgentCreated"]').first().textContent();
+    expect(agent).to.contain('AgentCreated · agent tl/bot (version 1)').and.to.contain('Not shown');
+    expect(await text(page, '[data-type="AssistantMessageCompleted"] .text')).to.equal('hi there');
     await page.close();
   });
 

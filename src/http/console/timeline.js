@@ -180,8 +180,22 @@ function plannedCalls(d) {
   );
 }
 
+/** `function support/lookup`, `role Admins`, `user <id>`: what a reference names */
+function referenced(r) {
+  const label = r.kind.replace(/_/g, ' ');
+  const name = r.namespace ? `${r.namespace}/${r.name}` : (r.name ?? r.id ?? '');
+  return `${label} ${name}`.trim();
+}
+
 /** kind (colour), a one-line summary, who did it (a user id, 'system' or null) and the details */
 function describe(i, person) {
+  // the viewer may not read what this event is about: the server sent only what it names
+  if (i.reference)
+    return {
+      kind: 'system',
+      what: `${i.type} · ${referenced(i.reference)} (version ${i.reference.version})`,
+      body: el('p', { className: 'muted' }, 'Not shown: you may not read this.'),
+    };
   const d = i.data ?? {};
   const by = (id) => (id ? person(id) : undefined);
   switch (i.type) {

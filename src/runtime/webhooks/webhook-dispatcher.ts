@@ -6,11 +6,15 @@
  * event and schedules the next try with exponential backoff (capped): at least once, in order, never
  * skipping. After `failingAfter` consecutive failures the subscription reports `failing`; it keeps
  * retrying at the capped interval until the receiver recovers, someone deactivates it, or a replay
- * moves its checkpoint.
+ * moves its checkpoint. What a subscription receives is what its owner may read now (the read
+ * filter, src/audit/visibility.ts): an event about a resource they may not read arrives as a
+ * reference without its data, and one they may not know of is skipped.
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
+import { EventVisibility, readerOf, type Reader, type Sight } from '../../audit/visibility.js';
+import type { PermissionMap } from '../../commands/identity/permissions.js';
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import { upcast } from '../../events/upcasters.js';
 import type { EventSubscriptionRow } from '../../projections/event-subscriptions.js';
@@ -20,7 +24,6 @@ import { logAttempt } from './delivery-log.js';
 import { postWebhook } from './post.js';
 import { webhookHeaders } from './signature.js';
 import type { UrlGuard } from './url-guard.js';
-import { EventVisibility } from './visibility.js';
 
 type DueSubscription = Pick<
   EventSubscriptionRow,
@@ -41,6 +44,8 @@ export interface DispatcherDeps {
   readonly guard: UrlGuard;
   readonly config: WebhookConfig;
   readonly log: Logger;
+  /** a subscription owner's permissions as they are now (read at each delivery pass) */
+  readonly permissionsOf: (userId: string) => Promise<PermissionMap>;
 }
 
 export class WebhookDispatcher {
@@ -166,13 +171,16 @@ export class WebhookDispatcher {
         ...(sub.event_types.length > 0 ? { eventTypes: sub.event_types } : {}),
       },
     });
+    if (events.length === 0) return { position: after, failed: false, error: null };
+    const owner: Reader = readerOf(sub.owner_id, await this.deps.permissionsOf(sub.owner_id));
     const deadline = Date.now() + PASS_MS;
     let position = after;
     for (const recorded of events) {
       if (this.abort.signal.aborted || Date.now() > deadline) break;
       const e = upcast(recorded);
-      if (await this.visibility.visible(e, sub.scope, sub.owner_id)) {
-        const result = await this.post(sub, e, failures + 1);
+      const sight = await this.visibility.forSubscription(e, sub.scope, owner);
+      if (sight.kind !== 'hidden') {
+        const result = await this.post(sub, e, sight, failures + 1);
         if (!result.ok) return { position, failed: true, error: result.error };
         failures = 0;
       }
@@ -181,8 +189,8 @@ export class WebhookDispatcher {
     return { position, failed: false, error: null };
   }
 
-  private async post(sub: DueSubscription, e: RecordedEvent, attempt: number) {
-    const body = JSON.stringify(payloadOf(e));
+  private async post(sub: DueSubscription, e: RecordedEvent, sight: Sight, attempt: number) {
+    const body = JSON.stringify(payloadOf(e, sight));
     const timestamp = Math.floor(Date.now() / 1000);
     let result: { ok: boolean; statusCode: number | null; error: string | null; durationMs: number };
     try {
@@ -225,8 +233,11 @@ export class WebhookDispatcher {
   }
 }
 
-/** The JSON body: Standard Webhooks' `{type, timestamp, data}` with the event in `data`. */
-export function payloadOf(e: RecordedEvent): Record<string, unknown> {
+/**
+ * The JSON body: Standard Webhooks' `{type, timestamp, data}` with the event in `data`; for an event
+ * the owner may not read, `data.data` is null and `data.reference` says what it is about.
+ */
+export function payloadOf(e: RecordedEvent, sight: Sight): Record<string, unknown> {
   return {
     type: e.type,
     timestamp: e.createdAt.toISOString(),
@@ -237,7 +248,7 @@ export function payloadOf(e: RecordedEvent): Record<string, unknown> {
       revision: Number(e.revision),
       position: Number(e.position),
       created_at: e.createdAt.toISOString(),
-      data: e.data,
+      ...(sight.kind === 'reference' ? { data: null, reference: sight.reference } : { data: e.data }),
       metadata: e.metadata,
     },
   };
