@@ -46,7 +46,12 @@ export type HookOutcome =
   | { readonly kind: 'block'; readonly reply: string; readonly by: string };
 
 const DEFAULT_BLOCK = { user: 'Message blocked by hook', assistant: 'Response blocked by hook' } as const;
-const label = (phase: 'user' | 'assistant') => (phase === 'user' ? 'Message' : 'Response');
+/** `Message blocked: hook 'ns/name' <why>` (a reply: `Response blocked: …`) */
+const blocked = (phase: 'user' | 'assistant', ref: string, why: string): HookOutcome => ({
+  kind: 'block',
+  reply: `${phase === 'user' ? 'Message' : 'Response'} blocked: hook '${ref}' ${why}`,
+  by: `hook:${ref}`,
+});
 
 export function hooksOf(
   agentSpec: Readonly<Record<string, unknown>>,
@@ -94,22 +99,13 @@ export class MessageHooks {
           : undefined;
       const requested = await this.request(ref, payload, chat, key, link);
       if (isAsync) continue;
-      if (!requested.ok && requested.denied)
-        return {
-          kind: 'block',
-          reply: `${label(phase)} blocked: hook '${ref}' ${requested.why}`,
-          by: `hook:${ref}`,
-        };
+      if (!requested.ok && requested.denied) return blocked(phase, ref, requested.why);
       const verdict = requested.ok
         ? await this.verdictOf(requested.executionId)
         : ({ kind: 'failed', why: requested.why } as const);
       if (verdict.kind === 'failed') {
         if (hook.on_timeout !== 'block') continue;
-        return {
-          kind: 'block',
-          reply: `${label(phase)} blocked: hook '${ref}' ${verdict.why}`,
-          by: `hook:${ref}`,
-        };
+        return blocked(phase, ref, verdict.why);
       }
       const out = verdict.output as { block?: unknown; reply?: unknown; content?: unknown } | null;
       if (out && typeof out === 'object' && out.block === true)
