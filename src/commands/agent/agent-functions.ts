@@ -37,6 +37,8 @@ export function functionReferences(
 export function agentFunctionCheck(policy: ExecutePolicy) {
   return async (spec: Readonly<Record<string, unknown>>, ctx: { readonly actor: string }) => {
     const refs = functionReferences({ tools: spec.enabled_functions, hooks: spec.hooks });
-    for (const { field, ref } of refs) await policy.checkReference({ userId: ctx.actor }, ref, field);
+    if (refs.length === 0) return;
+    const author = await policy.runner(ctx.actor);
+    for (const { field, ref } of refs) await policy.checkReference(author, ref, field);
   };
 }
