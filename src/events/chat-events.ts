@@ -41,7 +41,8 @@ export interface ToolCallPlan {
   readonly description: string;
 }
 
-export type ToolResultStatus = 'ok' | 'error' | 'rejected' | 'awaiting_input';
+/** `forbidden`: the chat's user may not execute the function, so it did not run */
+export type ToolResultStatus = 'ok' | 'error' | 'rejected' | 'awaiting_input' | 'forbidden';
 
 /** A model reply recorded for a turn (the data of AssistantMessageCompleted). */
 export type AssistantMessageData = {

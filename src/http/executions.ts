@@ -33,6 +33,7 @@ export interface ExecutionRouteDeps {
 }
 
 const tags = ['Executions'];
+const EVERYTHING = Object.freeze({ 'sinas.*:all': true });
 const ident = '^[a-zA-Z_][a-zA-Z0-9_]*$';
 const fnParams = { namespace: { type: 'string', pattern: ident }, name: { type: 'string', pattern: ident } };
 const idParam = { execution_id: { type: 'string', format: 'uuid' } };
@@ -87,10 +88,17 @@ const stepSchema = {
 };
 
 export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRouteDeps): void {
-  /** the caller; `isAdmin`: may act on everyone's executions (`sinas.executions.<action>:all`) */
+  /**
+   * The caller; `isAdmin`: may act on everyone's executions (`sinas.executions.<action>:all`);
+   * `permissions`: what this request holds, for the execute check (an administrator holds everything)
+   */
   const caller = (req: Request, action: 'read' | 'update' = 'read') => {
     const p = principalOf(req);
-    return { userId: p.userId, isAdmin: holds(req, `sinas.executions.${action}:all`) };
+    return {
+      userId: p.userId,
+      isAdmin: holds(req, `sinas.executions.${action}:all`),
+      permissions: p.isAdmin ? EVERYTHING : p.permissions,
+    };
   };
   const ctx = (req: Request) => ({ commandId: commandIdOf(req) });
   const view = async (req: Request, asOf?: number): Promise<ExecutionView> => {
@@ -120,7 +128,8 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
           'own',
         ),
     },
-    summary: 'Run a function and wait for it (up to `timeout` seconds); a paused run returns its prompt',
+    summary:
+      'Run a function and wait for it (up to `timeout` seconds); a paused run returns its prompt. Needs `execute:all` on it, or `execute:own` and owning it',
     tags,
     params: fnParams,
     body: executeBody,
@@ -163,7 +172,8 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
           'own',
         ),
     },
-    summary: 'Queue a run of a function; poll GET /executions/{execution_id}',
+    summary:
+      'Queue a run of a function; poll GET /executions/{execution_id}. Needs `execute:all` on it, or `execute:own` and owning it',
     tags,
     params: fnParams,
     body: executeBody,
@@ -261,7 +271,8 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
     method: 'post',
     path: '/executions/:execution_id/continue',
     access: { permission: () => 'sinas.executions.update:own' },
-    summary: 'Answer the pending input() of a paused execution and wait for its next stop',
+    summary:
+      'Answer the pending input() of a paused execution you started (while you may still execute its function) and wait for its next stop',
     tags,
     params: idParam,
     body: {

@@ -20,6 +20,8 @@ import { ProjectionWaiter } from '../projections/waiter.js';
 import type { PortCheck } from '../http/health.js';
 import { ChatService } from '../commands/chat/chat-service.js';
 import { ExecutionService } from '../commands/execution/execution-service.js';
+import { ExecutePolicy } from '../commands/execution/execute-policy.js';
+import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
 import { FUNCTION_SCHEMA_FIELDS, functionKind } from '../commands/function/function-kind.js';
 import { checkFunctionSpec } from '../commands/function/python-syntax.js';
 import { ExecutionQueries } from '../projections/execution-queries.js';
@@ -92,6 +94,8 @@ export const TOKENS = {
   Llm: Symbol('Llm'),
   FunctionService: Symbol('FunctionService'),
   ExecutionService: Symbol('ExecutionService'),
+  /** who may run a function: every execution request and agent save asks it */
+  ExecutePolicy: Symbol('ExecutePolicy'),
   ExecutionQueries: Symbol('ExecutionQueries'),
   FunctionRunner: Symbol('FunctionRunner'),
   ExecutionWorker: Symbol('ExecutionWorker'),
@@ -175,7 +179,10 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     });
     // the turn runtime reads a chat, its agent and its functions at every turn: from memory when it can
     const streams = new StreamCache(store);
-    const resourceService = (kind: ResourceKind, options: ResourceServiceOptions = {}) =>
+    const resourceService = (
+      kind: ResourceKind,
+      options: ResourceServiceOptions | ((d: DependencyContainer) => ResourceServiceOptions) = {},
+    ) =>
       instanceCachingFactory((d) => {
         const queries = d.resolve<ResourceQueries>(TOKENS.ResourceQueries);
         return new ResourceService(
@@ -183,7 +190,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
           store,
           d.resolve(TOKENS.CommandHandler),
           (k, f) => queries.flagHolders(k, f),
-          { seal: (v) => cipher.seal(v), streams, ...options },
+          { seal: (v) => cipher.seal(v), streams, ...(typeof options === 'function' ? options(d) : options) },
         );
       });
     c.register(TOKENS.SecretService, {
@@ -201,8 +208,19 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     });
     c.register(TOKENS.EventSubscriptionQueries, { useValue: new EventSubscriptionQueries(pool) });
     c.register(TOKENS.SecretVault, { useValue: new SecretVault(pool, cipher) });
+    c.register(TOKENS.ExecutePolicy, {
+      useFactory: instanceCachingFactory((d) => {
+        const identity = d.resolve<IdentityQueries>(TOKENS.IdentityQueries);
+        return new ExecutePolicy(d.resolve(TOKENS.FunctionService), async (userId) => {
+          return (await identity.permissionsOf(userId)).permissions;
+        });
+      }),
+    });
     c.register(TOKENS.AgentService, {
-      useFactory: resourceService(agentKind, { schemaFields: AGENT_SCHEMA_FIELDS }),
+      useFactory: resourceService(agentKind, (d) => ({
+        schemaFields: AGENT_SCHEMA_FIELDS,
+        checkSpec: agentFunctionCheck(d.resolve(TOKENS.ExecutePolicy)),
+      })),
     });
     c.register(TOKENS.LlmProviderService, { useFactory: resourceService(llmProviderKind) });
     c.register(TOKENS.FunctionService, {
@@ -218,6 +236,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
             d.resolve(TOKENS.CommandHandler),
             store,
             d.resolve(TOKENS.FunctionService),
+            d.resolve(TOKENS.ExecutePolicy),
             config.functionTimeoutMs,
             (executionId, run) => {
               if (config.redisUrl || config.role !== 'api') {
@@ -275,6 +294,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
             resourceQueries: d.resolve(TOKENS.ResourceQueries),
             agents: d.resolve(TOKENS.AgentService),
             functions: d.resolve(TOKENS.FunctionService),
+            policy: d.resolve(TOKENS.ExecutePolicy),
             llmProviders: d.resolve(TOKENS.LlmProviderService),
             secrets: d.resolve(TOKENS.SecretService),
             secretQueries: d.resolve(TOKENS.SecretQueries),

@@ -3,6 +3,7 @@
  * GuestUsers), as another ordinary user (Users), as the owner of the resource (Users) and as an
  * admin, with the outcome each must get. A route without an entry fails the suite, so it stays
  * complete. Each call gets its own target where the call would consume it (deletes, continues).
+ * A route may have more entries, told apart by a note in parentheses (every path that runs a function).
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
@@ -44,6 +45,8 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
   this.timeout(300_000);
   let t: TestPlatform;
   let llm: ScriptedLlm;
+  /** the model of the agents whose tool calls and hooks run the owner's function: scripted apart */
+  let toolLlm: ScriptedLlm;
   const keys = {} as Record<Who, string | undefined>;
   let ownerId = '';
   let chatId = '';
@@ -64,6 +67,7 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
 
   before(async () => {
     llm = await startScriptedLlm();
+    toolLlm = await startScriptedLlm();
     t = await startTestPlatform();
     keys.admin = ADMIN_KEY;
     keys.owner = await userKey(t, 'owner');
@@ -97,15 +101,55 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       ownerApi('/api/v1/secrets', { name: 'MX_SECRET', value: 'mx-secret-value', visibility: 'private' }),
       201,
     );
+    await must(
+      adminApi('/api/v1/functions', { namespace: 'mx', name: 'pooled', code: ECHO, shared_pool: true }),
+      201,
+    );
+    await must(ownerApi('/api/v1/functions', { namespace: 'mx', name: 'echo', code: ECHO }), 201);
+    const tools = await (
+      await must(adminApi('/api/v1/llm-providers', { name: 'mxtools', api_endpoint: toolLlm.url }), 201)
+    ).json();
+    const runs = { llm_provider_id: tools.id, model: 'm' };
+    await must(
+      ownerApi('/api/v1/agents', {
+        namespace: 'mx',
+        name: 'tooled',
+        enabled_functions: ['mx/echo'],
+        ...runs,
+      }),
+      201,
+    );
+    const hooks = { on_user_message: [{ function: 'mx/echo' }] };
+    await must(ownerApi('/api/v1/agents', { namespace: 'mx', name: 'hooked', hooks, ...runs }), 201);
   });
   after(async () => {
     await t?.stop();
     await llm?.stop();
+    await toolLlm?.stop();
   });
 
   const MX_CONFIG =
     'apiVersion: sinas.co/v1\nkind: SinasConfig\nmetadata: { name: mx }\nspec:\n  roles: [{ name: MxRole }]\n';
   const ASK = 'def handler(input_data, context):\n    return {"answer": input("question?")}\n';
+  const ECHO = 'def handler(input_data, context):\n    return None\n';
+  /**
+   * The caller chats with the owner's agent `mx/<agent>` (whose tool or hook is the owner's function):
+   * the id of the caller's run of it, or a fresh id when none ran.
+   */
+  const runThrough = async (who: Who, agent: 'tooled' | 'hooked') => {
+    const none = randomUUID();
+    if (!keys[who]) return none;
+    const chat = await t.api(`/agents/mx/${agent}/chats`, { method: 'POST', headers: as(who), json: {} });
+    if (chat.status !== 200) return none;
+    const id = (await chat.json()).id as string;
+    if (agent === 'tooled') toolLlm.script([{ toolCalls: [{ name: 'mx__echo', arguments: {} }] }]);
+    await must(
+      t.api(`/chats/${id}/messages`, { method: 'POST', headers: as(who), json: { content: 'go' } }),
+      200,
+    );
+    const runs = await (await t.api(`/executions?chat_id=${id}`, { headers: as(who) })).json();
+    return (runs[0]?.id as string | undefined) ?? none;
+  };
   /** a paused execution of the owner's function */
   const pausedExecution = async () =>
     (await (await must(ownerApi('/functions/mx/fn/execute', { input: {} }), 200)).json())
@@ -280,11 +324,23 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     },
     'POST /functions/:namespace/:name/execute': {
       call: () => ({ path: '/functions/mx/fn/execute', body: {} }),
-      expect: USERS,
+      expect: OWNER_OR_ADMIN,
     },
     'POST /functions/:namespace/:name/execute/async': {
       call: () => ({ path: '/functions/mx/fn/execute/async', body: {} }),
-      expect: USERS,
+      expect: OWNER_OR_ADMIN,
+    },
+    "POST /functions/:namespace/:name/execute (an administrator's shared_pool function)": {
+      call: () => ({ path: '/functions/mx/pooled/execute', body: {} }),
+      expect: ADMIN,
+    },
+    "GET /executions/:execution_id (the owner's function as a tool in the caller's chat)": {
+      call: async (who) => ({ path: `/executions/${await runThrough(who, 'tooled')}` }),
+      expect: [401, 404, 404, 'ok', 'ok'],
+    },
+    "GET /executions/:execution_id (the owner's function as a hook on the caller's message)": {
+      call: async (who) => ({ path: `/executions/${await runThrough(who, 'hooked')}` }),
+      expect: [401, 404, 404, 'ok', 'ok'],
     },
     'GET /executions': { call: () => ({ path: '/executions' }), expect: SIGNED_IN },
     'GET /executions/:execution_id': {
@@ -293,7 +349,7 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     },
     'POST /executions/:execution_id/continue': {
       call: async () => ({ path: `/executions/${await pausedExecution()}/continue`, body: { input: 'x' } }),
-      expect: [401, 403, 404, 'ok', 'ok'],
+      expect: [401, 403, 404, 'ok', 403], // only the user who started it
     },
     'POST /executions/:execution_id/cancel': {
       call: async () => ({ path: `/executions/${await pausedExecution()}/cancel` }),
@@ -471,7 +527,9 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
 
   it('has an entry for every route the app registers, and no entry without a route', () => {
     const routes = t.platform.routes.map(key).sort();
-    const entries = Object.keys(matrix()).sort();
+    const entries = Object.keys(matrix())
+      .map((e) => e.replace(/ \(.*\)$/, ''))
+      .sort();
     expect(
       routes.filter((r) => !entries.includes(r)),
       'routes without an entry',

@@ -246,6 +246,7 @@ describe('declarative config', function () {
       resourceQueries: c.get(TOKENS.ResourceQueries),
       agents: brokenAgents,
       functions: c.get(TOKENS.FunctionService),
+      policy: c.get(TOKENS.ExecutePolicy),
       llmProviders: c.get(TOKENS.LlmProviderService),
       secrets: c.get(TOKENS.SecretService),
       secretQueries: c.get(TOKENS.SecretQueries),

@@ -180,6 +180,12 @@ describe('functions and executions', function () {
   it("keeps executions private: another user's is a 404 to read, list or continue", async () => {
     const mine = await (await t.api('/functions/fx/ask/execute', { method: 'POST', json: {} })).json();
     const other = { 'x-api-key': await userKey(t, 'someone-else') };
+    const own = await t.api('/api/v1/functions', {
+      method: 'POST',
+      headers: other,
+      json: { namespace: 'fx', name: 'theirs', code: ADD },
+    });
+    expect(own.status).to.equal(201);
     expect((await t.api(`/executions/${mine.execution_id}`, { headers: other })).status).to.equal(404);
     const listed = await (await t.api('/executions', { headers: other })).json();
     expect(listed).to.deep.equal([]);
@@ -190,7 +196,7 @@ describe('functions and executions', function () {
     });
     expect(cont.status).to.equal(404);
     const theirs = await (
-      await t.api('/functions/fx/add/execute', {
+      await t.api('/functions/fx/theirs/execute', {
         method: 'POST',
         headers: other,
         json: { input: { a: 1, b: 2 } },

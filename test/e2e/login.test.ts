@@ -233,6 +233,18 @@ describe('login by one-time code, access and refresh tokens', function () {
       json: { namespace: 'login', name: 'whoami', code: ME, shared_pool: true },
     });
     expect(fn.status, await fn.clone().text()).to.equal(201);
+    // the administrator's function runs for alice through a grant naming it
+    const role = await t.api('/api/v1/roles', {
+      method: 'POST',
+      json: { name: 'WhoamiRunners', permissions: { 'sinas.functions/login/whoami.execute:all': true } },
+    });
+    expect(role.status).to.equal(201);
+    const aliceId = await ensureUser(t, 'alice@example.com');
+    const member = await t.api('/api/v1/roles/WhoamiRunners/members', {
+      method: 'POST',
+      json: { user_id: aliceId },
+    });
+    expect(member.status).to.equal(201);
     const { access_token } = keep(await logIn(t, smtp, 'alice@example.com'));
     secrets.codes.push(smtp.codeFor('alice@example.com'));
     const r = await post(

@@ -46,7 +46,12 @@ describe('a scripted session leaves no plaintext secret anywhere', function () {
     };
     // an administrator lets the user in and lets them use the trusted pool
     const userId = await ensureUser(t, 'session@example.com');
-    for (const role of ['Users'])
+    const trusted = await call('/api/v1/roles', {
+      method: 'POST',
+      json: { name: 'PoolUsers', permissions: { 'sinas.functions/sess/reads.execute:all': true } },
+    });
+    expect(trusted.status).to.equal(201);
+    for (const role of ['Users', 'PoolUsers'])
       expect(
         (await call(`/api/v1/roles/${role}/members`, { method: 'POST', json: { user_id: userId } })).status,
       ).to.equal(201);

@@ -55,8 +55,14 @@ describe('secrets in shared-pool function contexts, and the plaintext scan', fun
       { SINAS_SHARED_POOL_SECRETS: JSON.stringify({ TOKEN: plain.envToken, FROM_ENV: plain.envOnly }) },
       { log },
     );
-    alice = { 'x-api-key': await userKey(t, 'alice') };
-    bob = { 'x-api-key': await userKey(t, 'bob') };
+    // the administrator's functions run for users granted them (execute:own is for one's own)
+    const grant = await t.api('/api/v1/roles', {
+      method: 'POST',
+      json: { name: 'SecRunners', permissions: { 'sinas.functions/sec/*.execute:all': true } },
+    });
+    expect(grant.status).to.equal(201);
+    alice = { 'x-api-key': await userKey(t, 'alice', ['Users', 'SecRunners']) };
+    bob = { 'x-api-key': await userKey(t, 'bob', ['Users', 'SecRunners']) };
   });
   after(async () => t?.stop());
 

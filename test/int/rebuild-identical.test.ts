@@ -48,7 +48,10 @@ describe('rebuilding every projection after a long workload gives the same rows'
     });
     await t.api('/api/v1/roles', {
       method: 'POST',
-      json: { name: 'Workload', permissions: { 'sinas.logs.read:own': true } },
+      json: {
+        name: 'Workload',
+        permissions: { 'sinas.logs.read:own': true, 'sinas.functions/wl/*.execute:all': true },
+      },
     });
     const user = { 'x-api-key': await userKey(t, 'workload', ['Users', 'Workload']) };
     await t.api('/api/v1/secrets', {

@@ -90,6 +90,11 @@ export interface ConfigSection<I = any> {
   observe(item: I, env: PlanEnv): Promise<Observation>;
   /** errors the plan finds (a secret created without a value) */
   planIssues?(item: I, observation: Observation): string | undefined;
+  /**
+   * What the caller may not do in a change of this item (an agent naming a function they may not
+   * execute); any issue refuses the whole apply with a 403 before anything is written
+   */
+  authorize?(change: PlannedChange, caller: WriteEnv['caller']): Promise<readonly ConfigIssue[]>;
   /** writes the change; returns the `$all` position of the last event written */
   write(change: PlannedChange, env: WriteEnv): Promise<bigint | undefined>;
   /** the platform's items as YAML objects that apply back unchanged (write-only values left out) */

@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { stringify } from 'yaml';
-import { IllegalStateError, ValidationError } from '../../errors.js';
+import { ForbiddenError, IllegalStateError, ValidationError } from '../../errors.js';
 import {
   configStream,
   CONFIG_MANAGER,
@@ -74,6 +74,16 @@ export interface ApplyResult {
 
 /** The apply was refused before writing anything: ownership conflicts or stale revisions. */
 export class ConfigConflictError extends IllegalStateError {
+  constructor(
+    message: string,
+    readonly errors: readonly { field: string; message: string }[],
+  ) {
+    super(message, errors[0]?.field);
+  }
+}
+
+/** The apply was refused before writing anything: the caller may not do what it asks. */
+export class ConfigForbiddenError extends ForbiddenError {
   constructor(
     message: string,
     readonly errors: readonly { field: string; message: string }[],
@@ -159,6 +169,7 @@ export class ConfigService {
     }
     const warnings = read.warnings.map(show);
     const plan = await this.plan(read.items, o.force === true, warnings);
+    await this.authorize(plan, caller);
     const applyId = o.applyId ?? randomUUID();
     const result = { success: true, dryRun: o.dryRun === true, applyId, warnings, errors: [] as string[] };
     if (o.dryRun) return { ...result, ...report(plan) };
@@ -217,6 +228,16 @@ export class ConfigService {
       throw new ValidationError(`invalid config: ${show(invalid[0]!)}`, invalid[0]!.path, fields(invalid));
     if (conflicts.length) throw new ConfigConflictError(`refused: ${show(conflicts[0]!)}`, fields(conflicts));
     return orderFlags(plan);
+  }
+
+  /** Every change the caller may make: one that they may not refuses the apply (dry run included). */
+  private async authorize(plan: readonly PlannedChange[], caller: Caller): Promise<void> {
+    const denied: ConfigIssue[] = [];
+    for (const c of plan) {
+      if (c.action === 'unchanged') continue;
+      denied.push(...((await this.sectionOf(c).authorize?.(c, caller)) ?? []));
+    }
+    if (denied.length) throw new ConfigForbiddenError(`refused: ${show(denied[0]!)}`, fields(denied));
   }
 
   /** Every stream about to be written must still be where the plan read it. */

@@ -1,10 +1,12 @@
 /**
  * Execution use cases: request a run of a function (input checked against its `input_schema`),
  * continue a paused one, cancel, read its state, and wait for its next stop (paused or ended).
+ * Requesting and continuing both run code, so both go through the execute policy: whatever
+ * triggers a run (the API, a tool call, a hook, a webhook or schedule later) is checked here.
  */
 import { randomUUID } from 'node:crypto';
 import { filter, firstValueFrom, map, merge, timer } from 'rxjs';
-import { NotFoundError } from '../../errors.js';
+import { ForbiddenError, NotFoundError } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import {
   EXECUTION_TERMINAL_EVENTS as TERMINAL_EVENTS,
@@ -17,6 +19,8 @@ import { coerceAndValidateInput } from '../chat/chat-input.js';
 import { foldRecorded, type CommandContext, type CommandHandler } from '../command-handler.js';
 import type { ResourceService } from '../resource/resource-service.js';
 import type { JSONSchema } from '../validation.js';
+import type { PermissionMap } from '../identity/permissions.js';
+import type { ExecutePolicy } from './execute-policy.js';
 import { executionDecider, TERMINAL, type ExecutionState } from './execution-decider.js';
 
 export type PresentExecution = Exclude<ExecutionState, { status: 'ABSENT' }>;
@@ -32,7 +36,10 @@ export interface Trigger {
 export interface Caller {
   readonly userId: string;
   readonly email?: string | null;
+  /** may see and cancel everyone's executions (`sinas.executions.<action>:all`) */
   readonly isAdmin?: boolean;
+  /** what the request holds (an API key's map); without it, the user's roles' permissions now */
+  readonly permissions?: PermissionMap;
 }
 
 export interface Requested {
@@ -46,13 +53,17 @@ export class ExecutionService {
     private readonly handler: CommandHandler,
     private readonly store: EventStore,
     private readonly functions: ResourceService,
+    private readonly policy: ExecutePolicy,
     private readonly defaultTimeoutMs: number,
     /** starts the run's job at once (the reactor would too, a little later; the job id dedupes) */
     private readonly afterChange: (executionId: string, run: number) => void = () => {},
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Validates the input and records the request. Throws ValidationError (naming `input.<path>`) first. */
+  /**
+   * Checks the caller may execute the function (ForbiddenError), validates the input
+   * (ValidationError naming `input.<path>`), then records the request.
+   */
   async request(
     fn: { namespace: string; name: string },
     input: unknown,
@@ -62,6 +73,7 @@ export class ExecutionService {
   ): Promise<Requested> {
     const spec = await this.functions.at(fn.namespace, fn.name);
     if (spec.status !== 'active') throw new NotFoundError(`function '${fn.namespace}/${fn.name}' not found`);
+    await this.policy.check(caller, spec);
     const checked = coerceAndValidateInput(
       (spec.spec.input_schema ?? {}) as JSONSchema,
       (input ?? {}) as Record<string, unknown>,
@@ -93,8 +105,17 @@ export class ExecutionService {
     return { executionId, revision: r.revision!, position: r.position };
   }
 
+  /**
+   * Answers a paused execution's input() and starts its next run: only the user who started it may
+   * (an administrator would be answering as someone else), and only while they may still execute
+   * the function at the version it runs.
+   */
   async resume(executionId: string, answer: unknown, caller: Caller, ctx: Omit<CommandContext, 'actor'>) {
-    await this.owned(executionId, caller);
+    const { request } = await this.owned(executionId, caller);
+    if (request.userId !== caller.userId)
+      throw new ForbiddenError('only the user who started an execution may continue it');
+    const { namespace, name, version } = request.function;
+    await this.policy.check(caller, await this.functions.at(namespace, name, version));
     const r = await this.handler.handle(
       executionDecider,
       streams.execution(executionId),

@@ -40,8 +40,14 @@ export interface ResourceServiceOptions {
   readonly schemaFields?: readonly string[];
   /** seals write-only values before they reach a command */
   readonly seal?: (value: string) => unknown;
-  /** kind-specific checks of the fields a create or update sets (e.g. code must parse) */
-  readonly checkSpec?: (spec: Readonly<Record<string, unknown>>) => Promise<void>;
+  /**
+   * kind-specific checks of the fields a create or update sets (code must parse; an agent's
+   * functions must exist and be runnable by `ctx.actor`, the one saving it)
+   */
+  readonly checkSpec?: (
+    spec: Readonly<Record<string, unknown>>,
+    ctx: { readonly actor: string },
+  ) => Promise<void>;
   /** where `current` reads (the process's stream cache); without it, `current` reads the store */
   readonly streams?: StreamCache;
 }
@@ -65,7 +71,7 @@ export class ResourceService {
 
   async create(body: unknown, ctx: CommandContext, at = new Date()): Promise<WriteResult> {
     const input = validate<Record<string, unknown>>(createSchema(this.kind), structuredClone(body));
-    await this.check(input);
+    await this.check(input, ctx);
     const {
       namespace = 'default',
       name,
@@ -107,7 +113,7 @@ export class ResourceService {
     }
     if (patch.is_active === false) return this.remove(namespace, name, ctx, at);
     delete patch.is_active;
-    await this.check(patch);
+    await this.check(patch, ctx);
     const r = await this.handler.handle(
       this.decider,
       this.stream(namespace, name),
@@ -178,10 +184,10 @@ export class ResourceService {
     return out;
   }
 
-  private async check(input: Record<string, unknown>): Promise<void> {
+  private async check(input: Record<string, unknown>, ctx: CommandContext): Promise<void> {
     for (const f of this.options.schemaFields ?? [])
       if (input[f] !== undefined && input[f] !== null) checkSchema(input[f], f);
-    await this.options.checkSpec?.(input);
+    await this.options.checkSpec?.(input, ctx);
   }
 
   /** Clears a unique flag on the others when this write set it (each clear is its own recorded update). */

@@ -3,7 +3,9 @@
  * sees it (`on_user_message`) and on each final reply before it is stored (`on_assistant_message`).
  * A synchronous hook runs as an execution (trigger HOOK) and its return decides: `{block: true,
  * reply?}` stops (the reply is the answer), `{content}` replaces the text for the next hook and
- * the record, anything else passes. A failure or timeout blocks or passes by the hook's `on_timeout`.
+ * the record, anything else passes. A failure or timeout blocks or passes by the hook's `on_timeout`;
+ * a hook the chat's user may not execute always blocks (a guard must not be skipped because the one
+ * it guards against may not run it), and an asynchronous one is not run.
  * An asynchronous hook is requested and not waited for; an assistant one revises the stored reply
  * when it completes (see `hookReactor`). Execution ids derive from the turn and hook, so a retried
  * job finds the earlier runs instead of starting new ones.
@@ -12,7 +14,13 @@ import type { ExecutionService, PresentExecution } from '../../commands/executio
 import { isStopped } from '../../commands/execution/execution-service.js';
 import { chatDecider } from '../../commands/chat/chat-decider.js';
 import type { CommandHandler } from '../../commands/command-handler.js';
-import { IllegalStateError, NotFoundError, StreamDeletedError, ValidationError } from '../../errors.js';
+import {
+  ForbiddenError,
+  IllegalStateError,
+  NotFoundError,
+  StreamDeletedError,
+  ValidationError,
+} from '../../errors.js';
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import type { ExecutionRequestedData } from '../../events/execution-events.js';
 import { stableUuid } from '../../events/ids.js';
@@ -38,6 +46,12 @@ export type HookOutcome =
   | { readonly kind: 'block'; readonly reply: string; readonly by: string };
 
 const DEFAULT_BLOCK = { user: 'Message blocked by hook', assistant: 'Response blocked by hook' } as const;
+/** `Message blocked: hook 'ns/name' <why>` (a reply: `Response blocked: …`) */
+const blocked = (phase: 'user' | 'assistant', ref: string, why: string): HookOutcome => ({
+  kind: 'block',
+  reply: `${phase === 'user' ? 'Message' : 'Response'} blocked: hook '${ref}' ${why}`,
+  by: `hook:${ref}`,
+});
 
 export function hooksOf(
   agentSpec: Readonly<Record<string, unknown>>,
@@ -85,13 +99,13 @@ export class MessageHooks {
           : undefined;
       const requested = await this.request(ref, payload, chat, key, link);
       if (isAsync) continue;
+      if (!requested.ok && requested.denied) return blocked(phase, ref, requested.why);
       const verdict = requested.ok
         ? await this.verdictOf(requested.executionId)
         : ({ kind: 'failed', why: requested.why } as const);
       if (verdict.kind === 'failed') {
         if (hook.on_timeout !== 'block') continue;
-        const label = phase === 'user' ? 'Message' : 'Response';
-        return { kind: 'block', reply: `${label} blocked: hook '${ref}' ${verdict.why}`, by: `hook:${ref}` };
+        return blocked(phase, ref, verdict.why);
       }
       const out = verdict.output as { block?: unknown; reply?: unknown; content?: unknown } | null;
       if (out && typeof out === 'object' && out.block === true)
@@ -114,7 +128,7 @@ export class MessageHooks {
     chat: HookChat,
     key: string,
     hook: ExecutionRequestedData['hook'],
-  ): Promise<{ ok: true; executionId: string } | { ok: false; why: string }> {
+  ): Promise<{ ok: true; executionId: string } | { ok: false; why: string; denied?: true }> {
     const [namespace, name] = ref.split('/', 2) as [string, string];
     const executionId = stableUuid(key);
     try {
@@ -126,6 +140,8 @@ export class MessageHooks {
         { commandId: `hook-${executionId}`, executionId },
       );
     } catch (err) {
+      if (err instanceof ForbiddenError)
+        return { ok: false, why: 'is not permitted for this user', denied: true };
       if (err instanceof NotFoundError || err instanceof ValidationError)
         return { ok: false, why: `failed: ${err.message}` };
       if (!(err instanceof IllegalStateError)) throw err; // requested by an earlier attempt of this job

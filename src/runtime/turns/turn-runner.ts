@@ -14,7 +14,7 @@ import {
 } from '../../commands/execution/execution-service.js';
 import { foldRecorded, type CommandHandler } from '../../commands/command-handler.js';
 import type { ResourceService } from '../../commands/resource/resource-service.js';
-import { IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
+import { ForbiddenError, IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
 import { turnChannel, type ToolCallPlan, type ToolResultStatus } from '../../events/chat-events.js';
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import { upcast } from '../../events/upcasters.js';
@@ -311,6 +311,7 @@ export class TurnRunner {
           { commandId: `tool-${p.id}-execution`, executionId },
         );
       } catch (err) {
+        if (err instanceof ForbiddenError) return finish('forbidden', notPermitted(err), null);
         if (err instanceof ValidationError || err instanceof NotFoundError)
           return finish('error', serializeResult({ error: err.message }), executionId);
         if (!(err instanceof IllegalStateError)) throw err; // already requested by an earlier job
@@ -340,6 +341,7 @@ export class TurnRunner {
         { commandId: `tool-${p.id}-resume` },
       );
     } catch (err) {
+      if (err instanceof ForbiddenError) return finish('forbidden', notPermitted(err), executionId);
       if (err instanceof IllegalStateError || err instanceof NotFoundError)
         return finish('error', serializeResult({ error: err.message }), executionId);
       throw err;
@@ -712,6 +714,11 @@ function userContent(
     else if (e.type === 'UserMessageRewritten') current = d.content ?? '';
   }
   return { original, current };
+}
+
+/** The result a tool call the chat's user may not run gets: the model sees it, the turn goes on. */
+function notPermitted(err: ForbiddenError): string {
+  return serializeResult({ error: 'Not permitted', message: err.message });
 }
 
 function ignoreStale(err: unknown): void {

@@ -10,7 +10,10 @@ import { agentKind } from '../../agent/agent-kind.js';
 import { llmProviderKind } from '../../llm-provider/llm-provider-kind.js';
 import type { ResourceService } from '../../resource/resource-service.js';
 import { checkSchema } from '../../validation.js';
-import { direct, resourceSection, type FieldMapping } from './resource-section.js';
+import { functionReferences } from '../../agent/agent-functions.js';
+import type { ExecutePolicy } from '../../execution/execute-policy.js';
+import type { ConfigIssue, PlannedChange, WriteEnv } from '../config-section.js';
+import { direct, resourceSection, type FieldMapping, type ResourceItem } from './resource-section.js';
 
 const FIELDS = [
   'description',
@@ -59,11 +62,41 @@ function normalise(raw: unknown): unknown {
   return a;
 }
 
+/**
+ * The functions a created agent, or an update that sets its tools or hooks, names: the applier must
+ * be allowed to execute each. One the config creates will be the applier's own.
+ */
+async function deniedFunctions(
+  policy: ExecutePolicy,
+  change: PlannedChange,
+  caller: WriteEnv['caller'],
+): Promise<ConfigIssue[]> {
+  const item = change.item as ResourceItem;
+  const sets = (f: string) => change.action === 'create' || (change.changes ?? []).includes(f);
+  const refs = functionReferences(
+    { tools: sets('enabledFunctions') ? item.enabledFunctions : [], hooks: sets('hooks') ? item.hooks : {} },
+    'enabledFunctions',
+  );
+  if (refs.length === 0) return [];
+  const who = caller.isAdmin
+    ? { userId: caller.userId, permissions: { 'sinas.*:all': true } }
+    : await policy.runner(caller.userId);
+  const denied: ConfigIssue[] = [];
+  for (const { field, ref } of refs) {
+    const [namespace, name] = ref.split('/', 2) as [string, string];
+    const fn = (await policy.find(ref)) ?? { namespace, name, ownerId: caller.userId };
+    if (!(await policy.allows(who, fn)))
+      denied.push({ path: `${change.path}.${field}`, message: `may not execute function '${ref}'` });
+  }
+  return denied;
+}
+
 export function agentsSection(
   service: ResourceService,
   providers: ResourceService,
   store: EventStore,
   queries: ResourceQueries,
+  policy: ExecutePolicy,
 ) {
   const provider: FieldMapping = {
     yaml: 'llmProviderName',
@@ -95,6 +128,7 @@ export function agentsSection(
       'enabledComponents',
     ],
     normalise,
+    authorize: (change, caller) => deniedFunctions(policy, change, caller),
     async check(item, path, env) {
       for (const field of ['inputSchema', 'outputSchema'] as const) {
         try {

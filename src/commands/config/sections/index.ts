@@ -7,6 +7,7 @@ import type { Sealed } from '../../../runtime/cipher.js';
 import type { IdentityQueries } from '../../../projections/identity-queries.js';
 import type { ResourceQueries } from '../../../projections/resource-queries.js';
 import type { SecretQueries } from '../../../projections/secret-queries.js';
+import type { ExecutePolicy } from '../../execution/execute-policy.js';
 import type { IdentityService } from '../../identity/identity-service.js';
 import type { ResourceService } from '../../resource/resource-service.js';
 import type { SecretService } from '../../secret/secret-service.js';
@@ -30,6 +31,8 @@ export interface SectionDeps {
   readonly secretQueries: SecretQueries;
   /** opens a provider API key sealed under the master keyring */
   readonly openProviderKey: (sealed: unknown) => string | undefined;
+  /** who may run a function: an applied agent's functions must be the applier's to run */
+  readonly policy: ExecutePolicy;
   /** opens a secret's value with its data key */
   readonly openSecret: (secretId: string, value: Sealed) => Promise<string | undefined>;
 }
@@ -41,6 +44,6 @@ export function configSections(d: SectionDeps): readonly ConfigSection[] {
     llmProvidersSection(d.llmProviders, d.store, d.resourceQueries, d.openProviderKey),
     secretsSection(d.secrets, d.store, d.secretQueries, d.openSecret),
     functionsSection(d.functions, d.store, d.resourceQueries),
-    agentsSection(d.agents, d.llmProviders, d.store, d.resourceQueries),
+    agentsSection(d.agents, d.llmProviders, d.store, d.resourceQueries, d.policy),
   ];
 }

@@ -70,6 +70,7 @@ export interface ResourceSectionOptions {
   readonly substitute?: readonly string[];
   readonly normalise?: (raw: unknown) => unknown;
   readonly check?: (item: ResourceItem, path: string, env: CheckEnv) => Promise<void> | void;
+  readonly authorize?: ConfigSection<ResourceItem>['authorize'];
 }
 
 export function resourceSection(o: ResourceSectionOptions): ConfigSection<ResourceItem> {
@@ -113,6 +114,7 @@ export function resourceSection(o: ResourceSectionOptions): ConfigSection<Resour
     ...(o.substitute ? { substitute: o.substitute } : {}),
     ...(o.normalise ? { normalise: o.normalise } : {}),
     ...(o.check ? { check: o.check } : {}),
+    ...(o.authorize ? { authorize: o.authorize } : {}),
     key,
     desired: (item) => Object.fromEntries(o.fields.map((f) => [f.yaml, item[f.yaml] ?? f.fallback])),
     existing: async () =>
