@@ -29,8 +29,9 @@ export interface PoolStats {
   readonly hits: number;
   /** acquires that had to wait for a worker to start or come free */
   readonly misses: number;
+  /** workers retired (run budget spent, tainted, dead, or evicted) */
   readonly recycled: number;
-  /** idle workers of another key retired to make room */
+  /** of those, idle workers of another key retired to make room */
   readonly evicted: number;
   readonly startFailures: number;
   readonly lastStartError: string | null;
