@@ -4,8 +4,9 @@
  * - `function_dispatch`: a trivial handler through the warm pool, against the same request sent straight
  *   to an already-running plain harness process on the host (the direct baseline); interleaved samples.
  * - `function_cold`: a pool miss: start a fresh sandbox, then run (the pool keeps nothing warm).
- * - `function_pool`: runs/s with the pool saturated (twice as many clients as workers), and the pool
- *   hit ratio under a steady load below the pool size.
+ * - `function_pool`: runs/s with the pool saturated (twice as many clients as workers), the pool
+ *   hit ratio under a steady load below the pool size, and (bench/function-mix.ts) the hit ratio with
+ *   the default pool sizes under a mix of 5 users × 3 functions.
  */
 import { performance } from 'node:perf_hooks';
 import type { FunctionRunner } from '../src/runtime/functions/function-runner.js';
@@ -16,6 +17,7 @@ import { ProcessWorker } from '../src/runtime/functions/runners/process-worker.j
 import { trustedLaunch } from '../src/runtime/functions/runners/sandbox-command.js';
 import type { PoolStats } from '../src/runtime/functions/runners/warm-pool.js';
 import { request } from '../test/int/runner.contract.js';
+import { mixedHitRatio } from './function-mix.js';
 import { emit, log, sleep } from './io.js';
 import { closedLoop } from './load.js';
 import { median, percentile, round } from './stats.js';
@@ -109,49 +111,52 @@ export async function runFunctionCold(): Promise<void> {
   }
 }
 
-export async function runFunctionPool(): Promise<void> {
-  const size = 4;
-  const r = await runner({ min: size, max: size });
+/** Runs `f` on a runner with these pool options, then closes the runner. */
+async function withRunner<T>(pool: Record<string, number>, f: (r: FunctionRunner) => Promise<T>): Promise<T> {
+  const r = await runner(pool);
   try {
-    await sleep(3000);
-    const run = async () => {
-      const o = await r.run(request(TRIVIAL));
-      if (o.kind !== 'completed') throw new Error(`pool run: ${JSON.stringify(o)}`);
-    };
-    await closedLoop(size * 2, 1000, run); // warm-up
-    const perS = await closedLoop(size * 2, 5000, run);
-    await r.close();
-    // steady load below the pool size: half as many clients as idle workers kept ready
-    const steady = await runner({ min: size, max: size * 2 });
-    try {
-      await sleep(3000);
-      const before = stats(steady);
-      const steadyPerS = await closedLoop(size / 2, 5000, async () => {
-        const o = await steady.run(request(TRIVIAL));
-        if (o.kind !== 'completed') throw new Error(`steady run: ${JSON.stringify(o)}`);
-      });
-      const after = stats(steady);
-      const hits = after.hits - before.hits;
-      const misses = after.misses - before.misses;
-      emit({
-        bench: 'function_pool',
-        per_s: round(perS, 0),
-        hit_ratio: round(hits / Math.max(1, hits + misses), 4),
-        runner: steady.health().sandbox,
-        pool_size: size,
-        saturated_clients: size * 2,
-        steady_clients: size / 2,
-        steady_per_s: round(steadyPerS, 0),
-        steady_hits: hits,
-        steady_misses: misses,
-        notes:
-          'per_s: closed loop, twice as many clients as workers; hit_ratio: half as many clients as workers, recycling every 100 runs',
-        target: 'hit_ratio >= 0.99',
-      });
-    } finally {
-      await steady.close();
-    }
+    return await f(r);
   } finally {
     await r.close();
   }
+}
+
+const runTrivial = (r: FunctionRunner) => async () => {
+  const o = await r.run(request(TRIVIAL));
+  if (o.kind !== 'completed') throw new Error(`pool run: ${JSON.stringify(o)}`);
+};
+
+export async function runFunctionPool(): Promise<void> {
+  const size = 4;
+  const perS = await withRunner({ min: size, max: size }, async (r) => {
+    await sleep(3000);
+    await closedLoop(size * 2, 1000, runTrivial(r)); // warm-up
+    return closedLoop(size * 2, 5000, runTrivial(r));
+  });
+  // steady load below the pool size: half as many clients as idle workers kept ready
+  const steady = await withRunner({ min: size, max: size * 2 }, async (r) => {
+    await sleep(3000);
+    const before = stats(r);
+    const perS = await closedLoop(size / 2, 5000, runTrivial(r));
+    const after = stats(r);
+    const sandbox = r.health().sandbox;
+    return { perS, hits: after.hits - before.hits, misses: after.misses - before.misses, sandbox };
+  });
+  const mix = await withRunner({}, mixedHitRatio);
+  emit({
+    bench: 'function_pool',
+    per_s: round(perS, 0),
+    hit_ratio: round(steady.hits / Math.max(1, steady.hits + steady.misses), 4),
+    runner: steady.sandbox,
+    pool_size: size,
+    saturated_clients: size * 2,
+    steady_clients: size / 2,
+    steady_per_s: round(steady.perS, 0),
+    steady_hits: steady.hits,
+    steady_misses: steady.misses,
+    ...mix,
+    notes:
+      'per_s: closed loop, twice as many clients as workers; hit_ratio: half as many clients as workers, recycling every 100 runs; mixed_*: default pool sizes, each run a random (user, function), none sharing a worker',
+    target: 'hit_ratio >= 0.99, mixed_hit_ratio >= 0.95',
+  });
 }

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { EventStore } from '../../src/events/event-store.js';
@@ -48,6 +48,7 @@ describe('execution crash safety', function () {
   const workers: ChildProcess[] = [];
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'sinas-exec-crash-'));
+    chmodSync(dir, 0o777); // shared-pool workers never run as root: as the test's root, they are another uid
     t = await startTestPlatform({ SINAS_ROLE: 'api' });
   });
   after(async () => {

@@ -8,7 +8,12 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { FunctionRunner, RunOutcome, RunRequest } from '../../src/runtime/functions/function-runner.js';
+import {
+  isolationKey as isolation,
+  type FunctionRunner,
+  type RunOutcome,
+  type RunRequest,
+} from '../../src/runtime/functions/function-runner.js';
 
 export interface SandboxTraits {
   /** code cannot reach the host's loopback */
@@ -36,6 +41,7 @@ export function request(code: string, overrides: Partial<RunRequest> = {}): RunR
     answers: [],
     timeoutMs: 10_000,
     sharedPool: false,
+    isolationKey: isolation({ userId: 'u-1', namespace: 'default', name: 'legacy_fn', version: 1 }),
     ...overrides,
   };
 }
@@ -47,6 +53,53 @@ function expectKind<K extends RunOutcome['kind']>(o: RunOutcome, kind: K): Extra
 
 const py = (lines: string[]) => lines.join('\n');
 const OK = py(['def handler(input_data, context):', '    return {"ok": True}']);
+
+/** concurrent runs per batch in the spy test: the pool max of every runner the contract is run with */
+const SPY_BATCH = 4;
+
+/**
+ * A hostile function: it taints its interpreter for good (json.loads/json.dumps replaced, builtins
+ * patched, an audit hook that reads the harness's frames, a module-level stash, a log file in /tmp) and
+ * reports every run's input and context that the interpreter has handled since.
+ */
+const SPY = py([
+  'import builtins, json, sys',
+  'def note(req):',
+  '    if isinstance(req, dict) and "context" in req:',
+  '        entry = {"input": req.get("input"), "context": req.get("context")}',
+  '        json._spy_seen.append(entry)',
+  '        try:',
+  '            with open(json._spy_file, "a") as f: f.write(repr(entry) + "\\n")',
+  '        except OSError:',
+  '            pass',
+  'def install(log_file):',
+  '    if getattr(json, "_spy_seen", None) is not None: return',
+  '    json._spy_seen, json._spy_file = [], log_file',
+  '    real_loads, real_dumps = json.loads, json.dumps',
+  '    def loads(s, *a, **k):',
+  '        out = real_loads(s, *a, **k)',
+  '        note(out)',
+  '        return out',
+  '    def dumps(o, *a, **k):',
+  '        note(o)',
+  '        return real_dumps(o, *a, **k)',
+  '    json.loads, json.dumps = loads, dumps',
+  '    def hook(event, args):',
+  '        if event == "exec":',
+  '            frame = sys._getframe(1)',
+  '            while frame is not None:',
+  '                if isinstance(frame.f_locals.get("request"), dict): note(frame.f_locals["request"])',
+  '                frame = frame.f_back',
+  '    sys.addaudithook(hook)',
+  '    builtins.print = lambda *a, **k: note({"context": a})',
+  'def handler(input_data, context):',
+  '    install(input_data["log_file"])',
+  '    try:',
+  '        with open(input_data["log_file"]) as f: logged = f.read()',
+  '    except OSError:',
+  '        logged = ""',
+  '    return {"seen": json.dumps(json._spy_seen), "logged": logged}',
+]);
 
 export function runnerContract(make: () => Promise<FunctionRunner>, traits: SandboxTraits): void {
   let runner: FunctionRunner;
@@ -232,5 +285,38 @@ export function runnerContract(make: () => Promise<FunctionRunner>, traits: Sand
     expectKind(await runner.run(request(dirty)), 'completed');
     const o = expectKind(await runner.run(request(probe)), 'completed');
     expect(o.output).to.deep.equal({ leak: null, counter: null });
+  });
+
+  it("a spy function of one user sees nothing of another user's runs", async () => {
+    const logFile = `/tmp/sinas-spy-${randomUUID()}.log`;
+    const run = (user: string, name: string, code: string, input: object) => {
+      const r = request(code, { input });
+      const context = { ...r.context, user_id: user, access_token: `token-of-${user}-${randomUUID()}` };
+      const isolationKey = isolation({ userId: user, namespace: user, name, version: 1 });
+      return runner.run({ ...r, context, isolationKey });
+    };
+    const spy = (marker: string) => run('alice', 'spy', SPY, { log_file: logFile, marker });
+    const batch = <T>(f: () => Promise<T>) => Promise.all(Array.from({ length: SPY_BATCH }, f));
+    try {
+      // the spy taints as many workers as the pool holds; its taint works across its own runs
+      await batch(() => spy('alice-warm-up'));
+      const own = expectKind(await spy('alice-own-marker'), 'completed');
+      expect(JSON.stringify(own.output)).to.include('alice-own-marker');
+      // another user's function runs, sequentially and concurrently, more often than there are workers
+      const victims: RunOutcome[] = [];
+      const victim = async () =>
+        victims.push(await run('bob', 'victim', OK, { secret: `bob-${randomUUID()}` }));
+      for (let i = 0; i < 2 * SPY_BATCH; i++) await victim();
+      await batch(victim);
+      for (const v of victims) expectKind(v, 'completed');
+      const reports = await batch(() => spy('alice-after'));
+      for (const o of reports) {
+        const text = JSON.stringify(expectKind(o, 'completed').output);
+        expect(text).to.not.include('bob');
+        expect(text).to.not.include('token-of-bob');
+      }
+    } finally {
+      rmSync(logFile, { force: true });
+    }
   });
 }

@@ -14,7 +14,12 @@ import { IllegalStateError, ValidationError } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import { streams } from '../../events/stream-names.js';
 import { WORKER_ID } from './execution-jobs.js';
-import type { FunctionContext, FunctionRunner, RunOutcome } from './function-runner.js';
+import {
+  isolationKey,
+  type FunctionContext,
+  type FunctionRunner,
+  type RunOutcome,
+} from './function-runner.js';
 import type { ContextSecrets } from '../secrets/secret-vault.js';
 
 export interface ExecutionWorkerDeps {
@@ -107,6 +112,8 @@ export class ExecutionWorker {
         answers: s.answers,
         timeoutMs: r.timeoutMs,
         sharedPool: r.sharedPool,
+        // the worker that runs it is bound to the user the run is for and this function version
+        isolationKey: isolationKey({ userId: r.userId, ...r.function }),
       },
       signal,
     );

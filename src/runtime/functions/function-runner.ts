@@ -3,6 +3,12 @@
  * bubblewrap sandbox). A run is a pure step of a durable execution: it gets the code, the input,
  * the context and the answers recorded so far for earlier `input()` calls, and ends in one outcome.
  *
+ * Isolation: every run names whose code it is (`isolationKey`: the user the run is for and the function
+ * version). A worker (process, container, interpreter) that ran code under one key never runs code
+ * under another: code can change its interpreter for good (replace `json.loads`, leave a thread), and
+ * the next run there would hand it that run's input and access token. Only the trusted shared pool
+ * (admin-written code) shares its workers.
+ *
  * Pause/resume semantics: the handler is run from the start with `answers`; the n-th `input()`
  * call returns answers[n]. The first `input()` call past the recorded answers ends the run with
  * `awaiting_input` (the process is stopped; nothing waits in memory). Continuing appends the answer
@@ -32,6 +38,21 @@ export interface RunRequest {
   readonly timeoutMs: number;
   /** run in the trusted shared pool (secrets in context) instead of an isolated sandbox */
   readonly sharedPool: boolean;
+  /** whose code this is ({@link isolationKey}); a worker never serves two keys */
+  readonly isolationKey: string;
+}
+
+/** What a worker is bound to: the user a run is for, and the function version it runs. */
+export interface IsolationScope {
+  readonly userId: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly version: number;
+}
+
+/** One string per (user, function version); distinct scopes never give the same key. */
+export function isolationKey(s: IsolationScope): string {
+  return JSON.stringify([s.userId, s.namespace, s.name, s.version]);
 }
 
 interface RunCommon {

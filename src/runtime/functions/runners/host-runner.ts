@@ -64,5 +64,11 @@ export function createSharedPoolRunner(opts: SharedPoolOptions): PooledRunner<Pr
     opts.pool,
   );
   pool.warm();
-  return new HostRunner(pool, { sandbox: 'shared_pool', trusted: true, outputLimit: opts.outputLimit }, dir);
+  const runnerOpts = {
+    sandbox: 'shared_pool',
+    trusted: true,
+    shareWorkers: true,
+    outputLimit: opts.outputLimit,
+  };
+  return new HostRunner(pool, runnerOpts, dir);
 }

@@ -32,7 +32,12 @@ export interface FunctionRunnerConfig {
   readonly logger?: { warn(message: string): void };
 }
 
-const SANDBOX_POOL: PoolOptions = { min: 2, max: 8, maxRuns: 100, acquireTimeoutMs: 10_000 };
+/**
+ * A sandbox worker serves one (user, function version) only, so `max` is sized for the pairs in use at
+ * once: 5 users × 3 functions with two concurrent runs keep hitting (bench function_pool, mixed_*);
+ * `min` blank workers stay ready for a pair that has none.
+ */
+const SANDBOX_POOL: PoolOptions = { min: 2, max: 32, maxRuns: 100, acquireTimeoutMs: 10_000 };
 const SHARED_POOL: PoolOptions = { min: 1, max: 4, maxRuns: 1000, acquireTimeoutMs: 10_000 };
 
 /** The config from SINAS_* environment variables (see README, "Function runners"). */

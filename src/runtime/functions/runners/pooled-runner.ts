@@ -1,7 +1,8 @@
 /**
  * A FunctionRunner over a WarmPool of harness workers (Docker containers, bubblewrap sandboxes or plain
- * processes): takes a warm worker, sends the run, and ends in one outcome. A timeout hard-kills the
- * worker; a failed run, a tainted process (threads or children left over) or a dead one is replaced.
+ * processes): takes a warm worker of the run's isolation key, sends the run, and ends in one outcome. A
+ * timeout hard-kills the worker; a failed run, a tainted process (threads or children left over) or a
+ * dead one is replaced. Only the trusted shared pool (`shareWorkers`) lets every run use every worker.
  */
 import { performance } from 'node:perf_hooks';
 import type { FunctionRunner, RunnerHealth, RunOutcome, RunRequest } from '../function-runner.js';
@@ -14,10 +15,18 @@ export interface PooledRunnerOptions {
   readonly sandbox: string;
   /** trusted: the context keeps `secrets` (the shared pool); sandboxes never pass them on */
   readonly trusted: boolean;
+  /**
+   * true only for the trusted shared pool (admin-written code): any run may use any worker. Otherwise a
+   * worker runs code under one RunRequest.isolationKey (user and function version) only.
+   */
+  readonly shareWorkers?: boolean;
   readonly outputLimit: number;
   /** extra health details (limits, image, ...) */
   readonly detail?: Readonly<Record<string, unknown>>;
 }
+
+/** The one key of a pool whose workers every run shares. */
+const SHARED_KEY = 'shared';
 
 type Ending = Exchange | { readonly kind: 'timeout' } | { readonly kind: 'aborted' };
 
@@ -29,7 +38,8 @@ export class PooledRunner<W extends HarnessWorker> implements FunctionRunner {
 
   async run(request: RunRequest, signal?: AbortSignal): Promise<RunOutcome> {
     signal?.throwIfAborted();
-    const { worker } = await this.pool.acquire(signal);
+    const key = this.opts.shareWorkers ? SHARED_KEY : request.isolationKey;
+    const { worker } = await this.pool.acquire(key, signal);
     const started = performance.now();
     const harnessRequest = toHarnessRequest(request, {
       trusted: this.opts.trusted,

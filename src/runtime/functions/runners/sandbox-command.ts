@@ -1,7 +1,8 @@
 /**
  * How a harness process is launched on the host: under bubblewrap (no network, a private view of
  * /usr and a tmpfs /tmp, a fresh uid), as a plain subprocess with rlimits (when namespaces are not
- * available), or trusted (the shared pool: a plain long-lived process).
+ * available), or trusted (the shared pool: a plain long-lived process). Where the platform runs as
+ * root, every one of them runs as a fresh unprivileged uid of its own, never as root.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
@@ -23,9 +24,19 @@ const BASE_ENV = { PATH: '/usr/bin:/bin', HOME: '/tmp', LANG: 'C.UTF-8', PYTHOND
 const SANDBOX_UID = 10001;
 const IS_ROOT = process.getuid?.() === 0;
 
-/** A host uid no account uses, one per worker (root only): RLIMIT_NPROC counts per uid. */
+/** uids above every account's, from a random start (other platform processes on the host pick theirs) */
+const UID_BASE = 200_000;
+const UID_SPAN = 1_000_000_000;
+let nextUid = Math.floor(Math.random() * UID_SPAN);
+
+/**
+ * A host uid no account uses, one per worker (root only): RLIMIT_NPROC counts per uid, and two workers
+ * never share one (a uid is what keeps one user's plain process from signalling or tracing another's).
+ */
 export function freshUid(): number | undefined {
-  return IS_ROOT ? 200_000 + Math.floor(Math.random() * 1_000_000) : undefined;
+  if (!IS_ROOT) return undefined;
+  nextUid = (nextUid + 1) % UID_SPAN;
+  return UID_BASE + nextUid;
 }
 
 function prlimit(limits: SandboxLimits): string[] {
@@ -110,9 +121,20 @@ export function hostLaunch(sandbox: HostSandbox, opts: HostLaunchOptions): Proce
   };
 }
 
-/** The trusted shared pool: the harness as a plain process of this user, no sandbox, no limits. */
+/**
+ * The trusted shared pool: the harness as a plain process, no sandbox, no limits; never root: as root,
+ * each worker drops to a fresh uid, so it cannot read the platform's own 0600 files (encryption key,
+ * JWT secret, database password).
+ */
 export function trustedLaunch(python: string, harnessDir: string): ProcessLaunch {
-  return { command: python, args: ['-I', path.join(harnessDir, HARNESS_FILE)], env: { ...BASE_ENV } };
+  const uid = freshUid();
+  return {
+    command: python,
+    args: ['-I', path.join(harnessDir, HARNESS_FILE)],
+    env: { ...BASE_ENV },
+    cwd: harnessDir,
+    ...(uid !== undefined ? { uid } : {}),
+  };
 }
 
 let prlimitFound: boolean | undefined;

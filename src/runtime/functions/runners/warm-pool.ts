@@ -1,12 +1,15 @@
 /**
- * A pool of pre-started harness workers: keeps `min` idle ones ready (refilled in the background), never
- * more than `max` in all, recycles a worker after `maxRuns` runs or whenever the runner says it is
- * tainted, and makes an acquirer wait at most `acquireTimeoutMs` for one.
+ * A pool of pre-started harness workers, keyed by whose code they run (RunRequest.isolationKey): keeps
+ * `min` blank workers ready (refilled in the background), never more than `max` in all, hands a worker
+ * only to the key it first served (IdleWorkers holds that rule), retires the least recently used idle
+ * worker of another key when a run needs room, recycles a worker after `maxRuns` runs or whenever the
+ * runner says it is tainted, and makes an acquirer wait at most `acquireTimeoutMs` for one.
  */
 import type { HarnessWorker } from './harness-channel.js';
+import { IdleWorkers } from './idle-workers.js';
 
 export interface PoolOptions {
-  /** idle workers kept ready */
+  /** blank (never used) workers kept ready for any key */
   readonly min: number;
   /** workers in all (idle + busy + starting) */
   readonly max: number;
@@ -18,11 +21,18 @@ export interface PoolOptions {
 export interface PoolStats {
   readonly size: number;
   readonly idle: number;
+  /** idle workers never used, ready for any key */
+  readonly blank: number;
   readonly busy: number;
   readonly starting: number;
+  /** acquires that found a worker ready (a blank one or one of the same key) */
   readonly hits: number;
+  /** acquires that had to wait for a worker to start or come free */
   readonly misses: number;
+  /** workers retired (run budget spent, tainted, dead, or evicted) */
   readonly recycled: number;
+  /** of those, idle workers of another key retired to make room */
+  readonly evicted: number;
   readonly startFailures: number;
   readonly lastStartError: string | null;
 }
@@ -31,21 +41,23 @@ export class PoolExhaustedError extends Error {
   readonly code = 'FUNCTION_POOL_EXHAUSTED';
 }
 
-interface Waiter {
-  resolve(w: HarnessWorker): void;
+interface Waiter<W> {
+  readonly key: string;
+  resolve(w: W): void;
   reject(err: Error): void;
 }
 
 const RETRY_AFTER_FAILURE_MS = 1000;
 
 export class WarmPool<W extends HarnessWorker> {
-  private readonly idle: W[] = [];
-  private readonly busy = new Set<W>();
-  private readonly waiters: Waiter[] = [];
+  private readonly idle = new IdleWorkers<W>();
+  /** busy workers and the key each is bound to */
+  private readonly busy = new Map<W, string>();
+  private readonly waiters: Waiter<W>[] = [];
   private starting = 0;
   private closed = false;
   private retryTimer: NodeJS.Timeout | null = null;
-  private counts = { hits: 0, misses: 0, recycled: 0, startFailures: 0 };
+  private counts = { hits: 0, misses: 0, recycled: 0, evicted: 0, startFailures: 0 };
   private lastStartError: string | null = null;
 
   constructor(
@@ -53,37 +65,44 @@ export class WarmPool<W extends HarnessWorker> {
     private readonly opts: PoolOptions,
   ) {}
 
-  /** Begins filling the pool to `min` in the background. */
+  /** Begins filling the pool to `min` blank workers in the background. */
   warm(): void {
     this.fill();
   }
 
-  /** An idle worker (a hit) or, after a start or a release, the next free one (a miss). */
-  async acquire(signal?: AbortSignal): Promise<{ worker: W; hit: boolean }> {
+  /**
+   * A worker for `key`: an idle one of that key or a blank one (a hit), else the first that starts or
+   * comes free for it (a miss). The worker belongs to `key` from then on.
+   */
+  async acquire(key: string, signal?: AbortSignal): Promise<{ worker: W; hit: boolean }> {
     if (this.closed) throw new Error('the function pool is closed');
-    const ready = this.idle.pop();
+    const ready = this.idle.take(key);
     if (ready) {
       this.counts.hits++;
-      this.busy.add(ready);
+      this.busy.set(ready, key);
       this.fill();
       return { worker: ready, hit: true };
     }
     this.counts.misses++;
-    const worker = await this.wait(signal);
+    const worker = await this.wait(key, signal);
     return { worker, hit: false };
   }
 
-  /** Hands a worker back; `reusable: false` (or its run budget spent) replaces it. */
+  /** Hands a worker back to its key; `reusable: false` (or its run budget spent) replaces it. */
   release(worker: W, reusable: boolean): void {
+    const key = this.busy.get(worker);
     this.busy.delete(worker);
-    if (reusable && worker.alive && worker.runs < this.opts.maxRuns && !this.closed) this.deliver(worker);
+    const keep = reusable && worker.alive && worker.runs < this.opts.maxRuns && !this.closed;
+    if (key !== undefined && keep) this.idle.addUsed(worker, key);
     else this.retire(worker);
+    this.balance();
   }
 
   stats(): PoolStats {
     return {
-      size: this.idle.length + this.busy.size + this.starting,
-      idle: this.idle.length,
+      size: this.size(),
+      idle: this.idle.size,
+      blank: this.idle.blankCount,
       busy: this.busy.size,
       starting: this.starting,
       ...this.counts,
@@ -94,31 +113,25 @@ export class WarmPool<W extends HarnessWorker> {
   async close(): Promise<void> {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    for (const w of this.waiters.splice(0)) w.reject(new Error('the function pool is closed'));
-    const all = [...this.idle.splice(0), ...this.busy];
+    for (const w of [...this.waiters]) w.reject(new Error('the function pool is closed'));
+    const all = [...this.idle.drain(), ...this.busy.keys()];
     this.busy.clear();
+    // a worker that cannot be killed now is gone with its parent (--die-with-parent, labels swept)
     await Promise.all(all.map((w) => w.kill().catch(() => {})));
-    // workers still starting are killed as they arrive (deliver → retire)
+    // workers still starting are killed as they arrive (arrived → retire)
   }
 
-  private wait(signal?: AbortSignal): Promise<W> {
+  private size(): number {
+    return this.idle.size + this.busy.size + this.starting;
+  }
+
+  private wait(key: string, signal?: AbortSignal): Promise<W> {
     return new Promise<W>((resolve, reject) => {
       const onAbort = () => settle(() => reject(signal?.reason ?? new Error('aborted')));
-      const timer = setTimeout(
-        () =>
-          settle(() =>
-            reject(
-              new PoolExhaustedError(
-                `no function worker became free within ${this.opts.acquireTimeoutMs} ms ` +
-                  `(pool max ${this.opts.max}, ${this.busy.size} busy, ${this.starting} starting` +
-                  `${this.lastStartError ? `; last start error: ${this.lastStartError}` : ''})`,
-              ),
-            ),
-          ),
-        this.opts.acquireTimeoutMs,
-      );
-      const waiter: Waiter = {
-        resolve: (w) => settle(() => resolve(w as W)),
+      const timer = setTimeout(() => settle(() => reject(this.exhausted())), this.opts.acquireTimeoutMs);
+      const waiter: Waiter<W> = {
+        key,
+        resolve: (w) => settle(() => resolve(w)),
         reject: (err) => settle(() => reject(err)),
       };
       const settle = (f: () => void) => {
@@ -134,33 +147,53 @@ export class WarmPool<W extends HarnessWorker> {
     });
   }
 
-  /** A ready worker goes to the oldest waiter, else to the idle list. */
-  private deliver(worker: W): void {
-    if (this.closed || !worker.alive) return this.retire(worker);
-    const waiter = this.waiters.shift();
-    if (waiter) {
-      this.busy.add(worker);
+  private exhausted(): PoolExhaustedError {
+    return new PoolExhaustedError(
+      `no function worker became free within ${this.opts.acquireTimeoutMs} ms ` +
+        `(pool max ${this.opts.max}, ${this.busy.size} busy, ${this.starting} starting` +
+        `${this.lastStartError ? `; last start error: ${this.lastStartError}` : ''})`,
+    );
+  }
+
+  /** Waiters, oldest first, get an idle worker their key may use; then the pool refills. */
+  private balance(): void {
+    if (this.closed) return;
+    for (const waiter of [...this.waiters]) {
+      const worker = this.idle.take(waiter.key);
+      if (!worker) continue;
+      this.busy.set(worker, waiter.key);
       waiter.resolve(worker);
-    } else {
-      this.idle.push(worker);
     }
+    this.fill();
   }
 
   private retire(worker: W): void {
     this.counts.recycled++;
-    const i = this.idle.indexOf(worker);
-    if (i >= 0) this.idle.splice(i, 1);
+    this.idle.remove(worker);
     worker.onGone = null;
+    // a kill that fails leaves a process that dies with its parent; the run has its outcome already
     void worker.kill().catch(() => {});
-    this.fill();
   }
 
-  /** Starts workers until `min` are idle or starting (plus one per waiter), within `max`. */
+  /**
+   * Starts a worker for each waiter and until `min` blank ones are ready or starting. When the pool is
+   * full, a waiter's start retires the least recently used idle worker (of another key: an idle one of
+   * its own would have served it); keeping blanks ready never does, so warm workers are not churned.
+   */
   private fill(): void {
     if (this.closed || this.retryTimer) return;
-    const wanted = this.opts.min + this.waiters.length - this.idle.length - this.starting;
-    const room = this.opts.max - this.idle.length - this.busy.size - this.starting;
-    for (let i = 0; i < Math.min(wanted, room); i++) this.startOne();
+    // workers starting now go to waiters first; the first `forWaiters` starts are for waiters
+    const forWaiters = this.waiters.length - this.starting;
+    const wanted = forWaiters + this.opts.min - this.idle.blankCount;
+    for (let i = 0; i < wanted; i++) {
+      if (this.size() >= this.opts.max) {
+        const victim = i < forWaiters ? this.idle.evictLeastRecent() : null;
+        if (!victim) return;
+        this.counts.evicted++;
+        this.retire(victim);
+      }
+      this.startOne();
+    }
   }
 
   private startOne(): void {
@@ -168,29 +201,37 @@ export class WarmPool<W extends HarnessWorker> {
     this.start().then(
       (worker) => {
         this.starting--;
-        worker.onGone = () => this.onWorkerGone(worker);
-        this.deliver(worker);
-        this.fill();
+        this.arrived(worker);
       },
       (err: unknown) => {
         this.starting--;
         this.counts.startFailures++;
         this.lastStartError = err instanceof Error ? err.message : String(err);
         // a waiter gets the platform fault rather than a timeout; refill again after a pause
-        this.waiters.shift()?.reject(new Error(`could not start a function worker: ${this.lastStartError}`));
+        this.waiters[0]?.reject(new Error(`could not start a function worker: ${this.lastStartError}`));
         this.retryTimer ??= setTimeout(() => {
           this.retryTimer = null;
-          this.fill();
+          this.balance();
         }, RETRY_AFTER_FAILURE_MS);
         this.retryTimer.unref();
       },
     );
   }
 
+  /** A started worker is blank: the oldest waiter takes it, else it waits for any key. */
+  private arrived(worker: W): void {
+    if (this.closed || !worker.alive) {
+      this.retire(worker);
+      this.fill();
+      return;
+    }
+    worker.onGone = () => this.onWorkerGone(worker);
+    this.idle.addBlank(worker);
+    this.balance();
+  }
+
   private onWorkerGone(worker: W): void {
-    const i = this.idle.indexOf(worker);
-    if (i < 0) return; // busy workers are handled by the runner that holds them
-    this.idle.splice(i, 1);
+    if (!this.idle.remove(worker)) return; // busy workers are handled by the runner that holds them
     this.counts.recycled++;
     this.fill();
   }
