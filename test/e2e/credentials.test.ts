@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { DEFAULT_ROLES, grantsOnSome } from '../../src/commands/identity/permissions.js';
 import {
   ADMIN_KEY,
   ensureUser,
@@ -187,6 +188,17 @@ describe('credentials end with their user and their login, in every API process'
     }
     for (const base of [t.url, far])
       expect(await chats(base, bearer(other.access_token)), `another login on ${base}`).to.equal(200);
+  });
+
+  it('names on every signed-in route a permission the Users role can put in a narrowed key', () => {
+    const scoped = t.platform.routes.flatMap((r) =>
+      r.access && 'signedIn' in r.access && r.access.signedIn !== 'any credential'
+        ? [{ route: `${r.method.toUpperCase()} ${r.path}`, scope: r.access.signedIn }]
+        : [],
+    );
+    expect(scoped.length).to.be.greaterThan(20);
+    const ungrantable = scoped.filter((s) => !s.scope.some((p) => grantsOnSome(DEFAULT_ROLES.Users, p)));
+    expect(ungrantable.map((s) => s.route)).to.deep.equal([]);
   });
 
   it("a refresh token presented twice ends its login's access tokens too", async () => {
