@@ -12,14 +12,21 @@ export interface Principal {
   readonly keyId: string;
   /** holds `sinas.*:all` (or is the bootstrap key) */
   readonly isAdmin: boolean;
-  /** the union of the user's active roles' permissions */
+  /** the union of the user's active roles' permissions (for a narrowed key: those its map also grants) */
   readonly permissions: PermissionMap;
+  /**
+   * the credential carries its own permission map (an API key made with `permissions`): then even a
+   * route any signed-in user may call needs the map to grant what it reads or writes
+   */
+  readonly narrowed: boolean;
 }
 
 /** What the key store knows; permissions are added from the user's roles. */
-export type KeyHolder = Omit<Principal, 'permissions'> & {
+export type KeyHolder = Omit<Principal, 'permissions' | 'narrowed'> & {
   /** the key's own permission map; null: the owner's role permissions */
   readonly keyPermissions: PermissionMap | null;
+  /** when the key was made (a user's deactivation kills the keys made before it) */
+  readonly issuedAt: Date;
 };
 
 export interface ApiKeyRow {
@@ -141,15 +148,22 @@ export class ApiKeys {
       user_id: string;
       is_bootstrap: boolean;
       permissions: PermissionMap | null;
+      created_at: Date;
     }>(
       `UPDATE api_keys SET last_used_at = now()
         WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-        RETURNING id, user_id, is_bootstrap, permissions`,
+        RETURNING id, user_id, is_bootstrap, permissions, created_at`,
       [h],
     );
     const r = rows[0];
     const principal = r
-      ? { userId: r.user_id, keyId: r.id, isAdmin: r.is_bootstrap, keyPermissions: r.permissions }
+      ? {
+          userId: r.user_id,
+          keyId: r.id,
+          isAdmin: r.is_bootstrap,
+          keyPermissions: r.permissions,
+          issuedAt: r.created_at,
+        }
       : undefined;
     this.cache.set(h, { principal, at: Date.now() });
     return principal;

@@ -5,21 +5,18 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ApiKeys } from './api-keys.js';
 import { YAML_TYPES } from './config.js';
-import { authenticate, type PermissionsOf, type VerifyAccessToken } from './auth.js';
+import { authenticate, type AuthDeps } from './auth.js';
 import { idempotency, swallowReplay } from './idempotency.js';
 import { openApiDocument } from './openapi.js';
 import { errorHandler, notFoundHandler } from './problem.js';
 import type { RouteRegistry } from './routes.js';
 
-export interface AppDeps {
+export interface AppDeps extends AuthDeps {
   readonly registry: RouteRegistry;
   readonly keys: ApiKeys;
   readonly pool: pg.Pool;
   readonly log: Logger;
   readonly bodyLimit: string;
-  readonly permissionsOf: PermissionsOf;
-  readonly verifyToken: VerifyAccessToken;
-  readonly looksLikeToken: (value: string) => boolean;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -51,7 +48,7 @@ export function buildApp(deps: AppDeps): Express {
     handler: (_req, res) => void res.json(openApiDocument(deps.registry, '0.1.0')),
   });
   const router = express.Router();
-  const auth = authenticate(deps.keys, deps.permissionsOf, deps.verifyToken, deps.looksLikeToken);
+  const auth = authenticate(deps);
   const idem = idempotency(deps.pool);
   deps.registry.mount(router, (req, res, next) =>
     auth(req, res, (err?: unknown) => (err ? next(err) : idem(req, res, next))),

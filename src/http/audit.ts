@@ -115,7 +115,7 @@ export function registerAuditRoutes(registry: RouteRegistry, d: AuditRouteDeps):
   registry.add({
     method: 'get',
     path: '/api/v1/audit/public-key',
-    access: 'authenticated',
+    access: { signedIn: 'any credential' },
     summary: "The audit exports' signing key (public half) and its fingerprint",
     tags,
     responses: {

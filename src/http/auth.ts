@@ -1,7 +1,8 @@
 /**
  * Authentication by API key in `X-API-Key`, or `Authorization: Bearer` with an access token (a JWT,
  * tried first when the value looks like one) or an API key; the principal carries the permissions of
- * the user's active roles (read per request, cached until the identity read model moves).
+ * the user's active roles (read per request, cached until the identity read model moves). Whether a
+ * credential still holds (its user active, not revoked) is the runtime's credential gate.
  */
 import type { Request, RequestHandler } from 'express';
 import { hasPermission, type PermissionMap } from '../commands/identity/permissions.js';
@@ -11,13 +12,24 @@ import type { ApiKeys, Principal } from './api-keys.js';
 export type PermissionsOf = (userId: string) => Promise<PermissionMap>;
 /** An access token's active user and token id; throws UnauthorizedError saying why not. */
 export type VerifyAccessToken = (token: string) => Promise<{ userId: string; tokenId: string }>;
+/** Throws UnauthorizedError when a found API key no longer holds (its user deactivated or deleted). */
+export type CheckKeyHolder = (holder: { readonly userId: string; readonly issuedAt: Date }) => Promise<void>;
 
-export function authenticate(
-  keys: ApiKeys,
-  permissionsOf: PermissionsOf,
-  verifyToken: VerifyAccessToken,
-  looksLikeToken: (value: string) => boolean,
-): RequestHandler {
+export interface AuthDeps {
+  readonly keys: ApiKeys;
+  readonly permissionsOf: PermissionsOf;
+  readonly verifyToken: VerifyAccessToken;
+  readonly checkKey: CheckKeyHolder;
+  readonly looksLikeToken: (value: string) => boolean;
+}
+
+export function authenticate({
+  keys,
+  permissionsOf,
+  verifyToken,
+  checkKey,
+  looksLikeToken,
+}: AuthDeps): RequestHandler {
   return (req, _res, next) => {
     const apiKey = req.get('x-api-key');
     const header = apiKey ?? bearer(req.get('authorization'));
@@ -36,6 +48,7 @@ export function authenticate(
             userId,
             keyId: `token:${tokenId}`,
             permissions,
+            narrowed: false,
             isAdmin: hasPermission(permissions, 'sinas.*:all'),
           };
           (req as Request & { principal: Principal }).principal = principal;
@@ -48,7 +61,8 @@ export function authenticate(
       .authenticate(header)
       .then(async (holder) => {
         if (!holder) return next(new UnauthorizedError('invalid or revoked API key', 'X-API-Key'));
-        const { keyPermissions, ...who } = holder;
+        await checkKey(holder);
+        const { keyPermissions, issuedAt: _issued, ...who } = holder;
         const owner = await permissionsOf(holder.userId);
         // a key with its own map may do what both the map and its owner's roles allow, as they are now
         const permissions = keyPermissions
@@ -59,6 +73,7 @@ export function authenticate(
         const principal: Principal = {
           ...who,
           permissions,
+          narrowed: keyPermissions !== null,
           isAdmin: (holder.isAdmin && !keyPermissions) || hasPermission(permissions, 'sinas.*:all'),
         };
         (req as Request & { principal: Principal }).principal = principal;

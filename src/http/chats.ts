@@ -64,6 +64,8 @@ const agentParams = {
   name: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9 _\\-():]*$' },
 };
 const tags = ['Chats'];
+/** any signed-in user's own chats; a narrowed API key needs chat on some agent */
+const CHATTING = { signedIn: ['sinas.agents.chat:own'] } as const;
 
 /** `sinas.agents/<ns>/<name>.chat:all`: what chatting with an agent needs (reference §1.7) */
 export const agentChat = (agent: { namespace: string; name: string }) =>
@@ -176,7 +178,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'get',
     path: '/chats',
-    access: 'authenticated',
+    access: CHATTING,
     summary: "The caller's chats, most recently updated first",
     tags,
     query: {
@@ -198,7 +200,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'get',
     path: '/chats/:chat_id',
-    access: 'authenticated',
+    access: CHATTING,
     summary:
       'A chat with its messages, turns, tool calls and pending approvals; `as_of=<revision>`: as it was then',
     tags,
@@ -232,7 +234,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'get',
     path: '/chats/:chat_id/timeline',
-    access: 'authenticated',
+    access: { signedIn: ['sinas.agents.chat:own', 'sinas.audit.read:all'] },
     summary:
       "Every event that concerns the chat (its own, its executions', approvals, the agent and function versions it ran) in commit order; the owner or an auditor. Events about what the reader may not read are references without their data",
     tags,
@@ -251,7 +253,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'put',
     path: '/chats/:chat_id',
-    access: 'authenticated',
+    access: CHATTING,
     summary: 'Rename, archive or restore a chat',
     tags,
     params: chatIdParam,
@@ -267,7 +269,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'delete',
     path: '/chats/:chat_id',
-    access: 'authenticated',
+    access: CHATTING,
     summary: 'Archive a chat (it stays in the audit history)',
     tags,
     params: chatIdParam,
@@ -282,7 +284,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'post',
     path: '/chats/:chat_id/messages',
-    access: 'authenticated',
+    access: CHATTING,
     summary: "Send a message and wait for the agent's reply",
     tags,
     params: chatIdParam,
@@ -301,7 +303,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'post',
     path: '/chats/:chat_id/messages/stream',
-    access: 'authenticated',
+    access: CHATTING,
     summary: 'Send a message and stream the reply (SSE)',
     tags,
     params: chatIdParam,
@@ -328,7 +330,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'post',
     path: '/chats/:chat_id/approve-tool/:tool_call_id',
-    access: 'authenticated',
+    access: CHATTING,
     summary: 'Approve or reject a tool call that waits for approval (records who, when and why)',
     tags,
     params: { ...chatIdParam, tool_call_id: { type: 'string', minLength: 1, maxLength: 200 } },
@@ -361,7 +363,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'get',
     path: '/chats/:chat_id/stream/:channel_id',
-    access: 'authenticated',
+    access: CHATTING,
     summary: "Reconnect to a turn's stream (Last-Event-ID or ?after= resumes)",
     tags,
     params: { ...chatIdParam, channel_id: { type: 'string', format: 'uuid' } },
@@ -383,7 +385,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'get',
     path: '/chats/:chat_id/events',
-    access: 'authenticated',
+    access: CHATTING,
     summary: 'Every event of the chat from any offset, then live (SSE; Last-Event-ID or ?after=)',
     tags,
     params: chatIdParam,
@@ -418,7 +420,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   registry.add({
     method: 'post',
     path: '/chats/:chat_id/cancel',
-    access: 'authenticated',
+    access: CHATTING,
     summary: 'Cancel the running turn',
     tags,
     params: chatIdParam,

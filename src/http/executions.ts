@@ -34,6 +34,8 @@ export interface ExecutionRouteDeps {
 
 const tags = ['Executions'];
 const EVERYTHING = Object.freeze({ 'sinas.*:all': true });
+/** any signed-in user's own executions; a narrowed API key needs to read executions */
+const READING = { signedIn: ['sinas.executions.read:own'] } as const;
 const ident = '^[a-zA-Z_][a-zA-Z0-9_]*$';
 const fnParams = { namespace: { type: 'string', pattern: ident }, name: { type: 'string', pattern: ident } };
 const idParam = { execution_id: { type: 'string', format: 'uuid' } };
@@ -199,7 +201,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
   registry.add({
     method: 'get',
     path: '/executions',
-    access: 'authenticated',
+    access: READING,
     summary: "Executions, newest first: the caller's own (an admin's: everyone's)",
     tags,
     query: {
@@ -239,7 +241,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
   registry.add({
     method: 'get',
     path: '/executions/:execution_id',
-    access: 'authenticated',
+    access: READING,
     summary: 'One execution, from its event stream (`as_of`: as it was at that stream revision)',
     tags,
     params: idParam,
@@ -253,7 +255,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
   registry.add({
     method: 'get',
     path: '/executions/:execution_id/timeline',
-    access: 'authenticated',
+    access: { signedIn: ['sinas.executions.read:own', 'sinas.audit.read:all'] },
     summary:
       'Every event that concerns the execution (its runs and pauses, the function version, its tool call and approval) in commit order; the owner or an auditor. Events about what the reader may not read are references without their data',
     tags,

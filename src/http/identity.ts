@@ -1,7 +1,8 @@
 /**
  * Users and roles (reference §5.13, §1.5–§1.6): `/api/v1/users`, `/api/v1/roles` with members and
  * permissions, and `/auth/me`. Writes go through the identity aggregates; reads come from the
- * identity read model after read-your-writes.
+ * identity read model after read-your-writes. Deactivating or deleting a user revokes their
+ * credentials before answering (a worker's reactor does it too, for every other path).
  */
 import type { Request, Response } from 'express';
 import type { IdentityService } from '../commands/identity/identity-service.js';
@@ -22,6 +23,12 @@ export interface IdentityRouteDeps {
   readonly consistencyTimeoutMs: number;
   /** checks a permission string's grammar (throws ValidationError naming `field`) */
   readonly checkPermission: (permission: string, field: string) => void;
+  /** kills every credential the user holds now (API keys, refresh and access tokens), in every process */
+  readonly revokeCredentials: (
+    userId: string,
+    by: string,
+    reason: 'user_deactivated' | 'user_deleted',
+  ) => Promise<void>;
 }
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
@@ -92,7 +99,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
   registry.add({
     method: 'get',
     path: '/auth/me',
-    access: 'authenticated',
+    access: { signedIn: ['sinas.users.read:own'] },
     summary: 'The caller: id, email, roles and effective permissions',
     tags: ['Auth'],
     responses: { 200: userSchema },
@@ -113,7 +120,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
   registry.add({
     method: 'post',
     path: '/auth/check-permissions',
-    access: 'authenticated',
+    access: { signedIn: 'any credential' },
     summary: 'Whether the caller holds each permission (AND or OR over them)',
     tags: ['Auth'],
     body: {
@@ -222,6 +229,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
           ctx(req),
         );
         await consistent(r.position, res);
+        if (!body.active) await d.revokeCredentials(id, principalOf(req).userId, 'user_deactivated');
       }
       const u = await d.queries.user(id);
       if (!u) throw new NotFoundError('user not found');
@@ -237,8 +245,10 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     params: userParam,
     responses: { 204: undefined },
     handler: async (req, res) => {
-      const position = await d.identity.deleteUser(req.params.user_id as string, ctx(req));
+      const id = req.params.user_id as string;
+      const position = await d.identity.deleteUser(id, ctx(req));
       await consistent(position, res);
+      await d.revokeCredentials(id, principalOf(req).userId, 'user_deleted');
       res.status(204).send();
     },
   });
@@ -302,7 +312,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
   registry.add({
     method: 'get',
     path: '/api/v1/roles/:name',
-    access: 'authenticated',
+    access: { signedIn: ['sinas.users.read:own', 'sinas.roles.read:own'] },
     summary: 'One role (`version=N`: as it was at that revision of its stream, with its members then)',
     tags: ['Roles'],
     params: roleParam,

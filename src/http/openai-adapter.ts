@@ -39,6 +39,8 @@ export interface OpenAiAdapterDeps {
 
 const BASE = '/adapters/openai/v1';
 const tags = ['OpenAI adapter'];
+/** the model list names agents: a narrowed API key needs to read or chat with some agent */
+const MODELS = { signedIn: ['sinas.agents.read:own', 'sinas.agents.chat:own'] } as const;
 const modelPart = { type: 'string', minLength: 1 };
 
 export function registerOpenAiAdapterRoutes(registry: RouteRegistry, d: OpenAiAdapterDeps): void {
@@ -52,7 +54,7 @@ export function registerOpenAiAdapterRoutes(registry: RouteRegistry, d: OpenAiAd
   registry.add({
     method: 'post',
     path: `${BASE}/chat/completions`,
-    access: 'authenticated',
+    access: { signedIn: ['sinas.agents.chat:own'] },
     summary:
       'OpenAI chat completion: an agent turn (agent:ns/name, ns/name, or the default agent) or a provider model',
     tags,
@@ -68,7 +70,7 @@ export function registerOpenAiAdapterRoutes(registry: RouteRegistry, d: OpenAiAd
   registry.add({
     method: 'get',
     path: `${BASE}/models`,
-    access: 'authenticated',
+    access: MODELS,
     summary: 'Every active agent (agent:ns/name), then every provider model',
     tags,
     responses: { 200: modelListSchema },
@@ -77,7 +79,7 @@ export function registerOpenAiAdapterRoutes(registry: RouteRegistry, d: OpenAiAd
   registry.add({
     method: 'get',
     path: `${BASE}/models/:model_id`,
-    access: 'authenticated',
+    access: MODELS,
     summary: 'One model; an id with "/" (agent:ns/name) is sent with the slash as %2F, or raw (next route)',
     tags,
     params: { model_id: modelPart },
@@ -87,7 +89,7 @@ export function registerOpenAiAdapterRoutes(registry: RouteRegistry, d: OpenAiAd
   registry.add({
     method: 'get',
     path: `${BASE}/models/:owner/:model_id`,
-    access: 'authenticated',
+    access: MODELS,
     summary: 'One model whose id has one raw "/": agent:ns/name, ns/name, or a provider id like org/model',
     tags,
     params: { owner: modelPart, model_id: modelPart },

@@ -30,9 +30,12 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
   const kind = deps.service.kind;
   const resource = kind.resource;
   const namespaced = kind.namespaced !== false;
-  // administrator-managed kinds need `sinas.<resource>.<action>:all`; others check ownership per item
+  // administrator-managed kinds need `sinas.<resource>.<action>:all`; others check ownership per
+  // item (a narrowed API key must grant the action on some item to get that far)
   const routeAccess = (action: string): Access =>
-    kind.adminOnly ? { permission: () => `sinas.${resource}.${action}:all` } : 'authenticated';
+    kind.adminOnly
+      ? { permission: () => `sinas.${resource}.${action}:all` }
+      : { signedIn: [`sinas.${resource}.${action}:own`] };
   const registry = {
     add: (spec: Omit<RouteSpec, 'access'> & { action: string }) =>
       target.add({ access: routeAccess(spec.action), ...spec }),

@@ -5,8 +5,9 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { JSONSchema } from '../commands/validation.js';
 import { validate } from '../commands/validation.js';
+import { grantsOnSome, parsePermission } from '../commands/identity/permissions.js';
 import { ForbiddenError } from '../errors.js';
-import { holds } from './auth.js';
+import { holds, principalOf } from './auth.js';
 import { HttpProblem } from './problem.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -25,15 +26,22 @@ export interface RouteSpec {
   /** the media type of its successful responses, when not JSON (a page, a script) */
   readonly produces?: string;
   readonly public?: boolean;
-  /**
-   * Who may call it (every non-public route says): any authenticated caller, or one holding one of
-   * the permissions computed from the request. Ownership (`:own` vs `:all`) is checked by handlers.
-   */
+  /** Who may call it: every non-public route says, or the process stops at start naming it. */
   readonly access?: Access;
   readonly handler: (req: Request, res: Response) => Promise<void> | void;
 }
 
-export type Access = 'authenticated' | { readonly permission: (req: Request) => string | readonly string[] };
+/**
+ * - `permission`: a caller holding one of the permissions computed from the request. Ownership
+ *   (`:own` vs `:all`) is checked by handlers.
+ * - `signedIn`: any signed-in user (the handler shows them only their own); but a narrowed
+ *   credential (an API key with its own permission map) only when its map grants one of these
+ *   permissions on some item, the ones the route reads or writes under. `'any credential'` is for
+ *   the few routes that answer only about the credential itself.
+ */
+export type Access =
+  | { readonly permission: (req: Request) => string | readonly string[] }
+  | { readonly signedIn: readonly [string, ...string[]] | 'any credential' };
 
 export class RouteRegistry {
   readonly routes: RouteSpec[] = [];
@@ -44,11 +52,13 @@ export class RouteRegistry {
 
   mount(router: Router, auth: RequestHandler): void {
     for (const r of this.routes) {
-      if (!r.public && !r.access) throw new Error(`${r.method.toUpperCase()} ${r.path} declares no access`);
+      checkAccess(r);
       const chain: RequestHandler[] = [];
       if (!r.public) chain.push(auth);
       chain.push(validator(r));
-      if (r.access && r.access !== 'authenticated') chain.push(requirePermission(r.access.permission));
+      if (r.access && 'permission' in r.access) chain.push(requirePermission(r.access.permission));
+      else if (r.access && r.access.signedIn !== 'any credential')
+        chain.push(requireKeyScope(r.access.signedIn));
       chain.push(async (req, res, next) => {
         try {
           await r.handler(req, res);
@@ -59,6 +69,37 @@ export class RouteRegistry {
       router[r.method](r.path, ...chain);
     }
   }
+}
+
+/** Every non-public route declares its access, a `signedIn` one with well-formed permissions. */
+function checkAccess(r: RouteSpec): void {
+  if (r.public) return;
+  const where = `${r.method.toUpperCase()} ${r.path}`;
+  const a = r.access as unknown;
+  if (typeof a !== 'object' || a === null)
+    throw new Error(
+      `${where} declares no access: a permission, or signedIn with what a narrowed API key must grant`,
+    );
+  if (!('signedIn' in a) || a.signedIn === 'any credential') return;
+  if (!Array.isArray(a.signedIn) || a.signedIn.length === 0)
+    throw new Error(`${where}: signedIn names no permission a narrowed API key must grant`);
+  for (const p of a.signedIn as unknown[]) parsePermission(String(p), `${where} signedIn`);
+}
+
+/** A narrowed credential's map must grant one of `scope` on some item; other callers pass. */
+function requireKeyScope(scope: readonly string[]): RequestHandler {
+  return (req, _res, next) => {
+    try {
+      const p = principalOf(req);
+      if (p.narrowed && !p.isAdmin && !scope.some((s) => grantsOnSome(p.permissions, s)))
+        throw new ForbiddenError(
+          `this API key's permissions grant none of ${scope.join(', ')}, which this route needs`,
+        );
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
 }
 
 function requirePermission(permission: (req: Request) => string | readonly string[]): RequestHandler {

@@ -51,6 +51,7 @@ import { createMailer } from './auth/mailer.js';
 import { OtpSessions } from './auth/otp-sessions.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { RefreshTokens } from './auth/refresh-tokens.js';
+import { Revocations } from './auth/revocations.js';
 import { SecurityLog } from './auth/security-log.js';
 import { ConfigService } from '../commands/config/config-service.js';
 import { configSections } from '../commands/config/sections/index.js';
@@ -106,6 +107,8 @@ export const TOKENS = {
   /** signs and verifies access tokens (SINAS_JWT_SECRET) */
   AccessTokens: Symbol('AccessTokens'),
   LoginService: Symbol('LoginService'),
+  /** revoked token ids and per-user cutoffs, shared by every process (started by the API) */
+  Revocations: Symbol('Revocations'),
   /** SSRF rules for outbound webhooks (SINAS_WEBHOOK_ALLOWLIST) */
   UrlGuard: Symbol('UrlGuard'),
   EventSubscriptionService: Symbol('EventSubscriptionService'),
@@ -158,6 +161,10 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     closers.push(() => waiter.stop());
     const jwtSecret = loadJwtSecret(config.jwtSecret, config.env, config.dataDir, (m) => log.warn(m));
     const accessTokens = new AccessTokens(jwtSecret);
+    const revocations = new Revocations(pool, databaseUrl, (err) =>
+      log.error({ err }, 'reading the revoked credentials failed (retrying)'),
+    );
+    closers.push(() => revocations.stop());
     const mailer = createMailer(config.env, config.smtp, log);
     if (mailer) closers.push(() => mailer.close());
 
@@ -171,6 +178,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     c.register(TOKENS.ProjectionWaiter, { useValue: waiter });
     c.register(TOKENS.Cipher, { useValue: cipher });
     c.register(TOKENS.AccessTokens, { useValue: accessTokens });
+    c.register(TOKENS.Revocations, { useValue: revocations });
     c.register(TOKENS.CommandHandler, {
       useFactory: instanceCachingFactory((d) => new CommandHandler(d.resolve(TOKENS.EventStore))),
     });
@@ -268,6 +276,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
           }),
           refresh: new RefreshTokens(pool),
           tokens: accessTokens,
+          revocations,
           limiter,
           security: new SecurityLog(store, limiter, config.login.securityEventsPerIp, log),
           mailer,

@@ -57,10 +57,11 @@ import type { ConfigService } from '../commands/config/config-service.js';
 import { registerSecretRoutes } from '../http/secrets.js';
 import type { SecretService } from '../commands/secret/secret-service.js';
 import type { SecretQueries } from '../projections/secret-queries.js';
-import { UnauthorizedError } from '../errors.js';
-import type { VerifyAccessToken } from '../http/auth.js';
 import { registerLoginRoutes } from '../http/login.js';
 import { looksLikeJwt, type AccessTokens } from './auth/access-tokens.js';
+import { CredentialGate } from './auth/credential-gate.js';
+import { credentialReactor } from './auth/credential-reactor.js';
+import type { Revocations } from './auth/revocations.js';
 import type { LoginService } from './auth/login-service.js';
 import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
 import type { EventSubscriptionService } from '../commands/event-subscription/event-subscription-service.js';
@@ -81,27 +82,6 @@ function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
     if (cache.size > 10_000) cache.clear();
     cache.set(userId, { at, permissions });
     return permissions;
-  };
-}
-
-/** An access token's user must exist and be active (read again whenever the identity read model moves). */
-function tokenVerifier(
-  tokens: AccessTokens,
-  queries: IdentityQueries,
-  waiter: ProjectionWaiter,
-): VerifyAccessToken {
-  const cache = new Map<string, { at: bigint | undefined; active: boolean }>();
-  return async (token) => {
-    const claims = await tokens.verify(token);
-    const at = waiter.reachedOf('identity');
-    let hit = cache.get(claims.sub);
-    if (!hit || at === undefined || hit.at !== at) {
-      hit = { at, active: (await queries.user(claims.sub))?.active === true };
-      if (cache.size > 10_000) cache.clear();
-      cache.set(claims.sub, hit);
-    }
-    if (!hit.active) throw new UnauthorizedError('User not found (deleted or deactivated)', 'Authorization');
-    return { userId: claims.sub, tokenId: claims.jti };
   };
 }
 
@@ -161,6 +141,7 @@ export class Platform {
     await startPurgeWorkers(queue, store);
     this.startRunner(executionReactor(queue));
     this.startRunner(hookReactor(store, this.get<CommandHandler>(TOKENS.CommandHandler)));
+    this.startRunner(credentialReactor(this.get<Revocations>(TOKENS.Revocations)));
     await startExecutionWorkers(
       queue,
       this.get<ExecutionWorker>(TOKENS.ExecutionWorker),
@@ -212,6 +193,8 @@ export class Platform {
 
   private async startApi(): Promise<void> {
     const pool = this.get<pg.Pool>(TOKENS.Pool);
+    const revocations = this.get<Revocations>(TOKENS.Revocations);
+    await revocations.start();
     const keys = new ApiKeys(pool);
     const { generated } = await keys.bootstrap(this.config.adminApiKey);
     if (generated) {
@@ -294,6 +277,8 @@ export class Platform {
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       checkPermission: (p, field) => void parsePermission(p, field),
+      revokeCredentials: (userId, by, reason) =>
+        revocations.revokeUser(userId, 'now', { by, reason }).then(() => undefined),
     });
     const login = this.get<LoginService>(TOKENS.LoginService);
     if (!login.delivery)
@@ -333,6 +318,12 @@ export class Platform {
     });
     const waiter = this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter);
     const identityQueries = this.get<IdentityQueries>(TOKENS.IdentityQueries);
+    const gate = new CredentialGate(
+      this.get<AccessTokens>(TOKENS.AccessTokens),
+      identityQueries,
+      waiter,
+      revocations,
+    );
     const app = buildApp({
       registry,
       keys,
@@ -340,7 +331,8 @@ export class Platform {
       log: this.log,
       bodyLimit: this.config.bodyLimit,
       permissionsOf: cachedPermissions(identityQueries, waiter),
-      verifyToken: tokenVerifier(this.get<AccessTokens>(TOKENS.AccessTokens), identityQueries, waiter),
+      verifyToken: gate.verifyToken,
+      checkKey: gate.checkKey,
       looksLikeToken: looksLikeJwt,
     });
     this.app = app;

@@ -4,6 +4,10 @@
  * admin, with the outcome each must get. A route without an entry fails the suite, so it stays
  * complete. Each call gets its own target where the call would consume it (deletes, continues).
  * A route may have more entries, told apart by a note in parentheses (every path that runs a function).
+ *
+ * Two more columns follow from those five unless an entry says otherwise: the owner's API key
+ * narrowed to `sinas.secrets.read:own` (`narrow`: what anonymous gets on a public route, else
+ * refused) and the key of a user deactivated since (`deactivated`: always what anonymous gets).
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
@@ -11,8 +15,10 @@ import type { RouteSpec } from '../../src/http/routes.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { ADMIN_KEY, ensureUser, startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 
-type Who = 'anon' | 'guest' | 'other' | 'owner' | 'admin';
-const CALLERS: readonly Who[] = ['anon', 'guest', 'other', 'owner', 'admin'];
+type Who = 'anon' | 'guest' | 'other' | 'owner' | 'admin' | 'narrow' | 'deactivated';
+const CALLERS: readonly Who[] = ['anon', 'guest', 'other', 'owner', 'admin', 'narrow', 'deactivated'];
+/** the one permission the `narrow` column's key holds */
+const NARROW_MAP = { 'sinas.secrets.read:own': true };
 /** an exact status, 'ok' (any 2xx), or 'denied' (403 or 404: refused without revealing) */
 type Outcome = number | 'ok' | 'denied';
 type Expect = readonly [Outcome, Outcome, Outcome, Outcome, Outcome];
@@ -26,7 +32,25 @@ interface Call {
 interface Entry {
   /** the request, built for (and maybe with a fresh target made by the owner or admin for) each caller */
   readonly call: (who: Who) => Promise<Call> | Call;
+  /** anonymous, guest, other, owner, admin */
   readonly expect: Expect;
+  /** the owner's narrowed key; default: anonymous's outcome on a public route, else 'denied' */
+  readonly narrow?: Outcome;
+  /** a deactivated user's key; default: anonymous's outcome */
+  readonly deactivated?: Outcome;
+}
+
+/** What `who` must get from `entry`: its own column, or the one derived for the two key columns. */
+function outcomeOf(entry: Entry, who: Who, isPublic: boolean): Outcome {
+  const anon = entry.expect[0];
+  switch (who) {
+    case 'narrow':
+      return entry.narrow ?? (isPublic ? anon : 'denied');
+    case 'deactivated':
+      return entry.deactivated ?? anon;
+    default:
+      return entry.expect[CALLERS.indexOf(who)]!;
+  }
 }
 
 const PUBLIC: Expect = ['ok', 'ok', 'ok', 'ok', 'ok'];
@@ -41,7 +65,7 @@ const CHAT_OWNER: Expect = [401, 404, 404, 'ok', 404];
 /** the owner's chat, read by its owner or by an auditor (administrators hold the audit permission) */
 const CHAT_OWNER_OR_AUDITOR: Expect = [401, 404, 404, 'ok', 'ok'];
 
-describe('authorisation matrix: every route × anonymous, guest, other user, owner, admin', function () {
+describe('authorisation matrix: every route × anonymous, guest, other user, owner, admin, narrowed key, deactivated user', function () {
   this.timeout(300_000);
   let t: TestPlatform;
   let llm: ScriptedLlm;
@@ -68,12 +92,22 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
   before(async () => {
     llm = await startScriptedLlm();
     toolLlm = await startScriptedLlm();
-    t = await startTestPlatform();
+    // seven callers try to log in as the owner: more than the default limit per email
+    t = await startTestPlatform({ SINAS_LOGIN_RATE_PER_EMAIL: '50', SINAS_LOGIN_RATE_PER_IP: '50' });
     keys.admin = ADMIN_KEY;
     keys.owner = await userKey(t, 'owner');
     keys.other = await userKey(t, 'other');
     keys.guest = await userKey(t, 'guest', []);
     ownerId = await ensureUser(t, 'owner@example.com');
+    keys.narrow = (
+      await (
+        await must(ownerApi('/api/v1/api-keys', { name: 'narrow', permissions: NARROW_MAP }), 201)
+      ).json()
+    ).key;
+    keys.deactivated = await userKey(t, 'gone');
+    const goneId = await ensureUser(t, 'gone@example.com');
+    await must(t.api('/auth/me', { headers: as('deactivated') }), 200); // it worked until now
+    await must(adminApi(`/api/v1/users/${goneId}`, { active: false }, 'PATCH'), 200);
     await must(
       adminApi('/api/v1/llm-providers', {
         name: 'mxprov',
@@ -234,6 +268,7 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'POST /auth/check-permissions': {
       call: () => ({ path: '/auth/check-permissions', body: { permissions: ['sinas.users.read:own'] } }),
       expect: SIGNED_IN,
+      narrow: 'ok', // it answers only about the credential itself
     },
     // the login routes are public: what decides is the body, whoever sends it
     'POST /auth/login': {
@@ -426,10 +461,11 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       }),
       expect: USERS,
     },
-    'GET /api/v1/secrets': { call: () => ({ path: '/api/v1/secrets' }), expect: USERS },
+    'GET /api/v1/secrets': { call: () => ({ path: '/api/v1/secrets' }), expect: USERS, narrow: 'ok' },
     'GET /api/v1/secrets/:name': {
       call: () => ({ path: '/api/v1/secrets/MX_SECRET' }),
       expect: [401, 403, 404, 'ok', 404],
+      narrow: 'ok',
     },
     'PUT /api/v1/secrets/:name': {
       call: async () => ({ path: await ownerSecret(), body: { description: 'x' } }),
@@ -492,7 +528,11 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: () => ({ path: `/api/v1/audit/export?stream=chat-${chatId}` }),
       expect: ADMIN,
     },
-    'GET /api/v1/audit/public-key': { call: () => ({ path: '/api/v1/audit/public-key' }), expect: SIGNED_IN },
+    'GET /api/v1/audit/public-key': {
+      call: () => ({ path: '/api/v1/audit/public-key' }),
+      expect: SIGNED_IN,
+      narrow: 'ok', // the public half of a signing key: no one's data
+    },
     'POST /api/v1/config/validate': {
       call: () => ({ path: '/api/v1/config/validate', body: { config: MX_CONFIG } }),
       expect: ADMIN,
@@ -542,9 +582,10 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
 
   it('gives every caller the outcome the matrix says', async () => {
     const failures: string[] = [];
+    const publicRoutes = new Set(t.platform.routes.filter((r) => r.public).map(key));
     for (const [name, entry] of Object.entries(matrix())) {
       const method = name.split(' ')[0]!;
-      for (const [i, who] of CALLERS.entries()) {
+      for (const who of CALLERS) {
         const call = await entry.call(who);
         const abort = new AbortController();
         const res = await fetch(`${t.url}${call.path}`, {
@@ -555,7 +596,7 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
         });
         if (call.sse) abort.abort();
         else await res.arrayBuffer();
-        const want = entry.expect[i]!;
+        const want = outcomeOf(entry, who, publicRoutes.has(name));
         const ok =
           want === 'ok'
             ? res.status >= 200 && res.status < 300

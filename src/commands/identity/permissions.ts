@@ -309,3 +309,19 @@ function pathSegment(value: string, field: string): string {
   if (value === '') throw new ValidationError(`${field}: must not be empty`, field);
   return PATH_WORD.test(value) ? value : '*';
 }
+
+/**
+ * Whether `map` grants `required` (a path-less `sinas.<resource>.<action>:<scope>`) on at least one
+ * item: the key itself, or a namespaced grant of the same resource and action on any path
+ * (`sinas.agents/support/bot.chat:all` grants `sinas.agents.chat:own` on some item). A route any
+ * signed-in user may call asks this of a narrowed API key; the handler then checks the item.
+ */
+export function grantsOnSome(map: PermissionMap, required: string): boolean {
+  const c = parsePermission(required);
+  if (hasPermission(map, required)) return true;
+  for (const [key, granted] of Object.entries(map)) {
+    const p = granted ? analyse(key) : 'not granted';
+    if (typeof p !== 'string' && p.path && covers({ ...p, path: null }, c)) return true;
+  }
+  return false;
+}

@@ -1,8 +1,9 @@
 /**
  * Access tokens: JWTs signed with HS256 under SINAS_JWT_SECRET (in development, a secret generated
  * once into SINAS_DATA_DIR, like the encryption key). Claims: `sub` (user id), `email`, `iat`, `exp`,
- * `jti`, `typ` ('access' after a login, 'function' for a function run's context) and `iss`. They
- * carry no permissions: those are read from the user's roles on every request.
+ * `jti`, `typ` ('access' after a login, 'function' for a function run's context), `sid` (after a
+ * login: the login's session, its refresh-token family, so a logout ends its access tokens too) and
+ * `iss`. They carry no permissions: those are read from the user's roles on every request.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,9 @@ export interface AccessClaims {
   readonly email: string | null;
   readonly typ: TokenType;
   readonly jti: string;
+  /** the login session (refresh-token family) the token belongs to; null for a function run's */
+  readonly sid: string | null;
+  readonly iat: number;
   readonly exp: number;
 }
 
@@ -40,10 +44,19 @@ export class AccessTokens {
   /** A signed token for `userId`, valid `ttlS` seconds from `now`. */
   async issue(
     user: { readonly id: string; readonly email: string | null },
-    o: { readonly typ?: TokenType; readonly ttlS?: number; readonly now?: Date } = {},
+    o: {
+      readonly typ?: TokenType;
+      readonly ttlS?: number;
+      readonly now?: Date;
+      readonly sessionId?: string;
+    } = {},
   ): Promise<string> {
     const iat = Math.floor((o.now ?? new Date()).getTime() / 1000);
-    return new SignJWT({ email: user.email, typ: o.typ ?? 'access' })
+    return new SignJWT({
+      email: user.email,
+      typ: o.typ ?? 'access',
+      ...(o.sessionId ? { sid: o.sessionId } : {}),
+    })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(user.id)
       .setIssuer(ISSUER)
@@ -71,15 +84,17 @@ export class AccessTokens {
         );
       throw err;
     }
-    const { sub, email, typ, jti, exp } = payload;
+    const { sub, email, typ, jti, sid, iat, exp } = payload;
     if (
       typeof sub !== 'string' ||
       (typ !== 'access' && typ !== 'function') ||
       typeof jti !== 'string' ||
+      (sid !== undefined && typeof sid !== 'string') ||
+      typeof iat !== 'number' ||
       typeof exp !== 'number'
     )
       throw new UnauthorizedError('invalid token payload', 'Authorization');
-    return { sub, email: typeof email === 'string' ? email : null, typ, jti, exp };
+    return { sub, email: typeof email === 'string' ? email : null, typ, jti, sid: sid ?? null, iat, exp };
   }
 }
 

@@ -1,8 +1,10 @@
 /**
  * The login flow (reference §1.1, README "Login and tokens"): a one-time code by email, exchanged
  * for an access token (JWT, 15 minutes) and a refresh token (30 days, rotated on every use, its
- * family revoked when a consumed one comes back). Failures, lockouts and reuse are recorded as
- * security events; each login and refresh as `UserLoggedIn` (it moves `last_login_at`).
+ * family revoked when a consumed one comes back). Every access token names its login (`sid`): a
+ * logout or a detected reuse revokes the login's access tokens with its refresh tokens. Failures,
+ * lockouts and reuse are recorded as security events; each login and refresh as `UserLoggedIn`
+ * (it moves `last_login_at`).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -24,6 +26,7 @@ import type { Mailer } from './mailer.js';
 import type { OtpSessions } from './otp-sessions.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { RefreshTokens } from './refresh-tokens.js';
+import { SESSION_REVOCATION_S, type Revocations } from './revocations.js';
 import { emailHash, type SecurityLog } from './security-log.js';
 
 const WINDOW_MS = 15 * 60_000;
@@ -35,6 +38,8 @@ export interface LoginServiceDeps {
   readonly otp: OtpSessions;
   readonly refresh: RefreshTokens;
   readonly tokens: AccessTokens;
+  /** where a login's access tokens are revoked (logout, reuse) */
+  readonly revocations: Pick<Revocations, 'revokeTokens'>;
   readonly limiter: RateLimiter;
   readonly security: SecurityLog;
   /** undefined: production without SMTP, login refused */
@@ -108,7 +113,7 @@ export class LoginService {
     const { token, familyId } = await this.d.refresh.startFamily(user.id);
     const at = await this.loggedIn(user.id, 'otp', familyId);
     return {
-      ...(await this.pair(user, token)),
+      ...(await this.pair(user, token, familyId)),
       user: { ...user, last_login_at: at },
     };
   }
@@ -119,6 +124,7 @@ export class LoginService {
     if (!r.ok) {
       if (r.reason === 'reused') {
         const { userId, familyId, tokenId, revokedTokens } = r;
+        await this.endSession(familyId, userId, 'reuse');
         await this.d.security.record('RefreshTokenReused', { userId, familyId, tokenId, revokedTokens, ip });
         throw new UnauthorizedError(
           'this refresh token was already used: every token of its login is now revoked; log in again',
@@ -133,17 +139,32 @@ export class LoginService {
       throw new UnauthorizedError('User not found', 'refresh_token');
     }
     await this.loggedIn(user.id, 'refresh', r.familyId);
-    return this.pair(user, r.token);
+    return this.pair(user, r.token, r.familyId);
   }
 
-  /** Ends the login the token belongs to (its whole family); false when the token is unknown. */
-  logout(token: string): Promise<boolean> {
-    return this.d.refresh.logout(token);
+  /**
+   * Ends the login the token belongs to: its whole refresh-token family and every access token
+   * issued for it, at once in every process; false when the token is unknown.
+   */
+  async logout(token: string): Promise<boolean> {
+    const session = await this.d.refresh.logout(token);
+    if (!session) return false;
+    await this.endSession(session.familyId, session.userId, 'logout');
+    return true;
   }
 
-  private async pair(user: UserRow, refreshToken: string): Promise<Tokens> {
+  /**
+   * Revokes the login's access tokens (their `sid`) for as long as any of them can live: one issued
+   * by a refresh that raced this end still expires within the margin.
+   */
+  private endSession(familyId: string, userId: string, reason: string): Promise<void> {
+    const until = new Date(Date.now() + SESSION_REVOCATION_S * 1000);
+    return this.d.revocations.revokeTokens([familyId], userId, until, reason);
+  }
+
+  private async pair(user: UserRow, refreshToken: string, sessionId: string): Promise<Tokens> {
     return {
-      access_token: await this.d.tokens.issue(user),
+      access_token: await this.d.tokens.issue(user, { sessionId }),
       refresh_token: refreshToken,
       token_type: 'bearer',
       expires_in: ACCESS_TOKEN_TTL_S,

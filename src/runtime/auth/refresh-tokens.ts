@@ -119,14 +119,17 @@ export class RefreshTokens {
     return rowCount ?? 0;
   }
 
-  /** Logout: revokes the token's family (its login); false when the token is unknown. */
-  async logout(token: string, now: Date = new Date()): Promise<boolean> {
-    const { rows } = await this.pool.query<{ family_id: string }>(
-      'SELECT family_id FROM refresh_tokens WHERE token_hash = $1',
+  /** Logout: revokes the token's family (its login) and says whose; undefined when the token is unknown. */
+  async logout(
+    token: string,
+    now: Date = new Date(),
+  ): Promise<{ readonly familyId: string; readonly userId: string } | undefined> {
+    const { rows } = await this.pool.query<{ family_id: string; user_id: string }>(
+      'SELECT family_id, user_id FROM refresh_tokens WHERE token_hash = $1',
       [hash(token)],
     );
-    if (!rows[0]) return false;
+    if (!rows[0]) return undefined;
     await this.revokeFamily(rows[0].family_id, 'logout', now);
-    return true;
+    return { familyId: rows[0].family_id, userId: rows[0].user_id };
   }
 }
