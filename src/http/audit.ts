@@ -52,7 +52,7 @@ export function registerAuditRoutes(registry: RouteRegistry, d: AuditRouteDeps):
     tags,
     query: {
       ...filterQuery,
-      after: { type: 'string', pattern: '^\\d{1,19}$' },
+      after: { type: 'string', pattern: '^\\d{1,18}$', description: 'a position of the log' },
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     },
     responses: {

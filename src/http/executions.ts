@@ -196,7 +196,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
         type: 'string',
         enum: ['AGENT', 'API', 'MANUAL', 'HOOK', 'WEBHOOK', 'SCHEDULE', 'CDC'],
       },
-      skip: { type: 'integer', minimum: 0, default: 0 },
+      skip: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     },
     responses: { 200: { type: 'array', items: executionSchema } },
@@ -229,7 +229,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
     summary: 'One execution, from its event stream (`as_of`: as it was at that stream revision)',
     tags,
     params: idParam,
-    query: { as_of: { type: 'integer', minimum: 0 } },
+    query: { as_of: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
     responses: { 200: executionSchema },
     handler: async (req, res) => {
       const asOf = queryOf(req).as_of as number | undefined;

@@ -67,7 +67,7 @@ const roleSchema = {
 const roleParam = { name: { type: 'string', pattern: ROLE_NAME } };
 const userParam = { user_id: { type: 'string', minLength: 1, maxLength: 200 } };
 const page = {
-  skip: { type: 'integer', minimum: 0, default: 0 },
+  skip: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
   limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
 };
 const DOMAIN = { type: ['string', 'null'], pattern: '^[a-z0-9.-]+\\.[a-z]{2,}$', maxLength: 253 };
@@ -306,7 +306,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     summary: 'One role (`version=N`: as it was at that revision of its stream, with its members then)',
     tags: ['Roles'],
     params: roleParam,
-    query: { version: { type: 'integer', minimum: 0 } },
+    query: { version: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
     responses: { 200: roleSchema },
     handler: async (req, res) => {
       const role = await roleOf(req);

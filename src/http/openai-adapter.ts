@@ -57,6 +57,7 @@ export function registerOpenAiAdapterRoutes(registry: RouteRegistry, d: OpenAiAd
       'OpenAI chat completion: an agent turn (agent:ns/name, ns/name, or the default agent) or a provider model',
     tags,
     body: completionBody,
+    mapError: toOpenAiError,
     responses: { 200: completionSchema },
     handler: openAiErrors(async (req, res) => {
       const body = parseCompletionRequest(req.body);
@@ -106,17 +107,21 @@ function openAiErrors(
     try {
       await handler(req, res);
     } catch (err) {
-      const p = toProblem(err);
-      const problem: Problem & { error: Record<string, unknown> } = {
-        ...p,
-        error: {
-          message: p.detail ?? p.title,
-          type: p.status >= 500 ? 'server_error' : 'invalid_request_error',
-          param: p.field ?? null,
-          code: p.code ?? null,
-        },
-      };
-      throw Object.assign(new HttpProblem(problem), { cause: err });
+      throw toOpenAiError(err);
     }
   };
+}
+
+function toOpenAiError(err: unknown): HttpProblem {
+  const p = toProblem(err);
+  const problem: Problem & { error: Record<string, unknown> } = {
+    ...p,
+    error: {
+      message: p.detail ?? p.title,
+      type: p.status >= 500 ? 'server_error' : 'invalid_request_error',
+      param: p.field ?? null,
+      code: p.code ?? null,
+    },
+  };
+  return Object.assign(new HttpProblem(problem), { cause: err });
 }

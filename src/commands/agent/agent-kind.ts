@@ -30,7 +30,7 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
   llm_provider_id: nullable({ type: 'string', format: 'uuid' }),
   model: nullable({ type: 'string', minLength: 1, maxLength: 100 }),
   temperature: { type: 'number', minimum: 0, maximum: 2, default: 0.7 },
-  max_tokens: nullable({ type: 'integer', minimum: 1 }),
+  max_tokens: nullable({ type: 'integer', minimum: 1, maximum: 10_000_000 }),
   system_prompt: nullable({ type: 'string', maxLength: 200_000 }),
   input_schema: { type: 'object', default: {} },
   output_schema: { type: 'object', default: {} },
@@ -115,7 +115,7 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
     },
   }),
   icon: nullable({ type: 'string', maxLength: 512, pattern: '^(url:https?://|collection:).+' }),
-  default_job_timeout: nullable({ type: 'integer', minimum: 1 }),
+  default_job_timeout: nullable({ type: 'integer', minimum: 1, maximum: 86_400 }),
   default_keep_alive: { type: 'boolean', default: false },
   system_tools: {
     type: 'array',

@@ -21,8 +21,9 @@ export const createChatBody: JSONSchema = {
   properties: {
     input: { type: 'object' },
     title: { type: 'string', minLength: 1, maxLength: 500 },
-    expires_in: { type: 'integer', minimum: 1 },
-    job_timeout: { type: 'integer', minimum: 1 },
+    /** seconds (at most ten years) */
+    expires_in: { type: 'integer', minimum: 1, maximum: 315_360_000 },
+    job_timeout: { type: 'integer', minimum: 1, maximum: 86_400 },
     keep_alive: { type: 'boolean' },
   },
 };

@@ -7,6 +7,8 @@ import { validate } from '../../commands/validation.js';
 import { ValidationError } from '../../errors.js';
 import type { LlmMessage, LlmToolCall } from '../../runtime/llm/llm.js';
 
+/** more than any model's output window: a bound, not a policy */
+const MAX_TOKENS = 10_000_000;
 const nullable = (s: JSONSchema): JSONSchema => ({ anyOf: [s, { type: 'null' }] });
 
 const contentPart: JSONSchema = {
@@ -51,8 +53,8 @@ export const completionBody: JSONSchema = {
     stream: nullable({ type: 'boolean' }),
     stream_options: nullable({ type: 'object', properties: { include_usage: { type: 'boolean' } } }),
     temperature: nullable({ type: 'number', minimum: 0, maximum: 2 }),
-    max_tokens: nullable({ type: 'integer', minimum: 1 }),
-    max_completion_tokens: nullable({ type: 'integer', minimum: 1 }),
+    max_tokens: nullable({ type: 'integer', minimum: 1, maximum: MAX_TOKENS }),
+    max_completion_tokens: nullable({ type: 'integer', minimum: 1, maximum: MAX_TOKENS }),
     top_p: nullable({ type: 'number', minimum: 0, maximum: 1 }),
     stop: nullable({ anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }),
   },
