@@ -57,8 +57,8 @@ export interface ChatRouteDeps {
 
 const chatIdParam = { chat_id: { type: 'string', format: 'uuid' } };
 const agentParams = {
-  namespace: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9_-]*$' },
-  name: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9 _\\-():]*$' },
+  namespace: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9_-]*$', maxLength: 255 },
+  name: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9 _\\-():]*$', maxLength: 255 },
 };
 const tags = ['Chats'];
 
@@ -362,7 +362,10 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     summary: "Reconnect to a turn's stream (Last-Event-ID or ?after= resumes)",
     tags,
     params: { ...chatIdParam, channel_id: { type: 'string', format: 'uuid' } },
-    query: { after: { type: 'string', pattern: RESUME_ID }, last_id: { type: 'string', maxLength: 40 } },
+    query: {
+      after: { type: 'string', pattern: RESUME_ID, maxLength: 34 },
+      last_id: { type: 'string', maxLength: 40 },
+    },
     responses: { 200: { type: 'string' } as never },
     handler: async (req, res) => {
       const chat = await chatOf(req);
@@ -384,7 +387,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     summary: 'Every event of the chat from any offset, then live (SSE; Last-Event-ID or ?after=)',
     tags,
     params: chatIdParam,
-    query: { after: { type: 'string', pattern: RESUME_ID } },
+    query: { after: { type: 'string', pattern: RESUME_ID, maxLength: 34 } },
     responses: { 200: { type: 'string' } as never },
     handler: async (req, res) => {
       // The events are read while the chat's owner is checked; nothing is sent before that passes.

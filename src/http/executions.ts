@@ -30,7 +30,10 @@ export interface ExecutionRouteDeps {
 
 const tags = ['Executions'];
 const ident = '^[a-zA-Z_][a-zA-Z0-9_]*$';
-const fnParams = { namespace: { type: 'string', pattern: ident }, name: { type: 'string', pattern: ident } };
+const fnParams = {
+  namespace: { type: 'string', pattern: ident, maxLength: 255 },
+  name: { type: 'string', pattern: ident, maxLength: 255 },
+};
 const idParam = { execution_id: { type: 'string', format: 'uuid' } };
 const STATUSES = ['PENDING', 'RUNNING', 'AWAITING_INPUT', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'];
 

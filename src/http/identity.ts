@@ -64,7 +64,7 @@ const roleSchema = {
     permissions: { type: 'object', additionalProperties: { type: 'boolean' } },
   },
 };
-const roleParam = { name: { type: 'string', pattern: ROLE_NAME } };
+const roleParam = { name: { type: 'string', pattern: ROLE_NAME, maxLength: 100 } };
 const userParam = { user_id: { type: 'string', minLength: 1, maxLength: 200 } };
 const page = {
   skip: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
@@ -266,7 +266,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
       required: ['name'],
       additionalProperties: false,
       properties: {
-        name: { type: 'string', pattern: ROLE_NAME },
+        name: { type: 'string', pattern: ROLE_NAME, maxLength: 100 },
         description: { type: ['string', 'null'], maxLength: 2000 },
         email_domain: DOMAIN,
         permissions: { type: 'object', additionalProperties: { type: 'boolean' }, default: {} },
@@ -408,7 +408,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
       type: 'object',
       required: ['user_id'],
       additionalProperties: false,
-      properties: { user_id: { type: 'string', minLength: 1 } },
+      properties: { user_id: { type: 'string', minLength: 1, maxLength: 200 } },
     },
     responses: { 201: { type: 'object' } },
     handler: async (req, res) => {

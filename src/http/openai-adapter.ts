@@ -39,7 +39,7 @@ export interface OpenAiAdapterDeps {
 
 const BASE = '/adapters/openai/v1';
 const tags = ['OpenAI adapter'];
-const modelPart = { type: 'string', minLength: 1 };
+const modelPart = { type: 'string', minLength: 1, maxLength: 600 };
 
 export function registerOpenAiAdapterRoutes(registry: RouteRegistry, d: OpenAiAdapterDeps): void {
   const catalog = new ModelCatalog(d.queries, d.agents, d.resolver);

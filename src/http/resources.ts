@@ -116,7 +116,9 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
     summary: `List ${kind.path}`,
     tags,
     query: {
-      ...(namespaced ? { namespace: { type: 'string', pattern: kind.namespacePattern } } : {}),
+      ...(namespaced
+        ? { namespace: { type: 'string', pattern: kind.namespacePattern, maxLength: kind.nameMaxLength } }
+        : {}),
       skip: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     },

@@ -42,7 +42,7 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
       additionalProperties: false,
       properties: {
         role: { type: 'string', enum: ['system', 'user', 'assistant'] },
-        content: { type: 'string' },
+        content: { type: 'string', maxLength: 200_000 },
       },
     },
   }),
@@ -52,7 +52,11 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
     default: [],
     items: {
       anyOf: [
-        { type: 'string', pattern: '^(\\*|[a-zA-Z][a-zA-Z0-9_-]*)/(\\*|[a-zA-Z][a-zA-Z0-9 _\\-():]*)$' },
+        {
+          type: 'string',
+          pattern: '^(\\*|[a-zA-Z][a-zA-Z0-9_-]*)/(\\*|[a-zA-Z][a-zA-Z0-9 _\\-():]*)$',
+          maxLength: 511,
+        },
         { type: 'string', format: 'uuid' },
       ],
     },
@@ -68,7 +72,11 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
     },
   },
   function_parameters: paramMap,
-  status_templates: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
+  status_templates: {
+    type: 'object',
+    additionalProperties: { type: 'string', maxLength: 2000 },
+    default: {},
+  },
   enabled_queries: refList,
   query_parameters: paramMap,
   enabled_stores: {
@@ -101,7 +109,10 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
       additionalProperties: false,
       properties: {
         connector: ref,
-        operations: { type: 'array', items: { type: 'string', pattern: '^[a-zA-Z_][a-zA-Z0-9_-]*$' } },
+        operations: {
+          type: 'array',
+          items: { type: 'string', pattern: '^[a-zA-Z_][a-zA-Z0-9_-]*$', maxLength: 255 },
+        },
         parameters: { type: 'object', additionalProperties: { type: 'object' } },
       },
     },
@@ -132,7 +143,7 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
               type: 'string',
               enum: ['codeExecution', 'packageManagement', 'configIntrospection', 'databaseIntrospection'],
             },
-            connections: { type: 'array', items: { type: 'string', minLength: 1 } },
+            connections: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 } },
           },
         },
       ],

@@ -5,7 +5,7 @@ const contentPart: JSONSchema = {
   type: 'object',
   required: ['type', 'text'],
   additionalProperties: false,
-  properties: { type: { const: 'text' }, text: { type: 'string' } },
+  properties: { type: { const: 'text' }, text: { type: 'string', maxLength: 200_000 } },
 };
 
 export const messageContent: JSONSchema = {
