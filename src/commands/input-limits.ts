@@ -29,9 +29,9 @@ export function checkInput(value: unknown, prefix = '', maxDepth = MAX_DEPTH): v
       if (node.depth >= maxDepth) fail(node, `is nested deeper than ${maxDepth} levels`);
       const entries = Array.isArray(v) ? v.entries() : Object.entries(v);
       for (const [k, x] of entries) {
-        const key = String(k);
-        if (!Array.isArray(v)) checkString(key, node, `has a key with`);
-        stack.push({ value: x, key, parent: node, depth: node.depth + 1 });
+        const child = { value: x, key: String(k), parent: node, depth: node.depth + 1 };
+        if (!Array.isArray(v)) checkString(child.key, child, 'is a key that contains');
+        stack.push(child);
       }
     }
   }

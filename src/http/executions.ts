@@ -9,7 +9,8 @@ import { NotFoundError } from '../errors.js';
 import type { EventStore } from '../events/event-store.js';
 import { streams } from '../events/stream-names.js';
 import type { ExecutionQueries } from '../projections/execution-queries.js';
-import { foldExecutionView, type ExecutionView } from '../projections/execution-view.js';
+import { decodedRunText, foldExecutionView, type ExecutionView } from '../projections/execution-view.js';
+import { decodeText, decodeValue } from '../events/lossless-text.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import { holds, principalOf } from './auth.js';
 import { itemPermission } from '../commands/identity/permissions.js';
@@ -305,7 +306,7 @@ function syncResult(executionId: string, s: PresentExecution | undefined) {
     };
   const step = stepResult(executionId, s);
   if (s.status === 'COMPLETED') return { ...base, status: 'success', result: step.output_data };
-  if (s.status === 'AWAITING_INPUT') return { ...base, status: 'awaiting_input', prompt: s.prompt };
+  if (s.status === 'AWAITING_INPUT') return { ...base, status: 'awaiting_input', prompt: step.prompt };
   return { ...base, status: 'error', error: step.error };
 }
 
@@ -315,14 +316,15 @@ function stepResult(executionId: string, s: PresentExecution | undefined) {
   return {
     execution_id: executionId,
     status: s.status,
-    output_data: s.output ?? null,
-    prompt: s.prompt,
-    error: s.error ?? null,
+    output_data: decodeValue(s.output ?? null),
+    prompt: s.prompt === null ? null : decodeText(s.prompt),
+    error: s.error === undefined || s.error === null ? null : decodeText(s.error),
   };
 }
 
 function rowResponse(r: Record<string, unknown>) {
   const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v ?? null));
+  const text = decodedRunText(r as unknown as Parameters<typeof decodedRunText>[0]);
   return {
     id: r.id,
     execution_id: r.id,
@@ -336,15 +338,15 @@ function rowResponse(r: Record<string, unknown>) {
     tool_call_id: r.tool_call_id,
     status: r.status,
     input_data: r.input_data,
-    output_data: r.output_data,
-    error: r.error,
-    traceback: r.traceback,
-    stdout: r.stdout,
-    stderr: r.stderr,
-    logs: r.logs,
+    output_data: text.output_data,
+    error: text.error,
+    traceback: text.traceback,
+    stdout: text.stdout,
+    stderr: text.stderr,
+    logs: text.logs,
     container_id: r.container_id,
     runs: r.runs,
-    input_prompt: r.input_prompt,
+    input_prompt: text.input_prompt,
     answers: r.answers,
     created_at: iso(r.created_at),
     started_at: iso(r.started_at),
