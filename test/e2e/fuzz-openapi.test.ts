@@ -63,7 +63,7 @@ describe('fuzzing every route of /api/openapi.json', function () {
   it('answers every bad input with a 4xx, never a 5xx, and stays healthy', async () => {
     const doc = await (await t.api('/api/openapi.json')).json();
     await useProvider(t, llm.url);
-    const targets = await makeTargets(t);
+    const targets = await makeTargets(t, llm.url);
     const random = seeded(SEED);
     const cases = operationsOf(doc).flatMap((op) => casesOf(op, targets, random));
     // deletes last: they may remove the targets the other cases need
@@ -97,7 +97,8 @@ describe('fuzzing every route of /api/openapi.json', function () {
 });
 
 /** The platform's real objects for the routes' path parameters, and bodies that get past the schema. */
-async function makeTargets(t: TestPlatform): Promise<Targets> {
+/** `llmUrl`: the scripted model, which every provider the fuzzer makes points at */
+async function makeTargets(t: TestPlatform, llmUrl: string): Promise<Targets> {
   const ok = async (path: string, json: unknown) => {
     const r = await t.api(path, { method: 'POST', json });
     if (r.status >= 300) throw new Error(`setting up ${path}: ${r.status} ${await r.text()}`);
@@ -110,11 +111,12 @@ async function makeTargets(t: TestPlatform): Promise<Targets> {
     code: CODE,
     input_schema: { type: 'object', required: ['x'], properties: { x: { type: 'integer' } } },
   });
-  await ok('/api/v1/llm-providers', { name: 'fz', api_endpoint: 'http://127.0.0.1:9/v1' });
+  await ok('/api/v1/llm-providers', { name: 'fz', api_endpoint: llmUrl });
   await ok('/api/v1/roles', { name: 'fz' });
   await ok('/api/v1/secrets', { name: 'fz', value: 'v' });
   const userId = await ensureUser(t, 'fuzz@example.com');
   const chat = await ok('/agents/fz/fz/chats', {});
+  const reply = await ok(`/chats/${chat.id}/messages`, { content: 'hi' }); // a finished turn to resume
   const execution = await ok('/functions/fz/fz/execute/async', { input: { x: 1 } });
   const sub = await ok('/api/v1/event-subscriptions', { url: 'http://127.0.0.1:9/hook', active: false });
   const key = await ok('/api/v1/api-keys', { name: 'fz' });
@@ -125,7 +127,7 @@ async function makeTargets(t: TestPlatform): Promise<Targets> {
     key_id: key.id,
     id: sub.id,
     tool_call_id: 'call_fz',
-    channel_id: '00000000-0000-4000-8000-00000000f022',
+    channel_id: reply.turn_id,
     namespace: 'fz',
     name: 'fz',
     model_id: 'fz',
@@ -134,7 +136,7 @@ async function makeTargets(t: TestPlatform): Promise<Targets> {
   const overrides: Record<string, Record<string, unknown>> = {
     'POST /api/v1/agents': { namespace: 'fz', name: 'fz2' },
     'POST /api/v1/functions': { namespace: 'fz', name: 'fz2', code: CODE },
-    'POST /api/v1/llm-providers': { name: 'fz2', api_endpoint: 'http://127.0.0.1:9/v1' },
+    'POST /api/v1/llm-providers': { name: 'fz2', api_endpoint: llmUrl },
     'POST /api/v1/roles': { name: 'fz2' },
     'POST /api/v1/users': { email: 'fuzzed@example.com' },
     'POST /api/v1/event-subscriptions': { url: 'http://127.0.0.1:9/hook', active: false },

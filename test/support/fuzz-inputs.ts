@@ -328,21 +328,31 @@ interface Field {
   readonly required: boolean;
 }
 
-/** The body's fields: top-level properties, and one level into those that are objects in the base. */
-function fieldsOf(schema: Schema, base: unknown): Field[] {
-  const props = propertiesOf(schema);
+/**
+ * The body's fields: its properties, and (to three levels) the properties of those that are objects
+ * in the base and the first item of those that are non-empty arrays there.
+ */
+function fieldsOf(schema: Schema, base: unknown, path: readonly string[] = [], depth = 0): Field[] {
   const required = new Set<string>(schema.required ?? []);
   const out: Field[] = [];
-  for (const [k, s] of Object.entries(props)) {
-    out.push({ path: [k], schema: s, required: required.has(k) });
+  for (const [k, s] of Object.entries(propertiesOf(schema))) {
+    const at = [...path, k];
+    out.push({ path: at, schema: s, required: required.has(k) });
     const inner = isObject(base) ? base[k] : undefined;
-    if (isObject(inner)) {
-      const innerRequired = new Set<string>(s.required ?? []);
-      for (const [k2, s2] of Object.entries(propertiesOf(s)))
-        out.push({ path: [k, k2], schema: s2, required: innerRequired.has(k2) });
+    if (depth >= 2) continue;
+    if (isObject(inner)) out.push(...fieldsOf(s, inner, at, depth + 1));
+    const item = itemsOf(s);
+    if (Array.isArray(inner) && inner.length > 0 && item) {
+      out.push({ path: [...at, '0'], schema: item, required: false });
+      if (isObject(inner[0])) out.push(...fieldsOf(item, inner[0], [...at, '0'], depth + 1));
     }
   }
   return out;
+}
+
+function itemsOf(s: Schema): Schema | undefined {
+  if (s.items) return s.items;
+  return (s.anyOf ?? s.oneOf ?? []).find((b: Schema) => b.items)?.items;
 }
 
 function propertiesOf(s: Schema): Record<string, Schema> {
@@ -372,7 +382,7 @@ function setAt(base: unknown, path: readonly string[], v: unknown): unknown {
   const root = structuredClone(base) as Record<string, unknown>;
   let at = root;
   for (const k of path.slice(0, -1)) {
-    if (!isObject(at[k])) at[k] = {};
+    if (!isObject(at[k]) && !Array.isArray(at[k])) at[k] = {};
     at = at[k] as Record<string, unknown>;
   }
   const last = path[path.length - 1]!;
