@@ -66,7 +66,6 @@ describe('fuzzing every route of /api/openapi.json', function () {
     const targets = await makeTargets(t, llm.url);
     const random = seeded(SEED);
     const cases = operationsOf(doc).flatMap((op) => casesOf(op, targets, random));
-    // deletes last: they may remove the targets the other cases need
     const failures: string[] = [];
     const log: string[] = [];
     const run = (c: FuzzCase) =>
@@ -75,6 +74,7 @@ describe('fuzzing every route of /api/openapi.json', function () {
         if (status >= 500 || status === 0)
           failures.push(`${status || 'no response'} ${describeCase(c)}\n      ${detail.slice(0, 300)}`);
       });
+    // deletes last: they may remove the targets the other cases need
     await inParallel(
       cases.filter((c) => c.method !== 'DELETE'),
       PARALLEL,
@@ -96,8 +96,10 @@ describe('fuzzing every route of /api/openapi.json', function () {
   });
 });
 
-/** The platform's real objects for the routes' path parameters, and bodies that get past the schema. */
-/** `llmUrl`: the scripted model, which every provider the fuzzer makes points at */
+/**
+ * The platform's real objects for the routes' path parameters, and bodies that get past the schema.
+ * `llmUrl`: the scripted model, which every provider the fuzzer makes points at.
+ */
 async function makeTargets(t: TestPlatform, llmUrl: string): Promise<Targets> {
   const ok = async (path: string, json: unknown) => {
     const r = await t.api(path, { method: 'POST', json });
