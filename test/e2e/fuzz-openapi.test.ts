@@ -16,15 +16,8 @@ import {
   type TestPlatform,
 } from '../support/platform.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
-import {
-  casesOf,
-  describeCase,
-  unboundedIn,
-  operationsOf,
-  seeded,
-  type FuzzCase,
-  type Targets,
-} from '../support/fuzz-inputs.js';
+import { casesOf, describeCase, seeded, type FuzzCase, type Targets } from '../support/fuzz-inputs.js';
+import { operationsOf, unboundedIn } from '../support/fuzz-schemas.js';
 
 const SEED = 20_250_612;
 const PARALLEL = 4;
