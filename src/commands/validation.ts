@@ -10,6 +10,7 @@ export type JSONSchema = Readonly<Record<string, unknown>>;
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const ajv = addFormats(new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false }));
+ajv.addFormat('date-time', { type: 'string', validate: isInstant });
 const cache = new WeakMap<object, ValidateFunction>();
 
 export function compile(schema: JSONSchema): ValidateFunction {
@@ -19,6 +20,27 @@ export function compile(schema: JSONSchema): ValidateFunction {
     cache.set(schema, v);
   }
   return v;
+}
+
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:?\d\d)$/i;
+const FIRST = Date.parse('0001-01-01T00:00:00Z');
+const LAST = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * `format: date-time`: an RFC 3339 time that names a real instant JavaScript and Postgres both hold
+ * (years 0001 to 9999 in UTC; no leap second, no 30th of February), so `new Date(value)` is valid.
+ */
+function isInstant(s: string): boolean {
+  if (!RFC3339.test(s)) return false;
+  const t = Date.parse(s);
+  if (!Number.isFinite(t) || t < FIRST || t > LAST) return false;
+  // Date.parse rolls 2024-02-30 over to March: the date as written must survive the round trip
+  const local = s.slice(0, 10);
+  const offset = s.match(/([+-])(\d\d):?(\d\d)$/);
+  const shift = offset
+    ? (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) * 60_000
+    : 0;
+  return new Date(t + shift).toISOString().slice(0, 10) === local;
 }
 
 /** Validates (and fills defaults into) `value`; throws ValidationError otherwise. */

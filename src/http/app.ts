@@ -1,4 +1,7 @@
-/** The express application: request ids, JSON bodies with a size limit, routes, problem+json errors. */
+/**
+ * The express application: request ids, JSON bodies with a size limit, the input limits (depth,
+ * numbers, storable text) on every request, routes, problem+json errors.
+ */
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import type pg from 'pg';
@@ -7,6 +10,7 @@ import type { ApiKeys } from './api-keys.js';
 import { YAML_TYPES } from './config.js';
 import { authenticate, type AuthDeps } from './auth.js';
 import { idempotency, swallowReplay } from './idempotency.js';
+import { inputLimits } from './input-limits.js';
 import { openApiDocument } from './openapi.js';
 import { errorHandler, notFoundHandler } from './problem.js';
 import type { RouteRegistry } from './routes.js';
@@ -39,6 +43,7 @@ export function buildApp(deps: AppDeps): Express {
   });
   app.use(express.json({ limit: deps.bodyLimit, type: ['application/json', 'application/*+json'] }));
   app.use(express.text({ limit: deps.bodyLimit, type: YAML_TYPES }));
+  app.use(inputLimits);
   deps.registry.add({
     method: 'get',
     path: '/api/openapi.json',

@@ -26,7 +26,7 @@ const tags = ['Audit'];
 const READ = { permission: () => 'sinas.audit.read:own' };
 const filterQuery = {
   stream: { type: 'string', minLength: 1, maxLength: 600 },
-  category: { type: 'string', pattern: '^[a-z][a-z0-9_]*$' },
+  category: { type: 'string', pattern: '^[a-z][a-z0-9_]*$', maxLength: 100 },
   type: { type: 'string', maxLength: 200 },
   actor: { type: 'string', maxLength: 200 },
   correlation_id: { type: 'string', maxLength: 200 },
@@ -59,7 +59,7 @@ export function registerAuditRoutes(registry: RouteRegistry, d: AuditRouteDeps):
     tags,
     query: {
       ...filterQuery,
-      after: { type: 'string', pattern: '^\\d{1,19}$' },
+      after: { type: 'string', pattern: '^\\d{1,18}$', maxLength: 18, description: 'a position of the log' },
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     },
     responses: {

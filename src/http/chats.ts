@@ -39,6 +39,7 @@ import {
 import { commandIdOf } from './idempotency.js';
 import { HttpProblem } from './problem.js';
 import { queryOf, type RouteRegistry } from './routes.js';
+import { RESUME_ID } from './input-limits.js';
 import { openSse, resumePoint, type SseConnection, type SseFrame } from './sse.js';
 import { TurnWatch, type TurnStop } from './turn-watch.js';
 
@@ -60,8 +61,8 @@ export interface ChatRouteDeps {
 
 const chatIdParam = { chat_id: { type: 'string', format: 'uuid' } };
 const agentParams = {
-  namespace: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9_-]*$' },
-  name: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9 _\\-():]*$' },
+  namespace: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9_-]*$', maxLength: 255 },
+  name: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9 _\\-():]*$', maxLength: 255 },
 };
 const tags = ['Chats'];
 /** any signed-in user's own chats; a narrowed API key needs chat on some agent */
@@ -183,7 +184,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     tags,
     query: {
       include_archived: { type: 'boolean', default: false },
-      skip: { type: 'integer', minimum: 0, default: 0 },
+      skip: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     },
     responses: { 200: { type: 'array', items: chatSchema } },
@@ -205,7 +206,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
       'A chat with its messages, turns, tool calls and pending approvals; `as_of=<revision>`: as it was then',
     tags,
     params: chatIdParam,
-    query: { as_of: { type: 'integer', minimum: 0 } },
+    query: { as_of: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
     responses: { 200: chatWithMessagesSchema },
     handler: async (req, res) => {
       const chat = await chatOf(req);
@@ -367,7 +368,10 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     summary: "Reconnect to a turn's stream (Last-Event-ID or ?after= resumes)",
     tags,
     params: { ...chatIdParam, channel_id: { type: 'string', format: 'uuid' } },
-    query: { after: { type: 'string', pattern: '^\\d+(\\.\\d+)?$' }, last_id: { type: 'string' } },
+    query: {
+      after: { type: 'string', pattern: RESUME_ID, maxLength: 34 },
+      last_id: { type: 'string', maxLength: 40 },
+    },
     responses: { 200: { type: 'string' } as never },
     handler: async (req, res) => {
       const chat = await chatOf(req);
@@ -389,7 +393,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     summary: 'Every event of the chat from any offset, then live (SSE; Last-Event-ID or ?after=)',
     tags,
     params: chatIdParam,
-    query: { after: { type: 'string', pattern: '^\\d+(\\.\\d+)?$' } },
+    query: { after: { type: 'string', pattern: RESUME_ID, maxLength: 34 } },
     responses: { 200: { type: 'string' } as never },
     handler: async (req, res) => {
       // The events are read while the chat's owner is checked; nothing is sent before that passes.

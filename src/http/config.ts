@@ -7,7 +7,6 @@
 import type { Request } from 'express';
 import type { ApplyResult, ConfigService } from '../commands/config/config-service.js';
 import type { JSONSchema } from '../commands/validation.js';
-import { ValidationError } from '../errors.js';
 import { principalOf } from './auth.js';
 import { commandIdOf } from './idempotency.js';
 import { queryOf, type RouteRegistry } from './routes.js';
@@ -53,21 +52,24 @@ const APPLY_RESPONSE: JSONSchema = {
   },
 };
 
+/** The JSON form of a config request; a YAML body (Content-Type: application/yaml) is the text alone. */
+const CONFIG_BODY: JSONSchema = {
+  type: 'object',
+  required: ['config'],
+  additionalProperties: false,
+  properties: {
+    config: { type: 'string', maxLength: 1_000_000, description: 'the SinasConfig YAML' },
+    dryRun: { type: 'boolean' },
+    force: { type: 'boolean' },
+  },
+};
+
 function textOf(req: Request): string {
-  if (typeof req.body === 'string') return req.body;
-  const config = (req.body as { config?: unknown } | undefined)?.config;
-  if (typeof config !== 'string')
-    throw new ValidationError(
-      'config: send the YAML as the body (Content-Type: application/yaml) or as {"config": "<yaml>"}',
-      'config',
-    );
-  return config;
+  return typeof req.body === 'string' ? req.body : (req.body as { config: string }).config;
 }
 
 function flag(req: Request, name: 'dryRun' | 'force'): boolean {
   const body = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
-  if (body[name] !== undefined && typeof body[name] !== 'boolean')
-    throw new ValidationError(`${name}: must be a boolean`, name);
   return body[name] === true || queryOf(req)[name] === true;
 }
 
@@ -79,6 +81,8 @@ export function registerConfigRoutes(registry: RouteRegistry, deps: ConfigRouteD
     access: { permission: () => 'sinas.config.validate:all' },
     summary: 'Validate a SinasConfig YAML document: structure, references, code, variables; writes nothing',
     tags,
+    body: CONFIG_BODY,
+    accepts: YAML_TYPES,
     responses: {
       200: {
         type: 'object',
@@ -97,6 +101,8 @@ export function registerConfigRoutes(registry: RouteRegistry, deps: ConfigRouteD
       'Apply a SinasConfig: all validated and planned before anything is written; unchanged resources write nothing',
     tags,
     query: flags,
+    body: CONFIG_BODY,
+    accepts: YAML_TYPES,
     responses: { 200: APPLY_RESPONSE, 409: APPLY_RESPONSE },
     handler: async (req, res) => {
       const p = principalOf(req);

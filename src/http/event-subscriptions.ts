@@ -40,7 +40,7 @@ const ITEM = `${BASE}/:id`;
 const tags = ['Event subscription'];
 const params = { id: { type: 'string', format: 'uuid' } } as const;
 const paging = {
-  skip: { type: 'integer', minimum: 0, default: 0 },
+  skip: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
   limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
 } as const;
 const NAMES: JSONSchema = { type: 'array', items: { type: 'string' } };
@@ -225,7 +225,7 @@ export function registerEventSubscriptionRoutes(
     summary: 'Re-deliver every matching event from a `$all` position (inclusive) on',
     tags,
     params,
-    query: { from: { type: 'integer', minimum: 0 } },
+    query: { from: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
     responses: { 202: { type: 'object', properties: { from: { type: 'integer' } } } },
     handler: async (req, res) => {
       const row = await visible(req, 'update');

@@ -9,7 +9,8 @@ import { NotFoundError } from '../errors.js';
 import type { EventStore } from '../events/event-store.js';
 import { streams } from '../events/stream-names.js';
 import type { ExecutionQueries } from '../projections/execution-queries.js';
-import { foldExecutionView, type ExecutionView } from '../projections/execution-view.js';
+import { decodedRunText, foldExecutionView, type ExecutionView } from '../projections/execution-view.js';
+import { decodeText, decodeValue } from '../events/lossless-text.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import { holds, principalOf } from './auth.js';
 import { itemPermission } from '../commands/identity/permissions.js';
@@ -37,7 +38,10 @@ const EVERYTHING = Object.freeze({ 'sinas.*:all': true });
 /** any signed-in user's own executions; a narrowed API key needs to read executions */
 const READING = { signedIn: ['sinas.executions.read:own'] } as const;
 const ident = '^[a-zA-Z_][a-zA-Z0-9_]*$';
-const fnParams = { namespace: { type: 'string', pattern: ident }, name: { type: 'string', pattern: ident } };
+const fnParams = {
+  namespace: { type: 'string', pattern: ident, maxLength: 255 },
+  name: { type: 'string', pattern: ident, maxLength: 255 },
+};
 const idParam = { execution_id: { type: 'string', format: 'uuid' } };
 const STATUSES = ['PENDING', 'RUNNING', 'AWAITING_INPUT', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'];
 
@@ -212,7 +216,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
         type: 'string',
         enum: ['AGENT', 'API', 'MANUAL', 'HOOK', 'WEBHOOK', 'SCHEDULE', 'CDC'],
       },
-      skip: { type: 'integer', minimum: 0, default: 0 },
+      skip: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     },
     responses: { 200: { type: 'array', items: executionSchema } },
@@ -245,7 +249,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
     summary: 'One execution, from its event stream (`as_of`: as it was at that stream revision)',
     tags,
     params: idParam,
-    query: { as_of: { type: 'integer', minimum: 0 } },
+    query: { as_of: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
     responses: { 200: executionSchema },
     handler: async (req, res) => {
       const asOf = queryOf(req).as_of as number | undefined;
@@ -319,7 +323,7 @@ function syncResult(executionId: string, s: PresentExecution | undefined) {
     };
   const step = stepResult(executionId, s);
   if (s.status === 'COMPLETED') return { ...base, status: 'success', result: step.output_data };
-  if (s.status === 'AWAITING_INPUT') return { ...base, status: 'awaiting_input', prompt: s.prompt };
+  if (s.status === 'AWAITING_INPUT') return { ...base, status: 'awaiting_input', prompt: step.prompt };
   return { ...base, status: 'error', error: step.error };
 }
 
@@ -329,14 +333,15 @@ function stepResult(executionId: string, s: PresentExecution | undefined) {
   return {
     execution_id: executionId,
     status: s.status,
-    output_data: s.output ?? null,
-    prompt: s.prompt,
-    error: s.error ?? null,
+    output_data: decodeValue(s.output ?? null),
+    prompt: s.prompt === null ? null : decodeText(s.prompt),
+    error: s.error === undefined || s.error === null ? null : decodeText(s.error),
   };
 }
 
 function rowResponse(r: Record<string, unknown>) {
   const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v ?? null));
+  const text = decodedRunText(r as unknown as Parameters<typeof decodedRunText>[0]);
   return {
     id: r.id,
     execution_id: r.id,
@@ -350,15 +355,15 @@ function rowResponse(r: Record<string, unknown>) {
     tool_call_id: r.tool_call_id,
     status: r.status,
     input_data: r.input_data,
-    output_data: r.output_data,
-    error: r.error,
-    traceback: r.traceback,
-    stdout: r.stdout,
-    stderr: r.stderr,
-    logs: r.logs,
+    output_data: text.output_data,
+    error: text.error,
+    traceback: text.traceback,
+    stdout: text.stdout,
+    stderr: text.stderr,
+    logs: text.logs,
     container_id: r.container_id,
     runs: r.runs,
-    input_prompt: r.input_prompt,
+    input_prompt: text.input_prompt,
     answers: r.answers,
     created_at: iso(r.created_at),
     started_at: iso(r.started_at),

@@ -30,15 +30,8 @@ export function idempotency(pool: pg.Pool): RequestHandler {
   };
 }
 
+/** `key` has the form src/http/input-limits.ts checked before any route ran. */
 async function run(pool: pg.Pool, req: Request, res: Response, key: string): Promise<void> {
-  if (key.length === 0 || key.length > 255) {
-    throw new HttpProblem({
-      title: 'Invalid Idempotency-Key',
-      status: 400,
-      detail: 'must be 1 to 255 characters',
-      field: 'Idempotency-Key',
-    });
-  }
   const actor = principalOf(req).userId;
   const requestHash = createHash('sha256')
     .update(`${req.method} ${req.originalUrl}\n${JSON.stringify(req.body ?? null)}`)

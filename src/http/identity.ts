@@ -71,10 +71,10 @@ const roleSchema = {
     permissions: { type: 'object', additionalProperties: { type: 'boolean' } },
   },
 };
-const roleParam = { name: { type: 'string', pattern: ROLE_NAME } };
+const roleParam = { name: { type: 'string', pattern: ROLE_NAME, maxLength: 100 } };
 const userParam = { user_id: { type: 'string', minLength: 1, maxLength: 200 } };
 const page = {
-  skip: { type: 'integer', minimum: 0, default: 0 },
+  skip: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
   limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
 };
 const DOMAIN = { type: ['string', 'null'], pattern: '^[a-z0-9.-]+\\.[a-z]{2,}$', maxLength: 253 };
@@ -276,7 +276,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
       required: ['name'],
       additionalProperties: false,
       properties: {
-        name: { type: 'string', pattern: ROLE_NAME },
+        name: { type: 'string', pattern: ROLE_NAME, maxLength: 100 },
         description: { type: ['string', 'null'], maxLength: 2000 },
         email_domain: DOMAIN,
         permissions: { type: 'object', additionalProperties: { type: 'boolean' }, default: {} },
@@ -316,7 +316,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     summary: 'One role (`version=N`: as it was at that revision of its stream, with its members then)',
     tags: ['Roles'],
     params: roleParam,
-    query: { version: { type: 'integer', minimum: 0 } },
+    query: { version: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
     responses: { 200: roleSchema },
     handler: async (req, res) => {
       const role = await roleOf(req);
@@ -418,7 +418,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
       type: 'object',
       required: ['user_id'],
       additionalProperties: false,
-      properties: { user_id: { type: 'string', minLength: 1 } },
+      properties: { user_id: { type: 'string', minLength: 1, maxLength: 200 } },
     },
     responses: { 201: { type: 'object' } },
     handler: async (req, res) => {

@@ -20,7 +20,7 @@ const body = (properties: Record<string, JSONSchema>): JSONSchema => ({
 const loginBody = body({ email: { type: 'string', minLength: 3, maxLength: 320 } });
 const verifyBody = body({
   session_id: { type: 'string', format: 'uuid' },
-  otp_code: { type: 'string', pattern: '^[0-9]{6}$' },
+  otp_code: { type: 'string', pattern: '^[0-9]{6}$', maxLength: 6 },
 });
 const refreshBody = body({ refresh_token: { type: 'string', minLength: 1, maxLength: 200 } });
 const tokensSchema = {

@@ -41,7 +41,7 @@ const BASE = '/adapters/openai/v1';
 const tags = ['OpenAI adapter'];
 /** the model list names agents: a narrowed API key needs to read or chat with some agent */
 const MODELS = { signedIn: ['sinas.agents.read:own', 'sinas.agents.chat:own'] } as const;
-const modelPart = { type: 'string', minLength: 1 };
+const modelPart = { type: 'string', minLength: 1, maxLength: 600 };
 
 export function registerOpenAiAdapterRoutes(registry: RouteRegistry, d: OpenAiAdapterDeps): void {
   const catalog = new ModelCatalog(d.queries, d.agents, d.resolver);
@@ -59,6 +59,7 @@ export function registerOpenAiAdapterRoutes(registry: RouteRegistry, d: OpenAiAd
       'OpenAI chat completion: an agent turn (agent:ns/name, ns/name, or the default agent) or a provider model',
     tags,
     body: completionBody,
+    mapError: toOpenAiError,
     responses: { 200: completionSchema },
     handler: openAiErrors(async (req, res) => {
       const body = parseCompletionRequest(req.body);
@@ -108,17 +109,21 @@ function openAiErrors(
     try {
       await handler(req, res);
     } catch (err) {
-      const p = toProblem(err);
-      const problem: Problem & { error: Record<string, unknown> } = {
-        ...p,
-        error: {
-          message: p.detail ?? p.title,
-          type: p.status >= 500 ? 'server_error' : 'invalid_request_error',
-          param: p.field ?? null,
-          code: p.code ?? null,
-        },
-      };
-      throw Object.assign(new HttpProblem(problem), { cause: err });
+      throw toOpenAiError(err);
     }
   };
+}
+
+function toOpenAiError(err: unknown): HttpProblem {
+  const p = toProblem(err);
+  const problem: Problem & { error: Record<string, unknown> } = {
+    ...p,
+    error: {
+      message: p.detail ?? p.title,
+      type: p.status >= 500 ? 'server_error' : 'invalid_request_error',
+      param: p.field ?? null,
+      code: p.code ?? null,
+    },
+  };
+  return Object.assign(new HttpProblem(problem), { cause: err });
 }

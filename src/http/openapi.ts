@@ -26,7 +26,15 @@ export function openApiDocument(registry: RouteRegistry, version: string): Recor
         })),
       ],
       ...(r.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: r.body } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': { schema: r.body },
+                ...Object.fromEntries((r.accepts ?? []).map((t) => [t, { schema: { type: 'string' } }])),
+              },
+            },
+          }
         : {}),
       responses: Object.fromEntries(
         Object.entries(r.responses).map(([status, schema]) => {

@@ -119,8 +119,10 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
     summary: `List ${kind.path}`,
     tags,
     query: {
-      ...(namespaced ? { namespace: { type: 'string', pattern: kind.namespacePattern } } : {}),
-      skip: { type: 'integer', minimum: 0, default: 0 },
+      ...(namespaced
+        ? { namespace: { type: 'string', pattern: kind.namespacePattern, maxLength: kind.nameMaxLength } }
+        : {}),
+      skip: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     },
     responses: { 200: { type: 'array', items: response } },
@@ -153,7 +155,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
     summary: `Get a ${kind.type.toLowerCase()} (or an earlier version with ?version=N)`,
     tags,
     params,
-    query: { version: { type: 'integer', minimum: 0 } },
+    query: { version: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
     responses: { 200: response },
     handler: async (req, res) => {
       const { namespace, name } = ident(req);

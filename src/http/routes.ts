@@ -1,10 +1,12 @@
 /**
  * The route registry: every route is declared once with its JSON schemas; the same declaration
- * registers the express handler, validates params/query/body, and feeds the OpenAPI document.
+ * registers the express handler, validates params/query/body (each schema compiled once, at
+ * mount, and checked before the handler runs), and feeds the OpenAPI document.
  */
 import type { Request, RequestHandler, Response, Router } from 'express';
+import { checkInput } from '../commands/input-limits.js';
 import type { JSONSchema } from '../commands/validation.js';
-import { validate } from '../commands/validation.js';
+import { compile, validate } from '../commands/validation.js';
 import { grantsOnSome, parsePermission } from '../commands/identity/permissions.js';
 import { ForbiddenError } from '../errors.js';
 import { holds, principalOf } from './auth.js';
@@ -20,12 +22,17 @@ export interface RouteSpec {
   readonly tags?: readonly string[];
   readonly params?: Readonly<Record<string, JSONSchema>>;
   readonly query?: Readonly<Record<string, JSONSchema>>;
+  /** the JSON body's schema: checked before the handler runs */
   readonly body?: JSONSchema;
+  /** media types the body may also come in as text (YAML), handed to the handler as a string */
+  readonly accepts?: readonly string[];
   /** status → response schema (undefined: no body) */
   readonly responses: Readonly<Record<number, JSONSchema | undefined>>;
   /** the media type of its successful responses, when not JSON (a page, a script) */
   readonly produces?: string;
   readonly public?: boolean;
+  /** how this route's clients expect an error (the OpenAI adapter's `error` member), bad input included */
+  readonly mapError?: (err: unknown) => unknown;
   /** Who may call it: every non-public route says, or the process stops at start naming it. */
   readonly access?: Access;
   readonly handler: (req: Request, res: Response) => Promise<void> | void;
@@ -120,40 +127,46 @@ function objectSchema(props: Readonly<Record<string, JSONSchema>>, required: str
   return { type: 'object', properties: props, required, additionalProperties: false };
 }
 
-const compiled = new WeakMap<RouteSpec, { params?: JSONSchema; query?: JSONSchema }>();
-
 function validator(r: RouteSpec): RequestHandler {
-  const schemas = {
-    ...(r.params ? { params: objectSchema(r.params, Object.keys(r.params)) } : {}),
-    ...(r.query ? { query: objectSchema(r.query) } : {}),
-  };
-  compiled.set(r, schemas);
+  const params = r.params ? objectSchema(r.params, Object.keys(r.params)) : undefined;
+  const query = r.query ? objectSchema(r.query) : undefined;
+  const takesBody =
+    r.body !== undefined && (r.method === 'post' || r.method === 'put' || r.method === 'patch');
+  for (const s of [params, query, takesBody ? r.body : undefined]) if (s) compile(s); // once, at mount
   return (req, _res, next) => {
     try {
-      if (schemas.params) validate(schemas.params, { ...req.params });
-      if (schemas.query) {
-        const q = coerceQuery(req.query as Record<string, unknown>, r.query!);
-        validate(schemas.query, q);
-        (req as Request & { q: Record<string, unknown> }).q = q;
-      } else (req as Request & { q: Record<string, unknown> }).q = {};
-      if (r.body && (r.method === 'post' || r.method === 'put' || r.method === 'patch')) {
-        if (!req.is('application/json')) {
-          throw new HttpProblem({
-            title: 'Unsupported media type',
-            status: 415,
-            detail: 'send a JSON body with Content-Type: application/json',
-            field: 'body',
-          });
-        }
-      }
+      for (const [k, v] of Object.entries(req.params)) checkInput(v, k);
+      if (params) validate(params, { ...req.params });
+      const q = query ? coerceQuery(req.query as Record<string, unknown>, r.query!) : {};
+      if (query) validate(query, q);
+      (req as Request & { q: Record<string, unknown> }).q = q;
+      if (takesBody) checkBody(r, req);
       next();
     } catch (err) {
-      next(err);
+      next(r.mapError ? r.mapError(err) : err);
     }
   };
 }
 
-/** Query strings are strings: turn numbers and booleans into their schema's types before validating. */
+/** A JSON body valid for the route's schema (defaults filled in), or text in a media type it accepts. */
+function checkBody(r: RouteSpec, req: Request): void {
+  if (typeof req.body === 'string' && r.accepts?.some((t) => req.is(t))) return;
+  if (!req.is('application/json')) {
+    throw new HttpProblem({
+      title: 'Unsupported media type',
+      status: 415,
+      detail: `send a JSON body with Content-Type: application/json${r.accepts ? ` (or ${r.accepts.join(', ')})` : ''}`,
+      field: 'body',
+    });
+  }
+  validate(r.body!, req.body);
+}
+
+/**
+ * Query strings are strings: a whole number or a decimal number (as written: no hex, no exponent
+ * on integers, nothing beyond ±2^53) becomes a number, `true`/`false` a boolean, before validating;
+ * anything else stays a string, which the schema then refuses.
+ */
 function coerceQuery(
   q: Record<string, unknown>,
   schema: Readonly<Record<string, JSONSchema>>,
@@ -161,12 +174,7 @@ function coerceQuery(
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(q)) {
     const t = schema[k]?.type;
-    if (
-      typeof v === 'string' &&
-      (t === 'integer' || t === 'number') &&
-      v.trim() !== '' &&
-      !Number.isNaN(Number(v))
-    )
+    if (typeof v === 'string' && (t === 'integer' || t === 'number') && NUMBER[t].test(v) && safe(Number(v)))
       out[k] = Number(v);
     else if (typeof v === 'string' && t === 'boolean' && (v === 'true' || v === 'false'))
       out[k] = v === 'true';
@@ -176,6 +184,9 @@ function coerceQuery(
     if (out[k] === undefined && s.default !== undefined) out[k] = s.default;
   return out;
 }
+
+const NUMBER = { integer: /^-?\d{1,16}$/, number: /^-?\d{1,16}(\.\d{1,16})?$/ } as const;
+const safe = (n: number) => Number.isFinite(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER;
 
 export function queryOf(req: Request): Record<string, unknown> {
   return (req as Request & { q?: Record<string, unknown> }).q ?? {};

@@ -104,7 +104,7 @@ export function registerSecretRoutes(registry: RouteRegistry, deps: SecretRouteD
     tags,
     query: {
       ...which,
-      skip: { type: 'integer', minimum: 0, default: 0 },
+      skip: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     },
     responses: { 200: { type: 'array', items: RESPONSE } },
@@ -123,7 +123,7 @@ export function registerSecretRoutes(registry: RouteRegistry, deps: SecretRouteD
       "A secret's metadata: your private one of that name, else the shared one (`version=N`: as it was then; never the value)",
     tags,
     params,
-    query: { ...which, version: { type: 'integer', minimum: 0 } },
+    query: { ...which, version: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
     responses: { 200: RESPONSE },
     handler: async (req, res) => {
       const { name } = req.params as { name: string };

@@ -7,7 +7,7 @@ export const TIMELINE_QUERY = {
   type: { type: 'string', maxLength: 2000, description: 'event types, comma-separated' },
   from: { type: 'string', format: 'date-time' },
   to: { type: 'string', format: 'date-time' },
-  after: { type: 'string', pattern: '^\\d{1,19}$' },
+  after: { type: 'string', pattern: '^\\d{1,18}$', maxLength: 18, description: 'a position of the log' },
   limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 },
 };
 export const TIMELINE_SCHEMA = {

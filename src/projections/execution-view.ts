@@ -5,6 +5,7 @@
  */
 import type { ExecutionEvent } from '../events/execution-events.js';
 import type { RecordedEvent } from '../events/event-store.js';
+import { decodeText, decodeValue } from '../events/lossless-text.js';
 
 export interface ExecutionView {
   id: string;
@@ -36,7 +37,35 @@ export interface ExecutionView {
   version: number;
 }
 
+/** The view of the execution's events, with what the code returned or printed decoded (lossless-text). */
 export function foldExecutionView(events: readonly RecordedEvent[]): ExecutionView | undefined {
+  const v = fold(events);
+  return v && { ...v, ...decodedRunText(v) };
+}
+
+/** The fields a run's outcome fills, from their stored form (an execution row or view) to the text itself. */
+export function decodedRunText(v: {
+  output_data: unknown;
+  error: string | null;
+  traceback: string | null;
+  stdout: string;
+  stderr: string;
+  logs: readonly string[];
+  input_prompt: string | null;
+}) {
+  const text = (s: string | null) => (s === null ? null : decodeText(s));
+  return {
+    output_data: decodeValue(v.output_data),
+    error: text(v.error),
+    traceback: text(v.traceback),
+    stdout: decodeText(v.stdout),
+    stderr: decodeText(v.stderr),
+    logs: v.logs.map(decodeText),
+    input_prompt: text(v.input_prompt),
+  };
+}
+
+function fold(events: readonly RecordedEvent[]): ExecutionView | undefined {
   let v: ExecutionView | undefined;
   for (const e of events) {
     const ev = { type: e.type, data: e.data } as ExecutionEvent;

@@ -30,7 +30,7 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
   llm_provider_id: nullable({ type: 'string', format: 'uuid' }),
   model: nullable({ type: 'string', minLength: 1, maxLength: 100 }),
   temperature: { type: 'number', minimum: 0, maximum: 2, default: 0.7 },
-  max_tokens: nullable({ type: 'integer', minimum: 1 }),
+  max_tokens: nullable({ type: 'integer', minimum: 1, maximum: 10_000_000 }),
   system_prompt: nullable({ type: 'string', maxLength: 200_000 }),
   input_schema: { type: 'object', default: {} },
   output_schema: { type: 'object', default: {} },
@@ -42,7 +42,7 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
       additionalProperties: false,
       properties: {
         role: { type: 'string', enum: ['system', 'user', 'assistant'] },
-        content: { type: 'string' },
+        content: { type: 'string', maxLength: 200_000 },
       },
     },
   }),
@@ -52,7 +52,11 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
     default: [],
     items: {
       anyOf: [
-        { type: 'string', pattern: '^(\\*|[a-zA-Z][a-zA-Z0-9_-]*)/(\\*|[a-zA-Z][a-zA-Z0-9 _\\-():]*)$' },
+        {
+          type: 'string',
+          pattern: '^(\\*|[a-zA-Z][a-zA-Z0-9_-]*)/(\\*|[a-zA-Z][a-zA-Z0-9 _\\-():]*)$',
+          maxLength: 511,
+        },
         { type: 'string', format: 'uuid' },
       ],
     },
@@ -68,7 +72,11 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
     },
   },
   function_parameters: paramMap,
-  status_templates: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
+  status_templates: {
+    type: 'object',
+    additionalProperties: { type: 'string', maxLength: 2000 },
+    default: {},
+  },
   enabled_queries: refList,
   query_parameters: paramMap,
   enabled_stores: {
@@ -101,7 +109,10 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
       additionalProperties: false,
       properties: {
         connector: ref,
-        operations: { type: 'array', items: { type: 'string', pattern: '^[a-zA-Z_][a-zA-Z0-9_-]*$' } },
+        operations: {
+          type: 'array',
+          items: { type: 'string', pattern: '^[a-zA-Z_][a-zA-Z0-9_-]*$', maxLength: 255 },
+        },
         parameters: { type: 'object', additionalProperties: { type: 'object' } },
       },
     },
@@ -115,7 +126,7 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
     },
   }),
   icon: nullable({ type: 'string', maxLength: 512, pattern: '^(url:https?://|collection:).+' }),
-  default_job_timeout: nullable({ type: 'integer', minimum: 1 }),
+  default_job_timeout: nullable({ type: 'integer', minimum: 1, maximum: 86_400 }),
   default_keep_alive: { type: 'boolean', default: false },
   system_tools: {
     type: 'array',
@@ -132,7 +143,7 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
               type: 'string',
               enum: ['codeExecution', 'packageManagement', 'configIntrospection', 'databaseIntrospection'],
             },
-            connections: { type: 'array', items: { type: 'string', minLength: 1 } },
+            connections: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 } },
           },
         },
       ],

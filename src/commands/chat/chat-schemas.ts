@@ -5,7 +5,7 @@ const contentPart: JSONSchema = {
   type: 'object',
   required: ['type', 'text'],
   additionalProperties: false,
-  properties: { type: { const: 'text' }, text: { type: 'string' } },
+  properties: { type: { const: 'text' }, text: { type: 'string', maxLength: 200_000 } },
 };
 
 export const messageContent: JSONSchema = {
@@ -21,8 +21,9 @@ export const createChatBody: JSONSchema = {
   properties: {
     input: { type: 'object' },
     title: { type: 'string', minLength: 1, maxLength: 500 },
-    expires_in: { type: 'integer', minimum: 1 },
-    job_timeout: { type: 'integer', minimum: 1 },
+    /** seconds (at most ten years) */
+    expires_in: { type: 'integer', minimum: 1, maximum: 315_360_000 },
+    job_timeout: { type: 'integer', minimum: 1, maximum: 86_400 },
     keep_alive: { type: 'boolean' },
   },
 };

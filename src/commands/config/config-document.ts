@@ -5,8 +5,10 @@
  * (references resolved against the config and the platform, Python syntax, permission grammar).
  * Every problem is reported with its path; nothing stops at the first.
  */
-import { parseDocument } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 import type { ErrorObject } from 'ajv';
+import { ValidationError } from '../../errors.js';
+import { checkInput } from '../input-limits.js';
 import { compile, type JSONSchema } from '../validation.js';
 import type { CheckEnv, ConfigIssue, ConfigSection } from './config-section.js';
 import { joinPath } from './config-section.js';
@@ -100,7 +102,8 @@ export async function readConfig(
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   for (const e of doc.errors) errors.push({ path: 'root', message: e.message.split('\n')[0]! });
   if (errors.length) return { name: undefined, items: [], errors, warnings };
-  const root = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  const root = plainValue(doc, errors);
+  if (errors.length) return { name: undefined, items: [], errors, warnings };
   let schema = documentSchemas.get(sections);
   if (!schema) documentSchemas.set(sections, (schema = documentSchema(sections)));
   const shape = schemaIssues(schema, root, '');
@@ -111,6 +114,28 @@ export async function readConfig(
   await checkItems(items, sections, o, errors, warnings);
   return { name: r.metadata.name, items, errors, warnings };
 }
+
+/** The document as plain data within the input limits; an alias bomb or unstorable text is an issue. */
+function plainValue(doc: Document, errors: ConfigIssue[]): unknown {
+  let root: unknown;
+  try {
+    root = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    errors.push({ path: 'root', message: `aliases expand the document too far (${err.message})` });
+    return undefined;
+  }
+  try {
+    checkInput(root);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    errors.push({ path: err.field && err.field !== 'body' ? err.field : 'root', message: err.message });
+  }
+  return root;
+}
+
+/** yaml's bound on alias expansion (nodes an alias may stand for, relative to the document) */
+const MAX_ALIASES = 100;
 
 function itemsOf(
   spec: Record<string, unknown[]>,

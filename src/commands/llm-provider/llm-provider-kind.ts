@@ -18,7 +18,7 @@ export const llmProviderKind: ResourceKind = {
     default_model: { anyOf: [{ type: 'string', minLength: 1, maxLength: 200 }, { type: 'null' }] },
     config: {
       type: 'object',
-      properties: { models: { type: 'array', items: { type: 'string' } } },
+      properties: { models: { type: 'array', items: { type: 'string', maxLength: 200 } } },
       default: {},
     },
     is_default: { type: 'boolean', default: false },

@@ -7,24 +7,31 @@ import { validate } from '../../commands/validation.js';
 import { ValidationError } from '../../errors.js';
 import type { LlmMessage, LlmToolCall } from '../../runtime/llm/llm.js';
 
+/** more than any model's output window: a bound, not a policy */
+const MAX_TOKENS = 10_000_000;
+/** one message's text: the body limit bounds the sum */
+const TEXT = 1_000_000;
 const nullable = (s: JSONSchema): JSONSchema => ({ anyOf: [s, { type: 'null' }] });
 
 const contentPart: JSONSchema = {
   type: 'object',
   required: ['type'],
-  properties: { type: { type: 'string' }, text: { type: 'string' } },
+  properties: { type: { type: 'string', maxLength: 100 }, text: { type: 'string', maxLength: TEXT } },
 };
 
 const toolCall: JSONSchema = {
   type: 'object',
   required: ['id', 'function'],
   properties: {
-    id: { type: 'string' },
+    id: { type: 'string', maxLength: 200 },
     type: { const: 'function' },
     function: {
       type: 'object',
       required: ['name', 'arguments'],
-      properties: { name: { type: 'string' }, arguments: { type: 'string' } },
+      properties: {
+        name: { type: 'string', maxLength: 256 },
+        arguments: { type: 'string', maxLength: TEXT },
+      },
     },
   },
 };
@@ -34,9 +41,11 @@ const message: JSONSchema = {
   required: ['role'],
   properties: {
     role: { type: 'string', enum: ['system', 'user', 'assistant', 'tool'] },
-    content: { anyOf: [{ type: 'string' }, { type: 'array', items: contentPart }, { type: 'null' }] },
-    name: { type: 'string' },
-    tool_call_id: { type: 'string' },
+    content: {
+      anyOf: [{ type: 'string', maxLength: TEXT }, { type: 'array', items: contentPart }, { type: 'null' }],
+    },
+    name: { type: 'string', maxLength: 256 },
+    tool_call_id: { type: 'string', maxLength: 200 },
     tool_calls: nullable({ type: 'array', items: toolCall }),
   },
 };
@@ -51,10 +60,15 @@ export const completionBody: JSONSchema = {
     stream: nullable({ type: 'boolean' }),
     stream_options: nullable({ type: 'object', properties: { include_usage: { type: 'boolean' } } }),
     temperature: nullable({ type: 'number', minimum: 0, maximum: 2 }),
-    max_tokens: nullable({ type: 'integer', minimum: 1 }),
-    max_completion_tokens: nullable({ type: 'integer', minimum: 1 }),
+    max_tokens: nullable({ type: 'integer', minimum: 1, maximum: MAX_TOKENS }),
+    max_completion_tokens: nullable({ type: 'integer', minimum: 1, maximum: MAX_TOKENS }),
     top_p: nullable({ type: 'number', minimum: 0, maximum: 1 }),
-    stop: nullable({ anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }),
+    stop: nullable({
+      anyOf: [
+        { type: 'string', maxLength: 1000 },
+        { type: 'array', items: { type: 'string', maxLength: 1000 } },
+      ],
+    }),
   },
 };
 

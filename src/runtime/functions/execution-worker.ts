@@ -12,6 +12,7 @@ import type { ResourceService } from '../../commands/resource/resource-service.j
 import { validate, type JSONSchema } from '../../commands/validation.js';
 import { IllegalStateError, ValidationError } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
+import { encodeText, encodeValue } from '../../events/lossless-text.js';
 import { streams } from '../../events/stream-names.js';
 import { WORKER_ID } from './execution-jobs.js';
 import {
@@ -148,23 +149,29 @@ export class ExecutionWorker {
   }
 }
 
+/**
+ * The run's outcome as event data: whatever the code returned or printed, NUL and lone surrogates
+ * included, in the lossless stored form (src/events/lossless-text.ts) the executions API decodes.
+ */
 function endOf(o: RunOutcome) {
   const report = {
-    stdout: o.stdout,
-    stderr: o.stderr,
-    logs: o.logs,
+    stdout: encodeText(o.stdout),
+    stderr: encodeText(o.stderr),
+    logs: o.logs.map(encodeText),
     containerId: o.containerId,
     durationMs: o.durationMs,
   };
   switch (o.kind) {
     case 'completed':
-      return { ...report, outcome: 'completed' as const, output: o.output };
+      return { ...report, outcome: 'completed' as const, output: encodeValue(o.output) };
     case 'awaiting_input':
-      return { ...report, outcome: 'awaiting_input' as const, prompt: o.prompt };
-    case 'failed':
-      return { ...report, outcome: 'failed' as const, error: o.error, traceback: o.traceback };
+      return { ...report, outcome: 'awaiting_input' as const, prompt: encodeText(o.prompt) };
+    case 'failed': {
+      const traceback = o.traceback === null ? null : encodeText(o.traceback);
+      return { ...report, outcome: 'failed' as const, error: encodeText(o.error), traceback };
+    }
     case 'timed_out':
-      return { ...report, outcome: 'timed_out' as const, error: o.error };
+      return { ...report, outcome: 'timed_out' as const, error: encodeText(o.error) };
   }
 }
 
