@@ -68,6 +68,7 @@ import type { EventSubscriptionQueries } from '../projections/event-subscription
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import type { UrlGuard } from './webhooks/url-guard.js';
 import type { Sealer } from './cipher.js';
+import { listenHttp } from './http-listen.js';
 
 /** A user's permissions, read again whenever the identity read model has moved on. */
 function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
@@ -210,10 +211,8 @@ export class Platform {
   private async startApi(): Promise<void> {
     const pool = this.get<pg.Pool>(TOKENS.Pool);
     const keys = new ApiKeys(pool);
+    // printed only once the server listens: a key no one saw is discarded if the start fails
     const { generated } = await keys.bootstrap(this.config.adminApiKey);
-    if (generated) {
-      process.stderr.write(`\n  Bootstrap admin API key (shown once; store it now):\n\n    ${generated}\n\n`);
-    }
     const identity = this.get<IdentityService>(TOKENS.IdentityService);
     await identity.syncDefaultRoles(defaultRoles());
     const adminId = await keys.bootstrapUserId();
@@ -337,15 +336,30 @@ export class Platform {
     });
     this.app = app;
     this.routes = registry.routes;
-    await new Promise<void>((resolve, reject) => {
-      const server = app.listen(this.config.port, this.config.host, () => resolve());
-      server.once('error', reject);
-      this.server = server;
-    });
+    try {
+      this.server = await listenHttp(app, this.config.port, this.config.host);
+    } catch (err) {
+      if (generated)
+        await keys
+          .discard(generated)
+          .catch((e) =>
+            this.log.error(
+              { err: e },
+              'the bootstrap key made at this start was never shown: `npx sinas admin-key reset` makes a new one',
+            ),
+          );
+      throw err;
+    }
     this.log.info(
-      { url: `http://${this.config.host}:${(this.server!.address() as { port: number }).port}` },
+      { url: `http://${this.config.host}:${(this.server.address() as { port: number }).port}` },
       'API listening',
     );
+    if (generated)
+      process.stderr.write(`\n  Bootstrap admin API key (shown once; store it now):\n\n    ${generated}\n\n`);
+    else if (!this.config.adminApiKey)
+      this.log.info(
+        'bootstrap admin API key: the one printed at first start (lost it? `npx sinas admin-key reset`)',
+      );
   }
 
   /** the express app, when this process serves the API (tests walk its routes) */
