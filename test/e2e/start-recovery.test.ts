@@ -6,7 +6,15 @@
  * `sinas admin-key reset` mints a new one with the server running or not.
  */
 import { expect } from 'chai';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../support/services.js';
@@ -75,15 +83,22 @@ describe('npm start: crash recovery and start-up diagnosis', function () {
       await s.exited;
       s = start(dir, port);
       await s.healthy(60_000); // a failure cutoff, not a speed requirement
-      const health = (await (await fetch(`${s.url}/health`)).json()) as { ports: { database: { up: boolean } } };
+      const health = (await (await fetch(`${s.url}/health`)).json()) as {
+        ports: { database: { up: boolean } };
+      };
       expect(health.ports.database.up, `trial ${trial}`).to.equal(true);
       if (trial === 2 && HAS_PROC) expect(s.stdout()).to.contain('was still running');
     }
     expect(await s.stop()).to.equal(0);
-    expect(existsSync(path.join(dir, 'postgres', 'postmaster.pid')), 'Postgres stopped with it').to.equal(false);
+    expect(existsSync(path.join(dir, 'postgres', 'postmaster.pid')), 'Postgres stopped with it').to.equal(
+      false,
+    );
 
     // a postmaster.pid left by a crash, naming a live process that is not its Postgres
-    writeFileSync(path.join(dir, 'postgres', 'postmaster.pid'), `${process.pid}\n${path.join(dir, 'postgres')}\n`);
+    writeFileSync(
+      path.join(dir, 'postgres', 'postmaster.pid'),
+      `${process.pid}\n${path.join(dir, 'postgres')}\n`,
+    );
     s = start(dir, port);
     await s.healthy(60_000);
     expect(await s.stop()).to.equal(0);
@@ -99,7 +114,9 @@ describe('npm start: crash recovery and start-up diagnosis', function () {
 
     const b = start(dirA, await freePort());
     expect(await b.exited).to.equal(1);
-    expect(b.stderr()).to.contain(`the data directory ${path.resolve(dirA)} is in use by another Sinas process`);
+    expect(b.stderr()).to.contain(
+      `the data directory ${path.resolve(dirA)} is in use by another Sinas process`,
+    );
     if (HAS_PROC) expect(b.stderr()).to.contain(`pid ${a.child.pid}`);
     expect(b.stderr()).to.contain('how to fix').and.contain('SINAS_DATA_DIR');
 
