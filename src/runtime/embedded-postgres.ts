@@ -9,7 +9,7 @@
  */
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { StartupError } from './startup-error.js';
-import { binaries } from './embedded-pg/binaries.js';
+import { binaries, type Binaries } from './embedded-pg/binaries.js';
 import { clusterExists, initCluster, superuserPassword, writeHba } from './embedded-pg/cluster.js';
 import { acquireInstanceLock, liveOwner } from './embedded-pg/instance-lock.js';
 import { clearLeftover } from './embedded-pg/leftover.js';
@@ -18,7 +18,12 @@ import { readPassword } from './embedded-pg/passwords.js';
 import { readPostmasterPid, servesCluster } from './embedded-pg/postmaster-pid.js';
 import { startPostmaster } from './embedded-pg/postmaster.js';
 import { provision } from './embedded-pg/provision.js';
-import { ensurePrivateDir, reachableByServer, serverUser } from './embedded-pg/server-user.js';
+import {
+  ensurePrivateDir,
+  reachableByServer,
+  serverUser,
+  type ServerUser,
+} from './embedded-pg/server-user.js';
 import { describeProcess } from './processes.js';
 
 export { DEFAULT_PORT } from './embedded-pg/layout.js';
@@ -52,18 +57,7 @@ export async function startEmbeddedPostgres(o: EmbeddedOptions): Promise<Embedde
     const bin = await binaries();
     ensurePrivateDir(layout.socketDir, user);
     await clearLeftover(bin, layout, user, o.log);
-    let superPassword: string;
-    if (!clusterExists(layout)) {
-      o.log(`initialising embedded Postgres in ${layout.cluster}`);
-      superPassword = await initCluster(bin, layout, user);
-    } else {
-      if (!readPassword(layout.superuserPasswordFile))
-        o.log(
-          `embedded Postgres in ${layout.cluster} has no password file (made by an older Sinas, or the file was lost): ` +
-            'setting generated passwords, turning TCP off and handing its tables to the role sinas',
-        );
-      superPassword = await superuserPassword(bin, layout, user);
-    }
+    const superPassword = await openCluster(bin, layout, user, o.log);
     writeHba(layout, o.tcp ?? false);
     const server = await startPostmaster({
       bin,
@@ -90,6 +84,25 @@ export async function startEmbeddedPostgres(o: EmbeddedOptions): Promise<Embedde
     lock.release();
     throw err;
   }
+}
+
+/** A new cluster, or an existing one with its superuser password (set afresh when its file is missing). */
+async function openCluster(
+  bin: Binaries,
+  layout: Layout,
+  user: ServerUser,
+  log: (msg: string) => void,
+): Promise<string> {
+  if (!clusterExists(layout)) {
+    log(`initialising embedded Postgres in ${layout.cluster}`);
+    return initCluster(bin, layout, user);
+  }
+  if (!readPassword(layout.superuserPasswordFile))
+    log(
+      `embedded Postgres in ${layout.cluster} has no password file (made by an older Sinas, or the file was lost): ` +
+        'setting generated passwords, turning TCP off and handing its tables to the role sinas',
+    );
+  return superuserPassword(bin, layout, user);
 }
 
 /**
