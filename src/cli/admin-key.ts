@@ -11,6 +11,13 @@ import { streams } from '../events/stream-names.js';
 import { ApiKeys } from '../http/api-keys.js';
 import type { Config } from '../runtime/config.js';
 
+/** Why the command will not run: the bootstrap key is configured, not generated. */
+export function configuredKeyRefusal(config: Config): string | undefined {
+  return config.adminApiKey
+    ? 'sinas: SINAS_ADMIN_API_KEY is set, so the bootstrap admin key is that value: change the variable and restart instead'
+    : undefined;
+}
+
 export async function adminKeyResetCommand(
   pool: pg.Pool,
   store: EventStore,
@@ -18,10 +25,9 @@ export async function adminKeyResetCommand(
   out: (line: string) => void = (l) => console.log(l),
   err: (line: string) => void = (l) => console.error(l),
 ): Promise<number> {
-  if (config.adminApiKey) {
-    err(
-      'sinas: SINAS_ADMIN_API_KEY is set, so the bootstrap admin key is that value: change the variable and restart instead',
-    );
+  const refused = configuredKeyRefusal(config);
+  if (refused) {
+    err(refused);
     return 2;
   }
   const id = randomUUID();

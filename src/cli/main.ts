@@ -30,7 +30,7 @@ import { StartupError } from '../runtime/startup-error.js';
 import { rotateMasterKeyCommand } from './secrets.js';
 import { auditVerifyCommand } from './audit.js';
 import { replayChat } from './replay.js';
-import { adminKeyResetCommand } from './admin-key.js';
+import { adminKeyResetCommand, configuredKeyRefusal } from './admin-key.js';
 import { CONFIG_USAGE, configCommand } from './config.js';
 
 const USAGE = `usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key | sinas audit verify FILE | sinas replay chat <id> [--as-of N] | sinas admin-key reset\n${CONFIG_USAGE}`;
@@ -137,6 +137,11 @@ async function main(argv: string[]): Promise<number> {
     (group === 'admin-key' && command === 'reset');
   if (!known) {
     console.error(USAGE);
+    return 2;
+  }
+  const refused = group === 'admin-key' ? configuredKeyRefusal(loadConfig()) : undefined;
+  if (refused) {
+    console.error(refused); // before connecting: nothing to start for it
     return 2;
   }
   const { pool, store, close } = await connect();

@@ -169,5 +169,13 @@ describe('npm start: crash recovery and start-up diagnosis', function () {
     expect(await status(s, third!)).to.equal(200);
     expect(await status(s, second!)).to.equal(401);
     expect(await s.stop()).to.equal(0);
+
+    // a configured key is the operator's to change, not the CLI's
+    const configured = await runCli(['admin-key', 'reset'], {
+      SINAS_DATA_DIR: dir,
+      SINAS_ADMIN_API_KEY: 'sk-configured-0123456789',
+    });
+    expect(configured.code).to.equal(2);
+    expect(configured.err).to.contain('SINAS_ADMIN_API_KEY is set');
   });
 });
