@@ -7,7 +7,7 @@
  * by a dead owner is stopped before ours starts, and ours stops when this process ends.
  * A data dir made by the old code (password `postgres`, TCP) is converted on its first start here.
  */
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { StartupError } from './startup-error.js';
 import { binaries, type Binaries } from './embedded-pg/binaries.js';
 import { clusterExists, initCluster, superuserPassword, writeHba } from './embedded-pg/cluster.js';
@@ -126,6 +126,17 @@ export function runningEmbeddedUrl(dataDir: string): string | undefined {
 
 /** As root the server's user must pass through the data dir to its cluster and socket: 0711. */
 function prepareRoot(root: string, asRoot: boolean): void {
-  mkdirSync(root, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    accessSync(root, constants.W_OK);
+  } catch (err) {
+    const owner = existsSync(root) ? ` (it belongs to uid ${statSync(root).uid})` : '';
+    throw new StartupError(
+      `this process (uid ${process.getuid?.() ?? '?'}) cannot create or write the data directory ${root}${owner}: ${(err as Error).message}`,
+      'run Sinas as the user who owns it, or point SINAS_DATA_DIR at a directory of this user',
+      undefined,
+      { cause: err },
+    );
+  }
   if (asRoot && (statSync(root).mode & 0o777) !== 0o711) chmodSync(root, 0o711);
 }

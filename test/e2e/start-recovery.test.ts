@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import {
   chmodSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -139,6 +140,17 @@ describe('npm start: crash recovery and start-up diagnosis', function () {
     expect(await status(c2, key2!)).to.equal(200);
     expect(await c2.stop()).to.equal(0);
     expect(await a.stop()).to.equal(0);
+  });
+
+  it('a data dir of another user is explained, not attempted', async function () {
+    if (process.getuid?.() !== 0) this.skip(); // it takes root to run as another user here
+    const dir = tmp();
+    mkdirSync(dir, { mode: 0o755 }); // root's, read-only to everyone else
+    const s = startSinas(dir, await freePort(), {}, { uid: 65534, gid: 65534 });
+    running.push(s);
+    expect(await s.exited).to.equal(1);
+    expect(s.stderr()).to.contain(`cannot create or write the data directory ${path.resolve(dir)}`);
+    expect(s.stderr()).to.contain('belongs to uid 0').and.contain('SINAS_DATA_DIR');
   });
 
   it('sinas admin-key reset mints a new bootstrap key and revokes the old, with the server running or not', async () => {

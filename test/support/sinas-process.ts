@@ -37,10 +37,16 @@ export interface SinasProcess {
   stop(): Promise<number | null>;
 }
 
-export function startSinas(dataDir: string, port: number, env: Record<string, string> = {}): SinasProcess {
+export function startSinas(
+  dataDir: string,
+  port: number,
+  env: Record<string, string> = {},
+  as: { uid?: number; gid?: number } = {},
+): SinasProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: childEnv({ SINAS_DATA_DIR: dataDir, PORT: String(port), ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...as,
   });
   let out = '';
   let err = '';
