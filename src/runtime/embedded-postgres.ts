@@ -7,7 +7,8 @@
  * by a dead owner is stopped before ours starts, and ours stops when this process ends.
  * A data dir made by the old code (password `postgres`, TCP) is converted on its first start here.
  */
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { StartupError } from './startup-error.js';
 import { binaries, type Binaries } from './embedded-pg/binaries.js';
 import { clusterExists, initCluster, superuserPassword, writeHba } from './embedded-pg/cluster.js';
@@ -73,6 +74,7 @@ export async function startEmbeddedPostgres(o: EmbeddedOptions): Promise<Embedde
         layout,
         stop: async () => {
           await server.stop();
+          removeOutsideSocketDir(layout);
           lock.release();
         },
       };
@@ -122,6 +124,16 @@ export function runningEmbeddedUrl(dataDir: string): string | undefined {
       'wait until it has started (or stop it), then run the command again',
     );
   return socketUrl(APP_ROLE, password, APP_DATABASE, pm.socketDir, pm.port);
+}
+
+/** A socket directory in /tmp (the data dir's path was too long) goes with the server; it is empty now. */
+function removeOutsideSocketDir(layout: Layout): void {
+  if (layout.socketDir.startsWith(`${layout.root}${path.sep}`)) return;
+  try {
+    rmdirSync(layout.socketDir);
+  } catch {
+    // not empty (a file someone put there) or already gone: leave it, the next start checks it
+  }
 }
 
 /** As root the server's user must pass through the data dir to its cluster and socket: 0711. */

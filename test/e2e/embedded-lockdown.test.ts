@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../src/runtime/migrate.js';
+import { testPool } from '../support/pg.js';
 import { freePort } from '../support/services.js';
 import { startSinas, type SinasProcess } from '../support/sinas-process.js';
 
@@ -199,10 +200,8 @@ async function makeLegacyDataDir(root: string, port: number, key: string): Promi
     await admin.connect();
     await admin.query('CREATE DATABASE sinas');
     await admin.end();
-    const pool = new pg.Pool({
-      connectionString: `postgres://postgres:postgres@127.0.0.1:${port}/sinas`,
-      max: 2,
-    });
+    // pool.end() resolves before its connections are gone: the server's stop may still cut one
+    const pool = testPool(`postgres://postgres:postgres@127.0.0.1:${port}/sinas`, 2);
     try {
       await migrate(pool);
       await pool.query(
