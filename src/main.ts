@@ -2,6 +2,7 @@
 import { loadConfig } from './runtime/config.js';
 import { createLogger } from './runtime/log.js';
 import { Platform } from './runtime/platform.js';
+import { describeStartFailure } from './runtime/startup-error.js';
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'info');
 
@@ -13,8 +14,9 @@ try {
   process.exit(2);
 }
 
-const platform = await Platform.start(config, log).catch((err) => {
-  log.fatal({ err }, 'failed to start');
+const platform = await Platform.start(config, log).catch((err: unknown) => {
+  log.fatal({ err }, 'start failed');
+  process.stderr.write(`\n${describeStartFailure(err)}\n`);
   process.exit(1);
 });
 log.info(

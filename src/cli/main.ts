@@ -8,6 +8,7 @@
  *                                         (opening old ones with SINAS_ENCRYPTION_KEY_PREVIOUS)
  *   sinas audit verify FILE [--fingerprint HEX]   check an audit export's hash chain and signature
  *   sinas replay chat <id> [--as-of N]    a chat's timeline in the terminal (up to its revision N)
+ *   sinas admin-key reset                 a new bootstrap admin API key (revokes the earlier ones)
  *
  * And over the API (SINAS_URL, default http://127.0.0.1:8000, with SINAS_API_KEY):
  *   sinas apply -f file.yaml [--dry-run] [--force]   apply a declarative config, print the changes
@@ -23,32 +24,35 @@ import { listCheckpoints } from '../projections/checkpoints.js';
 import { allProjections } from '../projections/index.js';
 import { rebuildProjection } from '../projections/rebuild.js';
 import { loadConfig } from '../runtime/config.js';
-import { startEmbeddedPostgres } from '../runtime/embedded-postgres.js';
+import { runningEmbeddedUrl, startEmbeddedPostgres } from '../runtime/embedded-postgres.js';
 import { migrate } from '../runtime/migrate.js';
+import { StartupError } from '../runtime/startup-error.js';
 import { rotateMasterKeyCommand } from './secrets.js';
 import { auditVerifyCommand } from './audit.js';
 import { replayChat } from './replay.js';
+import { adminKeyResetCommand, configuredKeyRefusal } from './admin-key.js';
 import { CONFIG_USAGE, configCommand } from './config.js';
 
-const USAGE = `usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key | sinas audit verify FILE | sinas replay chat <id> [--as-of N]\n${CONFIG_USAGE}`;
+const USAGE = `usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key | sinas audit verify FILE | sinas replay chat <id> [--as-of N] | sinas admin-key reset\n${CONFIG_USAGE}`;
 
 async function connect(): Promise<{ pool: pg.Pool; store: EventStore; close: () => Promise<void> }> {
   const config = loadConfig();
   let url: string = config.databaseUrl ?? '';
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (!config.databaseUrl) {
-    const running = `postgres://postgres:postgres@127.0.0.1:${config.embeddedPgPort}/sinas`;
-    const probe = new pg.Client({ connectionString: running });
-    url = await probe.connect().then(
-      () => probe.end().then(() => running),
-      async () => {
-        const db = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, (m) =>
-          process.stderr.write(`${m}\n`),
-        );
-        stopEmbedded = db.stop;
-        return db.url;
-      },
-    );
+    // the database of a running `npm start` on this data dir, found through the data dir; else our own
+    const running = runningEmbeddedUrl(config.dataDir);
+    if (running) url = running;
+    else {
+      const db = await startEmbeddedPostgres({
+        dataDir: config.dataDir,
+        port: config.embeddedPgPort,
+        tcp: config.embeddedPgPort !== undefined,
+        log: (m) => process.stderr.write(`${m}\n`),
+      });
+      stopEmbedded = db.stop;
+      url = db.url;
+    }
   }
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   await migrate(pool);
@@ -129,14 +133,21 @@ async function main(argv: string[]): Promise<number> {
   const known =
     (group === 'replay' && command === 'chat' && arg !== undefined) ||
     (group === 'projections' && (command === 'status' || command === 'rebuild')) ||
-    (group === 'secrets' && command === 'rotate-master-key');
+    (group === 'secrets' && command === 'rotate-master-key') ||
+    (group === 'admin-key' && command === 'reset');
   if (!known) {
     console.error(USAGE);
+    return 2;
+  }
+  const refused = group === 'admin-key' ? configuredKeyRefusal(loadConfig()) : undefined;
+  if (refused) {
+    console.error(refused); // before connecting: nothing to start for it
     return 2;
   }
   const { pool, store, close } = await connect();
   try {
     if (group === 'secrets') return await rotateMasterKeyCommand(pool, loadConfig());
+    if (group === 'admin-key') return await adminKeyResetCommand(pool, store, loadConfig());
     if (group === 'replay') {
       const i = argv.indexOf('--as-of');
       const asOf = i >= 0 ? Number(argv[i + 1]) : undefined;
@@ -155,7 +166,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    console.error(`sinas: ${(err as Error).message}`);
+    if (err instanceof StartupError)
+      console.error(`sinas: ${err.why}\n  how to fix: ${err.fix}${err.detail ? `\n\n${err.detail}` : ''}`);
+    else console.error(`sinas: ${(err as Error).message}`);
     process.exit(1);
   },
 );

@@ -46,6 +46,9 @@ export interface ApiKeyRow {
 /** how long a key's lookup is reused in one process (a revocation elsewhere takes effect after it) */
 export const KEY_CACHE_MS = 5_000;
 
+/** the user every bootstrap key belongs to: the first one's */
+const BOOTSTRAP_USER = 'SELECT user_id FROM api_keys WHERE is_bootstrap ORDER BY created_at LIMIT 1';
+
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 
 export function generateKey(): string {
@@ -74,10 +77,46 @@ export class ApiKeys {
     if (rows.length > 0) return {};
     const key = generateKey();
     await this.pool.query(
-      `INSERT INTO api_keys (id, name, prefix, key_hash, user_id, is_bootstrap) VALUES ($1, 'bootstrap admin', $2, $3, $4, true)`,
+      `INSERT INTO api_keys (id, name, prefix, key_hash, user_id, is_bootstrap)
+       VALUES ($1, 'bootstrap admin', $2, $3, COALESCE((${BOOTSTRAP_USER}), $4), true)`,
       [randomUUID(), key.slice(0, 12), hash(key), randomUUID()],
     );
     return { generated: key };
+  }
+
+  /** Forgets a generated bootstrap key no one was shown (the start failed before printing it). */
+  async discard(key: string): Promise<void> {
+    await this.pool.query('DELETE FROM api_keys WHERE key_hash = $1 AND is_bootstrap', [hash(key)]);
+  }
+
+  /**
+   * `sinas admin-key reset`: in one transaction, revokes every bootstrap key and makes a new one for
+   * the same bootstrap user. Returns the plaintext (not stored) and what changed.
+   */
+  async resetBootstrap(id: string): Promise<{ key: string; userId: string; revoked: string[] }> {
+    const key = generateKey();
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('sinas:bootstrap-key'))");
+      const { rows } = await client.query<{ id: string }>(
+        `UPDATE api_keys SET revoked_at = now(), revoked_by = 'system'
+          WHERE is_bootstrap AND revoked_at IS NULL RETURNING id`,
+      );
+      const created = await client.query<{ user_id: string }>(
+        `INSERT INTO api_keys (id, name, prefix, key_hash, user_id, is_bootstrap)
+         VALUES ($1, 'bootstrap admin', $2, $3, COALESCE((${BOOTSTRAP_USER}), $4), true) RETURNING user_id`,
+        [id, key.slice(0, 12), hash(key), randomUUID()],
+      );
+      await client.query('COMMIT');
+      for (const [h, entry] of this.cache) if (entry.principal?.isAdmin) this.cache.delete(h);
+      return { key, userId: created.rows[0]!.user_id, revoked: rows.map((r) => r.id) };
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   /** The user the bootstrap admin key belongs to (all bootstrap keys share one). */

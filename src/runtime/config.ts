@@ -10,7 +10,8 @@ export interface Config {
   readonly port: number;
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
-  readonly embeddedPgPort: number;
+  /** loopback TCP port for embedded Postgres (SINAS_EMBEDDED_PG_PORT); unset: no TCP listener, socket only */
+  readonly embeddedPgPort: number | undefined;
   readonly eventStoreUrl: string | undefined;
   readonly redisUrl: string | undefined;
   readonly adminApiKey: string | undefined;
@@ -88,7 +89,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: int(env, 'PORT', 8000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: str(env, 'SINAS_DATA_DIR', './data'),
-    embeddedPgPort: int(env, 'SINAS_EMBEDDED_PG_PORT', 54329, 1, 65535),
+    embeddedPgPort: optionalInt(env, 'SINAS_EMBEDDED_PG_PORT', 1, 65535),
     eventStoreUrl: url(env, 'EVENTSTORE_URL', ['esdb:', 'esdb+discover:', 'kurrentdb:']),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     adminApiKey: optional(env, 'SINAS_ADMIN_API_KEY'),
@@ -191,6 +192,10 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
     throw new ValidationError(`${name} must be an integer from ${min} to ${max}, got '${v}'`, name);
   }
   return n;
+}
+
+function optionalInt(env: Env, name: string, min: number, max: number): number | undefined {
+  return optional(env, name) === undefined ? undefined : int(env, name, 0, min, max);
 }
 
 function oneOf<T extends string>(env: Env, name: string, values: readonly T[], def: T): T {

@@ -63,6 +63,7 @@ import type { LiveBus } from './live-bus/live-bus.js';
 import { MemoryLiveBus } from './live-bus/memory-live-bus.js';
 import { RedisLiveBus } from './live-bus/redis-live-bus.js';
 import { migrate } from './migrate.js';
+import { checkDatabaseRole } from './database-role-check.js';
 import { BullMqQueue } from './queue/bullmq-queue.js';
 import { InProcessQueue } from './queue/in-process-queue.js';
 import type { JobQueue } from './queue/job-queue.js';
@@ -132,13 +133,19 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
   try {
     let embedded: EmbeddedDatabase | undefined;
     if (!config.databaseUrl) {
-      embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, (m) => log.warn(m));
+      embedded = await startEmbeddedPostgres({
+        dataDir: config.dataDir,
+        port: config.embeddedPgPort,
+        tcp: config.embeddedPgPort !== undefined,
+        log: (m) => log.warn(m),
+      });
       closers.push(() => embedded!.stop());
     }
     const databaseUrl = config.databaseUrl ?? embedded!.url;
     const pool = new pg.Pool({ connectionString: databaseUrl, max: config.pgPoolMax });
     pool.on('error', (err) => log.error({ err }, 'idle database connection failed'));
     closers.push(() => pool.end());
+    await checkDatabaseRole(pool, config.env, (m) => log.warn(m));
     await migrate(pool);
     const store: EventStore = config.eventStoreUrl
       ? await EsdbEventStore.connect(config.eventStoreUrl)

@@ -13,20 +13,33 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function freshDatabase(): Promise<TestDatabase> {
+/**
+ * A new database on the run's server. `owner: 'app'`: owned by a fresh LOGIN role without
+ * superuser, and the URL connects as it (what production requires of DATABASE_URL); by default the
+ * URL connects as the server's superuser.
+ */
+export async function freshDatabase(options: { owner?: 'superuser' | 'app' } = {}): Promise<TestDatabase> {
   const name = `t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const password = randomUUID();
+  const app = options.owner === 'app';
   const admin = new pg.Client({ connectionString: serverUrl() });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  if (app) await admin.query(`CREATE ROLE ${name} LOGIN PASSWORD '${password}'`);
+  await admin.query(`CREATE DATABASE ${name}${app ? ` OWNER ${name}` : ''}`);
   await admin.end();
   const u = new URL(serverUrl());
   u.pathname = `/${name}`;
+  if (app) {
+    u.username = name;
+    u.password = password;
+  }
   return {
     url: u.toString(),
     async drop() {
       const c = new pg.Client({ connectionString: serverUrl() });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      if (app) await c.query(`DROP ROLE IF EXISTS ${name}`);
       await c.end();
     },
   };

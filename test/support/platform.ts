@@ -29,7 +29,8 @@ export async function startTestPlatform(
   env: Record<string, string> = {},
   options: { readonly log?: Logger } = {},
 ): Promise<TestPlatform> {
-  const db = await freshDatabase();
+  // production refuses a superuser DATABASE_URL
+  const db = await freshDatabase({ owner: env.SINAS_ENV === 'production' ? 'app' : 'superuser' });
   const config = loadConfig({
     DATABASE_URL: db.url,
     PORT: '0',

