@@ -65,7 +65,7 @@ import { InProcessQueue } from './queue/in-process-queue.js';
 import type { JobQueue } from './queue/job-queue.js';
 import { EventSubscriptionService } from '../commands/event-subscription/event-subscription-service.js';
 import { EventSubscriptionQueries } from '../projections/event-subscription-queries.js';
-import { UrlGuard } from './webhooks/url-guard.js';
+import { OutboundGuard } from './outbound/outbound-guard.js';
 
 export const TOKENS = {
   Config: Symbol('Config'),
@@ -102,8 +102,8 @@ export const TOKENS = {
   /** signs and verifies access tokens (SINAS_JWT_SECRET) */
   AccessTokens: Symbol('AccessTokens'),
   LoginService: Symbol('LoginService'),
-  /** SSRF rules for outbound webhooks (SINAS_WEBHOOK_ALLOWLIST) */
-  UrlGuard: Symbol('UrlGuard'),
+  /** the one outbound guard (SSRF) for every call to a URL someone gave (SINAS_OUTBOUND_ALLOWLIST) */
+  OutboundGuard: Symbol('OutboundGuard'),
   EventSubscriptionService: Symbol('EventSubscriptionService'),
   EventSubscriptionQueries: Symbol('EventSubscriptionQueries'),
 } as const;
@@ -192,8 +192,8 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
       ),
     });
     c.register(TOKENS.SecretQueries, { useValue: new SecretQueries(pool) });
-    const guard = new UrlGuard(config.webhooks.allowlist);
-    c.register(TOKENS.UrlGuard, { useValue: guard });
+    const guard = new OutboundGuard(config.outbound.allowlist);
+    c.register(TOKENS.OutboundGuard, { useValue: guard });
     c.register(TOKENS.EventSubscriptionService, {
       useFactory: instanceCachingFactory(
         (d) => new EventSubscriptionService(d.resolve(TOKENS.CommandHandler), cipher, guard),

@@ -66,7 +66,7 @@ import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js'
 import type { EventSubscriptionService } from '../commands/event-subscription/event-subscription-service.js';
 import type { EventSubscriptionQueries } from '../projections/event-subscription-queries.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
-import type { UrlGuard } from './webhooks/url-guard.js';
+import type { OutboundGuard } from './outbound/outbound-guard.js';
 import type { Sealer } from './cipher.js';
 
 /** A user's permissions, read again whenever the identity read model has moved on. */
@@ -169,7 +169,7 @@ export class Platform {
       pool,
       store,
       cipher: this.get<Sealer>(TOKENS.Cipher),
-      guard: this.get<UrlGuard>(TOKENS.UrlGuard),
+      guard: this.get<OutboundGuard>(TOKENS.OutboundGuard),
       config: this.config.webhooks,
       log: this.log,
     });
