@@ -1,5 +1,6 @@
 /** Configuration from environment variables, validated, with defaults. The README lists each one. */
 import { ValidationError } from '../errors.js';
+import { checkAllowlist } from './outbound/outbound-guard.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -134,6 +135,8 @@ export function loadConfig(env: Env = process.env): Config {
       allowlist: [...list(env, 'SINAS_OUTBOUND_ALLOWLIST'), ...list(env, 'SINAS_WEBHOOK_ALLOWLIST')],
     },
   };
+  for (const name of ['SINAS_OUTBOUND_ALLOWLIST', 'SINAS_WEBHOOK_ALLOWLIST'])
+    checkAllowlist(list(env, name), name);
   if (config.jwtSecret !== undefined && config.jwtSecret.length < 32)
     throw new ValidationError('SINAS_JWT_SECRET must be at least 32 characters', 'SINAS_JWT_SECRET');
   if (config.env === 'production' && config.jwtSecret === undefined)

@@ -177,6 +177,10 @@ describe('outbound guard', () => {
       SINAS_WEBHOOK_ALLOWLIST: '127.0.0.1',
     });
     expect(c.outbound.allowlist).to.deep.equal(['10.0.0.0/8', 'hooks.internal', '127.0.0.1']);
+    for (const name of ['SINAS_OUTBOUND_ALLOWLIST', 'SINAS_WEBHOOK_ALLOWLIST'])
+      expect(() => loadConfig({ [name]: 'hooks.internal,10.0.0.0/40' }), name)
+        .to.throw(ValidationError, /not a CIDR/)
+        .with.property('field', name);
   });
 
   it('names the setting in its refusal, and refuses a malformed CIDR in it', async () => {

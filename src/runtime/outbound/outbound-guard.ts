@@ -103,6 +103,11 @@ export class OutboundGuard {
   }
 }
 
+/** Throws a ValidationError naming `setting` for an entry that looks like a CIDR but is none. */
+export function checkAllowlist(allowlist: readonly string[], setting: string): void {
+  for (const raw of allowlist) if (raw.trim()) networkOf(raw.trim().toLowerCase(), setting);
+}
+
 /** An allow-list entry as a network, or undefined for a host name. */
 function networkOf(entry: string, setting: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {
   const [addr, bits, extra] = entry.split('/');
