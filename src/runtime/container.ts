@@ -350,11 +350,9 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
       ),
     });
     c.register(TOKENS.ProviderResolver, {
-      useFactory: instanceCachingFactory((d) => {
-        const resolver = new ProviderResolver(d.resolve(TOKENS.ResourceQueries), cipher, devModel, store);
-        closers.push(async () => resolver.stop());
-        return resolver;
-      }),
+      useFactory: instanceCachingFactory(
+        (d) => new ProviderResolver(d.resolve(TOKENS.ResourceQueries), cipher, devModel),
+      ),
     });
     c.register(TOKENS.TurnRunner, {
       useFactory: instanceCachingFactory(
