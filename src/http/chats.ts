@@ -1,6 +1,6 @@
 /** The chat runtime endpoints (reference §3): create, list, get, update, delete, messages, SSE, cancel. */
 import type { Request, Response } from 'express';
-import { concat, defer, filter, firstValueFrom, map, mergeMap, timeout } from 'rxjs';
+import { filter, firstValueFrom, map, timeout } from 'rxjs';
 import type { ChatService } from '../commands/chat/chat-service.js';
 import { invokeBody, type Invoker } from '../commands/chat/invoke.js';
 import {
@@ -26,7 +26,7 @@ import type { ProjectionWaiter } from '../projections/waiter.js';
 import type { LiveBus } from '../runtime/live-bus/live-bus.js';
 import { holds, principalOf } from './auth.js';
 import { itemPermission } from '../commands/identity/permissions.js';
-import { chatFrames, durableFrame } from './chat-stream.js';
+import { chatFrames } from './chat-stream.js';
 import {
   chatResponse,
   chatSchema,
@@ -42,6 +42,7 @@ import { queryOf, type RouteRegistry } from './routes.js';
 import { RESUME_ID } from './input-limits.js';
 import { openSse, resumePoint, type SseConnection, type SseFrame } from './sse.js';
 import { TurnWatch, type TurnStop } from './turn-watch.js';
+import { streamTurn } from './turn-stream.js';
 
 export interface ChatRouteDeps {
   readonly pool: pg.Pool;
@@ -316,16 +317,13 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
       const posted = await d.chats.postMessage(chatId, req.body, ctx(req));
       res.setHeader('X-Stream-Channel', posted.turnId);
       const resume = resumePoint(req);
-      streamTurn(
-        req,
-        res,
-        d,
+      streamTurn(req, res, d, {
         chatId,
-        posted.turnId,
-        posted.revision,
-        resume ?? { revision: posted.revision, seq: 0 },
-        !!resume,
-      );
+        turnId: posted.turnId,
+        begun: posted.revision,
+        from: resume ?? { revision: posted.revision, seq: 0 },
+        catchUp: !!resume,
+      });
     },
   });
   registry.add({
@@ -383,7 +381,13 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
           (e) => e.type === 'UserMessagePosted' && (e.data as { turnId: string }).turnId === turnId,
         )?.revision;
       if (posted === undefined) throw new NotFoundError('no such turn in this chat', 'channel_id');
-      streamTurn(req, res, d, chat.id, turnId, posted, resumePoint(req) ?? { revision: posted, seq: 0 });
+      streamTurn(req, res, d, {
+        chatId: chat.id,
+        turnId,
+        begun: posted,
+        from: resumePoint(req) ?? { revision: posted, seq: 0 },
+        catchUp: true,
+      });
     },
   });
   registry.add({
@@ -527,70 +531,4 @@ function pendingOf(stop: Extract<TurnStop, { kind: 'awaiting_approval' }>) {
     function_name: c.function?.name ?? null,
     arguments: c.arguments,
   }));
-}
-
-/**
- * SSE for one turn: from `from` until the turn ends, then `done` (or `error`); or, when it waits
- * only for approvals, `done` with status `awaiting_approval` (a decision resumes it: reconnect with
- * GET /chats/{id}/stream/{turn_id}). Tool events also go out under their Sinas names.
- */
-function streamTurn(
-  req: Request,
-  res: Response,
-  d: ChatRouteDeps,
-  chatId: string,
-  turnId: string,
-  /** the revision of the user message that began the turn */
-  begun: bigint,
-  from: { revision: bigint; seq: number },
-  /** the turn's events up to `from` matter (a reconnect); false for a turn that just began there */
-  catchUp = true,
-): void {
-  const sse = openSse(req, res);
-  const watch = new TurnWatch(turnId);
-  let quiet: NodeJS.Timeout | undefined;
-  const finish = (frame: SseFrame) => {
-    sse.send(frame);
-    sse.end();
-  };
-  const sub = concat(
-    // the turn's events up to the resume point, so the watch knows its open tool calls (the chat's
-    // earlier events are no concern of it: a long chat is not read from its start)
-    defer(() =>
-      catchUp && from.revision >= begun
-        ? d.store.readStream(streams.chat(chatId), {
-            fromRevision: begun,
-            maxCount: Number(from.revision - begun) + 1,
-          })
-        : [[]],
-    ).pipe(
-      mergeMap((events) => events),
-      map((e) => ({ replay: true as const, frame: durableFrame(e) })),
-    ),
-    chatFrames(d.store, d.bus, chatId, from).pipe(map((frame) => ({ replay: false as const, frame }))),
-  ).subscribe({
-    next: ({ replay, frame: f }) => {
-      const event = { type: f.event, data: f.data };
-      const stop = watch.see(event);
-      if (replay) return;
-      if (quiet && (f.data as { turnId?: string }).turnId === turnId) quiet = void clearTimeout(quiet);
-      sse.send(f);
-      for (const alias of watch.aliases(event, f.id)) sse.send(alias);
-      if (!stop) return;
-      const data = f.data as { error?: string };
-      if (stop.kind === 'awaiting_approval') {
-        // a replay delivers the decision right after; live, nothing follows until someone decides
-        quiet = setTimeout(() => finish({ event: 'done', data: { status: 'awaiting_approval' } }), 250);
-      } else if (f.event === 'AssistantMessageCompleted')
-        finish({ event: 'done', data: { status: 'completed' } });
-      else if (f.event === 'TurnFailed')
-        finish({ event: 'error', data: { error: data.error ?? 'the model failed' } });
-      else finish({ event: 'done', data: { status: 'cancelled' } });
-    },
-    error: (err) => finish({ event: 'error', data: { error: String((err as Error).message) } }),
-  });
-  void sse.closed.then(() => {
-    if (quiet) clearTimeout(quiet);
-    sub.unsubscribe();
-  });
 }

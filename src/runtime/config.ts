@@ -1,5 +1,6 @@
 /** Configuration from environment variables, validated, with defaults. The README lists each one. */
 import { ValidationError } from '../errors.js';
+import { checkAllowlist } from './outbound/outbound-guard.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -40,12 +41,20 @@ export interface Config {
   readonly smtp: SmtpConfig | undefined;
   readonly login: LoginConfig;
   readonly webhooks: WebhookConfig;
+  readonly outbound: OutboundConfig;
+}
+
+/** Every outbound call to a URL someone gave (README "Event webhooks": the one outbound guard). */
+export interface OutboundConfig {
+  /**
+   * hosts, addresses and CIDRs outbound calls may reach although not public (comma-separated):
+   * SINAS_OUTBOUND_ALLOWLIST, and the older SINAS_WEBHOOK_ALLOWLIST, which still counts
+   */
+  readonly allowlist: readonly string[];
 }
 
 /** Outbound event webhooks (README "Event webhooks"). */
 export interface WebhookConfig {
-  /** hosts and CIDRs that may be private/loopback targets (SINAS_WEBHOOK_ALLOWLIST, comma-separated) */
-  readonly allowlist: readonly string[];
   /** one delivery attempt's time limit (SINAS_WEBHOOK_TIMEOUT_MS, default 10 s) */
   readonly timeoutMs: number;
   /** the wait after the first failure; it doubles each time (SINAS_WEBHOOK_RETRY_BASE_MS, default 1 s) */
@@ -118,13 +127,17 @@ export function loadConfig(env: Env = process.env): Config {
       securityEventsPerIp: int(env, 'SINAS_SECURITY_EVENTS_PER_MINUTE', 20, 1, 100_000),
     },
     webhooks: {
-      allowlist: list(env, 'SINAS_WEBHOOK_ALLOWLIST'),
       timeoutMs: int(env, 'SINAS_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
       retryBaseMs: int(env, 'SINAS_WEBHOOK_RETRY_BASE_MS', 1000, 1, 3_600_000),
       retryMaxMs: int(env, 'SINAS_WEBHOOK_RETRY_MAX_MS', 600_000, 1, 86_400_000),
       failingAfter: int(env, 'SINAS_WEBHOOK_FAILING_AFTER', 5, 1, 1000),
     },
+    outbound: {
+      allowlist: [...list(env, 'SINAS_OUTBOUND_ALLOWLIST'), ...list(env, 'SINAS_WEBHOOK_ALLOWLIST')],
+    },
   };
+  for (const name of ['SINAS_OUTBOUND_ALLOWLIST', 'SINAS_WEBHOOK_ALLOWLIST'])
+    checkAllowlist(list(env, name), name);
   if (config.jwtSecret !== undefined && config.jwtSecret.length < 32)
     throw new ValidationError('SINAS_JWT_SECRET must be at least 32 characters', 'SINAS_JWT_SECRET');
   if (config.env === 'production' && config.jwtSecret === undefined)

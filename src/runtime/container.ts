@@ -69,7 +69,7 @@ import { InProcessQueue } from './queue/in-process-queue.js';
 import type { JobQueue } from './queue/job-queue.js';
 import { EventSubscriptionService } from '../commands/event-subscription/event-subscription-service.js';
 import { EventSubscriptionQueries } from '../projections/event-subscription-queries.js';
-import { UrlGuard } from './webhooks/url-guard.js';
+import { OutboundGuard } from './outbound/outbound-guard.js';
 
 export const TOKENS = {
   Config: Symbol('Config'),
@@ -110,8 +110,8 @@ export const TOKENS = {
   LoginService: Symbol('LoginService'),
   /** revoked token ids and per-user cutoffs, shared by every process (started by the API) */
   Revocations: Symbol('Revocations'),
-  /** SSRF rules for outbound webhooks (SINAS_WEBHOOK_ALLOWLIST) */
-  UrlGuard: Symbol('UrlGuard'),
+  /** the one outbound guard (SSRF) for every call to a URL someone gave (SINAS_OUTBOUND_ALLOWLIST) */
+  OutboundGuard: Symbol('OutboundGuard'),
   EventSubscriptionService: Symbol('EventSubscriptionService'),
   EventSubscriptionQueries: Symbol('EventSubscriptionQueries'),
 } as const;
@@ -214,8 +214,8 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
       ),
     });
     c.register(TOKENS.SecretQueries, { useValue: new SecretQueries(pool) });
-    const guard = new UrlGuard(config.webhooks.allowlist);
-    c.register(TOKENS.UrlGuard, { useValue: guard });
+    const guard = new OutboundGuard(config.outbound.allowlist);
+    c.register(TOKENS.OutboundGuard, { useValue: guard });
     c.register(TOKENS.EventSubscriptionService, {
       useFactory: instanceCachingFactory(
         (d) => new EventSubscriptionService(d.resolve(TOKENS.CommandHandler), cipher, guard),
@@ -386,11 +386,9 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
       ),
     });
     c.register(TOKENS.ProviderResolver, {
-      useFactory: instanceCachingFactory((d) => {
-        const resolver = new ProviderResolver(d.resolve(TOKENS.ResourceQueries), cipher, devModel, store);
-        closers.push(async () => resolver.stop());
-        return resolver;
-      }),
+      useFactory: instanceCachingFactory(
+        (d) => new ProviderResolver(d.resolve(TOKENS.ResourceQueries), cipher, devModel),
+      ),
     });
     c.register(TOKENS.TurnRunner, {
       useFactory: instanceCachingFactory(

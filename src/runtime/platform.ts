@@ -68,7 +68,7 @@ import type { EventSubscriptionService } from '../commands/event-subscription/ev
 import type { EventSubscriptionQueries } from '../projections/event-subscription-queries.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { EventVisibility } from '../audit/visibility.js';
-import type { UrlGuard } from './webhooks/url-guard.js';
+import type { OutboundGuard } from './outbound/outbound-guard.js';
 import type { Sealer } from './cipher.js';
 import { listenHttp } from './http-listen.js';
 
@@ -169,7 +169,7 @@ export class Platform {
       pool,
       store,
       cipher: this.get<Sealer>(TOKENS.Cipher),
-      guard: this.get<UrlGuard>(TOKENS.UrlGuard),
+      guard: this.get<OutboundGuard>(TOKENS.OutboundGuard),
       config: this.config.webhooks,
       log: this.log,
       permissionsOf: async (userId) =>

@@ -51,10 +51,14 @@ describe('chat turns', function () {
 
   it('reject: a message sent while a turn runs gets a 409 and changes nothing', async () => {
     const id = await newChat('reject');
-    llm.script([{ text: 'slow reply', chunks: 4, chunkDelayMs: 60 }]);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    // the first turn runs until the second message has had its answer
+    llm.script([{ text: 'slow reply', chunks: 4, hold: { afterChunks: 1, until: released } }]);
     const first = send(id, 'first');
     await waitForStatus(id, 'running');
     const second = await send(id, 'second');
+    release();
     expect(second.status).to.equal(409);
     await first;
     const chat = await (await t.api(`/chats/${id}`)).json();

@@ -257,7 +257,10 @@ describe('event webhooks', function () {
   it('refuses private, loopback, link-local and non-http URLs with a 400 naming url', async () => {
     for (const url of [
       'http://10.0.0.1/x',
-      'http://127.0.0.2/x', // loopback, just outside the allow-listed 127.0.0.1 (localhost: test/unit/url-guard)
+      'http://127.0.0.2/x', // loopback, just outside the allow-listed 127.0.0.1 (more: test/unit/outbound-guard)
+      'http://192.0.2.1/', // documentation
+      'http://[::a9fe:a9fe]/', // IPv4-compatible 169.254.169.254
+      'http://[2002:a9fe:a9fe::]/', // 6to4 of 169.254.169.254
       'http://169.254.169.254/',
       'http://[::1]/',
       'http://192.168.0.10/',

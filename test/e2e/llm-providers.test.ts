@@ -6,6 +6,7 @@ import { TOKENS } from '../../src/runtime/container.js';
 import { DEV_MODEL } from '../../src/runtime/llm/dev-model.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
+import { until } from '../support/until.js';
 
 describe('LLM providers over HTTP (admin)', function () {
   let t: TestPlatform;
@@ -108,10 +109,34 @@ describe('the default LLM provider, as turns use it', function () {
     const r = await res;
     expect(r.status, await r.clone().text()).to.equal(status);
   };
-  const provider = (name: string, json: Record<string, unknown>) =>
-    must(t.api('/api/v1/llm-providers', { method: 'POST', json: { name, ...json } }), 201);
-  const change = (name: string, json: Record<string, unknown>) =>
-    must(t.api(`/api/v1/llm-providers/${name}`, { method: 'PATCH', json }), 200);
+  /**
+   * Waits until the read model turns read shows the change: a write answers once it does, unless
+   * the machine is too busy for the bounded wait (then it says `Sinas-Consistency: pending`).
+   */
+  const shown = (name: string, fields: Record<string, unknown> | null) =>
+    until(`the providers as changed (${name})`, async () => {
+      const all = (await (await t.api('/api/v1/llm-providers')).json()) as Record<string, unknown>[];
+      const p = all.find((x) => x.name === name);
+      if (fields === null) return p === undefined;
+      const others = all.filter((x) => x !== p);
+      return (
+        !!p &&
+        Object.entries(fields).every(([k, v]) => p[k] === v) &&
+        (fields.is_default !== true || others.every((x) => x.is_default === false))
+      );
+    });
+  const provider = async (name: string, json: Record<string, unknown>) => {
+    await must(t.api('/api/v1/llm-providers', { method: 'POST', json: { name, ...json } }), 201);
+    await shown(name, json);
+  };
+  const change = async (name: string, json: Record<string, unknown>) => {
+    await must(t.api(`/api/v1/llm-providers/${name}`, { method: 'PATCH', json }), 200);
+    await shown(name, json);
+  };
+  const remove = async (name: string) => {
+    await must(t.api(`/api/v1/llm-providers/${name}`, { method: 'DELETE' }), 204);
+    await shown(name, null);
+  };
   /** sends a message; which server got the request (and with which model), and the reply's model */
   const turn = async (chat: string, content: string) => {
     const before = [one.requests.length, two.requests.length];
@@ -153,8 +178,8 @@ describe('the default LLM provider, as turns use it', function () {
       model: 'model-1',
     });
 
-    await must(t.api('/api/v1/llm-providers/second', { method: 'DELETE' }), 204);
-    await must(t.api('/api/v1/llm-providers/first', { method: 'DELETE' }), 204);
+    await remove('second');
+    await remove('first');
     expect(await turn(chat, 'g'), 'no provider left').to.deep.equal({ to: [], model: DEV_MODEL });
   });
 });

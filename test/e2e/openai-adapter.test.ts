@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
 import { ADMIN_KEY, anotherTurnWorker, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { until } from '../support/until.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -202,8 +203,10 @@ describe('OpenAI-compatible adapter', function () {
     describe('a turn whose model round is generated again mid-stream (another worker takes it over)', () => {
       /** Streams a turn; once `after` chunks of text came, a second worker takes the turn over. */
       async function takenOver(first: string, second: string, after = 2) {
+        // the first worker's round stops once the client has more than `after` words, until the
+        // takeover ends its model call
         llm.script([
-          { text: first, chunks: 6, chunkDelayMs: 40 },
+          { text: first, chunks: 6, hold: { afterChunks: after + 1, until: new Promise(() => {}) } },
           { text: second, chunks: 3 },
         ]);
         const other = anotherTurnWorker(t);
@@ -218,8 +221,13 @@ describe('OpenAI-compatible adapter', function () {
           for await (const c of stream) {
             text += c.choices[0]?.delta.content ?? '';
             if (!takeover && text.split(' ').length > after) {
-              const { turns } = await chatOf(chatId);
-              takeover = other.run(chatId, turns.at(-1).turn_id);
+              // the read model may not show the chat yet on a busy machine
+              let turns: { turn_id: string }[] | undefined;
+              await until(
+                'the turn in the read model',
+                async () => !!(turns = (await chatOf(chatId)).turns)?.length,
+              );
+              takeover = other.run(chatId, turns!.at(-1)!.turn_id);
             }
           }
         } catch (err) {

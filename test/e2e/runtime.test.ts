@@ -2,7 +2,10 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { redisUrl, skipLoudly } from '../support/skip.js';
+import type { EventStore } from '../../src/events/event-store.js';
+import { TOKENS } from '../../src/runtime/container.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { until } from '../support/until.js';
 
 describe('runtime', function () {
   this.timeout(60_000);
@@ -30,7 +33,11 @@ describe('runtime', function () {
       try {
         // with no worker, the write waits out the read-your-writes timeout: it is in flight for a while
         const inFlight = t.api('/api/v1/agents', { method: 'POST', json: { name: 'slow' } });
-        await new Promise((r) => setTimeout(r, 300));
+        const store = t.platform.get<EventStore>(TOKENS.EventStore);
+        await until(
+          'the write recorded',
+          async () => (await store.streamRevision('agent-default/slow')) !== undefined,
+        );
         const stopping = t.platform.stop();
         const res = await inFlight;
         expect(res.status).to.equal(201);

@@ -68,7 +68,8 @@ export function jobQueueContract(make: () => JobQueue): void {
     });
     const id = await jobs.add(queue, 'flaky', {}, { attempts: 3, backoff: { type: 'fixed', delayMs: 100 } });
     const info = await settled(id);
-    await sleep(200);
+    // the queue reports failures as it records them, maybe after settled() saw the job end: wait for the last
+    await waitFor(() => events.some((e) => e.type === 'failed' && e.jobId === id && e.final) || undefined);
     expect(info).to.include({ state: 'failed', attemptsMade: 3, failedReason: 'boom 3' });
     expect(runs.map((r) => r.attemptsMade)).to.deep.equal([0, 1, 2]);
     expect(gaps(runs)).to.satisfy(
@@ -123,11 +124,15 @@ export function jobQueueContract(make: () => JobQueue): void {
   it('never runs more handlers at once than the concurrency', async function () {
     let active = 0;
     let most = 0;
+    let started = 0;
     await jobs.process(
       queue,
       async () => {
         most = Math.max(most, ++active);
-        await sleep(60);
+        started++;
+        // each run holds its slot until three run at once (or no more are coming), however busy the machine
+        await waitFor(() => active >= 3 || started === 10 || undefined, 30_000);
+        await sleep(10);
         active--;
       },
       { concurrency: 3 },

@@ -3,8 +3,10 @@ import type { FunctionRunner } from '../../src/runtime/functions/function-runner
 import { dockerClient, dockerUnavailable } from '../../src/runtime/functions/runners/docker-runner.js';
 import { pythonImageName } from '../../src/runtime/functions/runners/harness-files.js';
 import { createFunctionRunner } from '../../src/runtime/functions/runners/index.js';
+import type { PoolStats } from '../../src/runtime/functions/runners/warm-pool.js';
 import { testDockerHost } from '../support/docker.js';
 import { skipLoudly } from '../support/skip.js';
+import { until } from '../support/until.js';
 import { request, runnerContract } from './runner.contract.js';
 
 /** Skips the suite loudly unless a daemon answers and has the harness image. */
@@ -22,6 +24,8 @@ const dockerRunner = (pool: Record<string, number> = {}) =>
     dockerHost: testDockerHost(),
     pool: { min: 1, max: 4, ...pool },
   });
+
+const poolOf = (runner: FunctionRunner) => runner.health().detail.pool as PoolStats;
 
 describe('FunctionRunner contract: Docker pool', function () {
   before(async function () {
@@ -82,27 +86,39 @@ describe('Docker function runner', function () {
     expect(ids[2]).to.not.equal(ids[0]);
   });
 
-  it('waits a bounded time for a free container, then fails clearly', async () => {
+  it('waits a bounded time for a free container, then fails clearly', async function () {
+    this.timeout(180_000);
     runner = await dockerRunner({ min: 1, max: 1, acquireTimeoutMs: 300 });
-    const slow = runner.run(
-      request('import time\ndef handler(i, c):\n    time.sleep(3)', { timeoutMs: 2000 }),
-    );
-    await new Promise((r) => setTimeout(r, 200));
+    // the one container warm, then held by a run that only ends when the test stops it
+    await until('a warm container', () => poolOf(runner!).idle === 1, 120_000);
+    const hold = new AbortController();
+    const held = runner
+      .run(
+        request('import time\ndef handler(i, c):\n    time.sleep(3600)', { timeoutMs: 3_600_000 }),
+        hold.signal,
+      )
+      .then(
+        () => null,
+        (e: Error) => e,
+      );
+    await until('the container to be busy', () => poolOf(runner!).busy === 1);
     const err = await runner.run(request(ok)).then(
       () => null,
       (e: Error) => e,
     );
     expect(err?.message).to.match(/no function worker became free within 300 ms/);
-    expect((await slow).kind).to.equal('timed_out');
+    hold.abort(new Error('released'));
+    expect((await held)?.message).to.equal('released');
   });
 
-  it('health() reports the docker sandbox with pool size, idle, hits and misses', async () => {
+  it('health() reports the docker sandbox with pool size, idle, hits and misses', async function () {
+    this.timeout(180_000);
     runner = await dockerRunner({ min: 2 });
-    await new Promise((r) => setTimeout(r, 1500));
+    await until('two warm containers', () => poolOf(runner!).idle >= 2, 120_000);
     await runner.run(request(ok));
     const h = runner.health();
     expect(h.sandbox).to.equal('docker');
-    const pool = h.detail.pool as Record<string, number>;
+    const pool = h.detail.pool as PoolStats;
     expect(pool.hits).to.be.at.least(1);
     expect(pool).to.have.property('misses');
     expect(pool).to.have.property('idle');

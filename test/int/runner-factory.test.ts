@@ -1,8 +1,15 @@
+import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
 import type { FunctionRunner } from '../../src/runtime/functions/function-runner.js';
 import { createFunctionRunner, runnerConfigFromEnv } from '../../src/runtime/functions/runners/index.js';
 import { testDockerHost } from '../support/docker.js';
+import { skipLoudly } from '../support/skip.js';
 import { request } from './runner.contract.js';
+
+/** bwrap where the host sandbox looks for it (its PATH is /usr/bin:/bin) */
+const hasBwrap =
+  spawnSync('sh', ['-c', 'command -v bwrap'], { stdio: 'ignore', env: { PATH: '/usr/bin:/bin' } }).status ===
+  0;
 
 describe('createFunctionRunner', function () {
   let runner: FunctionRunner | undefined;
@@ -23,7 +30,8 @@ describe('createFunctionRunner', function () {
     );
   });
 
-  it('falls back to bubblewrap, with a warning, when the Docker daemon is unreachable', async () => {
+  it('falls back to bubblewrap, with a warning, when the Docker daemon is unreachable', async function () {
+    if (!hasBwrap) return skipLoudly(this, 'bubblewrap', 'bwrap is not installed in /usr/bin or /bin');
     runner = await createFunctionRunner({ dockerHost: 'unix:///nonexistent/docker.sock', logger });
     expect(runner.health().sandbox).to.equal('bubblewrap');
     expect(warnings.join('\n')).to.match(/not using Docker: the Docker daemon is unreachable/);

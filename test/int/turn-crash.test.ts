@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { startTestPlatform, TEST_ENCRYPTION_KEY, type TestPlatform } from '../support/platform.js';
+import { until } from '../support/until.js';
 
 function startWorker(url: string): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -43,14 +44,21 @@ describe('turn crash safety', function () {
       json: { name: 'scripted', api_endpoint: llm.url, default_model: 'm', is_default: true },
     });
     await t.api('/api/v1/agents', { method: 'POST', json: { namespace: 'crash', name: 'bot' } });
-    const chat = await (await t.api('/agents/crash/bot/chats', { method: 'POST', json: {} })).json();
+    // the worker projects them: on a busy machine it may still be starting when the writes answer
+    for (const path of ['/api/v1/llm-providers/scripted', '/api/v1/agents/crash/bot'])
+      await until(`${path} projected`, async () => (await t.api(path)).status === 200, 100_000);
+    const created = await t.api('/agents/crash/bot/chats', { method: 'POST', json: {} });
+    expect(created.status).to.equal(200);
+    const chat = await created.json();
     llm.script([{ hangAfterChunks: 2 }, { text: 'the one true reply', chunks: 3 }]);
     const reply = t.api(`/chats/${chat.id}/messages`, { method: 'POST', json: { content: 'go' } });
-    for (let i = 0; llm.requests.length === 0; i++) {
-      if (i > 2000) throw new Error('the worker never called the model');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    await new Promise((r) => setTimeout(r, 100)); // let the first chunks stream
+    // a worker process starting on a busy machine can take a while
+    await until('the worker to call the model', () => llm.requests.length > 0, 100_000);
+    // the turn has started (its first attempt recorded) before its worker dies
+    await until('the turn to run', async () => {
+      const turns = (await (await t.api(`/chats/${chat.id}`)).json()).turns as { status: string }[];
+      return turns[0]?.status === 'running';
+    });
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
 

@@ -9,7 +9,9 @@
  *   await llm.stop();
  *
  * Steps: `{ text }` (split after spaces, or into `chunks` equal pieces; `chunkDelayMs` between
- * chunks, `latencyMs` before the first byte), `{ toolCalls }` (each call's arguments streamed in
+ * chunks, `latencyMs` before the first byte; `hold: { afterChunks, until }` stops after that many
+ * chunks until the promise settles or the client goes away: a turn that runs exactly as long as a
+ * test needs, however busy the machine), `{ toolCalls }` (each call's arguments streamed in
  * three fragments), `{ error: { status, message } }`, `{ hangAfterChunks }` (then stalls until the
  * client goes away), `{ dropAfterChunks }` (then destroys the socket). With no step left it echoes
  * the last user message as `Echo: <text>`. Usage counts words; `model` echoes the request's.
@@ -22,8 +24,20 @@ interface Timing {
   readonly chunkDelayMs?: number;
 }
 
+/** A text step can stop after some chunks until the test releases it (`hold.until` settles). */
+interface Hold {
+  readonly afterChunks: number;
+  /** the rest streams once it settles, if the client is still there */
+  readonly until: Promise<unknown>;
+}
+
 export type ScriptStep =
-  | (Timing & { readonly text: string; readonly chunks?: number; readonly finishReason?: string })
+  | (Timing & {
+      readonly text: string;
+      readonly chunks?: number;
+      readonly finishReason?: string;
+      readonly hold?: Hold;
+    })
   | (Timing & { readonly toolCalls: readonly ScriptedToolCall[] })
   | { readonly error: { readonly status: number; readonly message: string; readonly headers?: Headers } }
   | (Timing & { readonly hangAfterChunks: number })
@@ -94,7 +108,8 @@ async function handle(
 
 async function play(step: ScriptStep, reply: Reply): Promise<void> {
   if ('error' in step) return sendError(reply.res, step.error.status, step.error.message, step.error.headers);
-  if ('text' in step) return reply.text(step.text, step.chunks, step.chunkDelayMs, step.finishReason);
+  if ('text' in step)
+    return reply.text(step.text, step.chunks, step.chunkDelayMs, step.finishReason, step.hold);
   if ('toolCalls' in step) return reply.toolCalls(step.toolCalls, step.chunkDelayMs);
   if ('hangAfterChunks' in step) return reply.hang(step.hangAfterChunks, step.chunkDelayMs);
   if ('dropAfterChunks' in step) return reply.drop(step.dropAfterChunks, step.chunkDelayMs);
@@ -115,15 +130,35 @@ class Reply {
     res.on('close', () => (this.closed = true));
   }
 
-  async text(text: string, chunks?: number, delayMs = 0, finish = 'stop'): Promise<void> {
+  async text(text: string, chunks?: number, delayMs = 0, finish = 'stop', hold?: Hold): Promise<void> {
     const usage = usageOf(this.body, text);
-    if (!this.body.stream) return this.json({ role: 'assistant', content: text }, finish, usage);
+    if (!this.body.stream) {
+      if (hold) await this.held(hold.until);
+      return this.json({ role: 'assistant', content: text }, finish, usage);
+    }
     const deltas = split(text, chunks).map((content, i) => ({
       ...(i === 0 ? { role: 'assistant' } : {}),
       content,
     }));
-    await this.stream(deltas, delayMs);
+    const at = hold ? hold.afterChunks : deltas.length;
+    await this.stream(deltas.slice(0, at), delayMs);
+    if (hold) {
+      await this.held(hold.until);
+      await this.stream(deltas.slice(at), delayMs, true);
+    }
     this.finish(finish, usage);
+  }
+
+  /** until `until` settles or the client goes away */
+  private held(until: Promise<unknown>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.closed) return resolve();
+      this.res.once('close', resolve);
+      until.then(
+        () => resolve(),
+        () => resolve(),
+      );
+    });
   }
 
   async toolCalls(calls: readonly ScriptedToolCall[], delayMs = 0): Promise<void> {
@@ -164,9 +199,9 @@ class Reply {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
-  private async stream(deltas: readonly object[], delayMs: number): Promise<void> {
+  private async stream(deltas: readonly object[], delayMs: number, more = false): Promise<void> {
     if (this.closed) return;
-    this.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    if (!more) this.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     for (const [i, delta] of deltas.entries()) {
       if (this.closed) return;
       if (i > 0 && delayMs > 0) await this.pause(delayMs);

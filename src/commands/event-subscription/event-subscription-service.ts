@@ -13,7 +13,7 @@ import {
 } from '../../events/event-subscription-events.js';
 import type { Sealer } from '../../runtime/cipher.js';
 import { generateSigningSecret } from '../../runtime/webhooks/signature.js';
-import type { UrlGuard } from '../../runtime/webhooks/url-guard.js';
+import type { OutboundGuard } from '../../runtime/outbound/outbound-guard.js';
 import type { CommandContext, CommandHandler } from '../command-handler.js';
 import { validate } from '../validation.js';
 import {
@@ -40,7 +40,7 @@ export class EventSubscriptionService {
   constructor(
     private readonly handler: CommandHandler,
     private readonly cipher: Sealer,
-    private readonly guard: UrlGuard,
+    private readonly guard: OutboundGuard,
     private readonly now: () => Date = () => new Date(),
   ) {}
 

@@ -3,9 +3,7 @@
  * default provider, else — only when no provider exists at all — the built-in development model.
  */
 import { llmProviderKind } from '../../commands/llm-provider/llm-provider-kind.js';
-import type { Subscription } from 'rxjs';
 import { IllegalStateError } from '../../errors.js';
-import type { EventStore } from '../../events/event-store.js';
 import type { ResourceQueries } from '../../projections/resource-queries.js';
 import type { ResourceRow } from '../../projections/resources.js';
 import { isSealed, type Sealer } from '../cipher.js';
@@ -23,19 +21,13 @@ export interface ResolvedModel {
 const DEFAULT_BASE = 'https://api.openai.com/v1';
 
 export class ProviderResolver {
-  /** the default provider as the read model had it once it reflected `reflects` */
+  /** the default provider as the read model had it when its checkpoint was `reflects` */
   private cached: { readonly value: ResourceRow | undefined; readonly reflects: bigint } | undefined;
-  /** the newest LLM provider event this process has seen (from the store's feed) */
-  private seen = 0n;
-  private watching: Subscription | undefined;
-  private following = false;
 
-  /** `store`: when given, the default provider is kept in memory until a provider event says otherwise */
   constructor(
     private readonly queries: ResourceQueries,
     private readonly cipher: Sealer,
     private readonly devModel: DevModelServer,
-    private readonly store?: EventStore,
   ) {}
 
   /**
@@ -87,14 +79,17 @@ export class ProviderResolver {
 
   /**
    * The default provider; undefined when no provider exists (the development model then). Kept in
-   * memory while no provider event newer than what the read model reflected has come by.
+   * memory while the provider read model's checkpoint stays where it was (it moves only with
+   * provider events): one small read per turn. A change shows in the next turn as soon as the read
+   * model has it, in every process. (A feed of provider events, which this used to follow, can
+   * trail the read model on a busy machine: the projection may read the store directly while the
+   * feed waits its turn, and the next turn then used the old default.)
    */
   async defaultProvider(): Promise<ResourceRow | undefined> {
-    this.follow();
-    const c = this.cached;
-    if (c && this.following && c.reflects >= this.seen) return c.value;
     // the checkpoint first: the rows read after it reflect at least that much
     const reflects = await this.queries.projectedTo(llmProviderKind);
+    const c = this.cached;
+    if (c && c.reflects === reflects) return c.value;
     const value = await this.lookUpDefault();
     this.cached = { value, reflects };
     return value;
@@ -109,26 +104,6 @@ export class ProviderResolver {
         "no default LLM provider: mark one is_default or set the agent's llm_provider_id",
       );
     return undefined;
-  }
-
-  /** Follows the LLM provider events (from the first: they are few), so a change drops the cache. */
-  private follow(): void {
-    if (this.watching || !this.store) return;
-    this.following = true;
-    this.watching = this.store
-      .subscribeToAll({ filter: { categories: [llmProviderKind.category] } })
-      .subscribe({
-        next: (e) => {
-          if (e.position > this.seen) this.seen = e.position;
-        },
-        error: () => (this.following = false),
-        complete: () => (this.following = false),
-      });
-  }
-
-  stop(): void {
-    this.watching?.unsubscribe();
-    this.following = false;
   }
 
   /** How /health describes the model layer. */

@@ -1,10 +1,10 @@
 /**
- * One webhook POST, through the SSRF guard's `lookup` (the address is checked as it is connected
- * to), with a hard time limit. Never throws: the outcome says what happened.
+ * One webhook POST, through the one outbound guard (every hop's URL checked, the address checked as
+ * it is connected to, a redirect followed only when it keeps the POST and its body), with a hard
+ * time limit. Never throws: the outcome says what happened.
  */
-import http from 'node:http';
-import https from 'node:https';
-import type { UrlGuard } from './url-guard.js';
+import type { OutboundGuard } from '../outbound/outbound-guard.js';
+import { outboundRequest } from '../outbound/outbound-request.js';
 
 export interface PostOutcome {
   /** 2xx */
@@ -17,9 +17,9 @@ export interface PostOutcome {
 /** how much of a response body is read (and thrown away) before the connection is dropped */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
-export function postWebhook(
-  guard: UrlGuard,
-  url: URL,
+export async function postWebhook(
+  guard: OutboundGuard,
+  url: string,
   headers: Record<string, string>,
   body: string,
   timeoutMs: number,
@@ -32,40 +32,18 @@ export function postWebhook(
     error,
     durationMs: Date.now() - started,
   });
-  return new Promise((resolve) => {
-    const client = url.protocol === 'https:' ? https : http;
-    const req = client.request(url, {
+  try {
+    const res = await outboundRequest(guard, url, {
       method: 'POST',
-      headers: {
-        ...headers,
-        'content-length': String(Buffer.byteLength(body)),
-        'user-agent': 'Sinas-Webhooks',
-      },
-      lookup: guard.lookup as never,
-      timeout: timeoutMs,
-      signal,
+      headers: { ...headers, 'user-agent': 'Sinas-Webhooks' },
+      body,
+      timeoutMs,
+      maxResponseBytes: MAX_RESPONSE_BYTES,
+      ...(signal ? { signal } : {}),
     });
-    const timer = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-    req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
-    req.on('error', (err) => {
-      clearTimeout(timer);
-      resolve(done(null, err.message));
-    });
-    req.on('response', (res) => {
-      let read = 0;
-      res.on('data', (chunk: Buffer) => {
-        read += chunk.length;
-        if (read > MAX_RESPONSE_BYTES) res.destroy();
-      });
-      const finish = () => {
-        clearTimeout(timer);
-        const status = res.statusCode ?? null;
-        resolve(done(status, status !== null && status >= 200 && status < 300 ? null : `HTTP ${status}`));
-      };
-      res.on('end', finish);
-      res.on('close', finish);
-      res.on('error', finish);
-    });
-    req.end(body);
-  });
+    const ok = res.statusCode >= 200 && res.statusCode < 300;
+    return done(res.statusCode, ok ? null : `HTTP ${res.statusCode}`);
+  } catch (err) {
+    return done(null, (err as Error).message);
+  }
 }

@@ -23,7 +23,7 @@ import type { WebhookConfig } from '../config.js';
 import { logAttempt } from './delivery-log.js';
 import { postWebhook } from './post.js';
 import { webhookHeaders } from './signature.js';
-import type { UrlGuard } from './url-guard.js';
+import type { OutboundGuard } from '../outbound/outbound-guard.js';
 
 type DueSubscription = Pick<
   EventSubscriptionRow,
@@ -41,7 +41,7 @@ export interface DispatcherDeps {
   readonly pool: pg.Pool;
   readonly store: EventStore;
   readonly cipher: Sealer;
-  readonly guard: UrlGuard;
+  readonly guard: OutboundGuard;
   readonly config: WebhookConfig;
   readonly log: Logger;
   /** a subscription owner's permissions as they are now (read at each delivery pass) */
@@ -194,11 +194,10 @@ export class WebhookDispatcher {
     const timestamp = Math.floor(Date.now() / 1000);
     let result: { ok: boolean; statusCode: number | null; error: string | null; durationMs: number };
     try {
-      const url = await this.deps.guard.check(sub.url);
       const headers = webhookHeaders(this.secretOf(sub), e.id, timestamp, body);
       result = await postWebhook(
         this.deps.guard,
-        url,
+        sub.url,
         headers,
         body,
         this.deps.config.timeoutMs,

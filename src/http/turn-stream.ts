@@ -1,0 +1,194 @@
+/**
+ * One turn's SSE stream (POST /chats/{id}/messages/stream, GET /chats/{id}/stream/{turn}): what
+ * belongs to a turn and when its stream is over. It carries the turn's own frames only (never the
+ * chat's other turns, nor a message posted meanwhile), from the resume point until the turn ends,
+ * then `done` (or `error` for a failed turn) and closes. A resume at or after the turn's ending
+ * event (any id: durable `R` or delta `R.S`, of this turn or a later one) ends at once. A turn that
+ * waits only for people ends with `done` `awaiting_approval` when the store holds nothing more of
+ * it (a decision resumes it: reconnect). Tool events also go out under their Sinas names.
+ */
+import type { Request, Response } from 'express';
+import type { Subscription } from 'rxjs';
+import type { EventStore, RecordedEvent } from '../events/event-store.js';
+import { streams } from '../events/stream-names.js';
+import type { LiveBus } from '../runtime/live-bus/live-bus.js';
+import { chatFrames } from './chat-stream.js';
+import { openSse, type SseFrame } from './sse.js';
+import { TurnWatch, type TurnStop } from './turn-watch.js';
+
+export interface TurnStreamDeps {
+  readonly store: EventStore;
+  readonly bus: LiveBus;
+}
+
+export interface TurnStreamRequest {
+  readonly chatId: string;
+  readonly turnId: string;
+  /** the revision of the user message that began the turn */
+  readonly begun: bigint;
+  /** where the client resumes (the turn's message itself when it does not) */
+  readonly from: { readonly revision: bigint; readonly seq: number };
+  /** the turn's events up to `from` matter (a reconnect); false for a turn that just began there */
+  readonly catchUp: boolean;
+}
+
+/** how many events one catch-up read asks for */
+const PAGE = 500;
+
+type EventLike = { readonly type: string; readonly data: unknown };
+
+const turnOf = (data: unknown) => (data as { turnId?: string } | undefined)?.turnId;
+
+/** The frame that closes a turn's stream, from the event that ended the turn. */
+export function endFrame(e: EventLike): SseFrame {
+  switch (e.type) {
+    case 'AssistantMessageCompleted':
+      return { event: 'done', data: { status: 'completed' } };
+    case 'TurnFailed':
+      return { event: 'error', data: { error: (e.data as { error?: string }).error ?? 'the model failed' } };
+    default:
+      return { event: 'done', data: { status: 'cancelled' } };
+  }
+}
+
+export function streamTurn(req: Request, res: Response, d: TurnStreamDeps, t: TurnStreamRequest): void {
+  const sse = openSse(req, res);
+  const turn = new TurnFrames(t.turnId);
+  let sub: Subscription | undefined;
+  let over = false;
+  const finish = (frame: SseFrame) => {
+    if (over) return;
+    over = true;
+    sub?.unsubscribe();
+    sse.send(frame);
+    sse.end();
+  };
+  void sse.closed.then(() => {
+    over = true;
+    sub?.unsubscribe();
+  });
+  const failed = (err: unknown) =>
+    finish({ event: 'error', data: { error: String((err as Error).message) } });
+  /** the turn waits for people since `revision`: over, unless the store already holds more of it */
+  const waiting = (revision: bigint) => {
+    const seen = turn.count;
+    void moreOfTurn(d.store, t.chatId, t.turnId, revision).then(
+      (more) =>
+        more || seen !== turn.count || finish({ event: 'done', data: { status: 'awaiting_approval' } }),
+      failed,
+    );
+  };
+  const live = (from: TurnStreamRequest['from']) =>
+    chatFrames(d.store, d.bus, t.chatId, from).subscribe({
+      next: (f) => {
+        if (over) return;
+        const seen = turn.see(f);
+        if (seen === undefined) return; // another turn's frame, or the chat's own
+        sse.send(f);
+        for (const alias of turn.watch.aliases({ type: f.event, data: f.data }, f.id)) sse.send(alias);
+        if (seen.stop?.kind === 'ended') finish(endFrame(seen.stop.event));
+        else if (seen.stop) waiting(BigInt(f.id!));
+      },
+      error: failed,
+    });
+
+  void (async () => {
+    const from = t.from.revision < t.begun ? { revision: t.begun, seq: 0 } : t.from;
+    const caught: CaughtUp = t.catchUp ? await catchUp(d.store, t.chatId, turn, t.begun, from) : { from };
+    if (over) return;
+    if (caught.ended) return finish(endFrame(caught.ended));
+    sub = live(caught.from);
+    if (over) return sub.unsubscribe();
+    if (caught.waitingSince !== undefined) waiting(caught.waitingSince);
+  })().catch(failed);
+}
+
+/** Which frames are the turn's: its durable events, and the deltas of its TurnStarted events. */
+class TurnFrames {
+  readonly watch: TurnWatch;
+  /** ids of the turn's TurnStarted frames: a delta `R.S` is the turn's when R is one of them */
+  private readonly starts = new Set<string>();
+  /** how many of the turn's frames were seen */
+  count = 0;
+
+  constructor(readonly turnId: string) {
+    this.watch = new TurnWatch(turnId);
+  }
+
+  /** undefined when the frame is not the turn's; else why the turn stops there, if it does */
+  see(f: SseFrame): { stop: TurnStop<EventLike> | undefined } | undefined {
+    const [revision, seq] = (f.id ?? '').split('.');
+    if (seq !== undefined) return this.starts.has(revision!) ? this.counted(undefined) : undefined;
+    return this.seeEvent({ type: f.event, data: f.data }, f.id ?? '');
+  }
+
+  seeEvent(e: EventLike, id: string): { stop: TurnStop<EventLike> | undefined } | undefined {
+    if (turnOf(e.data) !== this.turnId) return undefined;
+    if (e.type === 'TurnStarted') this.starts.add(id);
+    return this.counted(this.watch.see(e));
+  }
+
+  private counted(stop: TurnStop<EventLike> | undefined) {
+    this.count++;
+    return { stop };
+  }
+}
+
+interface CaughtUp {
+  /** where the live part resumes */
+  readonly from: TurnStreamRequest['from'];
+  /** the event that ended the turn, at or before the resume point */
+  readonly ended?: EventLike;
+  /** the revision since which the turn waits for people, as of the resume point */
+  readonly waitingSince?: bigint;
+}
+
+/**
+ * Reads the turn's events from its message up to the resume point, so the watch knows its open tool
+ * calls and whether it already ended there. The chat's earlier events are no concern of the turn: a
+ * long chat is not read from its start; the read stops at the turn's end. A resume point past the
+ * stream's last event (an id never sent) resumes after that event.
+ */
+async function catchUp(
+  store: EventStore,
+  chatId: string,
+  turn: TurnFrames,
+  begun: bigint,
+  from: TurnStreamRequest['from'],
+): Promise<CaughtUp> {
+  let next = begun;
+  let last: RecordedEvent | undefined;
+  let waitingSince: bigint | undefined;
+  for (;;) {
+    const left = from.revision - next + 1n;
+    const count = left < BigInt(PAGE) ? Number(left) : PAGE;
+    const page = await store.readStream(streams.chat(chatId), { fromRevision: next, maxCount: count });
+    for (const e of page) {
+      last = e;
+      const seen = turn.seeEvent(e, String(e.revision));
+      if (!seen) continue;
+      if (seen.stop?.kind === 'ended') return { from, ended: seen.stop.event };
+      waitingSince = seen.stop ? e.revision : undefined;
+    }
+    if (page.length < count || last === undefined) break;
+    next = last.revision + 1n;
+    if (next > from.revision) break;
+  }
+  const resume = last && last.revision < from.revision ? { revision: last.revision, seq: 0 } : from;
+  return { from: resume, ...(waitingSince !== undefined ? { waitingSince } : {}) };
+}
+
+/** Whether the store holds an event of the turn after `revision`. */
+async function moreOfTurn(
+  store: EventStore,
+  chatId: string,
+  turnId: string,
+  revision: bigint,
+): Promise<boolean> {
+  for (let next = revision + 1n; ;) {
+    const page = await store.readStream(streams.chat(chatId), { fromRevision: next, maxCount: PAGE });
+    if (page.some((e) => turnOf(e.data) === turnId)) return true;
+    if (page.length < PAGE) return false;
+    next = page.at(-1)!.revision + 1n;
+  }
+}
