@@ -1,4 +1,5 @@
 /** Every projection the workers run. */
+import type pg from 'pg';
 import { agentKind } from '../commands/agent/agent-kind.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { functionKind } from '../commands/function/function-kind.js';
@@ -9,6 +10,8 @@ import type { Projection } from './projection.js';
 import { resourceProjection } from './resources.js';
 import { secretsProjection } from './secrets.js';
 import { eventSubscriptionsProjection } from './event-subscriptions.js';
+import { createLiveTables } from './runner.js';
+import { inTransaction } from './transaction.js';
 
 export const allProjections = (): Projection[] => [
   resourceProjection(agentKind),
@@ -20,3 +23,12 @@ export const allProjections = (): Projection[] => [
   secretsProjection,
   eventSubscriptionsProjection,
 ];
+
+/**
+ * The read models' live tables, created (idempotently, under each projection's lock) before an API
+ * process serves them: an API process may start on a fresh database before any worker has, and its
+ * reads then find empty tables instead of failing.
+ */
+export async function ensureReadModels(pool: pg.Pool): Promise<void> {
+  for (const p of allProjections()) await inTransaction(pool, (tx) => createLiveTables(tx, p));
+}

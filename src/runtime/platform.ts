@@ -14,7 +14,7 @@ import { registerHealth, type PortCheck } from '../http/health.js';
 import { registerResourceRoutes } from '../http/resources.js';
 import { RouteRegistry, type RouteSpec } from '../http/routes.js';
 import { readCheckpoint } from '../projections/checkpoints.js';
-import { allProjections } from '../projections/index.js';
+import { allProjections, ensureReadModels } from '../projections/index.js';
 import { installAnalytics } from '../projections/analytics.js';
 import { rebuildProjection } from '../projections/rebuild.js';
 import type { ResourceQueries } from '../projections/resource-queries.js';
@@ -211,6 +211,7 @@ export class Platform {
 
   private async startApi(): Promise<void> {
     const pool = this.get<pg.Pool>(TOKENS.Pool);
+    await ensureReadModels(pool);
     const revocations = this.get<Revocations>(TOKENS.Revocations);
     await revocations.start();
     const keys = new ApiKeys(pool);
