@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { until } from '../support/until.js';
 import type { EventStore } from '../../src/events/event-store.js';
 import { TOKENS } from '../../src/runtime/container.js';
 import { startTestPlatform, type JsonResponse, type TestPlatform } from '../support/platform.js';
@@ -104,17 +105,24 @@ describe('Agents over HTTP', function () {
   });
 
   it('keeps is_default on one agent only', async () => {
+    // a write clears the flag on the holders the read model shows, and a busy machine can outlast
+    // the bounded read-your-writes wait: so each step waits until the list shows it
+    const defaults = async () =>
+      (
+        (await (await t.api('/api/v1/agents?namespace=def')).json()) as {
+          name: string;
+          is_default: boolean;
+        }[]
+      )
+        .filter((a) => a.is_default)
+        .map((a) => a.name)
+        .join();
     await create({ namespace: 'def', name: 'a', is_default: true });
+    await until('a to be the default', async () => (await defaults()) === 'a');
     await create({ namespace: 'def', name: 'b', is_default: true });
-    const list = await (await t.api('/api/v1/agents?namespace=def')).json();
-    expect(
-      list.filter((a: { is_default: boolean }) => a.is_default).map((a: { name: string }) => a.name),
-    ).to.deep.equal(['b']);
+    await until('b alone to be the default', async () => (await defaults()) === 'b');
     await t.api('/api/v1/agents/def/a', { method: 'PUT', json: { is_default: true } });
-    const after = await (await t.api('/api/v1/agents?namespace=def')).json();
-    expect(
-      after.filter((a: { is_default: boolean }) => a.is_default).map((a: { name: string }) => a.name),
-    ).to.deep.equal(['a']);
+    await until('a alone to be the default again', async () => (await defaults()) === 'a');
     const bVersions = await (await t.api('/api/v1/agents/def/b/versions')).json();
     expect(bVersions.at(-1).changed).to.deep.equal(['is_default']);
   });

@@ -83,8 +83,14 @@ describe('a turn stream ends', function () {
     const laterDelta = second.frames.find((f) => f.event === 'message' && f.id.includes('.'))!.id;
     for (const id of [`${completed + 1n}`, laterDelta, idOf(second.frames, 'AssistantMessageCompleted')])
       expect(names(await (await turnStream(chatId, first.turnId, id)).rest()), id).to.deep.equal(['done']);
-    for (const id of ['1000000', '99999999999999999999999'])
+    for (const id of ['1000000', '999999999999999999'])
       expect(names(await (await turnStream(chatId, second.turnId, id)).rest()), id).to.deep.equal(['done']);
+    // an id no revision can have is bad input, named as such
+    const tooBig = await fetch(`${t.url}/chats/${chatId}/stream/${second.turnId}`, {
+      headers: { 'x-api-key': ADMIN_KEY, 'last-event-id': '99999999999999999999999' },
+    });
+    expect(tooBig.status).to.equal(400);
+    expect(((await tooBig.json()) as { field: string }).field).to.equal('Last-Event-ID');
   });
 
   it('a resume from a delta id of a finished turn sends the rest of its deltas, its reply, then done', async () => {
