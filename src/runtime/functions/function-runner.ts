@@ -1,7 +1,8 @@
 /**
  * The port every way of running a Python function sits behind (Docker pool, trusted shared pool,
- * bubblewrap sandbox). A run is a pure step of a durable execution: it gets the code, the input,
- * the context and the answers recorded so far for earlier `input()` calls, and ends in one outcome.
+ * bubblewrap sandbox, WebAssembly interpreters). A run is a pure step of a durable execution: it gets
+ * the code, the input, the context and the answers recorded so far for earlier `input()` calls, and
+ * ends in one outcome.
  *
  * Pause/resume semantics: the handler is run from the start with `answers`; the n-th `input()`
  * call returns answers[n]. The first `input()` call past the recorded answers ends the run with
@@ -50,7 +51,7 @@ export type RunOutcome =
   | (RunCommon & { readonly kind: 'timed_out'; readonly error: string });
 
 export interface RunnerHealth {
-  /** 'docker' | 'bubblewrap' | 'subprocess' */
+  /** 'docker' | 'bubblewrap' | 'wasm' | 'unsafe-subprocess' */
   readonly sandbox: string;
   readonly detail: Readonly<Record<string, unknown>>;
 }
