@@ -210,6 +210,20 @@ describe('WebAssembly sandbox: what a function cannot reach', function () {
     expectKind(await runner.run(request(OK)), 'completed');
   });
 
+  it('each interpreter draws its own randomness, also those booted from the memory snapshot', async () => {
+    const fresh = await createFunctionRunner({ sandbox: 'wasm', pool: { min: 0, max: 1, maxRuns: 1 } });
+    const code = py(['import random', 'def handler(i, c):', '    return random.random()']);
+    try {
+      const draws: string[] = [];
+      for (let n = 0; n < 3; n++)
+        // one interpreter each: the first makes the snapshot, the others boot from it
+        draws.push(JSON.stringify(expectKind(await fresh.run(request(code)), 'completed').output));
+      expect(new Set(draws).size, draws.join('\n')).to.equal(3);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('cannot make WebAssembly objects of its own (a module or memory would bring memory of its own)', async () => {
     const code = py([
       ...ATTEMPT,

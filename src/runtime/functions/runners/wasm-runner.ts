@@ -10,6 +10,7 @@ import path from 'node:path';
 import { HARNESS_FILE, harnessDir } from './harness-files.js';
 import type { SandboxLimits } from './limits.js';
 import { PooledRunner } from './pooled-runner.js';
+import { SnapshotKeeper } from './wasm-snapshot.js';
 import { WasmWorker, type WasmLimits } from './wasm-worker.js';
 import { WarmPool, type PoolOptions } from './warm-pool.js';
 
@@ -47,10 +48,12 @@ export function createWasmRunner(opts: WasmRunnerOptions): PooledRunner<WasmWork
     .version;
   const harnessSource = readFileSync(path.join(harnessDir(), HARNESS_FILE), 'utf8');
   const limits = wasmLimits(opts.limits);
-  const pool = new WarmPool(
-    () => WasmWorker.start({ pyodideDir: dir, harnessSource, limits, readyTimeoutMs: READY_TIMEOUT_MS }),
-    opts.pool,
-  );
+  const snapshots = new SnapshotKeeper();
+  const start = () =>
+    snapshots.start((plan) =>
+      WasmWorker.start({ pyodideDir: dir, harnessSource, limits, readyTimeoutMs: READY_TIMEOUT_MS, ...plan }),
+    );
+  const pool = new WarmPool(start, opts.pool);
   pool.warm();
   const detail = {
     engine: `pyodide ${version}`,

@@ -27,6 +27,11 @@ export interface WasmWorkerOptions {
   readonly harnessSource: string;
   readonly limits: WasmLimits;
   readonly readyTimeoutMs: number;
+  /** boot from this memory snapshot of a fresh interpreter */
+  readonly snapshot?: Uint8Array | null;
+  /** without one: make a snapshot and hand it to onSnapshot */
+  readonly makeSnapshot?: boolean;
+  readonly onSnapshot?: (bytes: Uint8Array) => void;
 }
 
 const TAIL = 4096;
@@ -61,12 +66,14 @@ export class WasmWorker implements HarnessWorker {
     private readonly worker: Worker,
     private readonly limits: WasmLimits,
     send: (line: string) => void,
+    onSnapshot: WasmWorkerOptions['onSnapshot'],
   ) {
     this.channel = new HarnessChannel(send);
     this.channel.onEnd = () => this.onGone?.();
     worker.on('message', (m: ThreadMessage) => {
       if (typeof m === 'string') this.receive(m);
       else if ('log' in m) this.keep(`${m.log}\n`);
+      else if ('snapshot' in m) onSnapshot?.(m.snapshot);
       else this.fatal = m.fatal;
     });
     worker.stderr.on('data', (chunk: Buffer) => this.keep(chunk.toString('utf8')));
@@ -89,6 +96,8 @@ export class WasmWorker implements HarnessWorker {
     const flag = new Int32Array(signal);
     const data: ThreadData = {
       pyodideDir: opts.pyodideDir,
+      snapshot: opts.snapshot ?? null,
+      makeSnapshot: opts.makeSnapshot ?? false,
       harnessSource: opts.harnessSource,
       signal,
       requests: port2,
@@ -106,11 +115,12 @@ export class WasmWorker implements HarnessWorker {
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: opts.limits.heapMb },
     });
-    const worker = new WasmWorker(thread, opts.limits, (line) => {
+    const send = (line: string) => {
       port1.postMessage(line);
       Atomics.store(flag, 0, 1);
       Atomics.notify(flag, 0);
-    });
+    };
+    const worker = new WasmWorker(thread, opts.limits, send, opts.onSnapshot);
     try {
       await worker.channel.ready(opts.readyTimeoutMs);
     } catch (err) {

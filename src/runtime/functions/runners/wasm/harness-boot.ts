@@ -1,7 +1,9 @@
 /**
  * The Python that turns a loaded Pyodide into a harness worker: it runs infra/python/sinas_harness.py
  * itself (the same handler contract, input() replay, output capture and limits as every other runner)
- * and feeds its serve() loop from the realm's protocol functions instead of fds 0 and 1.
+ * and feeds its serve() loop from the realm's protocol functions instead of fds 0 and 1. Expects the
+ * globals read_request, write_reply, harness_source and harness_path; leaves `harness` among them
+ * (serve returns when read_request gives an empty line).
  */
 export const HARNESS_BOOT_PYTHON = `
 import sys
@@ -50,5 +52,16 @@ def _load_harness(source, path):
         del sys.modules["resource"]
 
 
-_load_harness(harness_source, harness_path).serve(ProtocolIn(read_request), ProtocolOut(write_reply))
+def _fresh_randomness():
+    """An interpreter booted from a memory snapshot starts with the snapshot's random state: draw anew."""
+    import random
+    import tempfile
+
+    random.seed()
+    tempfile._name_sequence = None
+
+
+_fresh_randomness()
+harness = _load_harness(harness_source, harness_path)
+harness.serve(ProtocolIn(read_request), ProtocolOut(write_reply))
 `;

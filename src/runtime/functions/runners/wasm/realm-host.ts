@@ -25,15 +25,21 @@ export interface OuterCapabilities {
   readRequest(): string;
   /** a chunk of the harness protocol to the runner */
   writeReply(chunk: string): void;
+  /** a fresh interpreter's memory snapshot, for the runner to boot later interpreters from */
+  saveSnapshot(bytes: Uint8Array): void;
   readonly TextDecoder: typeof TextDecoder;
   readonly TextEncoder: typeof TextEncoder;
 }
 
-/** The protocol as the realm's own functions (handed to the harness). */
+/** The protocol and the boot-time services, as the realm's own functions. */
 export interface HostProtocol {
   readRequest(): string;
   writeReply(chunk: string): void;
-  /** forgets the boot-only file readers */
+  /** the memory snapshot to boot from, when the runner has one (boot only) */
+  snapshot(): Uint8Array | null;
+  /** hands the runner a snapshot of this interpreter, made before any function ran (boot only) */
+  saveSnapshot(bytes: Uint8Array): void;
+  /** forgets the boot-only services */
   endBoot(): void;
 }
 
@@ -49,7 +55,7 @@ export function installHost(outer: OuterCapabilities): HostProtocol {
     Object.getPrototypeOf(Uint8Array.prototype),
     'length',
   )!.get!;
-  const { log, readFile, readText, now, randomFill, readRequest, writeReply } = outer;
+  const { log, readFile, readText, now, randomFill, readRequest, writeReply, saveSnapshot } = outer;
   const { setTimeout: outerSetTimeout, clearTimeout: outerClearTimeout } = outer;
   const OuterDecoder = outer.TextDecoder;
   const OuterEncoder = outer.TextEncoder;
@@ -156,10 +162,23 @@ export function installHost(outer: OuterCapabilities): HostProtocol {
     throw new ErrorCtor('load() is not available');
   };
 
+  let booting = true;
   return {
     readRequest: () => text(call(readRequest)),
     writeReply: (chunk: unknown) => void call(writeReply, text(chunk)),
+    snapshot() {
+      if (!booting) return null;
+      try {
+        return copyBytes(call(readFile, 'snapshot'));
+      } catch {
+        return null; // the runner has none yet
+      }
+    },
+    saveSnapshot(bytes: Uint8Array) {
+      if (booting) call(saveSnapshot, bytes);
+    },
     endBoot() {
+      booting = false;
       delete G.readbuffer;
       delete G.read;
       delete G.load;

@@ -16,12 +16,16 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import { HARNESS_BOOT_PYTHON } from './harness-boot.js';
 import { installHost, type OuterCapabilities } from './realm-host.js';
 import { capFiles } from './realm-files.js';
-import { bootInterpreter } from './realm-interpreter.js';
+import { bootInterpreter, type InterpreterSettings } from './realm-interpreter.js';
 import { installMemoryCaps } from './realm-memory.js';
 import { moduleAsScript } from './module-script.js';
 
 export interface ThreadData {
   readonly pyodideDir: string;
+  /** boot from this snapshot of a fresh interpreter */
+  readonly snapshot: Uint8Array | null;
+  /** without a snapshot to boot from: make one and send it */
+  readonly makeSnapshot: boolean;
   readonly harnessSource: string;
   /** a SharedArrayBuffer of one Int32: 1 when a request waits on `requests` */
   readonly signal: SharedArrayBuffer;
@@ -32,8 +36,9 @@ export interface ThreadData {
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** A message to the main thread: a protocol chunk (string), a diagnostic, or why the thread ends. */
-export type ThreadMessage = string | { readonly log: string } | { readonly fatal: string };
+/** A message to the main thread: a protocol chunk (string), a diagnostic, a snapshot, or why it ends. */
+export type ThreadMessage =
+  string | { readonly log: string } | { readonly snapshot: Uint8Array } | { readonly fatal: string };
 
 const HARNESS_PATH = '/opt/sinas/sinas_harness.py';
 const data = workerData as ThreadData;
@@ -45,6 +50,7 @@ function bootFiles(dir: string): Map<string, Uint8Array | string> {
   for (const name of ['pyodide.asm.wasm', 'python_stdlib.zip'])
     files.set(path.join(dir, name), readFileSync(path.join(dir, name)));
   files.set(path.join(dir, 'pyodide-lock.json'), readFileSync(path.join(dir, 'pyodide-lock.json'), 'utf8'));
+  if (data.snapshot) files.set('snapshot', data.snapshot);
   return files;
 }
 
@@ -87,6 +93,10 @@ function capabilities(files: Map<string, Uint8Array | string>): OuterCapabilitie
       }
     },
     writeReply: (chunk) => post(String(chunk)),
+    saveSnapshot: (bytes) => {
+      const copy = new Uint8Array(bytes); // made at boot, before any function ran
+      port.postMessage({ snapshot: copy } satisfies ThreadMessage, [copy.buffer]);
+    },
     TextDecoder,
     TextEncoder,
   };
@@ -143,9 +153,12 @@ async function boot(): Promise<() => void> {
     host,
     caps,
     inRealm(context, capFiles),
-    `${data.pyodideDir}/`,
-    JSON.stringify(data.env),
-    data.fileBytes,
+    JSON.stringify({
+      indexURL: `${data.pyodideDir}/`,
+      env: data.env,
+      fileBytes: data.fileBytes,
+      makeSnapshot: data.makeSnapshot,
+    } satisfies InterpreterSettings),
   );
   files.clear();
   return () => serve(HARNESS_BOOT_PYTHON, data.harnessSource, HARNESS_PATH);
