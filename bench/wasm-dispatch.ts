@@ -1,6 +1,6 @@
 /**
  * `wasm_dispatch`: the WebAssembly runner's cost per run. A trivial handler through the runner (warm
- * pool, worker thread, realm) against the same request line served by the same harness in an
+ * pool, host process, worker thread, realm) against the same request line served by the same harness in an
  * already-loaded Pyodide interpreter in this thread (the direct baseline), interleaved; and the cold
  * start: a pool miss, loading a fresh interpreter, then the run.
  */
@@ -125,7 +125,7 @@ export async function runWasmDispatch(): Promise<void> {
     samples: SAMPLES,
     cold_samples: c.length,
     notes:
-      'trivial handler; direct = the same request line served by the same harness in a loaded Pyodide in this thread; interleaved. cold = pool miss: a fresh worker thread loads Pyodide, then runs',
+      'trivial handler; direct = the same request line served by the same harness in a loaded Pyodide in this thread; interleaved. cold = pool miss: a fresh interpreter thread in the host process boots from the snapshot, then runs',
     target: 'overhead_p50_ms <= 5',
   });
 }

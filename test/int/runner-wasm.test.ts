@@ -210,6 +210,19 @@ describe('WebAssembly sandbox: what a function cannot reach', function () {
     expectKind(await runner.run(request(OK)), 'completed');
   });
 
+  it('one JavaScript allocation too large for the heap ends the run as out of memory, not the platform', async () => {
+    // V8 ends the whole process on this (no worker heap limit catches it): here that is the host process
+    const code = py([
+      'import pyodide_js',
+      'from pyodide.ffi import to_js',
+      'def handler(i, c):',
+      '    return to_js({}).constructor.keys(pyodide_js._module.HEAPU8).length',
+    ]);
+    const o = expectKind(await runner.run(request(code, { timeoutMs: 60_000 })), 'failed');
+    expect(o.error, o.error).to.match(/ran out of memory/);
+    expectKind(await runner.run(request(OK)), 'completed');
+  });
+
   it('each interpreter draws its own randomness, also those booted from the memory snapshot', async () => {
     const fresh = await createFunctionRunner({ sandbox: 'wasm', pool: { min: 0, max: 1, maxRuns: 1 } });
     const code = py(['import random', 'def handler(i, c):', '    return random.random()']);

@@ -1,8 +1,9 @@
 /**
  * The WebAssembly sandbox: Python compiled to WebAssembly (the `pyodide` package, offline), one
- * interpreter per worker thread, in a WarmPool behind the PooledRunner like every other sandbox. The
- * sandbox that needs nothing from the machine, so the one `auto` ends with when neither Docker nor
- * bubblewrap can run. What a function cannot do here is listed in the README ("Function runners").
+ * interpreter per worker thread of a host process of its own (wasm-host.ts), in a WarmPool behind the
+ * PooledRunner like every other sandbox. The sandbox that needs nothing from the machine, so the one
+ * `auto` ends with when neither Docker nor bubblewrap can run. What a function cannot do here is listed
+ * in the README ("Function runners").
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,8 +11,9 @@ import path from 'node:path';
 import { HARNESS_FILE, harnessDir } from './harness-files.js';
 import type { SandboxLimits } from './limits.js';
 import { PooledRunner } from './pooled-runner.js';
-import { SnapshotKeeper } from './wasm-snapshot.js';
-import { WasmWorker, type WasmLimits } from './wasm-worker.js';
+import type { WasmLimits } from './wasm/host-protocol.js';
+import { WasmHost } from './wasm-host.js';
+import type { WasmWorker } from './wasm-worker.js';
 import { WarmPool, type PoolOptions } from './warm-pool.js';
 
 /** Loading Pyodide takes seconds of CPU (more on a busy machine); a start fails only well past that. */
@@ -42,18 +44,30 @@ export function pyodideDir(): string {
   return path.dirname(createRequire(import.meta.url).resolve('pyodide/package.json'));
 }
 
+/** A PooledRunner that also ends its host process when closed. */
+class WasmRunner extends PooledRunner<WasmWorker> {
+  constructor(
+    pool: WarmPool<WasmWorker>,
+    opts: ConstructorParameters<typeof PooledRunner>[1],
+    private readonly host: WasmHost,
+  ) {
+    super(pool, opts);
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await this.host.close();
+  }
+}
+
 export function createWasmRunner(opts: WasmRunnerOptions): PooledRunner<WasmWorker> {
   const dir = pyodideDir();
   const version = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string })
     .version;
   const harnessSource = readFileSync(path.join(harnessDir(), HARNESS_FILE), 'utf8');
   const limits = wasmLimits(opts.limits);
-  const snapshots = new SnapshotKeeper();
-  const start = () =>
-    snapshots.start((plan) =>
-      WasmWorker.start({ pyodideDir: dir, harnessSource, limits, readyTimeoutMs: READY_TIMEOUT_MS, ...plan }),
-    );
-  const pool = new WarmPool(start, opts.pool);
+  const host = new WasmHost({ pyodideDir: dir, harnessSource, limits });
+  const pool = new WarmPool(() => host.startWorker(READY_TIMEOUT_MS), opts.pool);
   pool.warm();
   const detail = {
     engine: `pyodide ${version}`,
@@ -64,5 +78,9 @@ export function createWasmRunner(opts: WasmRunnerOptions): PooledRunner<WasmWork
     },
     ...(opts.note ? { note: opts.note } : {}),
   };
-  return new PooledRunner(pool, { sandbox: 'wasm', trusted: false, outputLimit: opts.outputLimit, detail });
+  return new WasmRunner(
+    pool,
+    { sandbox: 'wasm', trusted: false, outputLimit: opts.outputLimit, detail },
+    host,
+  );
 }

@@ -1,0 +1,78 @@
+/**
+ * The platform's side of the WebAssembly host process (wasm/host-process.ts): forks it on first use
+ * with an empty environment and no inspector, routes its messages to the WasmWorkers by thread id, and
+ * when it ends (a fatal out-of-memory in one of its threads, a crash) ends every worker it held, with
+ * the reason from its stderr; the next start forks a new one.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import type { FromHost, HostConfig } from './wasm/host-protocol.js';
+import { WasmWorker, type HostLink } from './wasm-worker.js';
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const HOST_ENTRY = new URL(`./wasm/host-process${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
+const TAIL = 4096;
+
+interface Fork {
+  readonly child: ChildProcess;
+  /** the workers this process holds, by thread id */
+  readonly workers: Map<number, WasmWorker>;
+}
+
+export class WasmHost {
+  private current: Fork | null = null;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly config: HostConfig) {}
+
+  /** A new interpreter thread, once its harness is ready. */
+  startWorker(readyTimeoutMs: number): Promise<WasmWorker> {
+    if (this.closed) return Promise.reject(new Error('the WebAssembly host is closed'));
+    const { child, workers } = this.current ?? this.fork();
+    const link: HostLink = {
+      send: (m) => {
+        if (child.connected) child.send(m);
+      },
+      forget: (id) => workers.delete(id),
+    };
+    const worker = new WasmWorker(this.nextId++, link, this.config.limits.heapMb);
+    workers.set(worker.threadId, worker);
+    return worker.start(readyTimeoutMs);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const child = this.current?.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await gone;
+  }
+
+  private fork(): Fork {
+    const child = fork(HOST_ENTRY, [], {
+      env: {},
+      // the platform's own loader options (tsx from sources) carry over; an inspector port would clash
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')),
+      serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const forked: Fork = { child, workers: new Map() };
+    let tail = '';
+    const keep = (chunk: Buffer) => (tail = (tail + chunk.toString('utf8')).slice(-TAIL));
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    child.on('message', (m: FromHost) => forked.workers.get(m.id)?.deliver(m));
+    child.on('error', (err) => keep(Buffer.from(`\n${err.message}`)));
+    child.once('exit', (code, signal) => {
+      if (this.current === forked) this.current = null;
+      // V8's fatal errors print their reason first, then a native stack trace
+      const said = /FATAL ERROR: [^\n]*/.exec(tail)?.[0] ?? tail.trim().split('\n').slice(-3).join(' ');
+      const reason = `${signal ? `signal ${signal}` : `exit code ${code}`}${said ? `: ${said}` : ''}`;
+      for (const w of [...forked.workers.values()]) w.hostEnded(reason);
+    });
+    child.send({ op: 'configure', config: this.config });
+    this.current = forked;
+    return forked;
+  }
+}
