@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { FunctionRunner } from '../../src/runtime/functions/function-runner.js';
 import { createFunctionRunner } from '../../src/runtime/functions/runners/index.js';
+import type { HostStatus } from '../../src/runtime/functions/runners/wasm-host.js';
 import { pyodideDir } from '../../src/runtime/functions/runners/wasm-runner.js';
 import { until } from '../support/until.js';
 import { expectKind, request, runnerContract } from './runner.contract.js';
@@ -208,6 +209,14 @@ describe('WebAssembly sandbox: what a function cannot reach', function () {
     const o = expectKind(await runner.run(request(code, { timeoutMs: 60_000 })), 'failed');
     expect(o.error).to.match(/out of memory/i);
     expectKind(await runner.run(request(OK)), 'completed');
+  });
+
+  it('its host process runs as a fresh unprivileged uid when the platform runs as root', async function () {
+    if (process.getuid?.() !== 0) this.skip(); // not root: the host runs as the platform's own user
+    expectKind(await runner.run(request(OK)), 'completed');
+    const { pid, uid } = runner.health().detail.host as HostStatus;
+    const real = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    expect(real).to.equal(uid).and.to.be.above(0);
   });
 
   it('one JavaScript allocation too large for the heap ends the run as out of memory, not the platform', async () => {

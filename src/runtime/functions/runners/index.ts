@@ -159,7 +159,7 @@ async function pickSandbox(
     warn(`function runner: bubblewrap cannot sandbox here (${why}); using Python compiled to WebAssembly`);
     notes.push(`bubblewrap: ${why}`);
   }
-  return createWasmRunner({ ...c, pool: { ...WASM_POOL, ...c.pool }, note: note() });
+  return createWasmRunner({ ...c, pool: { ...WASM_POOL, ...c.pool }, note: note(), warn });
 }
 
 /** The plain host process: only when chosen by name, never in production, always with a loud warning. */

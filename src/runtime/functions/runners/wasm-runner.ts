@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { RunnerHealth } from '../function-runner.js';
 import { HARNESS_FILE, harnessDir } from './harness-files.js';
 import type { SandboxLimits } from './limits.js';
 import { PooledRunner } from './pooled-runner.js';
@@ -28,10 +29,11 @@ export interface WasmRunnerOptions {
   readonly outputLimit: number;
   /** why a stronger sandbox was not chosen, for health() */
   readonly note?: string;
+  readonly warn?: (m: string) => void;
 }
 
 /** The sandbox's caps from the common limits: memory for the Python heap, the tmpfs size for files. */
-export function wasmLimits(limits: SandboxLimits): WasmLimits {
+function wasmLimits(limits: SandboxLimits): WasmLimits {
   return {
     wasmMemoryBytes: limits.memoryBytes,
     bufferBytes: limits.memoryBytes,
@@ -54,6 +56,11 @@ class WasmRunner extends PooledRunner<WasmWorker> {
     super(pool, opts);
   }
 
+  override health(): RunnerHealth {
+    const h = super.health();
+    return { ...h, detail: { ...h.detail, host: this.host.status() } };
+  }
+
   override async close(): Promise<void> {
     await super.close();
     await this.host.close();
@@ -66,7 +73,8 @@ export function createWasmRunner(opts: WasmRunnerOptions): PooledRunner<WasmWork
     .version;
   const harnessSource = readFileSync(path.join(harnessDir(), HARNESS_FILE), 'utf8');
   const limits = wasmLimits(opts.limits);
-  const host = new WasmHost({ pyodideDir: dir, harnessSource, limits });
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const host = new WasmHost({ pyodideDir: dir, harnessSource, limits }, warn);
   const pool = new WarmPool(() => host.startWorker(READY_TIMEOUT_MS), opts.pool);
   pool.warm();
   const detail = {

@@ -1,7 +1,7 @@
 /**
- * The worker thread of one WebAssembly harness: builds the interpreter's realm (a vm context without
- * Node's globals and with code generation from strings off), loads Pyodide into it, and serves runs
- * until the main thread terminates it. Requests arrive on a MessagePort, read synchronously
+ * The worker thread of one WebAssembly harness (in the host process, wasm/host-process.ts): builds the
+ * interpreter's realm (a vm context without Node's globals and with code generation from strings off),
+ * loads Pyodide into it, and serves runs until the host terminates it. Requests arrive on a MessagePort, read synchronously
  * (Atomics.wait + receiveMessageOnPort): the interpreter blocks between runs, so nothing of a run keeps
  * executing after its reply, and this thread's event loop never turns again once serving starts (no
  * timer, promise job or unhandled-rejection report of the realm ever runs). If the interpreter fails,
