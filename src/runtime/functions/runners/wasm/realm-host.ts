@@ -12,12 +12,13 @@
 
 /** Functions and classes of the worker thread's realm, lent to the interpreter's realm. */
 export interface OuterCapabilities {
-  /** a diagnostic line for the main thread */
+  /** a diagnostic line for the platform */
   log(line: string): void;
   /** the interpreter's own files (wasm, standard library, lock file), during boot only */
   readFile(path: string): Uint8Array;
   readText(path: string): string;
   now(): number;
+  /** fills a typed array of at most 65536 bytes (Web Crypto's limit) */
   randomFill(view: Uint8Array): void;
   setTimeout(callback: () => void, ms: number): number;
   clearTimeout(id: number): void;
@@ -50,11 +51,11 @@ export function installHost(outer: OuterCapabilities): HostProtocol {
   const StringOf = String;
   const ErrorCtor = Error;
   const Uint8 = Uint8Array;
-  const typedSet = Object.getPrototypeOf(Uint8Array.prototype).set;
-  const typedLength = Object.getOwnPropertyDescriptor(
-    Object.getPrototypeOf(Uint8Array.prototype),
-    'length',
-  )!.get!;
+  const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
+  const typedSet = TypedArrayProto.set;
+  const typedSubarray = TypedArrayProto.subarray;
+  const typedLength = Object.getOwnPropertyDescriptor(TypedArrayProto, 'length')!.get!;
+  const typedBytes = Object.getOwnPropertyDescriptor(TypedArrayProto, 'byteLength')!.get!;
   const { log, readFile, readText, now, randomFill, readRequest, writeReply, saveSnapshot } = outer;
   const { setTimeout: outerSetTimeout, clearTimeout: outerClearTimeout } = outer;
   const OuterDecoder = outer.TextDecoder;
@@ -97,7 +98,10 @@ export function installHost(outer: OuterCapabilities): HostProtocol {
   G.performance = { now: () => +call(now) };
   G.crypto = {
     getRandomValues(view: Uint8Array) {
-      call(randomFill, view);
+      const bytes = +apply(typedBytes, view, []); // a typed array of this realm, or a TypeError
+      const per = bytes / +apply(typedLength, view, []) || 1;
+      for (let at = 0; at * per < bytes; at += 65536 / per)
+        call(randomFill, apply(typedSubarray, view, [at, at + 65536 / per]));
       return view;
     },
   };

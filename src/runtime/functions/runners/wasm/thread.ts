@@ -1,13 +1,13 @@
 /**
  * The worker thread of one WebAssembly harness (in the host process, wasm/host-process.ts): builds the
  * interpreter's realm (a vm context without Node's globals and with code generation from strings off),
- * loads Pyodide into it, and serves runs until the host terminates it. Requests arrive on a MessagePort, read synchronously
- * (Atomics.wait + receiveMessageOnPort): the interpreter blocks between runs, so nothing of a run keeps
- * executing after its reply, and this thread's event loop never turns again once serving starts (no
- * timer, promise job or unhandled-rejection report of the realm ever runs). If the interpreter fails,
- * its error is reduced to a message right where it surfaces and the thread exits: a value of the realm
- * must never reach Node's error reporting, which would hand it Node's own objects (util.inspect's
- * options, stack-trace arrays).
+ * loads Pyodide into it, and serves runs until the host terminates it. Requests arrive on a
+ * MessagePort, read synchronously (Atomics.wait + receiveMessageOnPort): the interpreter blocks between
+ * runs, so nothing of a run keeps executing after its reply, and this thread's event loop never turns
+ * again once serving starts (no timer, promise job or unhandled-rejection report of the realm ever
+ * runs). If the interpreter fails, its error is reduced to a message right where it surfaces and the
+ * thread exits: a value of the realm must never reach Node's error reporting, which would hand it
+ * Node's own objects (util.inspect's options, stack-trace arrays).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -36,7 +36,7 @@ export interface ThreadData {
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** A message to the main thread: a protocol chunk (string), a diagnostic, a snapshot, or why it ends. */
+/** A message to the host: a protocol chunk (string), a diagnostic, a snapshot, or why the thread ends. */
 export type ThreadMessage =
   string | { readonly log: string } | { readonly snapshot: Uint8Array } | { readonly fatal: string };
 
@@ -68,10 +68,7 @@ function capabilities(files: Map<string, Uint8Array | string>): OuterCapabilitie
     readFile: (p) => file<Uint8Array>(p, 'object'),
     readText: (p) => file<string>(p, 'string'),
     now: () => performance.now(),
-    randomFill: (view) => {
-      for (let at = 0; at < view.byteLength; at += 65536)
-        crypto.getRandomValues(view.subarray(at, Math.min(view.byteLength, at + 65536)));
-    },
+    randomFill: (view) => void crypto.getRandomValues(view),
     setTimeout: (callback, ms) => {
       const id = nextTimer++;
       timers.set(
