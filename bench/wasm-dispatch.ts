@@ -41,6 +41,7 @@ async function directHarness(): Promise<(line: string) => string> {
   const replies: string[] = [];
   const globals = py.globals.get('dict')();
   globals.set('read_request', () => pending.shift() ?? '');
+  globals.set('buffers_spent', () => false);
   globals.set('write_reply', (chunk: string) => void replies.push(chunk));
   globals.set('harness_source', readFileSync(path.join(harnessDir(), HARNESS_FILE), 'utf8'));
   globals.set('harness_path', '/opt/sinas/sinas_harness.py');

@@ -197,6 +197,27 @@ describe('WebAssembly sandbox: what a function cannot reach', function () {
     expectKind(await runner.run(request(OK)), 'completed');
   });
 
+  it('a worker whose runs made many buffers is recycled after its run, the runs themselves unharmed', async () => {
+    const single = await createFunctionRunner({ sandbox: 'wasm', pool: { min: 0, max: 1 } });
+    const code = py([
+      'import sys',
+      'from pyodide.ffi import to_js',
+      'def handler(i, c):',
+      '    kept = sys.modules.setdefault("kept_buffers", [])',
+      '    kept.append(to_js(b"x").constructor.new(100 * 1024 * 1024))',
+      '    return len(kept)',
+    ]);
+    try {
+      const counts: unknown[] = [];
+      for (let n = 0; n < 4; n++)
+        counts.push(expectKind(await single.run(request(code)), 'completed').output);
+      // 300 MiB made after the third run (the cap is 256): that worker is replaced, its buffers with it
+      expect(counts).to.deep.equal([1, 2, 3, 1]);
+    } finally {
+      await single.close();
+    }
+  });
+
   it('filling the JavaScript heap through the FFI ends the run as out of memory, not the process', async () => {
     const code = py([
       'from pyodide.ffi import to_js',

@@ -2,8 +2,8 @@
  * The Python that turns a loaded Pyodide into a harness worker: it runs infra/python/sinas_harness.py
  * itself (the same handler contract, input() replay, output capture and limits as every other runner)
  * and feeds its serve() loop from the realm's protocol functions instead of fds 0 and 1. Expects the
- * globals read_request, write_reply, harness_source and harness_path; leaves `harness` among them
- * (serve returns when read_request gives an empty line).
+ * globals read_request, write_reply, buffers_spent, harness_source and harness_path; leaves `harness`
+ * among them (serve returns when read_request gives an empty line).
  */
 export const HARNESS_BOOT_PYTHON = `
 import sys
@@ -62,6 +62,14 @@ def _fresh_randomness():
 
 
 _fresh_randomness()
+def _recycle_when_buffers_spent(harness, spent):
+    """The harness marks a run dirty (the runner recycles the worker) when it left threads or child
+    processes behind; here also when the worker's runs made more JavaScript buffers than one may."""
+    children = harness.child_processes
+    harness.child_processes = lambda: children() or (["javascript buffers"] if spent() else [])
+
+
 harness = _load_harness(harness_source, harness_path)
+_recycle_when_buffers_spent(harness, buffers_spent)
 harness.serve(ProtocolIn(read_request), ProtocolOut(write_reply))
 `;

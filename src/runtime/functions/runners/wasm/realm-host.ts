@@ -1,7 +1,7 @@
 /**
  * What the interpreter's realm gets from its host, and the rule for how it crosses.
  *
- * The realm (see realm.ts) holds none of Node's globals; the few host services Pyodide needs (a clock,
+ * The realm (a vm context, see thread.ts) holds none of Node's globals; the few host services Pyodide needs (a clock,
  * randomness, text codecs, timers, its own files at boot, a console, the protocol) come from the worker
  * thread as OuterCapabilities and are wrapped here into the realm's own functions. Only primitives and
  * the realm's own objects cross: a Node object would hand out Node's `Function` constructor through its

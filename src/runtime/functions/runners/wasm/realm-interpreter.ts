@@ -60,7 +60,11 @@ export async function bootInterpreter(
   caps.afterBoot();
   return (bootPython, harnessSource, harnessPath) => {
     const globals = py.globals.get('dict')();
-    globals.set('read_request', () => host.readRequest());
+    globals.set('read_request', () => {
+      caps.startRun(); // the request's own conversion into Python is the run's first charge
+      return host.readRequest();
+    });
+    globals.set('buffers_spent', () => caps.spent());
     globals.set('write_reply', (chunk: unknown) => host.writeReply(`${chunk}`));
     globals.set('harness_source', `${harnessSource}`);
     globals.set('harness_path', `${harnessPath}`);

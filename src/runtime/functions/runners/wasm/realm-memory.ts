@@ -3,13 +3,14 @@
  *
  * A worker's heap limit bounds JavaScript objects but not ArrayBuffer memory, and Python's heap is the
  * WebAssembly memory, an ArrayBuffer. So: the WebAssembly memory may not grow past `wasmMemoryBytes`
- * (Emscripten's allocator then fails and Python raises MemoryError); code that reaches into the realm
- * through Pyodide's FFI may allocate at most `bufferBytes` of ArrayBuffers over the worker's life (every
- * constructor and method that allocates one is wrapped, the originals left unreachable; nothing is
- * credited back, as the worker's event loop never turns to learn what was collected: a worker that
- * spent its budget fails its runs and is replaced); and after boot no new WebAssembly module, instance
- * or memory can be made (each would bring memory of its own). The in-memory filesystem's own storage
- * is exempt here: its files have their own cap (realm-files.ts).
+ * (Emscripten's allocator then fails and Python raises MemoryError); ArrayBuffers made from JavaScript
+ * (Pyodide's own conversions, and code that reaches into the realm through the FFI) may total
+ * `bufferBytes` per run — every constructor and method that allocates one is wrapped, the originals
+ * left unreachable — and past that the allocation fails; and after boot no new WebAssembly module,
+ * instance or memory can be made (each would bring memory of its own). Nothing is credited back (the
+ * thread's event loop never turns to learn what was collected), so a worker whose runs made more than
+ * `bufferBytes` in all is recycled after its run (`spent`): what a run may have kept stays under twice
+ * the budget. The in-memory filesystem's own storage is exempt: its files have their own cap.
  *
  * installMemoryCaps runs INSIDE the realm (serialised with toString): it uses nothing from module scope
  * and captures every built-in it relies on before user code can rewrite a prototype.
@@ -18,13 +19,17 @@
 export interface MemoryLimits {
   /** WebAssembly linear memory: the Python heap */
   readonly wasmMemoryBytes: number;
-  /** ArrayBuffer bytes JavaScript may allocate over the worker's life, after boot */
+  /** ArrayBuffer bytes JavaScript may allocate per run (and over a worker's life before it is recycled) */
   readonly bufferBytes: number;
 }
 
 export interface MemoryCaps {
-  /** the interpreter is loaded: the ArrayBuffer budget starts; no more WebAssembly modules or memories */
+  /** the interpreter is loaded: budgets start; no more WebAssembly modules or memories */
   afterBoot(): void;
+  /** a new run: its ArrayBuffer budget starts from zero */
+  startRun(): void;
+  /** the worker has made more ArrayBuffers than one run may: recycle it */
+  spent(): boolean;
   /** runs `f` without charging its allocations (storage with a cap of its own) */
   exempt<T>(f: () => T): T;
 }
@@ -65,12 +70,14 @@ export function installMemoryCaps(limits: MemoryLimits): MemoryCaps {
   const lock = (o: object, name: PropertyKey, value: unknown) =>
     defineProperty(o, name, { value, writable: false, configurable: false, enumerable: false });
 
-  let spentBytes = 0;
+  let runBytes = 0;
+  let lifeBytes = 0;
   let exempted = false;
   const charge = (bytes: number, what: string) => {
     if (!(bytes > 0) || exempted) return;
-    if (spentBytes + bytes > bufferMax) throw outOfMemory(what);
-    spentBytes += bytes;
+    if (runBytes + bytes > bufferMax) throw outOfMemory(what);
+    runBytes += bytes;
+    lifeBytes += bytes;
   };
   const index = (value: unknown) => {
     const n = value === undefined ? 0 : NumberOf(value);
@@ -185,8 +192,13 @@ export function installMemoryCaps(limits: MemoryLimits): MemoryCaps {
         exempted = before;
       }
     },
+    startRun() {
+      runBytes = 0;
+    },
+    spent: () => lifeBytes > bufferMax,
     afterBoot() {
-      spentBytes = 0;
+      runBytes = 0;
+      lifeBytes = 0;
       const W = Wasm;
       for (const name of ['Module', 'Instance', 'Memory', 'Table', 'Global', 'Tag', 'Exception']) {
         const ctor = W[name];
