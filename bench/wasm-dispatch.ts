@@ -77,10 +77,16 @@ async function dispatch(ours: FunctionRunner, direct: (line: string) => string) 
       const line = encodeLine(toHarnessRequest(req(), { trusted: false, outputLimit: OUTPUT_LIMIT }));
       if (!direct(line).includes('"status": "completed"')) throw new Error('direct run did not complete');
     });
-  for (let i = 0; i < WARMUP; i++) (await viaRunner(), await inPlace());
+  for (let i = 0; i < WARMUP; i++) {
+    await viaRunner();
+    await inPlace();
+  }
   const p: number[] = [];
   const d: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) (p.push(await viaRunner()), d.push(await inPlace()));
+  for (let i = 0; i < SAMPLES; i++) {
+    p.push(await viaRunner());
+    d.push(await inPlace());
+  }
   return { p, d };
 }
 

@@ -91,22 +91,27 @@ export class WasmHost {
       forked.workers.get(m.id)?.deliver(m);
     });
     child.on('error', (err) => keep(Buffer.from(`\n${err.message}`)));
-    child.once('exit', (code, signal) => {
-      if (this.current === forked) this.current = null;
-      // V8's fatal errors print their reason first, then a native stack trace
-      const said = /FATAL ERROR: [^\n]*/.exec(tail)?.[0] ?? tail.trim().split('\n').slice(-3).join(' ');
-      const reason = `${signal ? `signal ${signal}` : `exit code ${code}`}${said ? `: ${said}` : ''}`;
-      if (uid !== undefined && !forked.served && !this.closed) {
-        this.unprivileged = false;
-        this.warn(
-          `function runner: the WebAssembly host cannot run as an unprivileged user (${reason}); ` +
-            "it runs as this process's user from now on (make the installation readable to others to avoid this)",
-        );
-      }
-      for (const w of [...forked.workers.values()]) w.hostEnded(reason);
-    });
+    child.once('exit', (code, signal) =>
+      this.ended(forked, signal ? `signal ${signal}` : `exit code ${code}`, tail),
+    );
     child.send({ op: 'configure', config: this.config });
     this.current = forked;
     return forked;
+  }
+
+  /** The host process ended: every worker it held ends with it, saying why. */
+  private ended(forked: Fork, how: string, tail: string): void {
+    if (this.current === forked) this.current = null;
+    // V8's fatal errors print their reason first, then a native stack trace
+    const said = /FATAL ERROR: [^\n]*/.exec(tail)?.[0] ?? tail.trim().split('\n').slice(-3).join(' ');
+    const reason = `${how}${said ? `: ${said}` : ''}`;
+    if (forked.uid !== undefined && !forked.served && !this.closed) {
+      this.unprivileged = false;
+      this.warn(
+        `function runner: the WebAssembly host cannot run as an unprivileged user (${reason}); it runs ` +
+          "as this process's user from now on (make the installation readable to others to avoid this)",
+      );
+    }
+    for (const w of [...forked.workers.values()]) w.hostEnded(reason);
   }
 }

@@ -36,6 +36,7 @@ class Thread {
   private readonly requests: MessageChannel['port1'];
   private readonly flag: Int32Array;
   private booted = false;
+  private settled = false;
   private made: Uint8Array | null = null;
   private error: ThreadEndError = null;
 
@@ -103,7 +104,7 @@ class Thread {
     else send({ id: this.id, fatal: m.fatal });
   }
 
-  private settled = false;
+  /** tells the snapshot keeper how this thread's boot went, once */
   private settle(): void {
     if (this.settled) return;
     this.settled = true;
