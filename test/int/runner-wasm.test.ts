@@ -162,6 +162,29 @@ describe('WebAssembly sandbox: what a function cannot reach', function () {
     }
   });
 
+  it('the Python heap stops at the memory limit', async () => {
+    const small = await createFunctionRunner({
+      sandbox: 'wasm',
+      pool: { min: 1, max: 1 },
+      limits: { memoryBytes: 96 * 1024 * 1024 },
+    });
+    const code = py([
+      'def handler(i, c):',
+      '    hoard = []',
+      '    try:',
+      '        while True:',
+      '            hoard.append(bytearray(1024 * 1024))',
+      '    except MemoryError:',
+      '        return len(hoard)',
+    ]);
+    try {
+      const mb = expectKind(await small.run(request(code, { timeoutMs: 60_000 })), 'completed').output;
+      expect(mb).to.be.within(16, 96);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('files past the in-memory filesystem cap fail with ENOSPC, like a full tmpfs', async () => {
     const code = py([
       'import errno',
