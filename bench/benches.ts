@@ -12,6 +12,7 @@ export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>
   function_pool: async () => (await import('./function-dispatch.js')).runFunctionPool,
   export: async () => (await import('./audit.js')).runExport,
   timeline: async () => (await import('./audit.js')).runTimeline,
+  wasm_dispatch: async () => (await import('./wasm-dispatch.js')).runWasmDispatch,
 };
 
 /** Accepts `projection-lag` for `projection_lag`. */

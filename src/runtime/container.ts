@@ -332,6 +332,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     if (config.role !== 'api') {
       const runner = await createFunctionRunner({
         ...runnerConfigFromEnv(),
+        environment: config.env,
         sharedPool: { secrets: { ...config.sharedPoolSecrets } },
         logger: { warn: (m) => log.warn(m) },
       });

@@ -41,6 +41,59 @@ describe('createFunctionRunner', function () {
     });
   });
 
+  it('ends with WebAssembly when neither Docker nor bubblewrap can sandbox (here: no Python on the host)', async () => {
+    runner = await createFunctionRunner({
+      dockerHost: 'unix:///nonexistent/docker.sock',
+      python: '/nonexistent/python3',
+      pool: { min: 1 },
+      sharedPool: { pool: { min: 0 } },
+      logger,
+    });
+    expect(runner.health().sandbox).to.equal('wasm');
+    expect(runner.health().detail.note).to.match(/docker: .*; bubblewrap: /);
+    expect(warnings.join('\n')).to.match(
+      /bubblewrap cannot sandbox here .*using Python compiled to WebAssembly/,
+    );
+    expect(await runner.run(request('def handler(i, c):\n    return 4'))).to.include({
+      kind: 'completed',
+      output: 4,
+    });
+  });
+
+  it('runs user code as a plain host process only when asked by name, with a loud warning', async () => {
+    runner = await createFunctionRunner({ sandbox: 'unsafe-subprocess', pool: { min: 0 }, logger });
+    expect(runner.health().sandbox).to.equal('unsafe-subprocess');
+    expect(warnings.join('\n')).to.match(/UNSAFE: .*plain host processes/);
+    expect(runner.health().detail.note).to.match(/UNSAFE/);
+  });
+
+  it('refuses unsafe-subprocess in production', async () => {
+    const refused = await createFunctionRunner({
+      sandbox: 'unsafe-subprocess',
+      environment: 'production',
+      logger,
+    }).then(
+      (r) => r.close().then(() => null),
+      (err: Error) => err,
+    );
+    expect(refused?.message).to.match(/unsafe-subprocess is refused in production/);
+    const fromEnv = runnerConfigFromEnv({
+      SINAS_ENV: 'production',
+      SINAS_FUNCTION_SANDBOX: 'unsafe-subprocess',
+    });
+    expect(fromEnv).to.include({ environment: 'production', sandbox: 'unsafe-subprocess' });
+  });
+
+  it('refuses the old `subprocess` setting, naming what to use instead, and any unknown one', () => {
+    expect(() => runnerConfigFromEnv({ SINAS_FUNCTION_SANDBOX: 'subprocess' })).to.throw(
+      /no longer accepted.*'wasm'.*'unsafe-subprocess'/,
+    );
+    expect(() => runnerConfigFromEnv({ SINAS_FUNCTION_SANDBOX: 'chroot' })).to.throw(
+      /must be one of auto, docker, bubblewrap, wasm, unsafe-subprocess/,
+    );
+    expect(runnerConfigFromEnv({ SINAS_FUNCTION_SANDBOX: 'wasm' })).to.include({ sandbox: 'wasm' });
+  });
+
   it('falls back, with a warning, when the daemon lacks the image (it never builds one itself)', async function () {
     if (!testDockerHost()) this.skip();
     runner = await createFunctionRunner({
@@ -54,7 +107,7 @@ describe('createFunctionRunner', function () {
 
   it('routes shared-pool runs to trusted processes that see the shared secrets, the caller’s overriding', async () => {
     runner = await createFunctionRunner({
-      sandbox: 'subprocess',
+      sandbox: 'unsafe-subprocess',
       sharedPool: { secrets: { SHARED: 'from-env', API_KEY: 'shared-value' } },
       logger,
     });
@@ -68,7 +121,7 @@ describe('createFunctionRunner', function () {
   });
 
   it('input() pauses in the shared pool too', async () => {
-    runner = await createFunctionRunner({ sandbox: 'subprocess', logger });
+    runner = await createFunctionRunner({ sandbox: 'unsafe-subprocess', logger });
     const code = 'def handler(i, c):\n    return input("ok?")';
     expect(await runner.run(request(code, { sharedPool: true }))).to.include({
       kind: 'awaiting_input',

@@ -28,10 +28,11 @@ interface RunnerCase {
 const RUNNERS: readonly RunnerCase[] = [
   { sandbox: 'docker', unavailable: () => (testDockerHost() ? undefined : 'no Docker daemon') },
   { sandbox: 'bubblewrap' },
+  { sandbox: 'wasm' },
   {
     // no namespaces: only file modes and the socket directory keep it out, and only because a root
     // platform runs each worker as a uid of its own; as any other user it is the platform's user
-    sandbox: 'subprocess',
+    sandbox: 'unsafe-subprocess',
     unavailable: () =>
       process.getuid?.() === 0 ? undefined : 'not root: the plain subprocess runs as the platform user',
   },

@@ -1,9 +1,15 @@
 import { createFunctionRunner } from '../../src/runtime/functions/runners/index.js';
 import { runnerContract } from './runner.contract.js';
 
-/** The last resort when neither Docker nor bubblewrap can sandbox: a plain process under rlimits and a fresh uid. */
-describe('FunctionRunner contract: plain subprocess (no namespaces)', function () {
-  runnerContract(() => createFunctionRunner({ sandbox: 'subprocess', pool: { min: 1, max: 4 } }), {
-    isolatesNetwork: false,
-  });
+/** The explicit opt-in `unsafe-subprocess`: a plain process under rlimits and a fresh uid, no namespaces. */
+describe('FunctionRunner contract: plain subprocess (unsafe-subprocess, no namespaces)', function () {
+  runnerContract(
+    () =>
+      createFunctionRunner({
+        sandbox: 'unsafe-subprocess',
+        pool: { min: 1, max: 4 },
+        logger: { warn: () => {} }, // the loud warning is runner-factory.test.ts's business
+      }),
+    { isolatesNetwork: false },
+  );
 });

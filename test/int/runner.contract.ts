@@ -1,6 +1,6 @@
 /**
  * What every sandboxed FunctionRunner must do with well-behaved and hostile code alike. Run against
- * each sandbox this machine offers (runner-docker, runner-bubblewrap, runner-subprocess).
+ * each sandbox this machine offers (runner-docker, runner-bubblewrap, runner-wasm, runner-subprocess).
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
@@ -46,7 +46,10 @@ export function request(code: string, overrides: Partial<RunRequest> = {}): RunR
   };
 }
 
-function expectKind<K extends RunOutcome['kind']>(o: RunOutcome, kind: K): Extract<RunOutcome, { kind: K }> {
+export function expectKind<K extends RunOutcome['kind']>(
+  o: RunOutcome,
+  kind: K,
+): Extract<RunOutcome, { kind: K }> {
   expect(o.kind, JSON.stringify(o).slice(0, 2000)).to.equal(kind);
   return o as Extract<RunOutcome, { kind: K }>;
 }

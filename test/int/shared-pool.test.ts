@@ -34,7 +34,7 @@ describe('shared pool workers', function () {
     loadKeyring(undefined, [], 'development', dataDir, () => {});
     loadJwtSecret(undefined, 'development', dataDir, () => {});
     runner = await createFunctionRunner({
-      sandbox: 'subprocess',
+      sandbox: 'unsafe-subprocess',
       pool: { min: 0, max: 1 },
       sharedPool: { pool: { min: 1, max: 2 } },
     });

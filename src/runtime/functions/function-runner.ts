@@ -1,7 +1,8 @@
 /**
  * The port every way of running a Python function sits behind (Docker pool, trusted shared pool,
- * bubblewrap sandbox). A run is a pure step of a durable execution: it gets the code, the input,
- * the context and the answers recorded so far for earlier `input()` calls, and ends in one outcome.
+ * bubblewrap sandbox, WebAssembly interpreters). A run is a pure step of a durable execution: it gets
+ * the code, the input, the context and the answers recorded so far for earlier `input()` calls, and
+ * ends in one outcome.
  *
  * Isolation: every run names whose code it is (`isolationKey`: the user the run is for and the function
  * version). A worker (process, container, interpreter) that ran code under one key never runs code
@@ -71,7 +72,7 @@ export type RunOutcome =
   | (RunCommon & { readonly kind: 'timed_out'; readonly error: string });
 
 export interface RunnerHealth {
-  /** 'docker' | 'bubblewrap' | 'subprocess' */
+  /** 'docker' | 'bubblewrap' | 'wasm' | 'unsafe-subprocess' */
   readonly sandbox: string;
   readonly detail: Readonly<Record<string, unknown>>;
 }

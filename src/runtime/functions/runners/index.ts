@@ -1,9 +1,12 @@
 /**
  * createFunctionRunner: picks the strongest sandbox this machine offers — Docker when DOCKER_HOST
- * (or SINAS_DOCKER_HOST) reaches a daemon that has the harness image, else bubblewrap, else a plain
- * subprocess with rlimits — and routes `sharedPool` requests to the trusted shared pool.
+ * (or SINAS_DOCKER_HOST) reaches a daemon that has the harness image, else bubblewrap, else Python
+ * compiled to WebAssembly, which needs nothing from the machine — and routes `sharedPool` requests to
+ * the trusted shared pool. User code runs as a plain host process only when the operator says so by
+ * name (`unsafe-subprocess`), never in production.
  */
 import { existsSync, rmSync } from 'node:fs';
+import { ValidationError } from '../../../errors.js';
 import type { FunctionRunner, RunnerHealth, RunOutcome, RunRequest } from '../function-runner.js';
 import { createDockerRunner, dockerClient, dockerUnavailable, removeOrphans } from './docker-runner.js';
 import { publicHarnessCopy, pythonImageName } from './harness-files.js';
@@ -11,13 +14,17 @@ import { DEFAULT_OUTPUT_LIMIT } from './harness-protocol.js';
 import { createHostSandboxRunner, createSharedPoolRunner } from './host-runner.js';
 import { DEFAULT_LIMITS, type SandboxLimits } from './limits.js';
 import { bubblewrapWorks } from './sandbox-command.js';
+import { createWasmRunner } from './wasm-runner.js';
 import type { PoolOptions } from './warm-pool.js';
 
-export type SandboxChoice = 'auto' | 'docker' | 'bubblewrap' | 'subprocess';
+export const SANDBOX_CHOICES = ['auto', 'docker', 'bubblewrap', 'wasm', 'unsafe-subprocess'] as const;
+export type SandboxChoice = (typeof SANDBOX_CHOICES)[number];
 
 export interface FunctionRunnerConfig {
-  /** 'auto' (default) tries docker, then bubblewrap, then subprocess; any other value forces one */
+  /** 'auto' (default) tries docker, then bubblewrap, then wasm; any other value forces one */
   readonly sandbox?: SandboxChoice;
+  /** SINAS_ENV: production refuses `unsafe-subprocess` */
+  readonly environment?: 'development' | 'production';
   /** `unix:///path/docker.sock` or `tcp://127.0.0.1:2375`; unset: no Docker */
   readonly dockerHost?: string;
   /** default `sinas-python:<hash of infra/python/*>` */
@@ -38,6 +45,8 @@ export interface FunctionRunnerConfig {
  * `min` blank workers stay ready for a pair that has none.
  */
 const SANDBOX_POOL: PoolOptions = { min: 2, max: 32, maxRuns: 100, acquireTimeoutMs: 10_000 };
+/** an interpreter takes seconds to load: a caller may wait that long for one */
+const WASM_POOL: PoolOptions = { ...SANDBOX_POOL, acquireTimeoutMs: 60_000 };
 const SHARED_POOL: PoolOptions = { min: 1, max: 4, maxRuns: 1000, acquireTimeoutMs: 10_000 };
 
 /** The config from SINAS_* environment variables (see README, "Function runners"). */
@@ -46,7 +55,8 @@ export function runnerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Funct
   const pool = { min: num('SINAS_FUNCTION_POOL_MIN'), max: num('SINAS_FUNCTION_POOL_MAX') };
   const memoryMb = num('SINAS_FUNCTION_MEMORY_MB');
   return {
-    sandbox: (env.SINAS_FUNCTION_SANDBOX as SandboxChoice | undefined) ?? 'auto',
+    sandbox: sandboxChoice(env.SINAS_FUNCTION_SANDBOX),
+    environment: env.SINAS_ENV === 'production' ? 'production' : 'development',
     dockerHost: env.SINAS_DOCKER_HOST || env.DOCKER_HOST || undefined,
     image: env.SINAS_FUNCTION_IMAGE || undefined,
     python: env.SINAS_PYTHON || undefined,
@@ -54,6 +64,27 @@ export function runnerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Funct
     sharedPool: { secrets: parseSecrets(env.SINAS_SHARED_POOL_SECRETS) },
     limits: memoryMb ? { memoryBytes: memoryMb * 1024 * 1024 } : {},
   };
+}
+
+/**
+ * SINAS_FUNCTION_SANDBOX, checked. The old `subprocess` is refused rather than read as
+ * `unsafe-subprocess`: running user code as a host process must be chosen knowing that is what it does,
+ * and an old setting that never said so now stops the start with this message instead.
+ */
+function sandboxChoice(value: string | undefined): SandboxChoice {
+  const v = value?.trim() || 'auto';
+  if ((SANDBOX_CHOICES as readonly string[]).includes(v)) return v as SandboxChoice;
+  if (v === 'subprocess')
+    throw new ValidationError(
+      'SINAS_FUNCTION_SANDBOX=subprocess is no longer accepted: it ran user code as a plain host process. ' +
+        "Use 'wasm' (sandboxed, needs nothing installed) or, knowing it gives function authors this " +
+        "process's user, files and network, 'unsafe-subprocess'",
+      'SINAS_FUNCTION_SANDBOX',
+    );
+  throw new ValidationError(
+    `SINAS_FUNCTION_SANDBOX must be one of ${SANDBOX_CHOICES.join(', ')}, got '${v}'`,
+    'SINAS_FUNCTION_SANDBOX',
+  );
 }
 
 function parseSecrets(json: string | undefined): Record<string, string> {
@@ -75,8 +106,7 @@ export async function createFunctionRunner(overrides: FunctionRunnerConfig = {})
   const python = config.python ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
   const limits = { ...DEFAULT_LIMITS, ...config.limits };
   const outputLimit = config.outputLimit ?? DEFAULT_OUTPUT_LIMIT;
-  const pool = { ...SANDBOX_POOL, ...config.pool };
-  const sandboxed = await pickSandbox(config, { python, limits, outputLimit, pool }, warn);
+  const sandboxed = await pickSandbox(config, { python, limits, outputLimit, pool: config.pool ?? {} }, warn);
   const shared = createSharedPoolRunner({
     python,
     outputLimit,
@@ -102,8 +132,14 @@ interface Common {
   readonly python: string;
   readonly limits: SandboxLimits;
   readonly outputLimit: number;
-  readonly pool: PoolOptions;
+  /** overrides of the chosen sandbox's pool defaults */
+  readonly pool: Partial<PoolOptions>;
 }
+
+const UNSAFE_WARNING =
+  'UNSAFE: SINAS_FUNCTION_SANDBOX=unsafe-subprocess: user functions run as plain host processes with ' +
+  "this process's user, its files and its network (the embedded database included). Anyone who can " +
+  'create a function can act as this server. Never use this where users are not fully trusted.';
 
 async function pickSandbox(
   config: FunctionRunnerConfig,
@@ -111,34 +147,64 @@ async function pickSandbox(
   warn: (m: string) => void,
 ): Promise<FunctionRunner> {
   const choice = config.sandbox ?? 'auto';
+  const sandbox = { ...c, pool: { ...SANDBOX_POOL, ...c.pool } };
+  if (choice === 'unsafe-subprocess') return unsafeSubprocess(config, sandbox, warn);
   const notes: string[] = [];
+  const note = () => notes.join('; ') || undefined;
   if (choice === 'auto' || choice === 'docker') {
-    const image = config.image ?? pythonImageName();
-    const docker = config.dockerHost ? dockerClient(config.dockerHost) : null;
-    const why = docker
-      ? await dockerUnavailable(docker, image)
-      : 'no DOCKER_HOST or SINAS_DOCKER_HOST is set';
-    if (docker && why === null) {
-      const removed = await removeOrphans(docker).catch(() => 0);
-      if (removed) warn(`function runner: removed ${removed} container(s) left by a dead runner`);
-      return createDockerRunner({ docker, image, ...c });
-    }
-    if (choice === 'docker') throw new Error(`the Docker function runner cannot start: ${why}`);
-    if (config.dockerHost) warn(`function runner: not using Docker: ${why}`);
-    notes.push(`docker: ${why}`);
+    const docker = await tryDocker(config, sandbox, warn);
+    if (typeof docker !== 'string') return docker;
+    if (choice === 'docker') throw new Error(`the Docker function runner cannot start: ${docker}`);
+    notes.push(`docker: ${docker}`);
   }
   if (choice === 'auto' || choice === 'bubblewrap') {
-    const probeDir = publicHarnessCopy();
-    const bwrap = bubblewrapWorks({ python: c.python, harnessDir: probeDir, limits: c.limits });
-    rmSync(probeDir, { recursive: true, force: true });
-    if (bwrap.ok) return createHostSandboxRunner('bubblewrap', { ...c, note: notes.join('; ') || undefined });
-    if (choice === 'bubblewrap') throw new Error(`the bubblewrap function runner cannot start: ${bwrap.why}`);
-    warn(
-      `function runner: bubblewrap cannot sandbox here (${bwrap.why}); using a plain subprocess with rlimits`,
-    );
-    notes.push(`bubblewrap: ${bwrap.why}`);
+    const why = bubblewrapUnavailable(c);
+    if (why === null) return createHostSandboxRunner('bubblewrap', { ...sandbox, note: note() });
+    if (choice === 'bubblewrap') throw new Error(`the bubblewrap function runner cannot start: ${why}`);
+    warn(`function runner: bubblewrap cannot sandbox here (${why}); using Python compiled to WebAssembly`);
+    notes.push(`bubblewrap: ${why}`);
   }
-  return createHostSandboxRunner('subprocess', { ...c, note: notes.join('; ') || undefined });
+  return createWasmRunner({ ...c, pool: { ...WASM_POOL, ...c.pool }, note: note(), warn });
+}
+
+/** The plain host process: only when chosen by name, never in production, always with a loud warning. */
+function unsafeSubprocess(
+  config: FunctionRunnerConfig,
+  c: Common & { pool: PoolOptions },
+  warn: (m: string) => void,
+): FunctionRunner {
+  if (config.environment === 'production')
+    throw new ValidationError(
+      'SINAS_FUNCTION_SANDBOX=unsafe-subprocess is refused in production (SINAS_ENV=production)',
+      'SINAS_FUNCTION_SANDBOX',
+    );
+  warn(`${'!'.repeat(8)} ${UNSAFE_WARNING}`);
+  return createHostSandboxRunner('unsafe-subprocess', { ...c, note: UNSAFE_WARNING });
+}
+
+function bubblewrapUnavailable(c: Common): string | null {
+  const probeDir = publicHarnessCopy();
+  const bwrap = bubblewrapWorks({ python: c.python, harnessDir: probeDir, limits: c.limits });
+  rmSync(probeDir, { recursive: true, force: true });
+  return bwrap.ok ? null : bwrap.why;
+}
+
+/** The Docker runner, or why there is none (a warning when a daemon was named but cannot serve). */
+async function tryDocker(
+  config: FunctionRunnerConfig,
+  c: Common & { pool: PoolOptions },
+  warn: (m: string) => void,
+): Promise<FunctionRunner | string> {
+  const image = config.image ?? pythonImageName();
+  const docker = config.dockerHost ? dockerClient(config.dockerHost) : null;
+  const why = docker ? await dockerUnavailable(docker, image) : 'no DOCKER_HOST or SINAS_DOCKER_HOST is set';
+  if (docker && why === null) {
+    const removed = await removeOrphans(docker).catch(() => 0);
+    if (removed) warn(`function runner: removed ${removed} container(s) left by a dead runner`);
+    return createDockerRunner({ docker, image, ...c });
+  }
+  if (config.dockerHost) warn(`function runner: not using Docker: ${why}`);
+  return why ?? 'unknown';
 }
 
 /**

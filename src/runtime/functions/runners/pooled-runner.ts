@@ -11,7 +11,7 @@ import { replyToOutcome, toHarnessRequest } from './harness-protocol.js';
 import type { WarmPool } from './warm-pool.js';
 
 export interface PooledRunnerOptions {
-  /** 'docker' | 'bubblewrap' | 'subprocess' */
+  /** 'docker' | 'bubblewrap' | 'wasm' | 'unsafe-subprocess' */
   readonly sandbox: string;
   /** trusted: the context keeps `secrets` (the shared pool); sandboxes never pass them on */
   readonly trusted: boolean;

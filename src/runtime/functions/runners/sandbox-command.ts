@@ -11,7 +11,7 @@ import { HARNESS_FILE } from './harness-files.js';
 import { harnessLimitEnv, type SandboxLimits } from './limits.js';
 import type { ProcessLaunch } from './process-worker.js';
 
-export type HostSandbox = 'bubblewrap' | 'subprocess';
+export type HostSandbox = 'bubblewrap' | 'unsafe-subprocess';
 
 export interface HostLaunchOptions {
   readonly python: string;
