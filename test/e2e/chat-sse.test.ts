@@ -5,6 +5,7 @@ import { startCuttableProxy, type CuttableProxy } from '../support/cuttable-prox
 import { ADMIN_KEY, startTestPlatform, useProvider, type TestPlatform } from '../support/platform.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { redisUrl, skipLoudly } from '../support/skip.js';
+import { parseSse, type Frame } from '../support/sse-frames.js';
 
 for (const variant of ['in-process queue and memory bus', 'BullMQ and Redis Streams'] as const)
   describe(`chat SSE (${variant})`, function () {
@@ -117,27 +118,6 @@ for (const variant of ['in-process queue and memory bus', 'BullMQ and Redis Stre
       expect(frames.at(-1)!.data).to.contain('bad key');
     });
   });
-
-interface Frame {
-  event: string;
-  id: string;
-  data: string;
-}
-
-function parseSse(text: string): Frame[] {
-  return text
-    .split('\n\n')
-    .map((block) => {
-      const f: Frame = { event: 'message', id: '', data: '' };
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event: ')) f.event = line.slice(7);
-        else if (line.startsWith('id: ')) f.id = line.slice(4);
-        else if (line.startsWith('data: ')) f.data += line.slice(6);
-      }
-      return block.trim() && !block.startsWith('retry:') ? f : undefined;
-    })
-    .filter((f): f is Frame => f !== undefined && f.event !== 'ping');
-}
 
 async function readSse(url: string, until: (f: Frame) => boolean): Promise<Frame[]> {
   const controller = new AbortController();

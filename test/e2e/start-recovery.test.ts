@@ -6,20 +6,10 @@
  * `sinas admin-key reset` mints a new one with the server running or not.
  */
 import { expect } from 'chai';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../support/services.js';
-import { runCli, startSinas, type SinasProcess } from '../support/sinas-process.js';
+import { runCli, sinasProcesses, startSinas, type SinasProcess } from '../support/sinas-process.js';
 import { until } from '../support/until.js';
 
 const HAS_PROC = existsSync('/proc/net/tcp');
@@ -49,24 +39,10 @@ function watchdogPids(dataDir: string): number[] {
 
 describe('npm start: crash recovery and start-up diagnosis', function () {
   this.timeout(600_000);
-  const running: SinasProcess[] = [];
-  const dirs: string[] = [];
-  const tmp = () => {
-    const d = mkdtempSync(path.join(os.tmpdir(), 'sinas-start-'));
-    chmodSync(d, 0o711); // as root, the server's 'postgres' user must pass through to the data dir
-    dirs.push(d);
-    return path.join(d, 'data');
-  };
-  const start = (dir: string, port: number) => {
-    const s = startSinas(dir, port);
-    running.push(s);
-    return s;
-  };
-
-  after(async () => {
-    for (const s of running) if (s.child.exitCode === null) await s.stop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  const procs = sinasProcesses('sinas-start-');
+  const tmp = (sub?: string) => procs.dataDir(sub);
+  const start = (dir: string, port: number) => procs.start(dir, port);
+  after(() => procs.cleanUp());
 
   it('comes back after SIGKILL, three times on one data dir, with no operator', async () => {
     const dir = tmp();
@@ -147,7 +123,7 @@ describe('npm start: crash recovery and start-up diagnosis', function () {
     const dir = tmp();
     mkdirSync(dir, { mode: 0o755 }); // root's, read-only to everyone else
     const s = startSinas(dir, await freePort(), {}, { uid: 65534, gid: 65534 });
-    running.push(s);
+    procs.track(s);
     expect(await s.exited).to.equal(1);
     expect(s.stderr()).to.contain(`cannot create or write the data directory ${path.resolve(dir)}`);
     expect(s.stderr()).to.contain('belongs to uid 0').and.contain('SINAS_DATA_DIR');

@@ -7,12 +7,7 @@ import { expect } from 'chai';
 import { ADMIN_KEY, startTestPlatform, useProvider, type TestPlatform } from '../support/platform.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { until } from '../support/until.js';
-
-interface Frame {
-  event: string;
-  id: string;
-  data: string;
-}
+import { parseSse, type Frame } from '../support/sse-frames.js';
 
 describe('a turn stream ends', function () {
   this.timeout(60_000);
@@ -190,21 +185,6 @@ const names = (frames: Frame[]) => frames.map((f) => f.event);
 function turnIdOf(f: Frame): string | undefined {
   if (!f.data.startsWith('{')) return undefined;
   return (JSON.parse(f.data) as { turnId?: string }).turnId;
-}
-
-function parseSse(text: string): Frame[] {
-  return text
-    .split('\n\n')
-    .map((block) => {
-      const f: Frame = { event: 'message', id: '', data: '' };
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event: ')) f.event = line.slice(7);
-        else if (line.startsWith('id: ')) f.id = line.slice(4);
-        else if (line.startsWith('data: ')) f.data += line.slice(6);
-      }
-      return block.trim() && !block.startsWith('retry:') ? f : undefined;
-    })
-    .filter((f): f is Frame => f !== undefined && f.event !== 'ping');
 }
 
 /** An SSE response read as far as asked: to its close, or to the first frame a predicate picks. */

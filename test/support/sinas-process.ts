@@ -4,6 +4,9 @@
  * the test run's minus everything that would point it at the run's own services.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const DROPPED = [
   'DATABASE_URL',
@@ -98,4 +101,34 @@ export async function runCli(
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
   return { code, out, err };
+}
+
+/**
+ * A suite's `npm start` processes and their data dirs (under a temp dir the server's user may pass
+ * through when run as root); `cleanUp` stops what still runs and removes the dirs.
+ */
+export function sinasProcesses(prefix: string) {
+  const running: SinasProcess[] = [];
+  const dirs: string[] = [];
+  return {
+    /** a fresh data dir path named `sub` (not yet created) */
+    dataDir(sub = 'data'): string {
+      const d = mkdtempSync(path.join(os.tmpdir(), prefix));
+      chmodSync(d, 0o711); // as root, the server's 'postgres' user must pass through to the data dir
+      dirs.push(d);
+      return path.join(d, sub);
+    },
+    /** a process to stop at clean-up (one started elsewhere, say) */
+    track(s: SinasProcess): SinasProcess {
+      running.push(s);
+      return s;
+    },
+    start(dir: string, port: number): SinasProcess {
+      return this.track(startSinas(dir, port));
+    },
+    async cleanUp(): Promise<void> {
+      for (const s of running) if (s.child.exitCode === null) await s.stop();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    },
+  };
 }
