@@ -52,6 +52,7 @@ export function authenticate({
             isAdmin: hasPermission(permissions, 'sinas.*:all'),
           };
           (req as Request & { principal: Principal }).principal = principal;
+          setRecheck(req, () => verifyToken(header).then(() => undefined));
           next();
         })
         .catch(next);
@@ -77,10 +78,31 @@ export function authenticate({
           isAdmin: (holder.isAdmin && !keyPermissions) || hasPermission(permissions, 'sinas.*:all'),
         };
         (req as Request & { principal: Principal }).principal = principal;
+        setRecheck(req, async () => {
+          const still = await keys.authenticate(header);
+          if (!still) throw new UnauthorizedError('this API key was revoked or has expired', 'X-API-Key');
+          await checkKey(still);
+        });
         next();
       })
       .catch(next);
   };
+}
+
+type Recheck = () => Promise<void>;
+const rechecks = new WeakMap<Request, Recheck>();
+
+function setRecheck(req: Request, recheck: Recheck): void {
+  rechecks.set(req, recheck);
+}
+
+/**
+ * Checks again that the request's credential still holds (rejects with UnauthorizedError when its
+ * user was deactivated or deleted, the key revoked, the login ended): what a long-lived response
+ * (an SSE stream) asks now and then, so a revoked credential does not keep one open.
+ */
+export function credentialRecheck(req: Request): Recheck | undefined {
+  return rechecks.get(req);
 }
 
 function bearer(h: string | undefined): string | undefined {

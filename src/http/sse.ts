@@ -1,5 +1,10 @@
 /** Server-Sent Events over an express response: frames, heartbeats, and cleanup on disconnect. */
 import type { Request, Response } from 'express';
+import { UnauthorizedError } from '../errors.js';
+import { credentialRecheck } from './auth.js';
+
+/** how often an open stream checks that its credential still holds (revoked: the stream ends) */
+const RECHECK_MS = 2000;
 
 export interface SseFrame {
   readonly event: string;
@@ -42,11 +47,32 @@ export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseC
   };
   // the headers go out with this and the frames sent in the same burst, in one socket write
   write('retry: 1000\n\n');
+  const recheck = credentialRecheck(req);
+  let checking = false;
+  let lastCheck = Date.now();
+  /** ends the stream with an `error` frame once its credential no longer holds; other faults wait */
+  const checkCredential = () => {
+    if (!recheck || checking || Date.now() - lastCheck < RECHECK_MS) return;
+    checking = true;
+    lastCheck = Date.now();
+    recheck().then(
+      () => (checking = false),
+      (err: unknown) => {
+        checking = false;
+        if (!(err instanceof UnauthorizedError) || done) return; // e.g. the database away: check again later
+        write(`event: error\ndata: ${JSON.stringify({ error: err.message, status: 401 })}\n\n`);
+        flush();
+        finish();
+        res.end();
+      },
+    );
+  };
   const timer = setInterval(
     () => {
       if (Date.now() - lastWrite >= heartbeatMs) write('event: ping\ndata: \n\n');
+      checkCredential();
     },
-    Math.min(heartbeatMs, 5000),
+    Math.min(heartbeatMs, RECHECK_MS),
   );
   const finish = () => {
     if (done) return;

@@ -19,6 +19,7 @@ import {
 } from '../support/platform.js';
 import { freePort, waitForPort } from '../support/services.js';
 import { startSmtp, type TestSmtp } from '../support/smtp.js';
+import { parseSse } from '../support/sse-frames.js';
 import { until } from '../support/until.js';
 
 /** how long another process may take to refuse a revoked credential (the promise to users) */
@@ -27,6 +28,13 @@ const ELSEWHERE_MS = 5_000;
 interface Tokens {
   readonly access_token: string;
   readonly refresh_token: string;
+}
+
+/** An SSE response: its status once open, and its frames once the server ends it (a test that hangs fails). */
+function openStream(url: string, headers: Record<string, string>) {
+  const res = fetch(url, { headers });
+  const ended = res.then(async (r) => parseSse(await r.text()));
+  return { opened: res, ended };
 }
 
 const key = (k: string) => ({ 'x-api-key': k });
@@ -188,6 +196,40 @@ describe('credentials end with their user and their login, in every API process'
     }
     for (const base of [t.url, far])
       expect(await chats(base, bearer(other.access_token)), `another login on ${base}`).to.equal(200);
+  });
+
+  it('an open event stream ends with an error once its credential no longer holds: deactivation, here and elsewhere, and logout', async () => {
+    const u = await holder('sal');
+    const mine = { ...key(u.apiKey), 'content-type': 'application/json' };
+    const made = await fetch(`${t.url}/api/v1/agents`, {
+      method: 'POST',
+      headers: mine,
+      body: JSON.stringify({ namespace: 'sal', name: 'bot' }),
+    });
+    expect(made.status, await made.clone().text()).to.equal(201);
+    await until(
+      'the agent projected',
+      async () => (await fetch(`${t.url}/api/v1/agents/sal/bot`, { headers: mine })).status === 200,
+    );
+    const chat = (await (
+      await fetch(`${t.url}/agents/sal/bot/chats`, { method: 'POST', headers: mine, body: '{}' })
+    ).json()) as { id: string };
+    const login = await logIn('sal@example.com');
+    const streams = {
+      'API key here': openStream(`${t.url}/chats/${chat.id}/events`, key(u.apiKey)),
+      'access token elsewhere': openStream(`${far}/chats/${chat.id}/events`, bearer(u.access_token)),
+      'a logged-out login': openStream(`${t.url}/chats/${chat.id}/events`, bearer(login.access_token)),
+    };
+    for (const [what, s] of Object.entries(streams)) expect((await s.opened).status, what).to.equal(200);
+    expect((await post(t.url, '/auth/logout', { refresh_token: login.refresh_token })).status).to.equal(204);
+    const loggedOut = await streams['a logged-out login'].ended;
+    expect(loggedOut.at(-1)?.event, 'the logged-out stream').to.equal('error');
+    await setActive(u.id, false);
+    for (const what of ['API key here', 'access token elsewhere'] as const) {
+      const frames = await streams[what].ended;
+      expect(frames.at(-1)?.event, what).to.equal('error');
+      expect(frames.at(-1)?.data, what).to.contain('401');
+    }
   });
 
   it('names on every signed-in route a permission the Users role can put in a narrowed key', () => {
