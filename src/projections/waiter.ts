@@ -51,6 +51,16 @@ export class ProjectionWaiter {
     return ok;
   }
 
+  /** Starts listening without waiting for anything (what reachedOf reports then stays current). */
+  watch(): void {
+    // a failed start is retried by the next wait, which awaits the same promise and reports it
+    this.started ??= this.listener.start().catch((err: unknown) => {
+      this.started = undefined;
+      throw err;
+    });
+    this.started.catch(() => {}); // a caller that only watches has nothing to do with the failure
+  }
+
   /** The latest position seen for a projection (undefined before the first wait started listening). */
   reachedOf(name: string): bigint | undefined {
     return this.reached.get(name);

@@ -388,7 +388,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     });
     c.register(TOKENS.ProviderResolver, {
       useFactory: instanceCachingFactory(
-        (d) => new ProviderResolver(d.resolve(TOKENS.ResourceQueries), cipher, devModel),
+        (d) => new ProviderResolver(d.resolve(TOKENS.ResourceQueries), cipher, devModel, waiter),
       ),
     });
     c.register(TOKENS.TurnRunner, {

@@ -5,7 +5,7 @@
 import { llmProviderKind } from '../../commands/llm-provider/llm-provider-kind.js';
 import { IllegalStateError } from '../../errors.js';
 import type { ResourceQueries } from '../../projections/resource-queries.js';
-import type { ResourceRow } from '../../projections/resources.js';
+import { resourceProjection, type ResourceRow } from '../../projections/resources.js';
 import { isSealed, type Sealer } from '../cipher.js';
 import { DEV_MODEL } from '../llm/dev-model.js';
 import type { DevModelServer } from '../llm/dev-model-server.js';
@@ -19,6 +19,14 @@ export interface ResolvedModel {
 }
 
 const DEFAULT_BASE = 'https://api.openai.com/v1';
+const PROVIDERS_PROJECTION = resourceProjection(llmProviderKind).name;
+
+/** Where projections' checkpoints stand, as this process hears them (the projection waiter). */
+export interface CheckpointWatch {
+  /** begins listening (idempotent); until then `reachedOf` knows nothing */
+  watch(): void;
+  reachedOf(projection: string): bigint | undefined;
+}
 
 export class ProviderResolver {
   /** the default provider as the read model had it when its checkpoint was `reflects` */
@@ -28,6 +36,7 @@ export class ProviderResolver {
     private readonly queries: ResourceQueries,
     private readonly cipher: Sealer,
     private readonly devModel: DevModelServer,
+    private readonly checkpoints?: CheckpointWatch,
   ) {}
 
   /**
@@ -80,15 +89,18 @@ export class ProviderResolver {
   /**
    * The default provider; undefined when no provider exists (the development model then). Kept in
    * memory while the provider read model's checkpoint stays where it was (it moves only with
-   * provider events): one small read per turn. A change shows in the next turn as soon as the read
-   * model has it, in every process. (A feed of provider events, which this used to follow, can
-   * trail the read model on a busy machine: the projection may read the store directly while the
-   * feed waits its turn, and the next turn then used the old default.)
+   * provider events). Where this process hears the checkpoints (`checkpoints`, by NOTIFY), a turn
+   * asks nothing of the database while they stand still; else it reads the checkpoint (one small
+   * read). Either way a change shows in the next turn once the read model has it, in every process.
+   * (A feed of provider events, which this once followed, can trail the read model on a busy
+   * machine: the next turn then used the old default.)
    */
   async defaultProvider(): Promise<ResourceRow | undefined> {
+    this.checkpoints?.watch();
+    const c = this.cached;
+    if (c && c.reflects === this.checkpoints?.reachedOf(PROVIDERS_PROJECTION)) return c.value;
     // the checkpoint first: the rows read after it reflect at least that much
     const reflects = await this.queries.projectedTo(llmProviderKind);
-    const c = this.cached;
     if (c && c.reflects === reflects) return c.value;
     const value = await this.lookUpDefault();
     this.cached = { value, reflects };
