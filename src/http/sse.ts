@@ -21,6 +21,17 @@ export interface SseConnection {
   readonly closed: Promise<void>;
 }
 
+/** each app's open streams, by how to end one */
+const openStreams = new WeakMap<object, Set<() => void>>();
+
+/**
+ * Ends every stream `app` has open (its server is stopping): a client reconnects with
+ * `Last-Event-ID` and resumes where it was, on this server once it is back or on another.
+ */
+export function endStreams(app: object): void {
+  for (const end of [...(openStreams.get(app) ?? [])]) end();
+}
+
 export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseConnection {
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -47,26 +58,11 @@ export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseC
   };
   // the headers go out with this and the frames sent in the same burst, in one socket write
   write('retry: 1000\n\n');
-  const recheck = credentialRecheck(req);
-  let checking = false;
-  let lastCheck = Date.now();
-  /** ends the stream with an `error` frame once its credential no longer holds; other faults wait */
-  const checkCredential = () => {
-    if (!recheck || checking || Date.now() - lastCheck < RECHECK_MS) return;
-    checking = true;
-    lastCheck = Date.now();
-    recheck().then(
-      () => (checking = false),
-      (err: unknown) => {
-        checking = false;
-        if (!(err instanceof UnauthorizedError) || done) return; // e.g. the database away: check again later
-        write(`event: error\ndata: ${JSON.stringify({ error: err.message, status: 401 })}\n\n`);
-        flush();
-        finish();
-        res.end();
-      },
-    );
-  };
+  // ends the stream with an `error` frame once its credential no longer holds
+  const checkCredential = credentialWatch(req, (message) => {
+    write(`event: error\ndata: ${JSON.stringify({ error: message, status: 401 })}\n\n`);
+    endNow();
+  });
   const timer = setInterval(
     () => {
       if (Date.now() - lastWrite >= heartbeatMs) write('event: ping\ndata: \n\n');
@@ -80,6 +76,15 @@ export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseC
     clearInterval(timer);
     resolveClosed();
   };
+  let streams = openStreams.get(req.app);
+  if (!streams) openStreams.set(req.app, (streams = new Set()));
+  const endNow = () => {
+    flush();
+    finish();
+    res.end();
+  };
+  streams.add(endNow);
+  void closed.then(() => streams.delete(endNow));
   req.on('close', finish);
   res.on('close', finish);
   return {
@@ -94,12 +99,34 @@ export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseC
           : JSON.stringify(frame.data));
       write(`${head}data: ${data}\n\n`);
     },
-    end() {
-      flush();
-      finish();
-      res.end();
-    },
+    end: endNow,
     closed,
+  };
+}
+
+/**
+ * A tick that checks the request's credential again (at most every RECHECK_MS, one check at a time)
+ * and calls `revoked` once it no longer holds; any other fault (the database away) waits for the
+ * next tick.
+ */
+function credentialWatch(req: Request, revoked: (message: string) => void): () => void {
+  const recheck = credentialRecheck(req);
+  let checking = false;
+  let gone = false;
+  let lastCheck = Date.now();
+  return () => {
+    if (!recheck || checking || gone || Date.now() - lastCheck < RECHECK_MS) return;
+    checking = true;
+    lastCheck = Date.now();
+    recheck().then(
+      () => (checking = false),
+      (err: unknown) => {
+        checking = false;
+        if (!(err instanceof UnauthorizedError)) return;
+        gone = true;
+        revoked(err.message);
+      },
+    );
   };
 }
 

@@ -10,6 +10,7 @@ import type { ResourceService } from '../commands/resource/resource-service.js';
 import type { EventStore } from '../events/event-store.js';
 import { ApiKeys } from '../http/api-keys.js';
 import { buildApp } from '../http/app.js';
+import { endStreams } from '../http/sse.js';
 import { registerHealth, type PortCheck } from '../http/health.js';
 import { registerResourceRoutes } from '../http/resources.js';
 import { RouteRegistry, type RouteSpec } from '../http/routes.js';
@@ -382,6 +383,7 @@ export class Platform {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
+          if (this.app) endStreams(this.app); // endless by nature: clients resume with Last-Event-ID
         });
       }
       if (this.sweepTimer) clearInterval(this.sweepTimer);

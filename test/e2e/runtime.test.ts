@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { redisUrl, skipLoudly } from '../support/skip.js';
 import type { EventStore } from '../../src/events/event-store.js';
 import { TOKENS } from '../../src/runtime/container.js';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { ADMIN_KEY, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
 
 describe('runtime', function () {
@@ -48,6 +48,23 @@ describe('runtime', function () {
           () => 'refused',
         );
         expect(refused).to.equal('refused');
+      } finally {
+        await t.stop();
+      }
+    });
+
+    it('ends the open event streams, which never end by themselves, so the stop completes', async () => {
+      const t = await startTestPlatform();
+      try {
+        await t.api('/api/v1/agents', { method: 'POST', json: { namespace: 'stop', name: 'bot' } });
+        const chat = (await (await t.api('/agents/stop/bot/chats', { method: 'POST', json: {} })).json()) as {
+          id: string;
+        };
+        const res = await fetch(`${t.url}/chats/${chat.id}/events`, { headers: { 'x-api-key': ADMIN_KEY } });
+        expect(res.status).to.equal(200);
+        const text = res.text();
+        await t.platform.stop();
+        expect(await text).to.contain('event: ChatCreated');
       } finally {
         await t.stop();
       }
