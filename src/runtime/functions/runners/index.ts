@@ -45,8 +45,13 @@ export interface FunctionRunnerConfig {
  * `min` blank workers stay ready for a pair that has none.
  */
 const SANDBOX_POOL: PoolOptions = { min: 2, max: 32, maxRuns: 100, acquireTimeoutMs: 10_000 };
-/** an interpreter takes seconds to load: a caller may wait that long for one */
-const WASM_POOL: PoolOptions = { ...SANDBOX_POOL, acquireTimeoutMs: 60_000 };
+/**
+ * A WebAssembly interpreter holds ~170 MB resident (measured: 20 of them, 3.5 GB), so its pool keeps
+ * fewer than the container pool: 8 (~1.4 GB); raise SINAS_FUNCTION_POOL_MAX on a machine with room
+ * for more (user, function version) pairs warm. An interpreter takes a while to load: a caller may
+ * wait that long for one.
+ */
+const WASM_POOL: PoolOptions = { ...SANDBOX_POOL, max: 8, acquireTimeoutMs: 60_000 };
 const SHARED_POOL: PoolOptions = { min: 1, max: 4, maxRuns: 1000, acquireTimeoutMs: 10_000 };
 
 /** The config from SINAS_* environment variables (see README, "Function runners"). */
