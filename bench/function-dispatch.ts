@@ -20,7 +20,7 @@ import { request } from '../test/int/runner.contract.js';
 import { mixedHitRatio } from './function-mix.js';
 import { emit, log, sleep } from './io.js';
 import { closedLoop } from './load.js';
-import { median, percentile, round } from './stats.js';
+import { interleaved, median, percentile, round } from './stats.js';
 
 const SAMPLES = Number(process.env.BENCH_FUNCTION_SAMPLES ?? 1000);
 const WARMUP = 100;
@@ -53,16 +53,7 @@ export async function runFunctionDispatch(): Promise<void> {
       if (o.kind !== 'completed') throw new Error(`pooled run: ${JSON.stringify(o)}`);
       return performance.now() - t;
     };
-    for (let i = 0; i < WARMUP; i++) {
-      await timeDirect();
-      await timeOurs();
-    }
-    const d: number[] = [];
-    const p: number[] = [];
-    for (let i = 0; i < SAMPLES; i++) {
-      d.push(await timeDirect());
-      p.push(await timeOurs());
-    }
+    const { a: d, b: p } = await interleaved(timeDirect, timeOurs, WARMUP, SAMPLES);
     const pool = stats(ours);
     emit({
       bench: 'function_dispatch',

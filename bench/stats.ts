@@ -31,3 +31,25 @@ export function ratio(a: number | null, b: number | null, digits = 2): number | 
   if (a === null || b === null || b === 0) return null;
   return round(a / b, digits);
 }
+
+/**
+ * Times `a` and `b` alternately (so a busy moment of the machine falls on both alike): `warmup`
+ * rounds thrown away, then `samples` rounds; each call resolves to its own duration in ms.
+ */
+export async function interleaved(
+  a: () => Promise<number>,
+  b: () => Promise<number>,
+  warmup: number,
+  samples: number,
+): Promise<{ a: number[]; b: number[] }> {
+  for (let i = 0; i < warmup; i++) {
+    await a();
+    await b();
+  }
+  const out = { a: [] as number[], b: [] as number[] };
+  for (let i = 0; i < samples; i++) {
+    out.a.push(await a());
+    out.b.push(await b());
+  }
+  return out;
+}

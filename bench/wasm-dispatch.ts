@@ -17,7 +17,7 @@ import { createWasmRunner } from '../src/runtime/functions/runners/wasm-runner.j
 import type { PoolOptions } from '../src/runtime/functions/runners/warm-pool.js';
 import { request } from '../test/int/runner.contract.js';
 import { emit, sleep } from './io.js';
-import { median, percentile, round } from './stats.js';
+import { interleaved, median, percentile, round } from './stats.js';
 
 const SAMPLES = Number(process.env.BENCH_WASM_SAMPLES ?? 1000);
 const WARMUP = 100;
@@ -77,16 +77,7 @@ async function dispatch(ours: FunctionRunner, direct: (line: string) => string) 
       const line = encodeLine(toHarnessRequest(req(), { trusted: false, outputLimit: OUTPUT_LIMIT }));
       if (!direct(line).includes('"status": "completed"')) throw new Error('direct run did not complete');
     });
-  for (let i = 0; i < WARMUP; i++) {
-    await viaRunner();
-    await inPlace();
-  }
-  const p: number[] = [];
-  const d: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    p.push(await viaRunner());
-    d.push(await inPlace());
-  }
+  const { a: p, b: d } = await interleaved(viaRunner, inPlace, WARMUP, SAMPLES);
   return { p, d };
 }
 
