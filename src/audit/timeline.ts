@@ -8,12 +8,16 @@
  */
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { streams } from '../events/stream-names.js';
+import { upcast } from '../events/upcasters.js';
+import { versionOfRevision } from '../events/versions.js';
 import type { Reference, Sight, Viewer } from './visibility.js';
 
 export interface TimelineItem {
   readonly position: string;
   readonly stream: string;
   readonly revision: string;
+  /** the version of its stream once this event is in it (revision + 1) */
+  readonly version: number;
   readonly type: string;
   readonly at: string;
   readonly actor: string;
@@ -37,6 +41,7 @@ const item = (e: RecordedEvent, sight: Sight): TimelineItem => ({
   position: e.position.toString(),
   stream: e.streamName,
   revision: e.revision.toString(),
+  version: versionOfRevision(e.revision),
   type: e.type,
   at: e.createdAt.toISOString(),
   actor: e.metadata.actor,
@@ -46,14 +51,19 @@ const item = (e: RecordedEvent, sight: Sight): TimelineItem => ({
   ...(sight.kind === 'reference' ? { data: null, reference: sight.reference } : { data: e.data }),
 });
 
-/** The events of a resource stream up to (and including) revision `version`. */
+/** The events of a resource stream up to (and including) `version` (versions count from 1). */
 async function upTo(store: EventStore, stream: string, version: number): Promise<RecordedEvent[]> {
-  return store.readStream(stream, { fromRevision: 0n, maxCount: version + 1 });
+  return store.readStream(stream, { fromRevision: 0n, maxCount: version });
+}
+
+/** A stream's events as they read now (older ones upcast: the versions they name count from 1). */
+async function read(store: EventStore, stream: string): Promise<RecordedEvent[]> {
+  return (await store.readStream(stream)).map(upcast);
 }
 
 /** An execution's stream and the function versions it ran, plus the chat events about its tool call. */
 async function executionEvents(store: EventStore, executionId: string): Promise<RecordedEvent[]> {
-  const events = await store.readStream(streams.execution(executionId));
+  const events = await read(store, streams.execution(executionId));
   const requested = events[0]?.data as
     | {
         function?: { namespace: string; name: string; version: number };
@@ -78,17 +88,17 @@ export async function chatTimeline(
   chatId: string,
   hookExecutions: readonly string[],
 ): Promise<RecordedEvent[]> {
-  const chat = await store.readStream(streams.chat(chatId));
+  const chat = await read(store, streams.chat(chatId));
   const all = [...chat];
   const created = chat[0]?.data as { agent?: { namespace: string; name: string } } | undefined;
-  let agentVersion = -1;
+  let agentVersion = 0;
   const executions = new Set(hookExecutions);
   for (const e of chat) {
     const d = e.data as { agentVersion?: number; executionId?: string | null };
     if (typeof d.agentVersion === 'number') agentVersion = Math.max(agentVersion, d.agentVersion);
     if (e.type === 'ToolCallStarted' && d.executionId) executions.add(d.executionId);
   }
-  if (created?.agent && agentVersion >= 0)
+  if (created?.agent && agentVersion > 0)
     all.push(
       ...(await upTo(store, streams.agent(created.agent.namespace, created.agent.name), agentVersion)),
     );
@@ -100,7 +110,7 @@ export async function executionTimeline(store: EventStore, executionId: string):
   const all = await executionEvents(store, executionId);
   const requested = all[0]?.data as { chatId?: string | null; toolCallId?: string | null } | undefined;
   if (requested?.chatId && requested.toolCallId) {
-    const chat = await store.readStream(streams.chat(requested.chatId));
+    const chat = await read(store, streams.chat(requested.chatId));
     const messageOf = chat.find(
       (e) =>
         e.type === 'AssistantMessageCompleted' &&

@@ -23,6 +23,7 @@ import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { categoryOf, idOf } from '../events/stream-names.js';
+import { versionOfRevision } from '../events/versions.js';
 import { StreamOwners } from './stream-owners.js';
 
 export interface Reader {
@@ -48,7 +49,7 @@ export interface Reference {
   readonly name?: string;
   readonly id?: string;
   readonly visibility?: string;
-  /** the stream's version after the event (revision + 1): a resource's version number */
+  /** the stream's version after the event (from 1): a resource's version number */
   readonly version: number;
 }
 
@@ -99,7 +100,7 @@ const wholeIf = (yes: boolean): Sight => (yes ? WHOLE : HIDDEN);
 const userIn = (e: RecordedEvent) => (e.data as { userId?: unknown }).userId;
 const reference = (e: RecordedEvent, about: Omit<Reference, 'version'>): Sight => ({
   kind: 'reference',
-  reference: { ...about, version: Number(e.revision) + 1 },
+  reference: { ...about, version: versionOfRevision(e.revision) },
 });
 
 export class EventVisibility {

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { chatTimeline } from '../audit/timeline.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { categoryOf } from '../events/stream-names.js';
+import { versionOfRevision } from '../events/versions.js';
 
 const useColour = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number) => (s: string) => (useColour ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -32,7 +33,11 @@ export function describe(e: RecordedEvent): [number, string, string] {
   const d = e.data as Record<string, unknown>;
   const category = categoryOf(e.streamName);
   if (category === 'agent' || category === 'function')
-    return [0, 'config', `${e.type} ${e.streamName.slice(category.length + 1)} v${e.revision}`];
+    return [
+      0,
+      'config',
+      `${e.type} ${e.streamName.slice(category.length + 1)} v${versionOfRevision(e.revision)}`,
+    ];
   if (category === 'execution') {
     switch (e.type) {
       case 'ExecutionRequested': {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { ConcurrencyError, PreconditionFailedError } from '../errors.js';
 import type { EventStore, NewEvent, RecordedEvent } from '../events/event-store.js';
 import { upcast } from '../events/upcasters.js';
+import { checkedVersion, revisionOfVersion, versionOfRevision } from '../events/versions.js';
 import type { Decider, DomainEvent } from './decider.js';
 import { StateCache, type Loaded } from './state-cache.js';
 
@@ -15,7 +16,10 @@ export interface CommandContext {
   readonly actor: string;
   readonly correlationId?: string;
   readonly causationId?: string;
-  /** If-Match: the stream revision the client last saw; a mismatch is a PreconditionFailedError */
+  /**
+   * If-Match: the stream revision the client last saw (`expectedRevisionOf` its version); a mismatch
+   * is a PreconditionFailedError
+   */
   readonly expectedRevision?: bigint;
   /** extra metadata recorded on every event the command writes (a config apply's `managedBy`) */
   readonly metadata?: Readonly<Record<string, unknown>>;
@@ -99,7 +103,7 @@ export class CommandHandler {
       }
       if (ctx.expectedRevision !== undefined && ctx.expectedRevision !== (loaded.revision ?? -1n)) {
         throw new PreconditionFailedError(
-          `version ${ctx.expectedRevision} is stale: the current version is ${loaded.revision ?? 'none'}`,
+          `version ${versionOfRevision(ctx.expectedRevision)} is stale: the current version is ${loaded.revision === undefined ? 'none' : versionOfRevision(loaded.revision)}`,
           'If-Match',
         );
       }
@@ -165,6 +169,11 @@ export class CommandHandler {
     if (loaded.revision !== undefined) this.cache.set(stream, loaded);
     return loaded;
   }
+}
+
+/** The expected revision for an If-Match that names `version` (a 400 naming If-Match below 1). */
+export function expectedRevisionOf(version: number): bigint {
+  return revisionOfVersion(checkedVersion(version, 'If-Match'));
 }
 
 export function foldRecorded<E extends DomainEvent, S>(

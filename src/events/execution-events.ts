@@ -10,7 +10,10 @@ export interface FunctionRef {
   readonly namespace: string;
   readonly name: string;
   readonly id: string;
-  /** the function stream's revision the execution runs (its code and schemas are read at that version) */
+  /**
+   * the function's version the execution runs, from 1 (its code and schemas are read at that version;
+   * schema version 1 of the event held the stream revision: see version-upcasts.ts)
+   */
   readonly version: number;
 }
 

@@ -3,6 +3,7 @@
  * never rewritten. Register one per (type, from-version); they chain until none applies.
  */
 import type { RecordedEvent } from './event-store.js';
+import { versionUpcasts } from './version-upcasts.js';
 
 type Upcaster = (data: Readonly<Record<string, unknown>>) => Record<string, unknown>;
 const registry = new Map<string, Upcaster>();
@@ -10,6 +11,8 @@ const registry = new Map<string, Upcaster>();
 export function registerUpcaster(type: string, fromVersion: number, up: Upcaster): void {
   registry.set(`${type}@${fromVersion}`, up);
 }
+
+for (const [type, from, up] of versionUpcasts) registerUpcaster(type, from, up);
 
 export function upcast(event: RecordedEvent): RecordedEvent {
   let current = event;

@@ -313,10 +313,10 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     method: 'get',
     path: '/api/v1/roles/:name',
     access: { signedIn: ['sinas.users.read:own', 'sinas.roles.read:own'] },
-    summary: 'One role (`version=N`: as it was at that revision of its stream, with its members then)',
+    summary: 'One role (`version=N`: as it was at that version, the first being 1, with its members then)',
     tags: ['Roles'],
     params: roleParam,
-    query: { version: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
+    query: { version: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
     responses: { 200: roleSchema },
     handler: async (req, res) => {
       const role = await roleOf(req);

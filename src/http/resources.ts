@@ -5,6 +5,7 @@
 import type { Request, Response } from 'express';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import { canAct, listScope, requiredForCreate, type ListScope } from '../commands/identity/permissions.js';
+import { expectedRevisionOf } from '../commands/command-handler.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import type { ResourceService, WriteResult } from '../commands/resource/resource-service.js';
 import { createSchema, updateSchema } from '../commands/resource/resource-schemas.js';
@@ -152,10 +153,10 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
     action: 'read',
     method: 'get',
     path: item,
-    summary: `Get a ${kind.type.toLowerCase()} (or an earlier version with ?version=N)`,
+    summary: `Get a ${kind.type.toLowerCase()} (or an earlier version with ?version=N; the first is 1)`,
     tags,
     params,
-    query: { version: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
+    query: { version: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
     responses: { 200: response },
     handler: async (req, res) => {
       const { namespace, name } = ident(req);
@@ -267,7 +268,7 @@ function ifMatch(req: Request): bigint | undefined {
   if (h === undefined) return undefined;
   const m = h.trim().match(/^(?:W\/)?"?(\d+)"?$/);
   if (!m) throw new ValidationError('If-Match: expected a version number such as "3"', 'If-Match');
-  return BigInt(m[1]!);
+  return expectedRevisionOf(Number(m[1]));
 }
 
 function fromRow(r: ResourceRow): ResourceData & { version: number } {

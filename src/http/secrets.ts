@@ -123,7 +123,7 @@ export function registerSecretRoutes(registry: RouteRegistry, deps: SecretRouteD
       "A secret's metadata: your private one of that name, else the shared one (`version=N`: as it was then; never the value)",
     tags,
     params,
-    query: { ...which, version: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
+    query: { ...which, version: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
     responses: { 200: RESPONSE },
     handler: async (req, res) => {
       const { name } = req.params as { name: string };
@@ -135,12 +135,12 @@ export function registerSecretRoutes(registry: RouteRegistry, deps: SecretRouteD
         res.json(fromRow(row));
         return;
       }
+      // versions count from 1: version N is the stream's first N events
       const events = await deps.store.readStream(secretStream(row.visibility, row.owner_id, row.name), {
         fromRevision: 0n,
-        maxCount: version + 1,
+        maxCount: version,
       });
-      if (events.length <= version)
-        throw new NotFoundError(`the secret has no version ${version}`, 'version');
+      if (events.length < version) throw new NotFoundError(`the secret has no version ${version}`, 'version');
       const then = foldRecorded(secretDecider, events.map(upcast)).state;
       if (then.status !== 'active') {
         res.json({ name: row.name, visibility: row.visibility, deleted: true, version });

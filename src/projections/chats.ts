@@ -6,11 +6,12 @@ import type pg from 'pg';
 import type { ChatEvent } from '../events/chat-events.js';
 import { stableUuid } from '../events/ids.js';
 import type { RecordedEvent } from '../events/event-store.js';
+import { versionOfRevision } from '../events/versions.js';
 import type { Projection, TableNames } from './projection.js';
 
 export const chatsProjection: Projection = {
   name: 'chats',
-  version: 2,
+  version: 3, // 3: versions (the chat's, the agent's a chat and a reply ran under) count from 1
   filter: { categories: ['chat', 'audit'] },
   tables: ['chats', 'chat_messages', 'chat_turns', 'chat_tool_calls'],
   createTables: (t) => `
@@ -104,7 +105,7 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
     tx.query(`UPDATE ${t.chats} SET ${sql}, updated_at = $2, version = $3, position = $4 WHERE id = $1`, [
       chatId,
       ev.data.at,
-      String(e.revision),
+      versionOfRevision(e.revision),
       String(e.position),
       ...params,
     ]);
@@ -126,7 +127,7 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
           d.expiresAt,
           JSON.stringify(d.input),
           d.at,
-          String(e.revision),
+          versionOfRevision(e.revision),
           String(e.position),
         ],
       );
@@ -153,8 +154,17 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
            INSERT INTO ${t.chat_turns} (turn_id, chat_id, status, user_message_id, requested_at)
            VALUES ($5, $2, 'requested', $1, $6) ON CONFLICT DO NOTHING
          )
-         UPDATE ${t.chats} SET last_message_at = $6, updated_at = $6, version = $3, position = $7 WHERE id = $2`,
-        [d.messageId, chatId, String(e.revision), d.content, d.turnId, d.at, String(e.position)],
+         UPDATE ${t.chats} SET last_message_at = $6, updated_at = $6, version = $8, position = $7 WHERE id = $2`,
+        [
+          d.messageId,
+          chatId,
+          String(e.revision),
+          d.content,
+          d.turnId,
+          d.at,
+          String(e.position),
+          versionOfRevision(e.revision),
+        ],
       );
       return;
     }
@@ -199,7 +209,7 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
                'total_tokens', (usage->>'total_tokens')::int + ($9::jsonb->>'total_tokens')::int) END
            WHERE turn_id = $7
          )
-         UPDATE ${t.chats} SET last_message_at = $11, updated_at = $11, version = $3, position = $4 WHERE id = $1`,
+         UPDATE ${t.chats} SET last_message_at = $11, updated_at = $11, version = $15, position = $4 WHERE id = $1`,
         [
           chatId,
           d.messageId,
@@ -215,6 +225,7 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
           JSON.stringify(calls),
           ends ? 'completed' : 'tools',
           ends ? d.at : null,
+          versionOfRevision(e.revision),
         ],
       );
       return;

@@ -9,6 +9,7 @@ import {
   EVENT_SUBSCRIPTION_CATEGORY,
   type EventSubscriptionEvent,
 } from '../events/event-subscription-events.js';
+import { versionOfRevision } from '../events/versions.js';
 import type { Projection, TableNames } from './projection.js';
 
 export interface EventSubscriptionRow {
@@ -36,7 +37,7 @@ const COLUMN: Readonly<Record<string, string>> = {
 
 export const eventSubscriptionsProjection: Projection = {
   name: 'event_subscriptions',
-  version: 1,
+  version: 2, // 2: `version` counts from 1
   filter: { categories: [EVENT_SUBSCRIPTION_CATEGORY] },
   tables: ['event_subscriptions'],
   createTables: (t) => `
@@ -82,7 +83,7 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
           d.active,
           d.scope,
           JSON.stringify(d.secret),
-          String(e.revision),
+          versionOfRevision(e.revision),
           String(e.position),
           d.at,
         ],
@@ -91,7 +92,7 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
     }
     case 'EventSubscriptionUpdated': {
       const sets: string[] = [];
-      const values: unknown[] = [ev.data.subscriptionId, String(e.revision), ev.data.at];
+      const values: unknown[] = [ev.data.subscriptionId, versionOfRevision(e.revision), ev.data.at];
       for (const [k, v] of Object.entries(ev.data.changes)) {
         const column = COLUMN[k];
         if (!column || v === undefined) continue;

@@ -6,6 +6,8 @@
 import type { ExecutionEvent } from '../events/execution-events.js';
 import type { RecordedEvent } from '../events/event-store.js';
 import { decodeText, decodeValue } from '../events/lossless-text.js';
+import { upcast } from '../events/upcasters.js';
+import { versionOfRevision } from '../events/versions.js';
 
 export interface ExecutionView {
   id: string;
@@ -39,7 +41,7 @@ export interface ExecutionView {
 
 /** The view of the execution's events, with what the code returned or printed decoded (lossless-text). */
 export function foldExecutionView(events: readonly RecordedEvent[]): ExecutionView | undefined {
-  const v = fold(events);
+  const v = fold(events.map(upcast)); // older events name the function's version as a revision
   return v && { ...v, ...decodedRunText(v) };
 }
 
@@ -98,12 +100,12 @@ function fold(events: readonly RecordedEvent[]): ExecutionView | undefined {
         started_at: null,
         completed_at: null,
         duration_ms: 0,
-        version: Number(e.revision),
+        version: versionOfRevision(e.revision),
       };
       continue;
     }
     if (!v) continue;
-    v.version = Number(e.revision);
+    v.version = versionOfRevision(e.revision);
     const report = (d: {
       stdout?: string;
       stderr?: string;

@@ -5,11 +5,12 @@
 import type pg from 'pg';
 import type { ExecutionEvent } from '../events/execution-events.js';
 import type { RecordedEvent } from '../events/event-store.js';
+import { versionOfRevision } from '../events/versions.js';
 import type { Projection, TableNames } from './projection.js';
 
 export const executionsProjection: Projection = {
   name: 'executions',
-  version: 1,
+  version: 2, // 2: versions (the execution's, the function's it ran) count from 1
   filter: { categories: ['execution'] },
   tables: ['executions'],
   createTables: (t) => `
@@ -59,11 +60,11 @@ export const executionsProjection: Projection = {
 async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Promise<void> {
   const ev = { type: e.type, data: e.data } as ExecutionEvent;
   const id = e.streamName.slice('execution-'.length);
-  /** $1 id, $2 at, $3 revision, $4 position, then the statement's own */
+  /** $1 id, $2 at, $3 version, $4 position, then the statement's own */
   const update = (set: string, params: unknown[]) =>
     tx.query(
       `UPDATE ${t.executions} SET ${set}, updated_at = $2, version = $3, position = $4 WHERE id = $1 AND version < $3`,
-      [id, ev.data.at, String(e.revision), String(e.position), ...params],
+      [id, ev.data.at, versionOfRevision(e.revision), String(e.position), ...params],
     );
   /** the report every run-ending event carries: output streams appended run after run */
   const report = (d: {
@@ -104,7 +105,7 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
           d.timeoutMs,
           d.sharedPool,
           d.at,
-          String(e.revision),
+          versionOfRevision(e.revision),
           String(e.position),
         ],
       );

@@ -7,11 +7,12 @@ import type pg from 'pg';
 import type { RecordedEvent } from '../events/event-store.js';
 import type { LoginEvent } from '../events/auth-events.js';
 import type { RoleEvent, UserEvent } from '../events/identity-events.js';
+import { versionOfRevision } from '../events/versions.js';
 import type { Projection, TableNames } from './projection.js';
 
 export const identityProjection: Projection = {
   name: 'identity',
-  version: 1,
+  version: 2, // 2: `version` counts from 1
   filter: { categories: ['user', 'role', 'login'] },
   tables: ['users', 'roles', 'role_members'],
   createTables: (t) => `
@@ -57,7 +58,7 @@ export const identityProjection: Projection = {
 async function applyUser(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Promise<void> {
   const ev = { type: e.type, data: e.data } as UserEvent;
   const id = e.streamName.slice('user-'.length);
-  const meta = [String(e.revision), String(e.position)];
+  const meta = [versionOfRevision(e.revision), String(e.position)];
   switch (ev.type) {
     case 'UserCreated':
       await tx.query(
@@ -92,7 +93,7 @@ async function applyLogin(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): P
 async function applyRole(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Promise<void> {
   const ev = { type: e.type, data: e.data } as RoleEvent;
   const name = e.streamName.slice('role-'.length);
-  const meta = [String(e.revision), String(e.position)];
+  const meta = [versionOfRevision(e.revision), String(e.position)];
   const touch = (set: string, params: unknown[]) =>
     tx.query(`UPDATE ${t.roles} SET ${set}, updated_at = $2, version = $3, position = $4 WHERE name = $1`, [
       name,

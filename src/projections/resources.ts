@@ -10,6 +10,7 @@ import {
   type ResourceCreatedData,
   type ResourceUpdatedData,
 } from '../events/resources/resource-events.js';
+import { versionOfRevision } from '../events/versions.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import type { Projection, TableNames } from './projection.js';
 
@@ -31,7 +32,7 @@ export function resourceProjection(kind: ResourceKind): Projection {
   const table = kind.table;
   return {
     name: table,
-    version: 1,
+    version: 2, // 2: `version` counts from 1
     filter: { categories: [kind.category] },
     tables: [table],
     createTables: (t) => `
@@ -102,7 +103,7 @@ async function loadRows(
 /** The row after the event: a row, null (deleted), or undefined (the event doesn't concern rows). */
 function evolveRow(kind: ResourceKind, row: ResourceRow | null | undefined, e: RecordedEvent) {
   const which = resourceEventKind(kind.type, e.type);
-  const at = { version: Number(e.revision), position: Number(e.position) };
+  const at = { version: versionOfRevision(e.revision), position: Number(e.position) };
   switch (which) {
     case 'Created': {
       const d = e.data as unknown as ResourceCreatedData;

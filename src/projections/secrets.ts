@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { RecordedEvent } from '../events/event-store.js';
 import { SECRET_CATEGORY, type SecretEvent } from '../events/secret-events.js';
 import { idOf } from '../events/stream-names.js';
+import { versionOfRevision } from '../events/versions.js';
 import { destroyDataKey } from '../runtime/secrets/data-keys.js';
 import type { Projection, TableNames } from './projection.js';
 
@@ -25,7 +26,7 @@ export interface SecretRow {
 
 export const secretsProjection: Projection = {
   name: 'secrets',
-  version: 1,
+  version: 2, // 2: `version` counts from 1
   filter: { categories: [SECRET_CATEGORY] },
   tables: ['secrets'],
   createTables: (t) => `
@@ -51,7 +52,7 @@ export const secretsProjection: Projection = {
 async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Promise<void> {
   const ev = { type: e.type, data: e.data } as unknown as SecretEvent;
   const key = idOf(e.streamName);
-  const at = [Number(e.revision), Number(e.position)];
+  const at = [versionOfRevision(e.revision), Number(e.position)];
   switch (ev.type) {
     case 'SecretCreated': {
       const d = ev.data;

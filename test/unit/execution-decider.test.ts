@@ -9,7 +9,7 @@ const given = deciderSpec(executionDecider);
 const at = '2026-01-01T00:00:00.000Z';
 const request: ExecutionRequestedData = {
   executionId: 'e1',
-  function: { namespace: 'ns', name: 'f', id: 'f1', version: 0 },
+  function: { namespace: 'ns', name: 'f', id: 'f1', version: 1 },
   userId: 'u1',
   userEmail: null,
   input: {},

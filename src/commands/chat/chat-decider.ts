@@ -129,6 +129,7 @@ const at = (c: { at: string }) => c.at;
 
 export const chatDecider: Decider<ChatCommand, ChatEvent, ChatState> = {
   initialState: { status: 'absent' },
+  eventVersion: 2, // 2: the versions its events name count from 1 (events/version-upcasts.ts)
   decide(command, state): readonly ChatEvent[] {
     if (command.type === 'CreateChat') {
       if (state.status !== 'absent') throw new IllegalStateError('chat already exists');

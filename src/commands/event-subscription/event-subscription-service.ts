@@ -11,6 +11,7 @@ import {
   type SubscriptionFields,
   type SubscriptionScope,
 } from '../../events/event-subscription-events.js';
+import { versionOfRevision } from '../../events/versions.js';
 import type { Sealer } from '../../runtime/cipher.js';
 import { generateSigningSecret } from '../../runtime/webhooks/signature.js';
 import type { OutboundGuard } from '../../runtime/outbound/outbound-guard.js';
@@ -110,5 +111,5 @@ function written(r: {
   position: bigint | undefined;
 }): SubscriptionWrite {
   const s = r.state as LiveSubscription;
-  return { subscription: { ...s, version: Number(r.revision) }, position: r.position };
+  return { subscription: { ...s, version: versionOfRevision(r.revision) }, position: r.position };
 }

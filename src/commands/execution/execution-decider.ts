@@ -49,6 +49,7 @@ type Present = Exclude<ExecutionState, { status: 'ABSENT' }>;
 
 export const executionDecider: Decider<ExecutionCommand, ExecutionEvent, ExecutionState> = {
   initialState: { status: 'ABSENT' },
+  eventVersion: 2, // 2: the versions its events name count from 1 (events/version-upcasts.ts)
   decide(c, s): readonly ExecutionEvent[] {
     if (c.type === 'RequestExecution') {
       if (s.status !== 'ABSENT') throw new IllegalStateError('execution already exists');

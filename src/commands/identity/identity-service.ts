@@ -9,6 +9,7 @@ import { normalizeEmail, type PermissionMap } from '../../events/identity-events
 import { streams } from '../../events/stream-names.js';
 import { foldRecorded, type CommandContext, type CommandHandler } from '../command-handler.js';
 import { upcast } from '../../events/upcasters.js';
+import { checkedVersion } from '../../events/versions.js';
 import {
   emailDecider,
   roleDecider,
@@ -124,13 +125,13 @@ export class IdentityService {
     return (await this.handler.load(userDecider, streams.user(userId))).state;
   }
 
-  /** The role as it was at stream revision `version` (undefined: that revision does not exist). */
+  /** The role as it was at `version` (from 1; undefined: that version does not exist). */
   async roleAt(name: string, version: number): Promise<RoleState | undefined> {
     const events = await this.store.readStream(streams.role(name), {
       fromRevision: 0n,
-      maxCount: version + 1,
+      maxCount: checkedVersion(version),
     });
-    if (events.length <= version) return undefined;
+    if (events.length < version) return undefined;
     return foldRecorded(roleDecider, events.map(upcast)).state;
   }
 

@@ -8,6 +8,7 @@ import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import { resourceEventKind } from '../../events/resources/resource-events.js';
 import { streamName } from '../../events/stream-names.js';
 import { upcast } from '../../events/upcasters.js';
+import { checkedVersion, versionOfRevision } from '../../events/versions.js';
 import type { CommandContext, CommandHandler } from '../command-handler.js';
 import { foldRecorded } from '../command-handler.js';
 import type { StreamCache } from '../../events/stream-cache.js';
@@ -131,19 +132,23 @@ export class ResourceService {
       ctx,
     );
     if (r.state.status === 'absent') throw new NotFoundError(`${this.kind.type} not found`);
-    return { resource: { ...stateData(r.state), version: Number(r.revision) }, position: r.position };
+    return {
+      resource: { ...stateData(r.state), version: versionOfRevision(r.revision) },
+      position: r.position,
+    };
   }
 
-  /** The resource as it was at `version` (a stream revision), from the event store. */
+  /** The resource as it was at `version` (from 1; the latest without it), from the event store. */
   async at(
     namespace: string,
     name: string,
     version?: number,
   ): Promise<ResourceData & { version: number; status: string }> {
+    if (version !== undefined) checkedVersion(version);
     const events = await this.store.readStream(this.stream(namespace, name), {
-      ...(version !== undefined ? { fromRevision: 0n, maxCount: version + 1 } : {}),
+      ...(version !== undefined ? { fromRevision: 0n, maxCount: version } : {}),
     });
-    if (version !== undefined && events.length <= version)
+    if (version !== undefined && events.length < version)
       throw new NotFoundError(`version ${version} not found`, 'version');
     return this.folded(events);
   }
@@ -164,7 +169,7 @@ export class ResourceService {
   private folded(events: readonly RecordedEvent[]): ResourceData & { version: number; status: string } {
     const { state, revision } = foldRecorded(this.decider, events.map(upcast));
     if (state.status === 'absent') throw new NotFoundError(`${this.kind.type} not found`);
-    return { ...stateData(state), version: Number(revision), status: state.status };
+    return { ...stateData(state), version: versionOfRevision(revision), status: state.status };
   }
 
   async versions(namespace: string, name: string): Promise<ResourceVersion[]> {
@@ -219,7 +224,7 @@ export class ResourceService {
         if (r?.position !== undefined && (last === undefined || r.position > last)) last = r.position;
       }
     }
-    return { resource: { ...stateData(state), version: Number(revision) }, position: last };
+    return { resource: { ...stateData(state), version: versionOfRevision(revision) }, position: last };
   }
 }
 
@@ -238,7 +243,7 @@ function toVersion(kind: ResourceKind, e: RecordedEvent): ResourceVersion {
         ? ['namespace', 'name', ...Object.keys(d.spec ?? {})]
         : [];
   return {
-    version: Number(e.revision),
+    version: versionOfRevision(e.revision),
     type: e.type,
     changed,
     actor: e.metadata.actor,

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { AlreadyExistsError, NotFoundError } from '../../errors.js';
 import { secretStream, type SealedValue, type SecretVisibility } from '../../events/secret-events.js';
+import { versionOfRevision } from '../../events/versions.js';
 import type { CommandContext, CommandHandler } from '../command-handler.js';
 import { validate } from '../validation.js';
 import {
@@ -161,7 +162,7 @@ export class SecretService {
     if (r.state.status !== 'active') throw new NotFoundError('secret not found', 'name');
     const { status: _s, ...data } = r.state;
     return {
-      secret: { ...data, version: Number(r.revision) },
+      secret: { ...data, version: versionOfRevision(r.revision) },
       position: r.position,
       created: creating && !r.duplicate,
     };

@@ -353,7 +353,7 @@ function describe(i, person) {
     default:
       return {
         kind: 'system',
-        what: `${i.type} · ${i.stream} (version ${i.revision})`,
+        what: `${i.type} · ${i.stream} (version ${i.version})`,
         body: el('details', null, el('summary', null, 'data'), el('pre', null, pretty(d))),
       };
   }
