@@ -21,7 +21,7 @@ describe('Agents over HTTP', function () {
       name: 'ticket-agent',
       temperature: 0.7,
       is_default: false,
-      version: 0,
+      version: 1,
     });
     expect(created.enabled_functions).to.deep.equal([]);
     const got = await t.api('/api/v1/agents/support/ticket-agent');
@@ -40,14 +40,14 @@ describe('Agents over HTTP', function () {
     await t.api('/api/v1/agents/hist/a1', { method: 'PUT', json: { max_tokens: 500 } });
     const versions = await (await t.api('/api/v1/agents/hist/a1/versions')).json();
     expect(versions).to.have.length(3);
-    expect(versions.map((v: { version: number }) => v.version)).to.deep.equal([0, 1, 2]);
+    expect(versions.map((v: { version: number }) => v.version)).to.deep.equal([1, 2, 3]);
     expect(versions[1].changed).to.have.members(['description', 'temperature']);
     expect(versions[2].changed).to.deep.equal(['max_tokens']);
     for (const v of versions) expect(v.actor).to.be.a('string').and.not.equal('');
-    const v0 = await (await t.api('/api/v1/agents/hist/a1?version=0')).json();
-    expect(v0).to.include({ description: 'first', temperature: 0.7, version: 0 });
+    const v1 = await (await t.api('/api/v1/agents/hist/a1?version=1')).json();
+    expect(v1).to.include({ description: 'first', temperature: 0.7, version: 1 });
     const now = await (await t.api('/api/v1/agents/hist/a1')).json();
-    expect(now).to.include({ description: 'second', max_tokens: 500, version: 2 });
+    expect(now).to.include({ description: 'second', max_tokens: 500, version: 3 });
   });
 
   it('writes nothing for a PUT that changes nothing', async () => {
@@ -62,17 +62,17 @@ describe('Agents over HTTP', function () {
     const stale = await t.api('/api/v1/agents/cc/a', {
       method: 'PUT',
       json: { description: 'two' },
-      headers: { 'if-match': '"0"' },
+      headers: { 'if-match': '"1"' },
     });
     expect(stale.status).to.equal(412);
     expect((await stale.json()).field).to.equal('If-Match');
     const fresh = await t.api('/api/v1/agents/cc/a', {
       method: 'PUT',
       json: { description: 'two' },
-      headers: { 'if-match': '"1"' },
+      headers: { 'if-match': '"2"' },
     });
     expect(fresh.status).to.equal(200);
-    expect(fresh.headers.get('etag')).to.equal('"2"');
+    expect(fresh.headers.get('etag')).to.equal('"3"');
   });
 
   it('refuses a duplicate with 409 and an unknown agent with 404', async () => {

@@ -43,7 +43,7 @@ describe('chats with the development model', function () {
     });
     expect(reply.status).to.equal(200);
     const msg = await reply.json();
-    expect(msg).to.include({ role: 'assistant', model: 'sinas-dev-model', agent_version: 0 });
+    expect(msg).to.include({ role: 'assistant', model: 'sinas-dev-model', agent_version: 1 });
     expect(msg.content).to.equal('[sinas-dev-model] Echo: hello there');
     const full = await (await t.api(`/chats/${chat.id}`)).json();
     expect(full.messages.map((m: { role: string }) => m.role)).to.deep.equal(['user', 'assistant']);

@@ -60,17 +60,17 @@ describe('secrets over HTTP', function () {
     });
     expect(updated.status).to.equal(200);
     // ?version=N: the metadata as it was, never the value
-    const v0 = await (await t.api('/api/v1/secrets/API_TOKEN?version=0', { headers: alice })).json();
-    expect(v0).to.include({ name: 'API_TOKEN', description: 'the token', version: 0 });
-    expect(JSON.stringify(v0)).to.not.contain('v-one-0001');
+    const v1 = await (await t.api('/api/v1/secrets/API_TOKEN?version=1', { headers: alice })).json();
+    expect(v1).to.include({ name: 'API_TOKEN', description: 'the token', version: 1 });
+    expect(JSON.stringify(v1)).to.not.contain('v-one-0001');
     expect((await t.api('/api/v1/secrets/API_TOKEN?version=99', { headers: alice })).status).to.equal(404);
     const u = await updated.json();
-    expect(u).to.include({ id: body.id, description: null, version: 1 });
+    expect(u).to.include({ id: body.id, description: null, version: 2 });
     expect(Date.parse(u.updated_at)).to.be.at.least(Date.parse(body.updated_at));
 
     const again = await post({ name: 'API_TOKEN', value: 'v-three-0003' }, alice);
     expect(again.status).to.equal(200); // an upsert: the same secret, a new value
-    expect(await again.json()).to.include({ id: body.id, version: 2 });
+    expect(await again.json()).to.include({ id: body.id, version: 3 });
 
     const listed = await (await t.api('/api/v1/secrets', { headers: bob })).json();
     expect(listed.map((s: { name: string }) => s.name)).to.include('API_TOKEN');
@@ -84,7 +84,7 @@ describe('secrets over HTTP', function () {
     expect(recreated.status).to.equal(201);
     const r = await recreated.json();
     expect(r.id).not.to.equal(body.id); // a new incarnation, a new data key
-    expect(r).to.include({ user_id: bobId, version: 4 });
+    expect(r).to.include({ user_id: bobId, version: 5 });
   });
 
   it('lets a private secret override the shared one for its owner only', async () => {

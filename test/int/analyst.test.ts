@@ -194,6 +194,7 @@ describe('analyst schema', function () {
     expect(byChat[chats.approved]).to.include({
       agent_namespace: 'shop',
       agent_name: 'helper',
+      agent_version: '1', // a freshly created agent: versions count from 1
       user_id: adminId,
       message_count: '5', // the user's, the reply with two calls, two tool results, the final reply
       user_message_count: '1',
@@ -207,10 +208,14 @@ describe('analyst schema', function () {
       turn_count: '2',
     });
     const messages = await rows(
-      'SELECT role, tool_call_count, tool_name FROM analytics.messages WHERE chat_id = $1 ORDER BY chat_revision, created_at',
+      'SELECT role, tool_call_count, tool_name, agent_version FROM analytics.messages WHERE chat_id = $1 ORDER BY chat_revision, created_at',
       [chats.approved],
     );
     expect(messages.map((m) => m.role)).to.deep.equal(['user', 'assistant', 'tool', 'tool', 'assistant']);
+    expect(messages.filter((m) => m.role === 'assistant').map((m) => m.agent_version)).to.deep.equal([
+      '1',
+      '1',
+    ]);
     expect(messages[1]!.tool_call_count).to.equal(2);
     expect(messages.filter((m) => m.role === 'tool').map((m) => m.tool_name)).to.have.members([
       'shop__refund',
@@ -302,6 +307,8 @@ describe('analyst schema', function () {
         ['refund', 'AGENT', chats.approved, 'call_refund'],
       ],
     );
+    // freshly created functions: versions count from 1
+    expect(executions.map((e) => e.function_version)).to.deep.equal(['1', '1']);
     for (const e of executions) {
       expect(e.duration_ms).to.be.at.least(0);
       expect(Number(e.wall_ms)).to.be.at.least(0);
