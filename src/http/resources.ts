@@ -219,7 +219,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
         items: {
           type: 'object',
           properties: {
-            version: { type: 'integer' },
+            version: { type: 'integer', minimum: 1 },
             type: { type: 'string' },
             changed: { type: 'array', items: { type: 'string' } },
             actor: { type: 'string' },
@@ -255,7 +255,7 @@ function responseSchema(kind: ResourceKind): JSONSchema {
       user_id: { type: 'string' },
       ...props,
       is_active: { type: 'boolean' },
-      version: { type: 'integer' },
+      version: { type: 'integer', minimum: 1, description: 'counts from 1 (the ETag)' },
       created_at: { type: 'string', format: 'date-time' },
       updated_at: { type: 'string', format: 'date-time' },
       icon_url: { type: ['string', 'null'] },
