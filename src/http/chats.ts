@@ -306,17 +306,18 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     method: 'post',
     path: '/chats/:chat_id/messages/stream',
     access: CHATTING,
-    summary: 'Send a message and stream the reply (SSE)',
+    summary: 'Send a message and stream the reply (SSE; Last-Event-ID or ?after= resumes)',
     tags,
     params: chatIdParam,
+    query: { after: { type: 'string', pattern: RESUME_ID, maxLength: 34 } },
     body: sendMessageBody,
     responses: { 200: { type: 'string', description: 'text/event-stream' } as never },
     handler: async (req, res) => {
       const chatId = req.params.chat_id as string;
       await checkChat(req, chatId);
+      const resume = resumePoint(req); // a malformed one is a 400 before anything is posted
       const posted = await d.chats.postMessage(chatId, req.body, ctx(req));
       res.setHeader('X-Stream-Channel', posted.turnId);
-      const resume = resumePoint(req);
       streamTurn(req, res, d, {
         chatId,
         turnId: posted.turnId,

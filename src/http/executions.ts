@@ -1,7 +1,8 @@
 /**
  * Function execution endpoints (reference §4.5): run a function synchronously (bounded wait) or
  * asynchronously, list and read executions (detail folded from the event stream, `?as_of=<revision>`
- * for the state then), continue a paused one, cancel.
+ * for the state then), continue a paused one, cancel. Execute and continue answer in one shape and
+ * one casing (`stopResult`).
  */
 import type { Request, Response } from 'express';
 import type { ExecutionService, PresentExecution } from '../commands/execution/execution-service.js';
@@ -82,14 +83,21 @@ const executeBody = {
     timeout: { type: 'integer', minimum: 1, maximum: 3600 },
   },
 };
-const stepSchema = {
+/**
+ * What execute and continue both answer: where the run stopped. `success` (the return value in
+ * `result`, and as `output_data`, the original continue's name for it), `awaiting_input` (the
+ * question in `prompt`; answer it with continue), `error` (failed, timed out or cancelled; why in
+ * `error`), or `timeout` (the call stopped waiting; the run goes on: poll GET /executions/{id}).
+ */
+const stopSchema = {
   type: 'object',
   properties: {
     execution_id: { type: 'string' },
-    status: { type: 'string' },
+    status: { type: 'string', enum: ['success', 'error', 'timeout', 'awaiting_input'] },
+    result: {},
     output_data: {},
-    prompt: { type: ['string', 'null'] },
     error: { type: ['string', 'null'] },
+    prompt: { type: ['string', 'null'] },
   },
 };
 
@@ -139,18 +147,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
     tags,
     params: fnParams,
     body: executeBody,
-    responses: {
-      200: {
-        type: 'object',
-        properties: {
-          status: { type: 'string', enum: ['success', 'error', 'timeout', 'awaiting_input'] },
-          execution_id: { type: 'string' },
-          result: {},
-          error: { type: ['string', 'null'] },
-          prompt: { type: ['string', 'null'] },
-        },
-      },
-    },
+    responses: { 200: stopSchema },
     handler: async (req, res) => {
       const { namespace, name } = req.params as { namespace: string; name: string };
       const body = req.body as { input: Record<string, unknown>; timeout?: number };
@@ -163,7 +160,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
       );
       const waitMs = Math.min(d.syncTimeoutMs, (body.timeout ?? Infinity) * 1000);
       const s = await d.executions.waitForStop(r.executionId, r.revision, waitMs);
-      res.json(syncResult(r.executionId, s));
+      res.json(stopResult(r.executionId, s));
     },
   });
   registry.add({
@@ -287,14 +284,14 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
       additionalProperties: false,
       properties: { input: {}, timeout: { type: 'integer', minimum: 1, maximum: 3600 } },
     },
-    responses: { 200: stepSchema },
+    responses: { 200: stopSchema },
     handler: async (req, res) => {
       const id = req.params.execution_id as string;
       const body = req.body as { input: unknown; timeout?: number };
       const r = await d.executions.resume(id, body.input, caller(req, 'update'), ctx(req));
       const waitMs = Math.min(d.syncTimeoutMs, (body.timeout ?? Infinity) * 1000);
       const s = await d.executions.waitForStop(id, r.revision, waitMs);
-      res.json(stepResult(id, s));
+      res.json(stopResult(id, s));
     },
   });
   registry.add({
@@ -313,30 +310,36 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
   });
 }
 
-function syncResult(executionId: string, s: PresentExecution | undefined) {
-  const base = { execution_id: executionId, result: null, error: null, prompt: null };
+/** The one answer of execute and continue (see `stopSchema`); `s` undefined: the wait ran out. */
+function stopResult(executionId: string, s: PresentExecution | undefined) {
+  const base = { execution_id: executionId, result: null, output_data: null, error: null, prompt: null };
   if (!s)
     return {
       ...base,
       status: 'timeout',
       error: `Function execution timed out. Poll GET /executions/${executionId} for status.`,
     };
-  const step = stepResult(executionId, s);
-  if (s.status === 'COMPLETED') return { ...base, status: 'success', result: step.output_data };
-  if (s.status === 'AWAITING_INPUT') return { ...base, status: 'awaiting_input', prompt: step.prompt };
-  return { ...base, status: 'error', error: step.error };
-}
-
-function stepResult(executionId: string, s: PresentExecution | undefined) {
-  if (!s)
-    return { execution_id: executionId, status: 'RUNNING', output_data: null, prompt: null, error: null };
-  return {
-    execution_id: executionId,
-    status: s.status,
-    output_data: decodeValue(s.output ?? null),
-    prompt: s.prompt === null ? null : decodeText(s.prompt),
-    error: s.error === undefined || s.error === null ? null : decodeText(s.error),
-  };
+  const status = s.status;
+  switch (status) {
+    case 'COMPLETED': {
+      const output = decodeValue(s.output ?? null);
+      return { ...base, status: 'success', result: output, output_data: output };
+    }
+    case 'AWAITING_INPUT':
+      return { ...base, status: 'awaiting_input', prompt: s.prompt === null ? null : decodeText(s.prompt) };
+    case 'FAILED':
+    case 'TIMED_OUT':
+      return { ...base, status: 'error', error: s.error === undefined ? null : decodeText(s.error) };
+    case 'CANCELLED':
+      return { ...base, status: 'error', error: 'the execution was cancelled' };
+    case 'PENDING':
+    case 'RUNNING': // waitForStop answers only once stopped; kept for the exhaustive switch
+      return { ...base, status: 'timeout', error: `Poll GET /executions/${executionId} for status.` };
+    default: {
+      const unreachable: never = status;
+      return unreachable;
+    }
+  }
 }
 
 function rowResponse(r: Record<string, unknown>) {

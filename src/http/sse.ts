@@ -1,6 +1,6 @@
 /** Server-Sent Events over an express response: frames, heartbeats, and cleanup on disconnect. */
 import type { Request, Response } from 'express';
-import { UnauthorizedError } from '../errors.js';
+import { UnauthorizedError, ValidationError } from '../errors.js';
 import { credentialRecheck } from './auth.js';
 
 /** how often an open stream checks that its credential still holds (revoked: the stream ends) */
@@ -130,11 +130,17 @@ function credentialWatch(req: Request, revoked: (message: string) => void): () =
   };
 }
 
-/** Where a client resumes: `Last-Event-ID` or `?after=`, as `R` (a revision) or `R.S` (a delta). */
+/**
+ * Where a client resumes: `Last-Event-ID` or `?after=`, as `R` (a revision) or `R.S` (a delta). A
+ * value of another form is a 400 naming it, never a silent replay from the start (the input limits
+ * and route schemas refuse it first; this holds for any route that reads it).
+ */
 export function resumePoint(req: Request): { revision: bigint; seq: number } | undefined {
-  const raw = req.get('last-event-id') ?? (typeof req.query.after === 'string' ? req.query.after : undefined);
+  const header = req.get('last-event-id');
+  const field = header !== undefined ? 'Last-Event-ID' : 'after';
+  const raw = header ?? req.query.after;
   if (raw === undefined || raw === '') return undefined;
-  const m = raw.trim().match(/^(\d+)(?:\.(\d+))?$/);
-  if (!m) return undefined;
+  const m = typeof raw === 'string' ? raw.trim().match(/^(\d+)(?:\.(\d+))?$/) : null;
+  if (!m) throw new ValidationError(`${field}: must be an event id this server sent (123 or 123.4)`, field);
   return { revision: BigInt(m[1]!), seq: m[2] ? Number(m[2]) : 0 };
 }

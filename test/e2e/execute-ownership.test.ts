@@ -4,7 +4,8 @@
  * tool of an agent (checked at each call, for the chat's user: a refused call is a "not permitted"
  * tool result and the turn goes on), as a hook (a refused hook blocks), and an administrator's
  * shared_pool function included. Saving an agent (API or config apply) that names a function its
- * author may not execute is a 403 naming the field; one naming no function a 400.
+ * author may not execute is a 403 naming the field; one naming no function a 400, and so is one
+ * naming a function its author may not even read (it does not exist for them).
  */
 import { expect } from 'chai';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
@@ -129,7 +130,7 @@ describe("execute ownership: who may run someone's function, on every path", fun
     const byAdmin = await call(`/executions/${alices}/continue`, { input: 'from the admin' });
     expect(byAdmin.status).to.equal(403);
     const done = await (await call(`/executions/${alices}/continue`, { input: 'mine' }, alice)).json();
-    expect(done).to.include({ status: 'COMPLETED' });
+    expect(done).to.include({ status: 'success' });
 
     const grant = await grantBob('AskAlice', { 'sinas.functions/al/ask.execute:all': true });
     const paused = await (await execute('al/ask', bob)).json();
@@ -146,22 +147,37 @@ describe("execute ownership: who may run someone's function, on every path", fun
     await grant.revoke();
   });
 
-  it('refuses to save an agent naming a function its author may not execute (403 naming the field), or none (400)', async () => {
+  it("refuses to save an agent naming a function that is missing or not the author's: the same 400 naming the field", async () => {
     const agent = (json: object, who = bob) => call('/api/v1/agents', { namespace: 'bo', ...json }, who);
-    const tool = await agent({ name: 'tooled', enabled_functions: ['al/echo'] });
-    expect(tool.status).to.equal(403);
-    const tp = await tool.json();
-    expect(tp.field).to.equal('enabled_functions[0]');
-    expect(tp.detail).to.contain("'al/echo'");
+    const answer = async (r: JsonResponse) => {
+      const p = await r.json();
+      return { status: r.status, field: p.field, detail: p.detail, code: p.code };
+    };
+    const foreign = await answer(await agent({ name: 'tooled', enabled_functions: ['al/echo'] }));
+    expect(foreign).to.deep.equal({
+      status: 400,
+      field: 'enabled_functions[0]',
+      detail: "enabled_functions[0]: no function 'al/echo'",
+      code: 'validation_failed',
+    });
+    const none = await answer(await agent({ name: 'tooled', enabled_functions: ['al/not_there'] }));
+    expect(none).to.deep.equal({ ...foreign, detail: "enabled_functions[0]: no function 'al/not_there'" });
     const hook = await agent({ name: 'hooked', hooks: { on_user_message: [{ function: 'al/shout' }] } });
-    expect(hook.status).to.equal(403);
+    expect(hook.status).to.equal(400);
     expect((await hook.json()).field).to.equal('hooks.on_user_message[0].function');
-    const missing = await agent({ name: 'missing', enabled_functions: ['al/nothing_here'] });
-    expect(missing.status).to.equal(400);
-    const mp = await missing.json();
-    expect(mp.field).to.equal('enabled_functions[0]');
-    expect(mp.detail).to.contain('al/nothing_here');
 
+    // once bob may read it (but still not run it), the refusal says why: 403
+    const reader = await grantBob('ReadAliceEcho', { 'sinas.functions/al/echo.read:all': true });
+    const readable = await agent({ name: 'tooled', enabled_functions: ['al/echo'] });
+    expect(readable.status).to.equal(403);
+    const rp = await readable.json();
+    expect(rp.field).to.equal('enabled_functions[0]');
+    expect(rp.detail).to.contain("not permitted to execute function 'al/echo'");
+    await reader.revoke();
+  });
+
+  it("refuses an update naming a function its author may not use and keeps the agent as it was; an administrator's save passes", async () => {
+    const agent = (json: object, who = bob) => call('/api/v1/agents', { namespace: 'bo', ...json }, who);
     await must(call('/api/v1/functions', { namespace: 'bo', name: 'mine', code: ECHO }, bob), 201);
     await must(agent({ name: 'plain', enabled_functions: ['bo/mine'] }), 201);
     const update = await call(
@@ -170,7 +186,7 @@ describe("execute ownership: who may run someone's function, on every path", fun
       bob,
       'PUT',
     );
-    expect(update.status).to.equal(403);
+    expect(update.status).to.equal(400);
     expect((await update.json()).field).to.equal('enabled_functions[1]');
     const kept = await (await call('/api/v1/agents/bo/plain', undefined, bob)).json();
     expect(kept.enabled_functions).to.deep.equal(['bo/mine']);

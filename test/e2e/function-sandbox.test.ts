@@ -46,7 +46,7 @@ describe('functions on the WebAssembly sandbox', function () {
     const done = await (
       await t.api(`/executions/${id}/continue`, { method: 'POST', json: { input: 'yes' } })
     ).json();
-    expect(done.status, JSON.stringify(done)).to.equal('COMPLETED');
+    expect(done.status, JSON.stringify(done)).to.equal('success');
     expect(done.output_data).to.deep.equal({ who: 'ada', answer: 'yes', user: true });
     expect((await (await t.api(`/executions/${id}`)).json()).stdout).to.contain('asking ada');
   });

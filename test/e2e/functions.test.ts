@@ -114,18 +114,60 @@ describe('functions and executions', function () {
     const second = await (
       await t.api(`/executions/${id}/continue`, { method: 'POST', json: { input: { value: 'Ada' } } })
     ).json();
-    expect(second.status).to.equal('AWAITING_INPUT');
+    expect(second.status).to.equal('awaiting_input');
     expect(second.prompt).to.equal('your age?');
     const third = await (
       await t.api(`/executions/${id}/continue`, { method: 'POST', json: { input: { value: 36 } } })
     ).json();
-    expect(third.status).to.equal('COMPLETED');
+    expect(third.status).to.equal('success');
     expect(third.output_data).to.deep.equal({ greeting: 'hello Ada, 36', execution: id });
     const again = await t.api(`/executions/${id}/continue`, { method: 'POST', json: { input: {} } });
     expect(again.status).to.equal(409);
     const then = await (await t.api(`/executions/${id}?as_of=2`)).json();
     expect(then.status).to.equal('AWAITING_INPUT');
     expect(then.input_prompt).to.equal('your name?');
+  });
+
+  it('accepts an empty input_schema ({}: any object) for functions as for agents', async () => {
+    const agent = await t.api('/api/v1/agents', {
+      method: 'POST',
+      json: { namespace: 'fx', name: 'any_input', input_schema: {} },
+    });
+    expect(agent.status).to.equal(201);
+    const fn = await createFn('any_input', ADD, { input_schema: {} });
+    expect(fn.status, await fn.clone().text()).to.equal(201);
+    expect((await fn.json()).input_schema).to.deep.equal({});
+    const ran = await t.api('/functions/fx/any_input/execute', {
+      method: 'POST',
+      json: { input: { a: 2, b: 3 } },
+    });
+    expect((await ran.json()).result).to.deep.equal({ sum: 5, trigger: 'API' });
+    const typeless = await createFn('typeless', ADD, { input_schema: { properties: {} } });
+    expect(typeless.status).to.equal(400);
+    expect((await typeless.json()).field).to.match(/^input_schema/);
+  });
+
+  it('answers execute and continue in one shape and one casing', async () => {
+    expect((await createFn('ask_shape', ASK, { input_schema: {} })).status).to.equal(201);
+    const post = async (path: string, json: object) =>
+      (await t.api(path, { method: 'POST', json })).json() as Promise<Record<string, unknown>>;
+    const paused = await post('/functions/fx/ask_shape/execute', { input: {} });
+    const id = paused.execution_id as string;
+    const pausedAgain = await post(`/executions/${id}/continue`, { input: { value: 'Ada' } });
+    const done = await post(`/executions/${id}/continue`, { input: { value: 36 } });
+    const ran = await post('/functions/fx/ask_shape/execute', { input: {} });
+    const keys = ['error', 'execution_id', 'output_data', 'prompt', 'result', 'status'];
+    for (const answer of [paused, pausedAgain, done, ran])
+      expect(Object.keys(answer).sort()).to.deep.equal(keys);
+    expect(paused).to.include({ status: 'awaiting_input', prompt: 'your name?', result: null });
+    expect(pausedAgain).to.include({ status: 'awaiting_input', prompt: 'your age?', result: null });
+    const greeting = { greeting: 'hello Ada, 36', execution: id };
+    expect(done).to.deep.include({
+      status: 'success',
+      result: greeting,
+      output_data: greeting,
+      prompt: null,
+    });
   });
 
   it('fails an execution whose output violates output_schema, and one whose handler raises', async () => {

@@ -123,11 +123,11 @@ describe('execution crash safety', function () {
     const one = await (
       await t.api(`/executions/${execution_id}/continue`, { method: 'POST', json: { input: 'A' } })
     ).json();
-    expect(one).to.include({ status: 'AWAITING_INPUT', prompt: 'second?' });
+    expect(one).to.include({ status: 'awaiting_input', prompt: 'second?' });
     const two = await (
       await t.api(`/executions/${execution_id}/continue`, { method: 'POST', json: { input: 'B' } })
     ).json();
-    expect(two.status).to.equal('COMPLETED');
+    expect(two.status).to.equal('success');
     expect(two.output_data).to.deep.equal({ answers: ['A', 'B'] });
   });
 });

@@ -62,6 +62,6 @@ export async function pausedChat(
       json: { input: PAUSED_CHAT.answer },
     })
   ).json();
-  expect(done.status).to.equal('COMPLETED');
+  expect(done.status).to.equal('success');
   return { chatId, executionId };
 }

@@ -32,8 +32,12 @@ export interface Runner {
 
 /** Pure: whether `permissions` of `userId` allow executing `fn`. */
 export function mayExecute(permissions: PermissionMap, fn: Runnable, userId: string): boolean {
+  return mayAct(permissions, fn, userId, 'execute');
+}
+
+function mayAct(permissions: PermissionMap, fn: Runnable, userId: string, action: string): boolean {
   const item = { namespaced: true as const, namespace: fn.namespace, name: fn.name };
-  const req = { ...item, resource: 'functions', action: 'execute', ownerId: fn.ownerId, callerId: userId };
+  const req = { ...item, resource: 'functions', action, ownerId: fn.ownerId, callerId: userId };
   return canAct(permissions, req) !== false;
 }
 
@@ -77,11 +81,16 @@ export class ExecutePolicy {
 
   /**
    * A saved reference to a function (an agent's tool or hook): it must exist (ValidationError
-   * naming `field`) and its author must be allowed to run it (ForbiddenError naming `field`).
+   * naming `field`) and its author must be allowed to run it (ForbiddenError naming `field`). A
+   * function the author may neither run nor read is answered exactly as a missing one, so a save
+   * never tells anyone that someone else's function exists.
    */
   async checkReference(who: Runner, ref: string, field: string): Promise<void> {
     const fn = await this.find(ref);
-    if (!fn) throw new ValidationError(`${field}: no function '${ref}'`, field);
-    await this.check(who, fn, field);
+    const missing = new ValidationError(`${field}: no function '${ref}'`, field);
+    if (!fn) throw missing;
+    const permissions = who.permissions ?? (await this.permissionsOf(who.userId));
+    if (mayExecute(permissions, fn, who.userId)) return;
+    throw mayAct(permissions, fn, who.userId, 'read') ? notPermitted(fn, field) : missing;
   }
 }

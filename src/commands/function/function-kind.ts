@@ -3,8 +3,15 @@ import type { JSONSchema } from '../validation.js';
 import type { ResourceKind } from '../resource/resource-kind.js';
 
 const nullable = (s: JSONSchema): JSONSchema => ({ anyOf: [s, { type: 'null' }] });
-/** a JSON Schema for the function's input: an object with a `type` */
-const inputSchema: JSONSchema = { type: 'object', required: ['type'], default: { type: 'object' } };
+/**
+ * a JSON Schema for the function's input: an object with a `type`, or {} for any object (as an
+ * agent's `input_schema` takes it; the input is an object either way)
+ */
+const inputSchema: JSONSchema = {
+  type: 'object',
+  anyOf: [{ required: ['type'] }, { maxProperties: 0 }],
+  default: { type: 'object' },
+};
 /** the output's JSON Schema: an object with a `type`, or {} (the default) for any JSON value */
 const outputSchema: JSONSchema = {
   type: 'object',
