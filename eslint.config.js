@@ -57,7 +57,6 @@ const layerExceptions = [
   {
     // STILL TO MOVE (layering branch): http modules that still read the event store themselves
     files: [
-      'src/http/api-key-routes.ts',
       'src/http/audit.ts',
       'src/http/chat-stream.ts',
       'src/http/chats.ts',

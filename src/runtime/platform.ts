@@ -8,7 +8,9 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ResourceService } from '../commands/resource/resource-service.js';
 import type { EventStore } from '../events/event-store.js';
-import { ApiKeys } from '../http/api-keys.js';
+import { ApiKeys } from './auth/api-keys.js';
+import { ApiKeyService } from '../commands/api-key/api-key-service.js';
+import { ApiKeyQueries } from '../projections/api-key-queries.js';
 import { buildApp } from '../http/app.js';
 import { endStreams } from '../http/sse.js';
 import { registerHealth, type PortCheck } from '../http/health.js';
@@ -310,8 +312,8 @@ export class Platform {
       );
     registerLoginRoutes(registry, login);
     registerApiKeyRoutes(registry, {
-      keys,
-      store: this.get<EventStore>(TOKENS.EventStore),
+      service: new ApiKeyService(this.get<CommandHandler>(TOKENS.CommandHandler), keys),
+      queries: new ApiKeyQueries(pool),
     });
     registerAuditRoutes(registry, {
       store: this.get<EventStore>(TOKENS.EventStore),
