@@ -64,7 +64,6 @@ const layerExceptions = [
       'src/http/openai-adapter.ts',
       'src/http/openai-adapter/agent-completions.ts',
       'src/http/turn-stream.ts',
-      'src/http/turn-watch.ts',
     ],
     rules: { 'no-restricted-imports': 'off' },
   },

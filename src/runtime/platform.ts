@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { ResourceService } from '../commands/resource/resource-service.js';
 import type { EventStore } from '../events/event-store.js';
 import { ApiKeys } from './auth/api-keys.js';
+import { TurnWaiter } from './turns/turn-waiter.js';
 import { ApiKeyService } from '../commands/api-key/api-key-service.js';
 import { ApiKeyQueries } from '../projections/api-key-queries.js';
 import { buildApp } from '../http/app.js';
@@ -234,6 +235,7 @@ export class Platform {
       );
     }
     const registry = new RouteRegistry();
+    const turns = new TurnWaiter(this.get<EventStore>(TOKENS.EventStore), this.config.turnTimeoutMs);
     // one read filter (and its cache of stream owners) for every route that shows events
     const visibility = new EventVisibility(this.get<EventStore>(TOKENS.EventStore));
     registerHealth(registry, this.config.role, this.get<PortCheck[]>(TOKENS.PortChecks));
@@ -280,7 +282,7 @@ export class Platform {
       bus: this.get<LiveBus>(TOKENS.LiveBus),
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
-      turnTimeoutMs: this.config.turnTimeoutMs,
+      turns,
     });
     registerConsoleRoutes(registry);
     registerExecutionRoutes(registry, {
@@ -336,6 +338,7 @@ export class Platform {
       llm: this.get<Llm>(TOKENS.Llm),
       turnTimeoutMs: this.config.turnTimeoutMs,
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
+      turns,
     });
     const waiter = this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter);
     const identityQueries = this.get<IdentityQueries>(TOKENS.IdentityQueries);
