@@ -4,7 +4,6 @@
  * keys the runtime makes (the bootstrap key) have no events, and `last_used_at` moves on every use.
  */
 import type pg from 'pg';
-import type { PermissionMap } from '../commands/identity/permissions.js';
 
 export interface ApiKeyRow {
   id: string;
@@ -12,7 +11,8 @@ export interface ApiKeyRow {
   prefix: string;
   user_id: string;
   is_bootstrap: boolean;
-  permissions: PermissionMap | null;
+  /** the key's own permission map; null: its owner's role permissions */
+  permissions: Readonly<Record<string, boolean>> | null;
   expires_at: Date | null;
   revoked_at: Date | null;
   revoked_by: string | null;
