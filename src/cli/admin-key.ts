@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { EventStore } from '../events/event-store.js';
 import { streams } from '../events/stream-names.js';
-import { ApiKeys } from '../http/api-keys.js';
+import { ApiKeys } from '../runtime/auth/api-keys.js';
 import type { Config } from '../runtime/config.js';
 
 /** Why the command will not run: the bootstrap key is configured, not generated. */

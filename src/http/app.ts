@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { ApiKeys } from './api-keys.js';
+import type { ApiKeys } from '../runtime/auth/api-keys.js';
 import { YAML_TYPES } from './config.js';
 import { authenticate, type AuthDeps } from './auth.js';
 import { idempotency, swallowReplay } from './idempotency.js';

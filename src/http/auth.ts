@@ -7,7 +7,7 @@
 import type { Request, RequestHandler } from 'express';
 import { hasPermission, type PermissionMap } from '../commands/identity/permissions.js';
 import { UnauthorizedError } from '../errors.js';
-import type { ApiKeys, Principal } from './api-keys.js';
+import type { ApiKeys, Principal } from '../runtime/auth/api-keys.js';
 
 export type PermissionsOf = (userId: string) => Promise<PermissionMap>;
 /** An access token's active user and token id; throws UnauthorizedError saying why not. */

@@ -1,6 +1,5 @@
 /** The chat runtime endpoints (reference §3): create, list, get, update, delete, messages, SSE, cancel. */
 import type { Request, Response } from 'express';
-import { filter, firstValueFrom, map, timeout } from 'rxjs';
 import type { ChatService } from '../commands/chat/chat-service.js';
 import { invokeBody, type Invoker } from '../commands/chat/invoke.js';
 import {
@@ -9,8 +8,7 @@ import {
   sendMessageBody,
   updateChatBody,
 } from '../commands/chat/chat-schemas.js';
-import { ForbiddenError, IllegalStateError, NotFoundError } from '../errors.js';
-import type { ChatEvent } from '../events/chat-events.js';
+import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { streams } from '../events/stream-names.js';
 import { ChatQueries, type ChatRow } from '../projections/chat-queries.js';
@@ -37,11 +35,12 @@ import {
   turnResponse,
 } from './chat-responses.js';
 import { commandIdOf } from './idempotency.js';
-import { HttpProblem } from './problem.js';
 import { queryOf, type RouteRegistry } from './routes.js';
 import { RESUME_ID } from './input-limits.js';
 import { openSse, resumePoint, type SseConnection, type SseFrame } from './sse.js';
-import { TurnWatch, type TurnStop } from './turn-watch.js';
+import type { TurnStop } from '../commands/chat/turn-watch.js';
+import type { TurnWaiter } from '../runtime/turns/turn-waiter.js';
+import { completedReply, stopped } from './turn-outcome.js';
 import { streamTurn } from './turn-stream.js';
 
 export interface ChatRouteDeps {
@@ -57,7 +56,8 @@ export interface ChatRouteDeps {
   readonly bus: LiveBus;
   readonly waiter: ProjectionWaiter;
   readonly consistencyTimeoutMs: number;
-  readonly turnTimeoutMs: number;
+  /** waits for a posted turn's reply */
+  readonly turns: TurnWaiter;
 }
 
 const chatIdParam = { chat_id: { type: 'string', format: 'uuid' } };
@@ -164,7 +164,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
         { content: request.message },
         { ...ctx(req), commandId: `${ctx(req).commandId}:message` },
       );
-      const stop = await awaitTurnStop(d.store, chatId, posted.revision, posted.turnId, d.turnTimeoutMs);
+      const stop = stopped(await d.turns.stop({ chatId, ...posted }), chatId);
       await afterWrite(stop.kind === 'ended' ? stop.event.position : posted.position, res);
       const reply = stop.kind === 'ended' ? completedReply(stop.event) : stop.reply;
       res.json({
@@ -296,7 +296,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
       const chatId = req.params.chat_id as string;
       await checkChat(req, chatId);
       const posted = await d.chats.postMessage(chatId, req.body, ctx(req));
-      const stop = await awaitTurnStop(d.store, chatId, posted.revision, posted.turnId, d.turnTimeoutMs);
+      const stop = stopped(await d.turns.stop({ chatId, ...posted }), chatId);
       const at = stop.kind === 'ended' ? stop.event.position : undefined;
       await afterWrite(at ?? posted.position, res);
       sendTurnOutcome(res, chatId, stop);
@@ -446,63 +446,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
   });
 }
 
-/** The event that ends the turn: its message, its failure, or its cancellation. */
-export async function awaitTurnEnd(
-  store: EventStore,
-  chatId: string,
-  afterRevision: bigint,
-  turnId: string,
-  timeoutMs: number,
-): Promise<RecordedEvent> {
-  const stop = await awaitTurnStop(store, chatId, afterRevision, turnId, timeoutMs, false);
-  return (stop as Extract<TurnStop, { kind: 'ended' }>).event;
-}
-
-/** The turn's end, or (with `atApproval`) the point where it waits only for approvals. */
-export async function awaitTurnStop(
-  store: EventStore,
-  chatId: string,
-  afterRevision: bigint,
-  turnId: string,
-  timeoutMs: number,
-  atApproval = true,
-): Promise<TurnStop> {
-  const watch = new TurnWatch(turnId);
-  try {
-    return await firstValueFrom(
-      store.subscribeToStream(streams.chat(chatId), { afterRevision }).pipe(
-        map((e) => watch.see(e)),
-        filter((s): s is TurnStop => s !== undefined && (atApproval || s.kind === 'ended')),
-        timeout(timeoutMs),
-      ),
-    );
-  } catch {
-    throw new HttpProblem({
-      title: 'Agent execution timed out',
-      status: 504,
-      detail: `no reply within ${timeoutMs} ms; the turn goes on, see GET /chats/${chatId}`,
-    });
-  }
-}
-
-/** The reply a finished turn produced; a failed turn is a 502 naming the reason, a cancelled one a 409. */
-function completedReply(
-  end: RecordedEvent,
-): Extract<ChatEvent, { type: 'AssistantMessageCompleted' }>['data'] {
-  const ev = { type: end.type, data: end.data } as ChatEvent;
-  if (ev.type === 'AssistantMessageCompleted') return ev.data;
-  if (ev.type === 'TurnFailed') {
-    throw new HttpProblem({
-      title: 'The model failed',
-      status: 502,
-      detail: ev.data.error,
-      code: 'turn_failed',
-    });
-  }
-  throw new IllegalStateError('the turn was cancelled');
-}
-
-function sendTurnOutcome(res: Response, chatId: string, stop: TurnStop): void {
+function sendTurnOutcome(res: Response, chatId: string, stop: TurnStop<RecordedEvent>): void {
   const m = stop.kind === 'ended' ? completedReply(stop.event) : stop.reply;
   res.json({
     ...(stop.kind === 'awaiting_approval'

@@ -5,10 +5,9 @@
  * credentials before answering (a worker's reactor does it too, for every other path).
  */
 import type { Request, Response } from 'express';
-import type { IdentityService } from '../commands/identity/identity-service.js';
+import type { IdentityService, Unstamped } from '../commands/identity/identity-service.js';
 import type { RoleCommand } from '../commands/identity/identity-deciders.js';
 import { ROLE_NAME } from '../commands/identity/identity-service.js';
-import { randomUUID } from 'node:crypto';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { IdentityQueries, RoleRow, UserRow } from '../projections/identity-queries.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
@@ -86,8 +85,8 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
       res.setHeader('Sinas-Consistency', 'pending');
   };
   /** Runs a command on the role named in the path and waits for the read model to show it. */
-  const onRole = async (req: Request, res: Response, command: RoleCommand) => {
-    const r = await d.identity.role(req.params.name as string, command, ctx(req));
+  const onRole = async (req: Request, res: Response, command: Unstamped<RoleCommand>) => {
+    const r = await d.identity.changeRole(req.params.name as string, command, ctx(req));
     await consistent(r.position, res);
   };
   const roleOf = async (req: Request) => {
@@ -218,13 +217,12 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
       const id = req.params.user_id as string;
       const body = req.body as { active?: boolean };
       if (body.active !== undefined) {
-        const r = await d.identity.userCommand(
+        const r = await d.identity.changeUser(
           id,
           {
             type: 'SetActive',
             active: body.active,
             by: principalOf(req).userId,
-            at: new Date().toISOString(),
           },
           ctx(req),
         );
@@ -292,16 +290,14 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
       };
       const permissions = b.permissions ?? {};
       for (const k of Object.keys(permissions)) d.checkPermission(k, `permissions.${k}`);
-      const r = await d.identity.role(
+      const r = await d.identity.changeRole(
         b.name,
         {
           type: 'CreateRole',
-          roleId: randomUUID(),
           name: b.name,
           description: b.description ?? null,
           emailDomain: b.email_domain ?? null,
           permissions,
-          at: new Date().toISOString(),
         },
         ctx(req),
       );
@@ -366,7 +362,6 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
         type: 'UpdateRole',
         ...(b.description !== undefined ? { description: b.description } : {}),
         ...(b.email_domain !== undefined ? { emailDomain: b.email_domain } : {}),
-        at: new Date().toISOString(),
       });
       res.json(roleResponse(await roleOf(req)));
     },
@@ -380,7 +375,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     params: roleParam,
     responses: { 204: undefined },
     handler: async (req, res) => {
-      await onRole(req, res, { type: 'DeleteRole', at: new Date().toISOString() });
+      await onRole(req, res, { type: 'DeleteRole' });
       res.status(204).send();
     },
   });
@@ -440,7 +435,6 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
       await onRole(req, res, {
         type: 'RemoveMember',
         userId: req.params.user_id as string,
-        at: new Date().toISOString(),
       });
       res.status(204).send();
     },
@@ -490,7 +484,6 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
         type: 'ChangePermissions',
         set: { [b.permission_key]: b.permission_value },
         removed: [],
-        at: new Date().toISOString(),
       });
       res.json(roleResponse(await roleOf(req)));
     },
@@ -511,7 +504,6 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
         type: 'ChangePermissions',
         set: {},
         removed: [key],
-        at: new Date().toISOString(),
       });
       res.status(204).send();
     },

@@ -9,6 +9,7 @@ import type { ChatService } from '../commands/chat/chat-service.js';
 import type { ResourceService } from '../commands/resource/resource-service.js';
 import { NotFoundError } from '../errors.js';
 import type { EventStore } from '../events/event-store.js';
+import type { TurnWaiter } from '../runtime/turns/turn-waiter.js';
 import type { ResourceQueries } from '../projections/resource-queries.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import type { LiveBus } from '../runtime/live-bus/live-bus.js';
@@ -35,6 +36,8 @@ export interface OpenAiAdapterDeps {
   readonly llm: Llm;
   readonly turnTimeoutMs: number;
   readonly consistencyTimeoutMs: number;
+  /** waits for a posted turn's reply */
+  readonly turns: TurnWaiter;
 }
 
 const BASE = '/adapters/openai/v1';

@@ -11,8 +11,7 @@ import type { ResourceService, WriteResult } from '../commands/resource/resource
 import { createSchema, updateSchema } from '../commands/resource/resource-schemas.js';
 import type { ResourceData } from '../commands/resource/decider.js';
 import type { JSONSchema } from '../commands/validation.js';
-import type { ResourceQueries } from '../projections/resource-queries.js';
-import type { ResourceRow } from '../projections/resources.js';
+import type { ResourceQueries, ResourceRow } from '../projections/resource-queries.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import { holds, principalOf } from './auth.js';
 import { commandIdOf } from './idempotency.js';

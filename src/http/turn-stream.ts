@@ -14,7 +14,8 @@ import { streams } from '../events/stream-names.js';
 import type { LiveBus } from '../runtime/live-bus/live-bus.js';
 import { chatFrames } from './chat-stream.js';
 import { openSse, type SseFrame } from './sse.js';
-import { TurnWatch, type TurnStop } from './turn-watch.js';
+import { TurnWatch, type TurnStop } from '../commands/chat/turn-watch.js';
+import { toolFrames } from './tool-frames.js';
 
 export interface TurnStreamDeps {
   readonly store: EventStore;
@@ -85,7 +86,7 @@ export function streamTurn(req: Request, res: Response, d: TurnStreamDeps, t: Tu
         const seen = turn.see(f);
         if (seen === undefined) return; // another turn's frame, or the chat's own
         sse.send(f);
-        for (const alias of turn.watch.aliases({ type: f.event, data: f.data }, f.id)) sse.send(alias);
+        for (const alias of toolFrames(turn.watch, { type: f.event, data: f.data }, f.id)) sse.send(alias);
         if (seen.stop?.kind === 'ended') finish(endFrame(seen.stop.event));
         else if (seen.stop) waiting(BigInt(f.id!));
       },

@@ -4,6 +4,9 @@ import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import { readCheckpoint } from './checkpoints.js';
 import { resourceProjection, type ResourceRow } from './resources.js';
 
+/** the row every query answers with */
+export type { ResourceRow };
+
 export interface ListOptions {
   readonly namespace?: string;
   readonly skip: number;

@@ -70,6 +70,7 @@ import type { JobQueue } from './queue/job-queue.js';
 import { EventSubscriptionService } from '../commands/event-subscription/event-subscription-service.js';
 import { EventSubscriptionQueries } from '../projections/event-subscription-queries.js';
 import { OutboundGuard } from './outbound/outbound-guard.js';
+import { renderOrRaw } from './turns/templates.js';
 
 export const TOKENS = {
   Config: Symbol('Config'),
@@ -375,6 +376,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
             d.resolve(TOKENS.CommandHandler),
             store,
             d.resolve(TOKENS.AgentService),
+            (template, vars) => renderOrRaw(template, vars),
             (chatId, turnId, wake) => {
               // only where a worker will see the job: a shared queue, or this process's own workers
               if (config.redisUrl || config.role !== 'api') {

@@ -8,7 +8,10 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ResourceService } from '../commands/resource/resource-service.js';
 import type { EventStore } from '../events/event-store.js';
-import { ApiKeys } from '../http/api-keys.js';
+import { ApiKeys } from './auth/api-keys.js';
+import { TurnWaiter } from './turns/turn-waiter.js';
+import { ApiKeyService } from '../commands/api-key/api-key-service.js';
+import { ApiKeyQueries } from '../projections/api-key-queries.js';
 import { buildApp } from '../http/app.js';
 import { endStreams } from '../http/sse.js';
 import { registerHealth, type PortCheck } from '../http/health.js';
@@ -232,6 +235,7 @@ export class Platform {
       );
     }
     const registry = new RouteRegistry();
+    const turns = new TurnWaiter(this.get<EventStore>(TOKENS.EventStore), this.config.turnTimeoutMs);
     // one read filter (and its cache of stream owners) for every route that shows events
     const visibility = new EventVisibility(this.get<EventStore>(TOKENS.EventStore));
     registerHealth(registry, this.config.role, this.get<PortCheck[]>(TOKENS.PortChecks));
@@ -278,7 +282,7 @@ export class Platform {
       bus: this.get<LiveBus>(TOKENS.LiveBus),
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
-      turnTimeoutMs: this.config.turnTimeoutMs,
+      turns,
     });
     registerConsoleRoutes(registry);
     registerExecutionRoutes(registry, {
@@ -310,8 +314,8 @@ export class Platform {
       );
     registerLoginRoutes(registry, login);
     registerApiKeyRoutes(registry, {
-      keys,
-      store: this.get<EventStore>(TOKENS.EventStore),
+      service: new ApiKeyService(this.get<CommandHandler>(TOKENS.CommandHandler), keys),
+      queries: new ApiKeyQueries(pool),
     });
     registerAuditRoutes(registry, {
       store: this.get<EventStore>(TOKENS.EventStore),
@@ -334,6 +338,7 @@ export class Platform {
       llm: this.get<Llm>(TOKENS.Llm),
       turnTimeoutMs: this.config.turnTimeoutMs,
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
+      turns,
     });
     const waiter = this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter);
     const identityQueries = this.get<IdentityQueries>(TOKENS.IdentityQueries);

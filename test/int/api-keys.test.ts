@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import pg from 'pg';
-import { ApiKeys } from '../../src/http/api-keys.js';
+import { ApiKeys } from '../../src/runtime/auth/api-keys.js';
 import { migrate } from '../../src/runtime/migrate.js';
 import { freshDatabase, type TestDatabase, testPool } from '../support/pg.js';
 

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { PgEventStore } from '../../src/events/postgres/pg-event-store.js';
 import { streams } from '../../src/events/stream-names.js';
-import { ApiKeys } from '../../src/http/api-keys.js';
+import { ApiKeys } from '../../src/runtime/auth/api-keys.js';
+import { ApiKeyQueries } from '../../src/projections/api-key-queries.js';
 import { ProjectionRunner } from '../../src/projections/runner.js';
 import { credentialReactor } from '../../src/runtime/auth/credential-reactor.js';
 import { RefreshTokens } from '../../src/runtime/auth/refresh-tokens.js';
@@ -119,7 +120,7 @@ describe('revoked credentials shared by every process', function () {
       await runner.stop();
       await store.close();
     }
-    expect((await keys.get(late.row.id))!.revoked_at, 'a key made after').to.equal(null);
+    expect((await new ApiKeyQueries(pool).get(late.row.id))!.revoked_at, 'a key made after').to.equal(null);
     expect((await refresh.rotate(oldLogin.token)).ok, 'the login from before').to.equal(false);
     expect((await refresh.rotate(newLogin.token)).ok, 'a login after').to.equal(true);
     const before = { userId: user, issued: [at.getTime() - 1000, at.getTime() - 1000] as const };

@@ -2,7 +2,7 @@
 import { pino, type Logger } from 'pino';
 import { loadConfig } from '../../src/runtime/config.js';
 import type pg from 'pg';
-import { ApiKeys } from '../../src/http/api-keys.js';
+import { ApiKeys } from '../../src/runtime/auth/api-keys.js';
 import { TOKENS } from '../../src/runtime/container.js';
 import { Platform } from '../../src/runtime/platform.js';
 import { TurnRunner, type TurnRunnerDeps } from '../../src/runtime/turns/turn-runner.js';

@@ -7,7 +7,6 @@ import { NotFoundError } from '../../errors.js';
 import type { ChatMessageData } from '../../events/chat-events.js';
 import type { EventStore } from '../../events/event-store.js';
 import { streams } from '../../events/stream-names.js';
-import { renderOrRaw } from '../../runtime/turns/templates.js';
 import {
   CommandFor,
   type CommandContext,
@@ -17,6 +16,7 @@ import {
 import type { ResourceService } from '../resource/resource-service.js';
 import { validate, type JSONSchema } from '../validation.js';
 import { coerceAndValidateInput } from './chat-input.js';
+import type { RenderTemplate } from './render-template.js';
 import { chatDecider, type ChatCommand, type ChatState, type MessagePolicy } from './chat-decider.js';
 import {
   approvalBody,
@@ -40,6 +40,8 @@ export class ChatService {
     private readonly handler: CommandHandler,
     private readonly store: EventStore,
     private readonly agents: ResourceService,
+    /** renders an agent's initial messages with the chat's input */
+    private readonly render: RenderTemplate,
     /** starts the turn's job at once (the reactor would too, a little later; the job id dedupes) */
     private readonly afterPost: (chatId: string, turnId: string, wake?: string) => void = () => {},
     private readonly now: () => Date = () => new Date(),
@@ -81,7 +83,7 @@ export class ChatService {
         initialMessages: initial.map((m) => ({
           messageId: randomUUID(),
           role: m.role,
-          content: renderOrRaw(m.content, input),
+          content: this.render(m.content, input),
         })),
         at: at.toISOString(),
       },

@@ -32,6 +32,9 @@ export const ROLE_NAME = '^[A-Za-z][A-Za-z0-9_ -]{0,99}$';
 
 type Ctx = Omit<CommandContext, 'actor'> & { readonly actor: string };
 
+/** A command as a caller states it: the service stamps the time (and a new role's id). */
+export type Unstamped<C> = C extends unknown ? Omit<C, 'at' | 'roleId'> : never;
+
 export class IdentityService {
   constructor(
     private readonly handler: CommandHandler,
@@ -39,6 +42,7 @@ export class IdentityService {
     /** the roles of the user, from the read model (deleting a user leaves its roles) */
     private readonly rolesOf: (userId: string) => Promise<string[]>,
     private readonly now: () => Date = () => new Date(),
+    private readonly newId: () => string = randomUUID,
   ) {}
 
   /** Creates a user with this email (409 when one exists); new users join GuestUsers unless told not to. */
@@ -141,6 +145,20 @@ export class IdentityService {
 
   role(name: string, command: RoleCommand, ctx: Ctx) {
     return this.handler.handle(roleDecider, streams.role(name), command, ctx);
+  }
+
+  /** A role command from the API: stamped with now (a new role also gets its id). */
+  changeRole(name: string, command: Unstamped<RoleCommand>, ctx: Ctx) {
+    const at = this.now().toISOString();
+    const stamped = (
+      command.type === 'CreateRole' ? { ...command, roleId: this.newId(), at } : { ...command, at }
+    ) as RoleCommand;
+    return this.role(name, stamped, ctx);
+  }
+
+  /** A user command from the API, stamped with now. */
+  changeUser(userId: string, command: Unstamped<UserCommand>, ctx: Ctx) {
+    return this.userCommand(userId, { ...command, at: this.now().toISOString() } as UserCommand, ctx);
   }
 
   /** Members must be existing users. */

@@ -6,17 +6,18 @@
 import type { Request, Response } from 'express';
 import type { ChatService, Posted } from '../../commands/chat/chat-service.js';
 import { ForbiddenError, IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
-import type { ChatEvent, UsageData } from '../../events/chat-events.js';
-import type { EventStore, RecordedEvent } from '../../events/event-store.js';
+import type { UsageData } from '../../events/chat-events.js';
+import type { EventStore } from '../../events/event-store.js';
 import type { ProjectionWaiter } from '../../projections/waiter.js';
 import type { LiveBus } from '../../runtime/live-bus/live-bus.js';
 import type { LlmMessage } from '../../runtime/llm/llm.js';
 import { holds, principalOf } from '../auth.js';
 import { chatFrames } from '../chat-stream.js';
-import { agentChat, awaitTurnEnd } from '../chats.js';
+import { agentChat } from '../chats.js';
 import { commandIdOf } from '../idempotency.js';
-import { HttpProblem } from '../problem.js';
-import { TurnWatch } from '../turn-watch.js';
+import { TurnWatch } from '../../commands/chat/turn-watch.js';
+import type { TurnWaiter } from '../../runtime/turns/turn-waiter.js';
+import { completedReply, stopped } from '../turn-outcome.js';
 import { chunkStream } from './chunk-stream.js';
 import { agentModelId, type AgentTarget } from './models.js';
 import { chunk, completion, completionHead, usageChunk, type CompletionHead } from './wire.js';
@@ -29,6 +30,8 @@ export interface AgentCompletionDeps {
   readonly waiter: ProjectionWaiter;
   readonly turnTimeoutMs: number;
   readonly consistencyTimeoutMs: number;
+  /** waits for a posted turn's reply */
+  readonly turns: TurnWaiter;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -52,10 +55,11 @@ export async function agentCompletion(
   res.setHeader('X-Chat-ID', chatId);
   const head = completionHead(agentModelId(target));
   if (body.stream) return streamTurn(d, res, chatId, posted, head, body.includeUsage);
-  const end = await awaitTurnEnd(d.store, chatId, posted.revision, posted.turnId, d.turnTimeoutMs);
-  if (!(await d.waiter.waitFor(['chats'], end.position, d.consistencyTimeoutMs)))
+  const end = stopped(await d.turns.stop({ chatId, ...posted }, false), chatId);
+  if (end.kind !== 'ended') throw new IllegalStateError('the turn waits for approvals');
+  if (!(await d.waiter.waitFor(['chats'], end.event.position, d.consistencyTimeoutMs)))
     res.setHeader('Sinas-Consistency', 'pending');
-  const reply = replyOf(end);
+  const reply = completedReply(end.event);
   res.json(
     completion(head, { content: reply.content, toolCalls: [], finishReason: 'stop', usage: reply.usage }),
   );
@@ -108,19 +112,6 @@ async function chatFor(
 function renamed(err: unknown, from: string, to: string): unknown {
   if (!(err instanceof ValidationError) || err.field !== from) return err;
   return new ValidationError(`${to}: ${err.message.replace(/^content: /, '')}`, to);
-}
-
-function replyOf(end: RecordedEvent): { content: string; usage: UsageData } {
-  const ev = { type: end.type, data: end.data } as ChatEvent;
-  if (ev.type === 'AssistantMessageCompleted') return { content: ev.data.content, usage: ev.data.usage };
-  if (ev.type === 'TurnFailed')
-    throw new HttpProblem({
-      title: 'The model failed',
-      status: 502,
-      detail: ev.data.error,
-      code: 'turn_failed',
-    });
-  throw new IllegalStateError('the turn was cancelled');
 }
 
 /**

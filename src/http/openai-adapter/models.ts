@@ -9,8 +9,7 @@ import { llmProviderKind } from '../../commands/llm-provider/llm-provider-kind.j
 import type { ResourceKind } from '../../commands/resource/resource-kind.js';
 import type { ResourceService } from '../../commands/resource/resource-service.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
-import type { ResourceQueries } from '../../projections/resource-queries.js';
-import type { ResourceRow } from '../../projections/resources.js';
+import type { ResourceQueries, ResourceRow } from '../../projections/resource-queries.js';
 import { DEV_MODEL } from '../../runtime/llm/dev-model.js';
 import type { LlmEndpoint } from '../../runtime/llm/llm.js';
 import type { ProviderResolver } from '../../runtime/turns/provider-resolver.js';

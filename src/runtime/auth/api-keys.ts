@@ -1,11 +1,16 @@
 /**
- * API keys, stored as SHA-256 hashes with a visible prefix. The bootstrap admin key comes from
- * SINAS_ADMIN_API_KEY, or is generated at first start and printed once.
+ * The API key store: keys kept as SHA-256 hashes with a visible prefix, and the lookup that
+ * authenticates them (cached for a few seconds per process; a revocation here clears it at once).
+ * The bootstrap admin key comes from SINAS_ADMIN_API_KEY, or is generated at first start and
+ * printed once. What people do with keys is decided in src/commands/api-key; the API reads them
+ * through src/projections/api-key-queries.ts.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 
-import type { PermissionMap } from '../commands/identity/permissions.js';
+import type { ApiKeyCredentials, IssuedKey } from '../../commands/api-key/api-key-credentials.js';
+import type { PermissionMap } from '../../commands/identity/permissions.js';
+import type { ApiKeyRow } from '../../projections/api-key-queries.js';
 
 export interface Principal {
   readonly userId: string;
@@ -29,20 +34,6 @@ export type KeyHolder = Omit<Principal, 'permissions' | 'narrowed'> & {
   readonly issuedAt: Date;
 };
 
-export interface ApiKeyRow {
-  id: string;
-  name: string;
-  prefix: string;
-  user_id: string;
-  is_bootstrap: boolean;
-  permissions: PermissionMap | null;
-  expires_at: Date | null;
-  revoked_at: Date | null;
-  revoked_by: string | null;
-  last_used_at: Date | null;
-  created_at: Date;
-}
-
 /** how long a key's lookup is reused in one process (a revocation elsewhere takes effect after it) */
 export const KEY_CACHE_MS = 5_000;
 
@@ -55,7 +46,7 @@ export function generateKey(): string {
   return `sk-sinas-${randomBytes(24).toString('base64url')}`;
 }
 
-export class ApiKeys {
+export class ApiKeys implements ApiKeyCredentials {
   private readonly cache = new Map<string, { principal: KeyHolder | undefined; at: number }>();
 
   constructor(private readonly pool: pg.Pool) {}
@@ -155,17 +146,13 @@ export class ApiKeys {
     return { row: rows[0]!, key };
   }
 
-  async list(userId: string | undefined): Promise<ApiKeyRow[]> {
-    const { rows } = await this.pool.query<ApiKeyRow>(
-      `SELECT * FROM api_keys WHERE ($1::text IS NULL OR user_id = $1) ORDER BY created_at DESC, id`,
-      [userId ?? null],
-    );
-    return rows;
+  async issueKey(k: IssuedKey): Promise<string> {
+    return (await this.create(k.userId, k.name, k)).key;
   }
 
-  async get(id: string): Promise<ApiKeyRow | undefined> {
-    const { rows } = await this.pool.query<ApiKeyRow>('SELECT * FROM api_keys WHERE id = $1', [id]);
-    return rows[0];
+  async isBootstrap(id: string): Promise<boolean> {
+    const { rows } = await this.pool.query('SELECT 1 FROM api_keys WHERE id = $1 AND is_bootstrap', [id]);
+    return rows.length > 0;
   }
 
   /** Revokes a key (soft: the row stays); false when it was already revoked. */
