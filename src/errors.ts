@@ -84,3 +84,19 @@ export class RateLimitedError extends SinasError {
 export class UnavailableError extends SinasError {
   readonly code = 'unavailable';
 }
+
+/**
+ * A dependency the request needs cannot be reached now (the database, the event store, Redis):
+ * HTTP answers 503 with Retry-After and names it. Not a SinasError: it is about the platform, not
+ * the request, and carries no field.
+ */
+export class DependencyUnavailableError extends Error {
+  readonly code = 'dependency_unavailable';
+  constructor(
+    readonly dependency: 'database' | 'event store' | 'redis',
+    cause?: unknown,
+  ) {
+    super(`${dependency} is unavailable`, cause === undefined ? undefined : { cause });
+    this.name = 'DependencyUnavailableError';
+  }
+}

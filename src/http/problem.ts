@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import {
   AlreadyExistsError,
   ConcurrencyError,
+  DependencyUnavailableError,
   ForbiddenError,
   IllegalStateError,
   NotFoundError,
@@ -23,6 +24,8 @@ export interface Problem {
   readonly field?: string;
   readonly errors?: readonly { field: string; message: string }[];
   readonly code?: string;
+  /** what a 503 waits for: 'database', 'event store' or 'redis' */
+  readonly dependency?: string;
 }
 
 export class HttpProblem extends Error {
@@ -53,8 +56,16 @@ const STATUS: ReadonlyArray<[new (...a: never[]) => SinasError, number, string]>
   [UnavailableError, 503, 'Service unavailable'],
 ];
 
+/** A client may try again this soon after a 503 naming a dependency (a restart takes seconds). */
+export const DEPENDENCY_RETRY_AFTER_S = 2;
+
 export function toProblem(err: unknown): Problem {
   if (err instanceof HttpProblem) return err.problem;
+  if (err instanceof DependencyUnavailableError) {
+    const { dependency, code } = err;
+    const detail = `${dependency} is unavailable; try again shortly`;
+    return { title: 'Service unavailable', status: 503, detail, code, dependency };
+  }
   if (err instanceof SinasError) {
     const [, status, title] = STATUS.find(([cls]) => err instanceof cls) ?? [SinasError, 500, 'Error'];
     return {
@@ -95,6 +106,8 @@ export function errorHandler(log: (err: unknown, status: number) => void): Error
     log(err, p.status);
     if (res.headersSent) return res.end();
     if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterS));
+    if (err instanceof DependencyUnavailableError)
+      res.setHeader('Retry-After', String(DEPENDENCY_RETRY_AFTER_S));
     sendProblem(res, p);
   };
 }
