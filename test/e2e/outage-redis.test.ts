@@ -297,7 +297,15 @@ describe('a Redis outage under load (REDIS_URL)', function () {
         60_000,
       );
       await redis!.up();
+      const back = performance.now();
+      const acceptedBack = accepted();
       await until(`/health healthy after ${signal}`, async () => (await health())?.status === 200, 60_000);
+      const healthyMs = performance.now() - back;
+      await until(`a message accepted after ${signal}`, () => accepted() > acceptedBack, 60_000);
+      // measured, not asserted (bench/ owns speed): how long recovery took on this machine
+      process.stderr.write(
+        `  redis back after ${signal}: /health healthy in ${healthyMs.toFixed(0)} ms, first message answered in ${(performance.now() - back).toFixed(0)} ms\n`,
+      );
       await progress(2 * CHATS);
     }
     for (const l of loads) l.stop();
