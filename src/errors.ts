@@ -86,17 +86,15 @@ export class UnavailableError extends SinasError {
 }
 
 /**
- * A dependency the request needs cannot be reached now (the database, the event store, Redis):
- * HTTP answers 503 with Retry-After and names it. Not a SinasError: it is about the platform, not
- * the request, and carries no field.
+ * A dependency is unreachable (an outage, not a bug): HTTP 503 with Retry-After, naming it. Made
+ * by the adapter that met the connection error (job queue, EventStoreDB error mapping).
  */
 export class DependencyUnavailableError extends Error {
-  readonly code = 'dependency_unavailable';
   constructor(
     readonly dependency: 'database' | 'event store' | 'redis',
     cause?: unknown,
   ) {
-    super(`${dependency} is unavailable`, cause === undefined ? undefined : { cause });
-    this.name = 'DependencyUnavailableError';
+    super(`the ${dependency} is unavailable`, cause === undefined ? undefined : { cause });
+    this.name = new.target.name;
   }
 }
