@@ -84,3 +84,17 @@ export class RateLimitedError extends SinasError {
 export class UnavailableError extends SinasError {
   readonly code = 'unavailable';
 }
+
+/**
+ * A dependency is unreachable (an outage, not a bug): HTTP 503 with Retry-After, naming it. Made
+ * by the adapter that met the connection error (job queue, EventStoreDB error mapping).
+ */
+export class DependencyUnavailableError extends Error {
+  constructor(
+    readonly dependency: 'database' | 'event store' | 'redis',
+    cause?: unknown,
+  ) {
+    super(`the ${dependency} is unavailable`, cause === undefined ? undefined : { cause });
+    this.name = new.target.name;
+  }
+}

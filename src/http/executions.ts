@@ -32,6 +32,8 @@ export interface ExecutionRouteDeps {
   readonly consistencyTimeoutMs: number;
   /** the longest a synchronous call waits (a request's own `timeout` may be shorter) */
   readonly syncTimeoutMs: number;
+  /** throws when no run could start now (the job queue is unreachable): a call that waits for one asks first */
+  readonly runsAvailable: () => void;
 }
 
 const tags = ['Executions'];
@@ -151,6 +153,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
     handler: async (req, res) => {
       const { namespace, name } = req.params as { namespace: string; name: string };
       const body = req.body as { input: Record<string, unknown>; timeout?: number };
+      d.runsAvailable();
       const r = await d.executions.request(
         { namespace, name },
         body.input,
@@ -288,6 +291,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
     handler: async (req, res) => {
       const id = req.params.execution_id as string;
       const body = req.body as { input: unknown; timeout?: number };
+      d.runsAvailable();
       const r = await d.executions.resume(id, body.input, caller(req, 'update'), ctx(req));
       const waitMs = Math.min(d.syncTimeoutMs, (body.timeout ?? Infinity) * 1000);
       const s = await d.executions.waitForStop(id, r.revision, waitMs);

@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import {
   AlreadyExistsError,
   ConcurrencyError,
+  DependencyUnavailableError,
   ForbiddenError,
   IllegalStateError,
   NotFoundError,
@@ -23,6 +24,8 @@ export interface Problem {
   readonly field?: string;
   readonly errors?: readonly { field: string; message: string }[];
   readonly code?: string;
+  /** a 503's unreachable dependency: 'database', 'event store', 'redis' */
+  readonly dependency?: string;
 }
 
 export class HttpProblem extends Error {
@@ -53,8 +56,12 @@ const STATUS: ReadonlyArray<[new (...a: never[]) => SinasError, number, string]>
   [UnavailableError, 503, 'Service unavailable'],
 ];
 
+/** Seconds a client waits before retrying during an outage (the platform is back within about one). */
+const OUTAGE_RETRY_AFTER_S = 1;
+
 export function toProblem(err: unknown): Problem {
   if (err instanceof HttpProblem) return err.problem;
+  if (err instanceof DependencyUnavailableError) return unavailable(err);
   if (err instanceof SinasError) {
     const [, status, title] = STATUS.find(([cls]) => err instanceof cls) ?? [SinasError, 500, 'Error'];
     return {
@@ -77,6 +84,16 @@ export function toProblem(err: unknown): Problem {
   return { title: 'Internal server error', status: 500, detail: 'an unexpected error occurred' };
 }
 
+function unavailable(err: DependencyUnavailableError): Problem {
+  return {
+    title: 'Service unavailable',
+    status: 503,
+    detail: `the ${err.dependency} is unavailable: retry shortly`,
+    code: 'dependency_unavailable',
+    dependency: err.dependency,
+  };
+}
+
 /** The per-field errors an error lists (a ValidationError, or a refused config apply). */
 function errorsOf(err: SinasError): readonly { field: string; message: string }[] {
   const errors = (err as { errors?: unknown }).errors;
@@ -95,6 +112,7 @@ export function errorHandler(log: (err: unknown, status: number) => void): Error
     log(err, p.status);
     if (res.headersSent) return res.end();
     if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterS));
+    if (p.code === 'dependency_unavailable') res.setHeader('Retry-After', String(OUTAGE_RETRY_AFTER_S));
     sendProblem(res, p);
   };
 }

@@ -65,6 +65,7 @@ import { RedisLiveBus } from './live-bus/redis-live-bus.js';
 import { migrate } from './migrate.js';
 import { checkDatabaseRole } from './database-role-check.js';
 import { BullMqQueue } from './queue/bullmq-queue.js';
+import { logOutage } from './redis-connection.js';
 import { InProcessQueue } from './queue/in-process-queue.js';
 import type { JobQueue } from './queue/job-queue.js';
 import { EventSubscriptionService } from '../commands/event-subscription/event-subscription-service.js';
@@ -153,10 +154,12 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
       : new PgEventStore(pool, databaseUrl);
     closers.push(() => store.close());
     const queue: JobQueue = config.redisUrl
-      ? new BullMqQueue({ url: config.redisUrl })
+      ? new BullMqQueue({ url: config.redisUrl, outage: logOutage('job queue', log) })
       : new InProcessQueue();
     closers.push(() => queue.close());
-    const bus: LiveBus = config.redisUrl ? new RedisLiveBus({ url: config.redisUrl }) : new MemoryLiveBus();
+    const bus: LiveBus = config.redisUrl
+      ? new RedisLiveBus({ url: config.redisUrl, outage: logOutage('live bus', log) })
+      : new MemoryLiveBus();
     closers.push(() => bus.close());
     const cipher = loadKeyring(
       config.encryptionKey,
@@ -385,6 +388,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
                 );
               }
             },
+            () => queue.assertAvailable(),
           ),
       ),
     });
@@ -483,6 +487,7 @@ function portChecks(
       await redis.ping();
     };
     checks.push(
+      { port: 'redis', adapter: 'redis', check: ping },
       { port: 'jobQueue', adapter: 'bullmq', check: ping },
       { port: 'liveBus', adapter: 'redis-streams', check: ping },
     );

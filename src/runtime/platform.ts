@@ -293,6 +293,7 @@ export class Platform {
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       syncTimeoutMs: this.config.functionTimeoutMs + 30_000,
+      runsAvailable: () => this.get<JobQueue>(TOKENS.JobQueue).assertAvailable(),
     });
     registerIdentityRoutes(registry, {
       identity,

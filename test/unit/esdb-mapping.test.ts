@@ -27,12 +27,13 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 import { EventEmitter } from 'node:events';
 import {
   ConcurrencyError,
+  DependencyUnavailableError,
   IllegalStateError,
   StreamDeletedError,
-  UnavailableError,
   ValidationError,
 } from '../../src/errors.js';
 import type { NewEvent } from '../../src/events/event-store.js';
+import { toProblem } from '../../src/http/problem.js';
 import { planFilter } from '../../src/events/esdb/all-filter.js';
 import { AllReader } from '../../src/events/esdb/all-reader.js';
 import { toEsdbConnectionString } from '../../src/events/esdb/connection-string.js';
@@ -154,7 +155,7 @@ describe('ESDB adapter mapping', () => {
       expect(isMissingStream(new Error('boom'))).to.equal(false);
     });
 
-    it('maps connection trouble to UnavailableError and keeps the cause', () => {
+    it("maps connection trouble to DependencyUnavailableError('event store') and keeps the cause", () => {
       const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:2113'), {
         code: 'ECONNREFUSED',
       });
@@ -165,11 +166,14 @@ describe('ESDB adapter mapping', () => {
         refused,
       ];
       for (const trouble of troubles) {
-        const err = mapCommonError(trouble) as UnavailableError;
-        expect(err, trouble.message).to.be.instanceOf(UnavailableError);
+        const err = mapCommonError(trouble) as DependencyUnavailableError;
+        expect(err, trouble.message).to.be.instanceOf(DependencyUnavailableError);
+        expect(err.dependency).to.equal('event store');
         expect(err.cause).to.equal(trouble);
+        expect(toProblem(err)).to.include({ status: 503, dependency: 'event store' });
       }
-      expect(mapAppendError(new ClientUnavailableError(), 's-1', 'any')).to.be.instanceOf(UnavailableError);
+      const onAppend = mapAppendError(new ClientUnavailableError(), 's-1', 'any');
+      expect(onAppend).to.be.instanceOf(DependencyUnavailableError);
     });
 
     it('passes other errors on unchanged', () => {
@@ -182,7 +186,7 @@ describe('ESDB adapter mapping', () => {
     it('maps a deleted stream under a stream subscription to StreamDeletedError', () => {
       const err = mapSubscriptionError(ClientStreamDeletedError.fromStreamName('chat-1'), 'chat-1');
       expect(err).to.be.instanceOf(StreamDeletedError);
-      expect(mapSubscriptionError(new ClientUnavailableError())).to.be.instanceOf(UnavailableError);
+      expect(mapSubscriptionError(new ClientUnavailableError())).to.be.instanceOf(DependencyUnavailableError);
     });
   });
 
@@ -529,7 +533,7 @@ describe('ESDB adapter against a fake client', () => {
     const live = fake.live[0]!;
     for (const revision of [1n, 2n, 3n]) live.emit('data', at(revision * 10n, { revision }));
     live.emit('error', new ClientUnavailableError());
-    expect(await failed).to.be.instanceOf(UnavailableError);
+    expect(await failed).to.be.instanceOf(DependencyUnavailableError);
     expect(seen).to.deep.equal([2n, 3n]);
     expect(live.unsubscribed).to.equal(true);
   });

@@ -1,13 +1,16 @@
 import { expect } from 'chai';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
 import {
   AlreadyExistsError,
   ConcurrencyError,
+  DependencyUnavailableError,
   NotFoundError,
   PreconditionFailedError,
   UnauthorizedError,
   ValidationError,
 } from '../../src/errors.js';
-import { toProblem } from '../../src/http/problem.js';
+import { errorHandler, toProblem } from '../../src/http/problem.js';
 
 describe('problem+json mapping', () => {
   it('maps each error to its status and keeps the field', () => {
@@ -39,5 +42,27 @@ describe('problem+json mapping', () => {
     const p = toProblem(Object.assign(parseError!, { type: 'entity.parse.failed', status: 400 }));
     expect(p).to.include({ status: 400, field: 'body' });
     expect(JSON.stringify(p)).not.to.contain('hunter2');
+  });
+
+  it('answers 503 with Retry-After and names the dependency that is down', async () => {
+    const app = express();
+    app.get('/', () => {
+      throw new DependencyUnavailableError('redis', new Error('connect ECONNREFUSED 127.0.0.1:6379'));
+    });
+    app.use(errorHandler(() => {}));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      expect(res.status).to.equal(503);
+      expect(Number(res.headers.get('retry-after'))).to.be.greaterThan(0);
+      expect(res.headers.get('content-type')).to.contain('application/problem+json');
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body).to.include({ status: 503, dependency: 'redis', code: 'dependency_unavailable' });
+      expect(String(body.detail)).to.contain('redis');
+      expect(JSON.stringify(body)).not.to.contain('ECONNREFUSED');
+    } finally {
+      server.close();
+    }
   });
 });

@@ -44,6 +44,8 @@ export class ChatService {
     private readonly render: RenderTemplate,
     /** starts the turn's job at once (the reactor would too, a little later; the job id dedupes) */
     private readonly afterPost: (chatId: string, turnId: string, wake?: string) => void = () => {},
+    /** throws when a turn could not start now (its queue is unreachable): then nothing is recorded */
+    private readonly beforeTurn: () => void = () => {},
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -105,6 +107,7 @@ export class ChatService {
       structuredClone(body ?? {}),
     );
     const chat = await this.get(chatId, ctx.actor);
+    this.beforeTurn();
     const messageId = randomUUID();
     const turnId = randomUUID();
     const at = this.now().toISOString();
@@ -181,6 +184,7 @@ export class ChatService {
       structuredClone(body ?? {}),
     );
     await this.get(chatId, ctx.actor);
+    this.beforeTurn();
     const r = await this.run(
       chatId,
       {

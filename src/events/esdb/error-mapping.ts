@@ -7,11 +7,11 @@
  *   simply does not exist); otherwise StreamDeletedError (a tombstoned stream stays dead)
  * - StreamNotFound / StreamDeleted on read -> the read is empty (see `isMissingStream`)
  * - unavailable, deadline exceeded, timeout, not leader, server-side cancel, failed discovery,
- *   refused/reset sockets -> UnavailableError
+ *   refused/reset sockets -> DependencyUnavailableError('event store') (HTTP 503 with Retry-After)
  * - anything else is a bug or a misconfiguration and is passed on unchanged.
  */
 import { ErrorType, isCommandError } from '@eventstore/db-client';
-import { ConcurrencyError, StreamDeletedError, UnavailableError } from '../../errors.js';
+import { ConcurrencyError, DependencyUnavailableError, StreamDeletedError } from '../../errors.js';
 import type { ExpectedRevision } from '../event-store.js';
 import { formatActual, formatExpected } from './expected-revision.js';
 
@@ -56,11 +56,7 @@ export function isUnavailable(err: unknown): boolean {
 
 /** Errors any operation can meet. */
 export function mapCommonError(err: unknown): unknown {
-  if (isUnavailable(err)) {
-    const message = err instanceof Error && err.message ? err.message : 'no response';
-    return withCause(new UnavailableError(`EventStoreDB is unavailable: ${message}`), err);
-  }
-  return err;
+  return isUnavailable(err) ? new DependencyUnavailableError('event store', err) : err;
 }
 
 export function mapAppendError(err: unknown, stream: string, expected: ExpectedRevision): unknown {

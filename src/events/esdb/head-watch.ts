@@ -6,7 +6,7 @@
  */
 import { END, excludeSystemEvents, type EventStoreDBClient } from '@eventstore/db-client';
 import { Observable } from 'rxjs';
-import { UnavailableError } from '../../errors.js';
+import { DependencyUnavailableError } from '../../errors.js';
 import { mapSubscriptionError } from './error-mapping.js';
 import { isSystemResolved, type ClientResolvedEvent } from './event-mapping.js';
 import { positionOf } from './positions.js';
@@ -24,7 +24,11 @@ export function watchHead(client: EventStoreDBClient, readHead: () => Promise<bi
       if (!isSystemResolved(resolved)) bump(positionOf(resolved));
     });
     live.on('error', (err) => subscriber.error(mapSubscriptionError(err)));
-    live.on('end', () => subscriber.error(new UnavailableError('EventStoreDB ended the head subscription')));
+    live.on('end', () =>
+      subscriber.error(
+        new DependencyUnavailableError('event store', new Error('EventStoreDB ended the head subscription')),
+      ),
+    );
     const readAndBump = () => void readHead().then(bump, (err: unknown) => subscriber.error(err));
     live.on('confirmation', readAndBump);
     readAndBump();

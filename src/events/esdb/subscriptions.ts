@@ -7,7 +7,7 @@
  */
 import { START, type EventStoreDBClient } from '@eventstore/db-client';
 import { Observable, concatMap, defer, filter } from 'rxjs';
-import { UnavailableError } from '../../errors.js';
+import { DependencyUnavailableError } from '../../errors.js';
 import type { RecordedEvent, SubscribeAllOptions, SubscribeStreamOptions } from '../event-store.js';
 import { planFilter } from './all-filter.js';
 import { mapSubscriptionError } from './error-mapping.js';
@@ -75,7 +75,9 @@ function observe(
     subscription.on('error', (err) => subscriber.error(mapSubscriptionError(err, stream)));
     // A live subscription only ends when cancelled; an end we did not ask for is a dropped connection.
     subscription.on('end', () =>
-      subscriber.error(new UnavailableError('EventStoreDB ended the subscription')),
+      subscriber.error(
+        new DependencyUnavailableError('event store', new Error('EventStoreDB ended the subscription')),
+      ),
     );
     return () => {
       // Teardown has no one left to report to; a failed cancel only leaves a call the server will drop.

@@ -8,11 +8,17 @@
  * delivers), then reads what is retained after its `afterSeq` with XRANGE, then drains the
  * buffer; it drops any seq it has already passed, so there is no gap and no duplicate.
  * A subscriber to a channel the loop is not yet reading interrupts the block (CLIENT UNBLOCK).
+ *
+ * When Redis goes away, commands fail at the next reconnect attempt instead of waiting for Redis
+ * (a turn's deltas are best effort: its reply is in the event store), so subscribers that are
+ * catching up error and followers of a chat carry on from the event store; the read loop waits for
+ * the reconnect and goes on from its cursors.
  */
 import { Redis } from 'ioredis';
 import { Observable, type Subscriber } from 'rxjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IllegalStateError, UnavailableError } from '../../errors.js';
+import { resilientOptions, watchConnection, type OutageReport } from '../redis-connection.js';
 import {
   defaultLiveBusRetention,
   validateAfterSeq,
@@ -33,9 +39,14 @@ export interface RedisLiveBusOptions {
   readonly retention?: LiveBusRetention;
   /** longest single XREAD BLOCK, in ms; default 5000 */
   readonly blockMs?: number;
-  /** connection errors (commands still wait for the reconnect); default: written to stderr */
-  readonly onError?: (err: Error) => void;
+  /** connection trouble, once per outage and connection; default: written to stderr */
+  readonly outage?: OutageReport;
 }
+
+const stderrOutage = (connection: string): OutageReport => ({
+  down: (err) => process.stderr.write(`live bus (${connection}): redis is unreachable (${err.message})\n`),
+  up: () => process.stderr.write(`live bus (${connection}): redis is reachable again\n`),
+});
 
 type Entry = { readonly kind: 'message'; readonly message: LiveMessage } | { readonly kind: 'end' };
 type RawEntry = [id: string, fields: string[]];
@@ -97,10 +108,16 @@ export class RedisLiveBus implements LiveBus {
     this.retention = opts.retention ?? defaultLiveBusRetention;
     validateRetention(this.retention);
     this.blockMs = opts.blockMs ?? 5000;
-    const onError = opts.onError ?? ((err: Error) => process.stderr.write(`live bus: ${err.message}\n`));
-    this.cmd = new Redis(opts.url).on('error', onError);
+    // no retry of a command across a reconnect: a delta that cannot go out now is dropped
+    this.cmd = watchConnection(
+      new Redis(opts.url, { ...resilientOptions, maxRetriesPerRequest: 0 }),
+      opts.outage ?? stderrOutage('commands'),
+    );
     // RESP2 on the reader: under RESP3, ioredis flattens XREAD's map reply into [key, entries, ...].
-    this.reader = new Redis(opts.url, { maxRetriesPerRequest: null, protocol: 2 }).on('error', onError);
+    this.reader = watchConnection(
+      new Redis(opts.url, { ...resilientOptions, maxRetriesPerRequest: null, protocol: 2 }),
+      opts.outage ?? stderrOutage('reader'),
+    );
     this.reader.on('close', () => (this.readerId = undefined));
   }
 

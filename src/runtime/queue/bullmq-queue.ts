@@ -2,11 +2,16 @@
  * The production JobQueue: BullMQ on Redis. One ioredis connection per instance is shared by
  * its queues (producers); each worker duplicates it for its blocking connection. All keys
  * start with `prefix`, so several deployments or test runs can share one Redis.
+ *
+ * When Redis goes away nothing is lost: jobs live in Redis, adds wait for the reconnect, workers
+ * retry fetching every WORKER_RETRY_MS until it is back, and a running job's outcome is recorded
+ * once it is. `assertAvailable` lets a request that needs a job answer 503 at once instead.
  */
 import { Queue, Worker, type Job, type JobsOptions, type JobState as BullState } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Subject } from 'rxjs';
-import { IllegalStateError } from '../../errors.js';
+import { DependencyUnavailableError, IllegalStateError } from '../../errors.js';
+import { resilientOptions, watchConnection, type OutageReport } from '../redis-connection.js';
 import {
   defaultRetention,
   validateAdd,
@@ -32,7 +37,17 @@ export interface BullMqQueueOptions {
   /** first segment of every key; default 'sinas' */
   readonly prefix?: string;
   readonly retention?: Retention;
+  /** connection trouble, once per outage; default: written to stderr */
+  readonly outage?: OutageReport;
 }
+
+/** How soon a worker tries again to fetch jobs after a connection error (BullMQ's default is 15 s). */
+const WORKER_RETRY_MS = 500;
+
+const stderrOutage: OutageReport = {
+  down: (err) => process.stderr.write(`job queue: redis is unreachable (${err.message}); retrying\n`),
+  up: () => process.stderr.write('job queue: redis is reachable again\n'),
+};
 
 export class BullMqQueue implements JobQueue {
   private readonly connection: Redis;
@@ -46,8 +61,16 @@ export class BullMqQueue implements JobQueue {
 
   constructor(private readonly opts: BullMqQueueOptions) {
     this.prefix = opts.prefix ?? 'sinas';
-    this.connection = new Redis(opts.url, { maxRetriesPerRequest: null });
+    this.connection = watchConnection(
+      new Redis(opts.url, { ...resilientOptions, maxRetriesPerRequest: null }),
+      opts.outage ?? stderrOutage,
+    );
     this.connection.on('error', (error: Error) => this.subject.next({ type: 'error', error }));
+  }
+
+  /** Throws DependencyUnavailableError('redis') while the connection to Redis is not up. */
+  assertAvailable(): void {
+    if (this.connection.status !== 'ready') throw new DependencyUnavailableError('redis');
   }
 
   async add<T>(queue: string, name: string, data: T, opts: AddOptions = {}): Promise<string> {
@@ -65,6 +88,7 @@ export class BullMqQueue implements JobQueue {
       connection: this.connection,
       prefix: this.prefix,
       concurrency: opts.concurrency ?? 1,
+      runRetryDelay: WORKER_RETRY_MS,
     });
     this.workers.push(worker);
     this.report(queue, worker);

@@ -112,6 +112,9 @@ export class InProcessQueue implements JobQueue {
     return this.schedules.delete(key);
   }
 
+  /** Always available: it lives in this process. */
+  assertAvailable(): void {}
+
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;

@@ -110,6 +110,11 @@ export interface JobQueue {
   upsertSchedule(queue: string, scheduleId: string, schedule: Schedule, job: JobTemplate): Promise<void>;
   /** Returns false when there was no such schedule. */
   removeSchedule(queue: string, scheduleId: string): Promise<boolean>;
+  /**
+   * Throws DependencyUnavailableError when the queue cannot take a job now (its store is
+   * unreachable); a request that waits for a job's outcome asks first, so it answers 503 at once.
+   */
+  assertAvailable(): void;
   readonly events: Observable<JobEvent>;
   close(): Promise<void>;
 }
