@@ -23,7 +23,7 @@ import {
 } from '../../errors.js';
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import type { ExecutionRequestedData } from '../../events/execution-events.js';
-import { stableUuid } from '../../events/ids.js';
+import { asTurnId, stableUuid } from '../../events/ids.js';
 import { streams } from '../../events/stream-names.js';
 import type { Projection } from '../../projections/projection.js';
 
@@ -201,7 +201,7 @@ async function revise(store: EventStore, handler: CommandHandler, e: RecordedEve
       streams.chat(req.chatId),
       {
         type: 'ReviseAssistantMessage',
-        turnId: req.hook.turnId,
+        turnId: asTurnId(req.hook.turnId),
         messageId: req.hook.messageId,
         content,
         by: `hook:${req.hook.ref}`,

@@ -18,7 +18,7 @@ import { ForbiddenError, IllegalStateError, NotFoundError, ValidationError } fro
 import { turnChannel, type ToolCallPlan, type ToolResultStatus } from '../../events/chat-events.js';
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import { upcast } from '../../events/upcasters.js';
-import { stableUuid } from '../../events/ids.js';
+import { asExecutionId, stableUuid, type ChatId, type ExecutionId, type TurnId } from '../../events/ids.js';
 import type { StreamCache } from '../../events/stream-cache.js';
 import { streams } from '../../events/stream-names.js';
 import type { LiveBus } from '../live-bus/live-bus.js';
@@ -50,8 +50,8 @@ type Outcome =
   | { readonly kind: 'cancelled' };
 
 interface AttemptPlan {
-  readonly chatId: string;
-  readonly turnId: string;
+  readonly chatId: ChatId;
+  readonly turnId: TurnId;
   readonly resolved: ResolvedModel;
   readonly agentVersion: number;
   request: LlmRequest;
@@ -72,7 +72,7 @@ export interface TurnRunnerDeps {
   readonly hooks: MessageHooks;
 }
 
-const SYSTEM = (turnId: string, step: string) => ({ commandId: `turn-${turnId}-${step}`, actor: 'system' });
+const SYSTEM = (turnId: TurnId, step: string) => ({ commandId: `turn-${turnId}-${step}`, actor: 'system' });
 
 export class TurnRunner {
   constructor(private readonly d: TurnRunnerDeps) {}
@@ -85,7 +85,7 @@ export class TurnRunner {
   private readonly running = new Map<string, Promise<void>>();
 
   /** Jobs of one turn (the first, and wake-ups after approvals) run one after another in a process. */
-  run(chatId: string, turnId: string): Promise<void> {
+  run(chatId: ChatId, turnId: TurnId): Promise<void> {
     const key = `${chatId}/${turnId}`;
     const previous = this.running.get(key) ?? Promise.resolve();
     const next = previous.then(
@@ -98,7 +98,7 @@ export class TurnRunner {
     return next;
   }
 
-  private async runNow(chatId: string, turnId: string): Promise<void> {
+  private async runNow(chatId: ChatId, turnId: TurnId): Promise<void> {
     let userHooksRan = false;
     // the agent and the default provider are read while the chat is (one round trip instead of three)
     let prefetched: Prefetched | undefined = this.prefetch(chatId);
@@ -108,7 +108,7 @@ export class TurnRunner {
       const head = next.chat.pending[0]!;
       if (head.open.length > 0) {
         // a cancelled turn cancels the executions its tool calls are waiting for
-        const running = new Set<string>();
+        const running = new Set<ExecutionId>();
         const cancel = this.watchCancel(chatId, turnId, next.revision);
         cancel.signal.addEventListener('abort', () => {
           for (const id of running)
@@ -275,13 +275,13 @@ export class TurnRunner {
    */
   private async runCall(
     chat: Open,
-    turnId: string,
+    turnId: TurnId,
     call: OpenToolCall,
-    running: Set<string> = new Set(),
+    running: Set<ExecutionId> = new Set(),
   ): Promise<void> {
     const { chatId } = chat;
     const p = call.plan;
-    const finish = (status: ToolResultStatus, result: string, executionId: string | null) =>
+    const finish = (status: ToolResultStatus, result: string, executionId: ExecutionId | null) =>
       this.d.handler
         .handle(
           chatDecider,
@@ -299,7 +299,7 @@ export class TurnRunner {
       const error = p.invalid ? 'Invalid tool arguments' : 'Unauthorized tool call';
       return finish('error', serializeResult({ error, message }), null);
     }
-    const executionId = call.executionId ?? stableUuid(`${chatId}/${p.id}`);
+    const executionId = call.executionId ?? asExecutionId(stableUuid(`${chatId}/${p.id}`));
     if (call.executionId === null) {
       if (!(await this.startToolCall(chatId, turnId, p.id, executionId))) return;
       try {
@@ -324,12 +324,13 @@ export class TurnRunner {
   /** `continue_execution`: answers the paused execution's input() as the chat's user, then reports its next stop. */
   private async continueExecution(
     chat: Open,
-    turnId: string,
+    turnId: TurnId,
     call: OpenToolCall,
-    finish: (status: ToolResultStatus, result: string, executionId: string | null) => Promise<void>,
+    finish: (status: ToolResultStatus, result: string, executionId: ExecutionId | null) => Promise<void>,
   ): Promise<void> {
     const p = call.plan;
-    const executionId = p.arguments!.execution_id as string;
+    // the model's argument: the paused execution it answers (an unknown id is refused by the service)
+    const executionId = asExecutionId(p.arguments!.execution_id as string);
     if (call.executionId === null && !(await this.startToolCall(chat.chatId, turnId, p.id, executionId)))
       return;
     // always: a retried job whose earlier resume landed is answered as a duplicate (same command id)
@@ -350,7 +351,7 @@ export class TurnRunner {
   }
 
   /** Records that the call runs as `executionId`; false when it cannot start (started already, or the turn ended). */
-  private async startToolCall(chatId: string, turnId: string, toolCallId: string, executionId: string) {
+  private async startToolCall(chatId: ChatId, turnId: TurnId, toolCallId: string, executionId: ExecutionId) {
     const started = await this.d.handler
       .handle(
         chatDecider,
@@ -364,8 +365,8 @@ export class TurnRunner {
 
   /** Waits for the execution's next stop and records it as the call's result. */
   private async finishWithExecution(
-    executionId: string,
-    finish: (status: ToolResultStatus, result: string, executionId: string | null) => Promise<void>,
+    executionId: ExecutionId,
+    finish: (status: ToolResultStatus, result: string, executionId: ExecutionId | null) => Promise<void>,
   ): Promise<void> {
     const loaded = await this.d.executions.load(executionId);
     let s: PresentExecution | undefined = loaded.state;
@@ -541,7 +542,7 @@ export class TurnRunner {
   }
 
   /** An on_user_message hook blocked the message: its reply answers, and no model is called. */
-  private async blockTurn(chatId: string, turnId: string, agentVersion: number, reply: string, by: string) {
+  private async blockTurn(chatId: ChatId, turnId: TurnId, agentVersion: number, reply: string, by: string) {
     const started = await this.start(chatId, turnId, 'hook', 'hook', agentVersion);
     if (!started) return;
     await this.d.handler
@@ -604,8 +605,8 @@ export class TurnRunner {
 
   /** Resolves with the chat once `turnId` is its next turn, or undefined when the turn has ended. */
   private async waitUntilNext(
-    chatId: string,
-    turnId: string,
+    chatId: ChatId,
+    turnId: TurnId,
   ): Promise<{ chat: Open; events: RecordedEvent[]; revision: bigint } | undefined> {
     const stream = streams.chat(chatId);
     const mentionsTurn = (events: readonly RecordedEvent[]) =>
@@ -629,8 +630,8 @@ export class TurnRunner {
 
   /** Records a new attempt; undefined when the turn ended meanwhile (cancelled). */
   private async start(
-    chatId: string,
-    turnId: string,
+    chatId: ChatId,
+    turnId: TurnId,
     model: string,
     provider: string,
     agentVersion: number,
@@ -657,7 +658,7 @@ export class TurnRunner {
     return { attempt: head?.attempt ?? 1, revision: r.revision ?? 0n };
   }
 
-  private fail(chatId: string, turnId: string, attempt: number, error: string): Promise<void> {
+  private fail(chatId: ChatId, turnId: TurnId, attempt: number, error: string): Promise<void> {
     return this.d.handler
       .handle(
         chatDecider,
@@ -673,8 +674,8 @@ export class TurnRunner {
    * of the turn than the run's own takes the turn over (the decider would refuse its reply).
    */
   private watchCancel(
-    chatId: string,
-    turnId: string,
+    chatId: ChatId,
+    turnId: TurnId,
     afterRevision: bigint,
     runId?: string,
   ): { signal: AbortSignal; dispose(): void } {
