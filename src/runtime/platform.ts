@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ResourceService } from '../commands/resource/resource-service.js';
 import type { EventStore } from '../events/event-store.js';
+import { asUserId } from '../events/ids.js';
 import { ApiKeys } from '../http/api-keys.js';
 import { buildApp } from '../http/app.js';
 import { endStreams } from '../http/sse.js';
@@ -223,7 +224,7 @@ export class Platform {
     await identity.syncDefaultRoles(defaultRoles());
     const adminId = await keys.bootstrapUserId();
     if (adminId) {
-      const position = await identity.bootstrapAdmin(adminId, this.config.superadminEmail);
+      const position = await identity.bootstrapAdmin(asUserId(adminId), this.config.superadminEmail);
       // serve once the admin's roles are readable (bounded: a separate worker may still be starting)
       await this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter).waitFor(
         ['identity'],
