@@ -5,7 +5,8 @@
  * attempt's result is refused by the decider, so a duplicate or resumed job is harmless.
  */
 import { randomUUID } from 'node:crypto';
-import { firstValueFrom, filter, take, timeout } from 'rxjs';
+import { EmptyError, TimeoutError, firstValueFrom, filter, take, timeout } from 'rxjs';
+import type { Logger } from 'pino';
 import { chatDecider, type ChatState, type OpenToolCall } from '../../commands/chat/chat-decider.js';
 import {
   isStopped,
@@ -15,6 +16,7 @@ import {
 import { foldRecorded, type CommandHandler } from '../../commands/command-handler.js';
 import type { ResourceService } from '../../commands/resource/resource-service.js';
 import { ForbiddenError, IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
+import { handledLater, isA, settled } from '../../expected-errors.js';
 import { turnChannel, type ToolCallPlan, type ToolResultStatus } from '../../events/chat-events.js';
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import { upcast } from '../../events/upcasters.js';
@@ -70,6 +72,8 @@ export interface TurnRunnerDeps {
   readonly executions: ExecutionService;
   readonly maxToolRounds: number;
   readonly hooks: MessageHooks;
+  /** failures that end no job but someone should see (a cancel that did not reach an execution) */
+  readonly log: Pick<Logger, 'warn'>;
 }
 
 const SYSTEM = (turnId: TurnId, step: string) => ({ commandId: `turn-${turnId}-${step}`, actor: 'system' });
@@ -92,7 +96,7 @@ export class TurnRunner {
       () => this.runNow(chatId, turnId),
       () => this.runNow(chatId, turnId),
     );
-    const tail = next.catch(() => undefined);
+    const tail = settled(next); // orders the turn's jobs; the job that failed reports it itself
     this.running.set(key, tail);
     void tail.then(() => this.running.get(key) === tail && this.running.delete(key));
     return next;
@@ -114,7 +118,13 @@ export class TurnRunner {
           for (const id of running)
             this.d.executions
               .cancel(id, { userId: 'system', isAdmin: true }, { commandId: `turn-${turnId}-cancel-${id}` })
-              .catch(() => undefined);
+              .catch((err) => {
+                if (isA(IllegalStateError, NotFoundError)(err)) return; // ended meanwhile, or never recorded
+                this.d.log.warn(
+                  { err, chatId, turnId, executionId: id },
+                  'cancelling a tool execution failed',
+                );
+              });
         });
         try {
           await Promise.all(
@@ -423,12 +433,12 @@ export class TurnRunner {
       started = await starting;
     } catch (err) {
       gate.abort();
-      await outcome.catch(() => undefined);
+      await settled(outcome); // the call given up (the turn did not start): its abort is not news
       throw err;
     }
     if (!started) {
       gate.abort();
-      await outcome.catch(() => undefined);
+      await settled(outcome); // as above
       return undefined;
     }
     return { started, outcome: await outcome };
@@ -483,14 +493,11 @@ export class TurnRunner {
   private prefetch(chatId: string): Prefetched | undefined {
     const cached = this.d.handler.cached<ChatState>(streams.chat(chatId));
     if (cached?.status !== 'open') return undefined;
-    const swallow = <T>(p: Promise<T>) => {
-      p.catch(() => undefined); // a failure shows when (and if) the value is used
-      return p;
-    };
+    // a failure shows when (and if) the value is used
     return {
       agentOf: `${cached.agent.namespace}/${cached.agent.name}`,
-      agent: swallow(this.agentOf(cached.agent)),
-      defaultProvider: swallow(this.d.resolver.defaultProvider()),
+      agent: handledLater(this.agentOf(cached.agent)),
+      defaultProvider: handledLater(this.d.resolver.defaultProvider()),
     };
   }
 
@@ -504,7 +511,12 @@ export class TurnRunner {
     }
     const paused: string[] = [];
     for (const id of ids) {
-      const s = await this.d.executions.load(id).catch(() => undefined);
+      const s = await this.d.executions.load(asExecutionId(id)).catch((err) => {
+        // purged: nothing to continue; unreadable: this model call goes without it (the next has it)
+        if (!isA(NotFoundError)(err))
+          this.d.log.warn({ err, executionId: id }, 'reading a paused execution failed');
+        return undefined;
+      });
       if (s?.state.status === 'AWAITING_INPUT') paused.push(id);
     }
     return paused;
@@ -620,11 +632,18 @@ export class TurnRunner {
       const s = loaded.state;
       if (s.status !== 'open' || !s.pending.some((t) => t.turnId === turnId)) return undefined;
       if (s.pending[0]!.turnId === turnId) return { chat: s, events, revision: loaded.revision! };
+      // woken by the chat's next event; after a minute (or if the subscription ends) it reads again anyway
       await firstValueFrom(
         this.d.store
           .subscribeToStream(stream, { afterRevision: loaded.revision })
           .pipe(take(1), timeout(60_000)),
-      ).catch(() => undefined);
+      ).catch((err) => {
+        if (isA(TimeoutError, EmptyError)(err)) return;
+        this.d.log.warn(
+          { err, chatId, turnId },
+          'waiting for the turn to come up failed; reading the chat again',
+        );
+      });
     }
   }
 
