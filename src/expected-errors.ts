@@ -1,6 +1,6 @@
 /**
  * Where a failure is deliberately not passed on, the code says which and why, never with a bare
- * `.catch(() => undefined)`: an expected error that means "nothing to do here" (`ignoreIf`, with
+ * catch that returns nothing: an expected error that means "nothing to do here" (`ignoreIf`, with
  * the reason at the call), or a promise awaited only for its timing, whose failure whoever awaits
  * it directly sees (`settled`, `handledLater`). Anything else is logged with context by the caller.
  */
