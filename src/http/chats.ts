@@ -1,6 +1,7 @@
 /** The chat runtime endpoints (reference §3): create, list, get, update, delete, messages, SSE, cancel. */
 import type { Request, Response } from 'express';
 import type { ChatService } from '../commands/chat/chat-service.js';
+import { asChatId, asUserId, type ChatId } from '../commands/ids.js';
 import { invokeBody, type Invoker } from '../commands/chat/invoke.js';
 import {
   approvalBody,
@@ -110,8 +111,8 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     return row;
   };
   /** the same check from the chat's state (no read-model wait on the hot path) */
-  const checkChat = async (req: Request, chatId: string) => {
-    const chat = await d.chats.get(chatId, principalOf(req).userId);
+  const checkChat = async (req: Request, chatId: ChatId) => {
+    const chat = await d.chats.get(chatId, asUserId(principalOf(req).userId));
     mayChat(req, chat.agent);
   };
   const afterWrite = async (position: bigint | undefined, res: Response) => {
@@ -244,7 +245,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     query: TIMELINE_QUERY,
     responses: { 200: TIMELINE_SCHEMA },
     handler: async (req, res) => {
-      const chatId = req.params.chat_id as string;
+      const chatId = asChatId(req.params.chat_id as string);
       const auditor = holds(req, AUDIT_ALL);
       const chat = auditor ? await d.queries.getAny(chatId) : await chatOf(req);
       if (!chat) throw new NotFoundError('chat not found');
@@ -262,8 +263,8 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     body: updateChatBody,
     responses: { 200: chatSchema },
     handler: async (req, res) => {
-      await checkChat(req, req.params.chat_id as string);
-      const r = await d.chats.update(req.params.chat_id as string, req.body, ctx(req));
+      await checkChat(req, asChatId(req.params.chat_id as string));
+      const r = await d.chats.update(asChatId(req.params.chat_id as string), req.body, ctx(req));
       await afterWrite(r.position, res);
       res.json(chatResponse(await chatOf(req)));
     },
@@ -277,8 +278,8 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     params: chatIdParam,
     responses: { 204: undefined },
     handler: async (req, res) => {
-      await checkChat(req, req.params.chat_id as string);
-      const r = await d.chats.update(req.params.chat_id as string, { archived: true }, ctx(req));
+      await checkChat(req, asChatId(req.params.chat_id as string));
+      const r = await d.chats.update(asChatId(req.params.chat_id as string), { archived: true }, ctx(req));
       await afterWrite(r.position, res);
       res.status(204).send();
     },
@@ -293,7 +294,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     body: sendMessageBody,
     responses: { 200: messageSchema },
     handler: async (req, res) => {
-      const chatId = req.params.chat_id as string;
+      const chatId = asChatId(req.params.chat_id as string);
       await checkChat(req, chatId);
       const posted = await d.chats.postMessage(chatId, req.body, ctx(req));
       const stop = stopped(await d.turns.stop({ chatId, ...posted }), chatId);
@@ -313,7 +314,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     body: sendMessageBody,
     responses: { 200: { type: 'string', description: 'text/event-stream' } as never },
     handler: async (req, res) => {
-      const chatId = req.params.chat_id as string;
+      const chatId = asChatId(req.params.chat_id as string);
       await checkChat(req, chatId);
       const resume = resumePoint(req); // a malformed one is a 400 before anything is posted
       const posted = await d.chats.postMessage(chatId, req.body, ctx(req));
@@ -347,7 +348,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
       },
     },
     handler: async (req, res) => {
-      const chatId = req.params.chat_id as string;
+      const chatId = asChatId(req.params.chat_id as string);
       const toolCallId = req.params.tool_call_id as string;
       await checkChat(req, chatId);
       const r = await d.chats.decideApproval(chatId, toolCallId, req.body, ctx(req));
@@ -435,8 +436,8 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     params: chatIdParam,
     responses: { 200: { type: 'object' } },
     handler: async (req, res) => {
-      await checkChat(req, req.params.chat_id as string);
-      const r = await d.chats.cancel(req.params.chat_id as string, ctx(req));
+      await checkChat(req, asChatId(req.params.chat_id as string));
+      const r = await d.chats.cancel(asChatId(req.params.chat_id as string), ctx(req));
       const cancelled = r.events.find((e) => e.type === 'TurnCancelled');
       res.json({
         status: 'cancelled',

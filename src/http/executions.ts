@@ -6,6 +6,7 @@
  */
 import type { Request, Response } from 'express';
 import type { ExecutionService, PresentExecution } from '../commands/execution/execution-service.js';
+import { asExecutionId } from '../commands/ids.js';
 import { NotFoundError } from '../errors.js';
 import type { EventStore } from '../events/event-store.js';
 import { streams } from '../events/stream-names.js';
@@ -289,7 +290,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
     },
     responses: { 200: stopSchema },
     handler: async (req, res) => {
-      const id = req.params.execution_id as string;
+      const id = asExecutionId(req.params.execution_id as string);
       const body = req.body as { input: unknown; timeout?: number };
       d.runsAvailable();
       const r = await d.executions.resume(id, body.input, caller(req, 'update'), ctx(req));
@@ -307,7 +308,11 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
     params: idParam,
     responses: { 200: executionSchema },
     handler: async (req, res) => {
-      const r = await d.executions.cancel(req.params.execution_id as string, caller(req, 'update'), ctx(req));
+      const r = await d.executions.cancel(
+        asExecutionId(req.params.execution_id as string),
+        caller(req, 'update'),
+        ctx(req),
+      );
       await consistent(r.position, res);
       res.json(await view(req));
     },

@@ -8,6 +8,7 @@ import type { Request, Response } from 'express';
 import type { IdentityService, Unstamped } from '../commands/identity/identity-service.js';
 import type { RoleCommand } from '../commands/identity/identity-deciders.js';
 import { ROLE_NAME } from '../commands/identity/identity-service.js';
+import { asUserId } from '../commands/ids.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { IdentityQueries, RoleRow, UserRow } from '../projections/identity-queries.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
@@ -214,7 +215,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     body: { type: 'object', additionalProperties: false, properties: { active: { type: 'boolean' } } },
     responses: { 200: userSchema },
     handler: async (req, res) => {
-      const id = req.params.user_id as string;
+      const id = asUserId(req.params.user_id as string);
       const body = req.body as { active?: boolean };
       if (body.active !== undefined) {
         const r = await d.identity.changeUser(
@@ -243,7 +244,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     params: userParam,
     responses: { 204: undefined },
     handler: async (req, res) => {
-      const id = req.params.user_id as string;
+      const id = asUserId(req.params.user_id as string);
       const position = await d.identity.deleteUser(id, ctx(req));
       await consistent(position, res);
       await d.revokeCredentials(id, principalOf(req).userId, 'user_deleted');
@@ -417,7 +418,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     },
     responses: { 201: { type: 'object' } },
     handler: async (req, res) => {
-      const userId = (req.body as { user_id: string }).user_id;
+      const userId = asUserId((req.body as { user_id: string }).user_id);
       const r = await d.identity.addMember(req.params.name as string, userId, ctx(req));
       await consistent(r.position, res);
       res.status(201).json({ role: req.params.name, user_id: userId });
@@ -434,7 +435,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     handler: async (req, res) => {
       await onRole(req, res, {
         type: 'RemoveMember',
-        userId: req.params.user_id as string,
+        userId: asUserId(req.params.user_id as string),
       });
       res.status(204).send();
     },

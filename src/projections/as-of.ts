@@ -15,6 +15,7 @@ export async function projectedAsOf<T>(
   query: (client: pg.PoolClient, tables: TableNames) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     // the session's temporary schema exists only once a temporary table was made in it
@@ -25,7 +26,9 @@ export async function projectedAsOf<T>(
     await projection.apply(client, events, tables);
     return await query(client, tables);
   } finally {
-    await client.query('ROLLBACK').catch(() => undefined);
-    client.release();
+    // the answer (or the error) above stands; a connection that cannot roll back is broken, so it is
+    // closed instead of going back to the pool with its temporary tables
+    await client.query('ROLLBACK').catch((err: Error) => (broken = err));
+    client.release(broken);
   }
 }

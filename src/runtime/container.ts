@@ -325,7 +325,12 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
                 return undefined; // sealed under a master key no longer configured: treat as changed
               }
             },
-            openSecret: (id, value) => vault.open(id, value).catch(() => undefined),
+            openSecret: (id, value) =>
+              vault.open(id, value).catch((err) => {
+                // the plan then shows the value as changed, and an apply writes it anew
+                log.warn({ err, secretId: id }, 'config: a stored secret could not be opened to compare');
+                return undefined;
+              }),
           }),
           store,
           env: () => process.env,
@@ -412,6 +417,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
             executions: d.resolve(TOKENS.ExecutionService),
             maxToolRounds: config.maxToolRounds,
             hooks: new MessageHooks(d.resolve(TOKENS.ExecutionService)),
+            log,
           }),
       ),
     });

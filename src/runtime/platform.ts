@@ -12,6 +12,7 @@ import { ApiKeys } from './auth/api-keys.js';
 import { TurnWaiter } from './turns/turn-waiter.js';
 import { ApiKeyService } from '../commands/api-key/api-key-service.js';
 import { ApiKeyQueries } from '../projections/api-key-queries.js';
+import { asUserId } from '../events/ids.js';
 import { buildApp } from '../http/app.js';
 import { endStreams } from '../http/sse.js';
 import { registerHealth, type PortCheck } from '../http/health.js';
@@ -226,7 +227,7 @@ export class Platform {
     await identity.syncDefaultRoles(defaultRoles());
     const adminId = await keys.bootstrapUserId();
     if (adminId) {
-      const position = await identity.bootstrapAdmin(adminId, this.config.superadminEmail);
+      const position = await identity.bootstrapAdmin(asUserId(adminId), this.config.superadminEmail);
       // serve once the admin's roles are readable (bounded: a separate worker may still be starting)
       await this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter).waitFor(
         ['identity'],

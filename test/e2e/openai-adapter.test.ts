@@ -1,6 +1,7 @@
 /** The OpenAI-compatible adapter, driven by the real `openai` client against a scripted provider. */
 import { expect } from 'chai';
 import OpenAI from 'openai';
+import { asChatId, asTurnId } from '../../src/events/ids.js';
 import { ADMIN_KEY, anotherTurnWorker, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
@@ -227,7 +228,7 @@ describe('OpenAI-compatible adapter', function () {
                 'the turn in the read model',
                 async () => !!(turns = (await chatOf(chatId)).turns)?.length,
               );
-              takeover = other.run(chatId, turns!.at(-1)!.turn_id);
+              takeover = other.run(asChatId(chatId), asTurnId(turns!.at(-1)!.turn_id));
             }
           }
         } catch (err) {

@@ -3,9 +3,19 @@
  * archive, cancel. Only the chat's owner may see or change it; anyone else gets a 404.
  */
 import { randomUUID } from 'node:crypto';
-import { NotFoundError } from '../../errors.js';
+import { NotFoundError, StreamDeletedError } from '../../errors.js';
+import { ignoreIf, isA } from '../../expected-errors.js';
 import type { ChatMessageData } from '../../events/chat-events.js';
 import type { EventStore } from '../../events/event-store.js';
+import {
+  asTurnId,
+  asUserId,
+  newChatId,
+  newTurnId,
+  type ChatId,
+  type TurnId,
+  type UserId,
+} from '../../events/ids.js';
 import { streams } from '../../events/stream-names.js';
 import {
   CommandFor,
@@ -17,7 +27,13 @@ import type { ResourceService } from '../resource/resource-service.js';
 import { validate, type JSONSchema } from '../validation.js';
 import { coerceAndValidateInput } from './chat-input.js';
 import type { RenderTemplate } from './render-template.js';
-import { chatDecider, type ChatCommand, type ChatState, type MessagePolicy } from './chat-decider.js';
+import {
+  chatDecider,
+  type ChatCommand,
+  type ChatState,
+  type MessagePolicy,
+  type OpenChat,
+} from './chat-decider.js';
 import {
   approvalBody,
   contentText,
@@ -26,11 +42,11 @@ import {
   updateChatBody,
 } from './chat-schemas.js';
 
-export type OpenChat = Extract<ChatState, { status: 'open' }>;
+export type { OpenChat } from './chat-decider.js';
 
 export interface Posted {
   readonly messageId: string;
-  readonly turnId: string;
+  readonly turnId: TurnId;
   readonly revision: bigint;
   readonly position: bigint | undefined;
 }
@@ -43,7 +59,7 @@ export class ChatService {
     /** renders an agent's initial messages with the chat's input */
     private readonly render: RenderTemplate,
     /** starts the turn's job at once (the reactor would too, a little later; the job id dedupes) */
-    private readonly afterPost: (chatId: string, turnId: string, wake?: string) => void = () => {},
+    private readonly afterPost: (chatId: ChatId, turnId: TurnId, wake?: string) => void = () => {},
     /** throws when a turn could not start now (its queue is unreachable): then nothing is recorded */
     private readonly beforeTurn: () => void = () => {},
     private readonly now: () => Date = () => new Date(),
@@ -55,7 +71,7 @@ export class ChatService {
     body: unknown,
     ctx: CommandContext,
     sessionKey: string | null = null,
-    chatId: string = randomUUID(),
+    chatId: ChatId = newChatId(),
   ): Promise<CommandResult<ChatState>> {
     const req = validate<{ input?: Record<string, unknown>; title?: string; expires_in?: number }>(
       createChatBody,
@@ -75,7 +91,7 @@ export class ChatService {
       {
         type: 'CreateChat',
         chatId,
-        userId: ctx.actor,
+        userId: asUserId(ctx.actor),
         agent: { namespace, name, id: agent.id },
         agentVersion: agent.version,
         title: req.title ?? (sessionKey ? `invoke:${sessionKey}` : `Chat with ${namespace}/${name}`),
@@ -94,22 +110,22 @@ export class ChatService {
   }
 
   /** The chat, if `userId` owns it; a 404 otherwise (someone else's chat is not revealed). */
-  async get(chatId: string, userId: string): Promise<OpenChat & { revision: bigint }> {
+  async get(chatId: ChatId, userId: UserId): Promise<OpenChat & { revision: bigint }> {
     const loaded = await this.handler.load(chatDecider, streams.chat(chatId), false);
     if (loaded.state.status !== 'open' || loaded.state.userId !== userId)
       throw new NotFoundError('chat not found');
     return { ...loaded.state, revision: loaded.revision! };
   }
 
-  async postMessage(chatId: string, body: unknown, ctx: CommandContext): Promise<Posted> {
+  async postMessage(chatId: ChatId, body: unknown, ctx: CommandContext): Promise<Posted> {
     const req = validate<{ content: string | { text: string }[] }>(
       sendMessageBody,
       structuredClone(body ?? {}),
     );
-    const chat = await this.get(chatId, ctx.actor);
+    const chat = await this.get(chatId, asUserId(ctx.actor));
     this.beforeTurn();
     const messageId = randomUUID();
-    const turnId = randomUUID();
+    const turnId = newTurnId();
     const at = this.now().toISOString();
     const r = await this.run(
       chatId,
@@ -120,7 +136,7 @@ export class ChatService {
         turnId,
         content: contentText(req.content),
         policy: state.status === 'open' && state.pending.length > 0 ? await this.policyOf(chat) : 'enqueue',
-        by: ctx.actor,
+        by: asUserId(ctx.actor),
         at,
       })),
       ctx,
@@ -131,22 +147,25 @@ export class ChatService {
   }
 
   private async policyOf(chat: OpenChat): Promise<MessagePolicy> {
-    const agent = await this.agents.at(chat.agent.namespace, chat.agent.name).catch(() => undefined);
+    // the agent was deleted since the chat began: its policy went with it, so the default applies
+    const agent = await this.agents
+      .at(chat.agent.namespace, chat.agent.name)
+      .catch(ignoreIf(isA(NotFoundError, StreamDeletedError)));
     return (agent?.spec.message_policy as MessagePolicy | undefined) ?? 'enqueue';
   }
 
   /** A retried post (same command id): the message and turn the first attempt recorded. */
-  private async earlierPost(chatId: string, commandId: string): Promise<Posted> {
+  private async earlierPost(chatId: ChatId, commandId: string): Promise<Posted> {
     const events = await this.store.readStream(streams.chat(chatId));
     const e = events.find((x) => x.type === 'UserMessagePosted' && x.metadata.commandId === commandId);
     if (!e) throw new NotFoundError('the earlier message was not found');
     const d = e.data as { messageId: string; turnId: string };
-    return { messageId: d.messageId, turnId: d.turnId, revision: e.revision, position: e.position };
+    return { messageId: d.messageId, turnId: asTurnId(d.turnId), revision: e.revision, position: e.position };
   }
 
-  async update(chatId: string, body: unknown, ctx: CommandContext): Promise<CommandResult<ChatState>> {
+  async update(chatId: ChatId, body: unknown, ctx: CommandContext): Promise<CommandResult<ChatState>> {
     const req = validate<{ title?: string; archived?: boolean }>(updateChatBody, structuredClone(body ?? {}));
-    await this.get(chatId, ctx.actor);
+    await this.get(chatId, asUserId(ctx.actor));
     let last: CommandResult<ChatState> | undefined;
     const at = this.now().toISOString();
     if (req.title !== undefined)
@@ -163,7 +182,7 @@ export class ChatService {
       );
     return (
       last ?? {
-        state: await this.get(chatId, ctx.actor),
+        state: await this.get(chatId, asUserId(ctx.actor)),
         revision: undefined,
         position: undefined,
         events: [],
@@ -174,16 +193,16 @@ export class ChatService {
 
   /** Records who approved or rejected a tool call, and why; the turn's job then goes on. */
   async decideApproval(
-    chatId: string,
+    chatId: ChatId,
     toolCallId: string,
     body: unknown,
     ctx: CommandContext,
-  ): Promise<{ turnId: string; approved: boolean; position: bigint | undefined }> {
+  ): Promise<{ turnId: TurnId; approved: boolean; position: bigint | undefined }> {
     const req = validate<{ approved: boolean; reason?: string | null }>(
       approvalBody,
       structuredClone(body ?? {}),
     );
-    await this.get(chatId, ctx.actor);
+    await this.get(chatId, asUserId(ctx.actor));
     this.beforeTurn();
     const r = await this.run(
       chatId,
@@ -192,33 +211,34 @@ export class ChatService {
         toolCallId,
         approved: req.approved,
         reason: req.reason ?? null,
-        by: ctx.actor,
+        by: asUserId(ctx.actor),
         at: this.now().toISOString(),
       },
       ctx,
     );
     const decided = r.events.find((e) => e.type === 'ToolApprovalDecided')?.data as
-      { turnId: string } | undefined;
+      { turnId: TurnId } | undefined;
     const turnId = decided?.turnId ?? (await this.turnOfCall(chatId, toolCallId));
     this.afterPost(chatId, turnId, `wake-${toolCallId}`);
     return { turnId, approved: req.approved, position: r.position };
   }
 
-  private async turnOfCall(chatId: string, toolCallId: string): Promise<string> {
+  private async turnOfCall(chatId: ChatId, toolCallId: string): Promise<TurnId> {
     const events = await this.store.readStream(streams.chat(chatId));
     const e = events.find(
       (x) => x.type === 'ToolApprovalDecided' && (x.data as { toolCallId: string }).toolCallId === toolCallId,
     );
-    return (e?.data as { turnId: string } | undefined)?.turnId ?? '';
+    return asTurnId((e?.data as { turnId: string } | undefined)?.turnId ?? '');
   }
 
-  async cancel(chatId: string, ctx: CommandContext): Promise<CommandResult<ChatState>> {
-    await this.get(chatId, ctx.actor);
-    return this.run(chatId, { type: 'CancelTurn', by: ctx.actor, at: this.now().toISOString() }, ctx);
+  async cancel(chatId: ChatId, ctx: CommandContext): Promise<CommandResult<ChatState>> {
+    const by = asUserId(ctx.actor);
+    await this.get(chatId, by);
+    return this.run(chatId, { type: 'CancelTurn', by, at: this.now().toISOString() }, ctx);
   }
 
   private run(
-    chatId: string,
+    chatId: ChatId,
     command: ChatCommand | CommandFor<ChatCommand, ChatState>,
     ctx: CommandContext,
   ): Promise<CommandResult<ChatState>> {

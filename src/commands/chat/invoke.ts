@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { IllegalStateError, ValidationError } from '../../errors.js';
+import { asUserId, newChatId, type ChatId } from '../../events/ids.js';
 import { streams } from '../../events/stream-names.js';
 import type { CommandContext, CommandHandler } from '../command-handler.js';
 import { sessionDecider } from '../session/session-decider.js';
@@ -42,17 +43,17 @@ export class Invoker {
   }
 
   /** The chat this invocation talks to: the session's (created on first use) or a new one-shot chat. */
-  async chatFor(namespace: string, name: string, req: InvokeRequest, ctx: CommandContext): Promise<string> {
-    if (!req.session_key) return this.createChat(namespace, name, randomUUID(), req, ctx, null);
+  async chatFor(namespace: string, name: string, req: InvokeRequest, ctx: CommandContext): Promise<ChatId> {
+    if (!req.session_key) return this.createChat(namespace, name, newChatId(), req, ctx, null);
     const stream = streams.session(`${namespace}/${name}`, req.session_key);
-    const candidate = randomUUID();
+    const candidate = newChatId();
     const r = await this.handler.handle(
       sessionDecider,
       stream,
       {
         type: 'BindSession',
         chatId: candidate,
-        userId: ctx.actor,
+        userId: asUserId(ctx.actor),
         reset: req.reset,
         at: new Date().toISOString(),
       },
@@ -66,11 +67,11 @@ export class Invoker {
   private async createChat(
     namespace: string,
     name: string,
-    chatId: string,
+    chatId: ChatId,
     req: InvokeRequest,
     ctx: CommandContext,
     sessionKey: string | null,
-  ): Promise<string> {
+  ): Promise<ChatId> {
     await this.chats
       .create(
         namespace,

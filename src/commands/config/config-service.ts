@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { stringify } from 'yaml';
 import { ForbiddenError, IllegalStateError, ValidationError } from '../../errors.js';
+import { settled } from '../../expected-errors.js';
 import {
   configStream,
   CONFIG_MANAGER,
@@ -117,7 +118,7 @@ export class ConfigService {
 
   apply(text: string, o: { dryRun?: boolean; force?: boolean; applyId?: string }, caller: Caller) {
     const run = this.queue.then(() => this.applyNow(text, o, caller));
-    this.queue = run.catch(() => undefined);
+    this.queue = settled(run); // the queue only orders applies: each caller sees its own apply's failure
     return run;
   }
 

@@ -4,7 +4,6 @@
  * Requesting and continuing both run code, so both go through the execute policy: whatever
  * triggers a run (the API, a tool call, a hook, a webhook or schedule later) is checked here.
  */
-import { randomUUID } from 'node:crypto';
 import { filter, firstValueFrom, map, merge, timer } from 'rxjs';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
@@ -13,6 +12,7 @@ import {
   type ExecutionRequestedData,
   type TriggerType,
 } from '../../events/execution-events.js';
+import { newExecutionId, type ExecutionId } from '../../events/ids.js';
 import { streams } from '../../events/stream-names.js';
 import { upcast } from '../../events/upcasters.js';
 import { coerceAndValidateInput } from '../chat/chat-input.js';
@@ -43,7 +43,7 @@ export interface Caller {
 }
 
 export interface Requested {
-  readonly executionId: string;
+  readonly executionId: ExecutionId;
   readonly revision: bigint;
   readonly position: bigint | undefined;
 }
@@ -56,7 +56,7 @@ export class ExecutionService {
     private readonly policy: ExecutePolicy,
     private readonly defaultTimeoutMs: number,
     /** starts the run's job at once (the reactor would too, a little later; the job id dedupes) */
-    private readonly afterChange: (executionId: string, run: number) => void = () => {},
+    private readonly afterChange: (executionId: ExecutionId, run: number) => void = () => {},
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -69,7 +69,7 @@ export class ExecutionService {
     input: unknown,
     trigger: Trigger,
     caller: Caller,
-    ctx: Omit<CommandContext, 'actor'> & { executionId?: string },
+    ctx: Omit<CommandContext, 'actor'> & { executionId?: ExecutionId },
   ): Promise<Requested> {
     const spec = await this.functions.at(fn.namespace, fn.name);
     if (spec.status !== 'active') throw new NotFoundError(`function '${fn.namespace}/${fn.name}' not found`);
@@ -78,7 +78,7 @@ export class ExecutionService {
       (spec.spec.input_schema ?? {}) as JSONSchema,
       (input ?? {}) as Record<string, unknown>,
     );
-    const executionId = ctx.executionId ?? randomUUID();
+    const executionId = ctx.executionId ?? newExecutionId();
     const timeoutS = spec.spec.timeout as number | null | undefined;
     const r = await this.handler.handle(
       executionDecider,
@@ -110,7 +110,12 @@ export class ExecutionService {
    * (an administrator would be answering as someone else), and only while they may still execute
    * the function at the version it runs.
    */
-  async resume(executionId: string, answer: unknown, caller: Caller, ctx: Omit<CommandContext, 'actor'>) {
+  async resume(
+    executionId: ExecutionId,
+    answer: unknown,
+    caller: Caller,
+    ctx: Omit<CommandContext, 'actor'>,
+  ) {
     const { request } = await this.owned(executionId, caller);
     if (request.userId !== caller.userId)
       throw new ForbiddenError('only the user who started an execution may continue it');
@@ -127,7 +132,7 @@ export class ExecutionService {
     return { revision: r.revision!, position: r.position };
   }
 
-  async cancel(executionId: string, caller: Caller, ctx: Omit<CommandContext, 'actor'>) {
+  async cancel(executionId: ExecutionId, caller: Caller, ctx: Omit<CommandContext, 'actor'>) {
     await this.owned(executionId, caller);
     const r = await this.handler.handle(
       executionDecider,
@@ -139,7 +144,10 @@ export class ExecutionService {
   }
 
   /** The execution folded from its stream, optionally only up to `asOf` (a stream revision). */
-  async load(executionId: string, asOf?: number): Promise<{ state: PresentExecution; revision: bigint }> {
+  async load(
+    executionId: ExecutionId,
+    asOf?: number,
+  ): Promise<{ state: PresentExecution; revision: bigint }> {
     const events = await this.store.readStream(streams.execution(executionId), {
       ...(asOf !== undefined ? { fromRevision: 0n, maxCount: asOf + 1 } : {}),
     });
@@ -149,7 +157,7 @@ export class ExecutionService {
   }
 
   /** Someone else's execution is a 404 to a non-admin (its existence is not revealed). */
-  async owned(executionId: string, caller: Caller): Promise<PresentExecution> {
+  async owned(executionId: ExecutionId, caller: Caller): Promise<PresentExecution> {
     const { state } = await this.load(executionId);
     if (!caller.isAdmin && state.request.userId !== caller.userId)
       throw new NotFoundError('execution not found');
@@ -161,7 +169,7 @@ export class ExecutionService {
    * undefined after `timeoutMs`.
    */
   async waitForStop(
-    executionId: string,
+    executionId: ExecutionId,
     afterRevision: bigint,
     timeoutMs: number,
   ): Promise<PresentExecution | undefined> {

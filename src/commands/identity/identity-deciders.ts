@@ -1,12 +1,13 @@
 /** Deciders of users, email claims and roles (DESIGN §5): pure decide/evolve. */
 import { AlreadyExistsError, IllegalStateError, NotFoundError } from '../../errors.js';
 import type { EmailEvent, PermissionMap, RoleEvent, UserEvent } from '../../events/identity-events.js';
+import { asUserId, type UserId } from '../../events/ids.js';
 import type { Decider } from '../decider.js';
 
 export type UserCommand =
   | {
       readonly type: 'CreateUser';
-      readonly userId: string;
+      readonly userId: UserId;
       readonly email: string;
       readonly by: string;
       readonly at: string;
@@ -16,7 +17,7 @@ export type UserCommand =
 
 export type UserState =
   | { readonly status: 'absent' | 'deleted' }
-  | { readonly status: 'active' | 'inactive'; readonly userId: string; readonly email: string };
+  | { readonly status: 'active' | 'inactive'; readonly userId: UserId; readonly email: string };
 
 export const userDecider: Decider<UserCommand, UserEvent, UserState> = {
   initialState: { status: 'absent' },
@@ -33,7 +34,7 @@ export const userDecider: Decider<UserCommand, UserEvent, UserState> = {
   evolve(s, e) {
     switch (e.type) {
       case 'UserCreated':
-        return { status: 'active', userId: e.data.userId, email: e.data.email };
+        return { status: 'active', userId: asUserId(e.data.userId), email: e.data.email };
       case 'UserDeactivated':
         return s.status === 'active' ? { ...s, status: 'inactive' } : s;
       case 'UserReactivated':
@@ -45,10 +46,10 @@ export const userDecider: Decider<UserCommand, UserEvent, UserState> = {
 };
 
 export type EmailCommand =
-  | { readonly type: 'ClaimEmail'; readonly email: string; readonly userId: string; readonly at: string }
-  | { readonly type: 'ReleaseEmail'; readonly userId: string; readonly at: string };
+  | { readonly type: 'ClaimEmail'; readonly email: string; readonly userId: UserId; readonly at: string }
+  | { readonly type: 'ReleaseEmail'; readonly userId: UserId; readonly at: string };
 
-export type EmailState = { readonly holder: string | null };
+export type EmailState = { readonly holder: UserId | null };
 
 export const emailDecider: Decider<EmailCommand, EmailEvent, EmailState> = {
   initialState: { holder: null },
@@ -63,7 +64,7 @@ export const emailDecider: Decider<EmailCommand, EmailEvent, EmailState> = {
     return [{ type: 'EmailReleased', data: { userId: c.userId, at: c.at } }];
   },
   evolve(_s, e) {
-    return { holder: e.type === 'EmailClaimed' ? e.data.userId : null };
+    return { holder: e.type === 'EmailClaimed' ? asUserId(e.data.userId) : null };
   },
 };
 
@@ -89,8 +90,8 @@ export type RoleCommand =
       readonly removed: readonly string[];
       readonly at: string;
     }
-  | { readonly type: 'AddMember'; readonly userId: string; readonly at: string }
-  | { readonly type: 'RemoveMember'; readonly userId: string; readonly at: string }
+  | { readonly type: 'AddMember'; readonly userId: UserId; readonly at: string }
+  | { readonly type: 'RemoveMember'; readonly userId: UserId; readonly at: string }
   | { readonly type: 'DeleteRole'; readonly at: string };
 
 export type RoleState =

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import { normalizeEmail, type PermissionMap } from '../../events/identity-events.js';
+import { newUserId, type UserId } from '../../events/ids.js';
 import { streams } from '../../events/stream-names.js';
 import { foldRecorded, type CommandContext, type CommandHandler } from '../command-handler.js';
 import { upcast } from '../../events/upcasters.js';
@@ -49,9 +50,9 @@ export class IdentityService {
   async createUser(
     email: string,
     ctx: Ctx,
-    userId: string = randomUUID(),
+    userId: UserId = newUserId(),
     options: { readonly joinGuests?: boolean } = {},
-  ): Promise<{ userId: string; position?: bigint }> {
+  ): Promise<{ userId: UserId; position?: bigint }> {
     const address = normalizeEmail(email);
     if (!EMAIL.test(address)) throw new ValidationError('email: not an email address', 'email');
     const at = this.now().toISOString();
@@ -82,7 +83,7 @@ export class IdentityService {
   }
 
   /** The user holding `email`, created when there is none (bootstrap). */
-  async ensureUser(email: string, ctx: Ctx, userId?: string): Promise<string> {
+  async ensureUser(email: string, ctx: Ctx, userId?: UserId): Promise<UserId> {
     const address = normalizeEmail(email);
     const claim = await this.handler.load(emailDecider, streams.email(address));
     if (claim.state.holder) {
@@ -92,7 +93,7 @@ export class IdentityService {
     return (await this.createUser(address, ctx, userId)).userId;
   }
 
-  async deleteUser(userId: string, ctx: Ctx): Promise<bigint | undefined> {
+  async deleteUser(userId: UserId, ctx: Ctx): Promise<bigint | undefined> {
     if (userId === ctx.actor) throw new ValidationError('user_id: you cannot delete yourself', 'user_id');
     const at = this.now().toISOString();
     const u = await this.loadUser(userId);
@@ -121,11 +122,11 @@ export class IdentityService {
     return r.position ?? last;
   }
 
-  userCommand(userId: string, command: UserCommand, ctx: Ctx) {
+  userCommand(userId: UserId, command: UserCommand, ctx: Ctx) {
     return this.handler.handle(userDecider, streams.user(userId), command, ctx);
   }
 
-  async loadUser(userId: string): Promise<UserState> {
+  async loadUser(userId: UserId): Promise<UserState> {
     return (await this.handler.load(userDecider, streams.user(userId))).state;
   }
 
@@ -157,12 +158,12 @@ export class IdentityService {
   }
 
   /** A user command from the API, stamped with now. */
-  changeUser(userId: string, command: Unstamped<UserCommand>, ctx: Ctx) {
+  changeUser(userId: UserId, command: Unstamped<UserCommand>, ctx: Ctx) {
     return this.userCommand(userId, { ...command, at: this.now().toISOString() } as UserCommand, ctx);
   }
 
   /** Members must be existing users. */
-  async addMember(role: string, userId: string, ctx: Ctx) {
+  async addMember(role: string, userId: UserId, ctx: Ctx) {
     const u = await this.loadUser(userId);
     if (u.status !== 'active' && u.status !== 'inactive')
       throw new NotFoundError(`user ${userId} not found`, 'user_id');
@@ -206,7 +207,7 @@ export class IdentityService {
   }
 
   /** The bootstrap admin key's user exists (with `email`) and is in Admins. */
-  async bootstrapAdmin(userId: string, email: string): Promise<bigint | undefined> {
+  async bootstrapAdmin(userId: UserId, email: string): Promise<bigint | undefined> {
     const ctx = { commandId: `bootstrap-admin-${userId}`, actor: 'system' };
     const u = await this.loadUser(userId);
     const id = u.status === 'absent' ? await this.ensureUser(email, ctx, userId) : userId;

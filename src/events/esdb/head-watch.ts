@@ -7,6 +7,7 @@
 import { END, excludeSystemEvents, type EventStoreDBClient } from '@eventstore/db-client';
 import { Observable } from 'rxjs';
 import { DependencyUnavailableError } from '../../errors.js';
+import { settled } from '../../expected-errors.js';
 import { mapSubscriptionError } from './error-mapping.js';
 import { isSystemResolved, type ClientResolvedEvent } from './event-mapping.js';
 import { positionOf } from './positions.js';
@@ -34,7 +35,7 @@ export function watchHead(client: EventStoreDBClient, readHead: () => Promise<bi
     readAndBump();
     return () => {
       // Teardown has no one left to report to; a failed cancel only leaves a call the server will drop.
-      live.unsubscribe().catch(() => undefined);
+      void settled(live.unsubscribe());
     };
   });
 }

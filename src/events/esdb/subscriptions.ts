@@ -8,6 +8,7 @@
 import { START, type EventStoreDBClient } from '@eventstore/db-client';
 import { Observable, concatMap, defer, filter } from 'rxjs';
 import { DependencyUnavailableError } from '../../errors.js';
+import { settled } from '../../expected-errors.js';
 import type { RecordedEvent, SubscribeAllOptions, SubscribeStreamOptions } from '../event-store.js';
 import { planFilter } from './all-filter.js';
 import { mapSubscriptionError } from './error-mapping.js';
@@ -81,7 +82,7 @@ function observe(
     );
     return () => {
       // Teardown has no one left to report to; a failed cancel only leaves a call the server will drop.
-      subscription.unsubscribe().catch(() => undefined);
+      void settled(subscription.unsubscribe());
     };
   });
 }

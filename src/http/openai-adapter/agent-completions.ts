@@ -5,6 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import type { ChatService, Posted } from '../../commands/chat/chat-service.js';
+import { asChatId, asUserId, type ChatId } from '../../commands/ids.js';
 import { ForbiddenError, IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
 import type { UsageData } from '../../events/chat-events.js';
 import type { EventStore } from '../../events/event-store.js';
@@ -82,13 +83,13 @@ async function chatFor(
   target: AgentTarget,
   actor: string,
   commandId: string,
-): Promise<string> {
+): Promise<ChatId> {
   const ref = `${target.namespace}/${target.name}`;
   if (header !== undefined) {
     const notFound = new NotFoundError(`no chat '${header}' of yours with agent '${ref}'`, 'X-Chat-ID');
     if (!UUID.test(header)) throw notFound;
     const chat = await chats
-      .get(header, actor)
+      .get(asChatId(header), asUserId(actor))
       .catch((err) => Promise.reject(err instanceof NotFoundError ? notFound : err));
     if (chat.agent.namespace !== target.namespace || chat.agent.name !== target.name) throw notFound;
     return chat.chatId;

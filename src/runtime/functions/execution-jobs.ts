@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
+import { asExecutionId } from '../../events/ids.js';
 import type { Projection } from '../../projections/projection.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { ExecutionWorker } from './execution-worker.js';
@@ -51,7 +52,7 @@ export async function startExecutionWorkers(
 ): Promise<void> {
   await queue.process<ExecutionJob, void>(
     EXECUTION_QUEUE,
-    (job) => worker.run(job.data.executionId, job.data.run),
+    (job) => worker.run(asExecutionId(job.data.executionId), job.data.run),
     { concurrency },
   );
 }

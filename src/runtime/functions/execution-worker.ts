@@ -12,6 +12,7 @@ import type { ResourceService } from '../../commands/resource/resource-service.j
 import { validate, type JSONSchema } from '../../commands/validation.js';
 import { IllegalStateError, ValidationError } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
+import type { ExecutionId } from '../../events/ids.js';
 import { encodeText, encodeValue } from '../../events/lossless-text.js';
 import { streams } from '../../events/stream-names.js';
 import { WORKER_ID } from './execution-jobs.js';
@@ -46,7 +47,7 @@ export class ExecutionWorker {
   constructor(private readonly d: ExecutionWorkerDeps) {}
 
   /** Runs the execution's `run`-th run (1 for the request, n+1 after the n-th resume). */
-  async run(executionId: string, run: number): Promise<void> {
+  async run(executionId: ExecutionId, run: number): Promise<void> {
     const stream = streams.execution(executionId);
     const { state } = await this.d.executions.load(executionId);
     if (state.status === 'RUNNING' && state.runs === run) {

@@ -23,7 +23,7 @@ import {
 } from '../../errors.js';
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import type { ExecutionRequestedData } from '../../events/execution-events.js';
-import { stableUuid } from '../../events/ids.js';
+import { asExecutionId, asTurnId, stableUuid, type ExecutionId } from '../../events/ids.js';
 import { streams } from '../../events/stream-names.js';
 import type { Projection } from '../../projections/projection.js';
 
@@ -128,9 +128,9 @@ export class MessageHooks {
     chat: HookChat,
     key: string,
     hook: ExecutionRequestedData['hook'],
-  ): Promise<{ ok: true; executionId: string } | { ok: false; why: string; denied?: true }> {
+  ): Promise<{ ok: true; executionId: ExecutionId } | { ok: false; why: string; denied?: true }> {
     const [namespace, name] = ref.split('/', 2) as [string, string];
-    const executionId = stableUuid(key);
+    const executionId = asExecutionId(stableUuid(key));
     try {
       await this.executions.request(
         { namespace, name },
@@ -150,7 +150,7 @@ export class MessageHooks {
   }
 
   private async verdictOf(
-    executionId: string,
+    executionId: ExecutionId,
   ): Promise<{ kind: 'ok'; output: unknown } | { kind: 'failed'; why: string }> {
     const loaded = await this.executions.load(executionId);
     let s: PresentExecution | undefined = loaded.state;
@@ -201,7 +201,7 @@ async function revise(store: EventStore, handler: CommandHandler, e: RecordedEve
       streams.chat(req.chatId),
       {
         type: 'ReviseAssistantMessage',
-        turnId: req.hook.turnId,
+        turnId: asTurnId(req.hook.turnId),
         messageId: req.hook.messageId,
         content,
         by: `hook:${req.hook.ref}`,

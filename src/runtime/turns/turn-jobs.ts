@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import type { ChatEvent } from '../../events/chat-events.js';
+import { asChatId, asTurnId } from '../../events/ids.js';
 import type { Projection } from '../../projections/projection.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { TurnRunner } from './turn-runner.js';
@@ -54,9 +55,13 @@ export async function startTurnWorkers(
   runner: TurnRunner,
   concurrency: number,
 ): Promise<void> {
-  await queue.process<TurnJob, void>(TURN_QUEUE, (job) => runner.run(job.data.chatId, job.data.turnId), {
-    concurrency,
-  });
+  await queue.process<TurnJob, void>(
+    TURN_QUEUE,
+    (job) => runner.run(asChatId(job.data.chatId), asTurnId(job.data.turnId)),
+    {
+      concurrency,
+    },
+  );
 }
 
 /** Enqueues every open turn that has no job. Returns how many it enqueued. */

@@ -5,7 +5,8 @@
  * attempt's result is refused by the decider, so a duplicate or resumed job is harmless.
  */
 import { randomUUID } from 'node:crypto';
-import { firstValueFrom, filter, take, timeout } from 'rxjs';
+import { EmptyError, TimeoutError, firstValueFrom, filter, take, timeout } from 'rxjs';
+import type { Logger } from 'pino';
 import { chatDecider, type ChatState, type OpenToolCall } from '../../commands/chat/chat-decider.js';
 import {
   isStopped,
@@ -15,10 +16,11 @@ import {
 import { foldRecorded, type CommandHandler } from '../../commands/command-handler.js';
 import type { ResourceService } from '../../commands/resource/resource-service.js';
 import { ForbiddenError, IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
+import { handledLater, isA, settled } from '../../expected-errors.js';
 import { turnChannel, type ToolCallPlan, type ToolResultStatus } from '../../events/chat-events.js';
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import { upcast } from '../../events/upcasters.js';
-import { stableUuid } from '../../events/ids.js';
+import { asExecutionId, stableUuid, type ChatId, type ExecutionId, type TurnId } from '../../events/ids.js';
 import type { StreamCache } from '../../events/stream-cache.js';
 import { streams } from '../../events/stream-names.js';
 import type { LiveBus } from '../live-bus/live-bus.js';
@@ -50,8 +52,8 @@ type Outcome =
   | { readonly kind: 'cancelled' };
 
 interface AttemptPlan {
-  readonly chatId: string;
-  readonly turnId: string;
+  readonly chatId: ChatId;
+  readonly turnId: TurnId;
   readonly resolved: ResolvedModel;
   readonly agentVersion: number;
   request: LlmRequest;
@@ -70,9 +72,11 @@ export interface TurnRunnerDeps {
   readonly executions: ExecutionService;
   readonly maxToolRounds: number;
   readonly hooks: MessageHooks;
+  /** failures that end no job but someone should see (a cancel that did not reach an execution) */
+  readonly log: Pick<Logger, 'warn'>;
 }
 
-const SYSTEM = (turnId: string, step: string) => ({ commandId: `turn-${turnId}-${step}`, actor: 'system' });
+const SYSTEM = (turnId: TurnId, step: string) => ({ commandId: `turn-${turnId}-${step}`, actor: 'system' });
 
 export class TurnRunner {
   constructor(private readonly d: TurnRunnerDeps) {}
@@ -85,20 +89,20 @@ export class TurnRunner {
   private readonly running = new Map<string, Promise<void>>();
 
   /** Jobs of one turn (the first, and wake-ups after approvals) run one after another in a process. */
-  run(chatId: string, turnId: string): Promise<void> {
+  run(chatId: ChatId, turnId: TurnId): Promise<void> {
     const key = `${chatId}/${turnId}`;
     const previous = this.running.get(key) ?? Promise.resolve();
     const next = previous.then(
       () => this.runNow(chatId, turnId),
       () => this.runNow(chatId, turnId),
     );
-    const tail = next.catch(() => undefined);
+    const tail = settled(next); // orders the turn's jobs; the job that failed reports it itself
     this.running.set(key, tail);
     void tail.then(() => this.running.get(key) === tail && this.running.delete(key));
     return next;
   }
 
-  private async runNow(chatId: string, turnId: string): Promise<void> {
+  private async runNow(chatId: ChatId, turnId: TurnId): Promise<void> {
     let userHooksRan = false;
     // the agent and the default provider are read while the chat is (one round trip instead of three)
     let prefetched: Prefetched | undefined = this.prefetch(chatId);
@@ -108,13 +112,19 @@ export class TurnRunner {
       const head = next.chat.pending[0]!;
       if (head.open.length > 0) {
         // a cancelled turn cancels the executions its tool calls are waiting for
-        const running = new Set<string>();
+        const running = new Set<ExecutionId>();
         const cancel = this.watchCancel(chatId, turnId, next.revision);
         cancel.signal.addEventListener('abort', () => {
           for (const id of running)
             this.d.executions
               .cancel(id, { userId: 'system', isAdmin: true }, { commandId: `turn-${turnId}-cancel-${id}` })
-              .catch(() => undefined);
+              .catch((err) => {
+                if (isA(IllegalStateError, NotFoundError)(err)) return; // ended meanwhile, or never recorded
+                this.d.log.warn(
+                  { err, chatId, turnId, executionId: id },
+                  'cancelling a tool execution failed',
+                );
+              });
         });
         try {
           await Promise.all(
@@ -275,13 +285,13 @@ export class TurnRunner {
    */
   private async runCall(
     chat: Open,
-    turnId: string,
+    turnId: TurnId,
     call: OpenToolCall,
-    running: Set<string> = new Set(),
+    running: Set<ExecutionId> = new Set(),
   ): Promise<void> {
     const { chatId } = chat;
     const p = call.plan;
-    const finish = (status: ToolResultStatus, result: string, executionId: string | null) =>
+    const finish = (status: ToolResultStatus, result: string, executionId: ExecutionId | null) =>
       this.d.handler
         .handle(
           chatDecider,
@@ -299,7 +309,7 @@ export class TurnRunner {
       const error = p.invalid ? 'Invalid tool arguments' : 'Unauthorized tool call';
       return finish('error', serializeResult({ error, message }), null);
     }
-    const executionId = call.executionId ?? stableUuid(`${chatId}/${p.id}`);
+    const executionId = call.executionId ?? asExecutionId(stableUuid(`${chatId}/${p.id}`));
     if (call.executionId === null) {
       if (!(await this.startToolCall(chatId, turnId, p.id, executionId))) return;
       try {
@@ -324,12 +334,13 @@ export class TurnRunner {
   /** `continue_execution`: answers the paused execution's input() as the chat's user, then reports its next stop. */
   private async continueExecution(
     chat: Open,
-    turnId: string,
+    turnId: TurnId,
     call: OpenToolCall,
-    finish: (status: ToolResultStatus, result: string, executionId: string | null) => Promise<void>,
+    finish: (status: ToolResultStatus, result: string, executionId: ExecutionId | null) => Promise<void>,
   ): Promise<void> {
     const p = call.plan;
-    const executionId = p.arguments!.execution_id as string;
+    // the model's argument: the paused execution it answers (an unknown id is refused by the service)
+    const executionId = asExecutionId(p.arguments!.execution_id as string);
     if (call.executionId === null && !(await this.startToolCall(chat.chatId, turnId, p.id, executionId)))
       return;
     // always: a retried job whose earlier resume landed is answered as a duplicate (same command id)
@@ -350,7 +361,7 @@ export class TurnRunner {
   }
 
   /** Records that the call runs as `executionId`; false when it cannot start (started already, or the turn ended). */
-  private async startToolCall(chatId: string, turnId: string, toolCallId: string, executionId: string) {
+  private async startToolCall(chatId: ChatId, turnId: TurnId, toolCallId: string, executionId: ExecutionId) {
     const started = await this.d.handler
       .handle(
         chatDecider,
@@ -364,8 +375,8 @@ export class TurnRunner {
 
   /** Waits for the execution's next stop and records it as the call's result. */
   private async finishWithExecution(
-    executionId: string,
-    finish: (status: ToolResultStatus, result: string, executionId: string | null) => Promise<void>,
+    executionId: ExecutionId,
+    finish: (status: ToolResultStatus, result: string, executionId: ExecutionId | null) => Promise<void>,
   ): Promise<void> {
     const loaded = await this.d.executions.load(executionId);
     let s: PresentExecution | undefined = loaded.state;
@@ -422,12 +433,12 @@ export class TurnRunner {
       started = await starting;
     } catch (err) {
       gate.abort();
-      await outcome.catch(() => undefined);
+      await settled(outcome); // the call given up (the turn did not start): its abort is not news
       throw err;
     }
     if (!started) {
       gate.abort();
-      await outcome.catch(() => undefined);
+      await settled(outcome); // as above
       return undefined;
     }
     return { started, outcome: await outcome };
@@ -482,14 +493,11 @@ export class TurnRunner {
   private prefetch(chatId: string): Prefetched | undefined {
     const cached = this.d.handler.cached<ChatState>(streams.chat(chatId));
     if (cached?.status !== 'open') return undefined;
-    const swallow = <T>(p: Promise<T>) => {
-      p.catch(() => undefined); // a failure shows when (and if) the value is used
-      return p;
-    };
+    // a failure shows when (and if) the value is used
     return {
       agentOf: `${cached.agent.namespace}/${cached.agent.name}`,
-      agent: swallow(this.agentOf(cached.agent)),
-      defaultProvider: swallow(this.d.resolver.defaultProvider()),
+      agent: handledLater(this.agentOf(cached.agent)),
+      defaultProvider: handledLater(this.d.resolver.defaultProvider()),
     };
   }
 
@@ -503,7 +511,12 @@ export class TurnRunner {
     }
     const paused: string[] = [];
     for (const id of ids) {
-      const s = await this.d.executions.load(id).catch(() => undefined);
+      const s = await this.d.executions.load(asExecutionId(id)).catch((err) => {
+        // purged: nothing to continue; unreadable: this model call goes without it (the next has it)
+        if (!isA(NotFoundError)(err))
+          this.d.log.warn({ err, executionId: id }, 'reading a paused execution failed');
+        return undefined;
+      });
       if (s?.state.status === 'AWAITING_INPUT') paused.push(id);
     }
     return paused;
@@ -541,7 +554,7 @@ export class TurnRunner {
   }
 
   /** An on_user_message hook blocked the message: its reply answers, and no model is called. */
-  private async blockTurn(chatId: string, turnId: string, agentVersion: number, reply: string, by: string) {
+  private async blockTurn(chatId: ChatId, turnId: TurnId, agentVersion: number, reply: string, by: string) {
     const started = await this.start(chatId, turnId, 'hook', 'hook', agentVersion);
     if (!started) return;
     await this.d.handler
@@ -604,8 +617,8 @@ export class TurnRunner {
 
   /** Resolves with the chat once `turnId` is its next turn, or undefined when the turn has ended. */
   private async waitUntilNext(
-    chatId: string,
-    turnId: string,
+    chatId: ChatId,
+    turnId: TurnId,
   ): Promise<{ chat: Open; events: RecordedEvent[]; revision: bigint } | undefined> {
     const stream = streams.chat(chatId);
     const mentionsTurn = (events: readonly RecordedEvent[]) =>
@@ -619,18 +632,25 @@ export class TurnRunner {
       const s = loaded.state;
       if (s.status !== 'open' || !s.pending.some((t) => t.turnId === turnId)) return undefined;
       if (s.pending[0]!.turnId === turnId) return { chat: s, events, revision: loaded.revision! };
+      // woken by the chat's next event; after a minute (or if the subscription ends) it reads again anyway
       await firstValueFrom(
         this.d.store
           .subscribeToStream(stream, { afterRevision: loaded.revision })
           .pipe(take(1), timeout(60_000)),
-      ).catch(() => undefined);
+      ).catch((err) => {
+        if (isA(TimeoutError, EmptyError)(err)) return;
+        this.d.log.warn(
+          { err, chatId, turnId },
+          'waiting for the turn to come up failed; reading the chat again',
+        );
+      });
     }
   }
 
   /** Records a new attempt; undefined when the turn ended meanwhile (cancelled). */
   private async start(
-    chatId: string,
-    turnId: string,
+    chatId: ChatId,
+    turnId: TurnId,
     model: string,
     provider: string,
     agentVersion: number,
@@ -657,7 +677,7 @@ export class TurnRunner {
     return { attempt: head?.attempt ?? 1, revision: r.revision ?? 0n };
   }
 
-  private fail(chatId: string, turnId: string, attempt: number, error: string): Promise<void> {
+  private fail(chatId: ChatId, turnId: TurnId, attempt: number, error: string): Promise<void> {
     return this.d.handler
       .handle(
         chatDecider,
@@ -673,8 +693,8 @@ export class TurnRunner {
    * of the turn than the run's own takes the turn over (the decider would refuse its reply).
    */
   private watchCancel(
-    chatId: string,
-    turnId: string,
+    chatId: ChatId,
+    turnId: TurnId,
     afterRevision: bigint,
     runId?: string,
   ): { signal: AbortSignal; dispose(): void } {

@@ -5,6 +5,7 @@
  */
 import type { EventStore } from '../../../events/event-store.js';
 import { normalizeEmail } from '../../../events/identity-events.js';
+import type { UserId } from '../../../events/ids.js';
 import { streams } from '../../../events/stream-names.js';
 import { upcast } from '../../../events/upcasters.js';
 import type { IdentityQueries } from '../../../projections/identity-queries.js';
@@ -22,7 +23,7 @@ export interface UserItem {
   readonly permissions: readonly unknown[];
 }
 
-type UserObservation = Observation & { readonly userId?: string };
+type UserObservation = Observation & { readonly userId?: UserId };
 
 export function usersSection(
   identity: IdentityService,

@@ -1,0 +1,59 @@
+/**
+ * The chat decider's answers to what people (and hooks) say: create the chat, post a message (its
+ * turn follows the agent's message policy when another turn runs), rewrite or revise a message,
+ * rename, archive. One small function per command.
+ */
+import { IllegalStateError, ValidationError } from '../../errors.js';
+import type { ChatEvent } from '../../events/chat-events.js';
+import type {
+  ChangeTitle,
+  CreateChat,
+  PostUserMessage,
+  ReviseAssistantMessage,
+  RewriteUserMessage,
+  SetArchived,
+} from './chat-commands.js';
+import type { ChatState, OpenChat } from './chat-state.js';
+
+export function createChat(command: CreateChat, state: ChatState): readonly ChatEvent[] {
+  if (state.status !== 'absent') throw new IllegalStateError('chat already exists');
+  const { type: _t, ...data } = command;
+  return [{ type: 'ChatCreated', data }];
+}
+
+/** enqueue: the turn waits its go; reject: refused while one runs; interrupt: the pending ones are cancelled */
+export function postUserMessage(command: PostUserMessage, s: OpenChat): readonly ChatEvent[] {
+  if (command.content.trim() === '') throw new ValidationError('content: must not be empty', 'content');
+  const { messageId, turnId, content, at } = command;
+  const posted: ChatEvent = { type: 'UserMessagePosted', data: { messageId, turnId, content, at } };
+  if (s.pending.length === 0 || command.policy === 'enqueue') return [posted];
+  if (command.policy === 'reject')
+    throw new IllegalStateError('a turn is running; wait for it or cancel it', 'content');
+  const cancelled = s.pending.map((t): ChatEvent => ({
+    type: 'TurnCancelled',
+    data: { turnId: t.turnId, by: command.by, at },
+  }));
+  return [...cancelled, posted];
+}
+
+export function rewriteUserMessage(command: RewriteUserMessage, s: OpenChat): readonly ChatEvent[] {
+  const turn = s.pending.find((t) => t.turnId === command.turnId);
+  if (!turn) throw new IllegalStateError(`turn ${command.turnId} has ended`);
+  const { type: _t, ...rest } = command;
+  return [{ type: 'UserMessageRewritten', data: { ...rest, messageId: turn.messageId } }];
+}
+
+export function reviseAssistantMessage(command: ReviseAssistantMessage): readonly ChatEvent[] {
+  const { type: _t, ...data } = command;
+  return [{ type: 'AssistantMessageRevised', data }];
+}
+
+export function changeTitle(command: ChangeTitle, s: OpenChat): readonly ChatEvent[] {
+  if (command.title === s.title) return [];
+  return [{ type: 'ChatTitleChanged', data: { title: command.title, at: command.at } }];
+}
+
+export function setArchived(command: SetArchived, s: OpenChat): readonly ChatEvent[] {
+  if (command.archived === s.archived) return [];
+  return [{ type: command.archived ? 'ChatArchived' : 'ChatUnarchived', data: { at: command.at } }];
+}
