@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { Subscription } from 'rxjs';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { upcast } from '../events/upcasters.js';
+import { batchSql, movedTo, type Statement } from './batch-sql.js';
 import { beginWithCheckpointLocked, commitWithCheckpoint, ensureCheckpoint } from './checkpoints.js';
 import { liveTables, type Projection } from './projection.js';
 import { inTransaction } from './transaction.js';
@@ -141,11 +142,14 @@ export class ProjectionRunner {
   }
 
   /**
-   * Applies a batch and moves the checkpoint in one transaction: two round trips besides the
-   * projection's own statements. Returns the checkpoint as found (unchanged) when it had moved.
+   * Applies a batch and moves the checkpoint in one transaction: one round trip for a projection
+   * that says its batch as statements, else two besides the projection's own statements. Returns
+   * the checkpoint as found (unchanged) when it had moved.
    */
   private async applyBatch(events: RecordedEvent[]): Promise<bigint> {
     const p = this.projection;
+    if (p.statements)
+      return this.applyInOneTrip(events.at(-1)!.position, p.statements(events.map(upcast), liveTables(p)));
     const client = await this.pool.connect();
     let broken = false;
     try {
@@ -161,6 +165,24 @@ export class ProjectionRunner {
     } catch (err) {
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Sends a batch as one simple query (./batch-sql.ts); the checkpoint as found when it had moved. */
+  private async applyInOneTrip(last: bigint, statements: Statement[]): Promise<bigint> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query(batchSql(this.projection.name, this.cp, last, statements));
+      return last;
+    } catch (err) {
+      // the claim or a statement failed inside the transaction: end it (a connection that cannot is dropped)
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      const moved = movedTo(err);
+      if (moved === undefined) throw err;
+      return moved;
     } finally {
       client.release(broken);
     }
