@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { Subscription } from 'rxjs';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { upcast } from '../events/upcasters.js';
-import { batchSql, movedTo, type Statement } from './batch-sql.js';
+import { batchSql, movedTo } from './batch-sql.js';
 import { beginWithCheckpointLocked, commitWithCheckpoint, ensureCheckpoint } from './checkpoints.js';
 import { liveTables, type Projection } from './projection.js';
 import { inTransaction } from './transaction.js';
@@ -17,6 +17,9 @@ export interface RunnerOptions {
   readonly batchSize?: number;
   readonly onError?: (err: unknown) => void;
 }
+
+/** A batch said as statements whose text is longer than this is sent statement by statement. */
+const ONE_TRIP_MAX_CHARS = 4 * 1024 * 1024;
 
 /** Following live, a runner this many batches behind goes back to paging through the store. */
 const MAX_QUEUED_BATCHES = 10;
@@ -148,8 +151,8 @@ export class ProjectionRunner {
    */
   private async applyBatch(events: RecordedEvent[]): Promise<bigint> {
     const p = this.projection;
-    if (p.statements)
-      return this.applyInOneTrip(events.at(-1)!.position, p.statements(events.map(upcast), liveTables(p)));
+    const oneTrip = this.oneTripSql(events);
+    if (oneTrip !== undefined) return this.applyInOneTrip(oneTrip, events.at(-1)!.position);
     const client = await this.pool.connect();
     let broken = false;
     try {
@@ -170,12 +173,24 @@ export class ProjectionRunner {
     }
   }
 
-  /** Sends a batch as one simple query (./batch-sql.ts); the checkpoint as found when it had moved. */
-  private async applyInOneTrip(last: bigint, statements: Statement[]): Promise<bigint> {
+  /**
+   * The batch as one simple query (./batch-sql.ts), when the projection says it as statements and
+   * the text stays small (a long catch-up's batch of large events goes statement by statement).
+   */
+  private oneTripSql(events: RecordedEvent[]): string | undefined {
+    const p = this.projection;
+    if (!p.statements) return undefined;
+    const statements = p.statements(events.map(upcast), liveTables(p));
+    const sql = batchSql(p.name, this.cp, events.at(-1)!.position, statements);
+    return sql.length <= ONE_TRIP_MAX_CHARS ? sql : undefined;
+  }
+
+  /** Sends a batch as one simple query; the checkpoint as found when it had moved. */
+  private async applyInOneTrip(sql: string, last: bigint): Promise<bigint> {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query(batchSql(this.projection.name, this.cp, last, statements));
+      await client.query(sql);
       return last;
     } catch (err) {
       // the claim or a statement failed inside the transaction: end it (a connection that cannot is dropped)
