@@ -16,6 +16,7 @@
 import type pg from 'pg';
 import type { EventStore } from '../src/events/event-store.js';
 import type { ResourceKind } from '../src/commands/resource/resource-kind.js';
+import { allProjections } from '../src/projections/index.js';
 import { resourceProjection } from '../src/projections/resources.js';
 import { ProjectionRunner } from '../src/projections/runner.js';
 import { TOKENS } from '../src/runtime/container.js';
@@ -142,7 +143,8 @@ export async function runMessageCost(): Promise<void> {
     const qExtra = per(withExtra, (r) => r.queries);
     emit({
       bench: 'message_cost',
-      kinds: 'agent, llm-provider, function + 5 other projections and 5 reactors',
+      // the read models the worker runs today (agents, LLM providers, functions, chats, ...)
+      kinds: allProjections().length,
       queries_per_message: round(q, 2),
       cpu_ms_per_message: round(
         per(base, (r) => r.cpuMs),
@@ -164,7 +166,8 @@ export async function runMessageCost(): Promise<void> {
         'in-process platform (api+worker, Postgres event store, in-process queue), development model, one chat, ' +
         'sequential POST /chats/{id}/messages; queries counted at pg.Client.prototype.query in this process (all ' +
         'pools and clients); a round ends after 300 ms without a query; medians over rounds; cpu = process.cpuUsage ' +
-        '(platform + bench client); sources: queries per message by sending code (separate attributed round)',
+        '(platform + bench client); kinds = read models running besides the reactors; sources: queries per message ' +
+        'by sending code (a separate round with stack attribution; [name] = the projection a checkpoint statement names)',
       target: 'queries_per_message <= 10, growth <= 1.1',
     });
   } finally {
