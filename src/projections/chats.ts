@@ -1,12 +1,13 @@
 /**
  * Chat read models: `chats` (one row per chat), `chat_messages` (the conversation in order) and
- * `chat_turns` (each turn's status, attempts, model, usage and error). One statement per event.
+ * `chat_turns` (each turn's status, attempts, model, usage and error). One statement per event, none
+ * reading anything back, so a live runner sends a batch in one round trip.
  */
-import type pg from 'pg';
 import type { ChatEvent } from '../events/chat-events.js';
 import { stableUuid } from '../events/ids.js';
 import type { RecordedEvent } from '../events/event-store.js';
 import { versionOfRevision } from '../events/versions.js';
+import type { Statement } from './batch-sql.js';
 import type { Projection, TableNames } from './projection.js';
 
 export const chatsProjection: Projection = {
@@ -92,27 +93,31 @@ export const chatsProjection: Projection = {
     CREATE INDEX IF NOT EXISTS ${t.chat_tool_calls}_pending_idx ON ${t.chat_tool_calls} (chat_id) WHERE approval_status = 'pending';
     CREATE INDEX IF NOT EXISTS ${t.chat_turns}_open_idx ON ${t.chat_turns} (status) WHERE status IN ('requested', 'running', 'tools');`,
   async apply(tx, events, t) {
-    for (const e of events) await applyOne(tx, e, t);
+    for (const s of chatStatements(events, t)) await tx.query(s.text, s.values as unknown[]);
   },
+  statements: (events, t) => chatStatements(events, t),
 };
 
-async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Promise<void> {
-  if (e.type === 'ChatPurged') return purgeRows(tx, t, (e.data as { chatId: string }).chatId);
-  if (!e.streamName.startsWith('chat-')) return;
+function chatStatements(events: readonly RecordedEvent[], t: TableNames): Statement[] {
+  return events.flatMap((e) => statementsOf(e, t));
+}
+
+/** What one event writes, as statements that read nothing back. */
+function statementsOf(e: RecordedEvent, t: TableNames): Statement[] {
+  if (e.type === 'ChatPurged') return purgeRows(t, (e.data as { chatId: string }).chatId);
+  if (!e.streamName.startsWith('chat-')) return [];
   const ev = { type: e.type, data: e.data } as ChatEvent;
   const chatId = e.streamName.slice('chat-'.length);
-  const touch = (sql: string, params: unknown[]) =>
-    tx.query(`UPDATE ${t.chats} SET ${sql}, updated_at = $2, version = $3, position = $4 WHERE id = $1`, [
-      chatId,
-      ev.data.at,
-      versionOfRevision(e.revision),
-      String(e.position),
-      ...params,
-    ]);
+  const touch = (sql: string, params: unknown[]): Statement => ({
+    text: `UPDATE ${t.chats} SET ${sql}, updated_at = $2, version = $3, position = $4 WHERE id = $1`,
+    values: [chatId, ev.data.at, versionOfRevision(e.revision), String(e.position), ...params],
+  });
+  const out: Statement[] = [];
+  const q = (text: string, values: unknown[]) => void out.push({ text, values });
   switch (ev.type) {
     case 'ChatCreated': {
       const d = ev.data;
-      await tx.query(
+      q(
         `INSERT INTO ${t.chats} (id, user_id, agent_id, agent_namespace, agent_name, agent_version, title, session_key, expires_at, input, created_at, updated_at, version, position)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11,$12,$13) ON CONFLICT (id) DO NOTHING`,
         [
@@ -132,21 +137,23 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
         ],
       );
       for (const [i, m] of d.initialMessages.entries())
-        await insertMessage(tx, t, {
-          id: m.messageId,
-          chatId,
-          revision: e.revision,
-          idx: i,
-          role: m.role,
-          content: m.content,
-          at: d.at,
-        });
-      return;
+        out.push(
+          insertMessage(t, {
+            id: m.messageId,
+            chatId,
+            revision: e.revision,
+            idx: i,
+            role: m.role,
+            content: m.content,
+            at: d.at,
+          }),
+        );
+      return out;
     }
     case 'UserMessagePosted': {
       // the message, its turn and the chat's times in one statement: it is on every turn's path
       const d = ev.data;
-      await tx.query(
+      q(
         `WITH message AS (
            INSERT INTO ${t.chat_messages} (id, chat_id, revision, idx, role, content, turn_id, created_at)
            VALUES ($1, $2, $3, 0, 'user', $4, $5, $6) ON CONFLICT (id) DO NOTHING
@@ -166,15 +173,15 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
           versionOfRevision(e.revision),
         ],
       );
-      return;
+      return out;
     }
     case 'TurnStarted': {
       const d = ev.data;
-      await tx.query(
+      q(
         `UPDATE ${t.chat_turns} SET status = 'running', attempt = $2, model = $3, started_at = $4 WHERE turn_id = $1`,
         [d.turnId, d.attempt, d.model, d.at],
       );
-      return;
+      return out;
     }
     case 'AssistantMessageCompleted': {
       // the message, the tool calls it asks for, its turn and the chat's times in one statement:
@@ -190,7 +197,7 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
         description: c.description,
         approval: c.requiresApproval,
       }));
-      await tx.query(
+      q(
         `WITH message AS (
            INSERT INTO ${t.chat_messages} (id, chat_id, revision, idx, role, content, tool_calls, turn_id, model, usage, agent_version, created_at)
            VALUES ($2, $1, $3, 0, 'assistant', $5, $6::jsonb, $7, $8, $9::jsonb, $10, $11) ON CONFLICT (id) DO NOTHING
@@ -228,78 +235,78 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
           versionOfRevision(e.revision),
         ],
       );
-      return;
+      return out;
     }
     case 'UserMessageRewritten':
     case 'AssistantMessageRevised':
-      await tx.query(`UPDATE ${t.chat_messages} SET content = $2 WHERE id = $1`, [
-        ev.data.messageId,
-        ev.data.content,
-      ]);
-      return;
+      q(`UPDATE ${t.chat_messages} SET content = $2 WHERE id = $1`, [ev.data.messageId, ev.data.content]);
+      return out;
     case 'ToolApprovalRequested':
-      await tx.query(
+      q(
         `UPDATE ${t.chat_tool_calls} SET approval_status = 'pending' WHERE chat_id = $1 AND tool_call_id = $2`,
         [chatId, ev.data.toolCallId],
       );
-      return;
+      return out;
     case 'ToolApprovalDecided': {
       const d = ev.data;
-      await tx.query(
+      q(
         `UPDATE ${t.chat_tool_calls} SET approval_status = $3, approval_reason = $4, decided_by = $5, decided_at = $6
           WHERE chat_id = $1 AND tool_call_id = $2`,
         [chatId, d.toolCallId, d.approved ? 'approved' : 'rejected', d.reason, d.by, d.at],
       );
-      return;
+      return out;
     }
     case 'ToolCallStarted':
-      await tx.query(
+      q(
         `UPDATE ${t.chat_tool_calls} SET status = 'running', execution_id = $3, started_at = $4 WHERE chat_id = $1 AND tool_call_id = $2`,
         [chatId, ev.data.toolCallId, ev.data.executionId, ev.data.at],
       );
-      return;
+      return out;
     case 'ToolCallCompleted': {
       const d = ev.data;
-      await tx.query(
+      q(
         `UPDATE ${t.chat_tool_calls} SET status = $3, result = $4, execution_id = coalesce($5, execution_id), completed_at = $6
           WHERE chat_id = $1 AND tool_call_id = $2`,
         [chatId, d.toolCallId, d.status, d.result, d.executionId, d.at],
       );
-      await insertMessage(tx, t, {
-        id: toolMessageId(chatId, d.toolCallId),
-        chatId,
-        revision: e.revision,
-        idx: 0,
-        role: 'tool',
-        content: d.result,
-        turnId: d.turnId,
-        toolCallId: d.toolCallId,
-        name: d.name,
-        at: d.at,
-      });
-      return;
+      out.push(
+        insertMessage(t, {
+          id: toolMessageId(chatId, d.toolCallId),
+          chatId,
+          revision: e.revision,
+          idx: 0,
+          role: 'tool',
+          content: d.result,
+          turnId: d.turnId,
+          toolCallId: d.toolCallId,
+          name: d.name,
+          at: d.at,
+        }),
+      );
+      return out;
     }
     case 'TurnFailed':
-      await tx.query(
-        `UPDATE ${t.chat_turns} SET status = 'failed', error = $2, ended_at = $3 WHERE turn_id = $1`,
-        [ev.data.turnId, ev.data.error, ev.data.at],
-      );
-      await touch('title = title', []);
-      return;
+      q(`UPDATE ${t.chat_turns} SET status = 'failed', error = $2, ended_at = $3 WHERE turn_id = $1`, [
+        ev.data.turnId,
+        ev.data.error,
+        ev.data.at,
+      ]);
+      out.push(touch('title = title', []));
+      return out;
     case 'TurnCancelled':
-      await tx.query(`UPDATE ${t.chat_turns} SET status = 'cancelled', ended_at = $2 WHERE turn_id = $1`, [
+      q(`UPDATE ${t.chat_turns} SET status = 'cancelled', ended_at = $2 WHERE turn_id = $1`, [
         ev.data.turnId,
         ev.data.at,
       ]);
-      await touch('title = title', []);
-      return;
+      out.push(touch('title = title', []));
+      return out;
     case 'ChatTitleChanged':
-      await touch('title = $5', [ev.data.title]);
-      return;
+      out.push(touch('title = $5', [ev.data.title]));
+      return out;
     case 'ChatArchived':
     case 'ChatUnarchived':
-      await touch('archived = $5', [ev.type === 'ChatArchived']);
-      return;
+      out.push(touch('archived = $5', [ev.type === 'ChatArchived']));
+      return out;
     default: {
       const unreachable: never = ev;
       return unreachable;
@@ -307,11 +314,13 @@ async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Pro
   }
 }
 
-async function purgeRows(tx: pg.PoolClient, t: TableNames, chatId: string): Promise<void> {
-  await tx.query(`DELETE FROM ${t.chat_messages} WHERE chat_id = $1`, [chatId]);
-  await tx.query(`DELETE FROM ${t.chat_turns} WHERE chat_id = $1`, [chatId]);
-  await tx.query(`DELETE FROM ${t.chat_tool_calls} WHERE chat_id = $1`, [chatId]);
-  await tx.query(`DELETE FROM ${t.chats} WHERE id = $1`, [chatId]);
+function purgeRows(t: TableNames, chatId: string): Statement[] {
+  return [
+    { text: `DELETE FROM ${t.chat_messages} WHERE chat_id = $1`, values: [chatId] },
+    { text: `DELETE FROM ${t.chat_turns} WHERE chat_id = $1`, values: [chatId] },
+    { text: `DELETE FROM ${t.chat_tool_calls} WHERE chat_id = $1`, values: [chatId] },
+    { text: `DELETE FROM ${t.chats} WHERE id = $1`, values: [chatId] },
+  ];
 }
 
 interface MessageRow {
@@ -335,11 +344,11 @@ interface MessageRow {
 const toolMessageId = (chatId: string, toolCallId: string) =>
   stableUuid(`tool-message/${chatId}/${toolCallId}`);
 
-function insertMessage(tx: pg.PoolClient, t: TableNames, m: MessageRow) {
-  return tx.query(
-    `INSERT INTO ${t.chat_messages} (id, chat_id, revision, idx, role, content, tool_calls, turn_id, model, usage, agent_version, tool_call_id, name, created_at)
+function insertMessage(t: TableNames, m: MessageRow): Statement {
+  return {
+    text: `INSERT INTO ${t.chat_messages} (id, chat_id, revision, idx, role, content, tool_calls, turn_id, model, usage, agent_version, tool_call_id, name, created_at)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (id) DO NOTHING`,
-    [
+    values: [
       m.id,
       m.chatId,
       String(m.revision),
@@ -355,5 +364,5 @@ function insertMessage(tx: pg.PoolClient, t: TableNames, m: MessageRow) {
       m.name ?? null,
       m.at,
     ],
-  );
+  };
 }

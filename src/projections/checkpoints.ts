@@ -1,5 +1,6 @@
 /** projection_checkpoints: one row per projection, locked FOR UPDATE by whoever writes its rows. */
 import type pg from 'pg';
+import { escapeLiteral } from 'pg';
 import { PROJECTION_CHANNEL } from './projection.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -70,12 +71,13 @@ export async function commitWithCheckpoint(
   name: string,
   position: bigint,
 ): Promise<void> {
-  const n = client.escapeLiteral(name);
-  await client.query(
-    `UPDATE projection_checkpoints SET position = ${position}, updated_at = now() WHERE name = ${n}
-       RETURNING pg_notify(${client.escapeLiteral(PROJECTION_CHANNEL)}, ${client.escapeLiteral(`${name}:${position}`)});
-     COMMIT`,
-  );
+  await client.query(`${moveCheckpointSql(name, position)};\n COMMIT`);
+}
+
+/** The statement that moves a checkpoint and tells waiting API processes (escaped literals). */
+export function moveCheckpointSql(name: string, position: bigint): string {
+  return `UPDATE projection_checkpoints SET position = ${position}, updated_at = now() WHERE name = ${escapeLiteral(name)}
+       RETURNING pg_notify(${escapeLiteral(PROJECTION_CHANNEL)}, ${escapeLiteral(`${name}:${position}`)})`;
 }
 
 export async function listCheckpoints(db: Queryable): Promise<Map<string, Checkpoint>> {

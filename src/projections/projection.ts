@@ -1,6 +1,7 @@
 /** What a projection is: tables it owns, the events it reads, and a batch apply (DESIGN §6). */
 import type pg from 'pg';
 import type { AllFilter, RecordedEvent } from '../events/event-store.js';
+import type { Statement } from './batch-sql.js';
 
 /** logical table name → physical name (live tables, or fresh ones during a rebuild) */
 export type TableNames = Readonly<Record<string, string>>;
@@ -16,6 +17,11 @@ export interface Projection {
   createTables(t: TableNames): string;
   /** applies events (in `$all` order) inside the caller's transaction */
   apply(tx: pg.PoolClient, events: readonly RecordedEvent[], t: TableNames): Promise<void>;
+  /**
+   * What `apply` does, as statements that read nothing back (their order is the order to run them):
+   * given this, a live runner sends a batch with its checkpoint in one round trip.
+   */
+  statements?(events: readonly RecordedEvent[], t: TableNames): Statement[];
 }
 
 export function liveTables(p: Projection): TableNames {

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { Subscription } from 'rxjs';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { upcast } from '../events/upcasters.js';
+import { batchSql, movedTo } from './batch-sql.js';
 import { beginWithCheckpointLocked, commitWithCheckpoint, ensureCheckpoint } from './checkpoints.js';
 import { liveTables, type Projection } from './projection.js';
 import { inTransaction } from './transaction.js';
@@ -16,6 +17,9 @@ export interface RunnerOptions {
   readonly batchSize?: number;
   readonly onError?: (err: unknown) => void;
 }
+
+/** A batch said as statements whose text is longer than this is sent statement by statement. */
+const ONE_TRIP_MAX_CHARS = 4 * 1024 * 1024;
 
 /** Following live, a runner this many batches behind goes back to paging through the store. */
 const MAX_QUEUED_BATCHES = 10;
@@ -141,11 +145,14 @@ export class ProjectionRunner {
   }
 
   /**
-   * Applies a batch and moves the checkpoint in one transaction: two round trips besides the
-   * projection's own statements. Returns the checkpoint as found (unchanged) when it had moved.
+   * Applies a batch and moves the checkpoint in one transaction: one round trip for a projection
+   * that says its batch as statements, else two besides the projection's own statements. Returns
+   * the checkpoint as found (unchanged) when it had moved.
    */
   private async applyBatch(events: RecordedEvent[]): Promise<bigint> {
     const p = this.projection;
+    const oneTrip = this.oneTripSql(events);
+    if (oneTrip !== undefined) return this.applyInOneTrip(oneTrip, events.at(-1)!.position);
     const client = await this.pool.connect();
     let broken = false;
     try {
@@ -161,6 +168,36 @@ export class ProjectionRunner {
     } catch (err) {
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /**
+   * The batch as one simple query (./batch-sql.ts), when the projection says it as statements and
+   * the text stays small (a long catch-up's batch of large events goes statement by statement).
+   */
+  private oneTripSql(events: RecordedEvent[]): string | undefined {
+    const p = this.projection;
+    if (!p.statements) return undefined;
+    const statements = p.statements(events.map(upcast), liveTables(p));
+    const sql = batchSql(p.name, this.cp, events.at(-1)!.position, statements);
+    return sql.length <= ONE_TRIP_MAX_CHARS ? sql : undefined;
+  }
+
+  /** Sends a batch as one simple query; the checkpoint as found when it had moved. */
+  private async applyInOneTrip(sql: string, last: bigint): Promise<bigint> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query(sql);
+      return last;
+    } catch (err) {
+      // the claim or a statement failed inside the transaction: end it (a connection that cannot is dropped)
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      const moved = movedTo(err);
+      if (moved === undefined) throw err;
+      return moved;
     } finally {
       client.release(broken);
     }

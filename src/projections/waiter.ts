@@ -18,12 +18,14 @@ export class ProjectionWaiter {
   private waiting = new Set<Waiting>();
   private readonly listener: PgListener;
   private started: Promise<void> | undefined;
+  /** every checkpoint was read since the listener last (re)connected */
+  private synced = false;
 
   constructor(
     private readonly pool: pg.Pool,
     connectionString: string,
   ) {
-    this.listener = new PgListener(connectionString, PROJECTION_CHANNEL, () => void this.refresh());
+    this.listener = new PgListener(connectionString, PROJECTION_CHANNEL, () => void this.resync());
     this.listener.messages.subscribe((payload) => {
       const i = payload.lastIndexOf(':');
       if (i > 0) this.bump(payload.slice(0, i), BigInt(payload.slice(i + 1)));
@@ -35,7 +37,8 @@ export class ProjectionWaiter {
     if (position === undefined || names.length === 0) return true;
     this.started ??= this.listener.start();
     await this.started;
-    if (!names.every((n) => (this.reached.get(n) ?? -1n) >= position)) await this.refresh();
+    // once synced, every checkpoint that moves is heard (NOTIFY at its commit): no query per wait
+    if (!this.synced && !names.every((n) => (this.reached.get(n) ?? -1n) >= position)) await this.resync();
     const pending = names.filter((n) => (this.reached.get(n) ?? -1n) < position);
     if (pending.length === 0) return true;
     let timer: NodeJS.Timeout | undefined;
@@ -66,8 +69,13 @@ export class ProjectionWaiter {
     return this.reached.get(name);
   }
 
-  private async refresh(): Promise<void> {
+  /**
+   * Reads every checkpoint (those that moved before listening began, or while the connection was
+   * down, were not heard); from then on the notifications keep `reached` current.
+   */
+  private async resync(): Promise<void> {
     for (const [name, cp] of await listCheckpoints(this.pool)) this.bump(name, cp.position);
+    this.synced = true;
   }
 
   private bump(name: string, position: bigint): void {

@@ -6,10 +6,10 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { EventStore } from '../../src/events/event-store.js';
+import type { EventStore, RecordedEvent } from '../../src/events/event-store.js';
 import { PgEventStore } from '../../src/events/postgres/pg-event-store.js';
 import { readCheckpoint } from '../../src/projections/checkpoints.js';
-import type { Projection } from '../../src/projections/projection.js';
+import type { Projection, TableNames } from '../../src/projections/projection.js';
 import { ProjectionRunner, type RunnerOptions } from '../../src/projections/runner.js';
 import { migrate } from '../../src/runtime/migrate.js';
 import { freshDatabase, testPool, type TestDatabase } from '../support/pg.js';
@@ -35,6 +35,29 @@ function tally(category: string): Projection {
         [events.map((e) => e.id), events.map((e) => String(e.position))],
       );
     },
+  };
+}
+
+/**
+ * The same tally said as statements (the runner then sends a batch with its checkpoint in one
+ * round trip), keeping each event's `text` as given: the statements' values are written into the
+ * query text as literals.
+ */
+function tallyStatements(category: string): Projection {
+  const base = tally(category);
+  const name = base.name;
+  const statements = (events: readonly RecordedEvent[], t: TableNames) =>
+    events.map((e) => ({
+      text: `INSERT INTO ${t[name]} (event_id, position, text) VALUES ($1, $2, $3)`,
+      values: [e.id, String(e.position), (e.data as { text?: string }).text ?? null],
+    }));
+  return {
+    ...base,
+    createTables: (t) => `${base.createTables(t)}; ALTER TABLE ${t[name]} ADD COLUMN IF NOT EXISTS text text`,
+    async apply(tx, events, t) {
+      for (const s of statements(events, t)) await tx.query(s.text, s.values);
+    },
+    statements,
   };
 }
 
@@ -151,25 +174,84 @@ describe('ProjectionRunner', function () {
     await expectAppliedOnce(proc.store, 2);
   });
 
-  it('two runners of one projection in two processes apply each event once between them', async () => {
-    const a = startProcess();
-    const b = startProcess();
-    runner(a);
-    runner(b, { batchSize: 7 });
-    await Promise.all(
-      Array.from({ length: 300 }, (_, i) =>
-        new Promise((res) => setTimeout(res, Math.random() * 400)).then(() =>
-          [a, b][i % 2]!.store.append(
-            `${cat}-${i % 4}`,
-            Array.from({ length: 1 + (i % 2) }, (_, k) => ev(`E${i}.${k}`)),
-            'any',
+  it('a projection that says its batch as statements applies a batch and moves its checkpoint in one query', async () => {
+    projection = tallyStatements(cat);
+    const proc = startProcess();
+    const r = runner(proc);
+    await proc.store.append(`${cat}-0`, [ev('First')], 'any');
+    await projected(proc.store);
+    await until('the runner to follow', () => proc.store.recentPosition() !== undefined);
+    proc.log.clear();
+    const tricky = `it's a \\ back'slash, $1 and $$ dollars, '' quotes, "ids", \u00e9 ü 日本`;
+    const last = await proc.store.append(`${cat}-0`, [ev('Tricky', { text: tricky }), ev('Next')], 'any');
+    await until('the batch', () => r.position >= last.position);
+    const ran = proc.log.queries
+      .map((q) => q.text)
+      .filter((sql) => !/es_append_batch|FROM es_head/.test(sql));
+    expect(ran, `one query: claim, rows, checkpoint, commit; ran:\n${ran.join('\n')}`).to.have.length(1);
+    await expectAppliedOnce(proc.store, 3);
+    const { rows } = await pool.query<{ text: string | null }>(
+      `SELECT text FROM ${projection.name} ORDER BY seq`,
+    );
+    expect(rows.map((x) => x.text)).to.deep.equal([null, tricky, null]);
+  });
+
+  it('a batch as statements whose checkpoint moved meanwhile writes nothing, and the runner goes on from there', async () => {
+    projection = tallyStatements(cat);
+    const proc = startProcess();
+    const r = runner(proc);
+    await proc.store.append(`${cat}-0`, [ev('First')], 'any');
+    await projected(proc.store);
+    // another runner (played by this transaction) holds the checkpoint while the batch arrives
+    const other = await pool.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE', [projection.name]);
+      const taken = await proc.store.append(`${cat}-0`, [ev('TakenByTheOther')], 'any');
+      await until('the batch to wait for the checkpoint', async () => {
+        const { rows } = await pool.query(
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%sinas_claim_checkpoint%'`,
+        );
+        return rows.length > 0;
+      });
+      await other.query('UPDATE projection_checkpoints SET position = $2 WHERE name = $1', [
+        projection.name,
+        String(taken.position),
+      ]);
+      await other.query('COMMIT');
+    } finally {
+      other.release();
+    }
+    const last = await proc.store.append(`${cat}-0`, [ev('After')], 'any');
+    await until('the event after', () => r.position >= last.position);
+    const { rows } = await pool.query<{ position: string }>(
+      `SELECT position FROM ${projection.name} ORDER BY seq`,
+    );
+    const all = await proc.store.readAll({ filter: projection.filter });
+    expect(rows.map((x) => x.position)).to.deep.equal([all[0]!, all[2]!].map((e) => String(e.position)));
+  });
+
+  for (const statements of [false, true])
+    it(`two runners of one projection in two processes apply each event once between them${statements ? ' (batches as statements)' : ''}`, async () => {
+      if (statements) projection = tallyStatements(cat);
+      const a = startProcess();
+      const b = startProcess();
+      runner(a);
+      runner(b, { batchSize: 7 });
+      await Promise.all(
+        Array.from({ length: 300 }, (_, i) =>
+          new Promise((res) => setTimeout(res, Math.random() * 400)).then(() =>
+            [a, b][i % 2]!.store.append(
+              `${cat}-${i % 4}`,
+              Array.from({ length: 1 + (i % 2) }, (_, k) => ev(`E${i}.${k}`)),
+              'any',
+            ),
           ),
         ),
-      ),
-    );
-    await projected(a.store);
-    await expectAppliedOnce(a.store, 450);
-  });
+      );
+      await projected(a.store);
+      await expectAppliedOnce(a.store, 450);
+    });
 
   it('a runner with batchSize 2 that falls far behind still applies every event once', async () => {
     const proc = startProcess();
