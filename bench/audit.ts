@@ -6,13 +6,10 @@
  * message events through the EventStore port, as the resume bench does.
  */
 import { performance } from 'node:perf_hooks';
-import type { EventStore } from '../src/events/event-store.js';
 import { verifyExport } from '../src/audit/export-chain.js';
-import { TOKENS } from '../src/runtime/container.js';
 import { emit, log } from './io.js';
 import { ADMIN_KEY, createAgent, createChat, startBenchPlatform } from './platform.js';
 import { fillChat } from './resume.js';
-import type pg from 'pg';
 import { allProjections } from '../src/projections/index.js';
 import { ProjectionRunner } from '../src/projections/runner.js';
 
@@ -20,14 +17,9 @@ import { ProjectionRunner } from '../src/projections/runner.js';
 function startProjections(p: Awaited<ReturnType<typeof startBenchPlatform>>) {
   const runners = allProjections().map(
     (proj) =>
-      new ProjectionRunner(
-        p.platform.get<pg.Pool>(TOKENS.Pool),
-        p.platform.get<EventStore>(TOKENS.EventStore),
-        proj,
-        {
-          onError: (err) => log(`projection: ${String(err)}`),
-        },
-      ),
+      new ProjectionRunner(p.platform.services.pool, p.platform.services.eventStore, proj, {
+        onError: (err) => log(`projection: ${String(err)}`),
+      }),
   );
   for (const r of runners) r.start();
   return () => Promise.all(runners.map((r) => r.stop()));
@@ -42,7 +34,7 @@ export async function runExport(): Promise<void> {
   const p = await startBenchPlatform({ SINAS_ROLE: 'api' });
   const stopProjections = startProjections(p);
   try {
-    const store = p.platform.get<EventStore>(TOKENS.EventStore);
+    const store = p.platform.services.eventStore;
     await createAgent(p, 'export');
     const chatId = await createChat(p, 'export');
     log(`export: appending ${EXPORT_EVENTS} events`);
@@ -86,7 +78,7 @@ export async function runTimeline(): Promise<void> {
   const p = await startBenchPlatform({ SINAS_ROLE: 'api' });
   const stopProjections = startProjections(p);
   try {
-    const store = p.platform.get<EventStore>(TOKENS.EventStore);
+    const store = p.platform.services.eventStore;
     await createAgent(p, 'timeline');
     const chatId = await createChat(p, 'timeline');
     await fillChat(store, chatId, TIMELINE_EVENTS);

@@ -13,13 +13,10 @@
  * `process.cpuUsage()` over a round (this process: platform and the bench's HTTP client alike).
  * A separate round with stack attribution on says which code sent how many queries.
  */
-import type pg from 'pg';
-import type { EventStore } from '../src/events/event-store.js';
 import type { ResourceKind } from '../src/commands/resource/resource-kind.js';
 import { allProjections } from '../src/projections/index.js';
 import { resourceProjection } from '../src/projections/resources.js';
 import { ProjectionRunner } from '../src/projections/runner.js';
-import { TOKENS } from '../src/runtime/container.js';
 import { emit, log, sleep } from './io.js';
 import { ADMIN_KEY, createAgent, createChat, startBenchPlatform, type BenchPlatform } from './platform.js';
 import { installQueryCounter, type QueryCounter } from './query-counter.js';
@@ -87,8 +84,8 @@ function syntheticKind(i: number): ResourceKind {
 
 /** The extra kinds' read models, run the way the worker runs every projection. */
 function startExtraKinds(p: BenchPlatform): ProjectionRunner[] {
-  const pool = p.platform.get<pg.Pool>(TOKENS.Pool);
-  const store = p.platform.get<EventStore>(TOKENS.EventStore);
+  const pool = p.platform.services.pool;
+  const store = p.platform.services.eventStore;
   return Array.from({ length: EXTRA_KINDS }, (_, i) => {
     const runner = new ProjectionRunner(pool, store, resourceProjection(syntheticKind(i)));
     runner.start();

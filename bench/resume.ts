@@ -14,7 +14,6 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type pg from 'pg';
 import type { ChatEvent } from '../src/events/chat-events.js';
 import type { EventStore, NewEvent } from '../src/events/event-store.js';
 import { streams } from '../src/events/stream-names.js';
@@ -22,7 +21,6 @@ import { durableFrame } from '../src/http/chat-stream.js';
 import { chatsProjection } from '../src/projections/chats.js';
 import { allProjections } from '../src/projections/index.js';
 import { ProjectionRunner } from '../src/projections/runner.js';
-import { TOKENS } from '../src/runtime/container.js';
 import { emit, log, sleep } from './io.js';
 import { ADMIN_KEY, createAgent, createChat, startBenchPlatform } from './platform.js';
 import { median, round } from './stats.js';
@@ -167,8 +165,8 @@ export async function fillChat(store: EventStore, chatId: string, n = EVENTS): P
 
 export async function runResume(): Promise<void> {
   const p = await startBenchPlatform({ SINAS_ROLE: 'api' });
-  const pool = p.platform.get<pg.Pool>(TOKENS.Pool);
-  const store = p.platform.get<EventStore>(TOKENS.EventStore);
+  const pool = p.platform.services.pool;
+  const store = p.platform.services.eventStore;
   const runners = allProjections().map(
     (proj) =>
       new ProjectionRunner(pool, store, proj, { onError: (err) => log(`projection: ${String(err)}`) }),

@@ -16,7 +16,6 @@ import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { EventStore } from '../src/events/event-store.js';
 import { streams } from '../src/events/stream-names.js';
-import { TOKENS } from '../src/runtime/container.js';
 import { startScriptedLlm, type RecordedRequest } from '../test/support/scripted-llm.js';
 import { emit, log } from './io.js';
 import { ADMIN_KEY, createAgent, createChat, startBenchPlatform, type BenchPlatform } from './platform.js';
@@ -136,7 +135,7 @@ export async function runTtftOverhead(): Promise<void> {
       direct.push(d);
       through.push(s);
     }
-    const store = p.platform.get<EventStore>(TOKENS.EventStore);
+    const store = p.platform.services.eventStore;
     const times = await Promise.all(through.map((s) => eventTimes(store, s)));
 
     const pTtft = through.map((s) => s.ttft);

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { until } from '../support/until.js';
 import type { EventStore } from '../../src/events/event-store.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { startTestPlatform, type JsonResponse, type TestPlatform } from '../support/platform.js';
 
 describe('Agents over HTTP', function () {
@@ -137,7 +136,7 @@ describe('Agents over HTTP', function () {
 
   describe('Idempotency-Key', () => {
     it('replays the first response to a retry and writes nothing more', async () => {
-      const store = t.platform.get<EventStore>(TOKENS.EventStore);
+      const store = t.platform.services.eventStore;
       const headers = { 'idempotency-key': 'key-create-1' };
       const first = await create({ namespace: 'idem', name: 'a' }, headers);
       const head = await store.headPosition();
@@ -162,7 +161,7 @@ describe('Agents over HTTP', function () {
     let store: EventStore;
     let head: bigint;
     beforeEach(async () => {
-      store = t.platform.get<EventStore>(TOKENS.EventStore);
+      store = t.platform.services.eventStore;
       head = await store.headPosition();
     });
     afterEach(async () => expect(await store.headPosition()).to.equal(head));

@@ -1,7 +1,5 @@
 /** API keys managed by their users: shown once, narrowed to a subset of the owner's permissions, expiry, revocation. */
 import { expect } from 'chai';
-import type { EventStore } from '../../src/events/event-store.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 
 describe('API keys', function () {
@@ -26,7 +24,7 @@ describe('API keys', function () {
     const listed = await (await t.api('/api/v1/api-keys', { headers: user })).json();
     expect(JSON.stringify(listed)).to.not.contain(k.key);
     expect(listed.map((x: { id: string }) => x.id)).to.include(k.id);
-    const events = await t.platform.get<EventStore>(TOKENS.EventStore).readStream(`apikey-${k.id}`);
+    const events = await t.platform.services.eventStore.readStream(`apikey-${k.id}`);
     expect(events.map((e) => e.type)).to.deep.equal(['ApiKeyCreated']);
     expect(JSON.stringify(events.map((e) => [e.data, e.metadata]))).to.not.contain(k.key.slice(12));
     // the new key works as its owner
@@ -80,7 +78,7 @@ describe('API keys', function () {
     expect((await t.api('/auth/me', { headers: { 'x-api-key': k.key } })).status).to.equal(401);
     const got = await (await t.api(`/api/v1/api-keys/${k.id}`, { headers: user })).json();
     expect(got.is_active).to.equal(false);
-    const events = await t.platform.get<EventStore>(TOKENS.EventStore).readStream(`apikey-${k.id}`);
+    const events = await t.platform.services.eventStore.readStream(`apikey-${k.id}`);
     expect(events.map((e) => e.type)).to.deep.equal(['ApiKeyCreated', 'ApiKeyRevoked']);
   });
 });

@@ -1,7 +1,4 @@
 import { expect } from 'chai';
-import type pg from 'pg';
-import type { EventStore } from '../../src/events/event-store.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 
 describe('ephemeral chats', function () {
@@ -22,8 +19,8 @@ describe('ephemeral chats', function () {
       method: 'POST',
       json: { content: 'a very private message' },
     });
-    const store = t.platform.get<EventStore>(TOKENS.EventStore);
-    const pool = t.platform.get<pg.Pool>(TOKENS.Pool);
+    const store = t.platform.services.eventStore;
+    const pool = t.platform.services.pool;
     for (let i = 0; (await t.api(`/chats/${chat.id}`)).status !== 404; i++) {
       if (i > 200) throw new Error('the chat was not purged');
       await new Promise((r) => setTimeout(r, 50));

@@ -4,8 +4,6 @@
  * history; results go back to the model; SSE carries tool_start / tool_end / approval_required.
  */
 import { expect } from 'chai';
-import type { EventStore } from '../../src/events/event-store.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { Platform } from '../../src/runtime/platform.js';
 import { pino } from 'pino';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
@@ -176,7 +174,7 @@ describe('chat tool calls', function () {
     expect(results).to.deep.equal(['call_lookup', 'call_refund']);
 
     // the event history holds the decision: who, when, why
-    const events = await t.platform.get<EventStore>(TOKENS.EventStore).readStream(`chat-${chatId}`);
+    const events = await t.platform.services.eventStore.readStream(`chat-${chatId}`);
     const decided = events.find((r) => r.type === 'ToolApprovalDecided')!;
     expect(decided.data).to.include({
       toolCallId: 'call_refund',

@@ -16,7 +16,6 @@ import { agentKind } from '../../src/commands/agent/agent-kind.js';
 import { ResourceService } from '../../src/commands/resource/resource-service.js';
 import { UnavailableError } from '../../src/errors.js';
 import type { EventStore } from '../../src/events/event-store.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { ADMIN_KEY, startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 
 const SECRET = 'cfg-secret-value-7d1f';
@@ -82,7 +81,7 @@ describe('declarative config', function () {
     process.env.CFG_TEST_PROVIDER_KEY = API_KEY;
     process.env.CFG_TEST_SECRET = SECRET;
     t = await startTestPlatform();
-    store = t.platform.get<EventStore>(TOKENS.EventStore);
+    store = t.platform.services.eventStore;
   });
   after(async () => {
     delete process.env.CFG_TEST_PROVIDER_KEY;
@@ -237,23 +236,23 @@ describe('declarative config', function () {
         return Reflect.get(target, prop, receiver);
       },
     });
-    const real = c.get<ResourceService>(TOKENS.AgentService);
+    const real = c.services.agents;
     const brokenAgents = new ResourceService(agentKind, failing, new CommandHandler(failing), async () => []);
     const sections = configSections({
       store,
-      identity: c.get(TOKENS.IdentityService),
-      identityQueries: c.get(TOKENS.IdentityQueries),
-      resourceQueries: c.get(TOKENS.ResourceQueries),
+      identity: c.services.identity,
+      identityQueries: c.services.queries.identity,
+      resourceQueries: c.services.queries.resources,
       agents: brokenAgents,
-      functions: c.get(TOKENS.FunctionService),
-      policy: c.get(TOKENS.ExecutePolicy),
-      llmProviders: c.get(TOKENS.LlmProviderService),
-      secrets: c.get(TOKENS.SecretService),
-      secretQueries: c.get(TOKENS.SecretQueries),
+      functions: c.services.functions,
+      policy: c.services.executePolicy,
+      llmProviders: c.services.llmProviders,
+      secrets: c.services.secrets,
+      secretQueries: c.services.queries.secrets,
       openProviderKey: () => undefined,
       openSecret: async () => undefined,
     }) as ConfigSection[];
-    const settle = () => c.get<ConfigService>(TOKENS.ConfigService).settle();
+    const settle = () => c.services.configService.settle();
     const service = new ConfigService({ sections, store, env: () => process.env, settle });
     expect(real.kind).to.equal(agentKind);
     const yaml = `

@@ -7,9 +7,6 @@ import { expect } from 'chai';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type pg from 'pg';
-import type { EventStore } from '../../src/events/event-store.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 
 interface Received {
@@ -311,12 +308,13 @@ describe('event webhooks', function () {
       expect(text).to.not.contain(raw);
       expect(text).to.not.contain('"secret"');
     }
-    const events = await t.platform.get<EventStore>(TOKENS.EventStore).readStream(`eventsub-${sub.id}`);
+    const events = await t.platform.services.eventStore.readStream(`eventsub-${sub.id}`);
     expect(events.map((e) => e.type)).to.deep.equal(['EventSubscriptionCreated', 'EventSubscriptionUpdated']);
     expect(JSON.stringify(events.map((e) => [e.data, e.metadata]))).to.not.contain(raw);
-    const { rows } = await t.platform
-      .get<pg.Pool>(TOKENS.Pool)
-      .query('SELECT secret::text FROM event_subscriptions WHERE id = $1', [sub.id]);
+    const { rows } = await t.platform.services.pool.query(
+      'SELECT secret::text FROM event_subscriptions WHERE id = $1',
+      [sub.id],
+    );
     expect(rows[0].secret).to.not.contain(raw);
   });
 });

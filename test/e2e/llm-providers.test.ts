@@ -1,8 +1,5 @@
 import { expect } from 'chai';
 import { createHash, randomUUID } from 'node:crypto';
-import type pg from 'pg';
-import type { EventStore } from '../../src/events/event-store.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { DEV_MODEL } from '../../src/runtime/llm/dev-model.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
@@ -39,12 +36,10 @@ describe('LLM providers over HTTP (admin)', function () {
     expect(body).not.to.have.property('namespace');
     const got = await (await t.api('/api/v1/llm-providers/openai-main')).json();
     expect(JSON.stringify(got)).not.to.contain(SECRET);
-    const events = await t.platform
-      .get<EventStore>(TOKENS.EventStore)
-      .readAll({ filter: { categories: ['llmprovider'] } });
+    const events = await t.platform.services.eventStore.readAll({ filter: { categories: ['llmprovider'] } });
     expect(events).to.have.length(1);
     expect(JSON.stringify(events.map((e) => e.data))).not.to.contain(SECRET);
-    const rows = await t.platform.get<pg.Pool>(TOKENS.Pool).query('SELECT spec FROM llm_providers');
+    const rows = await t.platform.services.pool.query('SELECT spec FROM llm_providers');
     expect(JSON.stringify(rows.rows)).not.to.contain(SECRET);
   });
 
@@ -76,14 +71,10 @@ describe('LLM providers over HTTP (admin)', function () {
 
   it('is refused to a non-admin key', async () => {
     const key = `sk-user-${randomUUID()}`;
-    await t.platform
-      .get<pg.Pool>(TOKENS.Pool)
-      .query(`INSERT INTO api_keys (id, name, prefix, key_hash, user_id) VALUES ($1, 'user', $2, $3, $4)`, [
-        randomUUID(),
-        key.slice(0, 12),
-        createHash('sha256').update(key).digest('hex'),
-        randomUUID(),
-      ]);
+    await t.platform.services.pool.query(
+      `INSERT INTO api_keys (id, name, prefix, key_hash, user_id) VALUES ($1, 'user', $2, $3, $4)`,
+      [randomUUID(), key.slice(0, 12), createHash('sha256').update(key).digest('hex'), randomUUID()],
+    );
     const r = await t.api('/api/v1/llm-providers', { headers: { 'x-api-key': key } });
     expect(r.status).to.equal(403);
     expect((await t.api('/api/v1/agents', { headers: { 'x-api-key': key } })).status).to.equal(200);

@@ -7,9 +7,7 @@
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import type pg from 'pg';
-import type { EventStore, RecordedEvent } from '../../src/events/event-store.js';
-import { TOKENS } from '../../src/runtime/container.js';
+import type { RecordedEvent } from '../../src/events/event-store.js';
 import { capturedLog, containsAny, everyTableAsText } from '../support/secrets.js';
 import { startSmtp, type TestSmtp } from '../support/smtp.js';
 import {
@@ -32,7 +30,7 @@ const me = (t: TestPlatform, token: string) =>
   fetch(`${t.url}/auth/me`, { headers: bearer(token) }) as Promise<JsonResponse>;
 
 async function securityEvents(t: TestPlatform): Promise<RecordedEvent[]> {
-  const all = await t.platform.get<EventStore>(TOKENS.EventStore).readAll();
+  const all = await t.platform.services.eventStore.readAll();
   return all.filter((e) => e.streamName.startsWith('security-'));
 }
 
@@ -142,7 +140,7 @@ describe('login by one-time code, access and refresh tokens', function () {
     expect((await post(t, '/auth/logout', { refresh_token: third.refresh_token })).status).to.equal(204);
     expect((await post(t, '/auth/refresh', { refresh_token: third.refresh_token })).status).to.equal(401);
     expect((await post(t, '/auth/logout', { refresh_token: 'not-a-token' })).status).to.equal(404);
-    const logins = await t.platform.get<EventStore>(TOKENS.EventStore).readStream(`login-${first.user.id}`);
+    const logins = await t.platform.services.eventStore.readStream(`login-${first.user.id}`);
     expect(logins.map((e) => e.data.via)).to.deep.equal(['otp', 'refresh', 'otp']);
   });
 
@@ -261,9 +259,9 @@ describe('login by one-time code, access and refresh tokens', function () {
   it('leaves no code or token in any event, table or log line after the session', async () => {
     expect(secrets.codes.length).to.be.greaterThan(4);
     expect(secrets.tokens.length).to.be.greaterThan(8);
-    const events = await t.platform.get<EventStore>(TOKENS.EventStore).readAll();
+    const events = await t.platform.services.eventStore.readAll();
     const raw = JSON.stringify(events, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
-    const tables = await everyTableAsText(t.platform.get<pg.Pool>(TOKENS.Pool));
+    const tables = await everyTableAsText(t.platform.services.pool);
     expect(tables).to.contain('== refresh_tokens');
     const logs = lines.join('');
     expect(lines.length).to.be.greaterThan(10);

@@ -2,8 +2,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { redisUrl, skipLoudly } from '../support/skip.js';
-import type { EventStore } from '../../src/events/event-store.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { ADMIN_KEY, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
 
@@ -33,7 +31,7 @@ describe('runtime', function () {
       try {
         // with no worker, the write waits out the read-your-writes timeout: it is in flight for a while
         const inFlight = t.api('/api/v1/agents', { method: 'POST', json: { name: 'slow' } });
-        const store = t.platform.get<EventStore>(TOKENS.EventStore);
+        const store = t.platform.services.eventStore;
         await until(
           'the write recorded',
           async () => (await store.streamRevision('agent-default/slow')) !== undefined,

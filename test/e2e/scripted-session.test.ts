@@ -5,9 +5,6 @@
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import type { EventStore } from '../../src/events/event-store.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { ensureUser, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { capturedLog, containsAny, everyTableAsText } from '../support/secrets.js';
 import { startSmtp, type TestSmtp } from '../support/smtp.js';
@@ -125,10 +122,10 @@ describe('a scripted session leaves no plaintext secret anywhere', function () {
     expect(deleted.status).to.equal(204);
 
     // nothing anywhere: events, tables, logs, responses (the key and tokens were shown once, by design)
-    const store = t.platform.get<EventStore>(TOKENS.EventStore);
+    const store = t.platform.services.eventStore;
     const events = await store.readAll({ maxCount: 100_000 });
     const eventText = JSON.stringify(events.map((e) => [e.streamName, e.type, e.data, e.metadata]));
-    const pool = t.platform.get<pg.Pool>(TOKENS.Pool);
+    const pool = t.platform.services.pool;
     const tables = await everyTableAsText(pool);
     const logText = lines.join('');
     // the scans see the session (so an empty result means something)

@@ -12,10 +12,8 @@ import { rotateMasterKeyCommand } from '../../src/cli/secrets.js';
 import type { EventStore } from '../../src/events/event-store.js';
 import type { SealedValue } from '../../src/events/secret-events.js';
 import { Cipher, Keyring, keyFromString, type Sealed } from '../../src/runtime/cipher.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { Platform } from '../../src/runtime/platform.js';
 import { PgDataKeys, unwrapDataKey } from '../../src/runtime/secrets/data-keys.js';
-import type { SecretVault } from '../../src/runtime/secrets/secret-vault.js';
 import {
   ADMIN_KEY,
   startTestPlatform,
@@ -36,8 +34,8 @@ describe('secrets encryption: ciphertext only, crypto-shredding', function () {
   let alice: { 'x-api-key': string };
   before(async () => {
     t = await startTestPlatform();
-    pool = t.platform.get<pg.Pool>(TOKENS.Pool);
-    store = t.platform.get<EventStore>(TOKENS.EventStore);
+    pool = t.platform.services.pool;
+    store = t.platform.services.eventStore;
     alice = { 'x-api-key': await userKey(t, 'alice') };
   });
   after(async () => t?.stop());
@@ -197,7 +195,7 @@ describe('secrets encryption: master-key rotation', function () {
     // the new key with the old one as previous: old data keys still open, new ones wrap under NEW
     const between = await restart(NEW, [OLD]);
     expect((await post(between, { name: 'MADE_AFTER', value: 'made-under-new-key' })).status).to.equal(201);
-    const vaultBetween = between.get<SecretVault>(TOKENS.SecretVault);
+    const vaultBetween = between.services.secretVault;
     expect((await vaultBetween.forUser(aliceId)).secrets).to.include({
       ROTATE_ME: 'alice-before-rotation',
       MADE_AFTER: 'made-under-new-key',
@@ -220,7 +218,7 @@ describe('secrets encryption: master-key rotation', function () {
 
     // the old key can go: the new one alone opens everything
     const after = await restart(NEW);
-    const vault = after.get<SecretVault>(TOKENS.SecretVault);
+    const vault = after.services.secretVault;
     const forAlice = await vault.forUser(aliceId);
     expect(forAlice).to.deep.equal({
       secrets: { MADE_AFTER: 'made-under-new-key', ROTATE_ME: 'alice-before-rotation' },

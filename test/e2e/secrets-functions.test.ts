@@ -6,9 +6,6 @@
  */
 import { expect } from 'chai';
 import { createHash, randomUUID } from 'node:crypto';
-import type pg from 'pg';
-import type { EventStore } from '../../src/events/event-store.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 import { capturedLog, containsAny, everyTableAsText } from '../support/secrets.js';
 
@@ -157,11 +154,11 @@ describe('secrets in shared-pool function contexts, and the plaintext scan', fun
     const values = Object.values(plain);
     expect(lines.length).to.be.greaterThan(10); // the request log was captured
     expect(containsAny(bodies.join('\n'), values), 'responses').to.deep.equal([]);
-    const events = await t.platform.get<EventStore>(TOKENS.EventStore).readAll();
+    const events = await t.platform.services.eventStore.readAll();
     const raw = JSON.stringify(events, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
     expect(raw).to.contain('SecretCreated');
     expect(containsAny(raw, values), 'events').to.deep.equal([]);
-    const tables = await everyTableAsText(t.platform.get<pg.Pool>(TOKENS.Pool));
+    const tables = await everyTableAsText(t.platform.services.pool);
     expect(tables).to.contain('== secret_keys');
     expect(containsAny(tables, values), 'tables').to.deep.equal([]);
     expect(containsAny(lines.join(''), values), 'logs').to.deep.equal([]);

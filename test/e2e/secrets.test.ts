@@ -4,8 +4,6 @@
  * someone else's private secret does not exist for you; bad input is a 400 naming the field.
  */
 import { expect } from 'chai';
-import type { EventStore } from '../../src/events/event-store.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { startTestPlatform, ensureUser, userKey, type TestPlatform } from '../support/platform.js';
 
 describe('secrets over HTTP', function () {
@@ -133,7 +131,7 @@ describe('secrets over HTTP', function () {
 
   it('lets only the owner or an administrator overwrite or delete a shared secret', async () => {
     expect((await post({ name: 'OWNED', value: 'alice-owned-1' }, alice)).status).to.equal(201);
-    const store = t.platform.get<EventStore>(TOKENS.EventStore);
+    const store = t.platform.services.eventStore;
     const before = (await store.readStream('secret-shared/OWNED')).length;
     for (const attempt of [
       () => post({ name: 'OWNED', value: 'bob-was-here' }, bob),
@@ -161,7 +159,7 @@ describe('secrets over HTTP', function () {
   });
 
   it('refuses bad input with a 400 naming the field, and writes nothing', async () => {
-    const store = t.platform.get<EventStore>(TOKENS.EventStore);
+    const store = t.platform.services.eventStore;
     const head = await store.headPosition();
     for (const [body, field] of [
       [{ name: '1bad', value: 'x' }, 'name'],

@@ -6,8 +6,6 @@
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import type { EventStore } from '../../src/events/event-store.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { startTestPlatform, type JsonResponse, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
 
@@ -214,7 +212,7 @@ describe('versions count from 1', function () {
   });
 
   it('events stored before versions counted from 1 read as 1-based', async () => {
-    const store = t.platform.get<EventStore>(TOKENS.EventStore);
+    const store = t.platform.services.eventStore;
     const agent = await json(
       t.api('/api/v1/agents', { method: 'POST', json: { namespace: 'ver', name: 'old' } }),
       201,

@@ -8,13 +8,11 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { EventStore } from '../../src/events/event-store.js';
 import { ANALYST_ROLE, ensureAnalystRole, installAnalytics } from '../../src/projections/analytics.js';
 import { ANALYTICS_VIEWS } from '../../src/projections/analytics-views.js';
 import { chatsProjection } from '../../src/projections/chats.js';
 import { allProjections } from '../../src/projections/index.js';
 import { rebuildProjection } from '../../src/projections/rebuild.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { migrate } from '../../src/runtime/migrate.js';
 import { serverUrl, testPool } from '../support/pg.js';
 import { startScriptedLlm, type RecordedRequest, type ScriptStep } from '../support/scripted-llm.js';
@@ -115,7 +113,7 @@ describe('analyst schema', function () {
   before(async () => {
     llm = await startScriptedLlm();
     t = await startTestPlatform();
-    pool = t.platform.get<pg.Pool>(TOKENS.Pool);
+    pool = t.platform.services.pool;
     await useProvider(t, llm.url, 'm');
     const fn = (name: string, code: string, props: object, extra: object = {}) =>
       t.api('/api/v1/functions', {
@@ -379,11 +377,7 @@ describe('analyst schema', function () {
     const before = await snapshot();
     const oid = async () => (await rows(`SELECT 'chat_messages'::regclass::oid AS oid`))[0]!.oid as number;
     const oldOid = await oid();
-    const result = await rebuildProjection(
-      pool,
-      t.platform.get<EventStore>(TOKENS.EventStore),
-      chatsProjection,
-    );
+    const result = await rebuildProjection(pool, t.platform.services.eventStore, chatsProjection);
     expect(result.events).to.be.greaterThan(0);
     expect(await oid()).to.not.equal(oldOid); // new tables are live
     expect(await snapshot()).to.deep.equal(before);
@@ -417,7 +411,7 @@ describe('analyst schema', function () {
       createTables: (t: Record<string, string>) =>
         chatsProjection.createTables(t).replace('title text NOT NULL', 'title varchar(500) NOT NULL'),
     };
-    await rebuildProjection(pool, t.platform.get<EventStore>(TOKENS.EventStore), retyped);
+    await rebuildProjection(pool, t.platform.services.eventStore, retyped);
     const type = await rows(
       `SELECT data_type FROM information_schema.columns WHERE table_schema = 'analytics' AND table_name = 'chats' AND column_name = 'title'`,
     );

@@ -8,9 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { EventStore } from '../../src/events/event-store.js';
 import { ABANDONED } from '../../src/runtime/functions/execution-worker.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { startTestPlatform, TEST_ENCRYPTION_KEY, type TestPlatform } from '../support/platform.js';
 
 function startWorker(url: string): ChildProcess {
@@ -99,9 +97,7 @@ describe('execution crash safety', function () {
     const failed = await poll(execution_id, (e) => e.status === 'FAILED');
     expect(failed.error).to.equal(ABANDONED);
     expect(readFileSync(file, 'utf8')).to.equal('charged\n');
-    const events = await t.platform
-      .get<EventStore>(TOKENS.EventStore)
-      .readStream(`execution-${execution_id}`);
+    const events = await t.platform.services.eventStore.readStream(`execution-${execution_id}`);
     expect(events.filter((e) => e.type === 'ExecutionStarted')).to.have.length(1);
   });
 

@@ -5,12 +5,9 @@
  */
 import { expect } from 'chai';
 import type pg from 'pg';
-import type { EventStore } from '../../src/events/event-store.js';
 import { allProjections } from '../../src/projections/index.js';
 import { rebuildProjection } from '../../src/projections/rebuild.js';
 import { settleProjections } from '../../src/projections/settle.js';
-import type { ProjectionWaiter } from '../../src/projections/waiter.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 
 const ECHO = 'def handler(input_data, context):\n    return {"echo": input_data}\n';
@@ -99,8 +96,8 @@ describe('rebuilding every projection after a long workload gives the same rows'
     await t.api(`/executions/${paused.execution_id}/cancel`, { method: 'POST', headers: user });
     await t.api('/api/v1/agents/wl/bot', { method: 'PUT', json: { description: 'after the workload' } });
 
-    const pool = t.platform.get<pg.Pool>(TOKENS.Pool);
-    const store = t.platform.get<EventStore>(TOKENS.EventStore);
+    const pool = t.platform.services.pool;
+    const store = t.platform.services.eventStore;
     // then bulk: many short conversations at once until the log holds at least 10,000 events
     const count = async () =>
       Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM es_events')).rows[0]!.n);
@@ -121,13 +118,7 @@ describe('rebuilding every projection after a long workload gives the same rows'
     const events = (await store.readAll({ maxCount: 1_000_000 })).length;
     expect(events).to.be.at.least(10_000);
     const projections = allProjections().filter((p) => p.tables.length > 0);
-    const settled = await settleProjections(
-      pool,
-      store,
-      t.platform.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
-      projections,
-      30_000,
-    );
+    const settled = await settleProjections(pool, store, t.platform.services.waiter, projections, 30_000);
     expect(settled, 'the live projections caught up').to.equal(true);
     for (const p of projections) {
       const before = await snapshot(pool, p.tables);

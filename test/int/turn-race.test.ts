@@ -7,7 +7,6 @@
  * other worker's deltas never reach it.
  */
 import { expect } from 'chai';
-import { TOKENS } from '../../src/runtime/container.js';
 import type { ChatService } from '../../src/commands/chat/chat-service.js';
 import type { TurnRunner } from '../../src/runtime/turns/turn-runner.js';
 import {
@@ -74,7 +73,7 @@ describe('two workers run the same turn at once', function () {
     t = await startTestPlatform();
     await useProvider(t, llm.url);
     await t.api('/api/v1/agents', { method: 'POST', json: { namespace: 'race', name: 'bot' } });
-    chats = t.platform.get<ChatService>(TOKENS.ChatService);
+    chats = t.platform.services.chats;
     second = anotherTurnWorker(t);
   });
   after(async () => {

@@ -1,9 +1,7 @@
 /** Starts the real platform in-process on a fresh database, for end-to-end tests over HTTP. */
 import { pino, type Logger } from 'pino';
 import { loadConfig } from '../../src/runtime/config.js';
-import type pg from 'pg';
 import { ApiKeys } from '../../src/runtime/auth/api-keys.js';
-import { TOKENS } from '../../src/runtime/container.js';
 import { Platform } from '../../src/runtime/platform.js';
 import { TurnRunner, type TurnRunnerDeps } from '../../src/runtime/turns/turn-runner.js';
 import { freshDatabase, type TestDatabase } from './pg.js';
@@ -79,7 +77,7 @@ export async function userKey(
     const r = await t.api(`/api/v1/roles/${role}/members`, { method: 'POST', json: { user_id: id } });
     if (r.status !== 201) throw new Error(`could not add ${name} to ${role}: ${r.status}`);
   }
-  return new ApiKeys(t.platform.get<pg.Pool>(TOKENS.Pool)).issue(id, `test key of ${name}`);
+  return new ApiKeys(t.platform.services.pool).issue(id, `test key of ${name}`);
 }
 
 /** The id of the user with `email`, created when missing. */
@@ -106,6 +104,6 @@ export async function useProvider(t: TestPlatform, baseUrl: string, model = 'm')
  * would be: it can run a turn at the same time as the platform's own.
  */
 export function anotherTurnWorker(t: TestPlatform): TurnRunner {
-  const own = t.platform.get<TurnRunner>(TOKENS.TurnRunner);
+  const own = t.platform.services.turnRunner;
   return new TurnRunner((own as unknown as { d: TurnRunnerDeps }).d);
 }

@@ -1,0 +1,348 @@
+/**
+ * The platform's services as one typed, readonly object, built by plain construction from the
+ * adapters the composition root opened: the only place that knows which service needs which.
+ * Processes, tests and benches read what they need from it (`platform.services.chats`).
+ */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { agentKind, AGENT_SCHEMA_FIELDS } from '../commands/agent/agent-kind.js';
+import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
+import { ChatService } from '../commands/chat/chat-service.js';
+import { CommandHandler } from '../commands/command-handler.js';
+import { ConfigService } from '../commands/config/config-service.js';
+import { configSections } from '../commands/config/sections/index.js';
+import { EventSubscriptionService } from '../commands/event-subscription/event-subscription-service.js';
+import { ExecutePolicy } from '../commands/execution/execute-policy.js';
+import { ExecutionService } from '../commands/execution/execution-service.js';
+import { FUNCTION_SCHEMA_FIELDS, functionKind } from '../commands/function/function-kind.js';
+import { checkFunctionSpec } from '../commands/function/python-syntax.js';
+import { IdentityService } from '../commands/identity/identity-service.js';
+import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
+import type { ResourceKind } from '../commands/resource/resource-kind.js';
+import { ResourceService, type ResourceServiceOptions } from '../commands/resource/resource-service.js';
+import { SecretService } from '../commands/secret/secret-service.js';
+import type { EventStore } from '../events/event-store.js';
+import { StreamCache } from '../events/stream-cache.js';
+import type { PortCheck } from '../http/health.js';
+import { ChatQueries } from '../projections/chat-queries.js';
+import { EventSubscriptionQueries } from '../projections/event-subscription-queries.js';
+import { ExecutionQueries } from '../projections/execution-queries.js';
+import { IdentityQueries } from '../projections/identity-queries.js';
+import { allProjections } from '../projections/index.js';
+import { ResourceQueries } from '../projections/resource-queries.js';
+import { SecretQueries } from '../projections/secret-queries.js';
+import { settleProjections } from '../projections/settle.js';
+import type { ProjectionWaiter } from '../projections/waiter.js';
+import type { AccessTokens } from './auth/access-tokens.js';
+import { LoginService } from './auth/login-service.js';
+import type { Mailer } from './auth/mailer.js';
+import { OtpSessions } from './auth/otp-sessions.js';
+import { RateLimiter } from './auth/rate-limiter.js';
+import { RefreshTokens } from './auth/refresh-tokens.js';
+import type { Revocations } from './auth/revocations.js';
+import { SecurityLog } from './auth/security-log.js';
+import type { Keyring, Sealed } from './cipher.js';
+import type { Config } from './config.js';
+import { enqueueExecution } from './functions/execution-jobs.js';
+import { ExecutionWorker } from './functions/execution-worker.js';
+import type { FunctionRunner } from './functions/function-runner.js';
+import type { LiveBus } from './live-bus/live-bus.js';
+import type { DevModelServer } from './llm/dev-model-server.js';
+import type { Llm } from './llm/llm.js';
+import { OpenAiLlm } from './llm/openai-llm.js';
+import { OutboundGuard } from './outbound/outbound-guard.js';
+import type { JobQueue } from './queue/job-queue.js';
+import { PgDataKeys } from './secrets/data-keys.js';
+import { SecretVault } from './secrets/secret-vault.js';
+import { MessageHooks } from './turns/hooks.js';
+import { ProviderResolver } from './turns/provider-resolver.js';
+import { enqueueTurn } from './turns/turn-jobs.js';
+import { renderOrRaw } from './turns/templates.js';
+import { TurnRunner } from './turns/turn-runner.js';
+
+/** a function run's access token outlives its time limit by this much, and lives 15 minutes at least */
+const FUNCTION_TOKEN_MARGIN_S = 60;
+/** The read models a declarative config reads (references, export) and writes. */
+export const CONFIG_PROJECTIONS = ['identity', 'llm_providers', 'secrets', 'functions', 'agents'] as const;
+
+/** What the composition root opened (and closes): the adapters every service is built on. */
+export interface Adapters {
+  readonly pool: pg.Pool;
+  readonly databaseUrl: string;
+  readonly eventStore: EventStore;
+  readonly queue: JobQueue;
+  readonly liveBus: LiveBus;
+  readonly waiter: ProjectionWaiter;
+  /** the master keyring (SINAS_ENCRYPTION_KEY + SINAS_ENCRYPTION_KEY_PREVIOUS) */
+  readonly cipher: Keyring;
+  readonly jwtSecret: string;
+  /** signs and verifies access tokens (SINAS_JWT_SECRET) */
+  readonly accessTokens: AccessTokens;
+  /** revoked token ids and per-user cutoffs, shared by every process (started by the API) */
+  readonly revocations: Revocations;
+  /** undefined: production without SMTP, login refused */
+  readonly mailer: Mailer | undefined;
+  readonly devModel: DevModelServer;
+  /** undefined in an API-only process (SINAS_ROLE=api): it runs no functions */
+  readonly functionRunner: FunctionRunner | undefined;
+  /** the adapters' own health checks (database, event store, job queue, live bus) */
+  readonly portChecks: readonly PortCheck[];
+}
+
+/** The read side: the queries the API and the runtime read the read models with. */
+export interface Queries {
+  readonly resources: ResourceQueries;
+  readonly chats: ChatQueries;
+  readonly executions: ExecutionQueries;
+  readonly identity: IdentityQueries;
+  readonly secrets: SecretQueries;
+  readonly eventSubscriptions: EventSubscriptionQueries;
+}
+
+/** Every service of one process, built once. */
+export interface Services extends Adapters {
+  readonly commandHandler: CommandHandler;
+  /** the turn runtime reads a chat, its agent and its functions at every turn: from memory when it can */
+  readonly streams: StreamCache;
+  readonly queries: Queries;
+  readonly agents: ResourceService;
+  readonly llmProviders: ResourceService;
+  readonly functions: ResourceService;
+  /** who may run a function: every execution request and agent save asks it */
+  readonly executePolicy: ExecutePolicy;
+  readonly executions: ExecutionService;
+  readonly chats: ChatService;
+  readonly identity: IdentityService;
+  readonly secrets: SecretService;
+  readonly secretVault: SecretVault;
+  readonly eventSubscriptions: EventSubscriptionService;
+  /** declarative config: apply, export, settle */
+  readonly configService: ConfigService;
+  readonly login: LoginService;
+  /** the one outbound guard (SSRF) for every call to a URL someone gave (SINAS_OUTBOUND_ALLOWLIST) */
+  readonly outboundGuard: OutboundGuard;
+  readonly llm: Llm;
+  readonly providerResolver: ProviderResolver;
+  readonly turnRunner: TurnRunner;
+  /** undefined in an API-only process (SINAS_ROLE=api) */
+  readonly executionWorker: ExecutionWorker | undefined;
+  /** the adapters' checks plus the LLM's and the function runner's */
+  readonly portChecks: readonly PortCheck[];
+}
+
+/** Builds every service on `a`, dependencies first. Constructors only: nothing here opens anything. */
+export function buildServices(a: Adapters, config: Config, log: Logger): Services {
+  const commandHandler = new CommandHandler(a.eventStore);
+  const queries: Queries = {
+    resources: new ResourceQueries(a.pool),
+    chats: new ChatQueries(a.pool),
+    executions: new ExecutionQueries(a.pool),
+    identity: new IdentityQueries(a.pool),
+    secrets: new SecretQueries(a.pool),
+    eventSubscriptions: new EventSubscriptionQueries(a.pool),
+  };
+  const resources = resourceServices(a, commandHandler, queries);
+  const executions = new ExecutionService(
+    commandHandler,
+    a.eventStore,
+    resources.functions,
+    resources.executePolicy,
+    config.functionTimeoutMs,
+    (executionId, run) => {
+      if (config.redisUrl || config.role !== 'api') {
+        enqueueExecution(a.queue, { executionId, run }).catch((err) =>
+          log.warn({ err }, 'direct execution enqueue failed; the reactor will enqueue it'),
+        );
+      }
+    },
+  );
+  const identity = new IdentityService(commandHandler, a.eventStore, (u) => queries.identity.rolesOf(u));
+  const secrets = new SecretService(commandHandler, new PgDataKeys(a.pool, a.cipher));
+  const secretVault = new SecretVault(a.pool, a.cipher);
+  const outboundGuard = new OutboundGuard(config.outbound.allowlist);
+  const llm = new OpenAiLlm();
+  const providerResolver = new ProviderResolver(queries.resources, a.cipher, a.devModel, a.waiter);
+  const partial = {
+    ...a,
+    ...resources,
+    commandHandler,
+    queries,
+    executions,
+    identity,
+    secrets,
+    secretVault,
+    outboundGuard,
+    llm,
+    providerResolver,
+  };
+  return {
+    ...partial,
+    eventSubscriptions: new EventSubscriptionService(commandHandler, a.cipher, outboundGuard),
+    chats: chatService(partial, config, log),
+    configService: configService(partial, config, log),
+    login: loginService(partial, config, log),
+    turnRunner: turnRunner(partial, config, log),
+    executionWorker: a.functionRunner && executionWorker(partial, a.functionRunner),
+    portChecks: [...a.portChecks, ...runtimeChecks(providerResolver, a.functionRunner)],
+  };
+}
+
+type Built = Omit<
+  Services,
+  'eventSubscriptions' | 'chats' | 'configService' | 'login' | 'turnRunner' | 'executionWorker'
+>;
+
+/** Agents, LLM providers and functions: the generic resource lifecycle, and who may run a function. */
+function resourceServices(a: Adapters, handler: CommandHandler, queries: Queries) {
+  const streams = new StreamCache(a.eventStore);
+  const resourceService = (kind: ResourceKind, options: ResourceServiceOptions = {}) =>
+    new ResourceService(kind, a.eventStore, handler, (k, f) => queries.resources.flagHolders(k, f), {
+      seal: (v) => a.cipher.seal(v),
+      streams,
+      ...options,
+    });
+  const functions = resourceService(functionKind, {
+    schemaFields: FUNCTION_SCHEMA_FIELDS,
+    checkSpec: checkFunctionSpec,
+  });
+  const executePolicy = new ExecutePolicy(functions, async (userId) => {
+    return (await queries.identity.permissionsOf(userId)).permissions;
+  });
+  const agents = resourceService(agentKind, {
+    schemaFields: AGENT_SCHEMA_FIELDS,
+    checkSpec: agentFunctionCheck(executePolicy),
+  });
+  return { streams, functions, executePolicy, agents, llmProviders: resourceService(llmProviderKind) };
+}
+
+function chatService(s: Built, config: Config, log: Logger): ChatService {
+  return new ChatService(
+    s.commandHandler,
+    s.eventStore,
+    s.agents,
+    (template, vars) => renderOrRaw(template, vars),
+    (chatId, turnId, wake) => {
+      // only where a worker will see the job: a shared queue, or this process's own workers
+      if (config.redisUrl || config.role !== 'api') {
+        enqueueTurn(s.queue, { chatId, turnId }, wake).catch((err) =>
+          log.warn({ err }, 'direct turn enqueue failed; the reactor will enqueue it'),
+        );
+      }
+    },
+    () => s.queue.assertAvailable(),
+  );
+}
+
+function configService(s: Built, config: Config, log: Logger): ConfigService {
+  const read = new Set<string>(CONFIG_PROJECTIONS);
+  const projections = allProjections().filter((p) => read.has(p.name));
+  return new ConfigService({
+    sections: configSections({
+      store: s.eventStore,
+      identity: s.identity,
+      identityQueries: s.queries.identity,
+      resourceQueries: s.queries.resources,
+      agents: s.agents,
+      functions: s.functions,
+      policy: s.executePolicy,
+      llmProviders: s.llmProviders,
+      secrets: s.secrets,
+      secretQueries: s.queries.secrets,
+      openProviderKey: (sealed) => {
+        try {
+          return s.cipher.open(sealed as Sealed);
+        } catch {
+          return undefined; // sealed under a master key no longer configured: treat as changed
+        }
+      },
+      openSecret: (id, value) =>
+        s.secretVault.open(id, value).catch((err) => {
+          // the plan then shows the value as changed, and an apply writes it anew
+          log.warn({ err, secretId: id }, 'config: a stored secret could not be opened to compare');
+          return undefined;
+        }),
+    }),
+    store: s.eventStore,
+    env: () => process.env,
+    settle: () => settleProjections(s.pool, s.eventStore, s.waiter, projections, config.consistencyTimeoutMs),
+  });
+}
+
+function loginService(s: Built, config: Config, log: Logger): LoginService {
+  const limiter = new RateLimiter(s.pool);
+  return new LoginService({
+    users: s.queries.identity,
+    otp: new OtpSessions(s.pool, s.jwtSecret, {
+      ttlMs: config.login.otpTtlMs,
+      maxAttempts: config.login.otpMaxAttempts,
+    }),
+    refresh: new RefreshTokens(s.pool),
+    tokens: s.accessTokens,
+    revocations: s.revocations,
+    limiter,
+    security: new SecurityLog(s.eventStore, limiter, config.login.securityEventsPerIp, log),
+    mailer: s.mailer,
+    store: s.eventStore,
+    waiter: s.waiter,
+    consistencyTimeoutMs: config.consistencyTimeoutMs,
+    config: config.login,
+  });
+}
+
+function turnRunner(s: Built, config: Config, log: Logger): TurnRunner {
+  return new TurnRunner({
+    store: s.eventStore,
+    streams: s.streams,
+    handler: s.commandHandler,
+    agents: s.agents,
+    resolver: s.providerResolver,
+    llm: s.llm,
+    bus: s.liveBus,
+    functions: s.functions,
+    executions: s.executions,
+    maxToolRounds: config.maxToolRounds,
+    hooks: new MessageHooks(s.executions),
+    log,
+  });
+}
+
+function executionWorker(s: Built, runner: FunctionRunner): ExecutionWorker {
+  return new ExecutionWorker({
+    store: s.eventStore,
+    handler: s.commandHandler,
+    executions: s.executions,
+    functions: s.functions,
+    runner,
+    secrets: s.secretVault,
+    runAs: async (userId, timeoutMs) => {
+      const u = await s.queries.identity.user(userId);
+      const email = u?.email ?? null;
+      const ttlS = Math.max(900, Math.ceil(timeoutMs / 1000) + FUNCTION_TOKEN_MARGIN_S);
+      const accessToken = await s.accessTokens.issue({ id: userId, email }, { typ: 'function', ttlS });
+      return { email, accessToken };
+    },
+  });
+}
+
+/** The LLM's check (it describes the default provider) and, in a worker, the function runner's. */
+function runtimeChecks(resolver: ProviderResolver, runner: FunctionRunner | undefined): PortCheck[] {
+  const llm: PortCheck = {
+    port: 'llm',
+    adapter: 'openai-compatible',
+    check: async () => {},
+    describe: () => resolver.describe(),
+  };
+  if (!runner) return [llm];
+  return [
+    llm,
+    {
+      port: 'functionRunner',
+      adapter: runner.health().sandbox,
+      check: async () => {},
+      describe: async () => {
+        const h = runner.health();
+        return `${h.sandbox} ${JSON.stringify(h.detail)}`;
+      },
+    },
+  ];
+}
