@@ -33,8 +33,7 @@ import type { FunctionRunner } from './functions/function-runner.js';
 import { createFunctionRunner, runnerConfigFromEnv } from './functions/runners/index.js';
 import { ChatQueries } from '../projections/chat-queries.js';
 import { loadKeyring } from './cipher.js';
-import { SecretService } from '../commands/secret/secret-service.js';
-import { SecretQueries } from '../projections/secret-queries.js';
+import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import { PgDataKeys } from './secrets/data-keys.js';
 import { SecretVault } from './secrets/secret-vault.js';
 import { DevModelServer } from './llm/dev-model-server.js';
@@ -67,8 +66,11 @@ import { checkDatabaseRole } from './database-role-check.js';
 import { BullMqQueue } from './queue/bullmq-queue.js';
 import { InProcessQueue } from './queue/in-process-queue.js';
 import type { JobQueue } from './queue/job-queue.js';
-import { EventSubscriptionService } from '../commands/event-subscription/event-subscription-service.js';
-import { EventSubscriptionQueries } from '../projections/event-subscription-queries.js';
+import {
+  eventSubscriptionHooks,
+  eventSubscriptionKind,
+} from '../commands/event-subscription/event-subscription-kind.js';
+import { signingSecrets } from './webhooks/signing-secrets.js';
 import { OutboundGuard } from './outbound/outbound-guard.js';
 
 export const TOKENS = {
@@ -87,7 +89,6 @@ export const TOKENS = {
   /** the master keyring (SINAS_ENCRYPTION_KEY + SINAS_ENCRYPTION_KEY_PREVIOUS) */
   Cipher: Symbol('Cipher'),
   SecretService: Symbol('SecretService'),
-  SecretQueries: Symbol('SecretQueries'),
   SecretVault: Symbol('SecretVault'),
   ChatService: Symbol('ChatService'),
   ChatQueries: Symbol('ChatQueries'),
@@ -113,7 +114,6 @@ export const TOKENS = {
   /** the one outbound guard (SSRF) for every call to a URL someone gave (SINAS_OUTBOUND_ALLOWLIST) */
   OutboundGuard: Symbol('OutboundGuard'),
   EventSubscriptionService: Symbol('EventSubscriptionService'),
-  EventSubscriptionQueries: Symbol('EventSubscriptionQueries'),
 } as const;
 
 /** a function run's access token outlives its time limit by this much, and lives 15 minutes at least */
@@ -209,19 +209,13 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
         );
       });
     c.register(TOKENS.SecretService, {
-      useFactory: instanceCachingFactory(
-        (d) => new SecretService(d.resolve(TOKENS.CommandHandler), new PgDataKeys(pool, cipher)),
-      ),
+      useFactory: resourceService(secretKind, secretHooks(new PgDataKeys(pool, cipher))),
     });
-    c.register(TOKENS.SecretQueries, { useValue: new SecretQueries(pool) });
     const guard = new OutboundGuard(config.outbound.allowlist);
     c.register(TOKENS.OutboundGuard, { useValue: guard });
     c.register(TOKENS.EventSubscriptionService, {
-      useFactory: instanceCachingFactory(
-        (d) => new EventSubscriptionService(d.resolve(TOKENS.CommandHandler), cipher, guard),
-      ),
+      useFactory: resourceService(eventSubscriptionKind, eventSubscriptionHooks(signingSecrets(cipher), guard)),
     });
-    c.register(TOKENS.EventSubscriptionQueries, { useValue: new EventSubscriptionQueries(pool) });
     c.register(TOKENS.SecretVault, { useValue: new SecretVault(pool, cipher) });
     c.register(TOKENS.ExecutePolicy, {
       useFactory: instanceCachingFactory((d) => {
@@ -306,14 +300,13 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
           sections: configSections({
             store,
             identity: d.resolve(TOKENS.IdentityService),
-            identityQueries: d.resolve(TOKENS.IdentityQueries),
-            resourceQueries: d.resolve(TOKENS.ResourceQueries),
+            identityCatalog: d.resolve(TOKENS.IdentityQueries),
+            items: (kind, namespace) => d.resolve<ResourceQueries>(TOKENS.ResourceQueries).all(kind, namespace),
             agents: d.resolve(TOKENS.AgentService),
             functions: d.resolve(TOKENS.FunctionService),
             policy: d.resolve(TOKENS.ExecutePolicy),
             llmProviders: d.resolve(TOKENS.LlmProviderService),
             secrets: d.resolve(TOKENS.SecretService),
-            secretQueries: d.resolve(TOKENS.SecretQueries),
             openProviderKey: (sealed) => {
               try {
                 return cipher.open(sealed as Sealed);
@@ -321,7 +314,7 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
                 return undefined; // sealed under a master key no longer configured: treat as changed
               }
             },
-            openSecret: (id, value) => vault.open(id, value).catch(() => undefined),
+            openSecret: (id, value) => vault.open(id, value as Sealed).catch(() => undefined),
           }),
           store,
           env: () => process.env,

@@ -55,18 +55,14 @@ import type { CommandHandler } from '../commands/command-handler.js';
 import { compose, TOKENS, type Composition } from './container.js';
 import { registerConfigRoutes } from '../http/config.js';
 import type { ConfigService } from '../commands/config/config-service.js';
-import { registerSecretRoutes } from '../http/secrets.js';
-import type { SecretService } from '../commands/secret/secret-service.js';
-import type { SecretQueries } from '../projections/secret-queries.js';
 import { registerLoginRoutes } from '../http/login.js';
 import { looksLikeJwt, type AccessTokens } from './auth/access-tokens.js';
 import { CredentialGate } from './auth/credential-gate.js';
 import { credentialReactor } from './auth/credential-reactor.js';
+import { keyShredderReactor } from './secrets/key-shredder.js';
 import type { Revocations } from './auth/revocations.js';
 import type { LoginService } from './auth/login-service.js';
 import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
-import type { EventSubscriptionService } from '../commands/event-subscription/event-subscription-service.js';
-import type { EventSubscriptionQueries } from '../projections/event-subscription-queries.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { EventVisibility } from '../audit/visibility.js';
 import type { OutboundGuard } from './outbound/outbound-guard.js';
@@ -161,6 +157,7 @@ export class Platform {
     this.startRunner(executionReactor(queue));
     this.startRunner(hookReactor(store, this.get<CommandHandler>(TOKENS.CommandHandler)));
     this.startRunner(credentialReactor(this.get<Revocations>(TOKENS.Revocations)));
+    this.startRunner(keyShredderReactor());
     await startExecutionWorkers(
       queue,
       this.get<ExecutionWorker>(TOKENS.ExecutionWorker),
@@ -235,7 +232,12 @@ export class Platform {
     // one read filter (and its cache of stream owners) for every route that shows events
     const visibility = new EventVisibility(this.get<EventStore>(TOKENS.EventStore));
     registerHealth(registry, this.config.role, this.get<PortCheck[]>(TOKENS.PortChecks));
-    for (const token of [TOKENS.AgentService, TOKENS.LlmProviderService, TOKENS.FunctionService]) {
+    for (const token of [
+      TOKENS.AgentService,
+      TOKENS.LlmProviderService,
+      TOKENS.FunctionService,
+      TOKENS.SecretService,
+    ]) {
       registerResourceRoutes(registry, {
         service: this.get<ResourceService>(token),
         queries: this.get<ResourceQueries>(TOKENS.ResourceQueries),
@@ -244,16 +246,9 @@ export class Platform {
         ...(token === TOKENS.FunctionService ? { extraPermission: sharedPoolPermission } : {}),
       });
     }
-    registerSecretRoutes(registry, {
-      secrets: this.get<SecretService>(TOKENS.SecretService),
-      queries: this.get<SecretQueries>(TOKENS.SecretQueries),
-      store: this.get<EventStore>(TOKENS.EventStore),
-      waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
-      consistencyTimeoutMs: this.config.consistencyTimeoutMs,
-    });
     registerEventSubscriptionRoutes(registry, {
-      service: this.get<EventSubscriptionService>(TOKENS.EventSubscriptionService),
-      queries: this.get<EventSubscriptionQueries>(TOKENS.EventSubscriptionQueries),
+      service: this.get<ResourceService>(TOKENS.EventSubscriptionService),
+      queries: this.get<ResourceQueries>(TOKENS.ResourceQueries),
       pool,
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
       webhooks: this.config.webhooks,

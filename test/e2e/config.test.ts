@@ -16,6 +16,7 @@ import { agentKind } from '../../src/commands/agent/agent-kind.js';
 import { ResourceService } from '../../src/commands/resource/resource-service.js';
 import { UnavailableError } from '../../src/errors.js';
 import type { EventStore } from '../../src/events/event-store.js';
+import type { ResourceQueries } from '../../src/projections/resource-queries.js';
 import { TOKENS } from '../../src/runtime/container.js';
 import { ADMIN_KEY, startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 
@@ -242,14 +243,13 @@ describe('declarative config', function () {
     const sections = configSections({
       store,
       identity: c.get(TOKENS.IdentityService),
-      identityQueries: c.get(TOKENS.IdentityQueries),
-      resourceQueries: c.get(TOKENS.ResourceQueries),
+      identityCatalog: c.get(TOKENS.IdentityQueries),
+      items: (kind, namespace) => c.get<ResourceQueries>(TOKENS.ResourceQueries).all(kind, namespace),
       agents: brokenAgents,
       functions: c.get(TOKENS.FunctionService),
       policy: c.get(TOKENS.ExecutePolicy),
       llmProviders: c.get(TOKENS.LlmProviderService),
       secrets: c.get(TOKENS.SecretService),
-      secretQueries: c.get(TOKENS.SecretQueries),
       openProviderKey: () => undefined,
       openSecret: async () => undefined,
     }) as ConfigSection[];

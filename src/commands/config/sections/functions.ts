@@ -2,20 +2,17 @@
 import { functionKind } from '../../function/function-kind.js';
 import { checkPythonSyntax } from '../../function/python-syntax.js';
 import type { ResourceService } from '../../resource/resource-service.js';
-import type { EventStore } from '../../../events/event-store.js';
-import type { ResourceQueries } from '../../../projections/resource-queries.js';
 import { ValidationError } from '../../../errors.js';
 import { checkSchema } from '../../validation.js';
-import { direct, resourceSection } from './resource-section.js';
+import { direct, resourceSection, type KindItems } from './resource-section.js';
 
-export function functionsSection(service: ResourceService, store: EventStore, queries: ResourceQueries) {
+export function functionsSection(service: ResourceService, items: KindItems) {
   const f = (field: string) => direct(functionKind, field);
   return resourceSection({
     name: 'functions',
     resourceType: 'function',
     service,
-    store,
-    queries,
+    items,
     required: ['code'],
     fields: [
       f('description'),

@@ -1,0 +1,76 @@
+/**
+ * A kind's read-model table, declared: each column and what it holds. Kit-born kinds take the
+ * default (the spec as one jsonb column); older kinds declare the columns analysts and workers
+ * already query, so their tables stay as they were.
+ */
+import type { ResourceKind } from './resource-kind.js';
+
+/** what a column holds: a part of the item, the whole spec, or one field of it */
+export type ColumnSource =
+  | 'key'
+  | 'id'
+  | 'namespace'
+  | 'name'
+  | 'owner'
+  | 'spec'
+  | 'version'
+  | 'position'
+  | 'created_position'
+  | 'created_at'
+  | 'updated_at'
+  | { readonly field: string };
+
+export interface Column {
+  readonly name: string;
+  /** its SQL type and constraints */
+  readonly sql: string;
+  readonly from: ColumnSource;
+}
+
+export interface ReadModelLayout {
+  readonly columns: readonly Column[];
+  /** table constraints after the columns */
+  readonly constraints?: readonly string[];
+  /** the upsert's conflict target: `(namespace, name)` */
+  readonly conflict: string;
+  /** SQL giving a row's stream id (after `<category>-`) */
+  readonly key: string;
+  /** index name suffix → column: `{ id: 'id' }` makes `<table>_id_idx` */
+  readonly indexes: Readonly<Record<string, string>>;
+  /** the list order */
+  readonly order: string;
+}
+
+export const defaultReadModel: ReadModelLayout = {
+  columns: [
+    { name: 'namespace', sql: 'text NOT NULL', from: 'namespace' },
+    { name: 'name', sql: 'text NOT NULL', from: 'name' },
+    { name: 'id', sql: 'uuid NOT NULL', from: 'id' },
+    { name: 'version', sql: 'bigint NOT NULL', from: 'version' },
+    { name: 'owner_id', sql: 'text NOT NULL', from: 'owner' },
+    { name: 'spec', sql: 'jsonb NOT NULL', from: 'spec' },
+    { name: 'created_at', sql: 'timestamptz NOT NULL', from: 'created_at' },
+    { name: 'updated_at', sql: 'timestamptz NOT NULL', from: 'updated_at' },
+    { name: 'position', sql: 'bigint NOT NULL', from: 'position' },
+  ],
+  constraints: ['PRIMARY KEY (namespace, name)'],
+  conflict: '(namespace, name)',
+  key: "namespace || '/' || name",
+  indexes: { id: 'id' },
+  order: 'namespace, name',
+};
+
+export const readModelOf = (kind: ResourceKind): ReadModelLayout => kind.readModel ?? defaultReadModel;
+
+/** the column holding `from`, if the table has one */
+export function columnOf(layout: ReadModelLayout, from: ColumnSource): string | undefined {
+  return layout.columns.find((c) => c.from === from)?.name;
+}
+
+/** columns the API reads: not those of write-only or internal fields (ciphertext stays in the table) */
+export function visibleColumns(kind: ResourceKind): string[] {
+  const hidden = new Set([...(kind.writeOnlyFields ?? []), ...(kind.internalFields ?? [])]);
+  return readModelOf(kind)
+    .columns.filter((c) => typeof c.from === 'string' || !hidden.has(c.from.field))
+    .map((c) => c.name);
+}
