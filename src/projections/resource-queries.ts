@@ -32,9 +32,10 @@ export class ResourceQueries {
       conditions.push(`${ns} = $${params.length}`);
     }
     if (o.visibleTo) {
-      params.push(o.visibleTo.ownerId, [...o.visibleTo.namespaces]);
-      const inNamespace = ns ? ` OR ${ns} = ANY($${params.length})` : '';
-      conditions.push(`(owner_id = $${params.length - 1}${inNamespace})`);
+      params.push(o.visibleTo.ownerId);
+      const owned = `owner_id = $${params.length}`;
+      if (ns) params.push([...o.visibleTo.namespaces]);
+      conditions.push(ns ? `(${owned} OR ${ns} = ANY($${params.length}))` : owned);
     }
     const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     const { rows } = await this.pool.query<ResourceRow & { total: string }>(

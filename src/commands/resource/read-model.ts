@@ -67,10 +67,16 @@ export function columnOf(layout: ReadModelLayout, from: ColumnSource): string | 
   return layout.columns.find((c) => c.from === from)?.name;
 }
 
-/** columns the API reads: not those of write-only or internal fields (ciphertext stays in the table) */
+/**
+ * What the API selects: a write-only field's column only as whether it is set, an internal field's
+ * not at all, so ciphertext never leaves the table through the API's queries.
+ */
 export function visibleColumns(kind: ResourceKind): string[] {
-  const hidden = new Set([...(kind.writeOnlyFields ?? []), ...(kind.internalFields ?? [])]);
-  return readModelOf(kind)
-    .columns.filter((c) => typeof c.from === 'string' || !hidden.has(c.from.field))
-    .map((c) => c.name);
+  const writeOnly = new Set(kind.writeOnlyFields ?? []);
+  const internal = new Set(kind.internalFields ?? []);
+  return readModelOf(kind).columns.flatMap((c) => {
+    if (typeof c.from === 'string') return [c.name];
+    if (internal.has(c.from.field)) return [];
+    return [writeOnly.has(c.from.field) ? `(${c.name} IS NOT NULL) AS ${c.name}` : c.name];
+  });
 }
