@@ -9,7 +9,8 @@ import {
 import { createSchema, identitySchemas } from '../commands/resource/resource-schemas.js';
 import type { JSONSchema } from '../commands/validation.js';
 
-const hiddenOf = (kind: ResourceKind) => new Set([...(kind.writeOnlyFields ?? []), ...(kind.internalFields ?? [])]);
+const hiddenOf = (kind: ResourceKind) =>
+  new Set([...(kind.writeOnlyFields ?? []), ...(kind.internalFields ?? [])]);
 
 /** path parameters of an item route */
 export function identityParams(kind: ResourceKind): Record<string, JSONSchema> {

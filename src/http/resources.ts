@@ -98,9 +98,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
     action: 'create',
     method: 'post',
     path: base,
-    summary: kind.upsert
-      ? `Create a ${label}, or update your ${label} of that name`
-      : `Create a ${label}`,
+    summary: kind.upsert ? `Create a ${label}, or update your ${label} of that name` : `Create a ${label}`,
     tags,
     body: createSchema(kind),
     responses: { 201: response, ...(kind.upsert ? { 200: response } : {}) },

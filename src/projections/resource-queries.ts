@@ -1,6 +1,6 @@
 /** What the API reads from a kind's read model: the columns it may show, never sealed values. */
 import type pg from 'pg';
-import { columnOf, readModelOf, visibleColumns } from '../commands/resource/read-model.js';
+import { columnOf, keyOf, readModelOf, visibleColumns } from '../commands/resource/read-model.js';
 import {
   byId,
   ownershipOf,
@@ -70,9 +70,10 @@ export class ResourceQueries {
     const columns = visibleColumns(kind).join(', ');
     if (byId(kind)) return this.getById(kind, name);
     if (ownershipOf(kind) === 'visibility') {
-      const key = namespace === PRIVATE_NAMESPACE ? `${namespace}/${ownerId}/${name}` : `${namespace}/${name}`;
+      const key =
+        namespace === PRIVATE_NAMESPACE ? `${namespace}/${ownerId}/${name}` : `${namespace}/${name}`;
       const { rows } = await this.pool.query<ResourceRow>(
-        `SELECT ${columns} FROM ${kind.table} WHERE ${layout.key} = $1`,
+        `SELECT ${columns} FROM ${kind.table} WHERE ${keyOf(layout)} = $1`,
         [key],
       );
       return rows[0];

@@ -9,6 +9,8 @@ import { nestedLayout } from '../events/resources/event-layout.js';
 import { resourceEventKind } from '../events/resources/resource-events.js';
 import { idOf } from '../events/stream-names.js';
 import {
+  conflictOf,
+  keyOf,
   readModelOf,
   type ColumnSource,
   type ReadModelLayout,
@@ -129,7 +131,7 @@ async function applyBatch(
   const table = t[kind.table]!;
   const keys = [...new Set(events.map((e) => idOf(e.streamName)))];
   const { rows: loaded } = await tx.query<Row & { __key: string }>(
-    `SELECT *, ${layout.key} AS __key FROM ${table} WHERE ${layout.key} = ANY($1::text[])`,
+    `SELECT *, ${keyOf(layout)} AS __key FROM ${table} WHERE ${keyOf(layout)} = ANY($1::text[])`,
     [keys],
   );
   const items = new Map<string, ItemRecord | null>(loaded.map((r) => [r.__key, fromRow(layout, r, r.__key)]));
@@ -153,7 +155,7 @@ async function applyBatch(
     // unique flags live in the default layout's spec column
     await tx.query(
       `UPDATE ${table} SET spec = jsonb_set(spec, $1::text[], 'false')
-        WHERE (spec->>$2)::boolean AND ${layout.key} <> $3`,
+        WHERE (spec->>$2)::boolean AND ${keyOf(layout)} <> $3`,
       [[flag], flag, winner],
     );
   }
@@ -214,13 +216,13 @@ async function writeRows(
     .map((r) => toRow(layout, r));
   const deletes = [...touched].filter((k) => items.get(k) === null);
   if (deletes.length > 0) {
-    await tx.query(`DELETE FROM ${table} WHERE ${layout.key} = ANY($1::text[])`, [deletes]);
+    await tx.query(`DELETE FROM ${table} WHERE ${keyOf(layout)} = ANY($1::text[])`, [deletes]);
   }
   if (upserts.length > 0) {
     const updates = layout.columns.map((c) => `${c.name} = EXCLUDED.${c.name}`).join(', ');
     await tx.query(
       `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(null::${table}, $1::jsonb)
-       ON CONFLICT ${layout.conflict} DO UPDATE SET ${updates}`,
+       ON CONFLICT ${conflictOf(layout)} DO UPDATE SET ${updates}`,
       [JSON.stringify(upserts)],
     );
   }

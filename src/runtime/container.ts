@@ -214,7 +214,10 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
     const guard = new OutboundGuard(config.outbound.allowlist);
     c.register(TOKENS.OutboundGuard, { useValue: guard });
     c.register(TOKENS.EventSubscriptionService, {
-      useFactory: resourceService(eventSubscriptionKind, eventSubscriptionHooks(signingSecrets(cipher), guard)),
+      useFactory: resourceService(
+        eventSubscriptionKind,
+        eventSubscriptionHooks(signingSecrets(cipher), guard),
+      ),
     });
     c.register(TOKENS.SecretVault, { useValue: new SecretVault(pool, cipher) });
     c.register(TOKENS.ExecutePolicy, {
@@ -301,7 +304,8 @@ export async function compose(config: Config, log: Logger): Promise<Composition>
             store,
             identity: d.resolve(TOKENS.IdentityService),
             identityCatalog: d.resolve(TOKENS.IdentityQueries),
-            items: (kind, namespace) => d.resolve<ResourceQueries>(TOKENS.ResourceQueries).all(kind, namespace),
+            items: (kind, namespace) =>
+              d.resolve<ResourceQueries>(TOKENS.ResourceQueries).all(kind, namespace),
             agents: d.resolve(TOKENS.AgentService),
             functions: d.resolve(TOKENS.FunctionService),
             policy: d.resolve(TOKENS.ExecutePolicy),

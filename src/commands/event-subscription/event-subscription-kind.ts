@@ -7,6 +7,7 @@
 import { ForbiddenError } from '../../errors.js';
 import { flatLayout } from '../../events/resources/event-layout.js';
 import { EVENT_SUBSCRIPTION_CATEGORY } from '../../events/event-subscription-events.js';
+import { fieldColumn, standardColumns } from '../resource/read-model.js';
 import type { ResourceKind } from '../resource/resource-kind.js';
 import type { ResourceServiceOptions } from '../resource/resource-service.js';
 import type { JSONSchema } from '../validation.js';
@@ -42,7 +43,11 @@ export const eventSubscriptionKind: ResourceKind = {
   addressing: 'id',
   fields: {
     url: { type: 'string', minLength: 1, maxLength: 2048 },
-    event_types: { ...NAMES, description: 'event types to deliver; empty or absent: every type', default: [] },
+    event_types: {
+      ...NAMES,
+      description: 'event types to deliver; empty or absent: every type',
+      default: [],
+    },
     categories: {
       ...NAMES,
       description: 'stream categories to deliver (`chat`, `execution`, ...); empty or absent: every category',
@@ -69,21 +74,16 @@ export const eventSubscriptionKind: ResourceKind = {
   readModel: {
     columns: [
       { name: 'id', sql: 'uuid PRIMARY KEY', from: 'id' },
-      { name: 'owner_id', sql: 'text NOT NULL', from: 'owner' },
-      { name: 'url', sql: 'text NOT NULL', from: { field: 'url' } },
-      { name: 'event_types', sql: 'jsonb NOT NULL', from: { field: 'event_types' } },
-      { name: 'categories', sql: 'jsonb NOT NULL', from: { field: 'categories' } },
-      { name: 'description', sql: 'text', from: { field: 'description' } },
-      { name: 'active', sql: 'boolean NOT NULL', from: { field: 'active' } },
-      { name: 'scope', sql: "text NOT NULL CHECK (scope IN ('own', 'all'))", from: { field: 'scope' } },
-      { name: 'secret', sql: 'jsonb NOT NULL', from: { field: 'secret' } },
-      { name: 'version', sql: 'bigint NOT NULL', from: 'version' },
-      { name: 'created_position', sql: 'bigint NOT NULL', from: 'created_position' },
-      { name: 'created_at', sql: 'timestamptz NOT NULL', from: 'created_at' },
-      { name: 'updated_at', sql: 'timestamptz NOT NULL', from: 'updated_at' },
+      ...standardColumns('owner_id'),
+      fieldColumn('url', 'text NOT NULL'),
+      fieldColumn('event_types', 'jsonb NOT NULL'),
+      fieldColumn('categories', 'jsonb NOT NULL'),
+      fieldColumn('description', 'text'),
+      fieldColumn('active', 'boolean NOT NULL'),
+      fieldColumn('scope', "text NOT NULL CHECK (scope IN ('own', 'all'))"),
+      fieldColumn('secret', 'jsonb NOT NULL'),
+      ...standardColumns('version', 'created_position', 'created_at', 'updated_at'),
     ],
-    conflict: '(id)',
-    key: 'id::text',
     indexes: { owner: 'owner_id' },
     order: 'created_at, id',
   },

@@ -6,7 +6,11 @@
  */
 import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
 import { nestedLayout } from '../../events/resources/event-layout.js';
-import type { ResourceEvent, ResourceSpec } from '../../events/resources/resource-events.js';
+import type {
+  ResourceCreatedData,
+  ResourceEvent,
+  ResourceSpec,
+} from '../../events/resources/resource-events.js';
 import { resourceEventKind } from '../../events/resources/resource-events.js';
 import type { Decider } from '../decider.js';
 import { mayChange, type Caller } from './ownership.js';
@@ -23,27 +27,14 @@ interface Changing {
 }
 
 export type ResourceCommand =
-  | {
-      readonly type: 'Create';
-      readonly id: string;
-      readonly namespace: string;
-      readonly name: string;
-      readonly ownerId: string;
-      readonly spec: ResourceSpec;
-      readonly at: string;
-    }
+  | ({ readonly type: 'Create' } & ResourceCreatedData)
   | ({ readonly type: 'Update'; readonly patch: ResourceSpec } & Changing)
   | ({ readonly type: 'Delete' } & Changing);
 
-export interface ResourceData {
-  readonly id: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly ownerId: string;
-  readonly spec: ResourceSpec;
+export type ResourceData = Omit<ResourceCreatedData, 'at'> & {
   readonly createdAt: string;
   readonly updatedAt: string;
-}
+};
 
 export type ResourceState =
   | { readonly status: 'absent' }

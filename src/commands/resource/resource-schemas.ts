@@ -1,12 +1,6 @@
 /** Request-body JSON schemas of a kind, derived from its field schemas (and used by OpenAPI). */
 import type { JSONSchema } from '../validation.js';
-import {
-  byId,
-  hasLifecycleApi,
-  namespaceName,
-  writableFields,
-  type ResourceKind,
-} from './resource-kind.js';
+import { byId, hasLifecycleApi, namespaceName, writableFields, type ResourceKind } from './resource-kind.js';
 
 const created = new WeakMap<ResourceKind, JSONSchema>();
 const updated = new WeakMap<ResourceKind, JSONSchema>();

@@ -166,10 +166,7 @@ export class ResourceService {
       const ns = namespaceName(this.kind) ?? 'namespace';
       for (const f of [ns, 'name']) {
         if (patch[f] !== undefined && patch[f] !== (f === 'name' ? name : (namespace ?? 'default'))) {
-          throw new ValidationError(
-            `${f}: renaming is not supported; create a new ${labelOf(this.kind)}`,
-            f,
-          );
+          throw new ValidationError(`${f}: renaming is not supported; create a new ${labelOf(this.kind)}`, f);
         }
         delete patch[f];
       }
@@ -263,7 +260,8 @@ export class ResourceService {
     for (const v of namespace ? [namespace] : [PRIVATE_NAMESPACE, SHARED_NAMESPACE]) {
       const stream = this.stream(v, name, ctx.actor);
       const { state } = await this.handler.load(this.decider, stream, fresh);
-      if (state.status === 'active' && (v !== PRIVATE_NAMESPACE || state.ownerId === ctx.actor)) return stream;
+      if (state.status === 'active' && (v !== PRIVATE_NAMESPACE || state.ownerId === ctx.actor))
+        return stream;
     }
     throw new NotFoundError(`${labelOf(this.kind)} '${name}' not found`, 'name');
   }

@@ -10,6 +10,7 @@ import { ValidationError } from '../../errors.js';
 import { flatLayout } from '../../events/resources/event-layout.js';
 import { SECRET_CATEGORY, type SealedValue } from '../../events/secret-events.js';
 import { StaleIncarnationError } from '../resource/decider.js';
+import { fieldColumn, standardColumns } from '../resource/read-model.js';
 import type { ResourceKind } from '../resource/resource-kind.js';
 import type { ResourceServiceOptions } from '../resource/resource-service.js';
 import type { JSONSchema } from '../validation.js';
@@ -55,23 +56,17 @@ export const secretKind: ResourceKind = {
   readModel: {
     columns: [
       { name: 'stream_id', sql: 'text PRIMARY KEY', from: 'key' },
-      { name: 'id', sql: 'uuid NOT NULL', from: 'id' },
-      { name: 'name', sql: 'text NOT NULL', from: 'name' },
+      ...standardColumns('id', 'name'),
       {
         name: 'visibility',
         sql: "text NOT NULL CHECK (visibility IN ('shared', 'private'))",
         from: 'namespace',
       },
-      { name: 'owner_id', sql: 'text NOT NULL', from: 'owner' },
-      { name: 'description', sql: 'text', from: { field: 'description' } },
-      { name: 'value', sql: 'jsonb NOT NULL', from: { field: 'value' } },
-      { name: 'version', sql: 'bigint NOT NULL', from: 'version' },
-      { name: 'created_at', sql: 'timestamptz NOT NULL', from: 'created_at' },
-      { name: 'updated_at', sql: 'timestamptz NOT NULL', from: 'updated_at' },
-      { name: 'position', sql: 'bigint NOT NULL', from: 'position' },
+      ...standardColumns('owner_id'),
+      fieldColumn('description', 'text'),
+      fieldColumn('value', 'jsonb NOT NULL'),
+      ...standardColumns('version', 'created_at', 'updated_at', 'position'),
     ],
-    conflict: '(stream_id)',
-    key: 'stream_id',
     indexes: { name: 'name' },
     order: 'name, visibility DESC, owner_id',
   },

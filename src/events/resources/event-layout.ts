@@ -77,3 +77,25 @@ export function flatLayout(o: FlatLayoutOptions): EventLayout {
     deleted: (id, at) => ({ [o.id]: id, at }),
   };
 }
+
+/**
+ * The stored events of a kind in the flat layout, as a type: `P` the type prefix, `Id` the id's key,
+ * `Created` what the created event holds beside the id, owner and time, `Fields` what may change.
+ */
+export type FlatEvents<P extends string, Id extends string, Created, Fields> =
+  | {
+      readonly type: `${P}Created`;
+      readonly data: { readonly [K in Id]: string } & Created & {
+          readonly ownerId: string;
+          readonly at: string;
+        };
+    }
+  | {
+      readonly type: `${P}Updated`;
+      readonly data: { readonly [K in Id]: string } & {
+        readonly changes: Partial<Fields>;
+        readonly changed: readonly (keyof Fields)[];
+        readonly at: string;
+      };
+    }
+  | { readonly type: `${P}Deleted`; readonly data: { readonly [K in Id]: string } & { readonly at: string } };

@@ -7,11 +7,11 @@
 import { agentKind } from '../../agent/agent-kind.js';
 import { llmProviderKind } from '../../llm-provider/llm-provider-kind.js';
 import type { ResourceService } from '../../resource/resource-service.js';
-import { checkSchema } from '../../validation.js';
 import { functionReferences } from '../../agent/agent-functions.js';
 import type { ExecutePolicy } from '../../execution/execute-policy.js';
 import type { ConfigIssue, PlannedChange, WriteEnv } from '../config-section.js';
 import {
+  checkSchemaFields,
   direct,
   resourceSection,
   type FieldMapping,
@@ -132,13 +132,7 @@ export function agentsSection(
     normalise,
     authorize: (change, caller) => deniedFunctions(policy, change, caller),
     async check(item, path, env) {
-      for (const field of ['inputSchema', 'outputSchema'] as const) {
-        try {
-          checkSchema(item[field], field);
-        } catch (err) {
-          env.error(`${path}.${field}`, (err as Error).message.replace(/^\w+: /, ''));
-        }
-      }
+      checkSchemaFields(item, path, env, ['inputSchema', 'outputSchema']);
       const name = item.llmProviderName;
       if (typeof name === 'string' && !(await env.exists('llmProviders', name)))
         env.error(`${path}.llmProviderName`, `no LLM provider '${name}' in the config or on the platform`);

@@ -3,8 +3,7 @@ import { functionKind } from '../../function/function-kind.js';
 import { checkPythonSyntax } from '../../function/python-syntax.js';
 import type { ResourceService } from '../../resource/resource-service.js';
 import { ValidationError } from '../../../errors.js';
-import { checkSchema } from '../../validation.js';
-import { direct, resourceSection, type KindItems } from './resource-section.js';
+import { checkSchemaFields, direct, resourceSection, type KindItems } from './resource-section.js';
 
 export function functionsSection(service: ResourceService, items: KindItems) {
   const f = (field: string) => direct(functionKind, field);
@@ -25,13 +24,7 @@ export function functionsSection(service: ResourceService, items: KindItems) {
       f('requires_approval'),
     ],
     async check(item, path, env) {
-      for (const field of ['inputSchema', 'outputSchema'] as const) {
-        try {
-          checkSchema(item[field], field);
-        } catch (err) {
-          env.error(`${path}.${field}`, (err as Error).message.replace(/^\w+: /, ''));
-        }
-      }
+      checkSchemaFields(item, path, env, ['inputSchema', 'outputSchema']);
       try {
         await checkPythonSyntax(String(item.code));
       } catch (err) {

@@ -9,7 +9,7 @@ import type { ResourceKind } from '../../resource/resource-kind.js';
 import { labelOf, namespaceName } from '../../resource/resource-kind.js';
 import { identitySchemas } from '../../resource/resource-schemas.js';
 import type { ResourceService } from '../../resource/resource-service.js';
-import type { JSONSchema } from '../../validation.js';
+import { checkSchema, type JSONSchema } from '../../validation.js';
 import { canonicalJson } from '../checksum.js';
 import { camel, type CheckEnv, type ConfigSection, type Observation } from '../config-section.js';
 import { managedByOf } from '../ownership.js';
@@ -61,6 +61,22 @@ export interface WriteOnlyMapping {
   matches(stored: unknown, plain: string, id: string): boolean | Promise<boolean>;
   /** a create must set it */
   readonly requiredOnCreate?: boolean;
+}
+
+/** Reports each YAML field holding a JSON Schema that is not a valid one. */
+export function checkSchemaFields(
+  item: ResourceItem,
+  path: string,
+  env: CheckEnv,
+  fields: readonly string[],
+): void {
+  for (const field of fields) {
+    try {
+      checkSchema(item[field], field);
+    } catch (err) {
+      env.error(`${path}.${field}`, (err as Error).message.replace(/^\w+: /, ''));
+    }
+  }
 }
 
 export interface ResourceItem {
