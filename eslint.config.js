@@ -45,16 +45,6 @@ export const layerRules = [
 /** files another branch is moving onto ports right now; each one leaves this list with its fix */
 const layerExceptions = [
   {
-    // TEMPORARY: kind-kit branch removes these
-    files: [
-      'src/http/secrets.ts',
-      'src/projections/secrets.ts',
-      'src/commands/event-subscription/event-subscription-service.ts',
-      'src/commands/config/sections/*.ts',
-    ],
-    rules: { 'no-restricted-imports': 'off' },
-  },
-  {
     // STILL TO MOVE (layering branch): http modules that still read the event store themselves
     files: [
       'src/http/audit.ts',

@@ -4,6 +4,7 @@
  * subscription id as GCM additional data): events and the read model never hold it in plaintext.
  */
 import type { Sealed } from '../runtime/cipher.js';
+import type { FlatEvents } from './resources/event-layout.js';
 import { streamName } from './stream-names.js';
 
 /** 'own': only events about the owner's resources; 'all': every event (administrators only) */
@@ -19,30 +20,13 @@ export interface SubscriptionFields {
   readonly active: boolean;
 }
 
-export interface EventSubscriptionCreatedData extends SubscriptionFields {
-  readonly subscriptionId: string;
-  readonly ownerId: string;
-  readonly scope: SubscriptionScope;
-  readonly secret: Sealed;
-  readonly at: string;
-}
-
-export interface EventSubscriptionUpdatedData {
-  readonly subscriptionId: string;
-  readonly changes: Partial<SubscriptionFields>;
-  readonly changed: readonly (keyof SubscriptionFields)[];
-  readonly at: string;
-}
-
-export interface EventSubscriptionDeletedData {
-  readonly subscriptionId: string;
-  readonly at: string;
-}
-
-export type EventSubscriptionEvent =
-  | { readonly type: 'EventSubscriptionCreated'; readonly data: EventSubscriptionCreatedData }
-  | { readonly type: 'EventSubscriptionUpdated'; readonly data: EventSubscriptionUpdatedData }
-  | { readonly type: 'EventSubscriptionDeleted'; readonly data: EventSubscriptionDeletedData };
+type Created = SubscriptionFields & { readonly scope: SubscriptionScope; readonly secret: Sealed };
+export type EventSubscriptionEvent = FlatEvents<
+  'EventSubscription',
+  'subscriptionId',
+  Created,
+  SubscriptionFields
+>;
 
 export const EVENT_SUBSCRIPTION_CATEGORY = 'eventsub';
 

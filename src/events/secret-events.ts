@@ -5,6 +5,8 @@
  * secret id (`kid`); the data key itself lives wrapped in the `secret_keys` table, never in an event.
  * Deleting destroys that key, so every value the stream ever held becomes unreadable.
  */
+import type { FlatEvents } from './resources/event-layout.js';
+import { resourceStreamId } from './resources/resource-events.js';
 import { streamName } from './stream-names.js';
 
 export type SecretVisibility = 'shared' | 'private';
@@ -18,40 +20,15 @@ export interface SealedValue {
   readonly ct: string;
 }
 
-export interface SecretCreatedData {
-  /** this incarnation's id: a secret deleted and created again gets a new id and a new data key */
-  readonly secretId: string;
-  readonly name: string;
-  readonly visibility: SecretVisibility;
-  readonly ownerId: string;
-  readonly description: string | null;
-  readonly value: SealedValue;
-  readonly at: string;
-}
-
-export interface SecretUpdatedData {
-  readonly secretId: string;
-  readonly changes: { readonly value?: SealedValue; readonly description?: string | null };
-  readonly changed: readonly ('value' | 'description')[];
-  readonly at: string;
-}
-
-export interface SecretDeletedData {
-  readonly secretId: string;
-  readonly at: string;
-}
-
-export type SecretEvent =
-  | { readonly type: 'SecretCreated'; readonly data: SecretCreatedData }
-  | { readonly type: 'SecretUpdated'; readonly data: SecretUpdatedData }
-  | { readonly type: 'SecretDeleted'; readonly data: SecretDeletedData };
+/** `secretId` names this incarnation: one deleted and created again gets a new id and a new key */
+type Fields = { readonly description: string | null; readonly value: SealedValue };
+type Identity = { readonly name: string; readonly visibility: SecretVisibility };
+export type SecretEvent = FlatEvents<'Secret', 'secretId', Fields & Identity, Fields>;
 
 export const SECRET_CATEGORY = 'secret';
 
-export function secretStreamId(visibility: SecretVisibility, ownerId: string, name: string): string {
-  return visibility === 'shared' ? `shared/${name}` : `private/${ownerId}/${name}`;
+export function secretStream(visibility: SecretVisibility, ownerId: string, name: string): string {
+  return streamName(SECRET_CATEGORY, resourceStreamId({ namespace: visibility, name, ownerId }, PER_OWNER));
 }
 
-export function secretStream(visibility: SecretVisibility, ownerId: string, name: string): string {
-  return streamName(SECRET_CATEGORY, secretStreamId(visibility, ownerId, name));
-}
+const PER_OWNER = { perOwnerNamespace: 'private' } as const;

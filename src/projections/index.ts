@@ -3,13 +3,13 @@ import type pg from 'pg';
 import { agentKind } from '../commands/agent/agent-kind.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { functionKind } from '../commands/function/function-kind.js';
+import { secretKind } from '../commands/secret/secret-kind.js';
+import { eventSubscriptionKind } from '../commands/event-subscription/event-subscription-kind.js';
 import { chatsProjection } from './chats.js';
 import { executionsProjection } from './executions.js';
 import { identityProjection } from './identity.js';
 import type { Projection } from './projection.js';
 import { resourceProjection } from './resources.js';
-import { secretsProjection } from './secrets.js';
-import { eventSubscriptionsProjection } from './event-subscriptions.js';
 import { createLiveTables } from './runner.js';
 import { inTransaction } from './transaction.js';
 
@@ -20,8 +20,8 @@ export const allProjections = (): Projection[] => [
   chatsProjection,
   executionsProjection,
   identityProjection,
-  secretsProjection,
-  eventSubscriptionsProjection,
+  resourceProjection(secretKind),
+  resourceProjection(eventSubscriptionKind),
 ];
 
 /**

@@ -1,8 +1,15 @@
-/** What the API reads from a resource kind's read model. */
+/** What the API reads from a kind's read model: the columns it may show, never sealed values. */
 import type pg from 'pg';
-import type { ResourceKind } from '../commands/resource/resource-kind.js';
+import { columnOf, keyOf, readModelOf, visibleColumns } from '../commands/resource/read-model.js';
+import {
+  byId,
+  ownershipOf,
+  PRIVATE_NAMESPACE,
+  SHARED_NAMESPACE,
+  type ResourceKind,
+} from '../commands/resource/resource-kind.js';
 import { readCheckpoint } from './checkpoints.js';
-import { resourceProjection, type ResourceRow } from './resources.js';
+import { fromRow, resourceProjection, type ItemRecord, type ResourceRow } from './resources.js';
 
 /** the row every query answers with */
 export type { ResourceRow };
@@ -19,19 +26,24 @@ export class ResourceQueries {
   constructor(private readonly pool: pg.Pool) {}
 
   async list(kind: ResourceKind, o: ListOptions): Promise<{ rows: ResourceRow[]; total: number }> {
+    const layout = readModelOf(kind);
+    const ns = columnOf(layout, 'namespace');
     const params: unknown[] = [o.limit, o.skip];
     const conditions: string[] = [];
-    if (o.namespace !== undefined) {
+    if (o.namespace !== undefined && ns) {
       params.push(o.namespace);
-      conditions.push(`namespace = $${params.length}`);
+      conditions.push(`${ns} = $${params.length}`);
     }
     if (o.visibleTo) {
-      params.push(o.visibleTo.ownerId, [...o.visibleTo.namespaces]);
-      conditions.push(`(owner_id = $${params.length - 1} OR namespace = ANY($${params.length}))`);
+      params.push(o.visibleTo.ownerId);
+      const owned = `owner_id = $${params.length}`;
+      if (ns) params.push([...o.visibleTo.namespaces]);
+      conditions.push(ns ? `(${owned} OR ${ns} = ANY($${params.length}))` : owned);
     }
     const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     const { rows } = await this.pool.query<ResourceRow & { total: string }>(
-      `SELECT *, count(*) OVER () AS total FROM ${kind.table} ${where} ORDER BY namespace, name LIMIT $1 OFFSET $2`,
+      `SELECT ${visibleColumns(kind).join(', ')}, count(*) OVER () AS total FROM ${kind.table} ${where}
+        ORDER BY ${layout.order} LIMIT $1 OFFSET $2`,
       params,
     );
     return {
@@ -41,24 +53,83 @@ export class ResourceQueries {
   }
 
   private async count(kind: ResourceKind, namespace?: string): Promise<number> {
+    const ns = columnOf(readModelOf(kind), 'namespace');
+    const filtered = namespace !== undefined && ns;
     const { rows } = await this.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM ${kind.table}${namespace !== undefined ? ' WHERE namespace = $1' : ''}`,
-      namespace !== undefined ? [namespace] : [],
+      `SELECT count(*) AS n FROM ${kind.table}${filtered ? ` WHERE ${ns} = $1` : ''}`,
+      filtered ? [namespace] : [],
     );
     return Number(rows[0]!.n);
   }
 
-  async get(kind: ResourceKind, namespace: string, name: string): Promise<ResourceRow | undefined> {
+  /** The item at namespace/name (the owner places a private one; kinds by id: `name` is the id). */
+  async get(
+    kind: ResourceKind,
+    namespace: string,
+    name: string,
+    ownerId?: string,
+  ): Promise<ResourceRow | undefined> {
+    const layout = readModelOf(kind);
+    const columns = visibleColumns(kind).join(', ');
+    if (byId(kind)) return this.getById(kind, name);
+    if (ownershipOf(kind) === 'visibility') {
+      const key =
+        namespace === PRIVATE_NAMESPACE ? `${namespace}/${ownerId}/${name}` : `${namespace}/${name}`;
+      const { rows } = await this.pool.query<ResourceRow>(
+        `SELECT ${columns} FROM ${kind.table} WHERE ${keyOf(layout)} = $1`,
+        [key],
+      );
+      return rows[0];
+    }
+    const ns = columnOf(layout, 'namespace') ?? 'namespace';
     const { rows } = await this.pool.query<ResourceRow>(
-      `SELECT * FROM ${kind.table} WHERE namespace = $1 AND name = $2`,
+      `SELECT ${columns} FROM ${kind.table} WHERE ${ns} = $1 AND name = $2`,
       [namespace, name],
     );
     return rows[0];
   }
 
   async getById(kind: ResourceKind, id: string): Promise<ResourceRow | undefined> {
-    const { rows } = await this.pool.query<ResourceRow>(`SELECT * FROM ${kind.table} WHERE id = $1`, [id]);
+    const { rows } = await this.pool.query<ResourceRow>(
+      `SELECT ${visibleColumns(kind).join(', ')} FROM ${kind.table} WHERE id = $1`,
+      [id],
+    );
     return rows[0];
+  }
+
+  /**
+   * Visibility kinds: the reader's private item of that name if there is one, else the shared one
+   * (`namespace` picks one of the two).
+   */
+  async resolve(
+    kind: ResourceKind,
+    name: string,
+    readerId: string,
+    namespace?: string,
+  ): Promise<ResourceRow | undefined> {
+    const ns = columnOf(readModelOf(kind), 'namespace')!;
+    const { rows } = await this.pool.query<ResourceRow>(
+      `SELECT ${visibleColumns(kind).join(', ')} FROM ${kind.table}
+        WHERE name = $1 AND (${ns} = '${SHARED_NAMESPACE}' OR owner_id = $2) AND ($3::text IS NULL OR ${ns} = $3)
+        ORDER BY ${ns} = '${PRIVATE_NAMESPACE}' DESC LIMIT 1`,
+      [name, readerId, namespace ?? null],
+    );
+    return rows[0];
+  }
+
+  /** Every item of a kind (or of one namespace), as records: what a config export or plan reads. */
+  async all(kind: ResourceKind, namespace?: string): Promise<ItemRecord[]> {
+    const out: ItemRecord[] = [];
+    for (let skip = 0; ; skip += 1000) {
+      const page = await this.list(kind, { skip, limit: 1000, ...(namespace ? { namespace } : {}) });
+      out.push(...page.rows.map((r) => this.record(kind, r)));
+      if (page.rows.length < 1000) return out;
+    }
+  }
+
+  /** An item of any layout from a row these queries returned. */
+  record(kind: ResourceKind, row: ResourceRow): ItemRecord {
+    return fromRow(readModelOf(kind), row as unknown as Record<string, unknown>);
   }
 
   /** The `$all` position the kind's read model has applied (its checkpoint); 0 before any. */

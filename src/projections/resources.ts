@@ -1,19 +1,25 @@
 /**
- * The read model of a configuration resource kind (agents, later functions, skills, ...): one row
- * per active resource, built in batches: load the rows a batch touches, fold in memory, write back
- * with one upsert and one delete.
+ * The read model of a kind: one row per active item, in the columns its layout declares (by default
+ * the spec as one jsonb column). Built in batches: load the rows a batch touches, fold in memory,
+ * write back with one upsert and one delete.
  */
 import type pg from 'pg';
 import type { RecordedEvent } from '../events/event-store.js';
+import { nestedLayout } from '../events/resources/event-layout.js';
+import { resourceEventKind } from '../events/resources/resource-events.js';
+import { idOf } from '../events/stream-names.js';
 import {
-  resourceEventKind,
-  type ResourceCreatedData,
-  type ResourceUpdatedData,
-} from '../events/resources/resource-events.js';
-import { versionOfRevision } from '../events/versions.js';
+  conflictOf,
+  keyOf,
+  readModelOf,
+  type ColumnSource,
+  type ReadModelLayout,
+} from '../commands/resource/read-model.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
+import { versionOf } from '../commands/resource/version.js';
 import type { Projection, TableNames } from './projection.js';
 
+/** A row of the default layout (agents, functions, LLM providers). */
 export interface ResourceRow {
   readonly namespace: string;
   readonly name: string;
@@ -26,102 +32,165 @@ export interface ResourceRow {
   readonly position: number;
 }
 
-const key = (namespace: string, name: string) => `${namespace}/${name}`;
+/** An item as the projection folds it, whatever its table's columns. */
+export interface ItemRecord {
+  readonly key: string;
+  readonly id: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly ownerId: string;
+  readonly spec: Readonly<Record<string, unknown>>;
+  readonly version: number;
+  readonly position: number;
+  readonly createdPosition: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+type Row = Record<string, unknown>;
 
 export function resourceProjection(kind: ResourceKind): Projection {
   const table = kind.table;
+  const layout = readModelOf(kind);
   return {
     name: table,
     version: 2, // 2: `version` counts from 1
     filter: { categories: [kind.category] },
     tables: [table],
-    createTables: (t) => `
-      CREATE TABLE IF NOT EXISTS ${t[table]} (
-        namespace text NOT NULL,
-        name text NOT NULL,
-        id uuid NOT NULL,
-        version bigint NOT NULL,
-        owner_id text NOT NULL,
-        spec jsonb NOT NULL,
-        created_at timestamptz NOT NULL,
-        updated_at timestamptz NOT NULL,
-        position bigint NOT NULL,
-        PRIMARY KEY (namespace, name)
-      );
-      CREATE INDEX IF NOT EXISTS ${t[table]}_id_idx ON ${t[table]} (id);`,
-    apply: (tx, events, t) => applyBatch(tx, kind, events, t),
+    createTables: (t) => ddl(layout, t[table]!),
+    apply: (tx, events, t) => applyBatch(tx, kind, layout, events, t),
+  };
+}
+
+function ddl(layout: ReadModelLayout, table: string): string {
+  const lines = [...layout.columns.map((c) => `${c.name} ${c.sql}`), ...(layout.constraints ?? [])];
+  const indexes = Object.entries(layout.indexes).map(
+    ([suffix, column]) => `CREATE INDEX IF NOT EXISTS ${table}_${suffix}_idx ON ${table} (${column});`,
+  );
+  return `CREATE TABLE IF NOT EXISTS ${table} (\n  ${lines.join(',\n  ')}\n);\n${indexes.join('\n')}`;
+}
+
+/** the column's value for an item */
+function valueOf(from: ColumnSource, r: ItemRecord): unknown {
+  if (typeof from !== 'string') return r.spec[from.field] ?? null;
+  const values: Record<typeof from, unknown> = {
+    key: r.key,
+    id: r.id,
+    namespace: r.namespace,
+    name: r.name,
+    owner: r.ownerId,
+    spec: r.spec,
+    version: r.version,
+    position: r.position,
+    created_position: r.createdPosition,
+    created_at: r.createdAt,
+    updated_at: r.updatedAt,
+  };
+  return values[from];
+}
+
+export function toRow(layout: ReadModelLayout, r: ItemRecord): Row {
+  return Object.fromEntries(layout.columns.map((c) => [c.name, valueOf(c.from, r)]));
+}
+
+/** An item from its row (the stream key given, since not every table has a column for it). */
+export function fromRow(layout: ReadModelLayout, row: Row, key = ''): ItemRecord {
+  const get = (from: ColumnSource) => {
+    const c = layout.columns.find((x) => x.from === from);
+    return c ? row[c.name] : undefined;
+  };
+  const fields = layout.columns.filter((c) => typeof c.from !== 'string');
+  const spec = {
+    ...((get('spec') as Record<string, unknown> | undefined) ?? {}),
+    ...Object.fromEntries(fields.map((c) => [(c.from as { field: string }).field, row[c.name]])),
+  };
+  const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
+  const id = String(get('id'));
+  return {
+    key: String(get('key') ?? key),
+    id,
+    namespace: String(get('namespace') ?? 'default'),
+    name: String(get('name') ?? id),
+    ownerId: String(get('owner')),
+    spec,
+    version: Number(get('version')),
+    position: Number(get('position') ?? 0),
+    createdPosition: Number(get('created_position') ?? 0),
+    createdAt: iso(get('created_at')),
+    updatedAt: iso(get('updated_at')),
   };
 }
 
 async function applyBatch(
   tx: pg.PoolClient,
   kind: ResourceKind,
+  layout: ReadModelLayout,
   events: readonly RecordedEvent[],
   t: TableNames,
 ): Promise<void> {
   const table = t[kind.table]!;
-  const rows = await loadRows(tx, table, events);
+  const keys = [...new Set(events.map((e) => idOf(e.streamName)))];
+  const { rows: loaded } = await tx.query<Row & { __key: string }>(
+    `SELECT *, ${keyOf(layout)} AS __key FROM ${table} WHERE ${keyOf(layout)} = ANY($1::text[])`,
+    [keys],
+  );
+  const items = new Map<string, ItemRecord | null>(loaded.map((r) => [r.__key, fromRow(layout, r, r.__key)]));
   const touched = new Set<string>();
   const flagWinners = new Map<string, string>();
   for (const e of events) {
-    const k = e.streamName.slice(kind.category.length + 1);
-    const next = evolveRow(kind, rows.get(k), e);
+    const k = idOf(e.streamName);
+    const next = evolveItem(kind, k, items.get(k), e);
     if (next === undefined) continue;
-    rows.set(k, next);
+    items.set(k, next);
     touched.add(k);
     for (const flag of kind.uniqueFlags ?? []) if (next?.spec[flag] === true) flagWinners.set(flag, k);
   }
   for (const [flag, winner] of flagWinners) {
-    for (const [k, row] of rows) {
-      if (k !== winner && row?.spec[flag] === true) {
-        rows.set(k, { ...row, spec: { ...row.spec, [flag]: false } });
+    for (const [k, item] of items) {
+      if (k !== winner && item?.spec[flag] === true) {
+        items.set(k, { ...item, spec: { ...item.spec, [flag]: false } });
         touched.add(k);
       }
     }
+    // unique flags live in the default layout's spec column
     await tx.query(
       `UPDATE ${table} SET spec = jsonb_set(spec, $1::text[], 'false')
-        WHERE (spec->>$2)::boolean AND namespace || '/' || name <> $3`,
+        WHERE (spec->>$2)::boolean AND ${keyOf(layout)} <> $3`,
       [[flag], flag, winner],
     );
   }
-  await writeRows(tx, table, rows, touched);
+  await writeRows(tx, table, layout, items, touched);
 }
 
-async function loadRows(
-  tx: pg.PoolClient,
-  table: string,
-  events: readonly RecordedEvent[],
-): Promise<Map<string, ResourceRow | null>> {
-  const keys = [...new Set(events.map((e) => e.streamName.slice(e.streamName.indexOf('-') + 1)))];
-  const { rows } = await tx.query<ResourceRow>(
-    `SELECT * FROM ${table} WHERE namespace || '/' || name = ANY($1::text[])`,
-    [keys],
-  );
-  return new Map(rows.map((r) => [key(r.namespace, r.name), r]));
-}
-
-/** The row after the event: a row, null (deleted), or undefined (the event doesn't concern rows). */
-function evolveRow(kind: ResourceKind, row: ResourceRow | null | undefined, e: RecordedEvent) {
+/** The item after the event: an item, null (deleted), or undefined (the event doesn't concern it). */
+function evolveItem(
+  kind: ResourceKind,
+  key: string,
+  item: ItemRecord | null | undefined,
+  e: RecordedEvent,
+): ItemRecord | null | undefined {
+  const layout = kind.events ?? nestedLayout;
   const which = resourceEventKind(kind.type, e.type);
-  const at = { version: versionOfRevision(e.revision), position: Number(e.position) };
+  const at = { version: versionOf(e.revision), position: Number(e.position) };
   switch (which) {
     case 'Created': {
-      const d = e.data as unknown as ResourceCreatedData;
+      const d = layout.readCreated(e.data);
+      const { at: when, ownerId, ...rest } = d;
       return {
-        namespace: d.namespace,
-        name: d.name,
-        id: d.id,
-        owner_id: d.ownerId,
+        ...rest,
+        key,
+        ownerId,
         spec: { ...d.spec },
-        created_at: d.at,
-        updated_at: d.at,
+        createdAt: when,
+        updatedAt: when,
+        createdPosition: at.position,
         ...at,
-      } satisfies ResourceRow;
+      };
     }
     case 'Updated': {
-      if (!row) return undefined;
-      const d = e.data as unknown as ResourceUpdatedData;
-      return { ...row, spec: { ...row.spec, ...d.changes }, updated_at: d.at, ...at };
+      if (!item) return undefined;
+      const d = layout.readUpdated(e.data);
+      return { ...item, spec: { ...item.spec, ...d.changes }, updatedAt: d.at, ...at };
     }
     case 'Deleted':
       return null;
@@ -137,20 +206,23 @@ function evolveRow(kind: ResourceKind, row: ResourceRow | null | undefined, e: R
 async function writeRows(
   tx: pg.PoolClient,
   table: string,
-  rows: Map<string, ResourceRow | null>,
+  layout: ReadModelLayout,
+  items: Map<string, ItemRecord | null>,
   touched: Set<string>,
 ): Promise<void> {
-  const upserts = [...touched].map((k) => rows.get(k)).filter((r): r is ResourceRow => !!r);
-  const deletes = [...touched].filter((k) => rows.get(k) === null);
+  const upserts = [...touched]
+    .map((k) => items.get(k))
+    .filter((r): r is ItemRecord => !!r)
+    .map((r) => toRow(layout, r));
+  const deletes = [...touched].filter((k) => items.get(k) === null);
   if (deletes.length > 0) {
-    await tx.query(`DELETE FROM ${table} WHERE namespace || '/' || name = ANY($1::text[])`, [deletes]);
+    await tx.query(`DELETE FROM ${table} WHERE ${keyOf(layout)} = ANY($1::text[])`, [deletes]);
   }
   if (upserts.length > 0) {
+    const updates = layout.columns.map((c) => `${c.name} = EXCLUDED.${c.name}`).join(', ');
     await tx.query(
       `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(null::${table}, $1::jsonb)
-       ON CONFLICT (namespace, name) DO UPDATE SET id = EXCLUDED.id, version = EXCLUDED.version,
-         owner_id = EXCLUDED.owner_id, spec = EXCLUDED.spec, created_at = EXCLUDED.created_at,
-         updated_at = EXCLUDED.updated_at, position = EXCLUDED.position`,
+       ON CONFLICT ${conflictOf(layout)} DO UPDATE SET ${updates}`,
       [JSON.stringify(upserts)],
     );
   }

@@ -43,11 +43,11 @@ import type { IdentityQueries } from '../projections/identity-queries.js';
 import { compose, type Composition } from './container.js';
 import type { Services } from './services.js';
 import { registerConfigRoutes } from '../http/config.js';
-import { registerSecretRoutes } from '../http/secrets.js';
 import { registerLoginRoutes } from '../http/login.js';
 import { looksLikeJwt } from './auth/access-tokens.js';
 import { CredentialGate } from './auth/credential-gate.js';
 import { credentialReactor } from './auth/credential-reactor.js';
+import { keyShredderReactor } from './secrets/key-shredder.js';
 import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { EventVisibility } from '../audit/visibility.js';
@@ -142,6 +142,7 @@ export class Platform {
     this.startRunner(executionReactor(queue));
     this.startRunner(hookReactor(store, this.services.commandHandler));
     this.startRunner(credentialReactor(this.services.revocations));
+    this.startRunner(keyShredderReactor());
     const executionWorker = this.services.executionWorker;
     // compose builds it whenever the role is not 'api', the only case that gets here
     if (!executionWorker) throw new Error(`no execution worker composed for role ${this.config.role}`);
@@ -207,7 +208,12 @@ export class Platform {
     // one read filter (and its cache of stream owners) for every route that shows events
     const visibility = new EventVisibility(this.services.eventStore);
     registerHealth(registry, this.config.role, this.services.portChecks);
-    for (const service of [this.services.agents, this.services.llmProviders, this.services.functions]) {
+    for (const service of [
+      this.services.agents,
+      this.services.llmProviders,
+      this.services.functions,
+      this.services.secrets,
+    ]) {
       registerResourceRoutes(registry, {
         service,
         queries: this.services.queries.resources,
@@ -216,16 +222,9 @@ export class Platform {
         ...(service === this.services.functions ? { extraPermission: sharedPoolPermission } : {}),
       });
     }
-    registerSecretRoutes(registry, {
-      secrets: this.services.secrets,
-      queries: this.services.queries.secrets,
-      store: this.services.eventStore,
-      waiter: this.services.waiter,
-      consistencyTimeoutMs: this.config.consistencyTimeoutMs,
-    });
     registerEventSubscriptionRoutes(registry, {
       service: this.services.eventSubscriptions,
-      queries: this.services.queries.eventSubscriptions,
+      queries: this.services.queries.resources,
       pool,
       waiter: this.services.waiter,
       webhooks: this.config.webhooks,

@@ -11,7 +11,10 @@ import { ChatService } from '../commands/chat/chat-service.js';
 import { CommandHandler } from '../commands/command-handler.js';
 import { ConfigService } from '../commands/config/config-service.js';
 import { configSections } from '../commands/config/sections/index.js';
-import { EventSubscriptionService } from '../commands/event-subscription/event-subscription-service.js';
+import {
+  eventSubscriptionHooks,
+  eventSubscriptionKind,
+} from '../commands/event-subscription/event-subscription-kind.js';
 import { ExecutePolicy } from '../commands/execution/execute-policy.js';
 import { ExecutionService } from '../commands/execution/execution-service.js';
 import { FUNCTION_SCHEMA_FIELDS, functionKind } from '../commands/function/function-kind.js';
@@ -20,17 +23,15 @@ import { IdentityService } from '../commands/identity/identity-service.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import { ResourceService, type ResourceServiceOptions } from '../commands/resource/resource-service.js';
-import { SecretService } from '../commands/secret/secret-service.js';
+import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import type { EventStore } from '../events/event-store.js';
 import { StreamCache } from '../events/stream-cache.js';
 import type { PortCheck } from '../http/health.js';
 import { ChatQueries } from '../projections/chat-queries.js';
-import { EventSubscriptionQueries } from '../projections/event-subscription-queries.js';
 import { ExecutionQueries } from '../projections/execution-queries.js';
 import { IdentityQueries } from '../projections/identity-queries.js';
 import { allProjections } from '../projections/index.js';
 import { ResourceQueries } from '../projections/resource-queries.js';
-import { SecretQueries } from '../projections/secret-queries.js';
 import { settleProjections } from '../projections/settle.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import type { AccessTokens } from './auth/access-tokens.js';
@@ -54,6 +55,7 @@ import { OutboundGuard } from './outbound/outbound-guard.js';
 import type { JobQueue } from './queue/job-queue.js';
 import { PgDataKeys } from './secrets/data-keys.js';
 import { SecretVault } from './secrets/secret-vault.js';
+import { signingSecrets } from './webhooks/signing-secrets.js';
 import { MessageHooks } from './turns/hooks.js';
 import { ProviderResolver } from './turns/provider-resolver.js';
 import { enqueueTurn } from './turns/turn-jobs.js';
@@ -95,8 +97,6 @@ export interface Queries {
   readonly chats: ChatQueries;
   readonly executions: ExecutionQueries;
   readonly identity: IdentityQueries;
-  readonly secrets: SecretQueries;
-  readonly eventSubscriptions: EventSubscriptionQueries;
 }
 
 /** Every service of one process, built once. */
@@ -113,9 +113,9 @@ export interface Services extends Adapters {
   readonly executions: ExecutionService;
   readonly chats: ChatService;
   readonly identity: IdentityService;
-  readonly secrets: SecretService;
+  readonly secrets: ResourceService;
   readonly secretVault: SecretVault;
-  readonly eventSubscriptions: EventSubscriptionService;
+  readonly eventSubscriptions: ResourceService;
   /** declarative config: apply, export, settle */
   readonly configService: ConfigService;
   readonly login: LoginService;
@@ -138,10 +138,9 @@ export function buildServices(a: Adapters, config: Config, log: Logger): Service
     chats: new ChatQueries(a.pool),
     executions: new ExecutionQueries(a.pool),
     identity: new IdentityQueries(a.pool),
-    secrets: new SecretQueries(a.pool),
-    eventSubscriptions: new EventSubscriptionQueries(a.pool),
   };
-  const resources = resourceServices(a, commandHandler, queries);
+  const outboundGuard = new OutboundGuard(config.outbound.allowlist);
+  const resources = resourceServices(a, commandHandler, queries, outboundGuard);
   const executions = new ExecutionService(
     commandHandler,
     a.eventStore,
@@ -157,9 +156,7 @@ export function buildServices(a: Adapters, config: Config, log: Logger): Service
     },
   );
   const identity = new IdentityService(commandHandler, a.eventStore, (u) => queries.identity.rolesOf(u));
-  const secrets = new SecretService(commandHandler, new PgDataKeys(a.pool, a.cipher));
   const secretVault = new SecretVault(a.pool, a.cipher);
-  const outboundGuard = new OutboundGuard(config.outbound.allowlist);
   const llm = new OpenAiLlm();
   const providerResolver = new ProviderResolver(queries.resources, a.cipher, a.devModel, a.waiter);
   const partial = {
@@ -169,7 +166,6 @@ export function buildServices(a: Adapters, config: Config, log: Logger): Service
     queries,
     executions,
     identity,
-    secrets,
     secretVault,
     outboundGuard,
     llm,
@@ -177,7 +173,6 @@ export function buildServices(a: Adapters, config: Config, log: Logger): Service
   };
   return {
     ...partial,
-    eventSubscriptions: new EventSubscriptionService(commandHandler, a.cipher, outboundGuard),
     chats: chatService(partial, config, log),
     configService: configService(partial, config, log),
     login: loginService(partial, config, log),
@@ -187,13 +182,10 @@ export function buildServices(a: Adapters, config: Config, log: Logger): Service
   };
 }
 
-type Built = Omit<
-  Services,
-  'eventSubscriptions' | 'chats' | 'configService' | 'login' | 'turnRunner' | 'executionWorker'
->;
+type Built = Omit<Services, 'chats' | 'configService' | 'login' | 'turnRunner' | 'executionWorker'>;
 
-/** Agents, LLM providers and functions: the generic resource lifecycle, and who may run a function. */
-function resourceServices(a: Adapters, handler: CommandHandler, queries: Queries) {
+/** Every kind on the kit (agents, LLM providers, functions, secrets, event subscriptions), and who may run a function. */
+function resourceServices(a: Adapters, handler: CommandHandler, queries: Queries, guard: OutboundGuard) {
   const streams = new StreamCache(a.eventStore);
   const resourceService = (kind: ResourceKind, options: ResourceServiceOptions = {}) =>
     new ResourceService(kind, a.eventStore, handler, (k, f) => queries.resources.flagHolders(k, f), {
@@ -212,7 +204,18 @@ function resourceServices(a: Adapters, handler: CommandHandler, queries: Queries
     schemaFields: AGENT_SCHEMA_FIELDS,
     checkSpec: agentFunctionCheck(executePolicy),
   });
-  return { streams, functions, executePolicy, agents, llmProviders: resourceService(llmProviderKind) };
+  return {
+    streams,
+    functions,
+    executePolicy,
+    agents,
+    llmProviders: resourceService(llmProviderKind),
+    secrets: resourceService(secretKind, secretHooks(new PgDataKeys(a.pool, a.cipher))),
+    eventSubscriptions: resourceService(
+      eventSubscriptionKind,
+      eventSubscriptionHooks(signingSecrets(a.cipher), guard),
+    ),
+  };
 }
 
 function chatService(s: Built, config: Config, log: Logger): ChatService {
@@ -240,14 +243,13 @@ function configService(s: Built, config: Config, log: Logger): ConfigService {
     sections: configSections({
       store: s.eventStore,
       identity: s.identity,
-      identityQueries: s.queries.identity,
-      resourceQueries: s.queries.resources,
+      identityCatalog: s.queries.identity,
+      items: (kind, namespace) => s.queries.resources.all(kind, namespace),
       agents: s.agents,
       functions: s.functions,
       policy: s.executePolicy,
       llmProviders: s.llmProviders,
       secrets: s.secrets,
-      secretQueries: s.queries.secrets,
       openProviderKey: (sealed) => {
         try {
           return s.cipher.open(sealed as Sealed);
@@ -256,7 +258,7 @@ function configService(s: Built, config: Config, log: Logger): ConfigService {
         }
       },
       openSecret: (id, value) =>
-        s.secretVault.open(id, value).catch((err) => {
+        s.secretVault.open(id, value as Sealed).catch((err) => {
           // the plan then shows the value as changed, and an apply writes it anew
           log.warn({ err, secretId: id }, 'config: a stored secret could not be opened to compare');
           return undefined;

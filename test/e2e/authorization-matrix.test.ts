@@ -11,6 +11,12 @@
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import { agentKind } from '../../src/commands/agent/agent-kind.js';
+import { eventSubscriptionKind } from '../../src/commands/event-subscription/event-subscription-kind.js';
+import { functionKind } from '../../src/commands/function/function-kind.js';
+import { llmProviderKind } from '../../src/commands/llm-provider/llm-provider-kind.js';
+import type { ResourceKind } from '../../src/commands/resource/resource-kind.js';
+import { secretKind } from '../../src/commands/secret/secret-kind.js';
 import type { RouteSpec } from '../../src/http/routes.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { ADMIN_KEY, ensureUser, startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
@@ -228,38 +234,73 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     await must(ownerApi('/api/v1/secrets', { name, value: 'v', visibility: 'private' }), 201);
     return `/api/v1/secrets/${name}`;
   };
-  const resource = (
-    base: string,
-    fresh: () => Promise<string>,
-    createBody: (who: Who) => unknown,
-    admin: boolean,
-  ) => ({
-    [`POST ${base}`]: {
-      call: (who: Who) => ({ path: base, body: createBody(who) }),
-      expect: admin ? ADMIN : USERS,
+  /**
+   * A kit kind's rows, derived from its definition: its routes (item path, update methods, versions)
+   * and, from its ownership model, who gets what. `fresh` makes a fresh item (its path) of the owner's,
+   * or the admin's for administrator-only kinds.
+   */
+  const kitRows = (
+    kind: ResourceKind,
+    o: {
+      readonly fresh: () => Promise<string>;
+      readonly createBody: (who: Who) => unknown;
+      readonly updateBody: unknown;
+      /** the default roles let Users read every item (agents) */
+      readonly readableByUsers?: boolean;
     },
-    [`GET ${base}`]: { call: () => ({ path: base }), expect: admin ? ADMIN : SIGNED_IN },
-    ...Object.fromEntries(
-      [
-        ['GET', ''],
-        ['PUT', ''],
-        ['PATCH', ''],
-        ['DELETE', ''],
-        ['GET', '/versions'],
-      ].map(([m, suffix]) => [
-        `${m} ${base}/${admin ? ':name' : ':namespace/:name'}${suffix}`,
-        {
-          call: async () => ({
-            path: `${await fresh()}${suffix}`,
-            ...(m === 'PUT' || m === 'PATCH'
-              ? { body: admin ? { default_model: 'changed' } : { description: 'changed' } }
-              : {}),
-          }),
-          expect: admin ? ADMIN : base.endsWith('agents') && m === 'GET' ? USERS : OWNER_OR_ADMIN,
-        },
+  ): Record<string, Entry> => {
+    const base = `/api/v1/${kind.path}`;
+    const ownership = kind.ownership ?? 'grants';
+    const admin = ownership === 'grants' && kind.adminOnly === true;
+    const item = `${base}/${
+      kind.addressing === 'id'
+        ? ':id'
+        : kind.namespaced === false || kind.namespaceField
+          ? ':name'
+          : ':namespace/:name'
+    }`;
+    // owner: others' items do not exist for them, `:all` holders (admins) may; visibility: a private
+    // item is its owner's alone; grants: own-scoped permissions, admins hold `:all`
+    const itemExpect: Expect = admin
+      ? ADMIN
+      : ownership === 'owner'
+        ? [401, 403, 404, 'ok', 'ok']
+        : ownership === 'visibility'
+          ? [401, 403, 404, 'ok', 404]
+          : OWNER_OR_ADMIN;
+    const listExpect: Expect = admin ? ADMIN : ownership === 'grants' ? SIGNED_IN : USERS;
+    /** a narrowed key holding exactly the route's permission passes it */
+    const narrow = (action: string) =>
+      ownership !== 'grants' && `sinas.${kind.resource}.${action}:own` in NARROW_MAP
+        ? { narrow: 'ok' as const }
+        : {};
+    const itemRoute = (method: string, suffix: string, action: string, readable: boolean) => [
+      `${method} ${item}${suffix}`,
+      {
+        call: async () => ({
+          path: `${await o.fresh()}${suffix}`,
+          ...(method === 'PUT' || method === 'PATCH' ? { body: o.updateBody } : {}),
+        }),
+        expect: readable && o.readableByUsers ? USERS : itemExpect,
+        ...narrow(action),
+      },
+    ];
+    return {
+      [`POST ${base}`]: {
+        call: (who: Who) => ({ path: base, body: o.createBody(who) }),
+        expect: admin ? ADMIN : USERS,
+      },
+      [`GET ${base}`]: { call: () => ({ path: base }), expect: listExpect, ...narrow('read') },
+      ...Object.fromEntries([
+        itemRoute('GET', '', 'read', true),
+        ...(kind.updateMethods ?? ['put', 'patch']).map((m) =>
+          itemRoute(m.toUpperCase(), '', 'update', false),
+        ),
+        itemRoute('DELETE', '', 'delete', false),
+        ...(kind.lifecycleApi !== false ? [itemRoute('GET', '/versions', 'read', true)] : []),
       ]),
-    ),
-  });
+    };
+  };
 
   const matrix = (): Record<string, Entry> => ({
     'GET /health': { call: () => ({ path: '/health' }), expect: PUBLIC },
@@ -287,19 +328,32 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: () => ({ path: '/auth/logout', body: { refresh_token: 'unknown-token' } }),
       expect: [404, 404, 404, 404, 404],
     },
-    ...resource('/api/v1/agents', ownerAgent, (who) => ({ namespace: 'mx', name: `new${who}${n()}` }), false),
-    ...resource(
-      '/api/v1/functions',
-      ownerFunction,
-      (who) => ({ namespace: 'mx', name: `new${who}${n()}`, code: ASK }),
-      false,
-    ),
-    ...resource(
-      '/api/v1/llm-providers',
-      adminProvider,
-      () => ({ name: `np${n()}`, api_endpoint: llm.url }),
-      true,
-    ),
+    ...kitRows(agentKind, {
+      fresh: ownerAgent,
+      createBody: (who) => ({ namespace: 'mx', name: `new${who}${n()}` }),
+      updateBody: { description: 'changed' },
+      readableByUsers: true,
+    }),
+    ...kitRows(functionKind, {
+      fresh: ownerFunction,
+      createBody: (who) => ({ namespace: 'mx', name: `new${who}${n()}`, code: ASK }),
+      updateBody: { description: 'changed' },
+    }),
+    ...kitRows(llmProviderKind, {
+      fresh: adminProvider,
+      createBody: () => ({ name: `np${n()}`, api_endpoint: llm.url }),
+      updateBody: { default_model: 'changed' },
+    }),
+    ...kitRows(secretKind, {
+      fresh: ownerSecret,
+      createBody: (who) => ({ name: `N_${who}_${n()}`, value: 'v', visibility: 'private' }),
+      updateBody: { description: 'x' },
+    }),
+    ...kitRows(eventSubscriptionKind, {
+      fresh: ownerSubscription,
+      createBody: () => ({ url: 'http://93.184.215.14/hook', active: false }),
+      updateBody: { description: 'x' },
+    }),
     'POST /agents/:namespace/:name/chats': {
       call: () => ({ path: '/agents/mx/owned/chats', body: {} }),
       expect: USERS,
@@ -453,54 +507,6 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
         path: `/api/v1/roles/${await freshRole()}/permissions?permission_key=sinas.logs.read:own`,
       }),
       expect: ADMIN,
-    },
-    'POST /api/v1/secrets': {
-      call: (who) => ({
-        path: '/api/v1/secrets',
-        body: { name: `N_${who}_${n()}`, value: 'v', visibility: 'private' },
-      }),
-      expect: USERS,
-    },
-    'GET /api/v1/secrets': { call: () => ({ path: '/api/v1/secrets' }), expect: USERS, narrow: 'ok' },
-    'GET /api/v1/secrets/:name': {
-      call: () => ({ path: '/api/v1/secrets/MX_SECRET' }),
-      expect: [401, 403, 404, 'ok', 404],
-      narrow: 'ok',
-    },
-    'PUT /api/v1/secrets/:name': {
-      call: async () => ({ path: await ownerSecret(), body: { description: 'x' } }),
-      expect: [401, 403, 404, 'ok', 404],
-    },
-    'PATCH /api/v1/secrets/:name': {
-      call: async () => ({ path: await ownerSecret(), body: { description: 'x' } }),
-      expect: [401, 403, 404, 'ok', 404],
-    },
-    'DELETE /api/v1/secrets/:name': {
-      call: async () => ({ path: await ownerSecret() }),
-      expect: [401, 403, 404, 'ok', 404],
-    },
-    'POST /api/v1/event-subscriptions': {
-      call: () => ({
-        path: '/api/v1/event-subscriptions',
-        body: { url: 'http://93.184.215.14/hook', active: false },
-      }),
-      expect: USERS,
-    },
-    'GET /api/v1/event-subscriptions': {
-      call: () => ({ path: '/api/v1/event-subscriptions' }),
-      expect: USERS,
-    },
-    'GET /api/v1/event-subscriptions/:id': {
-      call: async () => ({ path: await ownerSubscription() }),
-      expect: [401, 403, 404, 'ok', 'ok'],
-    },
-    'PATCH /api/v1/event-subscriptions/:id': {
-      call: async () => ({ path: await ownerSubscription(), body: { description: 'x' } }),
-      expect: [401, 403, 404, 'ok', 'ok'],
-    },
-    'DELETE /api/v1/event-subscriptions/:id': {
-      call: async () => ({ path: await ownerSubscription() }),
-      expect: [401, 403, 404, 'ok', 'ok'],
     },
     'GET /api/v1/event-subscriptions/:id/deliveries': {
       call: async () => ({ path: `${await ownerSubscription()}/deliveries` }),

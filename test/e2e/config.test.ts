@@ -241,14 +241,13 @@ describe('declarative config', function () {
     const sections = configSections({
       store,
       identity: c.services.identity,
-      identityQueries: c.services.queries.identity,
-      resourceQueries: c.services.queries.resources,
+      identityCatalog: c.services.queries.identity,
+      items: (kind, namespace) => c.services.queries.resources.all(kind, namespace),
       agents: brokenAgents,
       functions: c.services.functions,
       policy: c.services.executePolicy,
       llmProviders: c.services.llmProviders,
       secrets: c.services.secrets,
-      secretQueries: c.services.queries.secrets,
       openProviderKey: () => undefined,
       openSecret: async () => undefined,
     }) as ConfigSection[];

@@ -1,20 +1,25 @@
+/** The Secret kind's decider (the kit's, with the kind's layout, ownership and sealing invariant). */
+import { secretKind } from '../../src/commands/secret/secret-kind.js';
 import {
-  secretDecider,
-  StaleSecretError,
-  type SecretCommand,
-} from '../../src/commands/secret/secret-decider.js';
+  resourceDecider,
+  StaleIncarnationError,
+  type ResourceCommand,
+} from '../../src/commands/resource/decider.js';
 import { AlreadyExistsError, ForbiddenError, NotFoundError, ValidationError } from '../../src/errors.js';
+import type { ResourceEvent } from '../../src/events/resources/resource-events.js';
 import type { SealedValue, SecretEvent } from '../../src/events/secret-events.js';
 import { deciderSpec } from '../support/decider-spec.js';
 
-const given = deciderSpec(secretDecider);
+const given = deciderSpec(resourceDecider(secretKind));
 const at = '2026-01-01T00:00:00.000Z';
 const sealed = (kid: string, ct = 'c1'): SealedValue => ({ alg: 'A256GCM', kid, iv: 'iv', tag: 'tag', ct });
 const owner = { userId: 'alice', isAdmin: false };
 const other = { userId: 'bob', isAdmin: false };
 const admin = { userId: 'root', isAdmin: true };
+/** the stored shapes, exactly as the secret events have always been recorded */
+const ev = (e: SecretEvent) => e as unknown as ResourceEvent;
 
-const createdShared: SecretEvent = {
+const createdShared = ev({
   type: 'SecretCreated',
   data: {
     secretId: 's1',
@@ -25,49 +30,55 @@ const createdShared: SecretEvent = {
     value: sealed('s1'),
     at,
   },
-};
-const createdPrivate: SecretEvent = {
-  ...createdShared,
-  data: { ...createdShared.data, visibility: 'private' },
-} as SecretEvent;
-const deleted: SecretEvent = { type: 'SecretDeleted', data: { secretId: 's1', at } };
-const create: SecretCommand = {
-  type: 'CreateSecret',
-  secretId: 's1',
+});
+const createdPrivate = ev({
+  type: 'SecretCreated',
+  data: { ...(createdShared.data as SecretEvent['data'] & object), visibility: 'private' },
+} as SecretEvent);
+const deleted = ev({ type: 'SecretDeleted', data: { secretId: 's1', at } });
+const create: ResourceCommand = {
+  type: 'Create',
+  id: 's1',
+  namespace: 'shared',
   name: 'TOKEN',
-  visibility: 'shared',
-  description: null,
-  value: sealed('s1'),
-  by: owner,
+  ownerId: 'alice',
+  spec: { value: sealed('s1'), description: null },
   at,
 };
-const update = (by = owner, extra: Partial<Extract<SecretCommand, { type: 'UpdateSecret' }>> = {}) =>
-  ({ type: 'UpdateSecret', secretId: 's1', value: sealed('s1', 'c2'), by, at, ...extra }) as SecretCommand;
+const update = (by = owner, extra: Partial<Extract<ResourceCommand, { type: 'Update' }>> = {}) =>
+  ({
+    type: 'Update',
+    incarnation: 's1',
+    patch: { value: sealed('s1', 'c2') },
+    by,
+    at,
+    ...extra,
+  }) as ResourceCommand;
+const remove = (by = owner): ResourceCommand => ({ type: 'Delete', incarnation: 's1', by, at });
 
-describe('secret decider', () => {
-  it('creates a secret owned by its creator', () => given([]).when(create).then([createdShared]));
+describe('secret decider (the kit decider of the Secret kind)', () => {
+  it('creates a secret owned by its creator, in the stored shape', () =>
+    given([]).when(create).then([createdShared]));
 
   it('refuses to create one that exists', () =>
     given([createdShared]).when(create).thenThrows(AlreadyExistsError));
 
   it('refuses a value sealed under another key than the secret’s own', () =>
     given([])
-      .when({ ...create, value: sealed('someone-else') } as SecretCommand)
+      .when({ ...create, spec: { value: sealed('someone-else') } } as ResourceCommand)
       .thenThrows(ValidationError, /data key/));
 
   it('lets the owner and an administrator change a shared secret, and nobody else', () => {
-    const updated: SecretEvent[] = [
-      {
+    const updated = [
+      ev({
         type: 'SecretUpdated',
         data: { secretId: 's1', changes: { value: sealed('s1', 'c2') }, changed: ['value'], at },
-      },
+      }),
     ];
     given([createdShared]).when(update()).then(updated);
     given([createdShared]).when(update(admin)).then(updated);
     given([createdShared]).when(update(other)).thenThrows(ForbiddenError);
-    given([createdShared])
-      .when({ type: 'DeleteSecret', secretId: 's1', by: other, at })
-      .thenThrows(ForbiddenError);
+    given([createdShared]).when(remove(other)).thenThrows(ForbiddenError);
   });
 
   it('hides a private secret from everyone but its owner, administrators included', () => {
@@ -77,31 +88,29 @@ describe('secret decider', () => {
 
   it('records only a description that changed, and nothing for no change', () => {
     given([createdShared])
-      .when({ type: 'UpdateSecret', secretId: 's1', description: null, by: owner, at })
+      .when(update(owner, { patch: { description: null } }))
       .then([]);
     given([createdShared])
-      .when({ type: 'UpdateSecret', secretId: 's1', description: 'd', by: owner, at })
+      .when(update(owner, { patch: { description: 'd' } }))
       .then([
-        {
+        ev({
           type: 'SecretUpdated',
           data: { secretId: 's1', changes: { description: 'd' }, changed: ['description'], at },
-        },
+        }),
       ]);
   });
 
   it('refuses a command prepared for an earlier incarnation of the secret', () => {
-    const recreated: SecretEvent = {
-      ...createdShared,
-      data: { ...createdShared.data, secretId: 's2', value: sealed('s2') },
-    } as SecretEvent;
-    given([createdShared, deleted, recreated]).when(update()).thenThrows(StaleSecretError);
+    const recreated = ev({
+      type: 'SecretCreated',
+      data: { ...(createdShared.data as SecretEvent['data'] & object), secretId: 's2', value: sealed('s2') },
+    } as SecretEvent);
+    given([createdShared, deleted, recreated]).when(update()).thenThrows(StaleIncarnationError);
   });
 
   it('deletes a live secret once, and allows creating it again afterwards', () => {
-    given([createdShared]).when({ type: 'DeleteSecret', secretId: 's1', by: owner, at }).then([deleted]);
-    given([createdShared, deleted])
-      .when({ type: 'DeleteSecret', secretId: 's1', by: owner, at })
-      .thenThrows(NotFoundError);
+    given([createdShared]).when(remove()).then([deleted]);
+    given([createdShared, deleted]).when(remove()).thenThrows(NotFoundError);
     given([createdShared, deleted]).when(create).then([createdShared]);
   });
 });

@@ -1,29 +1,33 @@
-/** Request-body JSON schemas of a resource kind, derived from its field schemas (and used by OpenAPI). */
+/** Request-body JSON schemas of a kind, derived from its field schemas (and used by OpenAPI). */
 import type { JSONSchema } from '../validation.js';
-import type { ResourceKind } from './resource-kind.js';
+import { byId, hasLifecycleApi, namespaceName, writableFields, type ResourceKind } from './resource-kind.js';
 
 const created = new WeakMap<ResourceKind, JSONSchema>();
 const updated = new WeakMap<ResourceKind, JSONSchema>();
 
-function identity(kind: ResourceKind): Record<string, JSONSchema> {
+/** The schemas of the identity fields: the namespace (under its API name) and the name. */
+export function identitySchemas(kind: ResourceKind): Record<string, JSONSchema> {
+  if (byId(kind)) return {};
   const name: JSONSchema = {
     type: 'string',
     minLength: 1,
     maxLength: kind.nameMaxLength,
     pattern: kind.namePattern,
   };
-  if (kind.namespaced === false) return { name };
-  return {
-    namespace: {
-      type: 'string',
-      minLength: 1,
-      maxLength: kind.nameMaxLength,
-      pattern: kind.namespacePattern,
-      default: 'default',
-    },
-    name,
+  const ns = namespaceName(kind);
+  if (ns === undefined) return { name };
+  const schema = kind.namespaceField?.schema ?? {
+    type: 'string',
+    minLength: 1,
+    maxLength: kind.nameMaxLength,
+    pattern: kind.namespacePattern,
+    default: 'default',
   };
+  return { [ns]: schema, name };
 }
+
+const pick = (kind: ResourceKind, on: 'create' | 'update') =>
+  Object.fromEntries(writableFields(kind, on).map((f) => [f, kind.fields[f]!]));
 
 export function createSchema(kind: ResourceKind): JSONSchema {
   let s = created.get(kind);
@@ -31,25 +35,28 @@ export function createSchema(kind: ResourceKind): JSONSchema {
     s = {
       type: 'object',
       additionalProperties: false,
-      required: ['name', ...(kind.requiredFields ?? [])],
-      properties: { ...identity(kind), ...kind.fields },
+      required: [...(byId(kind) ? [] : ['name']), ...(kind.requiredFields ?? [])],
+      properties: { ...identitySchemas(kind), ...pick(kind, 'create') },
     };
     created.set(kind, s);
   }
   return s;
 }
 
-/** Partial update: no defaults, nothing required; `is_active: false` deletes. */
+/** Partial update: no defaults, nothing required; on the resource API `is_active: false` deletes. */
 export function updateSchema(kind: ResourceKind): JSONSchema {
   let s = updated.get(kind);
   if (!s) {
+    const lifecycle = hasLifecycleApi(kind);
     const properties = Object.fromEntries(
-      Object.entries({ ...identity(kind), ...kind.fields }).map(([k, v]) => [k, stripDefault(v)]),
+      Object.entries({ ...(lifecycle ? identitySchemas(kind) : {}), ...pick(kind, 'update') }).map(
+        ([k, v]) => [k, stripDefault(v)],
+      ),
     );
     s = {
       type: 'object',
       additionalProperties: false,
-      properties: { ...properties, is_active: { type: 'boolean' } },
+      properties: { ...properties, ...(lifecycle ? { is_active: { type: 'boolean' } } : {}) },
     };
     updated.set(kind, s);
   }

@@ -26,10 +26,24 @@ export interface ResourceDeletedData {
 
 export type ResourceEventKind = 'Created' | 'Updated' | 'Deleted';
 
+/** The data lies as the kind's event layout (event-layout.ts) says: nested for kit-born kinds. */
 export type ResourceEvent =
-  | { readonly type: `${string}Created`; readonly data: ResourceCreatedData }
-  | { readonly type: `${string}Updated`; readonly data: ResourceUpdatedData }
-  | { readonly type: `${string}Deleted`; readonly data: ResourceDeletedData };
+  | { readonly type: `${string}Created`; readonly data: Readonly<Record<string, unknown>> }
+  | { readonly type: `${string}Updated`; readonly data: Readonly<Record<string, unknown>> }
+  | { readonly type: `${string}Deleted`; readonly data: Readonly<Record<string, unknown>> };
+
+/**
+ * The stream id (after `<category>-`) of an item: `<namespace>/<name>`; `<id>` for kinds addressed by
+ * id; `<namespace>/<owner>/<name>` in a per-owner namespace (`private/<owner>/<name>` for secrets).
+ */
+export function resourceStreamId(
+  item: { readonly namespace: string; readonly name: string; readonly ownerId?: string },
+  o: { readonly byId?: boolean; readonly perOwnerNamespace?: string } = {},
+): string {
+  if (o.byId) return item.name;
+  if (item.namespace === o.perOwnerNamespace) return `${item.namespace}/${item.ownerId}/${item.name}`;
+  return `${item.namespace}/${item.name}`;
+}
 
 export function resourceEventKind(kindType: string, eventType: string): ResourceEventKind | undefined {
   if (!eventType.startsWith(kindType)) return undefined;

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import type { DataKey, DataKeys } from '../../commands/secret/secret-service.js';
+import type { DataKey, DataKeys } from '../../commands/secret/secret-kind.js';
 import { Cipher, type Keyring, type Sealed } from '../cipher.js';
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
@@ -48,7 +48,7 @@ export function unwrapDataKey(keyring: Keyring, secretId: string, wrapped: Seale
 /**
  * Destroys the data key for good: the wrapped key is overwritten with NULL and a tombstone stays
  * (so a late re-run finds it destroyed, never missing). Idempotent; used by the delete command and
- * by the secrets projection in the transaction that handles `SecretDeleted`.
+ * by the key shredder reactor in the transaction that handles `SecretDeleted`.
  */
 export async function destroyDataKey(db: Queryable, secretId: string): Promise<void> {
   await db.query(

@@ -86,3 +86,32 @@ export async function resetCheckpoint(db: Queryable, subscriptionId: string, fro
     [subscriptionId, String(after)],
   );
 }
+
+/** Where delivery stands for each of these subscriptions that has begun (one query for a page). */
+export async function deliveryStatesOf(
+  db: Queryable,
+  subscriptionIds: readonly string[],
+): Promise<Map<string, DeliveryState>> {
+  const { rows } = await db.query<{
+    subscription_id: string;
+    position: string;
+    failures: number;
+    next_attempt_at: Date;
+    last_error: string | null;
+  }>(
+    `SELECT subscription_id, position, failures, next_attempt_at, last_error FROM webhook_checkpoints
+      WHERE subscription_id = ANY($1::uuid[])`,
+    [subscriptionIds],
+  );
+  return new Map(
+    rows.map((r) => [
+      r.subscription_id,
+      {
+        position: BigInt(r.position),
+        failures: r.failures,
+        nextAttemptAt: r.next_attempt_at,
+        lastError: r.last_error,
+      },
+    ]),
+  );
+}

@@ -17,7 +17,6 @@ import { EventVisibility, readerOf, type Reader, type Sight } from '../../audit/
 import type { PermissionMap } from '../../commands/identity/permissions.js';
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import { upcast } from '../../events/upcasters.js';
-import type { EventSubscriptionRow } from '../../projections/event-subscriptions.js';
 import type { Sealed, Sealer } from '../cipher.js';
 import type { WebhookConfig } from '../config.js';
 import { logAttempt } from './delivery-log.js';
@@ -25,10 +24,16 @@ import { postWebhook } from './post.js';
 import { webhookHeaders } from './signature.js';
 import type { OutboundGuard } from '../outbound/outbound-guard.js';
 
-type DueSubscription = Pick<
-  EventSubscriptionRow,
-  'id' | 'owner_id' | 'url' | 'event_types' | 'categories' | 'scope'
-> & { readonly secret: Sealed };
+/** a row of the `event_subscriptions` read model, as delivery needs it */
+interface DueSubscription {
+  readonly id: string;
+  readonly owner_id: string;
+  readonly url: string;
+  readonly event_types: string[];
+  readonly categories: string[];
+  readonly scope: 'own' | 'all';
+  readonly secret: Sealed;
+}
 
 /** subscriptions delivered to at once by one worker */
 const CONCURRENCY = 4;

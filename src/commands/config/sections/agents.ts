@@ -4,16 +4,20 @@
  * function, query or component name gets `default/`, a skill string becomes `{skill, preload: false}`,
  * a store string `{store, access: readwrite}`, a collection string `{collection, access: readonly}`.
  */
-import type { EventStore } from '../../../events/event-store.js';
-import type { ResourceQueries } from '../../../projections/resource-queries.js';
 import { agentKind } from '../../agent/agent-kind.js';
 import { llmProviderKind } from '../../llm-provider/llm-provider-kind.js';
 import type { ResourceService } from '../../resource/resource-service.js';
-import { checkSchema } from '../../validation.js';
 import { functionReferences } from '../../agent/agent-functions.js';
 import type { ExecutePolicy } from '../../execution/execute-policy.js';
 import type { ConfigIssue, PlannedChange, WriteEnv } from '../config-section.js';
-import { direct, resourceSection, type FieldMapping, type ResourceItem } from './resource-section.js';
+import {
+  checkSchemaFields,
+  direct,
+  resourceSection,
+  type FieldMapping,
+  type KindItems,
+  type ResourceItem,
+} from './resource-section.js';
 
 const FIELDS = [
   'description',
@@ -94,8 +98,7 @@ async function deniedFunctions(
 export function agentsSection(
   service: ResourceService,
   providers: ResourceService,
-  store: EventStore,
-  queries: ResourceQueries,
+  items: KindItems,
   policy: ExecutePolicy,
 ) {
   const provider: FieldMapping = {
@@ -105,7 +108,7 @@ export function agentsSection(
     read: async (spec) => {
       const id = spec.llm_provider_id;
       if (typeof id !== 'string') return null;
-      return (await queries.getById(llmProviderKind, id))?.name ?? null;
+      return (await items(llmProviderKind)).find((p) => p.id === id)?.name ?? null;
     },
     write: async (name) => ({
       llm_provider_id: typeof name === 'string' ? (await providers.at('default', name)).id : null,
@@ -115,8 +118,7 @@ export function agentsSection(
     name: 'agents',
     resourceType: 'agent',
     service,
-    store,
-    queries,
+    items,
     fields: [provider, ...FIELDS.map((f) => direct(agentKind, f))],
     sets: [
       'enabledFunctions',
@@ -130,13 +132,7 @@ export function agentsSection(
     normalise,
     authorize: (change, caller) => deniedFunctions(policy, change, caller),
     async check(item, path, env) {
-      for (const field of ['inputSchema', 'outputSchema'] as const) {
-        try {
-          checkSchema(item[field], field);
-        } catch (err) {
-          env.error(`${path}.${field}`, (err as Error).message.replace(/^\w+: /, ''));
-        }
-      }
+      checkSchemaFields(item, path, env, ['inputSchema', 'outputSchema']);
       const name = item.llmProviderName;
       if (typeof name === 'string' && !(await env.exists('llmProviders', name)))
         env.error(`${path}.llmProviderName`, `no LLM provider '${name}' in the config or on the platform`);

@@ -2,20 +2,16 @@
 import { functionKind } from '../../function/function-kind.js';
 import { checkPythonSyntax } from '../../function/python-syntax.js';
 import type { ResourceService } from '../../resource/resource-service.js';
-import type { EventStore } from '../../../events/event-store.js';
-import type { ResourceQueries } from '../../../projections/resource-queries.js';
 import { ValidationError } from '../../../errors.js';
-import { checkSchema } from '../../validation.js';
-import { direct, resourceSection } from './resource-section.js';
+import { checkSchemaFields, direct, resourceSection, type KindItems } from './resource-section.js';
 
-export function functionsSection(service: ResourceService, store: EventStore, queries: ResourceQueries) {
+export function functionsSection(service: ResourceService, items: KindItems) {
   const f = (field: string) => direct(functionKind, field);
   return resourceSection({
     name: 'functions',
     resourceType: 'function',
     service,
-    store,
-    queries,
+    items,
     required: ['code'],
     fields: [
       f('description'),
@@ -28,13 +24,7 @@ export function functionsSection(service: ResourceService, store: EventStore, qu
       f('requires_approval'),
     ],
     async check(item, path, env) {
-      for (const field of ['inputSchema', 'outputSchema'] as const) {
-        try {
-          checkSchema(item[field], field);
-        } catch (err) {
-          env.error(`${path}.${field}`, (err as Error).message.replace(/^\w+: /, ''));
-        }
-      }
+      checkSchemaFields(item, path, env, ['inputSchema', 'outputSchema']);
       try {
         await checkPythonSyntax(String(item.code));
       } catch (err) {

@@ -4,16 +4,13 @@
  * in memory (so an unchanged key writes nothing), and it never appears in a checksum, change or export.
  * `default_model` and `is_default` are not set from YAML.
  */
-import type { EventStore } from '../../../events/event-store.js';
-import type { ResourceQueries } from '../../../projections/resource-queries.js';
 import { llmProviderKind } from '../../llm-provider/llm-provider-kind.js';
 import type { ResourceService } from '../../resource/resource-service.js';
-import { direct, resourceSection } from './resource-section.js';
+import { direct, resourceSection, type KindItems } from './resource-section.js';
 
 export function llmProvidersSection(
   service: ResourceService,
-  store: EventStore,
-  queries: ResourceQueries,
+  items: KindItems,
   /** opens a stored (sealed) API key; undefined when it cannot be opened */
   openKey: (sealed: unknown) => string | undefined,
 ) {
@@ -21,8 +18,7 @@ export function llmProvidersSection(
     name: 'llmProviders',
     resourceType: 'llmProvider',
     service,
-    store,
-    queries,
+    items,
     fields: [
       direct(llmProviderKind, 'provider_type', 'type'),
       direct(llmProviderKind, 'api_endpoint', 'endpoint'),

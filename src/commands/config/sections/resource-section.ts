@@ -1,22 +1,33 @@
 /**
- * The config section of a resource kind (functions, agents, LLM providers, and any later kind): the
+ * The config section of a kind (functions, agents, LLM providers, secrets, and any later kind): the
  * YAML item is the kind's own field schemas under camelCase names, so the config accepts exactly what
- * the management API accepts. Each field maps between its YAML value and the stored spec.
+ * the management API accepts. Each field maps between its YAML value and the stored spec. The
+ * platform's items come through a port (`KindItems`), which the composition root serves from the
+ * read models.
  */
-import type { EventStore } from '../../../events/event-store.js';
-import { upcast } from '../../../events/upcasters.js';
-import type { ResourceQueries } from '../../../projections/resource-queries.js';
-import { foldRecorded } from '../../command-handler.js';
-import { resourceDecider } from '../../resource/decider.js';
 import type { ResourceKind } from '../../resource/resource-kind.js';
-import { createSchema } from '../../resource/resource-schemas.js';
+import { labelOf, namespaceName } from '../../resource/resource-kind.js';
+import { identitySchemas } from '../../resource/resource-schemas.js';
 import type { ResourceService } from '../../resource/resource-service.js';
-import type { JSONSchema } from '../../validation.js';
+import { checkSchema, type JSONSchema } from '../../validation.js';
 import { canonicalJson } from '../checksum.js';
 import { camel, type CheckEnv, type ConfigSection, type Observation } from '../config-section.js';
 import { managedByOf } from '../ownership.js';
 
 type Spec = Readonly<Record<string, unknown>>;
+
+/** The platform's items of a kind (all of them, or those in one namespace), as its read model has them. */
+export type KindItems = (
+  kind: ResourceKind,
+  namespace?: string,
+) => Promise<
+  readonly {
+    readonly id: string;
+    readonly namespace: string;
+    readonly name: string;
+    readonly spec: Spec;
+  }[]
+>;
 
 /** One config field: its YAML name and schema, and how it reads from and writes to the stored spec. */
 export interface FieldMapping {
@@ -46,8 +57,26 @@ export interface WriteOnlyMapping {
   readonly yaml: string;
   readonly field: string;
   readonly schema: JSONSchema;
-  /** whether the stored (sealed) value opens to `plain` */
-  matches(stored: unknown, plain: string): boolean;
+  /** whether the stored (sealed) value of item `id` opens to `plain` */
+  matches(stored: unknown, plain: string, id: string): boolean | Promise<boolean>;
+  /** a create must set it */
+  readonly requiredOnCreate?: boolean;
+}
+
+/** Reports each YAML field holding a JSON Schema that is not a valid one. */
+export function checkSchemaFields(
+  item: ResourceItem,
+  path: string,
+  env: CheckEnv,
+  fields: readonly string[],
+): void {
+  for (const field of fields) {
+    try {
+      checkSchema(item[field], field);
+    } catch (err) {
+      env.error(`${path}.${field}`, (err as Error).message.replace(/^\w+: /, ''));
+    }
+  }
 }
 
 export interface ResourceItem {
@@ -60,10 +89,11 @@ export interface ResourceSectionOptions {
   readonly name: string;
   readonly resourceType: string;
   readonly service: ResourceService;
-  readonly store: EventStore;
-  readonly queries: ResourceQueries;
+  readonly items: KindItems;
   readonly fields: readonly FieldMapping[];
   readonly writeOnly?: WriteOnlyMapping;
+  /** the one namespace the config manages, not written in YAML (secrets: `shared`) */
+  readonly namespace?: string;
   /** YAML fields a create must set */
   readonly required?: readonly string[];
   readonly sets?: readonly string[];
@@ -75,35 +105,29 @@ export interface ResourceSectionOptions {
 
 export function resourceSection(o: ResourceSectionOptions): ConfigSection<ResourceItem> {
   const kind = o.service.kind;
-  const namespaced = kind.namespaced !== false;
-  const identity = (createSchema(kind) as { properties: Record<string, JSONSchema> }).properties;
+  const nsName = namespaceName(kind);
+  const inYaml = nsName === 'namespace' && o.namespace === undefined;
+  const identity = identitySchemas(kind);
+  const w = o.writeOnly;
   const schema: JSONSchema = {
     type: 'object',
     additionalProperties: false,
     required: ['name', ...(o.required ?? [])],
     properties: {
-      ...(namespaced ? { namespace: identity.namespace } : {}),
+      ...(inYaml ? { namespace: identity.namespace } : {}),
       name: identity.name,
       ...Object.fromEntries(o.fields.map((f) => [f.yaml, f.schema])),
-      ...(o.writeOnly ? { [o.writeOnly.yaml]: o.writeOnly.schema } : {}),
+      ...(w ? { [w.yaml]: w.schema } : {}),
     },
   };
-  const ns = (item: ResourceItem) => item.namespace ?? 'default';
-  const key = (item: ResourceItem) => (namespaced ? `${ns(item)}/${item.name}` : item.name);
+  const ns = (item: ResourceItem) => o.namespace ?? item.namespace ?? 'default';
+  const key = (item: ResourceItem) => (inYaml ? `${ns(item)}/${item.name}` : item.name);
   const fieldsOf = async (spec: Spec) => {
     const out: Record<string, unknown> = {};
     for (const f of o.fields) out[f.yaml] = (await f.read(spec)) ?? f.fallback;
     return out;
   };
-  const allRows = async () => {
-    const rows = [];
-    for (let skip = 0; ; skip += 1000) {
-      const page = await o.queries.list(kind, { skip, limit: 1000 });
-      rows.push(...page.rows);
-      if (page.rows.length < 1000) return rows;
-    }
-  };
-  const decider = resourceDecider(kind);
+  const allItems = () => o.items(kind, o.namespace);
 
   return {
     name: o.name,
@@ -115,24 +139,31 @@ export function resourceSection(o: ResourceSectionOptions): ConfigSection<Resour
     ...(o.normalise ? { normalise: o.normalise } : {}),
     ...(o.check ? { check: o.check } : {}),
     ...(o.authorize ? { authorize: o.authorize } : {}),
+    ...(w?.requiredOnCreate
+      ? {
+          planIssues: (item: ResourceItem, obs: Observation) =>
+            !obs.exists && item[w.yaml] === undefined
+              ? `${w.yaml}: a new ${labelOf(kind)} needs a ${w.yaml}`
+              : undefined,
+        }
+      : {}),
     key,
     desired: (item) => Object.fromEntries(o.fields.map((f) => [f.yaml, item[f.yaml] ?? f.fallback])),
     existing: async () =>
-      new Set((await allRows()).map((r) => (namespaced ? `${r.namespace}/${r.name}` : r.name))),
+      new Set((await allItems()).map((r) => (inYaml ? `${r.namespace}/${r.name}` : r.name))),
     async observe(item): Promise<Observation> {
       const stream = o.service.stream(ns(item), item.name);
-      const events = (await o.store.readStream(stream)).map(upcast);
-      const { state, revision } = foldRecorded(decider, events);
+      const { events, state, revision } = await o.service.observe(ns(item), item.name);
       const managedBy = managedByOf(events);
       const base = { stream, revision, ...(managedBy ? { managedBy } : {}) };
       if (state.status !== 'active') return { exists: false, ...base };
-      const plain = o.writeOnly ? item[o.writeOnly.yaml] : undefined;
+      const plain = w ? item[w.yaml] : undefined;
       return {
         exists: true,
         ...base,
         fields: await fieldsOf(state.spec),
         ...(typeof plain === 'string'
-          ? { writeOnlyChanged: !o.writeOnly!.matches(state.spec[o.writeOnly!.field], plain) }
+          ? { writeOnlyChanged: !(await w!.matches(state.spec[w!.field], plain, state.id)) }
           : {}),
         spec: state.spec,
       } as Observation;
@@ -146,20 +177,19 @@ export function resourceSection(o: ResourceSectionOptions): ConfigSection<Resour
       for (const f of o.fields)
         if (desired.includes(f.yaml))
           Object.assign(spec, await f.write(item[f.yaml] ?? f.fallback, obs.spec ?? spec));
-      const w = o.writeOnly;
       if (w && typeof item[w.yaml] === 'string' && (change.action === 'create' || obs.writeOnlyChanged))
         spec[w.field] = item[w.yaml];
       if (change.action === 'create') {
-        const body = { ...(namespaced ? { namespace: ns(item) } : {}), name: item.name, ...spec };
+        const body = { ...(nsName ? { [nsName]: ns(item) } : {}), name: item.name, ...spec };
         return (await o.service.create(body, ctx)).position;
       }
       return (await o.service.update(ns(item), item.name, spec, ctx)).position;
     },
     async exportAll() {
       const out: Record<string, unknown>[] = [];
-      for (const r of await allRows()) {
+      for (const r of await allItems()) {
         const fields = await fieldsOf(r.spec);
-        const item: Record<string, unknown> = namespaced
+        const item: Record<string, unknown> = inYaml
           ? { namespace: r.namespace, name: r.name }
           : { name: r.name };
         for (const f of o.fields)

@@ -7,13 +7,13 @@ import { randomUUID } from 'node:crypto';
 import type { EventStore, RecordedEvent } from '../../../events/event-store.js';
 import { streams } from '../../../events/stream-names.js';
 import { upcast } from '../../../events/upcasters.js';
-import type { IdentityQueries } from '../../../projections/identity-queries.js';
 import { foldRecorded } from '../../command-handler.js';
 import { roleDecider, type RoleCommand, type RoleState } from '../../identity/identity-deciders.js';
 import { ROLE_NAME, type IdentityService } from '../../identity/identity-service.js';
 import { isValidPermission } from '../../identity/permissions.js';
 import type { ConfigSection, Observation, WriteEnv, PlannedChange } from '../config-section.js';
 import { managedByOf } from '../ownership.js';
+import type { IdentityCatalog } from './identity-catalog.js';
 
 export interface RoleItem {
   readonly name: string;
@@ -57,7 +57,7 @@ export async function inOrder(
 export function rolesSection(
   identity: IdentityService,
   store: EventStore,
-  queries: IdentityQueries,
+  queries: IdentityCatalog,
 ): ConfigSection<RoleItem> {
   const allRoles = () => queries.roles({ skip: 0, limit: 10_000 });
   const desired = (item: RoleItem) => ({

@@ -8,13 +8,13 @@ import { normalizeEmail } from '../../../events/identity-events.js';
 import type { UserId } from '../../../events/ids.js';
 import { streams } from '../../../events/stream-names.js';
 import { upcast } from '../../../events/upcasters.js';
-import type { IdentityQueries } from '../../../projections/identity-queries.js';
 import { foldRecorded } from '../../command-handler.js';
 import { emailDecider, userDecider } from '../../identity/identity-deciders.js';
 import { ROLE_NAME, type IdentityService } from '../../identity/identity-service.js';
 import type { ConfigSection, Observation, PlanEnv } from '../config-section.js';
 import { managedByOf } from '../ownership.js';
 import { loadRole } from './roles.js';
+import type { IdentityCatalog } from './identity-catalog.js';
 
 export interface UserItem {
   readonly email: string;
@@ -28,7 +28,7 @@ type UserObservation = Observation & { readonly userId?: UserId };
 export function usersSection(
   identity: IdentityService,
   store: EventStore,
-  queries: IdentityQueries,
+  queries: IdentityCatalog,
 ): ConfigSection<UserItem> {
   const allUsers = async () => {
     const out = [];

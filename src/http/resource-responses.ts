@@ -1,0 +1,101 @@
+/** How a kind's items look in responses and OpenAPI: its fields, never a write-only or internal one. */
+import type { ResourceData } from '../commands/resource/decider.js';
+import {
+  byId,
+  hasLifecycleApi,
+  namespaceName,
+  type ResourceKind,
+} from '../commands/resource/resource-kind.js';
+import { createSchema, identitySchemas } from '../commands/resource/resource-schemas.js';
+import type { JSONSchema } from '../commands/validation.js';
+
+const hiddenOf = (kind: ResourceKind) =>
+  new Set([...(kind.writeOnlyFields ?? []), ...(kind.internalFields ?? [])]);
+
+/** path parameters of an item route */
+export function identityParams(kind: ResourceKind): Record<string, JSONSchema> {
+  if (byId(kind)) return { id: { type: 'string', format: 'uuid' } };
+  const name: JSONSchema = { type: 'string', pattern: kind.namePattern, maxLength: kind.nameMaxLength };
+  if (kind.namespaced === false || kind.namespaceField) return { name };
+  return {
+    namespace: { type: 'string', pattern: kind.namespacePattern, maxLength: kind.nameMaxLength },
+    name,
+  };
+}
+
+/** query parameters that pick among items of one name (secrets: `visibility`) */
+export function pickerQuery(kind: ResourceKind): Record<string, JSONSchema> {
+  const ns = namespaceName(kind);
+  if (!kind.namespaceField || !ns) return {};
+  const { default: _d, ...schema } = identitySchemas(kind)[ns] as Record<string, unknown>;
+  return { [ns]: schema };
+}
+
+export function responseSchema(kind: ResourceKind, extra: Record<string, JSONSchema> = {}): JSONSchema {
+  const props = { ...(createSchema(kind) as { properties: Record<string, JSONSchema> }).properties };
+  for (const f of kind.writeOnlyFields ?? []) {
+    delete props[f];
+    props[`has_${f}`] = { type: 'boolean', description: `the ${f} is write-only and never returned` };
+  }
+  return {
+    type: 'object',
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      user_id: { type: 'string' },
+      ...props,
+      ...(hasLifecycleApi(kind) ? { is_active: { type: 'boolean' } } : {}),
+      version: { type: 'integer' },
+      created_at: { type: 'string', format: 'date-time' },
+      updated_at: { type: 'string', format: 'date-time' },
+      ...('icon' in kind.fields ? { icon_url: { type: ['string', 'null'] } } : {}),
+      ...extra,
+    },
+  };
+}
+
+export function toResponse(
+  kind: ResourceKind,
+  r: ResourceData & { version: number },
+): Record<string, unknown> {
+  const icon = r.spec.icon;
+  const hidden = hiddenOf(kind);
+  const ns = namespaceName(kind);
+  return {
+    id: r.id,
+    user_id: r.ownerId,
+    ...(ns ? { [ns]: r.namespace } : {}),
+    ...(byId(kind) ? {} : { name: r.name }),
+    ...Object.fromEntries(
+      Object.keys(kind.fields)
+        .filter((f) => !hidden.has(f))
+        .map((f) => [f, r.spec[f] ?? null]),
+    ),
+    ...Object.fromEntries(
+      (kind.writeOnlyFields ?? []).map((f) => [`has_${f}`, r.spec[f] !== undefined && r.spec[f] !== null]),
+    ),
+    ...(hasLifecycleApi(kind) ? { is_active: true } : {}),
+    version: r.version,
+    created_at: r.createdAt,
+    updated_at: r.updatedAt,
+    ...('icon' in kind.fields
+      ? { icon_url: typeof icon === 'string' && icon.startsWith('url:') ? icon.slice(4) : null }
+      : {}),
+  };
+}
+
+/** A past version: the item then, or (where the API has no `is_active`) that it was deleted. */
+export function versionResponse(
+  kind: ResourceKind,
+  then: ResourceData & { version: number; status: string },
+): Record<string, unknown> {
+  const active = then.status === 'active';
+  if (hasLifecycleApi(kind)) return { ...toResponse(kind, then), is_active: active };
+  if (active) return toResponse(kind, then);
+  const ns = namespaceName(kind);
+  return {
+    ...(byId(kind) ? { id: then.id } : { name: then.name }),
+    ...(ns ? { [ns]: then.namespace } : {}),
+    deleted: true,
+    version: then.version,
+  };
+}
