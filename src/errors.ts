@@ -84,3 +84,23 @@ export class RateLimitedError extends SinasError {
 export class UnavailableError extends SinasError {
   readonly code = 'unavailable';
 }
+
+/**
+ * A dependency is unreachable (an outage, not a bug): HTTP 503 with Retry-After, naming it. Made
+ * from a raw connection error by src/dependency-errors.ts, the one place that recognises them.
+ */
+export class DependencyUnavailableError extends Error {
+  constructor(
+    readonly dependency: 'database' | 'event store' | 'redis',
+    cause?: unknown,
+  ) {
+    super(`the ${dependency} is unavailable`, cause === undefined ? undefined : { cause });
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The connection died after a write was sent: it may or may not have been stored. The client
+ * retries with the same Idempotency-Key (or command id) to learn which, never blindly.
+ */
+export class OutcomeUnknownError extends DependencyUnavailableError {}

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import type { RecordedEvent } from '../events/event-store.js';
 import type { Projection, TableNames } from './projection.js';
+import { withClient } from '../events/postgres/with-client.js';
 
 export async function projectedAsOf<T>(
   pool: pg.Pool,
@@ -14,18 +15,19 @@ export async function projectedAsOf<T>(
   events: readonly RecordedEvent[],
   query: (client: pg.PoolClient, tables: TableNames) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    // the session's temporary schema exists only once a temporary table was made in it
-    await client.query('CREATE TEMP TABLE IF NOT EXISTS sinas_as_of_anchor (x int) ON COMMIT DROP');
-    await client.query('SET LOCAL search_path TO pg_temp, public');
-    const tables = Object.fromEntries(projection.tables.map((t) => [t, `${t}__as_of`]));
-    await client.query(projection.createTables(tables));
-    await projection.apply(client, events, tables);
-    return await query(client, tables);
-  } finally {
-    await client.query('ROLLBACK').catch(() => undefined);
-    client.release();
-  }
+  return withClient(pool, async (client) => {
+    try {
+      await client.query('BEGIN');
+      // the session's temporary schema exists only once a temporary table was made in it
+      await client.query('CREATE TEMP TABLE IF NOT EXISTS sinas_as_of_anchor (x int) ON COMMIT DROP');
+      await client.query('SET LOCAL search_path TO pg_temp, public');
+      const tables = Object.fromEntries(projection.tables.map((t) => [t, `${t}__as_of`]));
+      await client.query(projection.createTables(tables));
+      await projection.apply(client, events, tables);
+      return await query(client, tables);
+    } finally {
+      // nothing is kept; a ROLLBACK that fails means the connection is gone (withClient discards it)
+      await client.query('ROLLBACK').catch(() => undefined);
+    }
+  });
 }

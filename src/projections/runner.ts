@@ -11,9 +11,14 @@ import { upcast } from '../events/upcasters.js';
 import { beginWithCheckpointLocked, commitWithCheckpoint, ensureCheckpoint } from './checkpoints.js';
 import { liveTables, type Projection } from './projection.js';
 import { inTransaction } from './transaction.js';
+import { withClient } from '../events/postgres/with-client.js';
+import { Backoff, type LoopLog } from '../retry-loop.js';
 
 export interface RunnerOptions {
   readonly batchSize?: number;
+  /** where a failing runner says so: once when it starts failing, once when it recovers */
+  readonly log?: LoopLog;
+  /** told of every failure, each retry's included */
   readonly onError?: (err: unknown) => void;
 }
 
@@ -25,6 +30,8 @@ export class ProjectionRunner {
   private wake: (() => void) | undefined;
   private done: Promise<void> | undefined;
   private cp = 0n;
+  /** cuts a backoff wait short at stop */
+  private readonly halt = new AbortController();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -43,6 +50,7 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halt.abort();
     this.wake?.();
     await this.done;
   }
@@ -57,22 +65,26 @@ export class ProjectionRunner {
    * the checkpoint turns out to have moved elsewhere, or it falls far behind, it pages again.
    */
   private async run(): Promise<void> {
+    const backoff = new Backoff(this.options.log, { projection: this.projection.name });
     while (!this.stopped) {
       try {
         this.cp = await prepare(this.pool, this.projection);
         break;
       } catch (err) {
         this.options.onError?.(err);
-        await new Promise((r) => setTimeout(r, 500));
+        if (!this.stopped) await backoff.failed(err, this.halt.signal);
       }
     }
+    // a failure anywhere (the database gone, say) resumes from the checkpoint, which only moves
+    // with a committed batch
     while (!this.stopped) {
       try {
         await this.catchUp();
-        if (!this.stopped) await this.follow();
+        backoff.succeeded();
+        if (!this.stopped) await this.follow(backoff);
       } catch (err) {
         this.options.onError?.(err);
-        if (!this.stopped) await new Promise((r) => setTimeout(r, 500));
+        if (!this.stopped) await backoff.failed(err, this.halt.signal);
       }
     }
   }
@@ -94,7 +106,7 @@ export class ProjectionRunner {
    * Applies the matching events the store delivers after the checkpoint, a burst at a time, until
    * stopped, too far behind, or the checkpoint moved elsewhere (another runner, a rebuild).
    */
-  private async follow(): Promise<void> {
+  private async follow(backoff: Backoff): Promise<void> {
     const queue: RecordedEvent[] = [];
     let signal = () => {};
     let leave: { failed?: unknown } | undefined;
@@ -131,6 +143,7 @@ export class ProjectionRunner {
         if (events.length === 0) continue;
         const last = events.at(-1)!.position;
         this.cp = await this.applyBatch(events);
+        backoff.succeeded();
         if (this.cp !== last) leave ??= {};
       }
     } finally {
@@ -146,24 +159,23 @@ export class ProjectionRunner {
    */
   private async applyBatch(events: RecordedEvent[]): Promise<bigint> {
     const p = this.projection;
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      const current = await beginWithCheckpointLocked(client, p.name);
-      if (!current || current.position !== this.cp) {
-        await client.query('ROLLBACK');
-        return current?.position ?? 0n;
+    return withClient(this.pool, async (client) => {
+      try {
+        const current = await beginWithCheckpointLocked(client, p.name);
+        if (!current || current.position !== this.cp) {
+          await client.query('ROLLBACK');
+          return current?.position ?? 0n;
+        }
+        const last = events.at(-1)!.position;
+        await p.apply(client, events.map(upcast), liveTables(p));
+        await commitWithCheckpoint(client, p.name, last);
+        return last;
+      } catch (err) {
+        // a ROLLBACK that fails means the connection is gone: withClient discards the client
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
       }
-      const last = events.at(-1)!.position;
-      await p.apply(client, events.map(upcast), liveTables(p));
-      await commitWithCheckpoint(client, p.name, last);
-      return last;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 }
 

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { PgListener } from '../events/postgres/pg-listener.js';
 import { listCheckpoints } from './checkpoints.js';
 import { PROJECTION_CHANNEL } from './projection.js';
+import { Backoff } from '../retry-loop.js';
 
 interface Waiting {
   readonly name: string;
@@ -18,12 +19,17 @@ export class ProjectionWaiter {
   private waiting = new Set<Waiting>();
   private readonly listener: PgListener;
   private started: Promise<void> | undefined;
+  private readonly halt = new AbortController();
 
   constructor(
     private readonly pool: pg.Pool,
     connectionString: string,
   ) {
-    this.listener = new PgListener(connectionString, PROJECTION_CHANNEL, () => void this.refresh());
+    this.listener = new PgListener(
+      connectionString,
+      PROJECTION_CHANNEL,
+      () => void this.refreshAfterReconnect(),
+    );
     this.listener.messages.subscribe((payload) => {
       const i = payload.lastIndexOf(':');
       if (i > 0) this.bump(payload.slice(0, i), BigInt(payload.slice(i + 1)));
@@ -66,6 +72,22 @@ export class ProjectionWaiter {
     return this.reached.get(name);
   }
 
+  /**
+   * Notifications sent while the connection was down are lost: reads the checkpoints again, retrying
+   * (quietly: the database is coming back, and every caller's own query reports an outage) until it
+   * works or the waiter stops.
+   */
+  private async refreshAfterReconnect(): Promise<void> {
+    const backoff = new Backoff(undefined, { loop: 'projection waiter' });
+    while (!this.halt.signal.aborted) {
+      try {
+        return await this.refresh();
+      } catch (err) {
+        await backoff.failed(err, this.halt.signal);
+      }
+    }
+  }
+
   private async refresh(): Promise<void> {
     for (const [name, cp] of await listCheckpoints(this.pool)) this.bump(name, cp.position);
   }
@@ -81,6 +103,7 @@ export class ProjectionWaiter {
   }
 
   async stop(): Promise<void> {
+    this.halt.abort();
     await this.listener.stop();
   }
 }

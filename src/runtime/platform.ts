@@ -202,9 +202,7 @@ export class Platform {
       this.get<pg.Pool>(TOKENS.Pool),
       this.get<EventStore>(TOKENS.EventStore),
       p,
-      {
-        onError: (err) => this.log.error({ err, projection: p.name }, 'projection batch failed'),
-      },
+      { log: this.log },
     );
     runner.start();
     this.runners.push(runner);
