@@ -42,6 +42,17 @@ export function isConnectionError(err: unknown, depth = 0): boolean {
 }
 
 /**
+ * Whether a failed query surely never reached the server: the connection could not be made
+ * (refused, no such host, the server not accepting connections now, no pooled client in time).
+ * Anything else may have been executed with its answer lost.
+ */
+export function neverSent(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  if (e?.code === 'ECONNREFUSED' || e?.code === 'ENOTFOUND' || e?.code === '57P03') return true;
+  return typeof e?.message === 'string' && /timeout exceeded when trying to connect/i.test(e.message);
+}
+
+/**
  * `err` as a DependencyUnavailableError when it is an outage: itself when it already is one, else
  * a new one naming `dependency` with `err` as its cause; undefined when it is not an outage.
  */

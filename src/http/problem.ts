@@ -1,8 +1,10 @@
 /** Maps errors to RFC 9457 problem+json responses. The only place that knows HTTP status codes. */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { asDependencyUnavailable } from '../dependency-errors.js';
 import {
   AlreadyExistsError,
   ConcurrencyError,
+  DependencyUnavailableError,
   ForbiddenError,
   IllegalStateError,
   NotFoundError,
@@ -23,6 +25,24 @@ export interface Problem {
   readonly field?: string;
   readonly errors?: readonly { field: string; message: string }[];
   readonly code?: string;
+  /** a 503's unreachable dependency: 'database', 'event store', 'redis' */
+  readonly dependency?: string;
+  /** a mutating request answered 503: its command id, and the key a retry sends to learn its outcome */
+  readonly command_id?: string;
+  readonly idempotency_key?: string;
+}
+
+/** Seconds a client waits before retrying during an outage (the platform is back within about one). */
+const OUTAGE_RETRY_AFTER_S = 1;
+
+/**
+ * What a mutating request that reached its command knows about it (set by src/http/idempotency.ts
+ * in `res.locals`): the command id, and the Idempotency-Key that repeats it (the client's, or one
+ * made for it).
+ */
+export interface CommandAttempt {
+  readonly commandId: string;
+  readonly idempotencyKey: string;
 }
 
 export class HttpProblem extends Error {
@@ -66,6 +86,8 @@ export function toProblem(err: unknown): Problem {
       ...(errorsOf(err).length > 0 ? { errors: errorsOf(err) } : {}),
     };
   }
+  const outage = asDependencyUnavailable(err);
+  if (outage) return unavailable(outage);
   const e = err as { type?: string; status?: number; message?: string };
   if (e?.type === 'entity.parse.failed')
     return { title: 'Malformed JSON', status: 400, detail: parseFailure(e.message), field: 'body' };
@@ -75,6 +97,31 @@ export function toProblem(err: unknown): Problem {
     return { title: 'Bad request', status: e.status, detail: e.message ?? 'bad request' };
   }
   return { title: 'Internal server error', status: 500, detail: 'an unexpected error occurred' };
+}
+
+function unavailable(err: DependencyUnavailableError): Problem {
+  return {
+    title: 'Service unavailable',
+    status: 503,
+    detail: `the ${err.dependency} is unavailable: retry shortly`,
+    code: 'dependency_unavailable',
+    dependency: err.dependency,
+  };
+}
+
+/**
+ * A 503 to a request whose command may have run: whether it took effect is unknown, so it says so
+ * and names the key whose retry returns the first outcome (never a second write).
+ */
+function outcomeUnknown(p: Problem, attempt: CommandAttempt): Problem {
+  return {
+    ...p,
+    title: 'Outcome unknown',
+    code: 'outcome_unknown',
+    detail: `the ${p.dependency ?? 'service'} became unavailable while this request ran, so it may or may not have taken effect: retry it with the header Idempotency-Key: ${attempt.idempotencyKey} to get its outcome`,
+    command_id: attempt.commandId,
+    idempotency_key: attempt.idempotencyKey,
+  };
 }
 
 /** The per-field errors an error lists (a ValidationError, or a refused config apply). */
@@ -91,10 +138,15 @@ function parseFailure(message: string | undefined): string {
 
 export function errorHandler(log: (err: unknown, status: number) => void): ErrorRequestHandler {
   return (err, _req, res, _next) => {
-    const p = toProblem(err);
+    let p = toProblem(err);
     log(err, p.status);
     if (res.headersSent) return res.end();
     if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterS));
+    if (p.code === 'dependency_unavailable') {
+      res.setHeader('Retry-After', String(OUTAGE_RETRY_AFTER_S));
+      const attempt = res.locals.command as CommandAttempt | undefined;
+      if (attempt) p = outcomeUnknown(p, attempt);
+    }
     sendProblem(res, p);
   };
 }
