@@ -13,6 +13,7 @@ export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>
   export: async () => (await import('./audit.js')).runExport,
   timeline: async () => (await import('./audit.js')).runTimeline,
   wasm_dispatch: async () => (await import('./wasm-dispatch.js')).runWasmDispatch,
+  outage_recovery: async () => (await import('./outage-recovery-database.js')).runOutageRecoveryDatabase,
 };
 
 /** Accepts `projection-lag` for `projection_lag`. */

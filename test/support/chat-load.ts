@@ -25,6 +25,8 @@ export interface Follower {
 export interface LoadStats {
   readonly ok: number;
   readonly unavailable: number;
+  /** of those, the 503s that said "outcome unknown" (retried with the key they named) */
+  readonly outcomeUnknown: number;
   /** answers that were neither 200 nor 503 (nor a 409 "still in progress" for a retried key) */
   readonly otherStatuses: string[];
   readonly chats: { id: string; sent: string[] }[];
@@ -64,6 +66,7 @@ export async function chatLoad(
   let closed = false;
   let ok = 0;
   let unavailable = 0;
+  let outcomeUnknown = 0;
   const otherStatuses: string[] = [];
 
   /** Posts one message until it is answered 200 (or something unexpected). */
@@ -87,6 +90,7 @@ export async function chatLoad(
       if (status === 200) return true;
       if (status === 503) {
         unavailable++;
+        if (body.code === 'outcome_unknown') outcomeUnknown++;
         key = body.idempotency_key ?? key; // a request that may have run is retried as itself
       } else if (!(status === 409 && body.field === 'Idempotency-Key')) {
         otherStatuses.push(`${content}: ${status} ${JSON.stringify(body)}`);
@@ -109,6 +113,7 @@ export async function chatLoad(
   const stats = (): LoadStats => ({
     ok,
     unavailable,
+    outcomeUnknown,
     otherStatuses,
     chats,
     followers: followers.map((f) => f.follower),
