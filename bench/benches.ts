@@ -14,6 +14,7 @@ export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>
   timeline: async () => (await import('./audit.js')).runTimeline,
   wasm_dispatch: async () => (await import('./wasm-dispatch.js')).runWasmDispatch,
   message_cost: async () => (await import('./message-cost.js')).runMessageCost,
+  outage_recovery: async () => (await import('./outage-recovery-database.js')).runOutageRecoveryDatabase,
 };
 
 /** Accepts `projection-lag` for `projection_lag`. */

@@ -87,7 +87,7 @@ export class UnavailableError extends SinasError {
 
 /**
  * A dependency is unreachable (an outage, not a bug): HTTP 503 with Retry-After, naming it. Made
- * by the adapter that met the connection error (job queue, EventStoreDB error mapping).
+ * from a raw connection error by src/dependency-errors.ts, the one place that recognises them.
  */
 export class DependencyUnavailableError extends Error {
   constructor(
@@ -98,3 +98,9 @@ export class DependencyUnavailableError extends Error {
     this.name = new.target.name;
   }
 }
+
+/**
+ * The connection died after a write was sent: it may or may not have been stored. The client
+ * retries with the same Idempotency-Key (or command id) to learn which, never blindly.
+ */
+export class OutcomeUnknownError extends DependencyUnavailableError {}

@@ -3,6 +3,8 @@
  * test/**\/*.test.ts with mocha, stops the services, and ends with one line
  * `N passed, N failed, N skipped`. Exit code non-zero when anything failed or no test ran.
  * Extra args are test file globs/paths: `npm test -- test/unit`.
+ * A rejection nobody handled fails the test that was running (and the run): in a process it
+ * would be an unhandled rejection, which ends a server (issue 20).
  */
 import Mocha from 'mocha';
 import { readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -49,6 +51,7 @@ async function main(): Promise<number> {
   const failures: { title: string; error: string }[] = [];
   await new Promise<void>((resolve) => {
     const runner = mocha.run(() => resolve());
+    failOnUnhandledRejection(runner, failures, counts);
     runner.on('pass', () => counts.passed++);
     runner.on('fail', (t, err: Error) => {
       counts.failed++;
@@ -60,6 +63,30 @@ async function main(): Promise<number> {
   writeFileSync('test-artifacts/results.json', JSON.stringify({ ...counts, failures }, null, 2));
   process.stdout.write(`\n${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
   return counts.failed > 0 || counts.passed === 0 ? 1 : 0;
+}
+
+/**
+ * Mocha forwards a rejection from the code under test to the process's listeners and, with none,
+ * it would pass unnoticed: this one says so loudly and counts a failure named after the test that
+ * was running, so the run fails.
+ */
+function failOnUnhandledRejection(
+  runner: Mocha.Runner,
+  failures: { title: string; error: string }[],
+  counts: { failed: number },
+): void {
+  const seen = new WeakSet<Promise<unknown>>(); // heard directly and again as mocha re-emits it
+  process.on('unhandledRejection', (reason, promise) => {
+    if (seen.has(promise)) return;
+    seen.add(promise);
+    const err = reason instanceof Error ? reason : new Error(`unhandled rejection: ${String(reason)}`);
+    const during = runner.currentRunnable?.fullTitle() ?? 'outside any test';
+    process.stderr.write(
+      `\n\x1b[31;1m!!!!!!!! UNHANDLED REJECTION during "${during}": ${String(err.stack ?? err)}\x1b[0m\n`,
+    );
+    counts.failed++;
+    failures.push({ title: `unhandled rejection during: ${during}`, error: String(err.stack ?? err) });
+  });
 }
 
 /** DOCKER_HOST for the function runner suites: the given daemon, or a private dockerd (test/support/docker.ts). */

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { ApiKeys } from '../runtime/auth/api-keys.js';
 import { YAML_TYPES } from './config.js';
 import { authenticate, type AuthDeps } from './auth.js';
+import { isConnectionError } from '../dependency-errors.js';
 import { idempotency, swallowReplay } from './idempotency.js';
 import { inputLimits } from './input-limits.js';
 import { openApiDocument } from './openapi.js';
@@ -63,7 +64,8 @@ export function buildApp(deps: AppDeps): Express {
   app.use(swallowReplay);
   app.use(
     errorHandler((err, status) => {
-      if (status >= 500) deps.log.error({ err }, 'request failed');
+      // an outage is logged by the loops that live through it, once, not by every request it fails
+      if (status >= 500 && !isConnectionError(err)) deps.log.error({ err }, 'request failed');
     }),
   );
   return app;

@@ -1,4 +1,7 @@
-/** GET /health: each port's adapter and whether it is up. */
+/**
+ * GET /health: each port's adapter and whether it is up, and `down`: the ports that are not (an
+ * outage names its dependency here while the API answers 503).
+ */
 import type { RouteRegistry } from './routes.js';
 
 export interface PortCheck {
@@ -29,8 +32,11 @@ export function registerHealth(registry: RouteRegistry, role: string, checks: re
           }),
         ),
       );
-      const healthy = Object.values(ports).every((p) => p.up);
-      res.status(healthy ? 200 : 503).json({ status: healthy ? 'healthy' : 'unhealthy', role, ports });
+      const down = Object.entries(ports)
+        .filter(([, p]) => !p.up)
+        .map(([name]) => name);
+      const healthy = down.length === 0;
+      res.status(healthy ? 200 : 503).json({ status: healthy ? 'healthy' : 'unhealthy', role, ports, down });
     },
   });
 }

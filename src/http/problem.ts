@@ -1,5 +1,6 @@
 /** Maps errors to RFC 9457 problem+json responses. The only place that knows HTTP status codes. */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { asDependencyUnavailable } from '../dependency-errors.js';
 import {
   AlreadyExistsError,
   ConcurrencyError,
@@ -26,6 +27,22 @@ export interface Problem {
   readonly code?: string;
   /** a 503's unreachable dependency: 'database', 'event store', 'redis' */
   readonly dependency?: string;
+  /** a mutating request answered 503: its command id, and the key a retry sends to learn its outcome */
+  readonly command_id?: string;
+  readonly idempotency_key?: string;
+}
+
+/** Seconds a client waits before retrying during an outage (the platform is back within about one). */
+const OUTAGE_RETRY_AFTER_S = 1;
+
+/**
+ * What a mutating request that reached its command knows about it (set by src/http/idempotency.ts
+ * in `res.locals`): the command id, and the Idempotency-Key that repeats it (the client's, or one
+ * made for it).
+ */
+export interface CommandAttempt {
+  readonly commandId: string;
+  readonly idempotencyKey: string;
 }
 
 export class HttpProblem extends Error {
@@ -56,9 +73,6 @@ const STATUS: ReadonlyArray<[new (...a: never[]) => SinasError, number, string]>
   [UnavailableError, 503, 'Service unavailable'],
 ];
 
-/** Seconds a client waits before retrying during an outage (the platform is back within about one). */
-const OUTAGE_RETRY_AFTER_S = 1;
-
 export function toProblem(err: unknown): Problem {
   if (err instanceof HttpProblem) return err.problem;
   if (err instanceof DependencyUnavailableError) return unavailable(err);
@@ -73,6 +87,8 @@ export function toProblem(err: unknown): Problem {
       ...(errorsOf(err).length > 0 ? { errors: errorsOf(err) } : {}),
     };
   }
+  const outage = asDependencyUnavailable(err);
+  if (outage) return unavailable(outage);
   const e = err as { type?: string; status?: number; message?: string };
   if (e?.type === 'entity.parse.failed')
     return { title: 'Malformed JSON', status: 400, detail: parseFailure(e.message), field: 'body' };
@@ -94,6 +110,21 @@ function unavailable(err: DependencyUnavailableError): Problem {
   };
 }
 
+/**
+ * A 503 to a request whose command may have run: whether it took effect is unknown, so it says so
+ * and names the key whose retry returns the first outcome (never a second write).
+ */
+function outcomeUnknown(p: Problem, attempt: CommandAttempt): Problem {
+  return {
+    ...p,
+    title: 'Outcome unknown',
+    code: 'outcome_unknown',
+    detail: `the ${p.dependency ?? 'service'} became unavailable while this request ran, so it may or may not have taken effect: retry it with the header Idempotency-Key: ${attempt.idempotencyKey} to get its outcome`,
+    command_id: attempt.commandId,
+    idempotency_key: attempt.idempotencyKey,
+  };
+}
+
 /** The per-field errors an error lists (a ValidationError, or a refused config apply). */
 function errorsOf(err: SinasError): readonly { field: string; message: string }[] {
   const errors = (err as { errors?: unknown }).errors;
@@ -108,11 +139,15 @@ function parseFailure(message: string | undefined): string {
 
 export function errorHandler(log: (err: unknown, status: number) => void): ErrorRequestHandler {
   return (err, _req, res, _next) => {
-    const p = toProblem(err);
+    let p = toProblem(err);
     log(err, p.status);
     if (res.headersSent) return res.end();
     if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterS));
-    if (p.code === 'dependency_unavailable') res.setHeader('Retry-After', String(OUTAGE_RETRY_AFTER_S));
+    if (p.code === 'dependency_unavailable') {
+      res.setHeader('Retry-After', String(OUTAGE_RETRY_AFTER_S));
+      const attempt = res.locals.command as CommandAttempt | undefined;
+      if (attempt) p = outcomeUnknown(p, attempt);
+    }
     sendProblem(res, p);
   };
 }

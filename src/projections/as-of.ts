@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import type { RecordedEvent } from '../events/event-store.js';
 import type { Projection, TableNames } from './projection.js';
+import { withClient } from '../events/postgres/with-client.js';
 
 export async function projectedAsOf<T>(
   pool: pg.Pool,
@@ -14,21 +15,20 @@ export async function projectedAsOf<T>(
   events: readonly RecordedEvent[],
   query: (client: pg.PoolClient, tables: TableNames) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    // the session's temporary schema exists only once a temporary table was made in it
-    await client.query('CREATE TEMP TABLE IF NOT EXISTS sinas_as_of_anchor (x int) ON COMMIT DROP');
-    await client.query('SET LOCAL search_path TO pg_temp, public');
-    const tables = Object.fromEntries(projection.tables.map((t) => [t, `${t}__as_of`]));
-    await client.query(projection.createTables(tables));
-    await projection.apply(client, events, tables);
-    return await query(client, tables);
-  } finally {
-    // the answer (or the error) above stands; a connection that cannot roll back is broken, so it is
-    // closed instead of going back to the pool with its temporary tables
-    await client.query('ROLLBACK').catch((err: Error) => (broken = err));
-    client.release(broken);
-  }
+  return withClient(pool, async (client, discard) => {
+    try {
+      await client.query('BEGIN');
+      // the session's temporary schema exists only once a temporary table was made in it
+      await client.query('CREATE TEMP TABLE IF NOT EXISTS sinas_as_of_anchor (x int) ON COMMIT DROP');
+      await client.query('SET LOCAL search_path TO pg_temp, public');
+      const tables = Object.fromEntries(projection.tables.map((t) => [t, `${t}__as_of`]));
+      await client.query(projection.createTables(tables));
+      await projection.apply(client, events, tables);
+      return await query(client, tables);
+    } finally {
+      // the answer (or the error) above stands; a connection that cannot roll back still holds its
+      // temporary tables, so it is closed instead of going back to the pool
+      await client.query('ROLLBACK').catch((err: Error) => discard(err));
+    }
+  });
 }

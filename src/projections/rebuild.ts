@@ -11,6 +11,7 @@ import { lockAnalytics, rebindAnalytics } from './analytics.js';
 import { ensureCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoints.js';
 import { rebuildTables, type Projection, type TableNames } from './projection.js';
 import { inTransaction } from './transaction.js';
+import { withClient } from '../events/postgres/with-client.js';
 
 export interface RebuildProgress {
   readonly position: bigint;
@@ -29,17 +30,18 @@ export async function rebuildProjection(
   projection: Projection,
   options: RebuildOptions = {},
 ): Promise<{ events: number; position: bigint }> {
-  const lock = await pool.connect();
-  try {
-    const { rows } = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [
-      `rebuild:${projection.name}`,
-    ]);
-    if (!rows[0]!.ok) throw new IllegalStateError(`a rebuild of ${projection.name} is already running`);
-    return await rebuildUnlocked(pool, store, projection, options);
-  } finally {
-    await lock.query('SELECT pg_advisory_unlock_all()').catch(() => {});
-    lock.release();
-  }
+  return withClient(pool, async (lock) => {
+    try {
+      const { rows } = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [
+        `rebuild:${projection.name}`,
+      ]);
+      if (!rows[0]!.ok) throw new IllegalStateError(`a rebuild of ${projection.name} is already running`);
+      return await rebuildUnlocked(pool, store, projection, options);
+    } finally {
+      // a lost connection released its session locks with it
+      await lock.query('SELECT pg_advisory_unlock_all()').catch(() => {});
+    }
+  });
 }
 
 async function rebuildUnlocked(

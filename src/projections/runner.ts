@@ -12,9 +12,14 @@ import { batchSql, movedTo } from './batch-sql.js';
 import { beginWithCheckpointLocked, commitWithCheckpoint, ensureCheckpoint } from './checkpoints.js';
 import { liveTables, type Projection } from './projection.js';
 import { inTransaction } from './transaction.js';
+import { withClient } from '../events/postgres/with-client.js';
+import { Backoff, type LoopLog } from '../retry-loop.js';
 
 export interface RunnerOptions {
   readonly batchSize?: number;
+  /** where a failing runner says so: once when it starts failing, once when it recovers */
+  readonly log?: LoopLog;
+  /** told of every failure, each retry's included */
   readonly onError?: (err: unknown) => void;
 }
 
@@ -29,6 +34,8 @@ export class ProjectionRunner {
   private wake: (() => void) | undefined;
   private done: Promise<void> | undefined;
   private cp = 0n;
+  /** cuts a backoff wait short at stop */
+  private readonly halt = new AbortController();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -47,6 +54,7 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halt.abort();
     this.wake?.();
     await this.done;
   }
@@ -61,22 +69,26 @@ export class ProjectionRunner {
    * the checkpoint turns out to have moved elsewhere, or it falls far behind, it pages again.
    */
   private async run(): Promise<void> {
+    const backoff = new Backoff(this.options.log, { projection: this.projection.name });
     while (!this.stopped) {
       try {
         this.cp = await prepare(this.pool, this.projection);
         break;
       } catch (err) {
         this.options.onError?.(err);
-        await new Promise((r) => setTimeout(r, 500));
+        if (!this.stopped) await backoff.failed(err, this.halt.signal);
       }
     }
+    // a failure anywhere (the database gone, say) resumes from the checkpoint, which only moves
+    // with a committed batch
     while (!this.stopped) {
       try {
         await this.catchUp();
-        if (!this.stopped) await this.follow();
+        backoff.succeeded();
+        if (!this.stopped) await this.follow(backoff);
       } catch (err) {
         this.options.onError?.(err);
-        if (!this.stopped) await new Promise((r) => setTimeout(r, 500));
+        if (!this.stopped) await backoff.failed(err, this.halt.signal);
       }
     }
   }
@@ -98,7 +110,7 @@ export class ProjectionRunner {
    * Applies the matching events the store delivers after the checkpoint, a burst at a time, until
    * stopped, too far behind, or the checkpoint moved elsewhere (another runner, a rebuild).
    */
-  private async follow(): Promise<void> {
+  private async follow(backoff: Backoff): Promise<void> {
     const queue: RecordedEvent[] = [];
     let signal = () => {};
     let leave: { failed?: unknown } | undefined;
@@ -135,6 +147,7 @@ export class ProjectionRunner {
         if (events.length === 0) continue;
         const last = events.at(-1)!.position;
         this.cp = await this.applyBatch(events);
+        backoff.succeeded();
         if (this.cp !== last) leave ??= {};
       }
     } finally {
@@ -153,24 +166,23 @@ export class ProjectionRunner {
     const p = this.projection;
     const oneTrip = this.oneTripSql(events);
     if (oneTrip !== undefined) return this.applyInOneTrip(oneTrip, events.at(-1)!.position);
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      const current = await beginWithCheckpointLocked(client, p.name);
-      if (!current || current.position !== this.cp) {
-        await client.query('ROLLBACK');
-        return current?.position ?? 0n;
+    return withClient(this.pool, async (client, discard) => {
+      try {
+        const current = await beginWithCheckpointLocked(client, p.name);
+        if (!current || current.position !== this.cp) {
+          await client.query('ROLLBACK');
+          return current?.position ?? 0n;
+        }
+        const last = events.at(-1)!.position;
+        await p.apply(client, events.map(upcast), liveTables(p));
+        await commitWithCheckpoint(client, p.name, last);
+        return last;
+      } catch (err) {
+        // a connection that cannot roll back is closed, not pooled
+        await client.query('ROLLBACK').catch((why: Error) => discard(why));
+        throw err;
       }
-      const last = events.at(-1)!.position;
-      await p.apply(client, events.map(upcast), liveTables(p));
-      await commitWithCheckpoint(client, p.name, last);
-      return last;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   /**
@@ -187,20 +199,18 @@ export class ProjectionRunner {
 
   /** Sends a batch as one simple query; the checkpoint as found when it had moved. */
   private async applyInOneTrip(sql: string, last: bigint): Promise<bigint> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query(sql);
-      return last;
-    } catch (err) {
-      // the claim or a statement failed inside the transaction: end it (a connection that cannot is dropped)
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      const moved = movedTo(err);
-      if (moved === undefined) throw err;
-      return moved;
-    } finally {
-      client.release(broken);
-    }
+    return withClient(this.pool, async (client, discard) => {
+      try {
+        await client.query(sql);
+        return last;
+      } catch (err) {
+        // the claim or a statement failed inside the transaction: end it (a connection that cannot is closed)
+        await client.query('ROLLBACK').catch((why: Error) => discard(why));
+        const moved = movedTo(err);
+        if (moved === undefined) throw err;
+        return moved;
+      }
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 /** Runs `fn` in a transaction on a pooled connection: COMMIT on success, ROLLBACK on error. */
 import type pg from 'pg';
+import { inTransactionOn } from '../events/postgres/with-client.js';
 
 export async function inTransaction<T>(
   pool: pg.Pool,
@@ -9,17 +10,9 @@ export async function inTransaction<T>(
     readonly snapshot?: boolean;
   } = {},
 ): Promise<T> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query(options.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => (broken = true));
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+  return inTransactionOn(
+    pool,
+    options.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN',
+    fn,
+  );
 }

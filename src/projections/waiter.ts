@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { PgListener } from '../events/postgres/pg-listener.js';
 import { listCheckpoints } from './checkpoints.js';
 import { PROJECTION_CHANNEL } from './projection.js';
+import { Backoff } from '../retry-loop.js';
 
 interface Waiting {
   readonly name: string;
@@ -20,12 +21,17 @@ export class ProjectionWaiter {
   private started: Promise<void> | undefined;
   /** every checkpoint was read since the listener last (re)connected */
   private synced = false;
+  private readonly halt = new AbortController();
 
   constructor(
     private readonly pool: pg.Pool,
     connectionString: string,
   ) {
-    this.listener = new PgListener(connectionString, PROJECTION_CHANNEL, () => void this.resync());
+    this.listener = new PgListener(
+      connectionString,
+      PROJECTION_CHANNEL,
+      () => void this.resyncAfterReconnect(),
+    );
     this.listener.messages.subscribe((payload) => {
       const i = payload.lastIndexOf(':');
       if (i > 0) this.bump(payload.slice(0, i), BigInt(payload.slice(i + 1)));
@@ -70,6 +76,23 @@ export class ProjectionWaiter {
   }
 
   /**
+   * Notifications sent while the connection was down are lost: reads the checkpoints again, retrying
+   * (quietly: the database is coming back, and every caller's own query reports an outage) until it
+   * works or the waiter stops.
+   */
+  private async resyncAfterReconnect(): Promise<void> {
+    this.synced = false;
+    const backoff = new Backoff(undefined, { loop: 'projection waiter' });
+    while (!this.halt.signal.aborted) {
+      try {
+        return await this.resync();
+      } catch (err) {
+        await backoff.failed(err, this.halt.signal);
+      }
+    }
+  }
+
+  /**
    * Reads every checkpoint (those that moved before listening began, or while the connection was
    * down, were not heard); from then on the notifications keep `reached` current.
    */
@@ -89,6 +112,7 @@ export class ProjectionWaiter {
   }
 
   async stop(): Promise<void> {
+    this.halt.abort();
     await this.listener.stop();
   }
 }

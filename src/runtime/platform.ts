@@ -179,9 +179,7 @@ export class Platform {
   private dispatcher: WebhookDispatcher | undefined;
 
   private startRunner(p: Projection): void {
-    const runner = new ProjectionRunner(this.services.pool, this.services.eventStore, p, {
-      onError: (err) => this.log.error({ err, projection: p.name }, 'projection batch failed'),
-    });
+    const runner = new ProjectionRunner(this.services.pool, this.services.eventStore, p, { log: this.log });
     runner.start();
     this.runners.push(runner);
   }

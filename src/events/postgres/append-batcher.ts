@@ -7,7 +7,8 @@
  * database never idles while this process prepares the next batch.
  */
 import type pg from 'pg';
-import { ConcurrencyError, UnavailableError } from '../../errors.js';
+import { isConnectionError, neverSent } from '../../dependency-errors.js';
+import { ConcurrencyError, DependencyUnavailableError, OutcomeUnknownError } from '../../errors.js';
 import type { AppendResult, ExpectedRevision, NewEvent, RecordedEvent } from '../event-store.js';
 import { asStored, canonicalUuid } from './as-stored.js';
 
@@ -101,10 +102,7 @@ export class AppendBatcher {
       if (batch.length > 1 && isDataError(err)) {
         for (const one of batch) await this.commitBatch([one]);
       } else {
-        const e = isConnectionError(err)
-          ? new UnavailableError(`event store append outcome unknown: ${(err as Error).message}`)
-          : err;
-        for (const p of batch) p.reject(e);
+        for (const p of batch) p.reject(outageOf(err));
       }
       return;
     }
@@ -222,7 +220,13 @@ function isDataError(err: unknown): boolean {
   return code !== undefined && (code.startsWith('22') || code.startsWith('23'));
 }
 
-function isConnectionError(err: unknown): boolean {
-  const code = sqlState(err);
-  return code === undefined || code.startsWith('08') || code.startsWith('57');
+/**
+ * A failed batch as its appends' callers see it: refused before it reached the server (nothing
+ * written), or lost on the way back (maybe written: the outcome is unknown), or not an outage.
+ */
+function outageOf(err: unknown): unknown {
+  if (!isConnectionError(err)) return err;
+  return neverSent(err)
+    ? new DependencyUnavailableError('event store', err)
+    : new OutcomeUnknownError('event store', err);
 }

@@ -32,6 +32,7 @@ import {
   type StreamPageRow,
 } from './rows.js';
 import { TailReader } from './tail-reader.js';
+import { inTransactionOn } from './with-client.js';
 
 const PAGE = 1000;
 /** a resuming SSE client gets its first events after a small read, not after a whole page */
@@ -217,21 +218,13 @@ export class PgEventStore implements EventStore {
   }
 
   async deleteStream(stream: string): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransactionOn(this.pool, 'BEGIN', async (client) => {
       await client.query('SELECT position FROM es_head WHERE id FOR UPDATE');
       await client.query('DELETE FROM es_events WHERE stream_name = $1', [stream]);
       await client.query('DELETE FROM es_streams WHERE stream_name = $1', [stream]);
       await client.query('SELECT pg_notify($1, $2)', [DELETED_CHANNEL, stream]);
-      await client.query('COMMIT');
-      this.tail.forget(stream);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
+    this.tail.forget(stream);
   }
 
   async headPosition(): Promise<bigint> {

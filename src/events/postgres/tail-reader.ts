@@ -64,7 +64,12 @@ export class TailReader {
       );
       this.following = true;
     })();
-    return this.ready;
+    // a start that failed (the database unreachable) is tried again by the next caller
+    const ready = this.ready;
+    ready.catch(() => {
+      if (this.ready === ready) this.ready = undefined;
+    });
+    return ready;
   }
 
   get events(): Observable<RecordedEvent> {

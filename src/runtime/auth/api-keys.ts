@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { inTransactionOn } from '../../events/postgres/with-client.js';
 
 import type { ApiKeyCredentials, IssuedKey } from '../../commands/api-key/api-key-credentials.js';
 import type { PermissionMap } from '../../commands/identity/permissions.js';
@@ -86,9 +87,7 @@ export class ApiKeys implements ApiKeyCredentials {
    */
   async resetBootstrap(id: string): Promise<{ key: string; userId: string; revoked: string[] }> {
     const key = generateKey();
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransactionOn(this.pool, 'BEGIN', async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext('sinas:bootstrap-key'))");
       const { rows } = await client.query<{ id: string }>(
         `UPDATE api_keys SET revoked_at = now(), revoked_by = 'system'
@@ -99,15 +98,11 @@ export class ApiKeys implements ApiKeyCredentials {
          VALUES ($1, 'bootstrap admin', $2, $3, COALESCE((${BOOTSTRAP_USER}), $4), true) RETURNING user_id`,
         [id, key.slice(0, 12), hash(key), randomUUID()],
       );
-      await client.query('COMMIT');
-      for (const [h, entry] of this.cache) if (entry.principal?.isAdmin) this.cache.delete(h);
       return { key, userId: created.rows[0]!.user_id, revoked: rows.map((r) => r.id) };
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
+    }).then((reset) => {
+      for (const [h, entry] of this.cache) if (entry.principal?.isAdmin) this.cache.delete(h);
+      return reset;
+    });
   }
 
   /** The user the bootstrap admin key belongs to (all bootstrap keys share one). */

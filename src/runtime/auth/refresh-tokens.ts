@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { withClient } from '../../events/postgres/with-client.js';
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 86_400_000;
 
@@ -63,30 +64,30 @@ export class RefreshTokens {
 
   /** Consumes `token` and issues its successor, or says why not (revoking the family on reuse). */
   async rotate(token: string, now: Date = new Date()): Promise<RotateResult> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<TokenRow>(
-        `UPDATE refresh_tokens SET consumed_at = $2
+    return withClient(this.pool, async (client) => {
+      try {
+        await client.query('BEGIN');
+        const { rows } = await client.query<TokenRow>(
+          `UPDATE refresh_tokens SET consumed_at = $2
           WHERE token_hash = $1 AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > $2
           RETURNING *`,
-        [hash(token), now],
-      );
-      const old = rows[0];
-      if (!old) {
-        await client.query('ROLLBACK');
-        return this.refused(token, now);
+          [hash(token), now],
+        );
+        const old = rows[0];
+        if (!old) {
+          await client.query('ROLLBACK');
+          return this.refused(token, now);
+        }
+        const next = await this.insert(client, old.family_id, old.user_id, now);
+        await client.query('UPDATE refresh_tokens SET replaced_by = $2 WHERE id = $1', [old.id, next.id]);
+        await client.query('COMMIT');
+        return { ok: true, token: next.token, userId: old.user_id, familyId: old.family_id };
+      } catch (err) {
+        // a ROLLBACK that fails means the connection is gone: withClient discards the client
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
       }
-      const next = await this.insert(client, old.family_id, old.user_id, now);
-      await client.query('UPDATE refresh_tokens SET replaced_by = $2 WHERE id = $1', [old.id, next.id]);
-      await client.query('COMMIT');
-      return { ok: true, token: next.token, userId: old.user_id, familyId: old.family_id };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   private async refused(token: string, now: Date): Promise<RotateResult> {

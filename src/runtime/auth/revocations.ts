@@ -134,11 +134,11 @@ export class Revocations {
   }
 
   /** Loads in the background, again a second later until it succeeds (revocations must not be missed). */
-  private reload(): void {
+  private reload(failures = 0): void {
     if (this.stopped) return;
     this.load().catch((err) => {
-      this.onError(err);
-      setTimeout(() => this.reload(), 1000).unref();
+      if (failures === 0) this.onError(err); // once per outage: the retries have nothing new to say
+      setTimeout(() => this.reload(failures + 1), 1000).unref();
     });
   }
 

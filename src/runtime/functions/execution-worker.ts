@@ -145,7 +145,12 @@ export class ExecutionWorker {
     const sub = this.d.store
       .subscribeToStream(streams.execution(executionId), { afterRevision })
       .pipe(filter((e) => e.type === 'ExecutionCancelled'))
-      .subscribe(() => controller.abort());
+      .subscribe({
+        next: () => controller.abort(),
+        // the watch is lost (the store failed in a way a subscription does not outlast): the run
+        // goes on to its time limit, and the decider refuses its outcome if it was cancelled
+        error: () => {},
+      });
     return { signal: controller.signal, dispose: () => sub.unsubscribe() };
   }
 }

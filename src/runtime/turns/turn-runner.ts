@@ -713,7 +713,13 @@ export class TurnRunner {
           return false;
         }),
       )
-      .subscribe(() => controller.abort());
+      .subscribe({
+        next: () => controller.abort(),
+        // the watch is lost (the store failed in a way a subscription does not outlast): the run
+        // goes on unwatched, and its reply, should the turn have been cancelled, is refused by the
+        // decider as stale
+        error: () => {},
+      });
     return { signal: controller.signal, dispose: () => sub.unsubscribe() };
   }
 }

@@ -17,6 +17,8 @@ import { EventVisibility, readerOf, type Reader, type Sight } from '../../audit/
 import type { PermissionMap } from '../../commands/identity/permissions.js';
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import { upcast } from '../../events/upcasters.js';
+import { withClient } from '../../events/postgres/with-client.js';
+import { Backoff } from '../../retry-loop.js';
 import type { Sealed, Sealer } from '../cipher.js';
 import type { WebhookConfig } from '../config.js';
 import { logAttempt } from './delivery-log.js';
@@ -72,7 +74,11 @@ export class WebhookDispatcher {
   }
 
   start(): void {
-    this.head = this.deps.store.watchHead().subscribe(() => this.wakeOnAppend && this.wake?.());
+    this.head = this.deps.store.watchHead().subscribe({
+      next: () => this.wakeOnAppend && this.wake?.(),
+      // appends no longer wake a pass; the idle tick still finds what is due
+      error: (err) => this.deps.log.warn({ err }, 'webhook dispatcher: no longer woken by appends'),
+    });
     this.done ??= this.run();
   }
 
@@ -84,12 +90,16 @@ export class WebhookDispatcher {
   }
 
   private async run(): Promise<void> {
+    const backoff = new Backoff(this.deps.log, { loop: 'webhook dispatcher' });
     while (!this.abort.signal.aborted) {
-      let progressed = false;
+      let progressed: boolean;
       try {
         progressed = await this.pass();
+        backoff.succeeded();
       } catch (err) {
-        if (!this.abort.signal.aborted) this.deps.log.error({ err }, 'webhook delivery pass failed');
+        // checkpoints move only with a delivery's commit: the next pass goes on from them
+        if (!this.abort.signal.aborted) await backoff.failed(err, this.abort.signal);
+        continue;
       }
       if (progressed || this.abort.signal.aborted) continue;
       await new Promise<void>((resolve) => {
@@ -130,37 +140,37 @@ export class WebhookDispatcher {
 
   /** Delivers what is due for one subscription, under its checkpoint's row lock. */
   private async deliver(sub: DueSubscription): Promise<boolean> {
-    const client = await this.deps.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ position: string; failures: number }>(
-        `SELECT position, failures FROM webhook_checkpoints
+    return withClient(this.deps.pool, async (client) => {
+      try {
+        await client.query('BEGIN');
+        const { rows } = await client.query<{ position: string; failures: number }>(
+          `SELECT position, failures FROM webhook_checkpoints
           WHERE subscription_id = $1 AND next_attempt_at <= now() FOR UPDATE SKIP LOCKED`,
-        [sub.id],
-      );
-      const cp = rows[0];
-      if (!cp) {
-        await client.query('COMMIT');
-        return false;
-      }
-      const started = BigInt(cp.position);
-      const outcome = await this.deliverFrom(sub, started, cp.failures);
-      const failures = outcome.failed ? cp.failures + 1 : 0;
-      const delayMs = outcome.failed ? this.backoff(failures) : 0;
-      await client.query(
-        `UPDATE webhook_checkpoints SET position = $2, failures = $3,
+          [sub.id],
+        );
+        const cp = rows[0];
+        if (!cp) {
+          await client.query('COMMIT');
+          return false;
+        }
+        const started = BigInt(cp.position);
+        const outcome = await this.deliverFrom(sub, started, cp.failures);
+        const failures = outcome.failed ? cp.failures + 1 : 0;
+        const delayMs = outcome.failed ? this.backoff(failures) : 0;
+        await client.query(
+          `UPDATE webhook_checkpoints SET position = $2, failures = $3,
            next_attempt_at = now() + make_interval(secs => $4::double precision / 1000),
            last_error = $5, updated_at = now() WHERE subscription_id = $1`,
-        [sub.id, String(outcome.position), failures, delayMs, outcome.error],
-      );
-      await client.query('COMMIT');
-      return outcome.position !== started;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+          [sub.id, String(outcome.position), failures, delayMs, outcome.error],
+        );
+        await client.query('COMMIT');
+        return outcome.position !== started;
+      } catch (err) {
+        // a ROLLBACK that fails means the connection is gone: withClient discards the client
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   private async deliverFrom(
