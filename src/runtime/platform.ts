@@ -10,6 +10,7 @@ import type { ResourceService } from '../commands/resource/resource-service.js';
 import type { EventStore } from '../events/event-store.js';
 import { ApiKeys } from './auth/api-keys.js';
 import { TurnWaiter } from './turns/turn-waiter.js';
+import { ChatFeed } from './chat-feed/chat-feed.js';
 import { ApiKeyService } from '../commands/api-key/api-key-service.js';
 import { ApiKeyQueries } from '../projections/api-key-queries.js';
 import { asUserId } from '../events/ids.js';
@@ -30,6 +31,8 @@ import { Invoker } from '../commands/chat/invoke.js';
 import { registerChatRoutes } from '../http/chats.js';
 import { registerConsoleRoutes } from '../http/console.js';
 import type { ChatQueries } from '../projections/chat-queries.js';
+import { ChatSnapshotQueries } from '../projections/chat-snapshot-queries.js';
+import { ExecutionViewQueries } from '../projections/execution-view-queries.js';
 import type { Projection } from '../projections/projection.js';
 import { registerOpenAiAdapterRoutes } from '../http/openai-adapter.js';
 import type { Config } from './config.js';
@@ -54,6 +57,8 @@ import { registerIdentityRoutes } from '../http/identity.js';
 import { registerApiKeyRoutes } from '../http/api-key-routes.js';
 import { registerAuditRoutes } from '../http/audit.js';
 import { loadSigningKey } from '../audit/signing-key-loader.js';
+import { AuditLog } from '../audit/audit-query.js';
+import { Timelines } from '../audit/timeline.js';
 import type { IdentityQueries } from '../projections/identity-queries.js';
 import type { CommandHandler } from '../commands/command-handler.js';
 import { compose, TOKENS, type Composition } from './container.js';
@@ -239,6 +244,22 @@ export class Platform {
     const turns = new TurnWaiter(this.get<EventStore>(TOKENS.EventStore), this.config.turnTimeoutMs);
     // one read filter (and its cache of stream owners) for every route that shows events
     const visibility = new EventVisibility(this.get<EventStore>(TOKENS.EventStore));
+    // the read services that hold the event store for the routes that show events
+    const feed = new ChatFeed(
+      this.get<EventStore>(TOKENS.EventStore),
+      this.get<LiveBus>(TOKENS.LiveBus),
+      this.get<ChatQueries>(TOKENS.ChatQueries),
+    );
+    const timelines = new Timelines(this.get<EventStore>(TOKENS.EventStore), async (chatId) =>
+      (
+        await this.get<ExecutionQueries>(TOKENS.ExecutionQueries).list({
+          chatId,
+          triggerType: 'HOOK',
+          skip: 0,
+          limit: 1000,
+        })
+      ).map((r) => r.id as string),
+    );
     registerHealth(registry, this.config.role, this.get<PortCheck[]>(TOKENS.PortChecks));
     for (const token of [TOKENS.AgentService, TOKENS.LlmProviderService, TOKENS.FunctionService]) {
       registerResourceRoutes(registry, {
@@ -265,22 +286,13 @@ export class Platform {
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
     });
     registerChatRoutes(registry, {
-      pool: this.get<pg.Pool>(TOKENS.Pool),
-      hookExecutionsOf: async (chatId) =>
-        (
-          await this.get<ExecutionQueries>(TOKENS.ExecutionQueries).list({
-            chatId,
-            triggerType: 'HOOK',
-            skip: 0,
-            limit: 1000,
-          })
-        ).map((r) => r.id as string),
       chats: this.get<ChatService>(TOKENS.ChatService),
       invoker: new Invoker(this.get(TOKENS.CommandHandler), this.get<ChatService>(TOKENS.ChatService)),
       queries: this.get<ChatQueries>(TOKENS.ChatQueries),
-      store: this.get<EventStore>(TOKENS.EventStore),
+      snapshots: new ChatSnapshotQueries(pool, this.get<EventStore>(TOKENS.EventStore)),
+      timelines,
       visibility,
-      bus: this.get<LiveBus>(TOKENS.LiveBus),
+      feed,
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       turns,
@@ -289,7 +301,8 @@ export class Platform {
     registerExecutionRoutes(registry, {
       executions: this.get<ExecutionService>(TOKENS.ExecutionService),
       queries: this.get<ExecutionQueries>(TOKENS.ExecutionQueries),
-      store: this.get<EventStore>(TOKENS.EventStore),
+      views: new ExecutionViewQueries(this.get<EventStore>(TOKENS.EventStore)),
+      timelines,
       visibility,
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
@@ -320,7 +333,7 @@ export class Platform {
       queries: new ApiKeyQueries(pool),
     });
     registerAuditRoutes(registry, {
-      store: this.get<EventStore>(TOKENS.EventStore),
+      log: new AuditLog(this.get<EventStore>(TOKENS.EventStore)),
       key: loadSigningKey(this.config.auditSigningKey, this.config.env, this.config.dataDir, (m) =>
         this.log.warn(m),
       ),
@@ -333,8 +346,7 @@ export class Platform {
       chats: this.get<ChatService>(TOKENS.ChatService),
       agents: this.get<ResourceService>(TOKENS.AgentService),
       queries: this.get<ResourceQueries>(TOKENS.ResourceQueries),
-      store: this.get<EventStore>(TOKENS.EventStore),
-      bus: this.get<LiveBus>(TOKENS.LiveBus),
+      feed,
       waiter: this.get<ProjectionWaiter>(TOKENS.ProjectionWaiter),
       resolver: this.get<ProviderResolver>(TOKENS.ProviderResolver),
       llm: this.get<Llm>(TOKENS.Llm),
