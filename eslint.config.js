@@ -54,19 +54,6 @@ const layerExceptions = [
     ],
     rules: { 'no-restricted-imports': 'off' },
   },
-  {
-    // STILL TO MOVE (layering branch): http modules that still read the event store themselves
-    files: [
-      'src/http/audit.ts',
-      'src/http/chat-stream.ts',
-      'src/http/chats.ts',
-      'src/http/executions.ts',
-      'src/http/openai-adapter.ts',
-      'src/http/openai-adapter/agent-completions.ts',
-      'src/http/turn-stream.ts',
-    ],
-    rules: { 'no-restricted-imports': 'off' },
-  },
 ];
 
 export default tseslint.config(

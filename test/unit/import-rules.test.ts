@@ -5,8 +5,12 @@
  */
 import { expect } from 'chai';
 import { ESLint } from 'eslint';
+import path from 'node:path';
 
 const eslint = new ESLint({ cwd: process.cwd() });
+
+/** the one http file another branch (the kind kit) still moves onto its service; it leaves with its fix */
+const KIND_KIT_MOVING = ['src/http/secrets.ts'];
 
 /** the layering messages ESLint reports for `source` placed at `file` */
 async function refusals(file: string, source: string): Promise<string[]> {
@@ -81,5 +85,25 @@ describe('import rules (eslint.config.js)', () => {
       ].join('\n'),
     );
     expect(found).to.have.length(2);
+  });
+
+  it('hold for every file in src/http: none is exempt, and none imports against the direction', async () => {
+    const results = await eslint.lintFiles(['src/http/**/*.ts']);
+    expect(results.length).to.be.greaterThan(30);
+    const exempt: string[] = [];
+    for (const r of results) {
+      const config = (await eslint.calculateConfigForFile(r.filePath)) as { rules: Record<string, unknown> };
+      const rule = config.rules['no-restricted-imports'] as [unknown] | unknown;
+      const severity = Array.isArray(rule) ? rule[0] : rule;
+      const file = path.relative(process.cwd(), r.filePath);
+      if (severity !== 2 && severity !== 'error' && !KIND_KIT_MOVING.includes(file)) exempt.push(file);
+    }
+    expect(exempt).to.deep.equal([]);
+    const refused = results.flatMap((r) =>
+      r.messages
+        .filter((m) => m.ruleId === 'no-restricted-imports')
+        .map((m) => `${r.filePath}: ${m.message}`),
+    );
+    expect(refused).to.deep.equal([]);
   });
 });
