@@ -42,23 +42,6 @@ export const layerRules = [
   { files: ['src/projections/**/*.ts'], rules: layer(PROJECTIONS_DOWN) },
 ];
 
-/** files another branch is moving onto ports right now; each one leaves this list with its fix */
-const layerExceptions = [
-  {
-    // STILL TO MOVE (layering branch): http modules that still read the event store themselves
-    files: [
-      'src/http/audit.ts',
-      'src/http/chat-stream.ts',
-      'src/http/chats.ts',
-      'src/http/executions.ts',
-      'src/http/openai-adapter.ts',
-      'src/http/openai-adapter/agent-completions.ts',
-      'src/http/turn-stream.ts',
-    ],
-    rules: { 'no-restricted-imports': 'off' },
-  },
-];
-
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'data/**'] },
   js.configs.recommended,
@@ -88,5 +71,4 @@ export default tseslint.config(
     },
   },
   ...layerRules,
-  ...layerExceptions,
 );

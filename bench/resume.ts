@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import type { ChatEvent } from '../src/events/chat-events.js';
 import type { EventStore, NewEvent } from '../src/events/event-store.js';
 import { streams } from '../src/events/stream-names.js';
-import { durableFrame } from '../src/http/chat-stream.js';
+import { durableFrame } from '../src/runtime/chat-feed/chat-frames.js';
 import { chatsProjection } from '../src/projections/chats.js';
 import { allProjections } from '../src/projections/index.js';
 import { ProjectionRunner } from '../src/projections/runner.js';

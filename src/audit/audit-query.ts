@@ -124,3 +124,16 @@ export async function* auditAll(
     after = next;
   }
 }
+
+/** The audit log the audit routes read: a page of it, or all of it for an export, as the reader's view shows it. */
+export class AuditLog {
+  constructor(private readonly store: EventStore) {}
+
+  page(f: AuditFilter, after: bigint, limit: number, view: Viewer): ReturnType<typeof auditPage> {
+    return auditPage(this.store, f, after, limit, view);
+  }
+
+  all(f: AuditFilter, view: Viewer): AsyncGenerator<Seen> {
+    return auditAll(this.store, f, view);
+  }
+}

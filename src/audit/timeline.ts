@@ -29,6 +29,11 @@ export interface TimelineItem {
   readonly reference?: Reference;
 }
 
+export interface TimelinePage {
+  readonly items: TimelineItem[];
+  readonly next_after: string | null;
+}
+
 export interface TimelineFilter {
   readonly types?: readonly string[];
   readonly from?: Date;
@@ -133,7 +138,7 @@ export async function page(
   events: readonly RecordedEvent[],
   f: TimelineFilter,
   view: Viewer,
-): Promise<{ items: TimelineItem[]; next_after: string | null }> {
+): Promise<TimelinePage> {
   const seen = new Set<string>();
   const sorted = events
     .filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)))
@@ -157,4 +162,25 @@ export async function page(
     items.push(item(e, sight));
   }
   return { items, next_after: more ? items.at(-1)!.position : null };
+}
+
+/**
+ * The timelines the chat and execution routes serve, read from the store: a page of one, as the
+ * reader's view shows it. A chat's include the executions its hooks ran (`hookExecutionsOf`).
+ */
+export class Timelines {
+  constructor(
+    private readonly store: EventStore,
+    private readonly hookExecutionsOf: (chatId: string) => Promise<readonly string[]>,
+  ) {}
+
+  async chat(chatId: string, f: TimelineFilter, view: Viewer): Promise<TimelinePage> {
+    return page(await chatTimeline(this.store, chatId, await this.hookExecutionsOf(chatId)), f, view);
+  }
+
+  /** undefined when the store holds no such execution */
+  async execution(executionId: string, f: TimelineFilter, view: Viewer): Promise<TimelinePage | undefined> {
+    const events = await executionTimeline(this.store, executionId);
+    return events.length === 0 ? undefined : page(events, f, view);
+  }
 }

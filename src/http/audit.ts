@@ -6,16 +6,16 @@
  * `sinas.audit.read:own` reads the log as the read filter shows it to them (visibility.ts).
  */
 import type { Request } from 'express';
-import { auditAll, auditPage, type AuditFilter } from '../audit/audit-query.js';
+import type { AuditFilter, AuditLog } from '../audit/audit-query.js';
 import { ExportChain, seenEvent, type SigningKey } from '../audit/export-chain.js';
 import type { EventVisibility } from '../audit/visibility.js';
 import { ValidationError } from '../errors.js';
-import type { EventStore } from '../events/event-store.js';
 import { readerOfRequest } from './reader.js';
 import { queryOf, type RouteRegistry } from './routes.js';
 
 export interface AuditRouteDeps {
-  readonly store: EventStore;
+  /** the log, read as a reader's view shows it */
+  readonly log: AuditLog;
   readonly key: SigningKey;
   /** what a reader without `sinas.audit.read:all` may see of each event */
   readonly visibility: EventVisibility;
@@ -70,8 +70,7 @@ export function registerAuditRoutes(registry: RouteRegistry, d: AuditRouteDeps):
     },
     handler: async (req, res) => {
       const q = queryOf(req) as { after?: string; limit?: number };
-      const { events, next } = await auditPage(
-        d.store,
+      const { events, next } = await d.log.page(
         filterOf(req),
         BigInt(q.after ?? '0'),
         q.limit ?? 100,
@@ -101,7 +100,7 @@ export function registerAuditRoutes(registry: RouteRegistry, d: AuditRouteDeps):
       res.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');
       res.setHeader('Content-Disposition', 'attachment; filename="sinas-audit-export.ndjson"');
       let buffer: string[] = [];
-      for await (const e of auditAll(d.store, filter, d.visibility.viewer(reader))) {
+      for await (const e of d.log.all(filter, d.visibility.viewer(reader))) {
         buffer.push(chain.line(e));
         if (buffer.length >= 500) {
           if (!res.write(buffer.join('\n') + '\n')) await new Promise((r) => res.once('drain', r));

@@ -8,12 +8,9 @@ import type { Request, RequestHandler } from 'express';
 import { hasPermission, type PermissionMap } from '../commands/identity/permissions.js';
 import { UnauthorizedError } from '../errors.js';
 import type { ApiKeys, Principal } from '../runtime/auth/api-keys.js';
+import type { CheckKeyHolder, VerifyAccessToken } from '../runtime/auth/credential-gate.js';
 
 export type PermissionsOf = (userId: string) => Promise<PermissionMap>;
-/** An access token's active user and token id; throws UnauthorizedError saying why not. */
-export type VerifyAccessToken = (token: string) => Promise<{ userId: string; tokenId: string }>;
-/** Throws UnauthorizedError when a found API key no longer holds (its user deactivated or deleted). */
-export type CheckKeyHolder = (holder: { readonly userId: string; readonly issuedAt: Date }) => Promise<void>;
 
 export interface AuthDeps {
   readonly keys: ApiKeys;

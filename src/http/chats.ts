@@ -10,22 +10,17 @@ import {
   updateChatBody,
 } from '../commands/chat/chat-schemas.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
-import type { EventStore, RecordedEvent } from '../events/event-store.js';
-import { streams } from '../events/stream-names.js';
-import { ChatQueries, type ChatRow } from '../projections/chat-queries.js';
-import { inTransaction } from '../projections/transaction.js';
-import { projectedAsOf } from '../projections/as-of.js';
-import { chatTimeline, page } from '../audit/timeline.js';
+import type { RecordedEvent } from '../events/event-store.js';
+import type { ChatQueries, ChatRow } from '../projections/chat-queries.js';
+import type { ChatSnapshotQueries } from '../projections/chat-snapshot-queries.js';
+import type { Timelines } from '../audit/timeline.js';
 import { AUDIT_ALL, type EventVisibility } from '../audit/visibility.js';
 import { readerOfRequest } from './reader.js';
 import { TIMELINE_QUERY, TIMELINE_SCHEMA, timelineFilter } from './timeline-params.js';
-import { chatsProjection } from '../projections/chats.js';
-import type pg from 'pg';
 import type { ProjectionWaiter } from '../projections/waiter.js';
-import type { LiveBus } from '../runtime/live-bus/live-bus.js';
+import type { ChatFeed } from '../runtime/chat-feed/chat-feed.js';
 import { holds, principalOf } from './auth.js';
 import { itemPermission } from '../commands/identity/permissions.js';
-import { chatFrames } from './chat-stream.js';
 import {
   chatResponse,
   chatSchema,
@@ -45,16 +40,17 @@ import { completedReply, stopped } from './turn-outcome.js';
 import { streamTurn } from './turn-stream.js';
 
 export interface ChatRouteDeps {
-  readonly pool: pg.Pool;
-  /** executions of a chat's hooks (their streams join its timeline) */
-  readonly hookExecutionsOf: (chatId: string) => Promise<string[]>;
   readonly chats: ChatService;
   readonly invoker: Invoker;
   readonly queries: ChatQueries;
-  readonly store: EventStore;
+  /** a chat whole: now (one snapshot) or as of a revision */
+  readonly snapshots: ChatSnapshotQueries;
+  /** chats' timelines (with their executions' events) */
+  readonly timelines: Timelines;
   /** what a timeline's reader may see of each event */
   readonly visibility: EventVisibility;
-  readonly bus: LiveBus;
+  /** chats' frames for their SSE streams, and their turns' events */
+  readonly feed: ChatFeed;
   readonly waiter: ProjectionWaiter;
   readonly consistencyTimeoutMs: number;
   /** waits for a posted turn's reply */
@@ -214,23 +210,13 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
       const chat = await chatOf(req);
       const asOf = queryOf(req).as_of as number | undefined;
       if (asOf === undefined) {
-        res.json(
-          await inTransaction(d.pool, (client) => chatBody(new ChatQueries(client), chat), {
-            snapshot: true,
-          }),
-        );
+        res.json(await d.snapshots.now((q) => chatBody(q, chat)));
         return;
       }
       // folded from the chat's events up to that revision, with the read model's own code
-      const events = await d.store.readStream(streams.chat(chat.id), {
-        fromRevision: 0n,
-        maxCount: asOf + 1,
-      });
-      if (events.length <= asOf) throw new NotFoundError(`the chat has no revision ${asOf}`, 'as_of');
-      const body = await projectedAsOf(d.pool, chatsProjection, events, async (client, tables) => {
-        const q = new ChatQueries(client, tables as ConstructorParameters<typeof ChatQueries>[1]);
-        return chatBody(q, (await q.get(chat.id, chat.user_id))!);
-      });
+      const body = await d.snapshots.asOf(chat.id, asOf, async (q) =>
+        chatBody(q, (await q.get(chat.id, chat.user_id))!),
+      );
       res.json({ ...body, as_of: asOf });
     },
   });
@@ -249,8 +235,9 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
       const auditor = holds(req, AUDIT_ALL);
       const chat = auditor ? await d.queries.getAny(chatId) : await chatOf(req);
       if (!chat) throw new NotFoundError('chat not found');
-      const events = await chatTimeline(d.store, chat.id, await d.hookExecutionsOf(chat.id));
-      res.json(await page(events, timelineFilter(req), d.visibility.viewer(readerOfRequest(req))));
+      res.json(
+        await d.timelines.chat(chat.id, timelineFilter(req), d.visibility.viewer(readerOfRequest(req))),
+      );
     },
   });
   registry.add({
@@ -376,12 +363,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     handler: async (req, res) => {
       const chat = await chatOf(req);
       const turnId = req.params.channel_id as string;
-      // the read model knows where the turn began; only a turn posted just now may not be there yet
-      const posted =
-        (await d.queries.turnMessageRevision(chat.id, turnId)) ??
-        (await d.store.readStream(streams.chat(chat.id))).find(
-          (e) => e.type === 'UserMessagePosted' && (e.data as { turnId: string }).turnId === turnId,
-        )?.revision;
+      const posted = await d.feed.turnBegun(chat.id, turnId);
       if (posted === undefined) throw new NotFoundError('no such turn in this chat', 'channel_id');
       streamTurn(req, res, d, {
         chatId: chat.id,
@@ -410,7 +392,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
         sse!.send({ event: 'error', data: { error: String((err as Error).message) } });
         sse!.end();
       };
-      const sub = chatFrames(d.store, d.bus, req.params.chat_id as string, resumePoint(req)).subscribe({
+      const sub = d.feed.frames(req.params.chat_id as string, resumePoint(req)).subscribe({
         next: (f) => (sse ? sse.send(f) : early.push(f)),
         error: (err) => (sse ? fail(err) : (failed = err)),
       });

@@ -5,20 +5,21 @@
  * one casing (`stopResult`).
  */
 import type { Request, Response } from 'express';
-import type { ExecutionService, PresentExecution } from '../commands/execution/execution-service.js';
+import {
+  decodedStop,
+  type ExecutionService,
+  type PresentExecution,
+} from '../commands/execution/execution-service.js';
 import { asExecutionId } from '../commands/ids.js';
 import { NotFoundError } from '../errors.js';
-import type { EventStore } from '../events/event-store.js';
-import { streams } from '../events/stream-names.js';
 import type { ExecutionQueries } from '../projections/execution-queries.js';
-import { decodedRunText, foldExecutionView, type ExecutionView } from '../projections/execution-view.js';
-import { decodeText, decodeValue } from '../events/lossless-text.js';
+import type { ExecutionView, ExecutionViewQueries } from '../projections/execution-view-queries.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import { holds, principalOf } from './auth.js';
 import { itemPermission } from '../commands/identity/permissions.js';
 import { commandIdOf } from './idempotency.js';
 import { queryOf, type RouteRegistry } from './routes.js';
-import { executionTimeline, page } from '../audit/timeline.js';
+import type { Timelines } from '../audit/timeline.js';
 import { AUDIT_ALL, type EventVisibility } from '../audit/visibility.js';
 import { readerOfRequest } from './reader.js';
 import { TIMELINE_QUERY, TIMELINE_SCHEMA, timelineFilter } from './timeline-params.js';
@@ -26,7 +27,10 @@ import { TIMELINE_QUERY, TIMELINE_SCHEMA, timelineFilter } from './timeline-para
 export interface ExecutionRouteDeps {
   readonly executions: ExecutionService;
   readonly queries: ExecutionQueries;
-  readonly store: EventStore;
+  /** one execution, folded from its stream */
+  readonly views: ExecutionViewQueries;
+  /** executions' timelines */
+  readonly timelines: Timelines;
   /** what a timeline's reader may see of each event */
   readonly visibility: EventVisibility;
   readonly waiter: ProjectionWaiter;
@@ -119,11 +123,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
   };
   const ctx = (req: Request) => ({ commandId: commandIdOf(req) });
   const view = async (req: Request, asOf?: number): Promise<ExecutionView> => {
-    const id = req.params.execution_id as string;
-    const events = await d.store.readStream(streams.execution(id), {
-      ...(asOf !== undefined ? { fromRevision: 0n, maxCount: asOf + 1 } : {}),
-    });
-    const v = foldExecutionView(events);
+    const v = await d.views.get(req.params.execution_id as string, asOf);
     const c = caller(req);
     if (!v || (!c.isAdmin && v.user_id !== c.userId)) throw new NotFoundError('execution not found');
     return v;
@@ -269,9 +269,14 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
     responses: { 200: TIMELINE_SCHEMA },
     handler: async (req, res) => {
       if (!holds(req, AUDIT_ALL)) await view(req); // the owner's (404 otherwise)
-      const events = await executionTimeline(d.store, req.params.execution_id as string);
-      if (events.length === 0) throw new NotFoundError('execution not found');
-      res.json(await page(events, timelineFilter(req), d.visibility.viewer(readerOfRequest(req))));
+      const viewer = d.visibility.viewer(readerOfRequest(req));
+      const timeline = await d.timelines.execution(
+        req.params.execution_id as string,
+        timelineFilter(req),
+        viewer,
+      );
+      if (!timeline) throw new NotFoundError('execution not found');
+      res.json(timeline);
     },
   });
   registry.add({
@@ -320,7 +325,8 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
 }
 
 /** The one answer of execute and continue (see `stopSchema`); `s` undefined: the wait ran out. */
-function stopResult(executionId: string, s: PresentExecution | undefined) {
+function stopResult(executionId: string, stop: PresentExecution | undefined) {
+  const s = stop && decodedStop(stop);
   const base = { execution_id: executionId, result: null, output_data: null, error: null, prompt: null };
   if (!s)
     return {
@@ -331,14 +337,14 @@ function stopResult(executionId: string, s: PresentExecution | undefined) {
   const status = s.status;
   switch (status) {
     case 'COMPLETED': {
-      const output = decodeValue(s.output ?? null);
+      const output = s.output ?? null;
       return { ...base, status: 'success', result: output, output_data: output };
     }
     case 'AWAITING_INPUT':
-      return { ...base, status: 'awaiting_input', prompt: s.prompt === null ? null : decodeText(s.prompt) };
+      return { ...base, status: 'awaiting_input', prompt: s.prompt };
     case 'FAILED':
     case 'TIMED_OUT':
-      return { ...base, status: 'error', error: s.error === undefined ? null : decodeText(s.error) };
+      return { ...base, status: 'error', error: s.error ?? null };
     case 'CANCELLED':
       return { ...base, status: 'error', error: 'the execution was cancelled' };
     case 'PENDING':
@@ -353,7 +359,6 @@ function stopResult(executionId: string, s: PresentExecution | undefined) {
 
 function rowResponse(r: Record<string, unknown>) {
   const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v ?? null));
-  const text = decodedRunText(r as unknown as Parameters<typeof decodedRunText>[0]);
   return {
     id: r.id,
     execution_id: r.id,
@@ -367,15 +372,15 @@ function rowResponse(r: Record<string, unknown>) {
     tool_call_id: r.tool_call_id,
     status: r.status,
     input_data: r.input_data,
-    output_data: text.output_data,
-    error: text.error,
-    traceback: text.traceback,
-    stdout: text.stdout,
-    stderr: text.stderr,
-    logs: text.logs,
+    output_data: r.output_data,
+    error: r.error,
+    traceback: r.traceback,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    logs: r.logs,
     container_id: r.container_id,
     runs: r.runs,
-    input_prompt: text.input_prompt,
+    input_prompt: r.input_prompt,
     answers: r.answers,
     created_at: iso(r.created_at),
     started_at: iso(r.started_at),

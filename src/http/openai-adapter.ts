@@ -8,11 +8,10 @@ import type { Request, Response } from 'express';
 import type { ChatService } from '../commands/chat/chat-service.js';
 import type { ResourceService } from '../commands/resource/resource-service.js';
 import { NotFoundError } from '../errors.js';
-import type { EventStore } from '../events/event-store.js';
 import type { TurnWaiter } from '../runtime/turns/turn-waiter.js';
 import type { ResourceQueries } from '../projections/resource-queries.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
-import type { LiveBus } from '../runtime/live-bus/live-bus.js';
+import type { ChatFeed } from '../runtime/chat-feed/chat-feed.js';
 import type { Llm } from '../runtime/llm/llm.js';
 import type { ProviderResolver } from '../runtime/turns/provider-resolver.js';
 import { agentCompletion } from './openai-adapter/agent-completions.js';
@@ -28,8 +27,8 @@ export interface OpenAiAdapterDeps {
   /** the agent service: whether an agent exists, read from its stream (no projection lag) */
   readonly agents: ResourceService;
   readonly queries: ResourceQueries;
-  readonly store: EventStore;
-  readonly bus: LiveBus;
+  /** a chat's frames, for a streamed completion */
+  readonly feed: ChatFeed;
   readonly waiter: ProjectionWaiter;
   /** finds a provider's endpoint and decrypts its key, as for agent turns */
   readonly resolver: ProviderResolver;

@@ -9,17 +9,14 @@
  */
 import type { Request, Response } from 'express';
 import type { Subscription } from 'rxjs';
-import type { EventStore, RecordedEvent } from '../events/event-store.js';
-import { streams } from '../events/stream-names.js';
-import type { LiveBus } from '../runtime/live-bus/live-bus.js';
-import { chatFrames } from './chat-stream.js';
+import type { RecordedEvent } from '../events/event-store.js';
+import type { ChatFeed } from '../runtime/chat-feed/chat-feed.js';
 import { openSse, type SseFrame } from './sse.js';
 import { TurnWatch, type TurnStop } from '../commands/chat/turn-watch.js';
 import { toolFrames } from './tool-frames.js';
 
 export interface TurnStreamDeps {
-  readonly store: EventStore;
-  readonly bus: LiveBus;
+  readonly feed: ChatFeed;
 }
 
 export interface TurnStreamRequest {
@@ -32,9 +29,6 @@ export interface TurnStreamRequest {
   /** the turn's events up to `from` matter (a reconnect); false for a turn that just began there */
   readonly catchUp: boolean;
 }
-
-/** how many events one catch-up read asks for */
-const PAGE = 500;
 
 type EventLike = { readonly type: string; readonly data: unknown };
 
@@ -73,14 +67,16 @@ export function streamTurn(req: Request, res: Response, d: TurnStreamDeps, t: Tu
   /** the turn waits for people since `revision`: over, unless the store already holds more of it */
   const waiting = (revision: bigint) => {
     const seen = turn.count;
-    void moreOfTurn(d.store, t.chatId, t.turnId, revision).then(
-      (more) =>
-        more || seen !== turn.count || finish({ event: 'done', data: { status: 'awaiting_approval' } }),
-      failed,
-    );
+    void d.feed
+      .holdsMoreOf(t.chatId, t.turnId, revision)
+      .then(
+        (more) =>
+          more || seen !== turn.count || finish({ event: 'done', data: { status: 'awaiting_approval' } }),
+        failed,
+      );
   };
   const live = (from: TurnStreamRequest['from']) =>
-    chatFrames(d.store, d.bus, t.chatId, from).subscribe({
+    d.feed.frames(t.chatId, from).subscribe({
       next: (f) => {
         if (over) return;
         const seen = turn.see(f);
@@ -95,7 +91,7 @@ export function streamTurn(req: Request, res: Response, d: TurnStreamDeps, t: Tu
 
   void (async () => {
     const from = t.from.revision < t.begun ? { revision: t.begun, seq: 0 } : t.from;
-    const caught: CaughtUp = t.catchUp ? await catchUp(d.store, t.chatId, turn, t.begun, from) : { from };
+    const caught: CaughtUp = t.catchUp ? await catchUp(d.feed, t.chatId, turn, t.begun, from) : { from };
     if (over) return;
     if (caught.ended) return finish(endFrame(caught.ended));
     sub = live(caught.from);
@@ -151,19 +147,15 @@ interface CaughtUp {
  * stream's last event (an id never sent) resumes after that event.
  */
 async function catchUp(
-  store: EventStore,
+  feed: ChatFeed,
   chatId: string,
   turn: TurnFrames,
   begun: bigint,
   from: TurnStreamRequest['from'],
 ): Promise<CaughtUp> {
-  let next = begun;
   let last: RecordedEvent | undefined;
   let waitingSince: bigint | undefined;
-  for (;;) {
-    const left = from.revision - next + 1n;
-    const count = left < BigInt(PAGE) ? Number(left) : PAGE;
-    const page = await store.readStream(streams.chat(chatId), { fromRevision: next, maxCount: count });
+  for await (const page of feed.events(chatId, begun, from.revision)) {
     for (const e of page) {
       last = e;
       const seen = turn.seeEvent(e, String(e.revision));
@@ -171,25 +163,7 @@ async function catchUp(
       if (seen.stop?.kind === 'ended') return { from, ended: seen.stop.event };
       waitingSince = seen.stop ? e.revision : undefined;
     }
-    if (page.length < count || last === undefined) break;
-    next = last.revision + 1n;
-    if (next > from.revision) break;
   }
   const resume = last && last.revision < from.revision ? { revision: last.revision, seq: 0 } : from;
   return { from: resume, ...(waitingSince !== undefined ? { waitingSince } : {}) };
-}
-
-/** Whether the store holds an event of the turn after `revision`. */
-async function moreOfTurn(
-  store: EventStore,
-  chatId: string,
-  turnId: string,
-  revision: bigint,
-): Promise<boolean> {
-  for (let next = revision + 1n; ;) {
-    const page = await store.readStream(streams.chat(chatId), { fromRevision: next, maxCount: PAGE });
-    if (page.some((e) => turnOf(e.data) === turnId)) return true;
-    if (page.length < PAGE) return false;
-    next = page.at(-1)!.revision + 1n;
-  }
 }

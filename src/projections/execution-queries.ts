@@ -1,5 +1,9 @@
-/** What the API lists from the `executions` read model, newest first, scoped to the owner unless admin. */
+/**
+ * What the API lists from the `executions` read model, newest first, scoped to the owner unless
+ * admin, with what the code returned or printed decoded from its stored form (lossless-text).
+ */
 import type pg from 'pg';
+import { decodedRunText } from './execution-view.js';
 
 export interface ExecutionFilter {
   readonly userId?: string;
@@ -39,6 +43,9 @@ export class ExecutionQueries {
         ORDER BY created_at DESC, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
       params,
     );
-    return rows;
+    return rows.map((r) => ({
+      ...r,
+      ...decodedRunText(r as unknown as Parameters<typeof decodedRunText>[0]),
+    }));
   }
 }

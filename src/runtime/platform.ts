@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { ApiKeys } from './auth/api-keys.js';
 import { TurnWaiter } from './turns/turn-waiter.js';
+import { ChatFeed } from './chat-feed/chat-feed.js';
 import { ApiKeyService } from '../commands/api-key/api-key-service.js';
 import { ApiKeyQueries } from '../projections/api-key-queries.js';
 import { asUserId } from '../events/ids.js';
@@ -24,6 +25,8 @@ import type { ProjectionWaiter } from '../projections/waiter.js';
 import { Invoker } from '../commands/chat/invoke.js';
 import { registerChatRoutes } from '../http/chats.js';
 import { registerConsoleRoutes } from '../http/console.js';
+import { ChatSnapshotQueries } from '../projections/chat-snapshot-queries.js';
+import { ExecutionViewQueries } from '../projections/execution-view-queries.js';
 import type { Projection } from '../projections/projection.js';
 import { registerOpenAiAdapterRoutes } from '../http/openai-adapter.js';
 import type { Config } from './config.js';
@@ -39,6 +42,8 @@ import { registerIdentityRoutes } from '../http/identity.js';
 import { registerApiKeyRoutes } from '../http/api-key-routes.js';
 import { registerAuditRoutes } from '../http/audit.js';
 import { loadSigningKey } from '../audit/signing-key-loader.js';
+import { AuditLog } from '../audit/audit-query.js';
+import { Timelines } from '../audit/timeline.js';
 import type { IdentityQueries } from '../projections/identity-queries.js';
 import { compose, type Composition } from './container.js';
 import type { Services } from './services.js';
@@ -205,6 +210,18 @@ export class Platform {
     const turns = new TurnWaiter(this.services.eventStore, this.config.turnTimeoutMs);
     // one read filter (and its cache of stream owners) for every route that shows events
     const visibility = new EventVisibility(this.services.eventStore);
+    // the read services that hold the event store for the routes that show events
+    const feed = new ChatFeed(this.services.eventStore, this.services.liveBus, this.services.queries.chats);
+    const timelines = new Timelines(this.services.eventStore, async (chatId) =>
+      (
+        await this.services.queries.executions.list({
+          chatId,
+          triggerType: 'HOOK',
+          skip: 0,
+          limit: 1000,
+        })
+      ).map((r) => r.id as string),
+    );
     registerHealth(registry, this.config.role, this.services.portChecks);
     for (const service of [
       this.services.agents,
@@ -229,22 +246,13 @@ export class Platform {
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
     });
     registerChatRoutes(registry, {
-      pool: this.services.pool,
-      hookExecutionsOf: async (chatId) =>
-        (
-          await this.services.queries.executions.list({
-            chatId,
-            triggerType: 'HOOK',
-            skip: 0,
-            limit: 1000,
-          })
-        ).map((r) => r.id as string),
       chats: this.services.chats,
       invoker: new Invoker(this.services.commandHandler, this.services.chats),
       queries: this.services.queries.chats,
-      store: this.services.eventStore,
+      snapshots: new ChatSnapshotQueries(pool, this.services.eventStore),
+      timelines,
       visibility,
-      bus: this.services.liveBus,
+      feed,
       waiter: this.services.waiter,
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       turns,
@@ -253,7 +261,8 @@ export class Platform {
     registerExecutionRoutes(registry, {
       executions: this.services.executions,
       queries: this.services.queries.executions,
-      store: this.services.eventStore,
+      views: new ExecutionViewQueries(this.services.eventStore),
+      timelines,
       visibility,
       waiter: this.services.waiter,
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
@@ -284,7 +293,7 @@ export class Platform {
       queries: new ApiKeyQueries(pool),
     });
     registerAuditRoutes(registry, {
-      store: this.services.eventStore,
+      log: new AuditLog(this.services.eventStore),
       key: loadSigningKey(this.config.auditSigningKey, this.config.env, this.config.dataDir, (m) =>
         this.log.warn(m),
       ),
@@ -297,8 +306,7 @@ export class Platform {
       chats: this.services.chats,
       agents: this.services.agents,
       queries: this.services.queries.resources,
-      store: this.services.eventStore,
-      bus: this.services.liveBus,
+      feed,
       waiter: this.services.waiter,
       resolver: this.services.providerResolver,
       llm: this.services.llm,

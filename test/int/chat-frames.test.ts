@@ -11,7 +11,7 @@ import { turnChannel } from '../../src/events/chat-events.js';
 import type { NewEvent } from '../../src/events/event-store.js';
 import { PgEventStore } from '../../src/events/postgres/pg-event-store.js';
 import { streams } from '../../src/events/stream-names.js';
-import { chatFrames } from '../../src/http/chat-stream.js';
+import { chatFrames } from '../../src/runtime/chat-feed/chat-frames.js';
 import type { SseFrame } from '../../src/http/sse.js';
 import { MemoryLiveBus } from '../../src/runtime/live-bus/memory-live-bus.js';
 import { migrate } from '../../src/runtime/migrate.js';

@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { ESLint } from 'eslint';
+import path from 'node:path';
 
 const eslint = new ESLint({ cwd: process.cwd() });
 
@@ -81,5 +82,24 @@ describe('import rules (eslint.config.js)', () => {
       ].join('\n'),
     );
     expect(found).to.have.length(2);
+  });
+
+  it('hold for every file in src/http: none is exempt, and none imports against the direction', async () => {
+    const results = await eslint.lintFiles(['src/http/**/*.ts']);
+    expect(results.length).to.be.greaterThan(30);
+    const exempt: string[] = [];
+    for (const r of results) {
+      const config = (await eslint.calculateConfigForFile(r.filePath)) as { rules: Record<string, unknown> };
+      const rule = config.rules['no-restricted-imports'] as [unknown] | unknown;
+      const severity = Array.isArray(rule) ? rule[0] : rule;
+      if (severity !== 2 && severity !== 'error') exempt.push(path.relative(process.cwd(), r.filePath));
+    }
+    expect(exempt).to.deep.equal([]);
+    const refused = results.flatMap((r) =>
+      r.messages
+        .filter((m) => m.ruleId === 'no-restricted-imports')
+        .map((m) => `${r.filePath}: ${m.message}`),
+    );
+    expect(refused).to.deep.equal([]);
   });
 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { RecordedEvent } from '../../src/events/event-store.js';
 import { toLazyRecorded } from '../../src/events/postgres/rows.js';
 import { storedJson } from '../../src/events/stored-json.js';
-import { durableFrame } from '../../src/http/chat-stream.js';
+import { durableFrame } from '../../src/runtime/chat-feed/chat-frames.js';
 
 const METADATA = { correlationId: 'c', causationId: 'c', actor: 'u', version: 1 };
 

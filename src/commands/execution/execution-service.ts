@@ -13,6 +13,7 @@ import {
   type TriggerType,
 } from '../../events/execution-events.js';
 import { newExecutionId, type ExecutionId } from '../../events/ids.js';
+import { decodeText, decodeValue } from '../../events/lossless-text.js';
 import { streams } from '../../events/stream-names.js';
 import { upcast } from '../../events/upcasters.js';
 import { coerceAndValidateInput } from '../chat/chat-input.js';
@@ -189,3 +190,14 @@ export class ExecutionService {
 
 export const isStopped = (s: PresentExecution) =>
   s.status === 'AWAITING_INPUT' || TERMINAL.includes(s.status);
+
+/**
+ * A stop as its caller is told it: what the code returned, asked or failed with, decoded from the
+ * form it was stored in (lossless-text: the worker encodes what Postgres cannot hold).
+ */
+export const decodedStop = (s: PresentExecution): PresentExecution => ({
+  ...s,
+  prompt: s.prompt === null ? null : decodeText(s.prompt),
+  ...(s.output !== undefined ? { output: decodeValue(s.output) } : {}),
+  ...(s.error !== undefined ? { error: decodeText(s.error) } : {}),
+});

@@ -8,12 +8,10 @@ import type { ChatService, Posted } from '../../commands/chat/chat-service.js';
 import { asChatId, asUserId, type ChatId } from '../../commands/ids.js';
 import { ForbiddenError, IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
 import type { UsageData } from '../../events/chat-events.js';
-import type { EventStore } from '../../events/event-store.js';
 import type { ProjectionWaiter } from '../../projections/waiter.js';
-import type { LiveBus } from '../../runtime/live-bus/live-bus.js';
+import type { ChatFeed } from '../../runtime/chat-feed/chat-feed.js';
 import type { LlmMessage } from '../../runtime/llm/llm.js';
 import { holds, principalOf } from '../auth.js';
-import { chatFrames } from '../chat-stream.js';
 import { agentChat } from '../chats.js';
 import { commandIdOf } from '../idempotency.js';
 import { TurnWatch } from '../../commands/chat/turn-watch.js';
@@ -26,8 +24,8 @@ import type { CompletionRequest } from './request.js';
 
 export interface AgentCompletionDeps {
   readonly chats: ChatService;
-  readonly store: EventStore;
-  readonly bus: LiveBus;
+  /** a chat's frames, for a streamed completion */
+  readonly feed: ChatFeed;
   readonly waiter: ProjectionWaiter;
   readonly turnTimeoutMs: number;
   readonly consistencyTimeoutMs: number;
@@ -159,7 +157,7 @@ function streamTurn(
     } else if (event === 'TurnFailed') out.fail(data.error ?? 'the model failed', 'turn_failed');
     else out.fail('the turn was cancelled', 'turn_cancelled');
   };
-  const sub = chatFrames(d.store, d.bus, chatId, { revision: posted.revision, seq: 0 }).subscribe({
+  const sub = d.feed.frames(chatId, { revision: posted.revision, seq: 0 }).subscribe({
     next: (f) => {
       const data = f.data as { turnId?: string; content?: string | null; error?: string; usage?: UsageData };
       if (f.event === 'message') {

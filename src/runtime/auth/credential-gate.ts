@@ -5,11 +5,15 @@
  * logout). The read model answers within the projection's lag; the revocations answer at once.
  */
 import { UnauthorizedError } from '../../errors.js';
-import type { CheckKeyHolder, VerifyAccessToken } from '../../http/auth.js';
 import type { IdentityQueries } from '../../projections/identity-queries.js';
 import type { ProjectionWaiter } from '../../projections/waiter.js';
 import type { AccessTokens } from './access-tokens.js';
 import type { Revocations } from './revocations.js';
+
+/** An access token's active user and token id; throws UnauthorizedError saying why not. */
+export type VerifyAccessToken = (token: string) => Promise<{ userId: string; tokenId: string }>;
+/** Throws UnauthorizedError when a found API key no longer holds (its user deactivated or deleted). */
+export type CheckKeyHolder = (holder: { readonly userId: string; readonly issuedAt: Date }) => Promise<void>;
 
 /** active: the user is active; inactive: deactivated; unknown: no row (deleted, or not projected yet) */
 type Standing = 'active' | 'inactive' | 'unknown';

@@ -1,17 +1,27 @@
 /**
- * A chat's SSE stream (DESIGN §8): the chat's durable events (`id:` = stream revision) merged
+ * A chat's frames, as its SSE streams send them (DESIGN §8): the chat's durable events (`id:` = stream revision) merged
  * with token deltas of running turns from the live bus (`id: <revision>.<seq>`, where revision is
  * the TurnStarted event's). While a turn's deltas flow, later durable events wait, so a client
  * always sees a turn's deltas before the message that completes it. Resuming from `R` or `R.S`
  * gives exactly what followed, whether the turn still runs or ended long ago.
  */
 import { Observable, type Subscription } from 'rxjs';
-import { turnChannel, type ChatEvent } from '../events/chat-events.js';
-import type { EventStore, RecordedEvent, ReplayedEvent } from '../events/event-store.js';
-import { storedJson } from '../events/stored-json.js';
-import { streams } from '../events/stream-names.js';
-import type { LiveBus, LiveMessage } from '../runtime/live-bus/live-bus.js';
-import type { SseFrame } from './sse.js';
+import { turnChannel, type ChatEvent } from '../../events/chat-events.js';
+import type { EventStore, RecordedEvent, ReplayedEvent } from '../../events/event-store.js';
+import { storedJson } from '../../events/stored-json.js';
+import { streams } from '../../events/stream-names.js';
+import type { LiveBus, LiveMessage } from '../live-bus/live-bus.js';
+
+/** One frame of the feed, as an SSE frame carries it (the HTTP layer sends it as it is). */
+export interface ChatFrame {
+  /** the event's type, or `message` for a token delta */
+  readonly event: string;
+  readonly data: unknown;
+  /** `R` (the event's revision in the chat stream) or `R.S` (delta S of the turn started at R) */
+  readonly id?: string;
+  /** `data` already as JSON text (no line breaks), when the store returned it so */
+  readonly json?: string;
+}
 
 /**
  * How long to keep waiting for a turn's deltas once its ending event is known: a channel that has
@@ -31,12 +41,12 @@ type FrameEvent = Pick<RecordedEvent, 'type' | 'revision' | 'data'> & Partial<Pi
 /** the data fields a replay reads for chatFrames */
 const REPLAY_FIELDS = ['turnId', 'attempt', 'runId'] as const;
 
-export function durableFrame(e: FrameEvent): SseFrame {
+export function durableFrame(e: FrameEvent): ChatFrame {
   return new DurableFrame(e);
 }
 
 /** A class, not an object with its own accessor: cheap to build for each event of a long replay. */
-class DurableFrame implements SseFrame {
+class DurableFrame implements ChatFrame {
   readonly event: string;
   readonly id: string;
   readonly json: string | undefined;
@@ -69,7 +79,7 @@ function frameJson(e: FrameEvent): string | undefined {
   return body === '{}' ? `${head}}` : `${head},${body.slice(1)}`;
 }
 
-function deltaFrame(revision: bigint, m: LiveMessage): SseFrame {
+function deltaFrame(revision: bigint, m: LiveMessage): ChatFrame {
   const data =
     m.type === 'tool_call'
       ? {
@@ -105,8 +115,8 @@ export function chatFrames(
   chatId: string,
   resume: { revision: bigint; seq: number } | undefined,
   drain: { readonly ms: number; readonly silentMs: number } = { ms: DRAIN_MS, silentMs: DRAIN_SILENT_MS },
-): Observable<SseFrame> {
-  return new Observable<SseFrame>((subscriber) => {
+): Observable<ChatFrame> {
+  return new Observable<ChatFrame>((subscriber) => {
     const stream = streams.chat(chatId);
     const pending: FrameEvent[] = [];
     let live:
