@@ -54,7 +54,9 @@ export function resourceProjection(kind: ResourceKind): Projection {
   const layout = readModelOf(kind);
   return {
     name: table,
-    version: 2, // 2: `version` counts from 1
+    // 2: `version` counts from 1; 3: a unique flag (is_default) shows what each stream says, so a
+    // write taking it finds every holder to clear (clearing them in the read model alone hid them)
+    version: 3,
     filter: { categories: [kind.category] },
     tables: [table],
     createTables: (t) => ddl(layout, t[table]!),
@@ -136,28 +138,12 @@ async function applyBatch(
   );
   const items = new Map<string, ItemRecord | null>(loaded.map((r) => [r.__key, fromRow(layout, r, r.__key)]));
   const touched = new Set<string>();
-  const flagWinners = new Map<string, string>();
   for (const e of events) {
     const k = idOf(e.streamName);
     const next = evolveItem(kind, k, items.get(k), e);
     if (next === undefined) continue;
     items.set(k, next);
     touched.add(k);
-    for (const flag of kind.uniqueFlags ?? []) if (next?.spec[flag] === true) flagWinners.set(flag, k);
-  }
-  for (const [flag, winner] of flagWinners) {
-    for (const [k, item] of items) {
-      if (k !== winner && item?.spec[flag] === true) {
-        items.set(k, { ...item, spec: { ...item.spec, [flag]: false } });
-        touched.add(k);
-      }
-    }
-    // unique flags live in the default layout's spec column
-    await tx.query(
-      `UPDATE ${table} SET spec = jsonb_set(spec, $1::text[], 'false')
-        WHERE (spec->>$2)::boolean AND ${keyOf(layout)} <> $3`,
-      [[flag], flag, winner],
-    );
   }
   await writeRows(tx, table, layout, items, touched);
 }

@@ -22,7 +22,11 @@ import { checkFunctionSpec } from '../commands/function/python-syntax.js';
 import { IdentityService } from '../commands/identity/identity-service.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
-import { ResourceService, type ResourceServiceOptions } from '../commands/resource/resource-service.js';
+import {
+  ResourceService,
+  type FlagHolders,
+  type ResourceServiceOptions,
+} from '../commands/resource/resource-service.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import type { EventStore } from '../events/event-store.js';
 import { StreamCache } from '../events/stream-cache.js';
@@ -32,6 +36,7 @@ import { ExecutionQueries } from '../projections/execution-queries.js';
 import { IdentityQueries } from '../projections/identity-queries.js';
 import { allProjections } from '../projections/index.js';
 import { ResourceQueries } from '../projections/resource-queries.js';
+import { resourceProjection } from '../projections/resources.js';
 import { settleProjections } from '../projections/settle.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import type { AccessTokens } from './auth/access-tokens.js';
@@ -140,7 +145,7 @@ export function buildServices(a: Adapters, config: Config, log: Logger): Service
     identity: new IdentityQueries(a.pool),
   };
   const outboundGuard = new OutboundGuard(config.outbound.allowlist);
-  const resources = resourceServices(a, commandHandler, queries, outboundGuard);
+  const resources = resourceServices(a, config, commandHandler, queries, outboundGuard);
   const executions = new ExecutionService(
     commandHandler,
     a.eventStore,
@@ -185,10 +190,16 @@ export function buildServices(a: Adapters, config: Config, log: Logger): Service
 type Built = Omit<Services, 'chats' | 'configService' | 'login' | 'turnRunner' | 'executionWorker'>;
 
 /** Every kind on the kit (agents, LLM providers, functions, secrets, event subscriptions), and who may run a function. */
-function resourceServices(a: Adapters, handler: CommandHandler, queries: Queries, guard: OutboundGuard) {
+function resourceServices(
+  a: Adapters,
+  config: Config,
+  handler: CommandHandler,
+  queries: Queries,
+  guard: OutboundGuard,
+) {
   const streams = new StreamCache(a.eventStore);
   const resourceService = (kind: ResourceKind, options: ResourceServiceOptions = {}) =>
-    new ResourceService(kind, a.eventStore, handler, (k, f) => queries.resources.flagHolders(k, f), {
+    new ResourceService(kind, a.eventStore, handler, flagHolders(a, queries, config), {
       seal: (v) => a.cipher.seal(v),
       streams,
       ...options,
@@ -347,4 +358,19 @@ function runtimeChecks(resolver: ProviderResolver, runner: FunctionRunner | unde
       },
     },
   ];
+}
+
+/**
+ * A unique flag's other holders, read once the kind's read model has the write that set it (and so
+ * every write before it); bounded like any read-your-writes wait, after which it reads what is there.
+ */
+export function flagHolders(
+  a: Pick<Adapters, 'waiter'>,
+  queries: Pick<Queries, 'resources'>,
+  config: Pick<Config, 'consistencyTimeoutMs'>,
+): FlagHolders {
+  return async (kind, flag, position) => {
+    await a.waiter.waitFor([resourceProjection(kind).name], position, config.consistencyTimeoutMs);
+    return queries.resources.flagHolders(kind, flag);
+  };
 }

@@ -60,10 +60,15 @@ export interface Actor extends Caller {
 
 export type KindContext = CommandContext & { readonly by?: Actor };
 
-/** Finds other active resources that have a unique flag set (from the read model). */
+/**
+ * Finds other active resources that have a unique flag set, from the read model once it has
+ * reached `position` (the write that set the flag): every earlier write that set it elsewhere is
+ * then in it, so two writes in a row never leave two holders.
+ */
 export type FlagHolders = (
   kind: ResourceKind,
   flag: string,
+  position: bigint,
 ) => Promise<{ namespace: string; name: string }[]>;
 
 export interface ResourceServiceOptions {
@@ -326,7 +331,7 @@ export class ResourceService {
     let last = position;
     for (const flag of this.kind.uniqueFlags ?? []) {
       if (state.spec[flag] !== true || position === undefined) continue;
-      for (const other of await this.flagHolders(this.kind, flag)) {
+      for (const other of await this.flagHolders(this.kind, flag, position)) {
         if (other.namespace === state.namespace && other.name === state.name) continue;
         const r = await this.handler
           .handle(
