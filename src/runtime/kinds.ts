@@ -25,21 +25,31 @@ import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
 import { registerResourceRoutes } from '../http/resources.js';
 import type { Sealed } from './cipher.js';
-import { projectionsOf, type KindRegistration } from './kind-registry.js';
+import { projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
 import { PgDataKeys } from './secrets/data-keys.js';
 import { signingSecrets } from './webhooks/signing-secrets.js';
+
+/** opens a provider's API key sealed under the master keyring, to compare it with the config's */
+const openProviderKeyWith = (p: KindSectionPorts) => (sealed: unknown) => {
+  try {
+    return p.cipher.open(sealed as Sealed);
+  } catch {
+    return undefined; // sealed under a master key no longer configured: treat as changed
+  }
+};
+
+/** opens a secret's stored value with its data key, to compare it with the config's */
+const openSecretWith = (p: KindSectionPorts) => (id: string, value: unknown) =>
+  p.secretVault.open(id, value as Sealed).catch((err) => {
+    // the plan then shows the value as changed, and an apply writes it anew
+    p.log.warn({ err, secretId: id }, 'config: a stored secret could not be opened to compare');
+    return undefined;
+  });
 
 const llmProviders: KindRegistration = {
   name: 'llmProviders',
   kind: llmProviderKind,
-  config: (service, p) =>
-    llmProvidersSection(service, p.items, (sealed) => {
-      try {
-        return p.cipher.open(sealed as Sealed);
-      } catch {
-        return undefined; // sealed under a master key no longer configured: treat as changed
-      }
-    }),
+  config: (service, p) => llmProvidersSection(service, p.items, openProviderKeyWith(p)),
   example: { create: { api_endpoint: 'http://127.0.0.1:9/v1' }, update: { default_model: 'changed' } },
 };
 
@@ -47,14 +57,7 @@ const secrets: KindRegistration = {
   name: 'secrets',
   kind: secretKind,
   hooks: ({ adapters: a }) => secretHooks(new PgDataKeys(a.pool, a.cipher)),
-  config: (service, p) =>
-    secretsSection(service, p.items, (id, value) =>
-      p.secretVault.open(id, value as Sealed).catch((err) => {
-        // the plan then shows the value as changed, and an apply writes it anew
-        p.log.warn({ err, secretId: id }, 'config: a stored secret could not be opened to compare');
-        return undefined;
-      }),
-    ),
+  config: (service, p) => secretsSection(service, p.items, openSecretWith(p)),
   example: { create: { value: 'v', visibility: 'private' }, update: { description: 'changed' } },
 };
 
