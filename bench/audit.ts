@@ -10,12 +10,12 @@ import { verifyExport } from '../src/audit/export-chain.js';
 import { emit, log } from './io.js';
 import { ADMIN_KEY, createAgent, createChat, startBenchPlatform } from './platform.js';
 import { fillChat } from './resume.js';
-import { allProjections } from '../src/projections/index.js';
+import { platformProjections } from '../src/runtime/kinds.js';
 import { ProjectionRunner } from '../src/projections/runner.js';
 
 /** The read models (not the reactors: the synthetic messages must start no turns), until stopped. */
 function startProjections(p: Awaited<ReturnType<typeof startBenchPlatform>>) {
-  const runners = allProjections().map(
+  const runners = platformProjections().map(
     (proj) =>
       new ProjectionRunner(p.platform.services.pool, p.platform.services.eventStore, proj, {
         onError: (err) => log(`projection: ${String(err)}`),

@@ -14,7 +14,7 @@
  * A separate round with stack attribution on says which code sent how many queries.
  */
 import type { ResourceKind } from '../src/commands/resource/resource-kind.js';
-import { allProjections } from '../src/projections/index.js';
+import { platformProjections } from '../src/runtime/kinds.js';
 import { resourceProjection } from '../src/projections/resources.js';
 import { ProjectionRunner } from '../src/projections/runner.js';
 import { emit, log, sleep } from './io.js';
@@ -141,7 +141,7 @@ export async function runMessageCost(): Promise<void> {
     emit({
       bench: 'message_cost',
       // the read models the worker runs today (agents, LLM providers, functions, chats, ...)
-      kinds: allProjections().length,
+      kinds: platformProjections().length,
       queries_per_message: round(q, 2),
       cpu_ms_per_message: round(
         per(base, (r) => r.cpuMs),

@@ -19,7 +19,7 @@ import type { EventStore, NewEvent } from '../src/events/event-store.js';
 import { streams } from '../src/events/stream-names.js';
 import { durableFrame } from '../src/runtime/chat-feed/chat-frames.js';
 import { chatsProjection } from '../src/projections/chats.js';
-import { allProjections } from '../src/projections/index.js';
+import { platformProjections } from '../src/runtime/kinds.js';
 import { ProjectionRunner } from '../src/projections/runner.js';
 import { emit, log, sleep } from './io.js';
 import { ADMIN_KEY, createAgent, createChat, startBenchPlatform } from './platform.js';
@@ -167,7 +167,7 @@ export async function runResume(): Promise<void> {
   const p = await startBenchPlatform({ SINAS_ROLE: 'api' });
   const pool = p.platform.services.pool;
   const store = p.platform.services.eventStore;
-  const runners = allProjections().map(
+  const runners = platformProjections().map(
     (proj) =>
       new ProjectionRunner(pool, store, proj, { onError: (err) => log(`projection: ${String(err)}`) }),
   );

@@ -21,7 +21,7 @@ import { PgEventStore } from '../events/postgres/pg-event-store.js';
 import { EsdbEventStore } from '../events/esdb/esdb-event-store.js';
 import type { EventStore } from '../events/event-store.js';
 import { listCheckpoints } from '../projections/checkpoints.js';
-import { allProjections } from '../projections/index.js';
+import { platformProjections } from '../runtime/kinds.js';
 import { rebuildProjection } from '../projections/rebuild.js';
 import { loadConfig } from '../runtime/config.js';
 import { runningEmbeddedUrl, startEmbeddedPostgres } from '../runtime/embedded-postgres.js';
@@ -73,7 +73,7 @@ async function connect(): Promise<{ pool: pg.Pool; store: EventStore; close: () 
 async function status(pool: pg.Pool, store: EventStore): Promise<void> {
   const head = await store.headPosition();
   const cps = await listCheckpoints(pool);
-  const rows = allProjections().map((p) => {
+  const rows = platformProjections().map((p) => {
     const cp = cps.get(p.name);
     return {
       projection: p.name,
@@ -88,10 +88,10 @@ async function status(pool: pg.Pool, store: EventStore): Promise<void> {
 }
 
 async function rebuild(pool: pg.Pool, store: EventStore, name: string | undefined): Promise<void> {
-  const projection = allProjections().find((p) => p.name === name);
+  const projection = platformProjections().find((p) => p.name === name);
   if (!projection)
     throw new Error(
-      `unknown projection '${name}'; one of: ${allProjections()
+      `unknown projection '${name}'; one of: ${platformProjections()
         .map((p) => p.name)
         .join(', ')}`,
     );

@@ -1,10 +1,9 @@
-/** Every projection the workers run. */
+/**
+ * Every projection the workers run: one per registered kind (the kinds come from the composition
+ * root's registry, `src/runtime/kinds.ts`), then chats, executions and identity.
+ */
 import type pg from 'pg';
-import { agentKind } from '../commands/agent/agent-kind.js';
-import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
-import { functionKind } from '../commands/function/function-kind.js';
-import { secretKind } from '../commands/secret/secret-kind.js';
-import { eventSubscriptionKind } from '../commands/event-subscription/event-subscription-kind.js';
+import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import { chatsProjection } from './chats.js';
 import { executionsProjection } from './executions.js';
 import { identityProjection } from './identity.js';
@@ -13,15 +12,11 @@ import { resourceProjection } from './resources.js';
 import { createLiveTables } from './runner.js';
 import { inTransaction } from './transaction.js';
 
-export const allProjections = (): Projection[] => [
-  resourceProjection(agentKind),
-  resourceProjection(llmProviderKind),
-  resourceProjection(functionKind),
+export const allProjections = (kinds: readonly ResourceKind[]): Projection[] => [
+  ...kinds.map((kind) => resourceProjection(kind)),
   chatsProjection,
   executionsProjection,
   identityProjection,
-  resourceProjection(secretKind),
-  resourceProjection(eventSubscriptionKind),
 ];
 
 /**
@@ -29,6 +24,6 @@ export const allProjections = (): Projection[] => [
  * process serves them: an API process may start on a fresh database before any worker has, and its
  * reads then find empty tables instead of failing.
  */
-export async function ensureReadModels(pool: pg.Pool): Promise<void> {
-  for (const p of allProjections()) await inTransaction(pool, (tx) => createLiveTables(tx, p));
+export async function ensureReadModels(pool: pg.Pool, projections: readonly Projection[]): Promise<void> {
+  for (const p of projections) await inTransaction(pool, (tx) => createLiveTables(tx, p));
 }

@@ -28,6 +28,8 @@ import { BullMqQueue } from './queue/bullmq-queue.js';
 import { logOutage } from './redis-connection.js';
 import { InProcessQueue } from './queue/in-process-queue.js';
 import type { JobQueue } from './queue/job-queue.js';
+import type { KindRegistration } from './kind-registry.js';
+import { KINDS } from './kinds.js';
 import { buildServices, type Adapters, type Services } from './services.js';
 
 export interface Composition {
@@ -37,11 +39,16 @@ export interface Composition {
   dispose(): Promise<void>;
 }
 
-export async function compose(config: Config, log: Logger): Promise<Composition> {
+export async function compose(
+  config: Config,
+  log: Logger,
+  /** the kinds on the kit this process serves (a test may register one more) */
+  kinds: readonly KindRegistration[] = KINDS,
+): Promise<Composition> {
   const closers: (() => Promise<void>)[] = [];
   let services: Services;
   try {
-    services = buildServices(await openAdapters(config, log, closers), config, log);
+    services = buildServices(await openAdapters(config, log, closers), config, log, kinds);
   } catch (err) {
     for (const close of closers.reverse()) await close().catch(() => {});
     throw err;

@@ -14,10 +14,9 @@ import { asUserId } from '../events/ids.js';
 import { buildApp } from '../http/app.js';
 import { endStreams } from '../http/sse.js';
 import { registerHealth } from '../http/health.js';
-import { registerResourceRoutes } from '../http/resources.js';
 import { RouteRegistry, type RouteSpec } from '../http/routes.js';
 import { readCheckpoint } from '../projections/checkpoints.js';
-import { allProjections, ensureReadModels } from '../projections/index.js';
+import { ensureReadModels } from '../projections/index.js';
 import { installAnalytics } from '../projections/analytics.js';
 import { rebuildProjection } from '../projections/rebuild.js';
 import { ProjectionRunner } from '../projections/runner.js';
@@ -32,7 +31,6 @@ import { registerOpenAiAdapterRoutes } from '../http/openai-adapter.js';
 import type { Config } from './config.js';
 import { purgeReactor, startPurgeWorkers, sweepExpiredChats } from './turns/purge.js';
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
-import { sharedPoolPermission } from '../commands/function/function-kind.js';
 import { registerExecutionRoutes } from '../http/executions.js';
 import { executionReactor, startExecutionWorkers, sweepExecutions } from './functions/execution-jobs.js';
 import { hookReactor } from './turns/hooks.js';
@@ -47,13 +45,14 @@ import { Timelines } from '../audit/timeline.js';
 import type { IdentityQueries } from '../projections/identity-queries.js';
 import { compose, type Composition } from './container.js';
 import type { Services } from './services.js';
+import { projectionsOf, registerKindRoutes, type KindRegistration } from './kind-registry.js';
+import { KINDS } from './kinds.js';
 import { registerConfigRoutes } from '../http/config.js';
 import { registerLoginRoutes } from '../http/login.js';
 import { looksLikeJwt } from './auth/access-tokens.js';
 import { CredentialGate } from './auth/credential-gate.js';
 import { credentialReactor } from './auth/credential-reactor.js';
 import { keyShredderReactor } from './secrets/key-shredder.js';
-import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { EventVisibility } from '../audit/visibility.js';
 import { listenHttp } from './http-listen.js';
@@ -83,8 +82,13 @@ export class Platform {
     private readonly composition: Composition,
   ) {}
 
-  static async start(config: Config, log: Logger): Promise<Platform> {
-    const composition = await compose(config, log);
+  static async start(
+    config: Config,
+    log: Logger,
+    /** the kinds on the kit (kinds.ts); a test may register one more */
+    options: { readonly kinds?: readonly KindRegistration[] } = {},
+  ): Promise<Platform> {
+    const composition = await compose(config, log, options.kinds ?? KINDS);
     const platform = new Platform(config, log, composition);
     try {
       if (config.role !== 'api') await platform.startWorker();
@@ -118,6 +122,11 @@ export class Platform {
     return this.composition.services;
   }
 
+  /** the kinds on the kit this process serves, as registered */
+  get kinds(): readonly KindRegistration[] {
+    return this.services.kindRegistrations;
+  }
+
   /** The API's base URL, when this process serves it. */
   get url(): string | undefined {
     const addr = this.server?.address();
@@ -127,8 +136,9 @@ export class Platform {
   private async startWorker(): Promise<void> {
     const pool = this.services.pool;
     const store = this.services.eventStore;
-    await installAnalytics(pool, allProjections(), { log: this.log });
-    for (const p of allProjections()) {
+    const projections = projectionsOf(this.kinds);
+    await installAnalytics(pool, projections, { log: this.log });
+    for (const p of projections) {
       const cp = await readCheckpoint(pool, p.name);
       if (cp && cp.version !== p.version) {
         this.log.warn(
@@ -191,7 +201,7 @@ export class Platform {
 
   private async startApi(): Promise<void> {
     const pool = this.services.pool;
-    await ensureReadModels(pool);
+    await ensureReadModels(pool, projectionsOf(this.kinds));
     const revocations = this.services.revocations;
     await revocations.start();
     const keys = new ApiKeys(pool);
@@ -223,26 +233,11 @@ export class Platform {
       ).map((r) => r.id as string),
     );
     registerHealth(registry, this.config.role, this.services.portChecks);
-    for (const service of [
-      this.services.agents,
-      this.services.llmProviders,
-      this.services.functions,
-      this.services.secrets,
-    ]) {
-      registerResourceRoutes(registry, {
-        service,
-        queries: this.services.queries.resources,
-        waiter: this.services.waiter,
-        consistencyTimeoutMs: this.config.consistencyTimeoutMs,
-        ...(service === this.services.functions ? { extraPermission: sharedPoolPermission } : {}),
-      });
-    }
-    registerEventSubscriptionRoutes(registry, {
-      service: this.services.eventSubscriptions,
+    registerKindRoutes(registry, this.kinds, this.services.kinds, {
       queries: this.services.queries.resources,
       pool,
       waiter: this.services.waiter,
-      webhooks: this.config.webhooks,
+      config: this.config,
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
     });
     registerChatRoutes(registry, {

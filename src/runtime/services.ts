@@ -5,36 +5,25 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { agentKind, AGENT_SCHEMA_FIELDS } from '../commands/agent/agent-kind.js';
-import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
 import { ChatService } from '../commands/chat/chat-service.js';
 import { CommandHandler } from '../commands/command-handler.js';
 import { ConfigService } from '../commands/config/config-service.js';
 import { configSections } from '../commands/config/sections/index.js';
-import {
-  eventSubscriptionHooks,
-  eventSubscriptionKind,
-} from '../commands/event-subscription/event-subscription-kind.js';
 import { ExecutePolicy } from '../commands/execution/execute-policy.js';
 import { ExecutionService } from '../commands/execution/execution-service.js';
-import { FUNCTION_SCHEMA_FIELDS, functionKind } from '../commands/function/function-kind.js';
-import { checkFunctionSpec } from '../commands/function/python-syntax.js';
 import { IdentityService } from '../commands/identity/identity-service.js';
-import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import {
   ResourceService,
   type FlagHolders,
   type ResourceServiceOptions,
 } from '../commands/resource/resource-service.js';
-import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import type { EventStore } from '../events/event-store.js';
 import { StreamCache } from '../events/stream-cache.js';
 import type { PortCheck } from '../http/health.js';
 import { ChatQueries } from '../projections/chat-queries.js';
 import { ExecutionQueries } from '../projections/execution-queries.js';
 import { IdentityQueries } from '../projections/identity-queries.js';
-import { allProjections } from '../projections/index.js';
 import { ResourceQueries } from '../projections/resource-queries.js';
 import { resourceProjection } from '../projections/resources.js';
 import { settleProjections } from '../projections/settle.js';
@@ -47,7 +36,7 @@ import { RateLimiter } from './auth/rate-limiter.js';
 import { RefreshTokens } from './auth/refresh-tokens.js';
 import type { Revocations } from './auth/revocations.js';
 import { SecurityLog } from './auth/security-log.js';
-import type { Keyring, Sealed } from './cipher.js';
+import type { Keyring } from './cipher.js';
 import type { Config } from './config.js';
 import { enqueueExecution } from './functions/execution-jobs.js';
 import { ExecutionWorker } from './functions/execution-worker.js';
@@ -58,9 +47,17 @@ import type { Llm } from './llm/llm.js';
 import { OpenAiLlm } from './llm/openai-llm.js';
 import { OutboundGuard } from './outbound/outbound-guard.js';
 import type { JobQueue } from './queue/job-queue.js';
-import { PgDataKeys } from './secrets/data-keys.js';
+import {
+  buildKindServices,
+  configTables,
+  kindSections,
+  kindService,
+  projectionsOf,
+  type KindRegistration,
+  type KindSectionPorts,
+  type KindServices,
+} from './kind-registry.js';
 import { SecretVault } from './secrets/secret-vault.js';
-import { signingSecrets } from './webhooks/signing-secrets.js';
 import { MessageHooks } from './turns/hooks.js';
 import { ProviderResolver } from './turns/provider-resolver.js';
 import { enqueueTurn } from './turns/turn-jobs.js';
@@ -69,9 +66,6 @@ import { TurnRunner } from './turns/turn-runner.js';
 
 /** a function run's access token outlives its time limit by this much, and lives 15 minutes at least */
 const FUNCTION_TOKEN_MARGIN_S = 60;
-/** The read models a declarative config reads (references, export) and writes. */
-export const CONFIG_PROJECTIONS = ['identity', 'llm_providers', 'secrets', 'functions', 'agents'] as const;
-
 /** What the composition root opened (and closes): the adapters every service is built on. */
 export interface Adapters {
   readonly pool: pg.Pool;
@@ -110,6 +104,10 @@ export interface Services extends Adapters {
   /** the turn runtime reads a chat, its agent and its functions at every turn: from memory when it can */
   readonly streams: StreamCache;
   readonly queries: Queries;
+  /** the kinds registered in kinds.ts, by registered name: `kinds.agents`, `kinds.secrets`, … */
+  readonly kindRegistrations: readonly KindRegistration[];
+  readonly kinds: KindServices;
+  /** the kinds other services are built on, by their registered names */
   readonly agents: ResourceService;
   readonly llmProviders: ResourceService;
   readonly functions: ResourceService;
@@ -136,7 +134,12 @@ export interface Services extends Adapters {
 }
 
 /** Builds every service on `a`, dependencies first. Constructors only: nothing here opens anything. */
-export function buildServices(a: Adapters, config: Config, log: Logger): Services {
+export function buildServices(
+  a: Adapters,
+  config: Config,
+  log: Logger,
+  kinds: readonly KindRegistration[],
+): Services {
   const commandHandler = new CommandHandler(a.eventStore);
   const queries: Queries = {
     resources: new ResourceQueries(a.pool),
@@ -145,7 +148,7 @@ export function buildServices(a: Adapters, config: Config, log: Logger): Service
     identity: new IdentityQueries(a.pool),
   };
   const outboundGuard = new OutboundGuard(config.outbound.allowlist);
-  const resources = resourceServices(a, config, commandHandler, queries, outboundGuard);
+  const resources = resourceServices(a, config, commandHandler, queries, outboundGuard, kinds);
   const executions = new ExecutionService(
     commandHandler,
     a.eventStore,
@@ -189,13 +192,14 @@ export function buildServices(a: Adapters, config: Config, log: Logger): Service
 
 type Built = Omit<Services, 'chats' | 'configService' | 'login' | 'turnRunner' | 'executionWorker'>;
 
-/** Every kind on the kit (agents, LLM providers, functions, secrets, event subscriptions), and who may run a function. */
+/** Every registered kind on the kit (kinds.ts), and who may run a function. */
 function resourceServices(
   a: Adapters,
   config: Config,
   handler: CommandHandler,
   queries: Queries,
   guard: OutboundGuard,
+  registrations: readonly KindRegistration[],
 ) {
   const streams = new StreamCache(a.eventStore);
   const resourceService = (kind: ResourceKind, options: ResourceServiceOptions = {}) =>
@@ -204,28 +208,23 @@ function resourceServices(
       streams,
       ...options,
     });
-  const functions = resourceService(functionKind, {
-    schemaFields: FUNCTION_SCHEMA_FIELDS,
-    checkSpec: checkFunctionSpec,
-  });
-  const executePolicy = new ExecutePolicy(functions, async (userId) => {
+  // functions are read when a check runs, by which time every kind's service is built
+  const functionsOf = { at: (...args: Parameters<ResourceService['at']>) => functions().at(...args) };
+  const executePolicy = new ExecutePolicy(functionsOf, async (userId) => {
     return (await queries.identity.permissionsOf(userId)).permissions;
   });
-  const agents = resourceService(agentKind, {
-    schemaFields: AGENT_SCHEMA_FIELDS,
-    checkSpec: agentFunctionCheck(executePolicy),
-  });
+  const kinds = buildKindServices(registrations, resourceService, { adapters: a, guard, executePolicy });
+  const functions = () => kindService(kinds, 'functions');
   return {
     streams,
-    functions,
     executePolicy,
-    agents,
-    llmProviders: resourceService(llmProviderKind),
-    secrets: resourceService(secretKind, secretHooks(new PgDataKeys(a.pool, a.cipher))),
-    eventSubscriptions: resourceService(
-      eventSubscriptionKind,
-      eventSubscriptionHooks(signingSecrets(a.cipher), guard),
-    ),
+    kindRegistrations: registrations,
+    kinds,
+    functions: functions(),
+    agents: kindService(kinds, 'agents'),
+    llmProviders: kindService(kinds, 'llmProviders'),
+    secrets: kindService(kinds, 'secrets'),
+    eventSubscriptions: kindService(kinds, 'eventSubscriptions'),
   };
 }
 
@@ -248,37 +247,29 @@ function chatService(s: Built, config: Config, log: Logger): ChatService {
 }
 
 function configService(s: Built, config: Config, log: Logger): ConfigService {
-  const read = new Set<string>(CONFIG_PROJECTIONS);
-  const projections = allProjections().filter((p) => read.has(p.name));
+  const read = new Set<string>(configTables(s.kindRegistrations));
+  const projections = projectionsOf(s.kindRegistrations).filter((p) => read.has(p.name));
   return new ConfigService({
-    sections: configSections({
-      store: s.eventStore,
-      identity: s.identity,
-      identityCatalog: s.queries.identity,
-      items: (kind, namespace) => s.queries.resources.all(kind, namespace),
-      agents: s.agents,
-      functions: s.functions,
-      policy: s.executePolicy,
-      llmProviders: s.llmProviders,
-      secrets: s.secrets,
-      openProviderKey: (sealed) => {
-        try {
-          return s.cipher.open(sealed as Sealed);
-        } catch {
-          return undefined; // sealed under a master key no longer configured: treat as changed
-        }
-      },
-      openSecret: (id, value) =>
-        s.secretVault.open(id, value as Sealed).catch((err) => {
-          // the plan then shows the value as changed, and an apply writes it anew
-          log.warn({ err, secretId: id }, 'config: a stored secret could not be opened to compare');
-          return undefined;
-        }),
-    }),
+    sections: configSections(
+      { store: s.eventStore, identity: s.identity, identityCatalog: s.queries.identity },
+      kindSections(s.kindRegistrations, s.kinds, sectionPorts(s, log)),
+    ),
     store: s.eventStore,
     env: () => process.env,
     settle: () => settleProjections(s.pool, s.eventStore, s.waiter, projections, config.consistencyTimeoutMs),
   });
+}
+
+/** What the kinds' config sections read the platform with. */
+export function sectionPorts(s: Built, log: Logger): KindSectionPorts {
+  return {
+    items: (kind, namespace) => s.queries.resources.all(kind, namespace),
+    service: (name) => kindService(s.kinds, name),
+    policy: s.executePolicy,
+    cipher: s.cipher,
+    secretVault: s.secretVault,
+    log,
+  };
 }
 
 function loginService(s: Built, config: Config, log: Logger): LoginService {

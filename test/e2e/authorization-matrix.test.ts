@@ -11,14 +11,12 @@
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { agentKind } from '../../src/commands/agent/agent-kind.js';
-import { eventSubscriptionKind } from '../../src/commands/event-subscription/event-subscription-kind.js';
-import { functionKind } from '../../src/commands/function/function-kind.js';
-import { llmProviderKind } from '../../src/commands/llm-provider/llm-provider-kind.js';
-import type { ResourceKind } from '../../src/commands/resource/resource-kind.js';
-import { secretKind } from '../../src/commands/secret/secret-kind.js';
+import { DEFAULT_ROLES } from '../../src/commands/identity/permissions.js';
+import { namespaceName } from '../../src/commands/resource/resource-kind.js';
+import type { KindRegistration } from '../../src/runtime/kind-registry.js';
 import type { RouteSpec } from '../../src/http/routes.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
+import { KINDS_AND_TEST_NOTE } from '../support/test-kind.js';
 import { ADMIN_KEY, ensureUser, startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 
 type Who = 'anon' | 'guest' | 'other' | 'owner' | 'admin' | 'narrow' | 'deactivated';
@@ -99,7 +97,10 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     llm = await startScriptedLlm();
     toolLlm = await startScriptedLlm();
     // seven callers try to log in as the owner: more than the default limit per email
-    t = await startTestPlatform({ SINAS_LOGIN_RATE_PER_EMAIL: '50', SINAS_LOGIN_RATE_PER_IP: '50' });
+    t = await startTestPlatform(
+      { SINAS_LOGIN_RATE_PER_EMAIL: '50', SINAS_LOGIN_RATE_PER_IP: '50' },
+      { kinds: KINDS_AND_TEST_NOTE },
+    );
     keys.admin = ADMIN_KEY;
     keys.owner = await userKey(t, 'owner');
     keys.other = await userKey(t, 'other');
@@ -194,21 +195,6 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
   const pausedExecution = async () =>
     (await (await must(ownerApi('/functions/mx/fn/execute', { input: {} }), 200)).json())
       .execution_id as string;
-  const ownerAgent = async () => {
-    const name = `a${n()}`;
-    await must(ownerApi('/api/v1/agents', { namespace: 'mx', name }), 201);
-    return `/api/v1/agents/mx/${name}`;
-  };
-  const ownerFunction = async () => {
-    const name = `f${n()}`;
-    await must(ownerApi('/api/v1/functions', { namespace: 'mx', name, code: ASK }), 201);
-    return `/api/v1/functions/mx/${name}`;
-  };
-  const adminProvider = async () => {
-    const name = `p${n()}`;
-    await must(adminApi('/api/v1/llm-providers', { name, api_endpoint: llm.url }), 201);
-    return `/api/v1/llm-providers/${name}`;
-  };
   const ownerKey = async () =>
     (await (await must(ownerApi('/api/v1/api-keys', { name: `k${n()}` }), 201)).json()).id as string;
   const freshUser = async () => ensureUser(t, `u${n()}@example.com`);
@@ -229,29 +215,16 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
         ).json()
       ).id
     }`;
-  const ownerSecret = async () => {
-    const name = `S_${n()}`;
-    await must(ownerApi('/api/v1/secrets', { name, value: 'v', visibility: 'private' }), 201);
-    return `/api/v1/secrets/${name}`;
-  };
   /**
-   * A kit kind's rows, derived from its definition: its routes (item path, update methods, versions)
-   * and, from its ownership model, who gets what. `fresh` makes a fresh item (its path) of the owner's,
-   * or the admin's for administrator-only kinds.
+   * A registered kind's rows, derived from its registration: its routes (item path, update methods,
+   * versions) and, from its ownership model, who gets what. Each item route gets a fresh item made
+   * from the kind's example (the owner's, or the admin's for administrator-only kinds).
    */
-  const kitRows = (
-    kind: ResourceKind,
-    o: {
-      readonly fresh: () => Promise<string>;
-      readonly createBody: (who: Who) => unknown;
-      readonly updateBody: unknown;
-      /** the default roles let Users read every item (agents) */
-      readonly readableByUsers?: boolean;
-    },
-  ): Record<string, Entry> => {
+  const kitRows = ({ kind, example }: KindRegistration): Record<string, Entry> => {
     const base = `/api/v1/${kind.path}`;
     const ownership = kind.ownership ?? 'grants';
     const admin = ownership === 'grants' && kind.adminOnly === true;
+    const nsName = namespaceName(kind);
     const item = `${base}/${
       kind.addressing === 'id'
         ? ':id'
@@ -259,6 +232,21 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
           ? ':name'
           : ':namespace/:name'
     }`;
+    const body = (name: string) => ({
+      ...(nsName === 'namespace' ? { namespace: 'mx' } : {}),
+      ...(kind.addressing === 'id' ? {} : { name }),
+      ...example.create,
+    });
+    const fresh = async () => {
+      const name = `x${n()}`;
+      const made = await (await must((admin ? adminApi : ownerApi)(base, body(name)), 201)).json();
+      return `${base}/${kind.addressing === 'id' ? made.id : nsName === 'namespace' ? `mx/${name}` : name}`;
+    };
+    // the default roles let Users read every item (agents)
+    const users = DEFAULT_ROLES.Users;
+    const readableByUsers =
+      users[`sinas.${kind.resource}/*/*.read:all`] === true ||
+      users[`sinas.${kind.resource}.read:all`] === true;
     // owner: others' items do not exist for them, `:all` holders (admins) may; visibility: a private
     // item is its owner's alone; grants: own-scoped permissions, admins hold `:all`
     const itemExpect: Expect = admin
@@ -278,16 +266,16 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       `${method} ${item}${suffix}`,
       {
         call: async () => ({
-          path: `${await o.fresh()}${suffix}`,
-          ...(method === 'PUT' || method === 'PATCH' ? { body: o.updateBody } : {}),
+          path: `${await fresh()}${suffix}`,
+          ...(method === 'PUT' || method === 'PATCH' ? { body: example.update } : {}),
         }),
-        expect: readable && o.readableByUsers ? USERS : itemExpect,
+        expect: readable && readableByUsers ? USERS : itemExpect,
         ...narrow(action),
       },
     ];
     return {
       [`POST ${base}`]: {
-        call: (who: Who) => ({ path: base, body: o.createBody(who) }),
+        call: (who: Who) => ({ path: base, body: body(`c${who}${n()}`) }),
         expect: admin ? ADMIN : USERS,
       },
       [`GET ${base}`]: { call: () => ({ path: base }), expect: listExpect, ...narrow('read') },
@@ -328,32 +316,8 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: () => ({ path: '/auth/logout', body: { refresh_token: 'unknown-token' } }),
       expect: [404, 404, 404, 404, 404],
     },
-    ...kitRows(agentKind, {
-      fresh: ownerAgent,
-      createBody: (who) => ({ namespace: 'mx', name: `new${who}${n()}` }),
-      updateBody: { description: 'changed' },
-      readableByUsers: true,
-    }),
-    ...kitRows(functionKind, {
-      fresh: ownerFunction,
-      createBody: (who) => ({ namespace: 'mx', name: `new${who}${n()}`, code: ASK }),
-      updateBody: { description: 'changed' },
-    }),
-    ...kitRows(llmProviderKind, {
-      fresh: adminProvider,
-      createBody: () => ({ name: `np${n()}`, api_endpoint: llm.url }),
-      updateBody: { default_model: 'changed' },
-    }),
-    ...kitRows(secretKind, {
-      fresh: ownerSecret,
-      createBody: (who) => ({ name: `N_${who}_${n()}`, value: 'v', visibility: 'private' }),
-      updateBody: { description: 'x' },
-    }),
-    ...kitRows(eventSubscriptionKind, {
-      fresh: ownerSubscription,
-      createBody: () => ({ url: 'http://93.184.215.14/hook', active: false }),
-      updateBody: { description: 'x' },
-    }),
+    // every registered kind, the test-only one included
+    ...Object.assign({}, ...t.platform.kinds.map(kitRows)),
     'POST /agents/:namespace/:name/chats': {
       call: () => ({ path: '/agents/mx/owned/chats', body: {} }),
       expect: USERS,

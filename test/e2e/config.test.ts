@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pino } from 'pino';
 import type { ConfigSection } from '../../src/commands/config/config-section.js';
 import { ConfigService } from '../../src/commands/config/config-service.js';
 import { configSections } from '../../src/commands/config/sections/index.js';
@@ -16,6 +17,8 @@ import { agentKind } from '../../src/commands/agent/agent-kind.js';
 import { ResourceService } from '../../src/commands/resource/resource-service.js';
 import { UnavailableError } from '../../src/errors.js';
 import type { EventStore } from '../../src/events/event-store.js';
+import { kindSections } from '../../src/runtime/kind-registry.js';
+import { sectionPorts } from '../../src/runtime/services.js';
 import { ADMIN_KEY, startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 
 const SECRET = 'cfg-secret-value-7d1f';
@@ -238,19 +241,14 @@ describe('declarative config', function () {
     });
     const real = c.services.agents;
     const brokenAgents = new ResourceService(agentKind, failing, new CommandHandler(failing), async () => []);
-    const sections = configSections({
-      store,
-      identity: c.services.identity,
-      identityCatalog: c.services.queries.identity,
-      items: (kind, namespace) => c.services.queries.resources.all(kind, namespace),
-      agents: brokenAgents,
-      functions: c.services.functions,
-      policy: c.services.executePolicy,
-      llmProviders: c.services.llmProviders,
-      secrets: c.services.secrets,
-      openProviderKey: () => undefined,
-      openSecret: async () => undefined,
-    }) as ConfigSection[];
+    const sections = configSections(
+      { store, identity: c.services.identity, identityCatalog: c.services.queries.identity },
+      kindSections(
+        c.kinds,
+        { ...c.services.kinds, agents: brokenAgents },
+        sectionPorts(c.services, pino({ level: 'silent' })),
+      ),
+    ) as ConfigSection[];
     const settle = () => c.services.configService.settle();
     const service = new ConfigService({ sections, store, env: () => process.env, settle });
     expect(real.kind).to.equal(agentKind);

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { ANALYST_ROLE, ensureAnalystRole, installAnalytics } from '../../src/projections/analytics.js';
 import { ANALYTICS_VIEWS } from '../../src/projections/analytics-views.js';
 import { chatsProjection } from '../../src/projections/chats.js';
-import { allProjections } from '../../src/projections/index.js';
+import { platformProjections } from '../../src/runtime/kinds.js';
 import { rebuildProjection } from '../../src/projections/rebuild.js';
 import { migrate } from '../../src/runtime/migrate.js';
 import { serverUrl, testPool } from '../support/pg.js';
@@ -433,7 +433,7 @@ describe('analyst schema', function () {
     const pools = [0, 1, 2, 3].map(() => testPool(t.db.url, 2));
     try {
       const log = { warn: () => expect.fail('no warning expected') };
-      await Promise.all(pools.map((p) => installAnalytics(p, allProjections(), { role, log })));
+      await Promise.all(pools.map((p) => installAnalytics(p, platformProjections(), { role, log })));
       const created = await server.query('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [role]);
       expect(created.rows).to.deep.equal([{ rolcanlogin: false }]);
       const granted = await rows(`SELECT has_table_privilege($1, 'analytics.approvals', 'SELECT') AS ok`, [
@@ -458,7 +458,7 @@ describe('analyst schema', function () {
     try {
       await migrate(app);
       const warnings: string[] = [];
-      await installAnalytics(app, allProjections(), {
+      await installAnalytics(app, platformProjections(), {
         role,
         log: { warn: (_o: unknown, m?: string) => void warnings.push(m ?? '') },
       });

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import type pg from 'pg';
-import { allProjections } from '../../src/projections/index.js';
+import { platformProjections } from '../../src/runtime/kinds.js';
 import { rebuildProjection } from '../../src/projections/rebuild.js';
 import { settleProjections } from '../../src/projections/settle.js';
 import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
@@ -117,7 +117,7 @@ describe('rebuilding every projection after a long workload gives the same rows'
     await Promise.all(lanes);
     const events = (await store.readAll({ maxCount: 1_000_000 })).length;
     expect(events).to.be.at.least(10_000);
-    const projections = allProjections().filter((p) => p.tables.length > 0);
+    const projections = platformProjections().filter((p) => p.tables.length > 0);
     const settled = await settleProjections(pool, store, t.platform.services.waiter, projections, 30_000);
     expect(settled, 'the live projections caught up').to.equal(true);
     for (const p of projections) {

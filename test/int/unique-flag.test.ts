@@ -31,7 +31,7 @@ describe('a unique flag while the read model lags', function () {
     db = await freshDatabase();
     pool = testPool(db.url, 8);
     await migrate(pool);
-    await ensureReadModels(pool);
+    await ensureReadModels(pool, [resourceProjection(agentKind)]);
     store = new PgEventStore(pool, db.url);
     waiter = new ProjectionWaiter(pool, db.url);
   });

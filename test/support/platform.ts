@@ -2,6 +2,7 @@
 import { pino, type Logger } from 'pino';
 import { loadConfig } from '../../src/runtime/config.js';
 import { ApiKeys } from '../../src/runtime/auth/api-keys.js';
+import type { KindRegistration } from '../../src/runtime/kind-registry.js';
 import { Platform } from '../../src/runtime/platform.js';
 import { TurnRunner, type TurnRunnerDeps } from '../../src/runtime/turns/turn-runner.js';
 import { freshDatabase, type TestDatabase } from './pg.js';
@@ -25,7 +26,11 @@ export interface TestPlatform {
 
 export async function startTestPlatform(
   env: Record<string, string> = {},
-  options: { readonly log?: Logger } = {},
+  options: {
+    readonly log?: Logger;
+    /** the kinds on the kit (default: the platform's, `KINDS`); a test may register one more */
+    readonly kinds?: readonly KindRegistration[];
+  } = {},
 ): Promise<TestPlatform> {
   // production refuses a superuser DATABASE_URL
   const db = await freshDatabase({ owner: env.SINAS_ENV === 'production' ? 'app' : 'superuser' });
@@ -39,7 +44,7 @@ export async function startTestPlatform(
     ...env,
   });
   const log = options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const platform = await Platform.start(config, log);
+  const platform = await Platform.start(config, log, options.kinds ? { kinds: options.kinds } : {});
   const url = platform.url!;
   return {
     platform,

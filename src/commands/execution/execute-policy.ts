@@ -51,7 +51,8 @@ export function notPermitted(fn: { namespace: string; name: string }, field?: st
 
 export class ExecutePolicy {
   constructor(
-    private readonly functions: ResourceService,
+    /** where functions are read (the Function kind's service) */
+    private readonly functions: Pick<ResourceService, 'at'>,
     private readonly permissionsOf: PermissionsOf,
   ) {}
 

@@ -1,0 +1,109 @@
+/**
+ * The kinds on the kit: the one place a kind is registered. Its service, projection and table,
+ * routes and OpenAPI, config section and authorisation-matrix rows are all derived from this list
+ * (kind-registry.ts). Order is the config's apply order (reference §6.3: llmProviders → secrets →
+ * functions → agents), after roles and users.
+ */
+import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
+import { agentKind, AGENT_SCHEMA_FIELDS } from '../commands/agent/agent-kind.js';
+import { agentsSection } from '../commands/config/sections/agents.js';
+import { functionsSection } from '../commands/config/sections/functions.js';
+import { llmProvidersSection } from '../commands/config/sections/llm-providers.js';
+import { secretsSection } from '../commands/config/sections/secrets.js';
+import {
+  eventSubscriptionHooks,
+  eventSubscriptionKind,
+} from '../commands/event-subscription/event-subscription-kind.js';
+import {
+  FUNCTION_SCHEMA_FIELDS,
+  functionKind,
+  sharedPoolPermission,
+} from '../commands/function/function-kind.js';
+import { checkFunctionSpec } from '../commands/function/python-syntax.js';
+import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
+import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
+import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
+import { registerResourceRoutes } from '../http/resources.js';
+import type { Sealed } from './cipher.js';
+import { projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
+import { PgDataKeys } from './secrets/data-keys.js';
+import { signingSecrets } from './webhooks/signing-secrets.js';
+
+/** opens a provider's API key sealed under the master keyring, to compare it with the config's */
+const openProviderKeyWith = (p: KindSectionPorts) => (sealed: unknown) => {
+  try {
+    return p.cipher.open(sealed as Sealed);
+  } catch {
+    return undefined; // sealed under a master key no longer configured: treat as changed
+  }
+};
+
+/** opens a secret's stored value with its data key, to compare it with the config's */
+const openSecretWith = (p: KindSectionPorts) => (id: string, value: unknown) =>
+  p.secretVault.open(id, value as Sealed).catch((err) => {
+    // the plan then shows the value as changed, and an apply writes it anew
+    p.log.warn({ err, secretId: id }, 'config: a stored secret could not be opened to compare');
+    return undefined;
+  });
+
+const llmProviders: KindRegistration = {
+  name: 'llmProviders',
+  kind: llmProviderKind,
+  config: (service, p) => llmProvidersSection(service, p.items, openProviderKeyWith(p)),
+  example: { create: { api_endpoint: 'http://127.0.0.1:9/v1' }, update: { default_model: 'changed' } },
+};
+
+const secrets: KindRegistration = {
+  name: 'secrets',
+  kind: secretKind,
+  hooks: ({ adapters: a }) => secretHooks(new PgDataKeys(a.pool, a.cipher)),
+  config: (service, p) => secretsSection(service, p.items, openSecretWith(p)),
+  example: { create: { value: 'v', visibility: 'private' }, update: { description: 'changed' } },
+};
+
+const functions: KindRegistration = {
+  name: 'functions',
+  kind: functionKind,
+  hooks: () => ({ schemaFields: FUNCTION_SCHEMA_FIELDS, checkSpec: checkFunctionSpec }),
+  config: (service, p) => functionsSection(service, p.items),
+  routes: (registry, d) => registerResourceRoutes(registry, { ...d, extraPermission: sharedPoolPermission }),
+  example: {
+    create: { code: 'def handler(input_data, context):\n    return None\n' },
+    update: { description: 'changed' },
+  },
+};
+
+const agents: KindRegistration = {
+  name: 'agents',
+  kind: agentKind,
+  hooks: ({ executePolicy }) => ({
+    schemaFields: AGENT_SCHEMA_FIELDS,
+    checkSpec: agentFunctionCheck(executePolicy),
+  }),
+  config: (service, p) => agentsSection(service, p.service('llmProviders'), p.items, p.policy),
+  example: { create: {}, update: { description: 'changed' } },
+};
+
+const eventSubscriptions: KindRegistration = {
+  name: 'eventSubscriptions',
+  kind: eventSubscriptionKind,
+  hooks: ({ adapters: a, guard }) => eventSubscriptionHooks(signingSecrets(a.cipher), guard),
+  routes: (registry, d) => registerEventSubscriptionRoutes(registry, { ...d, webhooks: d.config.webhooks }),
+  // a public literal address (no DNS), inactive: never called
+  example: {
+    create: { url: 'http://93.184.215.14/hook', active: false },
+    update: { description: 'changed' },
+  },
+};
+
+/** Every kind the platform serves. A new kind is one more entry here (README "Adding a kind"). */
+export const KINDS: readonly KindRegistration[] = [
+  llmProviders,
+  secrets,
+  functions,
+  agents,
+  eventSubscriptions,
+];
+
+/** Every projection of a platform serving `KINDS` (the CLI, benches and tests that run them directly). */
+export const platformProjections = () => projectionsOf(KINDS);
