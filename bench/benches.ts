@@ -14,7 +14,14 @@ export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>
   timeline: async () => (await import('./audit.js')).runTimeline,
   wasm_dispatch: async () => (await import('./wasm-dispatch.js')).runWasmDispatch,
   message_cost: async () => (await import('./message-cost.js')).runMessageCost,
-  outage_recovery: async () => (await import('./outage-recovery-database.js')).runOutageRecoveryDatabase,
+  outage_recovery: async () => {
+    const { runOutageRecoveryDatabase } = await import('./outage-recovery-database.js');
+    const { runOutageRecoveryRedis } = await import('./outage-recovery-redis.js');
+    return async () => {
+      await runOutageRecoveryDatabase();
+      await runOutageRecoveryRedis();
+    };
+  },
 };
 
 /** Accepts `projection-lag` for `projection_lag`. */

@@ -66,7 +66,7 @@ export async function runOutageRecoveryDatabase(): Promise<void> {
   }
 }
 
-async function setUp(url: string): Promise<string> {
+export async function setUp(url: string): Promise<string> {
   const agent = await fetch(`${url}/api/v1/agents`, {
     method: 'POST',
     headers,
@@ -78,10 +78,10 @@ async function setUp(url: string): Promise<string> {
   return ((await chat.json()) as { id: string }).id;
 }
 
-const getChat = (url: string, chatId: string) => fetch(`${url}/chats/${chatId}`, { headers });
+export const getChat = (url: string, chatId: string) => fetch(`${url}/chats/${chatId}`, { headers });
 
 /** Posts the probe message (the same Idempotency-Key on every try); true once accepted. */
-async function postProbe(url: string, chatId: string, content: string): Promise<boolean> {
+export async function postProbe(url: string, chatId: string, content: string): Promise<boolean> {
   const abort = new AbortController();
   try {
     const r = await fetch(`${url}/chats/${chatId}/messages/stream`, {
@@ -98,7 +98,7 @@ async function postProbe(url: string, chatId: string, content: string): Promise<
   }
 }
 
-async function poll(what: string, check: () => Promise<boolean>): Promise<void> {
+export async function poll(what: string, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + CUTOFF_MS;
   while (!(await check().catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);

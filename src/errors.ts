@@ -104,3 +104,10 @@ export class DependencyUnavailableError extends Error {
  * retries with the same Idempotency-Key (or command id) to learn which, never blindly.
  */
 export class OutcomeUnknownError extends DependencyUnavailableError {}
+
+/**
+ * The dependency was found down by a check made before the command wrote anything (the job queue
+ * refusing a turn while Redis is away): the request surely did not happen, so it is a plain 503,
+ * never "outcome unknown", even on a request that carries a command id.
+ */
+export class RefusedBeforeWriteError extends DependencyUnavailableError {}

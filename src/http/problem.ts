@@ -10,6 +10,7 @@ import {
   NotFoundError,
   PreconditionFailedError,
   RateLimitedError,
+  RefusedBeforeWriteError,
   SinasError,
   StreamDeletedError,
   UnauthorizedError,
@@ -145,8 +146,9 @@ export function errorHandler(log: (err: unknown, status: number) => void): Error
     if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterS));
     if (p.code === 'dependency_unavailable') {
       res.setHeader('Retry-After', String(OUTAGE_RETRY_AFTER_S));
+      // refused before anything was written: known not to have happened, so no "outcome unknown"
       const attempt = res.locals.command as CommandAttempt | undefined;
-      if (attempt) p = outcomeUnknown(p, attempt);
+      if (attempt && !(err instanceof RefusedBeforeWriteError)) p = outcomeUnknown(p, attempt);
     }
     sendProblem(res, p);
   };

@@ -13,6 +13,7 @@ import { ApiKeyQueries } from '../projections/api-key-queries.js';
 import { asUserId } from '../events/ids.js';
 import { buildApp } from '../http/app.js';
 import { endStreams } from '../http/sse.js';
+import { drain } from '../http/drain.js';
 import { registerHealth } from '../http/health.js';
 import { RouteRegistry, type RouteSpec } from '../http/routes.js';
 import { readCheckpoint } from '../projections/checkpoints.js';
@@ -344,17 +345,14 @@ export class Platform {
   /** every route the API serves, as declared (the authorisation matrix walks them) */
   routes: readonly RouteSpec[] = [];
 
-  /** Graceful: stop taking requests and finish in-flight ones, stop runners, then close every adapter. */
+  /**
+   * Graceful: stop taking requests and finish in-flight ones (cut after a grace: ../http/drain.ts),
+   * stop runners, then close every adapter.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      if (this.server) {
-        const server = this.server;
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-          if (this.app) endStreams(this.app); // endless by nature: clients resume with Last-Event-ID
-        });
-      }
+      const app = this.app;
+      if (this.server) await drain(this.server, () => app && endStreams(app));
       if (this.sweepTimer) clearInterval(this.sweepTimer);
       await Promise.all([...this.runners.map((r) => r.stop()), this.dispatcher?.stop()]);
       await this.composition.dispose();

@@ -7,15 +7,12 @@
  * /health is healthy again.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { freshDatabase, type TestDatabase } from '../support/pg.js';
 import { ADMIN_KEY, TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from '../support/platform.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
-import { freePort, hasCommand, waitForPort } from '../support/services.js';
+import { RestartableRedis } from '../support/restartable-redis.js';
+import { freePort, hasCommand } from '../support/services.js';
 import { sinasProcesses, startSinas, type SinasProcess } from '../support/sinas-process.js';
 import { skipLoudly } from '../support/skip.js';
 import { parseSse } from '../support/sse-frames.js';
@@ -23,55 +20,11 @@ import { until } from '../support/until.js';
 
 const CHATS = 4;
 
-/** A redis-server that can be stopped and started again on the same port and data dir. */
-class RestartableRedis {
-  private child: ChildProcess | undefined;
-  private constructor(
-    readonly port: number,
-    private readonly dir: string,
-  ) {}
-
-  static async start(): Promise<RestartableRedis> {
-    const r = new RestartableRedis(
-      await freePort(),
-      mkdtempSync(path.join(os.tmpdir(), 'sinas-outage-redis-')),
-    );
-    await r.up();
-    return r;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  /** Jobs must outlive a SIGKILL, as on any Redis that backs BullMQ: the append-only file, fsynced. */
-  async up(): Promise<void> {
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) return;
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', ''];
-    args.push('--appendonly', 'yes', '--appendfsync', 'always');
-    this.child = spawn('redis-server', args, { stdio: 'ignore' });
-    await waitForPort(this.port, 10_000);
-  }
-
-  async down(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill(signal);
-    await exited;
-  }
-
-  async remove(): Promise<void> {
-    await this.down('SIGTERM');
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
 interface Tally {
   /** every status the load saw, by route kind */
   readonly statuses: { post: number; status: number }[];
   /** 503 bodies and their Retry-After, to check they name redis */
-  readonly unavailable: { dependency: unknown; retryAfter: string | null }[];
+  readonly unavailable: { dependency: unknown; code: unknown; retryAfter: string | null }[];
   /** what failed without a response (the process gone, a reset) */
   readonly failures: string[];
 }
@@ -117,13 +70,14 @@ class ChatLoad {
         return;
       }
       this.tally.statuses.push({ post: 1, status: res.status });
-      const body = (await res.json()) as { dependency?: unknown };
+      const body = (await res.json()) as { dependency?: unknown; code?: unknown };
       if (res.status !== 503) {
         if (res.status === 200) this.sent.push(content);
         return;
       }
       this.tally.unavailable.push({
         dependency: body.dependency,
+        code: body.code,
         retryAfter: res.headers.get('retry-after'),
       });
       await new Promise((r) => setTimeout(r, 50));
@@ -323,7 +277,13 @@ describe('a Redis outage under load (REDIS_URL)', function () {
     for (const u of tally.unavailable) {
       expect(u.dependency).to.equal('redis');
       expect(Number(u.retryAfter)).to.be.greaterThan(0);
+      expect(u.code).to.be.oneOf(['dependency_unavailable', 'outcome_unknown']);
     }
+    // a message refused because the job queue is down was never stored: a plain 503, not "outcome unknown"
+    expect(
+      tally.unavailable.map((u) => u.code),
+      'a message refused before it was written',
+    ).to.include('dependency_unavailable');
 
     for (const [i, chatId] of chatIds.entries()) {
       const chat = (await (await call(`/chats/${chatId}`)).json()) as {

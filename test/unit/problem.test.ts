@@ -7,6 +7,7 @@ import {
   DependencyUnavailableError,
   NotFoundError,
   PreconditionFailedError,
+  RefusedBeforeWriteError,
   UnauthorizedError,
   ValidationError,
 } from '../../src/errors.js';
@@ -64,5 +65,39 @@ describe('problem+json mapping', () => {
     } finally {
       server.close();
     }
+  });
+
+  /** what a mutating request that reached its command answers when `err` is thrown */
+  async function answerOfCommand(err: Error): Promise<Record<string, unknown>> {
+    const app = express();
+    app.post('/', (_req, res) => {
+      res.locals.command = { commandId: 'c-1', idempotencyKey: 'k-1' };
+      throw err;
+    });
+    app.use(errorHandler(() => {}));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {
+        method: 'POST',
+      });
+      expect(res.status).to.equal(503);
+      expect(Number(res.headers.get('retry-after'))).to.be.greaterThan(0);
+      return (await res.json()) as Record<string, unknown>;
+    } finally {
+      server.close();
+    }
+  }
+
+  it('answers "outcome unknown" with the key to retry when the dependency fails during a command', async () => {
+    const body = await answerOfCommand(new DependencyUnavailableError('database'));
+    expect(body).to.include({ code: 'outcome_unknown', command_id: 'c-1', idempotency_key: 'k-1' });
+  });
+
+  it('answers a plain 503 naming the dependency when the command was refused before writing anything', async () => {
+    const body = await answerOfCommand(new RefusedBeforeWriteError('redis'));
+    expect(body).to.include({ status: 503, code: 'dependency_unavailable', dependency: 'redis' });
+    expect(body).not.to.have.property('command_id');
+    expect(body).not.to.have.property('idempotency_key');
   });
 });

@@ -10,7 +10,7 @@
 import { Queue, Worker, type Job, type JobsOptions, type JobState as BullState } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Subject } from 'rxjs';
-import { DependencyUnavailableError, IllegalStateError } from '../../errors.js';
+import { IllegalStateError, RefusedBeforeWriteError } from '../../errors.js';
 import { resilientOptions, watchConnection, type OutageReport } from '../redis-connection.js';
 import {
   defaultRetention,
@@ -68,9 +68,12 @@ export class BullMqQueue implements JobQueue {
     this.connection.on('error', (error: Error) => this.subject.next({ type: 'error', error }));
   }
 
-  /** Throws DependencyUnavailableError('redis') while the connection to Redis is not up. */
+  /**
+   * Throws RefusedBeforeWriteError('redis') while the connection to Redis is not up: called before
+   * anything is written, so the refused request is known not to have happened.
+   */
   assertAvailable(): void {
-    if (this.connection.status !== 'ready') throw new DependencyUnavailableError('redis');
+    if (this.connection.status !== 'ready') throw new RefusedBeforeWriteError('redis');
   }
 
   async add<T>(queue: string, name: string, data: T, opts: AddOptions = {}): Promise<string> {

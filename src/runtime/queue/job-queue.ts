@@ -111,8 +111,9 @@ export interface JobQueue {
   /** Returns false when there was no such schedule. */
   removeSchedule(queue: string, scheduleId: string): Promise<boolean>;
   /**
-   * Throws DependencyUnavailableError when the queue cannot take a job now (its store is
-   * unreachable); a request that waits for a job's outcome asks first, so it answers 503 at once.
+   * Throws RefusedBeforeWriteError when the queue cannot take a job now (its store is
+   * unreachable); a request that waits for a job's outcome asks first, before writing anything, so
+   * it answers a plain 503 at once (not "outcome unknown").
    */
   assertAvailable(): void;
   readonly events: Observable<JobEvent>;

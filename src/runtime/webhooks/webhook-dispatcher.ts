@@ -140,7 +140,7 @@ export class WebhookDispatcher {
 
   /** Delivers what is due for one subscription, under its checkpoint's row lock. */
   private async deliver(sub: DueSubscription): Promise<boolean> {
-    return withClient(this.deps.pool, async (client) => {
+    return withClient(this.deps.pool, async (client, discard) => {
       try {
         await client.query('BEGIN');
         const { rows } = await client.query<{ position: string; failures: number }>(
@@ -166,8 +166,9 @@ export class WebhookDispatcher {
         await client.query('COMMIT');
         return outcome.position !== started;
       } catch (err) {
-        // a ROLLBACK that fails means the connection is gone: withClient discards the client
-        await client.query('ROLLBACK').catch(() => undefined);
+        // a client whose ROLLBACK failed may still hold the transaction and its row lock: it is
+        // closed on release, never pooled; the failure to report is the first one
+        await client.query('ROLLBACK').catch(discard);
         throw err;
       }
     });
