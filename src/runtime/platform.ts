@@ -76,6 +76,8 @@ export class Platform {
   private server: Server | undefined;
   private runners: ProjectionRunner[] = [];
   private stopping: Promise<void> | undefined;
+  /** aborted when stopping begins: work that waits out an outage gives up then */
+  private readonly halt = new AbortController();
 
   private constructor(
     readonly config: Config,
@@ -152,7 +154,10 @@ export class Platform {
     }
     const queue = this.services.queue;
     this.startRunner(turnReactor(queue));
-    await startTurnWorkers(queue, this.services.turnRunner, this.config.turnConcurrency);
+    await startTurnWorkers(queue, this.services.turnRunner, this.config.turnConcurrency, {
+      log: this.log,
+      stop: this.halt.signal,
+    });
     this.startRunner(purgeReactor(queue));
     await startPurgeWorkers(queue, store);
     this.startRunner(executionReactor(queue));
@@ -351,6 +356,7 @@ export class Platform {
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.halt.abort();
       const app = this.app;
       if (this.server) await drain(this.server, () => app && endStreams(app));
       if (this.sweepTimer) clearInterval(this.sweepTimer);

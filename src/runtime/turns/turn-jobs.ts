@@ -7,6 +7,8 @@ import type pg from 'pg';
 import type { ChatEvent } from '../../events/chat-events.js';
 import { asChatId, asTurnId } from '../../events/ids.js';
 import type { Projection } from '../../projections/projection.js';
+import { isConnectionError } from '../../dependency-errors.js';
+import { Backoff, type LoopLog } from '../../retry-loop.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { TurnRunner } from './turn-runner.js';
 
@@ -54,14 +56,41 @@ export async function startTurnWorkers(
   queue: JobQueue,
   runner: TurnRunner,
   concurrency: number,
+  outages: { readonly log?: LoopLog; readonly stop?: AbortSignal } = {},
 ): Promise<void> {
   await queue.process<TurnJob, void>(
     TURN_QUEUE,
-    (job) => runner.run(asChatId(job.data.chatId), asTurnId(job.data.turnId)),
+    (job) =>
+      throughOutages(() => runner.run(asChatId(job.data.chatId), asTurnId(job.data.turnId)), {
+        ...outages,
+        context: { loop: 'turn', turnId: job.data.turnId },
+      }),
     {
       concurrency,
     },
   );
+}
+
+/**
+ * Runs `attempt` again, with backoff, for as long as it fails because a dependency is down (the
+ * turn resumes where its events say it is): an outage does not use up the job's retries, which
+ * would leave the turn open with no job until a sweep. Any other failure, or a stop, ends it.
+ */
+export async function throughOutages<T>(
+  attempt: () => Promise<T>,
+  o: { readonly log?: LoopLog; readonly stop?: AbortSignal; readonly context: Record<string, unknown> },
+): Promise<T> {
+  const backoff = new Backoff(o.log, o.context);
+  for (;;) {
+    try {
+      const result = await attempt();
+      backoff.succeeded();
+      return result;
+    } catch (err) {
+      if (!isConnectionError(err) || o.stop?.aborted) throw err;
+      await backoff.failed(err, o.stop);
+    }
+  }
 }
 
 /** Enqueues every open turn that has no job. Returns how many it enqueued. */
@@ -74,9 +103,30 @@ export async function sweepOpenTurns(pool: pg.Pool, queue: JobQueue): Promise<nu
   let n = 0;
   for (const r of rows) {
     const job = { chatId: r.chat_id, turnId: r.turn_id };
-    if (await queue.getJob(TURN_QUEUE, turnJobId(job))) continue;
-    await enqueueTurn(queue, job);
+    const wake = await revival(queue, job);
+    if (wake === null) continue;
+    await enqueueTurn(queue, job, wake);
     n++;
   }
   return n;
+}
+
+/** How many times a sweep starts a turn again whose every job used up its retries. */
+const MAX_REVIVALS = 20;
+
+/**
+ * Which job an open turn needs: null when it has one that has not failed; else the wake of the job
+ * to add (undefined: its first). A job that used up its retries while a dependency was down (every
+ * attempt met the outage) leaves the turn open with a failed job, which deduplicates a plain
+ * re-enqueue forever: the sweep adds a revival instead, numbered so that every worker sweeping at
+ * once adds the same one.
+ */
+async function revival(queue: JobQueue, job: TurnJob): Promise<string | undefined | null> {
+  for (let i = 0; i <= MAX_REVIVALS; i++) {
+    const wake = i === 0 ? undefined : `revive-${i}`;
+    const found = await queue.getJob(TURN_QUEUE, turnJobId(job, wake));
+    if (!found) return wake;
+    if (found.state !== 'failed') return null;
+  }
+  return null;
 }
