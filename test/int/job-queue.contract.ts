@@ -11,7 +11,7 @@ import type { JobContext, JobEvent, JobQueue } from '../../src/runtime/queue/job
 /** Slack for timer granularity when checking that a wait lasted at least `ms`. */
 const SLACK_MS = 10;
 
-export function jobQueueContract(make: () => JobQueue): void {
+export function jobQueueContract(make: (o?: { stopGraceMs?: number }) => JobQueue): void {
   let jobs: JobQueue;
   let queue: string;
 
@@ -194,6 +194,24 @@ export function jobQueueContract(make: () => JobQueue): void {
     await jobs.close();
     expect(finished, 'handler finished before close resolved').to.equal(true);
     expect(await rejection(jobs.add(queue, 'late', {}))).to.be.instanceOf(IllegalStateError);
+  });
+
+  it('close lets a handler that never finishes go after its grace (a stop never hangs on one)', async function () {
+    const q = make({ stopGraceMs: 200 });
+    try {
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      await q.process(queue, async () => {
+        started();
+        await new Promise(() => {}); // a model that never answers
+      });
+      await q.add(queue, 'stuck', {});
+      await running;
+      await q.close();
+      expect(await rejection(q.add(queue, 'late', {}))).to.be.instanceOf(IllegalStateError);
+    } finally {
+      await q.close();
+    }
   });
 
   it('returns undefined for an unknown job', async function () {

@@ -5,12 +5,15 @@ import { redisUrl, skipLoudly } from '../support/skip.js';
 import { jobQueueContract } from './job-queue.contract.js';
 
 describe('JobQueue contract: in-process', function () {
-  jobQueueContract(() => new InProcessQueue());
+  jobQueueContract((o) => new InProcessQueue(undefined, o?.stopGraceMs));
 });
 
 describe('JobQueue contract: BullMQ', function () {
   before(function () {
     if (!redisUrl()) skipLoudly(this, 'redis', 'TEST_REDIS_URL is not set');
   });
-  jobQueueContract(() => new BullMqQueue({ url: redisUrl() ?? '', prefix: `test-${randomUUID()}` }));
+  jobQueueContract(
+    (o) =>
+      new BullMqQueue({ url: redisUrl() ?? '', prefix: `test-${randomUUID()}`, stopGraceMs: o?.stopGraceMs }),
+  );
 });

@@ -29,6 +29,8 @@ import {
   type Retention,
   type RetryOptions,
   type Schedule,
+  JOB_STOP_GRACE_MS,
+  settledWithin,
 } from './job-queue.js';
 
 export interface BullMqQueueOptions {
@@ -39,6 +41,8 @@ export interface BullMqQueueOptions {
   readonly retention?: Retention;
   /** connection trouble, once per outage; default: written to stderr */
   readonly outage?: OutageReport;
+  /** how long close waits for running handlers; default JOB_STOP_GRACE_MS */
+  readonly stopGraceMs?: number;
 }
 
 /** How soon a worker tries again to fetch jobs after a connection error (BullMQ's default is 15 s). */
@@ -136,7 +140,7 @@ export class BullMqQueue implements JobQueue {
     return this.queue(queue).removeJobScheduler(scheduleId);
   }
 
-  /** Stops the workers (each waits for its running handlers), then closes queues and the connection. */
+  /** Stops the workers (each waits for its running handlers, within a grace), then closes queues and the connection. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -144,9 +148,12 @@ export class BullMqQueue implements JobQueue {
 
   private async shutdown(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.workers.map((w) => w.close()));
+    const workers = Promise.all(this.workers.map((w) => w.close()));
+    const finished = await settledWithin(workers, this.opts.stopGraceMs ?? JOB_STOP_GRACE_MS);
     await Promise.all([...this.queues.values()].map((q) => q.close()));
-    await this.connection.quit();
+    // handlers still running after the grace are let go: their jobs stall and go to another worker
+    if (finished) await this.connection.quit();
+    else this.connection.disconnect();
     this.subject.complete();
   }
 

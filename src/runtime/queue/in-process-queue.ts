@@ -25,6 +25,8 @@ import {
   type Retention,
   type RetryOptions,
   type Schedule,
+  JOB_STOP_GRACE_MS,
+  settledWithin,
 } from './job-queue.js';
 
 /** setTimeout's largest delay */
@@ -65,7 +67,11 @@ export class InProcessQueue implements JobQueue {
   private closed = false;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly retention: Retention = defaultRetention) {}
+  constructor(
+    private readonly retention: Retention = defaultRetention,
+    /** how long close waits for running handlers before letting them go */
+    private readonly stopGraceMs = JOB_STOP_GRACE_MS,
+  ) {}
 
   async add<T>(queue: string, name: string, data: T, opts: AddOptions = {}): Promise<string> {
     this.assertOpen();
@@ -125,7 +131,11 @@ export class InProcessQueue implements JobQueue {
     for (const timer of [...this.timers, ...this.schedules.values()]) clearTimeout(timer);
     this.timers.clear();
     this.schedules.clear();
-    while (this.running.size > 0) await Promise.all(this.running);
+    const drained = (async () => {
+      while (this.running.size > 0) await Promise.all(this.running);
+    })();
+    // a handler still running after the grace is let go: its open turn or execution is swept again
+    await settledWithin(drained, this.stopGraceMs);
     this.subject.complete();
   }
 

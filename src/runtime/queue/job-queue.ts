@@ -186,3 +186,30 @@ export function backoffDelay(backoff: Backoff | undefined, failures: number): nu
     }
   }
 }
+
+/**
+ * How long closing a queue waits for handlers still running (a turn whose model never answers, say)
+ * before it lets them go: their jobs are not lost (a shared queue hands a stalled job to another
+ * worker; open turns and executions are swept again at the next start).
+ */
+export const JOB_STOP_GRACE_MS = 10_000;
+
+/** true when `work` settled within `ms`; false when the wait ran out first (the work goes on). */
+export async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const out = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => true as const,
+        () => true as const,
+      ),
+      out,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
