@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { until } from './until.js';
 
 const DROPPED = [
   'DATABASE_URL',
@@ -66,18 +67,16 @@ export function startSinas(
     stdout: () => out,
     stderr: () => err,
     async healthy(cutoffMs = 60_000) {
-      const deadline = Date.now() + cutoffMs;
-      for (;;) {
+      const serving = async () => {
         if (gone) throw new Error(`sinas exited before serving /health:\n${err}`);
-        const ok = await fetch(`${url}/health`).then(
+        return fetch(`${url}/health`).then(
           (r) => r.status === 200,
           () => false,
         );
-        if (ok) return;
-        if (Date.now() > deadline)
-          throw new Error(`sinas did not serve /health within the ${cutoffMs} ms cutoff:\n${err}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      };
+      await until(`/health within the ${cutoffMs} ms cutoff`, serving, cutoffMs).catch((e: Error) => {
+        throw new Error(`${e.message}:\n${err}`);
+      });
     },
     async stop() {
       if (!gone) child.kill('SIGTERM');
