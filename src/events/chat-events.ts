@@ -23,6 +23,23 @@ export interface UsageData {
   readonly total_tokens: number;
 }
 
+/**
+ * A tool the turn runs itself rather than as a function execution (a connector operation, a saved
+ * query, a system tool, `retrieve_tool_result`): the family that runs it and what it names there,
+ * e.g. `{family: 'connector', ref: {namespace, name, operation}}` or
+ * `{family: 'system', ref: {tool: 'sinas_db_list_tables'}}`.
+ */
+export interface ToolTarget {
+  readonly family: string;
+  readonly ref: Readonly<Record<string, string>>;
+}
+
+/**
+ * What a call did, for audit (never a credential, header value or secret): a connector's method,
+ * URL without credentials, status, elapsed ms and body size; a query's row count and duration.
+ */
+export type ToolCallDetail = Readonly<Record<string, string | number | boolean | null>>;
+
 /** How the turn will handle one tool call the model asked for (recorded with the assistant message). */
 export interface ToolCallPlan {
   readonly id: string;
@@ -37,6 +54,8 @@ export interface ToolCallPlan {
   readonly requiresApproval: boolean;
   /** a platform tool instead of a function: `continue_execution` answers a paused function's input() */
   readonly builtin?: 'continue_execution';
+  /** a tool of another family, run by the turn itself (`function` is then null) */
+  readonly target?: ToolTarget;
   /** status text for tool_start (status_templates, reference §4.2) */
   readonly description: string;
 }
@@ -172,6 +191,8 @@ export type ChatEvent =
         /** what the model sees: the serialised result, at most 10,000 characters */
         readonly result: string;
         readonly executionId: string | null;
+        /** what an inline call (a `target` family) did, for audit */
+        readonly detail?: ToolCallDetail;
         readonly at: string;
       };
     }

@@ -1,0 +1,74 @@
+/**
+ * A family of tools the turn offers the model and runs itself, inline (not as a function
+ * execution): connector operations, saved queries, system tools, `retrieve_tool_result`. Each
+ * family says which tools an agent's spec gives a chat and how one call runs; the turn runner
+ * records the plan (its `target`), the start and the outcome (with its audit `detail`) as chat
+ * events, runs a round's calls in parallel, and on a worker's crash either runs a started call
+ * again (`rerunnable`) or answers it as interrupted. Functions keep their own path (executions).
+ */
+import type { ChatId } from '../../events/ids.js';
+import type { ToolCallDetail, ToolResultStatus, ToolTarget } from '../../events/chat-events.js';
+import type { LlmTool } from '../llm/llm.js';
+
+/** The chat a tool is offered to and runs for. */
+export interface ToolChat {
+  readonly chatId: ChatId;
+  /** the chat's user: calls run with this user's permissions, never the agent owner's */
+  readonly userId: string;
+  /** the chat's validated agent input (parameters render with it) */
+  readonly input: Readonly<Record<string, unknown>>;
+  readonly agent: { readonly namespace: string; readonly name: string };
+  /** the agent's spec at the version this round runs */
+  readonly agentSpec: Readonly<Record<string, unknown>>;
+}
+
+/** Locked values the model cannot change, overridable ones it may (reference §4.3). */
+export interface ToolParams {
+  readonly locked: Readonly<Record<string, unknown>>;
+  readonly overridable: Readonly<Record<string, unknown>>;
+}
+
+/** One tool a family offers a chat. */
+export interface OfferedTool {
+  /** name, description and parameters as the model sees them (locked parameters removed) */
+  readonly tool: LlmTool;
+  readonly target: ToolTarget;
+  /** merged into the model's arguments before the call is recorded (locked wins) */
+  readonly params?: ToolParams;
+  readonly requiresApproval?: boolean;
+  /** `status_templates` key (`query:ns/name`, reference §4.2) and the text when there is no template */
+  readonly status: { readonly key: string; readonly fallback: string };
+}
+
+/** One call to run. */
+export interface ToolRun {
+  readonly toolCallId: string;
+  readonly target: ToolTarget;
+  /** the model's arguments merged with the tool's parameters */
+  readonly arguments: Readonly<Record<string, unknown>>;
+  /** aborted when the turn is cancelled */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * What a call returned. `result` is what the model sees (serialised and cut by the runner);
+ * `detail` goes into the ToolCallCompleted event for audit. A family throws a ForbiddenError when the
+ * chat's user may not make the call (recorded as `forbidden`), a ValidationError or another
+ * platform error for a call that cannot run (recorded as an `error` result); a dependency outage
+ * (DependencyUnavailableError) is not the call's fault and is rethrown so the job retries.
+ */
+export interface ToolOutcome {
+  readonly status: Extract<ToolResultStatus, 'ok' | 'error'>;
+  readonly result: unknown;
+  readonly detail?: ToolCallDetail;
+}
+
+export interface ToolFamily {
+  /** the `target.family` its tools carry */
+  readonly family: string;
+  /** the tools this chat's agent enables in this family (none: []) */
+  offer(chat: ToolChat): Promise<readonly OfferedTool[]>;
+  run(call: ToolRun, chat: ToolChat): Promise<ToolOutcome>;
+  /** a call started by a worker that died: true runs it again (it changes nothing), false answers it as interrupted */
+  rerunnable(target: ToolTarget): boolean;
+}
