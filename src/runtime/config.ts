@@ -32,6 +32,10 @@ export interface Config {
   readonly sharedPoolSecrets: Readonly<Record<string, string>>;
   /** tool-call rounds one chat turn may take before it ends with an error */
   readonly maxToolRounds: number;
+  /** how much chat history one model call sees (README "Chat history window") */
+  readonly history: HistoryConfig;
+  /** `execute_code` (system tool codeExecution): its time limit per call (SINAS_CODE_EXECUTION_TIMEOUT_MS) */
+  readonly codeExecutionTimeoutMs: number;
   /** the bootstrap administrator's email (SUPERADMIN_EMAIL) */
   readonly superadminEmail: string;
   /** Ed25519 private key (PEM or base64 of it) that signs audit exports */
@@ -42,6 +46,14 @@ export interface Config {
   readonly login: LoginConfig;
   readonly webhooks: WebhookConfig;
   readonly outbound: OutboundConfig;
+}
+
+/** The history window of a turn's model calls (src/runtime/turns/history-window.ts). */
+export interface HistoryConfig {
+  /** history messages kept, newest first, a tool call never cut from its results (SINAS_HISTORY_MAX_MESSAGES, 100) */
+  readonly maxMessages: number;
+  /** tool results kept inline; older ones become a retrieve_tool_result marker (SINAS_HISTORY_INLINE_TOOL_RESULTS, 5) */
+  readonly inlineToolResults: number;
 }
 
 /** Every outbound call to a URL someone gave (README "Event webhooks": the one outbound guard). */
@@ -114,6 +126,11 @@ export function loadConfig(env: Env = process.env): Config {
     executionConcurrency: int(env, 'SINAS_EXECUTION_CONCURRENCY', 8, 1, 1000),
     sharedPoolSecrets: stringMap(env, 'SINAS_SHARED_POOL_SECRETS'),
     maxToolRounds: int(env, 'SINAS_MAX_TOOL_ROUNDS', 25, 1, 1000),
+    history: {
+      maxMessages: int(env, 'SINAS_HISTORY_MAX_MESSAGES', 100, 1, 100_000),
+      inlineToolResults: int(env, 'SINAS_HISTORY_INLINE_TOOL_RESULTS', 5, 0, 100_000),
+    },
+    codeExecutionTimeoutMs: int(env, 'SINAS_CODE_EXECUTION_TIMEOUT_MS', 60_000, 100, 3_600_000),
     superadminEmail: str(env, 'SUPERADMIN_EMAIL', 'admin@sinas.local').toLowerCase(),
     auditSigningKey: optional(env, 'SINAS_AUDIT_SIGNING_KEY'),
     jwtSecret: optional(env, 'SINAS_JWT_SECRET'),

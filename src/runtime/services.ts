@@ -305,6 +305,7 @@ function turnRunner(s: Built, config: Config, log: Logger): TurnRunner {
     functions: s.functions,
     executions: s.executions,
     maxToolRounds: config.maxToolRounds,
+    history: config.history,
     hooks: new MessageHooks(s.executions),
     log,
   });

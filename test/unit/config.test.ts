@@ -28,6 +28,13 @@ describe('configuration from the environment', () => {
     });
   });
 
+  it('reads the history window (defaults: last 100 messages, last 5 tool results inline)', () => {
+    expect(loadConfig({}).history).to.deep.equal({ maxMessages: 100, inlineToolResults: 5 });
+    const c = loadConfig({ SINAS_HISTORY_MAX_MESSAGES: '40', SINAS_HISTORY_INLINE_TOOL_RESULTS: '0' });
+    expect(c.history).to.deep.equal({ maxMessages: 40, inlineToolResults: 0 });
+    expect(() => loadConfig({ SINAS_HISTORY_MAX_MESSAGES: '0' })).to.throw(/SINAS_HISTORY_MAX_MESSAGES/);
+  });
+
   it('reads earlier master keys as a comma-separated list', () => {
     expect(
       loadConfig({ SINAS_ENCRYPTION_KEY_PREVIOUS: ' first-key , second-key ,' }).encryptionKeyPrevious,

@@ -2,6 +2,7 @@
 import type { ChatEvent } from '../../events/chat-events.js';
 import type { RecordedEvent } from '../../events/event-store.js';
 import type { LlmMessage } from '../llm/llm.js';
+import { DEFAULT_HISTORY_WINDOW, windowed, type HistoryWindow } from './history-window.js';
 import { renderOrRaw } from './templates.js';
 
 export interface PromptSources {
@@ -9,6 +10,8 @@ export interface PromptSources {
   readonly input: Readonly<Record<string, unknown>>;
   /** appended to the rendered system prompt (the structured-output instruction) */
   readonly suffix?: string;
+  /** how much history the call sees (default: the last 100 messages, the last 5 tool results inline) */
+  readonly window?: HistoryWindow;
 }
 
 /**
@@ -16,23 +19,25 @@ export interface PromptSources {
  * its tool calls) followed by those calls' results, up to this turn — whose own earlier tool rounds
  * are included, so a continuation call sees what its tools returned. Turns are kept together even
  * when a message was queued while an earlier turn ran. A call with no recorded result (its turn
- * ended without one) gets a synthetic error result, as the reference does.
+ * ended without one) gets a synthetic error result, as the reference does. The history after the
+ * system prompt and initial messages is then windowed (history-window.ts).
  */
 export function messagesForTurn(
   events: readonly RecordedEvent[],
   turnId: string,
   p: PromptSources,
 ): LlmMessage[] {
+  const head: LlmMessage[] = [];
   const out: LlmMessage[] = [];
   const system = (p.systemPrompt ? renderOrRaw(p.systemPrompt, p.input) : '') + (p.suffix ?? '');
-  if (system.trim() !== '') out.push({ role: 'system', content: system.trim() });
+  if (system.trim() !== '') head.push({ role: 'system', content: system.trim() });
   const turns: { turnId: string; user: string }[] = [];
   const replies = new Map<string, Extract<ChatEvent, { type: 'AssistantMessageCompleted' }>['data'][]>();
   const results = new Map<string, Extract<ChatEvent, { type: 'ToolCallCompleted' }>['data']>();
   for (const e of events) {
     const ev = { type: e.type, data: e.data } as ChatEvent;
     if (ev.type === 'ChatCreated')
-      for (const m of ev.data.initialMessages) out.push({ role: m.role, content: m.content });
+      for (const m of ev.data.initialMessages) head.push({ role: m.role, content: m.content });
     else if (ev.type === 'UserMessagePosted') turns.push({ turnId: ev.data.turnId, user: ev.data.content });
     else if (ev.type === 'UserMessageRewritten') {
       const turn = turns.find((t) => t.turnId === ev.data.turnId);
@@ -72,7 +77,7 @@ export function messagesForTurn(
     }
     if (current) break;
   }
-  return out;
+  return [...head, ...windowed(out, p.window ?? DEFAULT_HISTORY_WINDOW)];
 }
 
 export const INTERRUPTED = '[Error: function call was interrupted or timed out]';

@@ -27,6 +27,7 @@ import type { LiveBus } from '../live-bus/live-bus.js';
 import { isAbortError, LlmError, type Llm, type LlmRequest, type LlmResult } from '../llm/llm.js';
 import { DeltaPublisher } from './delta-publisher.js';
 import { messagesForTurn } from './history.js';
+import type { HistoryWindow } from './history-window.js';
 import type { ProviderResolver, ResolvedModel } from './provider-resolver.js';
 import { structuredOutput } from './structured-output.js';
 import { hooksOf, type HookChat, type MessageHooks } from './hooks.js';
@@ -71,6 +72,8 @@ export interface TurnRunnerDeps {
   readonly functions: ResourceService;
   readonly executions: ExecutionService;
   readonly maxToolRounds: number;
+  /** how much history each model call sees (default: last 100 messages, last 5 tool results inline) */
+  readonly history?: HistoryWindow;
   readonly hooks: MessageHooks;
   /** failures that end no job but someone should see (a cancel that did not reach an execution) */
   readonly log: Pick<Logger, 'warn'>;
@@ -214,6 +217,7 @@ export class TurnRunner {
       systemPrompt: agent.spec.system_prompt as string | null,
       input: chat.input,
       suffix: structured?.instruction,
+      ...(this.d.history ? { window: this.d.history } : {}),
     });
     const plan: AttemptPlan = {
       chatId,
