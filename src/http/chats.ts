@@ -455,8 +455,9 @@ function sendTurnOutcome(res: Response, chatId: string, stop: TurnStop<RecordedE
 function pendingOf(stop: Extract<TurnStop, { kind: 'awaiting_approval' }>) {
   return stop.pending.map((c) => ({
     tool_call_id: c.id,
-    function_namespace: c.function?.namespace ?? null,
-    function_name: c.function?.name ?? null,
+    function_namespace: (c.function ?? c.target?.ref)?.namespace ?? null,
+    function_name: (c.function ?? c.target?.ref)?.name ?? null,
     arguments: c.arguments,
+    ...(c.target ? { name: c.name, target: c.target } : {}),
   }));
 }

@@ -310,7 +310,7 @@ export class TurnRunner {
       return finish('error', serializeResult({ error, message }), null);
     }
     const executionId = call.executionId ?? asExecutionId(stableUuid(`${chatId}/${p.id}`));
-    if (call.executionId === null) {
+    if (!call.started) {
       if (!(await this.startToolCall(chatId, turnId, p.id, executionId))) return;
       try {
         await this.d.executions.request(
@@ -341,8 +341,7 @@ export class TurnRunner {
     const p = call.plan;
     // the model's argument: the paused execution it answers (an unknown id is refused by the service)
     const executionId = asExecutionId(p.arguments!.execution_id as string);
-    if (call.executionId === null && !(await this.startToolCall(chat.chatId, turnId, p.id, executionId)))
-      return;
+    if (!call.started && !(await this.startToolCall(chat.chatId, turnId, p.id, executionId))) return;
     // always: a retried job whose earlier resume landed is answered as a duplicate (same command id)
     try {
       await this.d.executions.resume(
@@ -361,7 +360,12 @@ export class TurnRunner {
   }
 
   /** Records that the call runs as `executionId`; false when it cannot start (started already, or the turn ended). */
-  private async startToolCall(chatId: ChatId, turnId: TurnId, toolCallId: string, executionId: ExecutionId) {
+  private async startToolCall(
+    chatId: ChatId,
+    turnId: TurnId,
+    toolCallId: string,
+    executionId: ExecutionId | null,
+  ) {
     const started = await this.d.handler
       .handle(
         chatDecider,
