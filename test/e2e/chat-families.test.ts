@@ -143,6 +143,10 @@ describe('tool families in chat turns', function () {
       executionId: null,
       detail: { waited_for: 'call_fn', ok: true },
     });
+    await until(
+      'the turn in GET /chats',
+      async () => (await chatBody(chatId)).turns[0]?.status === 'completed',
+    );
     const body = await chatBody(chatId);
     const calls = Object.fromEntries(
       (body.tool_calls as { tool_call_id: string }[]).map((c) => [c.tool_call_id, c]),
@@ -203,7 +207,11 @@ describe('tool families in chat turns', function () {
       name: 'test_approve',
       target: { family: 'test', ref: { tool: 'test_approve' } },
     });
-    expect((await chatBody(chatId)).pending_approvals).to.have.length(1);
+    // the reply answers from the chat's events; its read model follows
+    await until(
+      'the approval in GET /chats',
+      async () => (await chatBody(chatId)).pending_approvals.length === 1,
+    );
     expect(family.callsOf('test_approve')).to.have.length(0);
     const approve = await t.api(`/chats/${chatId}/approve-tool/call_ap`, {
       method: 'POST',
@@ -227,7 +235,10 @@ describe('tool families in chat turns', function () {
     await until('the call to end', () => !family.running.has('call_blk'));
     expect(family.callsOf('test_block')[0]!.aborted).to.equal(true);
     await reply;
-    expect((await chatBody(chatId)).turns[0].status).to.equal('cancelled');
+    await until(
+      'the cancel in GET /chats',
+      async () => (await chatBody(chatId)).turns[0]?.status === 'cancelled',
+    );
     expect(await completed(chatId, 'call_blk')).to.equal(undefined);
   });
 
