@@ -103,8 +103,8 @@ describe('tool families in chat turns', function () {
   const post = (chatId: string, content: string) =>
     t.api(`/chats/${chatId}/messages`, { method: 'POST', json: { content } });
   const chatBody = async (chatId: string) => (await t.api(`/chats/${chatId}`)).json();
-  const turnEnded = (chatId: string) =>
-    until('the turn to end', async () => (await chatBody(chatId)).turns[0].status !== 'tools');
+  const turnCompleted = (chatId: string) =>
+    until('the turn to complete', async () => (await chatBody(chatId)).turns[0].status === 'completed');
 
   it('runs a family call and a function call of one round in parallel; detail in events, GET /chats and the timeline', async () => {
     llm.script([
@@ -218,7 +218,7 @@ describe('tool families in chat turns', function () {
       json: { approved: true, reason: 'fine' },
     });
     expect(approve.status).to.equal(202);
-    await turnEnded(chatId);
+    await turnCompleted(chatId);
     const body = await chatBody(chatId);
     expect(body.turns[0].status).to.equal('completed');
     expect(body.messages.at(-1).content).to.equal('approved and done');
