@@ -19,6 +19,11 @@ def handler(input_data, context):
     return {"city": input_data["city"]}
 `;
 
+const BIG = `
+def handler(input_data, context):
+    return "y" * 12000
+`;
+
 describe('tool families in chat turns', function () {
   this.timeout(120_000);
   let t: TestPlatform;
@@ -81,12 +86,17 @@ describe('tool families in chat turns', function () {
       },
     });
     expect(fn.status).to.equal(201);
+    const big = await t.api('/api/v1/functions', {
+      method: 'POST',
+      json: { namespace: 'fam', name: 'big', code: BIG },
+    });
+    expect(big.status).to.equal(201);
     const agent = await t.api('/api/v1/agents', {
       method: 'POST',
       json: {
         namespace: 'fam',
         name: 'bot',
-        enabled_functions: ['fam/lookup'],
+        enabled_functions: ['fam/lookup', 'fam/big'],
         status_templates: { 'test:echo': 'Echoing {{ q }} in {{ region }}' },
       },
     });
@@ -269,6 +279,15 @@ describe('tool families in chat turns', function () {
     }
   });
 
+  it("a function's result cut for the model is kept whole too", async () => {
+    llm.script([{ toolCalls: [{ id: 'call_bigfn', name: 'fam__big', arguments: {} }] }, { text: 'ok' }]);
+    const chatId = await newChat();
+    await post(chatId, 'go');
+    const d = (await completed(chatId, 'call_bigfn'))! as { result: string; fullResult?: string };
+    expect(d.result).to.equal('y'.repeat(RESULT_LIMIT) + '\n\n[... result truncated]');
+    expect(d.fullResult).to.equal('y'.repeat(12_000));
+  });
+
   it('a family that fails to offer sits the round out; the turn runs with the other tools', async () => {
     family.failOffer = new Error('catalogue unreadable');
     try {
@@ -278,7 +297,7 @@ describe('tool families in chat turns', function () {
       const offered = (llm.requests[0]!.tools as { function: { name: string } }[]).map(
         (x) => x.function.name,
       );
-      expect(offered).to.deep.equal(['fam__lookup']);
+      expect(offered).to.deep.equal(['fam__lookup', 'fam__big']);
     } finally {
       family.failOffer = undefined;
     }
