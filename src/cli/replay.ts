@@ -97,7 +97,11 @@ export function describe(e: RecordedEvent): [number, string, string] {
         `${d.approved ? 'approved' : 'rejected'} by ${String(d.by)}${d.reason ? `: "${clip(d.reason)}"` : ''}`,
       ];
     case 'ToolCallStarted':
-      return [2, 'tool', `tool ${String(d.name)} started (execution ${String(d.executionId)})`];
+      return [
+        2,
+        'tool',
+        `tool ${String(d.name)} started (${d.executionId ? `execution ${String(d.executionId)}` : 'inline'})`,
+      ];
     case 'ToolCallCompleted':
       return [
         2,

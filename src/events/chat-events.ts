@@ -155,7 +155,12 @@ export type ChatEvent =
       readonly data: {
         readonly turnId: string;
         readonly toolCallId: string;
-        readonly function: { readonly namespace: string; readonly name: string };
+        /** the function the call runs; null for a call of another family (then `target`) */
+        readonly function: { readonly namespace: string; readonly name: string } | null;
+        /** the family tool the call runs (absent for a function) */
+        readonly target?: ToolTarget;
+        /** the tool name the model used (absent in events recorded before families) */
+        readonly name?: string;
         readonly arguments: Readonly<Record<string, unknown>>;
         readonly at: string;
       };
@@ -177,7 +182,8 @@ export type ChatEvent =
         readonly turnId: string;
         readonly toolCallId: string;
         readonly name: string;
-        readonly executionId: string;
+        /** the execution it runs as; null for a call a family runs inline (no execution) */
+        readonly executionId: string | null;
         readonly at: string;
       };
     }
@@ -193,6 +199,11 @@ export type ChatEvent =
         readonly executionId: string | null;
         /** what an inline call (a `target` family) did, for audit */
         readonly detail?: ToolCallDetail;
+        /**
+         * the whole serialised result when `result` was cut for the model (at most FULL_RESULT_LIMIT
+         * characters, then a marker): what `retrieve_tool_result` answers with
+         */
+        readonly fullResult?: string;
         readonly at: string;
       };
     }

@@ -65,6 +65,8 @@ export function toolCallResponse(c: ToolCallRow): Record<string, unknown> {
         }
       : null,
     execution_id: c.execution_id,
+    target: c.target ?? null,
+    detail: c.detail ?? null,
     status: c.status,
     result: c.result,
     requested_at: iso(c.requested_at),

@@ -89,9 +89,10 @@ async function chatBody(q: ChatQueries, chat: ChatRow): Promise<Record<string, u
       .filter((c) => c.approval_status === 'pending')
       .map((c) => ({
         tool_call_id: c.tool_call_id,
-        function_namespace: c.function_namespace,
-        function_name: c.function_name,
+        function_namespace: c.function_namespace ?? c.target?.ref.namespace ?? null,
+        function_name: c.function_name ?? c.target?.ref.name ?? null,
         arguments: c.arguments,
+        ...(c.target ? { name: c.name, target: c.target } : {}),
         created_at: c.requested_at.toISOString(),
       })),
   };
@@ -455,8 +456,9 @@ function sendTurnOutcome(res: Response, chatId: string, stop: TurnStop<RecordedE
 function pendingOf(stop: Extract<TurnStop, { kind: 'awaiting_approval' }>) {
   return stop.pending.map((c) => ({
     tool_call_id: c.id,
-    function_namespace: c.function?.namespace ?? null,
-    function_name: c.function?.name ?? null,
+    function_namespace: (c.function ?? c.target?.ref)?.namespace ?? null,
+    function_name: (c.function ?? c.target?.ref)?.name ?? null,
     arguments: c.arguments,
+    ...(c.target ? { name: c.name, target: c.target } : {}),
   }));
 }

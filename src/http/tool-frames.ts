@@ -40,16 +40,20 @@ export function toolFrames(watch: TurnWatch, e: EventLike, id: string | undefine
           result: ev.data.result,
         }),
       ];
-    case 'ToolApprovalRequested':
+    case 'ToolApprovalRequested': {
+      // a family's call (a connector operation, a query) names what it runs in its target
+      const named = ev.data.function ?? ev.data.target?.ref;
       return [
         frame('approval_required', {
           type: 'approval_required',
           tool_call_id: ev.data.toolCallId,
-          function_namespace: ev.data.function.namespace,
-          function_name: ev.data.function.name,
+          function_namespace: named?.namespace ?? null,
+          function_name: named?.name ?? null,
           arguments: ev.data.arguments,
+          ...(ev.data.target ? { name: ev.data.name ?? null, target: ev.data.target } : {}),
         }),
       ];
+    }
     default:
       return [];
   }

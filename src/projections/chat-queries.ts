@@ -49,6 +49,10 @@ export interface ToolCallRow {
   decided_by: string | null;
   decided_at: Date | null;
   execution_id: string | null;
+  /** the family tool an inline call ran (null for a function) */
+  target: { family: string; ref: Record<string, string> } | null;
+  /** what an inline call did, for audit */
+  detail: Record<string, unknown> | null;
   status: string;
   result: string | null;
   requested_at: Date;

@@ -12,7 +12,9 @@ import type { Projection, TableNames } from './projection.js';
 
 export const chatsProjection: Projection = {
   name: 'chats',
-  version: 3, // 3: versions (the chat's, the agent's a chat and a reply ran under) count from 1
+  // 3: versions (the chat's, the agent's a chat and a reply ran under) count from 1; 4: a tool
+  // call's family target and audit detail
+  version: 4,
   filter: { categories: ['chat', 'audit'] },
   tables: ['chats', 'chat_messages', 'chat_turns', 'chat_tool_calls'],
   createTables: (t) => `
@@ -83,6 +85,8 @@ export const chatsProjection: Projection = {
       decided_by text,
       decided_at timestamptz,
       execution_id uuid,
+      target jsonb,
+      detail jsonb,
       status text NOT NULL,
       result text,
       requested_at timestamptz NOT NULL,
@@ -194,6 +198,7 @@ function statementsOf(e: RecordedEvent, t: TableNames): Statement[] {
         namespace: c.function?.namespace ?? null,
         fn: c.function?.name ?? null,
         arguments: c.arguments ?? null,
+        target: c.target ?? null,
         description: c.description,
         approval: c.requiresApproval,
       }));
@@ -203,10 +208,10 @@ function statementsOf(e: RecordedEvent, t: TableNames): Statement[] {
            VALUES ($2, $1, $3, 0, 'assistant', $5, $6::jsonb, $7, $8, $9::jsonb, $10, $11) ON CONFLICT (id) DO NOTHING
          ), calls AS (
            INSERT INTO ${t.chat_tool_calls} (tool_call_id, chat_id, turn_id, message_id, name, function_namespace, function_name,
-             arguments, description, requires_approval, approval_status, status, requested_at)
-           SELECT c.id, $1, $7, $2, c.name, c.namespace, c.fn, c.arguments, c.description, c.approval, 'none', 'requested', $11
+             arguments, target, description, requires_approval, approval_status, status, requested_at)
+           SELECT c.id, $1, $7, $2, c.name, c.namespace, c.fn, c.arguments, c.target, c.description, c.approval, 'none', 'requested', $11
              FROM jsonb_to_recordset($12::jsonb) AS c(id text, name text, namespace text, fn text, arguments jsonb,
-               description text, approval boolean)
+               target jsonb, description text, approval boolean)
            ON CONFLICT DO NOTHING
          ), turn AS (
            UPDATE ${t.chat_turns} SET status = $13, assistant_message_id = $2, model = $8, ended_at = $14,
@@ -265,9 +270,18 @@ function statementsOf(e: RecordedEvent, t: TableNames): Statement[] {
     case 'ToolCallCompleted': {
       const d = ev.data;
       q(
-        `UPDATE ${t.chat_tool_calls} SET status = $3, result = $4, execution_id = coalesce($5, execution_id), completed_at = $6
+        `UPDATE ${t.chat_tool_calls} SET status = $3, result = $4, execution_id = coalesce($5, execution_id), completed_at = $6,
+           detail = $7::jsonb
           WHERE chat_id = $1 AND tool_call_id = $2`,
-        [chatId, d.toolCallId, d.status, d.result, d.executionId, d.at],
+        [
+          chatId,
+          d.toolCallId,
+          d.status,
+          d.result,
+          d.executionId,
+          d.at,
+          d.detail ? JSON.stringify(d.detail) : null,
+        ],
       );
       out.push(
         insertMessage(t, {

@@ -31,6 +31,7 @@ import type { JobQueue } from './queue/job-queue.js';
 import type { KindRegistration } from './kind-registry.js';
 import { KINDS } from './kinds.js';
 import { buildServices, type Adapters, type Services } from './services.js';
+import type { ToolFamily } from './turns/tool-family.js';
 
 export interface Composition {
   /** every service of this process, typed */
@@ -44,11 +45,13 @@ export async function compose(
   log: Logger,
   /** the kinds on the kit this process serves (a test may register one more) */
   kinds: readonly KindRegistration[] = KINDS,
+  /** tool families beyond the platform's own (a test's) */
+  extraFamilies: readonly ToolFamily[] = [],
 ): Promise<Composition> {
   const closers: (() => Promise<void>)[] = [];
   let services: Services;
   try {
-    services = buildServices(await openAdapters(config, log, closers), config, log, kinds);
+    services = buildServices(await openAdapters(config, log, closers), config, log, kinds, extraFamilies);
   } catch (err) {
     for (const close of closers.reverse()) await close().catch(() => {});
     throw err;

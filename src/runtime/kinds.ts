@@ -5,6 +5,7 @@
  * functions → agents), after roles and users.
  */
 import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
+import { refuseUnrunKinds } from '../commands/agent/agent-unrun-kinds.js';
 import { agentKind, AGENT_SCHEMA_FIELDS } from '../commands/agent/agent-kind.js';
 import { agentsSection } from '../commands/config/sections/agents.js';
 import { functionsSection } from '../commands/config/sections/functions.js';
@@ -76,10 +77,16 @@ const functions: KindRegistration = {
 const agents: KindRegistration = {
   name: 'agents',
   kind: agentKind,
-  hooks: ({ executePolicy }) => ({
-    schemaFields: AGENT_SCHEMA_FIELDS,
-    checkSpec: agentFunctionCheck(executePolicy),
-  }),
+  hooks: ({ executePolicy }) => {
+    const functionCheck = agentFunctionCheck(executePolicy);
+    return {
+      schemaFields: AGENT_SCHEMA_FIELDS,
+      checkSpec: async (spec, ctx) => {
+        refuseUnrunKinds(spec);
+        await functionCheck(spec, ctx);
+      },
+    };
+  },
   config: (service, p) => agentsSection(service, p.service('llmProviders'), p.items, p.policy),
   example: { create: {}, update: { description: 'changed' } },
 };

@@ -57,6 +57,7 @@ import { keyShredderReactor } from './secrets/key-shredder.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { EventVisibility } from '../audit/visibility.js';
 import { listenHttp } from './http-listen.js';
+import type { ToolFamily } from './turns/tool-family.js';
 
 /** A user's permissions, read again whenever the identity read model has moved on. */
 function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
@@ -89,9 +90,13 @@ export class Platform {
     config: Config,
     log: Logger,
     /** the kinds on the kit (kinds.ts); a test may register one more */
-    options: { readonly kinds?: readonly KindRegistration[] } = {},
+    options: {
+      readonly kinds?: readonly KindRegistration[];
+      /** tool families beyond the platform's own (a test's) */
+      readonly families?: readonly ToolFamily[];
+    } = {},
   ): Promise<Platform> {
-    const composition = await compose(config, log, options.kinds ?? KINDS);
+    const composition = await compose(config, log, options.kinds ?? KINDS, options.families ?? []);
     const platform = new Platform(config, log, composition);
     try {
       if (config.role !== 'api') await platform.startWorker();

@@ -63,6 +63,7 @@ import { ProviderResolver } from './turns/provider-resolver.js';
 import { enqueueTurn } from './turns/turn-jobs.js';
 import { renderOrRaw } from './turns/templates.js';
 import { TurnRunner } from './turns/turn-runner.js';
+import type { ToolFamily } from './turns/tool-family.js';
 
 /** a function run's access token outlives its time limit by this much, and lives 15 minutes at least */
 const FUNCTION_TOKEN_MARGIN_S = 60;
@@ -139,6 +140,8 @@ export function buildServices(
   config: Config,
   log: Logger,
   kinds: readonly KindRegistration[],
+  /** tool families beyond the platform's own (a test's) */
+  extraFamilies: readonly ToolFamily[] = [],
 ): Services {
   const commandHandler = new CommandHandler(a.eventStore);
   const queries: Queries = {
@@ -184,7 +187,7 @@ export function buildServices(
     chats: chatService(partial, config, log),
     configService: configService(partial, config, log),
     login: loginService(partial, config, log),
-    turnRunner: turnRunner(partial, config, log),
+    turnRunner: turnRunner(partial, config, log, [...toolFamilies(partial), ...extraFamilies]),
     executionWorker: a.functionRunner && executionWorker(partial, a.functionRunner),
     portChecks: [...a.portChecks, ...runtimeChecks(providerResolver, a.functionRunner)],
   };
@@ -293,7 +296,15 @@ function loginService(s: Built, config: Config, log: Logger): LoginService {
   });
 }
 
-function turnRunner(s: Built, config: Config, log: Logger): TurnRunner {
+/**
+ * The tool families a turn offers and runs inline, in offer order (the first to offer a name keeps
+ * it): connectors, queries and system tools join here as they land.
+ */
+function toolFamilies(_s: Built): ToolFamily[] {
+  return [];
+}
+
+function turnRunner(s: Built, config: Config, log: Logger, families: readonly ToolFamily[]): TurnRunner {
   return new TurnRunner({
     store: s.eventStore,
     streams: s.streams,
@@ -307,6 +318,7 @@ function turnRunner(s: Built, config: Config, log: Logger): TurnRunner {
     maxToolRounds: config.maxToolRounds,
     history: config.history,
     hooks: new MessageHooks(s.executions),
+    families,
     log,
   });
 }

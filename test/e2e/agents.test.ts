@@ -28,6 +28,34 @@ describe('Agents over HTTP', function () {
     expect(await got.json()).to.deep.equal(created);
   });
 
+  it('naming a kind the platform does not run yet → 400 naming the field (create and update)', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ enabled_agents: ['x/y'] }, 'enabled_agents'],
+      [{ enabled_skills: [{ skill: 'x/y' }] }, 'enabled_skills'],
+      [{ enabled_stores: [{ store: 'x/y' }] }, 'enabled_stores'],
+      [{ enabled_collections: [{ collection: 'x/y' }] }, 'enabled_collections'],
+      [{ enabled_components: ['x/y'] }, 'enabled_components'],
+      [{ system_tools: ['configIntrospection', 'packageManagement'] }, 'system_tools[1]'],
+      [{ system_tools: [{ name: 'packageManagement' }] }, 'system_tools[0]'],
+    ];
+    for (const [fields, field] of cases) {
+      const r = await create({ namespace: 'unrun', name: 'a', ...fields });
+      expect(r.status, field).to.equal(400);
+      expect((await r.json()).field).to.equal(field);
+    }
+    expect((await create({ namespace: 'unrun', name: 'a', enabled_stores: [] })).status).to.equal(201);
+    for (const [fields, field] of cases) {
+      const r = await t.api('/api/v1/agents/unrun/a', { method: 'PUT', json: fields });
+      expect(r.status, field).to.equal(400);
+      expect((await r.json()).field).to.equal(field);
+    }
+    // kinds being built now are accepted
+    const ok = await t.api('/api/v1/agents/unrun/a', {
+      method: 'PUT',
+      json: { system_tools: ['codeExecution', 'configIntrospection', { name: 'databaseIntrospection' }] },
+    });
+    expect(ok.status).to.equal(200);
+  });
   it('keeps a version history: two PUTs give three versions with actor and changed fields', async () => {
     await create({ namespace: 'hist', name: 'a1', description: 'first' });
     const p1 = await t.api('/api/v1/agents/hist/a1', {

@@ -64,7 +64,6 @@ spec:
       llmProviderName: local
       model: m1
       enabledFunctions: [greet]
-      enabledStores: [support/tickets]
       systemPrompt: You help.
 ${o.extraAgent ?? ''}`;
 
@@ -109,7 +108,6 @@ describe('declarative config', function () {
     });
     const agent = await (await t.api('/api/v1/agents/support/helper')).json();
     expect(agent.enabled_functions).to.deep.equal(['default/greet']);
-    expect(agent.enabled_stores).to.deep.equal([{ store: 'support/tickets', access: 'readwrite' }]);
     const provider = await (await t.api('/api/v1/llm-providers/local')).json();
     expect(agent.llm_provider_id).to.equal(provider.id);
     expect(provider.config).to.deep.equal({ models: ['m1', 'm2'] });
@@ -175,6 +173,22 @@ describe('declarative config', function () {
         /default\/nope/,
       ],
       [config().replace('return {"hello"', 'return {"hello" +'), 'spec.functions[0].code', /syntax error/i],
+      [
+        config().replace(
+          'enabledFunctions: [greet]',
+          'enabledFunctions: [greet]\n      enabledStores: [support/tickets]',
+        ),
+        'spec.agents[0].enabledStores',
+        /stores are not supported/,
+      ],
+      [
+        config().replace(
+          'enabledFunctions: [greet]',
+          'enabledFunctions: [greet]\n      systemTools: [packageManagement]',
+        ),
+        'spec.agents[0].systemTools[0]',
+        /packageManagement/,
+      ],
       [
         config().replace('CFG_TEST_SECRET', 'CFG_TEST_UNSET_VAR'),
         'spec.secrets[0].value',

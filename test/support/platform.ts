@@ -5,6 +5,7 @@ import { ApiKeys } from '../../src/runtime/auth/api-keys.js';
 import type { KindRegistration } from '../../src/runtime/kind-registry.js';
 import { Platform } from '../../src/runtime/platform.js';
 import { TurnRunner, type TurnRunnerDeps } from '../../src/runtime/turns/turn-runner.js';
+import type { ToolFamily } from '../../src/runtime/turns/tool-family.js';
 import { freshDatabase, type TestDatabase } from './pg.js';
 
 export const ADMIN_KEY = 'sk-test-admin-key-0123456789';
@@ -30,6 +31,8 @@ export async function startTestPlatform(
     readonly log?: Logger;
     /** the kinds on the kit (default: the platform's, `KINDS`); a test may register one more */
     readonly kinds?: readonly KindRegistration[];
+    /** tool families beyond the platform's own (test-family.ts) */
+    readonly families?: readonly ToolFamily[];
   } = {},
 ): Promise<TestPlatform> {
   // production refuses a superuser DATABASE_URL
@@ -44,7 +47,10 @@ export async function startTestPlatform(
     ...env,
   });
   const log = options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const platform = await Platform.start(config, log, options.kinds ? { kinds: options.kinds } : {});
+  const platform = await Platform.start(config, log, {
+    ...(options.kinds ? { kinds: options.kinds } : {}),
+    ...(options.families ? { families: options.families } : {}),
+  });
   const url = platform.url!;
   return {
     platform,

@@ -366,6 +366,98 @@ describe('chat decider', () => {
             },
           },
         ]));
+    it('starts a call a family runs inline (no execution), once', () =>
+      given(asked(plan('k1')))
+        .when({ ...startCall(), executionId: null } as ChatCommand)
+        .then([
+          {
+            type: 'ToolCallStarted',
+            data: { turnId: 't1', toolCallId: 'k1', name: 'ns__f', executionId: null, at },
+          },
+        ]));
+    it('refuses to start an inline call twice', () =>
+      given([
+        ...asked(plan('k1')),
+        {
+          type: 'ToolCallStarted',
+          data: { turnId: 't1', toolCallId: 'k1', name: 'ns__f', executionId: null, at },
+        },
+      ])
+        .when({ ...startCall(), executionId: null } as ChatCommand)
+        .thenRefuses('illegal_state', undefined, /already started/));
+    it("records an inline call's audit detail and, when cut, its full result", () =>
+      given([
+        ...asked(plan('k1')),
+        {
+          type: 'ToolCallStarted',
+          data: { turnId: 't1', toolCallId: 'k1', name: 'ns__f', executionId: null, at },
+        },
+      ])
+        .when({
+          ...completeCall(),
+          executionId: null,
+          detail: { status: 200 },
+          fullResult: '1234',
+        } as ChatCommand)
+        .then([
+          {
+            type: 'ToolCallCompleted',
+            data: {
+              turnId: 't1',
+              toolCallId: 'k1',
+              name: 'ns__f',
+              status: 'ok',
+              result: '1',
+              executionId: null,
+              detail: { status: 200 },
+              fullResult: '1234',
+              at,
+            },
+          },
+        ]));
+    it("asks approval for a family's call that needs it, naming its target", () =>
+      given([created, posted('t1'), started('t1')])
+        .when({
+          type: 'CompleteTurn',
+          turnId: t1,
+          ...reply,
+          calls: [
+            {
+              ...plan('k1', { requiresApproval: true }),
+              function: null,
+              target: { family: 'test', ref: { name: 'x' } },
+            },
+          ],
+        } as ChatCommand)
+        .then([
+          {
+            type: 'AssistantMessageCompleted',
+            data: {
+              turnId: 't1',
+              ...reply,
+              endsTurn: false,
+              calls: [
+                {
+                  ...plan('k1', { requiresApproval: true }),
+                  function: null,
+                  target: { family: 'test', ref: { name: 'x' } },
+                },
+              ],
+            },
+          },
+          {
+            type: 'ToolApprovalRequested',
+            data: {
+              turnId: 't1',
+              toolCallId: 'k1',
+              function: null,
+              target: { family: 'test', ref: { name: 'x' } },
+              name: 'ns__f',
+              arguments: { x: 1 },
+              at,
+            },
+          },
+        ]));
     it('refuses a second result for one call', () =>
       given([
         ...asked(plan('k1')),

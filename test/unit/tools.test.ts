@@ -10,6 +10,8 @@ import {
   withPaused,
   type ToolSet,
 } from '../../src/runtime/turns/tools.js';
+import { renderStatus, statusOf } from '../../src/runtime/turns/status-text.js';
+import type { ToolFamily } from '../../src/runtime/turns/tool-family.js';
 
 describe('function tools (reference §4.1-§4.3)', () => {
   const params = renderParams(
@@ -85,5 +87,82 @@ describe('function tools (reference §4.1-§4.3)', () => {
     expect(plans[2]!.invalid).to.equal(undefined);
     expect(plans[3]!.invalid).to.match(/paused executions/);
     expect(set.tools.map((t) => t.function.name)).to.deep.equal(['continue_execution']);
+  });
+
+  it('status keys and fallback texts for every tool kind (reference §4.2)', () => {
+    const cases: [string, string, string][] = [
+      ['call_agent_support__triage', 'agent:support/triage', 'Calling support/triage'],
+      ['get_skill_docs__style', 'skill:docs/style', 'Loading skill docs/style'],
+      ['query_crm__find_customer', 'query:crm/find_customer', 'Running query find customer'],
+      ['search_collection_kb_docs', 'collection:kb_docs', 'Searching files'],
+      ['get_file_kb_docs', 'collection:kb_docs', 'Reading file'],
+      ['write_file_kb_docs', 'collection:kb_docs', 'Writing file'],
+      ['edit_file_kb_docs', 'collection:kb_docs', 'Editing file'],
+      ['delete_file_kb_docs', 'collection:kb_docs', 'Deleting file'],
+      ['show_component_ui__chart', 'component:ui/chart', 'Rendering ui/chart'],
+      ['save_state', 'state:save_state', 'Saving state'],
+      ['retrieve_state', 'state:retrieve_state', 'Retrieving state'],
+      ['list_state_keys', 'state:list_state_keys', 'Listing state'],
+      ['delete_state', 'state:delete_state', 'Deleting state'],
+      ['ns__get_weather', 'function:ns/get_weather', 'Running get weather'],
+      ['ns__a__b', 'function:ns/a__b', 'Running a  b'],
+    ];
+    for (const [tool, key, fallback] of cases) expect(statusOf(tool), tool).to.deep.equal({ key, fallback });
+  });
+
+  it('a template under the key renders with the arguments; a failing one shows the fallback', () => {
+    const status = statusOf('query_crm__find_customer');
+    expect(
+      renderStatus({ 'query:crm/find_customer': 'Looking up {{ email }}' }, status, { email: 'a@b' }),
+    ).to.equal('Looking up a@b');
+    expect(renderStatus({ 'query:crm/find_customer': 'Looking up {{ email }}' }, status, {})).to.equal(
+      'Running query find customer',
+    );
+    expect(renderStatus({ 'function:crm/find_customer': 'wrong kind' }, status, {})).to.equal(
+      'Running query find customer',
+    );
+  });
+
+  it("plans a family's call: its target, arguments merged with its parameters (locked wins), approval and status from the offer", () => {
+    const family = { family: 'test' } as unknown as ToolFamily;
+    const set: ToolSet = {
+      tools: [],
+      byName: new Map(),
+      statusTemplates: { 'query:crm/find': 'Finding {{ email }} in {{ region }}' },
+      families: new Map([
+        [
+          'query_crm__find',
+          {
+            family,
+            offered: {
+              tool: { type: 'function', function: { name: 'query_crm__find', parameters: {} } },
+              target: { family: 'test', ref: { namespace: 'crm', name: 'find' } },
+              params: { locked: { region: 'eu' }, overridable: { limit: 5 } },
+              requiresApproval: true,
+              status: { key: 'query:crm/find', fallback: 'Running query find' },
+            },
+          },
+        ],
+      ]),
+    };
+    const [plan] = planCalls(
+      [
+        {
+          id: 'q1',
+          type: 'function',
+          function: { name: 'query_crm__find', arguments: '{"email":"a@b","region":"us"}' },
+        },
+      ],
+      set,
+    );
+    expect(plan).to.deep.equal({
+      id: 'q1',
+      name: 'query_crm__find',
+      function: null,
+      arguments: { email: 'a@b', region: 'eu', limit: 5 },
+      target: { family: 'test', ref: { namespace: 'crm', name: 'find' } },
+      requiresApproval: true,
+      description: 'Finding a@b in eu',
+    });
   });
 });

@@ -1,5 +1,10 @@
 /** What can be asked of a chat (one union, imperative names); the chat decider answers each. */
-import type { AssistantMessageData, ChatCreatedData, ToolResultStatus } from '../../events/chat-events.js';
+import type {
+  AssistantMessageData,
+  ChatCreatedData,
+  ToolCallDetail,
+  ToolResultStatus,
+} from '../../events/chat-events.js';
 import type { ChatId, ExecutionId, TurnId, UserId } from '../../events/ids.js';
 
 export type MessagePolicy = 'enqueue' | 'reject' | 'interrupt';
@@ -70,7 +75,8 @@ export interface StartToolCall {
   readonly type: 'StartToolCall';
   readonly turnId: TurnId;
   readonly toolCallId: string;
-  readonly executionId: ExecutionId;
+  /** null: a family runs it inline */
+  readonly executionId: ExecutionId | null;
   readonly at: string;
 }
 
@@ -81,6 +87,10 @@ export interface CompleteToolCall {
   readonly status: ToolResultStatus;
   readonly result: string;
   readonly executionId: ExecutionId | null;
+  /** what an inline call did, for audit */
+  readonly detail?: ToolCallDetail;
+  /** the whole result when `result` was cut */
+  readonly fullResult?: string;
   readonly at: string;
 }
 

@@ -17,6 +17,9 @@ import {
 export interface OpenToolCall {
   readonly plan: ToolCallPlan;
   readonly approval: 'none' | 'pending' | 'approved';
+  /** recorded as started (ToolCallStarted), as an execution or inline */
+  readonly started: boolean;
+  /** the execution it runs as; null before it starts, and for a call a family runs inline */
   readonly executionId: ExecutionId | null;
 }
 
@@ -101,7 +104,12 @@ function evolveOpen(s: OpenChat, event: Exclude<ChatEvent, { type: 'ChatCreated'
       return withTurn(s, d.turnId, (t) => ({
         ...t,
         toolRounds: t.toolRounds + 1,
-        open: (d.calls ?? []).map((plan) => ({ plan, approval: 'none' as const, executionId: null })),
+        open: (d.calls ?? []).map((plan) => ({
+          plan,
+          approval: 'none' as const,
+          started: false,
+          executionId: null,
+        })),
       }));
     }
     case 'ToolApprovalRequested':
@@ -109,8 +117,13 @@ function evolveOpen(s: OpenChat, event: Exclude<ChatEvent, { type: 'ChatCreated'
     case 'ToolApprovalDecided':
       return withCall(s, event.data.turnId, event.data.toolCallId, (c) => ({ ...c, approval: 'approved' }));
     case 'ToolCallStarted': {
-      const executionId = asExecutionId(event.data.executionId);
-      return withCall(s, event.data.turnId, event.data.toolCallId, (c) => ({ ...c, executionId }));
+      const id = event.data.executionId;
+      const executionId = id === null ? null : asExecutionId(id);
+      return withCall(s, event.data.turnId, event.data.toolCallId, (c) => ({
+        ...c,
+        started: true,
+        executionId,
+      }));
     }
     case 'UserMessageRewritten':
     case 'AssistantMessageRevised':

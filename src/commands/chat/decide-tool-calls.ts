@@ -45,17 +45,27 @@ export function startToolCall(command: StartToolCall, s: OpenChat): readonly Cha
   const { turnId, toolCallId, executionId, at } = command;
   const call = openCall(s, turnId, toolCallId);
   if (call.approval === 'pending') throw new IllegalStateError(`tool call ${toolCallId} waits for approval`);
-  if (call.executionId !== null) throw new IllegalStateError(`tool call ${toolCallId} already started`);
+  if (call.started) throw new IllegalStateError(`tool call ${toolCallId} already started`);
   return [{ type: 'ToolCallStarted', data: { turnId, toolCallId, name: call.plan.name, executionId, at } }];
 }
 
 export function completeToolCall(command: CompleteToolCall, s: OpenChat): readonly ChatEvent[] {
-  const { turnId, toolCallId, status, result, executionId, at } = command;
+  const { turnId, toolCallId, status, result, executionId, detail, fullResult, at } = command;
   const call = openCall(s, turnId, toolCallId);
   return [
     {
       type: 'ToolCallCompleted',
-      data: { turnId, toolCallId, name: call.plan.name, status, result, executionId, at },
+      data: {
+        turnId,
+        toolCallId,
+        name: call.plan.name,
+        status,
+        result,
+        executionId,
+        ...(detail ? { detail } : {}),
+        ...(fullResult !== undefined ? { fullResult } : {}),
+        at,
+      },
     },
   ];
 }

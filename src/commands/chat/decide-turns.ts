@@ -25,13 +25,14 @@ export function completeTurn(command: CompleteTurn, s: OpenChat): readonly ChatE
   const { type: _t, calls = [], ...data } = command;
   if (calls.length === 0) return [{ type: 'AssistantMessageCompleted', data }];
   const approvals = calls
-    .filter((c) => c.requiresApproval && c.function && c.arguments && !c.invalid)
+    .filter((c) => c.requiresApproval && (c.function || c.target) && c.arguments && !c.invalid)
     .map((c): ChatEvent => ({
       type: 'ToolApprovalRequested',
       data: {
         turnId: command.turnId,
         toolCallId: c.id,
-        function: c.function!,
+        function: c.function,
+        ...(c.target ? { target: c.target, name: c.name } : {}),
         arguments: c.arguments!,
         at: command.at,
       },

@@ -8,6 +8,8 @@ import type { ResourceService } from '../../commands/resource/resource-service.j
 import { NotFoundError } from '../../errors.js';
 import type { ToolCallPlan } from '../../events/chat-events.js';
 import type { LlmTool, LlmToolCall } from '../llm/llm.js';
+import { renderStatus, statusOf } from './status-text.js';
+import type { OfferedTool, ToolFamily } from './tool-family.js';
 import { renderTemplate } from './templates.js';
 
 export const RESULT_LIMIT = 10_000;
@@ -26,9 +28,17 @@ export interface FunctionTool {
   readonly params: Params;
 }
 
+/** A tool a family offered this round, with the family that runs it. */
+export interface FamilyTool {
+  readonly family: ToolFamily;
+  readonly offered: OfferedTool;
+}
+
 export interface ToolSet {
   readonly tools: readonly LlmTool[];
   readonly byName: ReadonlyMap<string, FunctionTool>;
+  /** the tools of families (connectors, queries, system tools), run inline by the turn */
+  readonly families?: ReadonlyMap<string, FamilyTool>;
   readonly statusTemplates: Readonly<Record<string, string>>;
   /** executions of this chat paused at input(): offered to the model through `continue_execution` */
   readonly paused?: readonly string[];
@@ -107,18 +117,13 @@ export async function functionTools(
 export function planCalls(calls: readonly LlmToolCall[], set: ToolSet): ToolCallPlan[] {
   return calls.map((c) => {
     const tool = set.byName.get(c.function.name);
+    const family = tool ? undefined : set.families?.get(c.function.name);
     const builtin = c.function.name === CONTINUE_EXECUTION && (set.paused?.length ?? 0) > 0;
-    let args: Record<string, unknown> | null = null;
-    let invalid: string | undefined;
-    try {
-      const parsed: unknown = c.function.arguments.trim() === '' ? {} : JSON.parse(c.function.arguments);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-        invalid = 'the arguments must be a JSON object';
-      else args = parsed as Record<string, unknown>;
-    } catch (err) {
-      invalid = `the arguments are not valid JSON (${(err as Error).message})`;
-    }
-    const merged = tool && args ? mergeArguments(args, tool.params) : args;
+    const parsed = parseArguments(c.function.arguments);
+    const { args } = parsed;
+    let invalid = parsed.invalid;
+    const params = tool?.params ?? family?.offered.params;
+    const merged = params && args ? mergeArguments(args, params) : args;
     if (builtin && args && !set.paused!.includes(args.execution_id as string))
       invalid = `execution_id must be one of the paused executions: ${set.paused!.join(', ')}`;
     return {
@@ -128,12 +133,29 @@ export function planCalls(calls: readonly LlmToolCall[], set: ToolSet): ToolCall
       arguments: merged,
       ...(invalid ? { invalid } : {}),
       ...(builtin ? { builtin: CONTINUE_EXECUTION } : {}),
-      requiresApproval: tool?.requiresApproval ?? false,
+      ...(family ? { target: family.offered.target } : {}),
+      requiresApproval: tool?.requiresApproval ?? family?.offered.requiresApproval ?? false,
       description: builtin
         ? 'Continuing a paused function'
-        : statusText(set.statusTemplates, c.function.name, merged ?? {}),
+        : renderStatus(
+            set.statusTemplates,
+            family?.offered.status ?? statusOf(c.function.name),
+            merged ?? {},
+          ),
     };
   });
+}
+
+/** The model's arguments as an object, or why they are not one. */
+function parseArguments(raw: string): { args: Record<string, unknown> | null; invalid?: string } {
+  try {
+    const parsed: unknown = raw.trim() === '' ? {} : JSON.parse(raw);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      return { args: null, invalid: 'the arguments must be a JSON object' };
+    return { args: parsed as Record<string, unknown> };
+  } catch (err) {
+    return { args: null, invalid: `the arguments are not valid JSON (${(err as Error).message})` };
+  }
 }
 
 /** The model's arguments, then overridable values it left out, then locked values (locked wins). */
@@ -183,22 +205,13 @@ export function adjustSchema(schema: Record<string, unknown>, p: Params): Record
   };
 }
 
-/** `status_templates["function:ns/name"]` rendered with the arguments, else "Running <name>". */
+/** The status text of a call by its tool name (reference §4.2; status-text.ts). */
 export function statusText(
   templates: Readonly<Record<string, string>>,
   tool: string,
   args: Readonly<Record<string, unknown>>,
 ): string {
-  const ref = tool.replace('__', '/');
-  const template = templates[`function:${ref}`];
-  if (template) {
-    try {
-      return renderTemplate(template, args);
-    } catch {
-      // fall through to the default text
-    }
-  }
-  return `Running ${ref.split('/').pop()!.replace(/_/g, ' ')}`;
+  return renderStatus(templates, statusOf(tool), args);
 }
 
 /** A non-string result is JSON-encoded; anything over the limit is cut with a marker. */

@@ -32,6 +32,9 @@ import type { ProviderResolver, ResolvedModel } from './provider-resolver.js';
 import { structuredOutput } from './structured-output.js';
 import { hooksOf, type HookChat, type MessageHooks } from './hooks.js';
 import { functionTools, planCalls, serializeResult, withPaused } from './tools.js';
+import type { ToolCallDetail } from '../../events/chat-events.js';
+import { INTERRUPTED, recordResult, runInline, withFamilies } from './family-tools.js';
+import type { ToolChat, ToolFamily } from './tool-family.js';
 
 type Open = Extract<ChatState, { status: 'open' }>;
 
@@ -75,6 +78,8 @@ export interface TurnRunnerDeps {
   /** how much history each model call sees (default: last 100 messages, last 5 tool results inline) */
   readonly history?: HistoryWindow;
   readonly hooks: MessageHooks;
+  /** tool families whose calls the turn runs inline (connectors, queries, system tools) */
+  readonly families: readonly ToolFamily[];
   /** failures that end no job but someone should see (a cancel that did not reach an execution) */
   readonly log: Pick<Logger, 'warn'>;
 }
@@ -130,10 +135,10 @@ export class TurnRunner {
               });
         });
         try {
+          const runnable = head.open.filter((c) => c.approval !== 'pending');
+          const toolChat = runnable.some((c) => c.plan.target) ? await this.toolChat(next.chat) : undefined;
           await Promise.all(
-            head.open
-              .filter((c) => c.approval !== 'pending')
-              .map((c) => this.runCall(next.chat, turnId, c, running)),
+            runnable.map((c) => this.runCall(next.chat, turnId, c, running, cancel.signal, toolChat)),
           );
         } finally {
           cancel.dispose();
@@ -208,10 +213,12 @@ export class TurnRunner {
         }
       }
     }
-    const toolSet = withPaused(
-      await functionTools(agent.spec, chat.input, this.d.functions),
-      await this.pausedExecutions(events),
-    );
+    const toolChat = toolChatOf(chat, agent.spec);
+    const [functions, paused] = await Promise.all([
+      functionTools(agent.spec, chat.input, this.d.functions),
+      this.pausedExecutions(events),
+    ]);
+    const toolSet = await withFamilies(withPaused(functions, paused), this.d.families, toolChat, this.d.log);
     const structured = structuredOutput(agent.spec, chat.agent.name);
     const base = messagesForTurn(events, turnId, {
       systemPrompt: agent.spec.system_prompt as string | null,
@@ -291,21 +298,34 @@ export class TurnRunner {
     chat: Open,
     turnId: TurnId,
     call: OpenToolCall,
-    running: Set<ExecutionId> = new Set(),
+    running: Set<ExecutionId>,
+    signal: AbortSignal,
+    toolChat: ToolChat | undefined,
   ): Promise<void> {
     const { chatId } = chat;
     const p = call.plan;
-    const finish = (status: ToolResultStatus, result: string, executionId: ExecutionId | null) =>
+    const finish: Finish = (status, result, executionId, extra = {}) =>
       this.d.handler
         .handle(
           chatDecider,
           streams.chat(chatId),
-          { type: 'CompleteToolCall', turnId, toolCallId: p.id, status, result, executionId, at: now() },
+          {
+            type: 'CompleteToolCall',
+            turnId,
+            toolCallId: p.id,
+            status,
+            result,
+            executionId,
+            ...extra,
+            at: now(),
+          },
           SYSTEM(turnId, `tool-${p.id}-complete`),
         )
         .then(() => undefined, ignoreStale);
     if (p.builtin === 'continue_execution' && p.arguments && !p.invalid)
       return this.continueExecution(chat, turnId, call, finish);
+    if (p.target && p.arguments && !p.invalid && toolChat)
+      return this.runFamilyCall(toolChat, turnId, call, signal, finish);
     if (!p.function || !p.arguments) {
       const message = p.invalid
         ? `Tool '${p.name}': ${p.invalid}`
@@ -314,7 +334,7 @@ export class TurnRunner {
       return finish('error', serializeResult({ error, message }), null);
     }
     const executionId = call.executionId ?? asExecutionId(stableUuid(`${chatId}/${p.id}`));
-    if (call.executionId === null) {
+    if (!call.started) {
       if (!(await this.startToolCall(chatId, turnId, p.id, executionId))) return;
       try {
         await this.d.executions.request(
@@ -340,13 +360,12 @@ export class TurnRunner {
     chat: Open,
     turnId: TurnId,
     call: OpenToolCall,
-    finish: (status: ToolResultStatus, result: string, executionId: ExecutionId | null) => Promise<void>,
+    finish: Finish,
   ): Promise<void> {
     const p = call.plan;
     // the model's argument: the paused execution it answers (an unknown id is refused by the service)
     const executionId = asExecutionId(p.arguments!.execution_id as string);
-    if (call.executionId === null && !(await this.startToolCall(chat.chatId, turnId, p.id, executionId)))
-      return;
+    if (!call.started && !(await this.startToolCall(chat.chatId, turnId, p.id, executionId))) return;
     // always: a retried job whose earlier resume landed is answered as a duplicate (same command id)
     try {
       await this.d.executions.resume(
@@ -364,8 +383,45 @@ export class TurnRunner {
     return this.finishWithExecution(executionId, finish);
   }
 
+  /**
+   * A call a family runs inline: recorded as started (no execution), run with the turn's cancel as
+   * its signal, and its outcome recorded with the family's detail. Found started by a job after a
+   * worker died during it, it runs again only if the family says that is safe; else it is answered
+   * as interrupted.
+   */
+  private async runFamilyCall(
+    chat: ToolChat,
+    turnId: TurnId,
+    call: OpenToolCall,
+    signal: AbortSignal,
+    finish: Finish,
+  ): Promise<void> {
+    const p = call.plan;
+    const target = p.target!;
+    const family = this.d.families.find((f) => f.family === target.family);
+    if (!family)
+      return finish('error', serializeResult({ error: `Tool '${p.name}' is not available here` }), null);
+    if (call.started && !family.rerunnable(target))
+      return finish('error', serializeResult({ error: INTERRUPTED }), null);
+    if (!call.started && !(await this.startToolCall(chat.chatId, turnId, p.id, null))) return;
+    const run = { toolCallId: p.id, target, arguments: p.arguments!, signal };
+    const { status, result, ...extra } = await runInline(family, run, chat, this.d.log);
+    return finish(status, result, null, extra);
+  }
+
+  /** The chat as a family sees it, with its agent's current spec (an empty one once the agent is gone). */
+  private async toolChat(chat: Open): Promise<ToolChat> {
+    const agent = await this.agentOf(chat.agent);
+    return toolChatOf(chat, agent?.status === 'active' ? agent.spec : {});
+  }
+
   /** Records that the call runs as `executionId`; false when it cannot start (started already, or the turn ended). */
-  private async startToolCall(chatId: ChatId, turnId: TurnId, toolCallId: string, executionId: ExecutionId) {
+  private async startToolCall(
+    chatId: ChatId,
+    turnId: TurnId,
+    toolCallId: string,
+    executionId: ExecutionId | null,
+  ) {
     const started = await this.d.handler
       .handle(
         chatDecider,
@@ -378,10 +434,7 @@ export class TurnRunner {
   }
 
   /** Waits for the execution's next stop and records it as the call's result. */
-  private async finishWithExecution(
-    executionId: ExecutionId,
-    finish: (status: ToolResultStatus, result: string, executionId: ExecutionId | null) => Promise<void>,
-  ): Promise<void> {
+  private async finishWithExecution(executionId: ExecutionId, finish: Finish): Promise<void> {
     const loaded = await this.d.executions.load(executionId);
     let s: PresentExecution | undefined = loaded.state;
     if (!isStopped(s)) {
@@ -389,7 +442,10 @@ export class TurnRunner {
       s = await this.d.executions.waitForStop(executionId, loaded.revision, waitMs);
     }
     if (!s) return finish('error', serializeResult({ error: 'Tool timed out' }), executionId);
-    if (s.status === 'COMPLETED') return finish('ok', serializeResult(s.output ?? null), executionId);
+    if (s.status === 'COMPLETED') {
+      const { result, fullResult } = recordResult(s.output ?? null);
+      return finish('ok', result, executionId, fullResult === undefined ? {} : { fullResult });
+    }
     if (s.status === 'AWAITING_INPUT')
       return finish(
         'awaiting_input',
@@ -729,6 +785,24 @@ export class TurnRunner {
 }
 
 const now = () => new Date().toISOString();
+
+/** Records a call's result (with an inline call's detail, and the whole result when it was cut). */
+type Finish = (
+  status: ToolResultStatus,
+  result: string,
+  executionId: ExecutionId | null,
+  extra?: { readonly detail?: ToolCallDetail; readonly fullResult?: string },
+) => Promise<void>;
+
+function toolChatOf(chat: Open, agentSpec: Readonly<Record<string, unknown>>): ToolChat {
+  return {
+    chatId: chat.chatId,
+    userId: chat.userId,
+    input: chat.input,
+    agent: { namespace: chat.agent.namespace, name: chat.agent.name },
+    agentSpec,
+  };
+}
 
 /** The turn's user message as posted, and as the model will see it (after any hook rewrote it). */
 function userContent(

@@ -8,6 +8,7 @@ import { agentKind } from '../../agent/agent-kind.js';
 import { llmProviderKind } from '../../llm-provider/llm-provider-kind.js';
 import type { ResourceService } from '../../resource/resource-service.js';
 import { functionReferences } from '../../agent/agent-functions.js';
+import { unrunKinds } from '../../agent/agent-unrun-kinds.js';
 import type { ExecutePolicy } from '../../execution/execute-policy.js';
 import type { ConfigIssue, PlannedChange, WriteEnv } from '../config-section.js';
 import {
@@ -95,6 +96,15 @@ async function deniedFunctions(
   return denied;
 }
 
+const camelCased = (field: string) => field.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** The item's keys as the agent kind spells them (`enabledStores` → `enabled_stores`). */
+function snakeCased(item: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(item).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]),
+  );
+}
+
 export function agentsSection(
   service: ResourceService,
   providers: ResourceService,
@@ -133,6 +143,7 @@ export function agentsSection(
     authorize: (change, caller) => deniedFunctions(policy, change, caller),
     async check(item, path, env) {
       checkSchemaFields(item, path, env, ['inputSchema', 'outputSchema']);
+      for (const f of unrunKinds(snakeCased(item))) env.error(`${path}.${camelCased(f.field)}`, f.message);
       const name = item.llmProviderName;
       if (typeof name === 'string' && !(await env.exists('llmProviders', name)))
         env.error(`${path}.llmProviderName`, `no LLM provider '${name}' in the config or on the platform`);
