@@ -19,9 +19,11 @@ import {
   functionKind,
   sharedPoolPermission,
 } from '../commands/function/function-kind.js';
+import { connectorHooks, connectorKind } from '../commands/connector/connector-kind.js';
 import { checkFunctionSpec } from '../commands/function/python-syntax.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
+import { registerConnectorRoutes } from '../http/connectors.js';
 import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
 import { registerResourceRoutes } from '../http/resources.js';
 import type { Sealed } from './cipher.js';
@@ -96,6 +98,15 @@ const eventSubscriptions: KindRegistration = {
   },
 };
 
+const connectors: KindRegistration = {
+  name: 'connectors',
+  kind: connectorKind,
+  hooks: () => connectorHooks(),
+  routes: registerConnectorRoutes,
+  // a public literal address (no DNS): never called by the matrix
+  example: { create: { base_url: 'http://93.184.215.14/api' }, update: { description: 'changed' } },
+};
+
 /** Every kind the platform serves. A new kind is one more entry here (README "Adding a kind"). */
 export const KINDS: readonly KindRegistration[] = [
   llmProviders,
@@ -103,6 +114,7 @@ export const KINDS: readonly KindRegistration[] = [
   functions,
   agents,
   eventSubscriptions,
+  connectors,
 ];
 
 /** Every projection of a platform serving `KINDS` (the CLI, benches and tests that run them directly). */
