@@ -2,11 +2,12 @@
  * The kinds on the kit: the one place a kind is registered. Its service, projection and table,
  * routes and OpenAPI, config section and authorisation-matrix rows are all derived from this list
  * (kind-registry.ts). Order is the config's apply order (reference §6.3: llmProviders → secrets →
- * functions → agents), after roles and users.
+ * connectors → functions → agents), after roles and users.
  */
 import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
 import { agentKind, AGENT_SCHEMA_FIELDS } from '../commands/agent/agent-kind.js';
 import { agentsSection } from '../commands/config/sections/agents.js';
+import { connectorsSection } from '../commands/config/sections/connectors.js';
 import { functionsSection } from '../commands/config/sections/functions.js';
 import { llmProvidersSection } from '../commands/config/sections/llm-providers.js';
 import { secretsSection } from '../commands/config/sections/secrets.js';
@@ -102,6 +103,7 @@ const connectors: KindRegistration = {
   name: 'connectors',
   kind: connectorKind,
   hooks: () => connectorHooks(),
+  config: (service, p) => connectorsSection(service, p.items),
   routes: registerConnectorRoutes,
   // a public literal address (no DNS): never called by the matrix
   example: { create: { base_url: 'http://93.184.215.14/api' }, update: { description: 'changed' } },
@@ -111,10 +113,10 @@ const connectors: KindRegistration = {
 export const KINDS: readonly KindRegistration[] = [
   llmProviders,
   secrets,
+  connectors,
   functions,
   agents,
   eventSubscriptions,
-  connectors,
 ];
 
 /** Every projection of a platform serving `KINDS` (the CLI, benches and tests that run them directly). */

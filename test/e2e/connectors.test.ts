@@ -454,6 +454,60 @@ describe('connectors', function () {
     });
   });
 
+  describe('declarative config', () => {
+    const CONFIG = `apiVersion: sinas.co/v1
+kind: SinasConfig
+metadata: { name: connectors }
+spec:
+  connectors:
+    - namespace: cfg
+      name: tickets
+      baseUrl: https://api.example.com/v2
+      auth: { type: api_key, secret: API_SECRET, position: query, paramName: key }
+      retry: { maxAttempts: 3, backoff: linear }
+      timeoutSeconds: 12
+      operations:
+        - name: get_ticket
+          method: GET
+          path: /tickets/{{ id }}
+          requestBodyMapping: path_and_query
+          parameters: { type: object, properties: { page_size: { type: integer } } }
+`;
+    const apply = (yaml: string) =>
+      t.api('/api/v1/config/apply', {
+        method: 'POST',
+        headers: { 'content-type': 'application/yaml' },
+        body: yaml,
+      });
+
+    it('applies connectors in camelCase (nested fields too), exports them and applies back unchanged', async () => {
+      const r = (await (await apply(CONFIG)).json()) as { success: boolean; summary: { created: unknown } };
+      expect(r.success, JSON.stringify(r)).to.equal(true);
+      const c = (await (await t.api('/api/v1/connectors/cfg/tickets')).json()) as Record<string, unknown>;
+      expect(c).to.deep.include({
+        base_url: 'https://api.example.com/v2',
+        auth: { type: 'api_key', secret: 'API_SECRET', position: 'query', param_name: 'key' },
+        retry: { max_attempts: 3, backoff: 'linear' },
+        timeout_seconds: 12,
+      });
+      const [op] = c.operations as Record<string, unknown>[];
+      expect(op).to.deep.include({
+        request_body_mapping: 'path_and_query',
+        response_mapping: 'json',
+        parameters: { type: 'object', properties: { page_size: { type: 'integer' } } },
+      });
+      const again = (await (await apply(CONFIG)).json()) as {
+        changes: { resourceName: string; action: string }[];
+      };
+      expect(
+        again.changes.filter((x) => x.resourceName === 'cfg/tickets').map((x) => x.action),
+      ).to.deep.equal(['unchanged']);
+      const exported = await (await t.api('/api/v1/config/export')).text();
+      expect(exported).to.include('paramName: key').and.include('requestBodyMapping: path_and_query');
+      expect(exported).to.include('page_size');
+    });
+  });
+
   describe('OpenAPI import', () => {
     it("parses a YAML spec and the platform's own document fetched from spec_url through the guard", async () => {
       const yaml = await t.api('/api/v1/connectors/parse-openapi', {
