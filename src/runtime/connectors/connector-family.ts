@@ -12,7 +12,7 @@ import type { ToolTarget } from '../../events/chat-events.js';
 import { renderTemplate } from '../turns/templates.js';
 import type { OfferedTool, ToolChat, ToolFamily, ToolOutcome } from '../turns/tool-family.js';
 import { ConnectorCallError, type ConnectorClient } from './connector-client.js';
-import type { ConnectorOperation, ConnectorSpec } from './connector-spec.js';
+import { connectorSpec, type ConnectorOperation, type ConnectorSpec } from './connector-spec.js';
 
 export const CONNECTOR_FAMILY = 'connector';
 
@@ -170,7 +170,7 @@ export function connectorLookup(
     try {
       const item = await current(namespace, name);
       if (item.status !== 'active') return undefined;
-      return { ...(item.spec as unknown as ConnectorSpec), namespace: item.namespace, name: item.name };
+      return connectorSpec(item);
     } catch (err) {
       if (err instanceof NotFoundError) return undefined;
       throw err;
