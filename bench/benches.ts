@@ -13,6 +13,7 @@ export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>
   export: async () => (await import('./audit.js')).runExport,
   timeline: async () => (await import('./audit.js')).runTimeline,
   wasm_dispatch: async () => (await import('./wasm-dispatch.js')).runWasmDispatch,
+  connector_call: async () => (await import('./connector-call.js')).runConnectorCall,
   message_cost: async () => (await import('./message-cost.js')).runMessageCost,
   outage_recovery: async () => {
     const { runOutageRecoveryDatabase } = await import('./outage-recovery-database.js');

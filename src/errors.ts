@@ -80,6 +80,11 @@ export class RateLimitedError extends SinasError {
   }
 }
 
+/** A system the caller pointed the platform at (a connector's API) gave no usable answer: HTTP 502. */
+export class UpstreamError extends SinasError {
+  readonly code = 'upstream_failed';
+}
+
 /** A dependency (database, event store, queue) is unavailable or timed out. */
 export class UnavailableError extends SinasError {
   readonly code = 'unavailable';

@@ -15,6 +15,7 @@ import {
   StreamDeletedError,
   UnauthorizedError,
   UnavailableError,
+  UpstreamError,
   ValidationError,
 } from '../errors.js';
 
@@ -71,6 +72,7 @@ const STATUS: ReadonlyArray<[new (...a: never[]) => SinasError, number, string]>
   [StreamDeletedError, 410, 'Gone'],
   [PreconditionFailedError, 412, 'Precondition failed'],
   [RateLimitedError, 429, 'Too many requests'],
+  [UpstreamError, 502, 'Bad gateway'],
   [UnavailableError, 503, 'Service unavailable'],
 ];
 

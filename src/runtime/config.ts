@@ -63,6 +63,8 @@ export interface OutboundConfig {
    * SINAS_OUTBOUND_ALLOWLIST, and the older SINAS_WEBHOOK_ALLOWLIST, which still counts
    */
   readonly allowlist: readonly string[];
+  /** a connector response larger than this is an error (SINAS_CONNECTOR_MAX_RESPONSE_BYTES, default 10 MiB) */
+  readonly connectorMaxResponseBytes: number;
 }
 
 /** Outbound event webhooks (README "Event webhooks"). */
@@ -151,6 +153,13 @@ export function loadConfig(env: Env = process.env): Config {
     },
     outbound: {
       allowlist: [...list(env, 'SINAS_OUTBOUND_ALLOWLIST'), ...list(env, 'SINAS_WEBHOOK_ALLOWLIST')],
+      connectorMaxResponseBytes: int(
+        env,
+        'SINAS_CONNECTOR_MAX_RESPONSE_BYTES',
+        10 * 1024 * 1024,
+        1024,
+        1024 ** 3,
+      ),
     },
   };
   for (const name of ['SINAS_OUTBOUND_ALLOWLIST', 'SINAS_WEBHOOK_ALLOWLIST'])

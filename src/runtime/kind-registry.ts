@@ -18,7 +18,7 @@ import type { Keyring } from './cipher.js';
 import type { Config } from './config.js';
 import type { OutboundGuard } from './outbound/outbound-guard.js';
 import type { SecretVault } from './secrets/secret-vault.js';
-import type { Adapters } from './services.js';
+import type { Adapters, Services } from './services.js';
 
 /** What a kind's hooks are built on. */
 export interface KindPorts {
@@ -47,6 +47,8 @@ export interface KindSectionPorts {
 export interface KindRouteDeps extends ResourceRouteDeps {
   readonly pool: Adapters['pool'];
   readonly config: Config;
+  /** the process's services, for routes that do more than the lifecycle (a connector's test call) */
+  readonly services: Services;
 }
 
 /** One kind on the kit, registered once in `kinds.ts`. */

@@ -2,12 +2,13 @@
  * The kinds on the kit: the one place a kind is registered. Its service, projection and table,
  * routes and OpenAPI, config section and authorisation-matrix rows are all derived from this list
  * (kind-registry.ts). Order is the config's apply order (reference §6.3: llmProviders → secrets →
- * functions → agents), after roles and users.
+ * connectors → functions → agents), after roles and users.
  */
 import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
 import { refuseUnrunKinds } from '../commands/agent/agent-unrun-kinds.js';
 import { agentKind, AGENT_SCHEMA_FIELDS } from '../commands/agent/agent-kind.js';
 import { agentsSection } from '../commands/config/sections/agents.js';
+import { connectorsSection } from '../commands/config/sections/connectors.js';
 import { functionsSection } from '../commands/config/sections/functions.js';
 import { llmProvidersSection } from '../commands/config/sections/llm-providers.js';
 import { secretsSection } from '../commands/config/sections/secrets.js';
@@ -20,9 +21,11 @@ import {
   functionKind,
   sharedPoolPermission,
 } from '../commands/function/function-kind.js';
+import { connectorHooks, connectorKind } from '../commands/connector/connector-kind.js';
 import { checkFunctionSpec } from '../commands/function/python-syntax.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
+import { registerConnectorRoutes } from '../http/connectors.js';
 import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
 import { registerResourceRoutes } from '../http/resources.js';
 import type { Sealed } from './cipher.js';
@@ -103,10 +106,21 @@ const eventSubscriptions: KindRegistration = {
   },
 };
 
+const connectors: KindRegistration = {
+  name: 'connectors',
+  kind: connectorKind,
+  hooks: () => connectorHooks(),
+  config: (service, p) => connectorsSection(service, p.items),
+  routes: registerConnectorRoutes,
+  // a public literal address (no DNS): never called by the matrix
+  example: { create: { base_url: 'http://93.184.215.14/api' }, update: { description: 'changed' } },
+};
+
 /** Every kind the platform serves. A new kind is one more entry here (README "Adding a kind"). */
 export const KINDS: readonly KindRegistration[] = [
   llmProviders,
   secrets,
+  connectors,
   functions,
   agents,
   eventSubscriptions,

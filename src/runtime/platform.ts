@@ -250,6 +250,7 @@ export class Platform {
       waiter: this.services.waiter,
       config: this.config,
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
+      services: this.services,
     });
     registerChatRoutes(registry, {
       chats: this.services.chats,

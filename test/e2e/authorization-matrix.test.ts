@@ -215,6 +215,21 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
         ).json()
       ).id
     }`;
+  /** a connector of the owner's (its address is never called: the matrix tests an unknown operation) */
+  const ownerConnector = async () => {
+    const name = `k${n()}`;
+    await must(
+      ownerApi('/api/v1/connectors', { namespace: 'mx', name, base_url: 'http://93.184.215.14' }),
+      201,
+    );
+    return `/api/v1/connectors/mx/${name}`;
+  };
+  const MINIMAL_OPENAPI = JSON.stringify({
+    openapi: '3.0.3',
+    info: { title: 'mx', version: '1' },
+    paths: { '/x': { get: { operationId: 'getX', responses: { '200': { description: 'ok' } } } } },
+  });
+
   /**
    * A registered kind's rows, derived from its registration: its routes (item path, update methods,
    * versions) and, from its ownership model, who gets what. Each item route gets a fresh item made
@@ -479,6 +494,22 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'POST /api/v1/event-subscriptions/:id/replay': {
       call: async () => ({ path: `${await ownerSubscription()}/replay?from=0`, body: {} }),
       expect: [401, 403, 404, 'ok', 'ok'],
+    },
+    'POST /api/v1/connectors/parse-openapi': {
+      call: () => ({ path: '/api/v1/connectors/parse-openapi', body: { spec: MINIMAL_OPENAPI } }),
+      expect: USERS,
+    },
+    'POST /api/v1/connectors/:namespace/:name/import-openapi': {
+      call: async () => ({
+        path: `${await ownerConnector()}/import-openapi`,
+        body: { spec: MINIMAL_OPENAPI, apply: true },
+      }),
+      expect: OWNER_OR_ADMIN,
+    },
+    // an operation the connector does not have: past the authorisation, a 400, and nothing is called
+    'POST /api/v1/connectors/:namespace/:name/test/:operation': {
+      call: async () => ({ path: `${await ownerConnector()}/test/missing`, body: {} }),
+      expect: [401, 403, 403, 400, 400],
     },
     'POST /api/v1/api-keys': {
       call: () => ({ path: '/api/v1/api-keys', body: { name: 'k' } }),

@@ -109,6 +109,8 @@ async function makeTargets(t: TestPlatform, llmUrl: string): Promise<Targets> {
   await ok('/api/v1/llm-providers', { name: 'fz', api_endpoint: llmUrl });
   await ok('/api/v1/roles', { name: 'fz' });
   await ok('/api/v1/secrets', { name: 'fz', value: 'v' });
+  // no operations: a fuzzed test call is a 400 (a real call to its closed port would be a 502, by design)
+  await ok('/api/v1/connectors', { namespace: 'fz', name: 'fz', base_url: 'http://127.0.0.1:9' });
   const userId = await ensureUser(t, 'fuzz@example.com');
   const chat = await ok('/agents/fz/fz/chats', {});
   const reply = await ok(`/chats/${chat.id}/messages`, { content: 'hi' }); // a finished turn to resume
@@ -135,6 +137,7 @@ async function makeTargets(t: TestPlatform, llmUrl: string): Promise<Targets> {
     'POST /api/v1/roles': { name: 'fz2' },
     'POST /api/v1/users': { email: 'fuzzed@example.com' },
     'POST /api/v1/event-subscriptions': { url: 'http://127.0.0.1:9/hook', active: false },
+    'POST /api/v1/connectors': { namespace: 'fz', name: 'fz2', base_url: 'http://127.0.0.1:9' },
     'POST /adapters/openai/v1/chat/completions': {
       model: 'fz/none',
       messages: [{ role: 'user', content: 'hi' }],

@@ -32,6 +32,14 @@ export interface OutboundResponse {
   readonly url: URL;
 }
 
+/** The request's time limit ran out (a caller that retries failures must not retry this one). */
+export class OutboundTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`timed out after ${timeoutMs} ms`);
+    this.name = 'OutboundTimeoutError';
+  }
+}
+
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const CREDENTIALS = ['authorization', 'cookie', 'proxy-authorization'];
 
@@ -44,8 +52,7 @@ export async function outboundRequest(
   const deadline = AbortSignal.timeout(request.timeoutMs);
   const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
   /** a failure once the time is up is reported as the time limit */
-  const failed = (err: Error) =>
-    deadline.aborted ? new Error(`timed out after ${request.timeoutMs} ms`) : err;
+  const failed = (err: Error) => (deadline.aborted ? new OutboundTimeoutError(request.timeoutMs) : err);
   const field = request.field ?? 'url';
   let target = await guard.check(url, field);
   let headers = { ...request.headers };

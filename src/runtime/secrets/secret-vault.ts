@@ -50,6 +50,28 @@ export class SecretVault {
   }
 
   /**
+   * The value of the secret `name` for `userId`: their private one, else the shared one (a
+   * connector's auth); undefined when there is neither, or it cannot be opened.
+   */
+  async value(userId: string, name: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<Row>(
+      `SELECT s.id, s.name, s.value, k.wrapped_key FROM secrets s
+         JOIN secret_keys k ON k.secret_id = s.id
+        WHERE s.name = $2 AND (s.visibility = 'shared' OR (s.visibility = 'private' AND s.owner_id = $1))
+        ORDER BY s.visibility = 'private' DESC`,
+      [userId, name],
+    );
+    for (const r of rows) {
+      try {
+        return unwrapDataKey(this.keyring, r.id, r.wrapped_key!).open(r.value, r.id);
+      } catch {
+        continue; // sealed under a master key no longer configured: the next one (shared) may open
+      }
+    }
+    return undefined;
+  }
+
+  /**
    * One value opened with its secret's data key (a config apply compares the stored value with the
    * desired one, so an unchanged value writes nothing); undefined when the key is destroyed.
    */
