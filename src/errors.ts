@@ -80,6 +80,16 @@ export class RateLimitedError extends SinasError {
   }
 }
 
+/** Work on someone else's system ran past its own time limit (a saved query's `timeout_ms`). */
+export class TimedOutError extends SinasError {
+  readonly code = 'timed_out';
+}
+
+/** A statement a user's database refused or failed (a saved query's SQL error): its message, never a 500. */
+export class QueryFailedError extends SinasError {
+  readonly code = 'query_failed';
+}
+
 /** A dependency (database, event store, queue) is unavailable or timed out. */
 export class UnavailableError extends SinasError {
   readonly code = 'unavailable';
