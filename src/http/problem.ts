@@ -4,6 +4,7 @@ import { asDependencyUnavailable } from '../dependency-errors.js';
 import {
   AlreadyExistsError,
   ConcurrencyError,
+  DataSourceError,
   DependencyUnavailableError,
   ForbiddenError,
   IllegalStateError,
@@ -71,6 +72,7 @@ const STATUS: ReadonlyArray<[new (...a: never[]) => SinasError, number, string]>
   [StreamDeletedError, 410, 'Gone'],
   [PreconditionFailedError, 412, 'Precondition failed'],
   [RateLimitedError, 429, 'Too many requests'],
+  [DataSourceError, 502, 'Bad gateway'],
   [UnavailableError, 503, 'Service unavailable'],
 ];
 
