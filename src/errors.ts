@@ -96,6 +96,14 @@ export class UnavailableError extends SinasError {
 }
 
 /**
+ * A user's database connection could not be reached or refused the login (HTTP 502): the
+ * connection's fault, not the platform's, so never a 500 nor the platform's own 503.
+ */
+export class DataSourceError extends SinasError {
+  readonly code = 'data_source_unavailable';
+}
+
+/**
  * A dependency is unreachable (an outage, not a bug): HTTP 503 with Retry-After, naming it. Made
  * from a raw connection error by src/dependency-errors.ts, the one place that recognises them.
  */

@@ -4,6 +4,7 @@ import { asDependencyUnavailable } from '../dependency-errors.js';
 import {
   AlreadyExistsError,
   ConcurrencyError,
+  DataSourceError,
   DependencyUnavailableError,
   ForbiddenError,
   IllegalStateError,
@@ -75,6 +76,7 @@ const STATUS: ReadonlyArray<[new (...a: never[]) => SinasError, number, string]>
   [TimedOutError, 504, 'Gateway timeout'],
   [PreconditionFailedError, 412, 'Precondition failed'],
   [RateLimitedError, 429, 'Too many requests'],
+  [DataSourceError, 502, 'Bad gateway'],
   [UnavailableError, 503, 'Service unavailable'],
 ];
 

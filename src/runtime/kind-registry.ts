@@ -46,6 +46,8 @@ export interface KindSectionPorts {
 /** What a kind's routes are registered with. */
 export interface KindRouteDeps extends ResourceRouteDeps {
   readonly pool: Adapters['pool'];
+  readonly dataSources: Adapters['dataSources'];
+  readonly eventStore: Adapters['eventStore'];
   readonly config: Config;
 }
 

@@ -20,12 +20,18 @@ import {
   sharedPoolPermission,
 } from '../commands/function/function-kind.js';
 import { checkFunctionSpec } from '../commands/function/python-syntax.js';
+import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
+import {
+  databaseConnectionHooks,
+  databaseConnectionKind,
+} from '../commands/database-connection/database-connection-kind.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
+import { registerDatabaseConnectionRoutes } from '../http/database-connections.js';
 import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
 import { registerResourceRoutes } from '../http/resources.js';
 import type { Sealed } from './cipher.js';
-import { projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
+import { kitSection, projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
 import { PgDataKeys } from './secrets/data-keys.js';
 import { signingSecrets } from './webhooks/signing-secrets.js';
 
@@ -96,6 +102,20 @@ const eventSubscriptions: KindRegistration = {
   },
 };
 
+const databaseConnections: KindRegistration = {
+  name: 'databaseConnections',
+  kind: databaseConnectionKind,
+  hooks: () => databaseConnectionHooks,
+  config: kitSection('databaseConnections', 'databaseConnection'),
+  routes: (registry, d) =>
+    registerDatabaseConnectionRoutes(registry, { ...d, annotations: new DatabaseAnnotations(d.eventStore) }),
+  // a loopback port nothing listens on: the matrix never connects
+  example: {
+    create: { host: '127.0.0.1', port: 9, database: 'd', username: 'u', password: 'p' },
+    update: { read_only: true },
+  },
+};
+
 /** Every kind the platform serves. A new kind is one more entry here (README "Adding a kind"). */
 export const KINDS: readonly KindRegistration[] = [
   llmProviders,
@@ -103,6 +123,7 @@ export const KINDS: readonly KindRegistration[] = [
   functions,
   agents,
   eventSubscriptions,
+  databaseConnections,
 ];
 
 /** Every projection of a platform serving `KINDS` (the CLI, benches and tests that run them directly). */

@@ -242,6 +242,8 @@ export class Platform {
     registerKindRoutes(registry, this.kinds, this.services.kinds, {
       queries: this.services.queries.resources,
       pool,
+      dataSources: this.services.dataSources,
+      eventStore: this.services.eventStore,
       waiter: this.services.waiter,
       config: this.config,
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
