@@ -26,12 +26,17 @@ import {
   databaseConnectionKind,
 } from '../commands/database-connection/database-connection-kind.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
+import { existsBy, queryHooks, queryKind } from '../commands/query/query-kind.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import { registerDatabaseConnectionRoutes } from '../http/database-connections.js';
 import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
+import { registerQueryExecuteRoutes } from '../http/query-execute.js';
+import { IdentityQueries } from '../projections/identity-queries.js';
 import { registerResourceRoutes } from '../http/resources.js';
 import type { Sealed } from './cipher.js';
 import { kitSection, projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
+import { QueryExecutor } from './queries/query-executor.js';
+import { cachedEmails, QueryRuns } from './queries/query-runs.js';
 import { PgDataKeys } from './secrets/data-keys.js';
 import { signingSecrets } from './webhooks/signing-secrets.js';
 
@@ -116,6 +121,25 @@ const databaseConnections: KindRegistration = {
   },
 };
 
+const queries: KindRegistration = {
+  name: 'queries',
+  kind: queryKind,
+  hooks: ({ adapters: a }) => queryHooks(existsBy((id) => a.dataSources.byId(id))),
+  routes: (registry, d) => {
+    registerResourceRoutes(registry, d);
+    const identity = new IdentityQueries(d.pool);
+    const runs = new QueryRuns({
+      queries: d.service,
+      executor: new QueryExecutor(d.dataSources),
+      store: d.eventStore,
+      emailOf: cachedEmails((id) => identity.user(id)),
+    });
+    registerQueryExecuteRoutes(registry, { runs });
+  },
+  // the connection id is the matrix's own connection's (it adds it: ids are made by the server)
+  example: { create: { operation: 'read', sql: 'SELECT 1' }, update: { description: 'changed' } },
+};
+
 /** Every kind the platform serves. A new kind is one more entry here (README "Adding a kind"). */
 export const KINDS: readonly KindRegistration[] = [
   llmProviders,
@@ -124,6 +148,7 @@ export const KINDS: readonly KindRegistration[] = [
   agents,
   eventSubscriptions,
   databaseConnections,
+  queries,
 ];
 
 /** Every projection of a platform serving `KINDS` (the CLI, benches and tests that run them directly). */

@@ -15,11 +15,7 @@ import {
 } from '../../src/errors.js';
 import { PgDataSource } from '../../src/runtime/data-sources/pg-data-sources.js';
 import type { DataSource } from '../../src/runtime/data-sources/data-sources.js';
-import {
-  QueryExecutor,
-  type QuerySpec,
-  type SavedQuery,
-} from '../../src/runtime/queries/query-executor.js';
+import { QueryExecutor, type QuerySpec, type SavedQuery } from '../../src/runtime/queries/query-executor.js';
 import { freshDatabase, testPool, type TestDatabase } from '../support/pg.js';
 
 const ALICE = { userId: '00000000-0000-4000-8000-00000000000a', email: 'alice@example.com' };
@@ -29,6 +25,7 @@ describe('saved queries on a real database (reference §5.4)', function () {
   this.timeout(120_000);
   let db: TestDatabase;
   let pool: pg.Pool;
+  let down: pg.Pool;
   const sources = new Map<string, DataSource>();
   const executor = new QueryExecutor({
     byId: async (id) => {
@@ -42,8 +39,11 @@ describe('saved queries on a real database (reference §5.4)', function () {
     name: 'test',
     spec: { database_connection_id: 'rw', operation: 'read', timeout_ms: 5000, max_rows: 1000, ...spec },
   });
-  const run = (spec: Partial<QuerySpec> & { sql: string }, input: Record<string, unknown> = {}, who = ALICE) =>
-    executor.execute(query(spec), input, who);
+  const run = (
+    spec: Partial<QuerySpec> & { sql: string },
+    input: Record<string, unknown> = {},
+    who = ALICE,
+  ) => executor.execute(query(spec), input, who);
   const failure = async (p: Promise<unknown>) => {
     try {
       await p;
@@ -59,7 +59,7 @@ describe('saved queries on a real database (reference §5.4)', function () {
     sources.set('rw', new PgDataSource('rw', 'rw', false, pool));
     sources.set('ro', new PgDataSource('ro', 'ro', true, pool));
     // a port nothing listens on: a database that is down
-    const down = testPool('postgres://nobody:x@127.0.0.1:9/none', 1);
+    down = testPool('postgres://nobody:x@127.0.0.1:9/none', 1);
     sources.set('down', new PgDataSource('down', 'down', false, down));
     await pool.query(`
       CREATE TABLE notes (id serial PRIMARY KEY, owner text NOT NULL, body text NOT NULL);
@@ -68,7 +68,8 @@ describe('saved queries on a real database (reference §5.4)', function () {
       CREATE TABLE big AS SELECT g AS n FROM generate_series(1, 1000000) g;`);
   });
   after(async () => {
-    for (const s of sources.values()) await (s as unknown as { pool: pg.Pool }).pool.end();
+    await pool?.end();
+    await down?.end();
     await db?.drop();
   });
 
@@ -104,19 +105,27 @@ describe('saved queries on a real database (reference §5.4)', function () {
     expect(err).to.be.instanceOf(ValidationError);
     expect((err as ValidationError).message).to.match(/^Input validation error: /);
     expect((err as ValidationError).field).to.equal('input.n');
-    expect((await run({ sql: 'SELECT :n::int AS n', input_schema: schema }, { n: 3 })).rows).to.deep.equal([{ n: 3 }]);
+    expect((await run({ sql: 'SELECT :n::int AS n', input_schema: schema }, { n: 3 })).rows).to.deep.equal([
+      { n: 3 },
+    ]);
   });
 
   it('runs a read query read-only: one that writes is refused (409), and nothing is written', async () => {
     const err = await failure(run({ sql: "INSERT INTO notes (owner, body) VALUES ('x', 'sneaky')" }));
     expect(err).to.be.instanceOf(IllegalStateError);
     expect((err as Error).message).to.contain('read query');
-    expect((await pool.query("SELECT count(*)::int AS n FROM notes WHERE body = 'sneaky'")).rows[0].n).to.equal(0);
+    expect(
+      (await pool.query("SELECT count(*)::int AS n FROM notes WHERE body = 'sneaky'")).rows[0].n,
+    ).to.equal(0);
   });
 
   it('refuses a write query on a read_only connection (the database does), writing nothing', async () => {
     const err = await failure(
-      run({ database_connection_id: 'ro', operation: 'write', sql: "DELETE FROM notes WHERE body = 'bob 1'" }),
+      run({
+        database_connection_id: 'ro',
+        operation: 'write',
+        sql: "DELETE FROM notes WHERE body = 'bob 1'",
+      }),
     );
     expect(err).to.be.instanceOf(IllegalStateError);
     expect((err as Error).message).to.contain('read_only');
@@ -178,13 +187,19 @@ describe('saved queries on a real database (reference §5.4)', function () {
   });
 
   it('answers a write with RETURNING with its rows, and one without with the affected count', async () => {
-    const inserted = await run({
-      operation: 'write',
-      sql: 'INSERT INTO notes (owner, body) VALUES (:user_id, :body) RETURNING body',
-    }, { body: 'new' });
+    const inserted = await run(
+      {
+        operation: 'write',
+        sql: 'INSERT INTO notes (owner, body) VALUES (:user_id, :body) RETURNING body',
+      },
+      { body: 'new' },
+    );
     expect(inserted).to.include({ operation: 'write', rowCount: 1, affectedRows: 1 });
     expect(inserted.rows).to.deep.equal([{ body: 'new' }]);
-    const updated = await run({ operation: 'write', sql: 'UPDATE notes SET body = body WHERE owner = :user_id' });
+    const updated = await run({
+      operation: 'write',
+      sql: 'UPDATE notes SET body = body WHERE owner = :user_id',
+    });
     expect(updated).to.include({ operation: 'write', rows: null, rowCount: null, affectedRows: 3 });
   });
 

@@ -7,12 +7,7 @@
  * QueryFailedError (502) with its message. The platform's own errors pass as they are; anything
  * else is a bug and stays one.
  */
-import {
-  IllegalStateError,
-  QueryFailedError,
-  SinasError,
-  TimedOutError,
-} from '../../errors.js';
+import { IllegalStateError, QueryFailedError, SinasError, TimedOutError } from '../../errors.js';
 
 interface Named {
   readonly namespace: string;
@@ -34,7 +29,10 @@ export function queryFailure(err: unknown, q: Named): unknown {
   const message = err instanceof Error ? err.message : String(err);
   const state = sqlStateOf(err);
   if (state === '57014')
-    return new TimedOutError(`query '${ref}' timed out after ${q.spec.timeout_ms} ms (its timeout_ms)`, 'timeout_ms');
+    return new TimedOutError(
+      `query '${ref}' timed out after ${q.spec.timeout_ms} ms (its timeout_ms)`,
+      'timeout_ms',
+    );
   if (state === '25006')
     return new IllegalStateError(
       q.spec.operation === 'read'

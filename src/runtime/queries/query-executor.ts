@@ -61,7 +61,11 @@ export class QueryExecutor {
     caller: QueryCaller,
   ): Promise<QueryResult> {
     const spec = query.spec;
-    const params = { ...checkedInput(spec.input_schema, input), user_id: caller.userId, user_email: caller.email };
+    const params = {
+      ...checkedInput(spec.input_schema, input),
+      user_id: caller.userId,
+      user_email: caller.email,
+    };
     const bound = this.bind(spec.sql);
     const source = await this.sources.byId(spec.database_connection_id).catch((err: unknown) => {
       if (!(err instanceof NotFoundError)) throw err;
@@ -77,10 +81,31 @@ export class QueryExecutor {
       );
       const durationMs = Math.round((performance.now() - started) * 100) / 100;
       if (spec.operation === 'read')
-        return { operation: 'read', rows: r.rows, rowCount: r.rows.length, affectedRows: null, truncated: r.truncated, durationMs };
+        return {
+          operation: 'read',
+          rows: r.rows,
+          rowCount: r.rows.length,
+          affectedRows: null,
+          truncated: r.truncated,
+          durationMs,
+        };
       return r.returnsRows
-        ? { operation: 'write', rows: r.rows, rowCount: r.rows.length, affectedRows: r.affected ?? r.rows.length, truncated: r.truncated, durationMs }
-        : { operation: 'write', rows: null, rowCount: null, affectedRows: r.affected ?? 0, truncated: false, durationMs };
+        ? {
+            operation: 'write',
+            rows: r.rows,
+            rowCount: r.rows.length,
+            affectedRows: r.affected ?? r.rows.length,
+            truncated: r.truncated,
+            durationMs,
+          }
+        : {
+            operation: 'write',
+            rows: null,
+            rowCount: null,
+            affectedRows: r.affected ?? 0,
+            truncated: false,
+            durationMs,
+          };
     } catch (err) {
       throw queryFailure(err, query);
     }
@@ -109,6 +134,10 @@ function checkedInput(
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     const field = err.field ? `input.${err.field}` : 'input';
-    throw new ValidationError(`Input validation error: ${err.message}`, field, err.errors.map((e) => ({ ...e, field: e.field ? `input.${e.field}` : 'input' })));
+    throw new ValidationError(
+      `Input validation error: ${err.message}`,
+      field,
+      err.errors.map((e) => ({ ...e, field: e.field ? `input.${e.field}` : 'input' })),
+    );
   }
 }

@@ -97,7 +97,11 @@ export class QueryRuns {
     } catch (err) {
       // a bad input or a failed statement is a run too; a bug is not recorded as one
       if (err instanceof SinasError)
-        await this.record(q, input, who.userId, commandId, { status: 'error', code: err.code, error: err.message });
+        await this.record(q, input, who.userId, commandId, {
+          status: 'error',
+          code: err.code,
+          error: err.message,
+        });
       throw err;
     }
   }
@@ -120,11 +124,31 @@ export class QueryRuns {
       ...outcome,
       at: new Date().toISOString(),
     };
-    const metadata = { correlationId: commandId ?? id, causationId: commandId ?? id, actor: userId, version: 1 };
+    const metadata = {
+      correlationId: commandId ?? id,
+      causationId: commandId ?? id,
+      actor: userId,
+      version: 1,
+    };
     await this.d.store.append(
       queryAuditStream(userId),
       [{ id, type: 'QueryExecuted', data, metadata: { ...metadata, ...(commandId ? { commandId } : {}) } }],
       'any',
     );
   }
+}
+
+const EMAIL_CACHE_MS = 5_000;
+
+/** A user's email, read from the identity read model and kept a few seconds (as API keys are). */
+export function cachedEmails(user: (id: string) => Promise<{ email?: string | null } | undefined>) {
+  const cache = new Map<string, { email: string | null; until: number }>();
+  return async (userId: string): Promise<string | null> => {
+    const hit = cache.get(userId);
+    if (hit && hit.until > Date.now()) return hit.email;
+    const email = (await user(userId))?.email ?? null;
+    if (cache.size > 10_000) cache.clear();
+    cache.set(userId, { email, until: Date.now() + EMAIL_CACHE_MS });
+    return email;
+  };
 }
