@@ -14,6 +14,7 @@ export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>
   timeline: async () => (await import('./audit.js')).runTimeline,
   wasm_dispatch: async () => (await import('./wasm-dispatch.js')).runWasmDispatch,
   message_cost: async () => (await import('./message-cost.js')).runMessageCost,
+  query_call: async () => (await import('./query-call.js')).runQueryCall,
   outage_recovery: async () => {
     const { runOutageRecoveryDatabase } = await import('./outage-recovery-database.js');
     const { runOutageRecoveryRedis } = await import('./outage-recovery-redis.js');
