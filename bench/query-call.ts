@@ -7,9 +7,8 @@
  * added p50 ≤ 2 ms, p99 ≤ 10 ms.
  */
 import { performance } from 'node:perf_hooks';
-import { queryFamily } from '../src/runtime/queries/query-family.js';
-import { QueryExecutor } from '../src/runtime/queries/query-executor.js';
-import { cachedEmails, QueryRuns } from '../src/runtime/queries/query-runs.js';
+import { pino } from 'pino';
+import { queryFamilyOn } from '../src/runtime/queries/query-wiring.js';
 import { asChatId } from '../src/commands/ids.js';
 import { benchPool, freshDatabase } from './db.js';
 import { emit, log } from './io.js';
@@ -59,14 +58,12 @@ export async function runQueryCall(): Promise<void> {
     });
     const me = await p.json('/auth/me');
     const s = p.platform.services;
-    const family = queryFamily({
-      runs: new QueryRuns({
-        queries: s.kinds.queries!,
-        executor: new QueryExecutor(s.dataSources),
-        store: s.eventStore,
-        emailOf: cachedEmails((id) => s.queries.identity.user(id)),
-      }),
-      permissionsOf: async (id) => (await s.queries.identity.permissionsOf(id)).permissions,
+    const family = queryFamilyOn({
+      queries: s.kinds.queries!,
+      dataSources: s.dataSources,
+      store: s.eventStore,
+      identity: s.queries.identity,
+      log: pino({ level: 'silent' }),
     });
     const chat = {
       chatId: asChatId('00000000-0000-4000-8000-000000000001'),

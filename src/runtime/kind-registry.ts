@@ -49,6 +49,8 @@ export interface KindRouteDeps extends ResourceRouteDeps {
   readonly dataSources: Adapters['dataSources'];
   readonly eventStore: Adapters['eventStore'];
   readonly config: Config;
+  /** for what a route does after answering (a saved query's run record) */
+  readonly log: Logger;
 }
 
 /** One kind on the kit, registered once in `kinds.ts`. */

@@ -35,8 +35,7 @@ import { IdentityQueries } from '../projections/identity-queries.js';
 import { registerResourceRoutes } from '../http/resources.js';
 import type { Sealed } from './cipher.js';
 import { kitSection, projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
-import { QueryExecutor } from './queries/query-executor.js';
-import { cachedEmails, QueryRuns } from './queries/query-runs.js';
+import { queryRunsOn } from './queries/query-wiring.js';
 import { PgDataKeys } from './secrets/data-keys.js';
 import { signingSecrets } from './webhooks/signing-secrets.js';
 
@@ -128,13 +127,14 @@ const queries: KindRegistration = {
   routes: (registry, d) => {
     registerResourceRoutes(registry, d);
     const identity = new IdentityQueries(d.pool);
-    const runs = new QueryRuns({
+    const parts = {
       queries: d.service,
-      executor: new QueryExecutor(d.dataSources),
+      dataSources: d.dataSources,
       store: d.eventStore,
-      emailOf: cachedEmails((id) => identity.user(id)),
-    });
-    registerQueryExecuteRoutes(registry, { runs });
+      identity,
+      log: d.log,
+    };
+    registerQueryExecuteRoutes(registry, { runs: queryRunsOn(parts) });
   },
   // the connection id is the matrix's own connection's (it adds it: ids are made by the server)
   example: { create: { operation: 'read', sql: 'SELECT 1' }, update: { description: 'changed' } },

@@ -246,6 +246,7 @@ export class Platform {
       eventStore: this.services.eventStore,
       waiter: this.services.waiter,
       config: this.config,
+      log: this.log,
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
     });
     registerChatRoutes(registry, {

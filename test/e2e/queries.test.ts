@@ -6,10 +6,10 @@
  */
 import { expect } from 'chai';
 import pg from 'pg';
+import { pino } from 'pino';
 import { asChatId } from '../../src/commands/ids.js';
-import { queryFamily } from '../../src/runtime/queries/query-family.js';
-import { QueryExecutor } from '../../src/runtime/queries/query-executor.js';
-import { cachedEmails, QueryRuns, queryAuditStream } from '../../src/runtime/queries/query-runs.js';
+import { queryAuditStream } from '../../src/runtime/queries/query-runs.js';
+import { queryFamilyOn } from '../../src/runtime/queries/query-wiring.js';
 import type { ToolTarget } from '../../src/events/chat-events.js';
 import type { ToolChat } from '../../src/runtime/turns/tool-family.js';
 import {
@@ -19,6 +19,7 @@ import {
   type JsonResponse,
   type TestPlatform,
 } from '../support/platform.js';
+import { until } from '../support/until.js';
 import { userDatabase, type UserDatabase } from '../support/user-database.js';
 
 describe('saved queries: execute endpoints and the query tool family (reference §5.4, §4.1, §4.3)', function () {
@@ -173,28 +174,29 @@ describe('saved queries: execute endpoints and the query tool family (reference 
     expect((await r.json()).detail).to.contain("'down'");
   });
 
-  it('records each run as an event in the caller’s audit stream, with its outcome and never the rows', async () => {
+  it('records each run in the caller’s audit stream with its outcome, never the rows; a write before it is answered', async () => {
+    const store = t.platform.services.eventStore;
+    const runs = async () =>
+      (await store.readStream(queryAuditStream(bobId))).filter((e) => e.data.name === 'mine');
+    const before = (await runs()).length;
     await must(post('/queries/q/mine/execute', { input: {} }, bob), 200);
-    const events = await t.platform.services.eventStore.readStream(queryAuditStream(bobId));
-    const last = events.at(-1)!;
+    // a read is recorded right after its answer
+    await until('the read’s record', async () => (await runs()).length > before);
+    const last = (await runs()).at(-1)!;
     expect(last.type).to.equal('QueryExecuted');
     expect(last.data).to.include({ userId: bobId, namespace: 'q', name: 'mine', status: 'ok', rowCount: 1 });
     expect(JSON.stringify(last.data)).not.to.contain('bob 1');
+    await must(post('/queries/q/add/execute', { input: { body: 'recorded' } }, bob), 200);
+    const write = (await store.readStream(queryAuditStream(bobId))).at(-1)!;
+    expect(write.data).to.include({ name: 'add', status: 'ok', operation: 'write', affectedRows: 1 });
+    expect(write.data.input).to.deep.equal({ body: 'recorded' });
   });
 
   describe('the query tool family', () => {
     const family = () => {
       const s = t.platform.services;
-      const runs = new QueryRuns({
-        queries: s.kinds.queries!,
-        executor: new QueryExecutor(s.dataSources),
-        store: s.eventStore,
-        emailOf: cachedEmails((id) => s.queries.identity.user(id)),
-      });
-      return queryFamily({
-        runs,
-        permissionsOf: async (id) => (await s.queries.identity.permissionsOf(id)).permissions,
-      });
+      const parts = { queries: s.kinds.queries!, dataSources: s.dataSources, store: s.eventStore };
+      return queryFamilyOn({ ...parts, identity: s.queries.identity, log: pino({ level: 'silent' }) });
     };
     const chat = (userId: string, spec: Record<string, unknown>): ToolChat => ({
       chatId: asChatId('00000000-0000-4000-8000-000000000001'),

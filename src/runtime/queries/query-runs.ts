@@ -4,13 +4,18 @@
  * owning the query; permissions as they are now. A run through the execute endpoints is recorded
  * as a `QueryExecuted` event in the caller's `audit-queries/<user>` stream (who, which query at
  * which version, the input they sent, the outcome and its size, never the rows), so it is in the
- * audit log and the caller's own timeline like any other event. A run as an agent's tool is
- * recorded by the chat (its ToolCallCompleted carries the same detail), so it is not recorded twice.
+ * audit log and the caller's own timeline like any other event. A write is recorded before it is
+ * answered (it changed the user's database: the record must exist). A read is answered first and
+ * recorded right after: the append's commit (an fsync) would otherwise be most of a read's cost
+ * (`npm run bench query_call`); a record that fails then is logged with the query and the user.
+ * A run as an agent's tool is recorded by the chat (its ToolCallCompleted carries the same
+ * detail), so it is not recorded twice.
  */
 import { randomUUID } from 'node:crypto';
 import { canAct, itemPermission, type PermissionMap } from '../../commands/identity/permissions.js';
 import type { ResourceService } from '../../commands/resource/resource-service.js';
 import { ForbiddenError, NotFoundError, SinasError } from '../../errors.js';
+import type { Logger } from 'pino';
 import type { EventStore } from '../../events/event-store.js';
 import { streamName } from '../../events/stream-names.js';
 import type { QueryCaller, QueryExecutor, QueryResult, QuerySpec, SavedQuery } from './query-executor.js';
@@ -34,6 +39,8 @@ export interface QueryRunsDeps {
   readonly store: EventStore;
   /** the user's email (their `user_email` parameter), null when they have none */
   readonly emailOf: (userId: string) => Promise<string | null>;
+  /** where a read's record that failed after its answer is reported */
+  readonly log: Pick<Logger, 'warn'>;
 }
 
 export const queryAuditStream = (userId: string) => streamName('audit', `queries/${userId}`);
@@ -83,27 +90,30 @@ export class QueryRuns {
   ): Promise<QueryResult> {
     const q = await this.find(namespace, name);
     this.check(who, q);
+    const record = (outcome: Readonly<Record<string, unknown>>) =>
+      this.settle(q, who.userId, this.record(q, input, who.userId, commandId, outcome));
+    let r: QueryResult;
     try {
-      const r = await this.run(q, input, who.userId);
-      await this.record(q, input, who.userId, commandId, {
-        status: 'ok',
-        operation: r.operation,
-        rowCount: r.rowCount,
-        affectedRows: r.affectedRows,
-        truncated: r.truncated,
-        durationMs: r.durationMs,
-      });
-      return r;
+      r = await this.run(q, input, who.userId);
     } catch (err) {
       // a bad input or a failed statement is a run too; a bug is not recorded as one
-      if (err instanceof SinasError)
-        await this.record(q, input, who.userId, commandId, {
-          status: 'error',
-          code: err.code,
-          error: err.message,
-        });
+      if (err instanceof SinasError) await record({ status: 'error', code: err.code, error: err.message });
       throw err;
     }
+    const { operation, rowCount, affectedRows, truncated, durationMs } = r;
+    await record({ status: 'ok', operation, rowCount, affectedRows, truncated, durationMs });
+    return r;
+  }
+
+  /** A write's record is awaited; a read's goes on after the answer, a failure logged. */
+  private async settle(q: FoundQuery, userId: string, recorded: Promise<void>): Promise<void> {
+    if (q.spec.operation === 'write') return recorded;
+    recorded.catch((err: unknown) =>
+      this.d.log.warn(
+        { err, query: `${q.namespace}/${q.name}`, userId },
+        'query run: its record could not be appended',
+      ),
+    );
   }
 
   private async record(
