@@ -72,6 +72,7 @@ export const CATEGORIES = [
   'execution',
   'session',
   'audit',
+  'queryrun',
   'agent',
   'function',
   'llmprovider',
@@ -128,6 +129,7 @@ export class EventVisibility {
         );
       case 'session':
       case 'audit':
+      case 'queryrun':
         return wholeIf(userIn(e) === r.userId);
       case 'agent':
       case 'function':

@@ -2,7 +2,7 @@
  * Who may run a saved query, and the record of each run. The rule is the functions' (reference
  * §4.1, applied on every path): `sinas.queries/<ns>/<name>.execute:all`, or `…execute:own` and
  * owning the query; permissions as they are now. A run through the execute endpoints is recorded
- * as a `QueryExecuted` event in the caller's `audit-queries/<user>` stream (who, which query at
+ * as a `QueryExecuted` event in the caller's `queryrun-<user>` stream (who, which query at
  * which version, the input they sent, the outcome and its size, never the rows), so it is in the
  * audit log and the caller's own timeline like any other event. A write is recorded before it is
  * answered (it changed the user's database: the record must exist). A read is answered first and
@@ -43,7 +43,8 @@ export interface QueryRunsDeps {
   readonly log: Pick<Logger, 'warn'>;
 }
 
-export const queryAuditStream = (userId: string) => streamName('audit', `queries/${userId}`);
+/** its own category: no projection reads it, so a run wakes none (the chats projection reads `audit`) */
+export const queryAuditStream = (userId: string) => streamName('queryrun', userId);
 
 export class QueryRuns {
   constructor(private readonly d: QueryRunsDeps) {}
