@@ -27,6 +27,7 @@ import {
 } from '../commands/database-connection/database-connection-kind.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { existsBy, queryHooks, queryKind } from '../commands/query/query-kind.js';
+import { queriesSection } from '../commands/config/sections/queries.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import { registerDatabaseConnectionRoutes } from '../http/database-connections.js';
 import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
@@ -124,6 +125,7 @@ const queries: KindRegistration = {
   name: 'queries',
   kind: queryKind,
   hooks: ({ adapters: a }) => queryHooks(existsBy((id) => a.dataSources.byId(id))),
+  config: (service, p) => queriesSection(service, p.service('databaseConnections'), p.items),
   routes: (registry, d) => {
     registerResourceRoutes(registry, d);
     const identity = new IdentityQueries(d.pool);

@@ -192,6 +192,37 @@ describe('saved queries: execute endpoints and the query tool family (reference 
     expect(write.data.input).to.deep.equal({ body: 'recorded' });
   });
 
+  it('applies and exports queries in a config, naming the connection by name (connectionName)', async () => {
+    const yaml = (connection: string) => `apiVersion: sinas.co/v1
+kind: SinasConfig
+metadata: { name: queries }
+spec:
+  queries:
+    - namespace: cfg
+      name: count
+      connectionName: ${connection}
+      operation: read
+      sql: SELECT count(*) AS n FROM notes
+      maxRows: 5
+`;
+    const apply = (body: string) =>
+      t.api('/api/v1/config/apply', {
+        method: 'POST',
+        headers: { 'content-type': 'application/yaml' },
+        body,
+      });
+    const missing = await apply(yaml('nowhere'));
+    expect(missing.status).to.equal(400);
+    expect((await missing.json()).errors.map((e: { field: string }) => e.field)).to.include(
+      'spec.queries[0].connectionName',
+    );
+    await must(apply(yaml('notes')), 200);
+    const q = await (await must(t.api('/api/v1/queries/cfg/count'), 200)).json();
+    expect(q).to.include({ database_connection_id: connId, max_rows: 5, operation: 'read' });
+    const exported = await (await must(t.api('/api/v1/config/export'), 200)).text();
+    expect(exported).to.match(/connectionName: notes/);
+  });
+
   describe('the query tool family', () => {
     const family = () => {
       const s = t.platform.services;
