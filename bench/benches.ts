@@ -15,6 +15,7 @@ export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>
   wasm_dispatch: async () => (await import('./wasm-dispatch.js')).runWasmDispatch,
   connector_call: async () => (await import('./connector-call.js')).runConnectorCall,
   message_cost: async () => (await import('./message-cost.js')).runMessageCost,
+  query_call: async () => (await import('./query-call.js')).runQueryCall,
   outage_recovery: async () => {
     const { runOutageRecoveryDatabase } = await import('./outage-recovery-database.js');
     const { runOutageRecoveryRedis } = await import('./outage-recovery-redis.js');

@@ -85,9 +85,27 @@ export class UpstreamError extends SinasError {
   readonly code = 'upstream_failed';
 }
 
+/** Work on someone else's system ran past its own time limit (a saved query's `timeout_ms`). */
+export class TimedOutError extends SinasError {
+  readonly code = 'timed_out';
+}
+
+/** A statement a user's database refused or failed (a saved query's SQL error): its message, never a 500. */
+export class QueryFailedError extends SinasError {
+  readonly code = 'query_failed';
+}
+
 /** A dependency (database, event store, queue) is unavailable or timed out. */
 export class UnavailableError extends SinasError {
   readonly code = 'unavailable';
+}
+
+/**
+ * A user's database connection could not be reached or refused the login (HTTP 502): the
+ * connection's fault, not the platform's, so never a 500 nor the platform's own 503.
+ */
+export class DataSourceError extends SinasError {
+  readonly code = 'data_source_unavailable';
 }
 
 /**

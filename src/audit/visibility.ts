@@ -20,6 +20,7 @@ import { agentKind } from '../commands/agent/agent-kind.js';
 import { functionKind } from '../commands/function/function-kind.js';
 import { canAct, hasPermission, type PermissionMap } from '../commands/identity/permissions.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
+import { queryKind } from '../commands/query/query-kind.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { categoryOf, idOf } from '../events/stream-names.js';
@@ -72,9 +73,11 @@ export const CATEGORIES = [
   'execution',
   'session',
   'audit',
+  'queryrun',
   'agent',
   'function',
   'llmprovider',
+  'query',
   'secret',
   'eventsub',
   'role',
@@ -88,10 +91,11 @@ export const CATEGORIES = [
 type Category = (typeof CATEGORIES)[number];
 const isCategory = (c: string): c is Category => (CATEGORIES as readonly string[]).includes(c);
 
-const KINDS: Readonly<Record<'agent' | 'function' | 'llmprovider', ResourceKind>> = {
+const KINDS: Readonly<Record<'agent' | 'function' | 'llmprovider' | 'query', ResourceKind>> = {
   agent: agentKind,
   function: functionKind,
   llmprovider: llmProviderKind,
+  query: queryKind,
 };
 const LABELS: Readonly<Record<string, string>> = { llmprovider: 'llm_provider' };
 
@@ -128,10 +132,12 @@ export class EventVisibility {
         );
       case 'session':
       case 'audit':
+      case 'queryrun':
         return wholeIf(userIn(e) === r.userId);
       case 'agent':
       case 'function':
       case 'llmprovider':
+      case 'query':
         return this.resource(e, KINDS[category], r);
       case 'secret':
         return secret(e, id, r);

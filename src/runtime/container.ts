@@ -17,6 +17,7 @@ import { Revocations } from './auth/revocations.js';
 import { loadKeyring } from './cipher.js';
 import type { Config } from './config.js';
 import { checkDatabaseRole } from './database-role-check.js';
+import { PgDataSources } from './data-sources/pg-data-sources.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
 import { createFunctionRunner, runnerConfigFromEnv } from './functions/runners/index.js';
 import type { LiveBus } from './live-bus/live-bus.js';
@@ -128,6 +129,8 @@ async function openAdapters(
   }
   const devModel = new DevModelServer();
   closers.push(() => devModel.stop());
+  const dataSources = new PgDataSources(pool, cipher, log);
+  closers.push(() => dataSources.close());
   return {
     pool,
     databaseUrl,
@@ -142,6 +145,7 @@ async function openAdapters(
     mailer,
     devModel,
     functionRunner,
+    dataSources,
     portChecks: portChecks(config, pool, eventStore, embedded !== undefined, closers),
   };
 }

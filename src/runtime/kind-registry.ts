@@ -46,9 +46,13 @@ export interface KindSectionPorts {
 /** What a kind's routes are registered with. */
 export interface KindRouteDeps extends ResourceRouteDeps {
   readonly pool: Adapters['pool'];
+  readonly dataSources: Adapters['dataSources'];
+  readonly eventStore: Adapters['eventStore'];
   readonly config: Config;
   /** the process's services, for routes that do more than the lifecycle (a connector's test call) */
   readonly services: Services;
+  /** for what a route does after answering (a saved query's run record) */
+  readonly log: Logger;
 }
 
 /** One kind on the kit, registered once in `kinds.ts`. */

@@ -23,13 +23,24 @@ import {
 } from '../commands/function/function-kind.js';
 import { connectorHooks, connectorKind } from '../commands/connector/connector-kind.js';
 import { checkFunctionSpec } from '../commands/function/python-syntax.js';
+import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
+import {
+  databaseConnectionHooks,
+  databaseConnectionKind,
+} from '../commands/database-connection/database-connection-kind.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
+import { existsBy, queryHooks, queryKind } from '../commands/query/query-kind.js';
+import { queriesSection } from '../commands/config/sections/queries.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import { registerConnectorRoutes } from '../http/connectors.js';
+import { registerDatabaseConnectionRoutes } from '../http/database-connections.js';
 import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
+import { registerQueryExecuteRoutes } from '../http/query-execute.js';
+import { IdentityQueries } from '../projections/identity-queries.js';
 import { registerResourceRoutes } from '../http/resources.js';
 import type { Sealed } from './cipher.js';
-import { projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
+import { kitSection, projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
+import { queryRunsOn } from './queries/query-wiring.js';
 import { PgDataKeys } from './secrets/data-keys.js';
 import { signingSecrets } from './webhooks/signing-secrets.js';
 
@@ -116,12 +127,49 @@ const connectors: KindRegistration = {
   example: { create: { base_url: 'http://93.184.215.14/api' }, update: { description: 'changed' } },
 };
 
+const databaseConnections: KindRegistration = {
+  name: 'databaseConnections',
+  kind: databaseConnectionKind,
+  hooks: () => databaseConnectionHooks,
+  config: kitSection('databaseConnections', 'databaseConnection'),
+  routes: (registry, d) =>
+    registerDatabaseConnectionRoutes(registry, { ...d, annotations: new DatabaseAnnotations(d.eventStore) }),
+  // a loopback port nothing listens on: the matrix never connects
+  example: {
+    create: { host: '127.0.0.1', port: 9, database: 'd', username: 'u', password: 'p' },
+    update: { read_only: true },
+  },
+};
+
+const queries: KindRegistration = {
+  name: 'queries',
+  kind: queryKind,
+  hooks: ({ adapters: a }) => queryHooks(existsBy((id) => a.dataSources.byId(id))),
+  config: (service, p) => queriesSection(service, p.service('databaseConnections'), p.items),
+  routes: (registry, d) => {
+    registerResourceRoutes(registry, d);
+    const identity = new IdentityQueries(d.pool);
+    const parts = {
+      queries: d.service,
+      dataSources: d.dataSources,
+      store: d.eventStore,
+      identity,
+      log: d.log,
+    };
+    registerQueryExecuteRoutes(registry, { runs: queryRunsOn(parts) });
+  },
+  // the connection id is the matrix's own connection's (it adds it: ids are made by the server)
+  example: { create: { operation: 'read', sql: 'SELECT 1' }, update: { description: 'changed' } },
+};
+
 /** Every kind the platform serves. A new kind is one more entry here (README "Adding a kind"). */
 export const KINDS: readonly KindRegistration[] = [
   llmProviders,
+  databaseConnections,
   secrets,
   connectors,
   functions,
+  queries,
   agents,
   eventSubscriptions,
 ];

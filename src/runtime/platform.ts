@@ -247,8 +247,11 @@ export class Platform {
     registerKindRoutes(registry, this.kinds, this.services.kinds, {
       queries: this.services.queries.resources,
       pool,
+      dataSources: this.services.dataSources,
+      eventStore: this.services.eventStore,
       waiter: this.services.waiter,
       config: this.config,
+      log: this.log,
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       services: this.services,
     });

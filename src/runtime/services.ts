@@ -38,6 +38,7 @@ import type { Revocations } from './auth/revocations.js';
 import { SecurityLog } from './auth/security-log.js';
 import type { Keyring } from './cipher.js';
 import type { Config } from './config.js';
+import type { PgDataSources } from './data-sources/pg-data-sources.js';
 import { enqueueExecution } from './functions/execution-jobs.js';
 import { ExecutionWorker } from './functions/execution-worker.js';
 import type { FunctionRunner } from './functions/function-runner.js';
@@ -87,6 +88,8 @@ export interface Adapters {
   readonly devModel: DevModelServer;
   /** undefined in an API-only process (SINAS_ROLE=api): it runs no functions */
   readonly functionRunner: FunctionRunner | undefined;
+  /** the users' databases (database connections), a pool per connection */
+  readonly dataSources: PgDataSources;
   /** the adapters' own health checks (database, event store, job queue, live bus) */
   readonly portChecks: readonly PortCheck[];
 }

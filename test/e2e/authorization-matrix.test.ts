@@ -17,6 +17,7 @@ import type { KindRegistration } from '../../src/runtime/kind-registry.js';
 import type { RouteSpec } from '../../src/http/routes.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { KINDS_AND_TEST_NOTE } from '../support/test-kind.js';
+import { userDatabase, type UserDatabase } from '../support/user-database.js';
 import { ADMIN_KEY, ensureUser, startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 
 type Who = 'anon' | 'guest' | 'other' | 'owner' | 'admin' | 'narrow' | 'deactivated';
@@ -79,6 +80,10 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
   let ownerId = '';
   let chatId = '';
   let turnId = '';
+  /** a database the queries' rows run on */
+  let data: UserDatabase | undefined;
+  /** what a kind's example needs that the server makes (a query's connection id), by kind path */
+  const kitFixtures: Record<string, Record<string, unknown>> = {};
 
   const as = (who: Who): Record<string, string> => (keys[who] ? { 'x-api-key': keys[who]! } : {});
   const ownerApi = (path: string, json?: unknown, method = json === undefined ? 'GET' : 'POST') =>
@@ -162,8 +167,15 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     );
     const hooks = { on_user_message: [{ function: 'mx/echo' }] };
     await must(ownerApi('/api/v1/agents', { namespace: 'mx', name: 'hooked', hooks, ...runs }), 201);
+    data = await userDatabase();
+    const connection = { name: 'mxdata', connection_type: 'postgresql', ...data.fields };
+    const conn = await (await must(adminApi('/api/v1/database-connections', connection), 201)).json();
+    kitFixtures.queries = { database_connection_id: conn.id };
+    const query = { namespace: 'mx', name: 'run', operation: 'read', sql: 'SELECT 1 AS one' };
+    await must(adminApi('/api/v1/queries', { ...query, ...kitFixtures.queries }), 201);
   });
   after(async () => {
+    await data?.drop();
     await t?.stop();
     await llm?.stop();
     await toolLlm?.stop();
@@ -238,7 +250,12 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
   const kitRows = ({ kind, example }: KindRegistration): Record<string, Entry> => {
     const base = `/api/v1/${kind.path}`;
     const ownership = kind.ownership ?? 'grants';
-    const admin = ownership === 'grants' && kind.adminOnly === true;
+    // the default roles let Users create their own items of most kinds (not queries: administrators make them)
+    const users = DEFAULT_ROLES.Users;
+    const usersCreate =
+      users[`sinas.${kind.resource}/*/*.create:own`] === true ||
+      users[`sinas.${kind.resource}.create:own`] === true;
+    const admin = ownership === 'grants' && (kind.adminOnly === true || !usersCreate);
     const nsName = namespaceName(kind);
     const item = `${base}/${
       kind.addressing === 'id'
@@ -251,6 +268,7 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       ...(nsName === 'namespace' ? { namespace: 'mx' } : {}),
       ...(kind.addressing === 'id' ? {} : { name }),
       ...example.create,
+      ...kitFixtures[kind.path],
     });
     const fresh = async () => {
       const name = `x${n()}`;
@@ -258,7 +276,6 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       return `${base}/${kind.addressing === 'id' ? made.id : nsName === 'namespace' ? `mx/${name}` : name}`;
     };
     // the default roles let Users read every item (agents)
-    const users = DEFAULT_ROLES.Users;
     const readableByUsers =
       users[`sinas.${kind.resource}/*/*.read:all`] === true ||
       users[`sinas.${kind.resource}.read:all`] === true;
@@ -271,7 +288,8 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
         : ownership === 'visibility'
           ? [401, 403, 404, 'ok', 404]
           : OWNER_OR_ADMIN;
-    const listExpect: Expect = admin ? ADMIN : ownership === 'grants' ? SIGNED_IN : USERS;
+    const listExpect: Expect =
+      ownership === 'grants' && kind.adminOnly === true ? ADMIN : ownership === 'grants' ? SIGNED_IN : USERS;
     /** a narrowed key holding exactly the route's permission passes it */
     const narrow = (action: string) =>
       ownership !== 'grants' && `sinas.${kind.resource}.${action}:own` in NARROW_MAP
@@ -333,6 +351,15 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     },
     // every registered kind, the test-only one included
     ...Object.assign({}, ...t.platform.kinds.map(kitRows)),
+    // an administrator's query: the Users role holds no `execute` on queries
+    'POST /api/v1/queries/:namespace/:name/execute': {
+      call: () => ({ path: '/api/v1/queries/mx/run/execute', body: { input: {} } }),
+      expect: ADMIN,
+    },
+    'POST /queries/:namespace/:name/execute': {
+      call: () => ({ path: '/queries/mx/run/execute', body: { input: {} } }),
+      expect: ADMIN,
+    },
     'POST /agents/:namespace/:name/chats': {
       call: () => ({ path: '/agents/mx/owned/chats', body: {} }),
       expect: USERS,

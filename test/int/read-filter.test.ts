@@ -17,6 +17,7 @@ import { agentKind } from '../../src/commands/agent/agent-kind.js';
 import { functionKind } from '../../src/commands/function/function-kind.js';
 import { DEFAULT_ROLES } from '../../src/commands/identity/permissions.js';
 import { llmProviderKind } from '../../src/commands/llm-provider/llm-provider-kind.js';
+import { queryKind } from '../../src/commands/query/query-kind.js';
 import { configStream } from '../../src/events/config-events.js';
 import type { RecordedEvent } from '../../src/events/event-store.js';
 import { eventSubscriptionStream } from '../../src/events/event-subscription-events.js';
@@ -24,6 +25,7 @@ import { PgEventStore } from '../../src/events/postgres/pg-event-store.js';
 import { secretStream } from '../../src/events/secret-events.js';
 import { categoryOf, streams } from '../../src/events/stream-names.js';
 import { migrate } from '../../src/runtime/migrate.js';
+import { queryAuditStream } from '../../src/runtime/queries/query-runs.js';
 import { AUDIT_CHATS } from '../../src/runtime/turns/purge.js';
 import { freshDatabase, testPool, type TestDatabase } from '../support/pg.js';
 import { ev } from './event-store.contract.js';
@@ -75,6 +77,8 @@ describe('read filter (visibility) on the Postgres event store', function () {
       `${llmProviderKind.category}-default/p`,
       `${agentKind.category}-n/a`,
       `${functionKind.category}-n/f`,
+      `${queryKind.category}-n/q`,
+      queryAuditStream('u'),
       secretStream('shared', 'u', 's'),
       eventSubscriptionStream('id'),
       streams.role('r'),
@@ -86,6 +90,26 @@ describe('read filter (visibility) on the Postgres event store', function () {
       configStream('c'),
     ].map(categoryOf);
     expect(written.filter((c) => !(CATEGORIES as readonly string[]).includes(c))).to.deep.equal([]);
+  });
+
+  it('shows a saved query as its GET does, and a query run only to the user who ran it', async () => {
+    const own = await append(
+      `${queryKind.category}-ns/mine`,
+      ev('QueryCreated', { id: BOB, namespace: 'ns', name: 'mine', ownerId: BOB, spec: { sql: 'x' } }, BOB),
+    );
+    const others = await append(
+      `${queryKind.category}-ns/theirs`,
+      ev(
+        'QueryCreated',
+        { id: ALICE, namespace: 'ns', name: 'theirs', ownerId: ALICE, spec: { sql: 'x' } },
+        ALICE,
+      ),
+    );
+    expect(await kinds([...own, ...others], bob)).to.deep.equal(['whole', 'reference']);
+    const runs = await append(queryAuditStream(BOB), ev('QueryExecuted', { userId: BOB, name: 'mine' }, BOB));
+    const alicesRuns = await append(queryAuditStream(ALICE), ev('QueryExecuted', { userId: ALICE }, ALICE));
+    expect(await kinds([...runs, ...alicesRuns], bob)).to.deep.equal(['whole', 'hidden']);
+    expect(await kinds(alicesRuns, admin)).to.deep.equal(['whole']);
   });
 
   it('judges a resource by the owner it had at the event: a name deleted and created again by another', async () => {
