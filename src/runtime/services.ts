@@ -65,6 +65,12 @@ import { enqueueTurn } from './turns/turn-jobs.js';
 import { renderOrRaw } from './turns/templates.js';
 import { TurnRunner } from './turns/turn-runner.js';
 import type { ToolFamily } from './turns/tool-family.js';
+import { codeExecution } from './turns/system/code-execution.js';
+import { configIntrospection } from './turns/system/config-introspection.js';
+import { retrieveToolResultFamily } from './turns/system/retrieve-tool-result.js';
+import { systemToolsFamily } from './turns/system/system-family.js';
+import { connectorToolFamily } from './connectors/connector-runtime.js';
+import { queryFamilyOn } from './queries/query-wiring.js';
 
 /** a function run's access token outlives its time limit by this much, and lives 15 minutes at least */
 const FUNCTION_TOKEN_MARGIN_S = 60;
@@ -190,7 +196,7 @@ export function buildServices(
     chats: chatService(partial, config, log),
     configService: configService(partial, config, log),
     login: loginService(partial, config, log),
-    turnRunner: turnRunner(partial, config, log, [...toolFamilies(partial), ...extraFamilies]),
+    turnRunner: turnRunner(partial, config, log, [...toolFamilies(partial, config, log), ...extraFamilies]),
     executionWorker: a.functionRunner && executionWorker(partial, a.functionRunner),
     portChecks: [...a.portChecks, ...runtimeChecks(providerResolver, a.functionRunner)],
   };
@@ -301,10 +307,35 @@ function loginService(s: Built, config: Config, log: Logger): LoginService {
 
 /**
  * The tool families a turn offers and runs inline, in offer order (the first to offer a name keeps
- * it): connectors, queries and system tools join here as they land.
+ * it): the platform's own `retrieve_tool_result` first, then system tools, connectors and queries.
  */
-function toolFamilies(_s: Built): ToolFamily[] {
-  return [];
+function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
+  return [
+    retrieveToolResultFamily(s.streams),
+    systemToolsFamily({
+      configIntrospection: configIntrospection({
+        kinds: s.kindRegistrations,
+        queries: s.queries.resources,
+        permissionsOf: async (u) => (await s.queries.identity.permissionsOf(u)).permissions,
+      }),
+      codeExecution: codeExecution({ runner: s.functionRunner, timeoutMs: config.codeExecutionTimeoutMs }),
+    }),
+    // a platform serving fewer kinds (a test's) offers no tools of the kinds it lacks
+    ...(s.kinds.connectors
+      ? [connectorToolFamily(s, { maxResponseBytes: config.outbound.connectorMaxResponseBytes }, log)]
+      : []),
+    ...(s.kinds.queries
+      ? [
+          queryFamilyOn({
+            queries: s.kinds.queries,
+            dataSources: s.dataSources,
+            store: s.eventStore,
+            identity: s.queries.identity,
+            log,
+          }),
+        ]
+      : []),
+  ];
 }
 
 function turnRunner(s: Built, config: Config, log: Logger, families: readonly ToolFamily[]): TurnRunner {
