@@ -89,6 +89,8 @@ export interface Adapters {
   readonly functionRunner: FunctionRunner | undefined;
   /** the users' databases (database connections), a pool per connection */
   readonly dataSources: PgDataSources;
+  /** where the `built-in` connection points (embedded: `sinas_data`; else SINAS_DATA_DATABASE_URL, if set) */
+  readonly dataDatabaseUrl: string | undefined;
   /** the adapters' own health checks (database, event store, job queue, live bus) */
   readonly portChecks: readonly PortCheck[];
 }
