@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { DatabaseAnnotations } from '../../src/commands/database-connection/annotations.js';
 import type { ChatId } from '../../src/events/ids.js';
 import { databaseIntrospectionFamily } from '../../src/runtime/data-sources/database-introspection.js';
 import type { ToolChat, ToolFamily } from '../../src/runtime/turns/tool-family.js';
@@ -20,7 +21,19 @@ describe('databaseIntrospection tool family', function () {
     await shop.run({}, (c) =>
       c.query('CREATE TABLE orders (id serial PRIMARY KEY, total numeric(10,2) NOT NULL, note text)'),
     );
-    family = databaseIntrospectionFamily(t.platform.services.dataSources);
+    await t.api('/api/v1/database-connections/shop/annotations', {
+      method: 'PUT',
+      json: {
+        annotations: [
+          { schema_name: 'public', table_name: 'orders', description: 'one row per customer order' },
+          { schema_name: 'public', table_name: 'orders', column_name: 'total', description: 'in euros' },
+        ],
+      },
+    });
+    family = databaseIntrospectionFamily(
+      t.platform.services.dataSources,
+      new DatabaseAnnotations(t.platform.services.eventStore),
+    );
   });
   after(async () => {
     await t?.stop();
@@ -57,7 +70,7 @@ describe('databaseIntrospection tool family', function () {
     expect(tools.every((o) => o.target.family === 'database')).to.equal(true);
   });
 
-  it('lists tables and describes one (columns with primary-key flags); a missing table is an error result', async () => {
+  it('lists tables and describes one (primary-key flags, annotations); a missing table is an error result', async () => {
     const listed = await family.run(call('sinas_db_list_tables', { connectionName: 'shop' }), enabled);
     expect(listed.status).to.equal('ok');
     expect(
@@ -75,6 +88,12 @@ describe('databaseIntrospection tool family', function () {
       ['total', false],
       ['note', false],
     ]);
+    expect((described.result as { description: string }).description).to.equal('one row per customer order');
+    expect(cols.find((c) => c.column_name === 'total')).to.include({ description: 'in euros' });
+    const orders = (listed.result as { tables: { table_name: string; description?: string }[] }).tables.find(
+      (x) => x.table_name === 'orders',
+    );
+    expect(orders?.description).to.equal('one row per customer order');
     const missing = await family.run(
       call('sinas_db_describe_table', { connectionName: 'shop', table: 'nope' }),
       enabled,

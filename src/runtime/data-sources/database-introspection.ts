@@ -8,6 +8,7 @@
 import { isConnectionError } from '../../dependency-errors.js';
 import { SinasError, ValidationError } from '../../errors.js';
 import type { ToolChat, ToolFamily, ToolOutcome, ToolRun, OfferedTool } from '../turns/tool-family.js';
+import type { Annotation } from '../../events/database-annotation-events.js';
 import * as catalog from './browser/catalog.js';
 import type { DataSources } from './data-sources.js';
 
@@ -66,7 +67,19 @@ function offered(connections: readonly string[]): OfferedTool[] {
   ];
 }
 
-export function databaseIntrospectionFamily(dataSources: DataSources): ToolFamily {
+/** a connection's annotations (display names, descriptions): DatabaseAnnotations */
+export interface AnnotationReader {
+  of(connectionId: string): Promise<readonly Annotation[]>;
+}
+
+/**
+ * The family on `dataSources`; with `annotations`, tables and columns carry their display names
+ * and descriptions, which tell the model what the data means.
+ */
+export function databaseIntrospectionFamily(
+  dataSources: DataSources,
+  annotations?: AnnotationReader,
+): ToolFamily {
   return {
     family: DATABASE_FAMILY,
     offer(chat: ToolChat) {
@@ -85,18 +98,24 @@ export function databaseIntrospectionFamily(dataSources: DataSources): ToolFamil
       const tool = call.target.ref.tool;
       try {
         const source = await dataSources.byName(name);
+        const note = noted((await annotations?.of(source.id)) ?? [], schema);
         const result = await source.run({ readOnly: true, timeoutMs: TIMEOUT_MS }, async (c) => {
-          if (tool === LIST) return { schema, tables: await catalog.tables(c, schema) };
+          if (tool === LIST)
+            return { schema, tables: (await catalog.tables(c, schema)).map((t) => note(t, t.table_name)) };
           if (tool !== DESCRIBE) throw new ValidationError(`no database tool '${tool}'`, 'tool');
-          if (typeof a.table !== 'string' || !a.table)
-            throw new ValidationError('table is required', 'table');
-          return {
-            schema,
-            table: a.table,
-            columns: await catalog.columns(c, schema, a.table),
-            constraints: await catalog.constraints(c, schema, a.table),
-            indexes: await catalog.indexes(c, schema, a.table),
-          };
+          const table = a.table;
+          if (typeof table !== 'string' || !table) throw new ValidationError('table is required', 'table');
+          const columns = await catalog.columns(c, schema, table);
+          return note(
+            {
+              schema,
+              table,
+              columns: columns.map((col) => note(col, table, col.column_name)),
+              constraints: await catalog.constraints(c, schema, table),
+              indexes: await catalog.indexes(c, schema, table),
+            },
+            table,
+          );
         });
         return { status: 'ok', result, detail: { connection: name, schema } };
       } catch (err) {
@@ -106,6 +125,17 @@ export function databaseIntrospectionFamily(dataSources: DataSources): ToolFamil
       }
     },
     rerunnable: () => true,
+  };
+}
+
+/** adds an item's annotation (when it has one) to what the tool returns */
+function noted(list: readonly Annotation[], schema: string) {
+  return <T extends object>(item: T, table: string, column?: string): T => {
+    const a = list.find(
+      (x) => x.schema_name === schema && x.table_name === table && (x.column_name ?? undefined) === column,
+    );
+    if (!a) return item;
+    return { ...item, display_name: a.display_name ?? null, description: a.description ?? null };
   };
 }
 
