@@ -18,7 +18,8 @@ import type { DatabaseAnnotations } from '../commands/database-connection/annota
 import type { JSONSchema } from '../commands/validation.js';
 import type { KindRouteDeps } from '../runtime/kind-registry.js';
 import { clientConfig, type ConnectionTarget } from '../runtime/data-sources/pool-config.js';
-import { param, registerDatabaseBrowser } from './database-browser.js';
+import { registerDatabaseBrowser } from './database-browser.js';
+import { param } from './database-browser-data.js';
 import { kindAccess } from './resource-access.js';
 import { registerResourceRoutes } from './resources.js';
 import type { RouteRegistry, RouteSpec } from './routes.js';
