@@ -2,20 +2,19 @@
  * The schema and data browser of a database connection, keyed by its name (reference §5.3): reads
  * run in read-only transactions, DDL and row writes in read-write ones, which a `read_only`
  * connection turns read-only, so the database itself refuses them (403 saying so). Annotations
- * (display names and descriptions) are the platform's, kept as events (DatabaseAnnotations).
+ * (display names and descriptions) are the platform's, kept as events (DatabaseAnnotations). The
+ * row and annotation routes are in database-browser-data.ts.
  */
 import type { Request } from 'express';
 import type pg from 'pg';
 import type { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
 import { databaseConnectionKind } from '../commands/database-connection/database-connection-kind.js';
 import type { JSONSchema } from '../commands/validation.js';
-import type { Annotation } from '../events/database-annotation-events.js';
 import type { DataSource, DataSources } from '../runtime/data-sources/data-sources.js';
 import * as catalog from '../runtime/data-sources/browser/catalog.js';
 import * as ddl from '../runtime/data-sources/browser/ddl.js';
-import * as rowsOf from '../runtime/data-sources/browser/rows.js';
 import { browserError } from '../runtime/data-sources/browser/sql-errors.js';
-import { principalOf } from './auth.js';
+import { param, registerAnnotations, registerRows } from './database-browser-data.js';
 import type { KindAccess } from './resource-access.js';
 import { queryOf, type RouteRegistry, type RouteSpec } from './routes.js';
 import * as s from './database-browser-schemas.js';
@@ -28,15 +27,12 @@ export interface BrowserDeps {
 }
 
 /** one browser route: what it runs in a transaction on the connection */
-type BrowserRoute = Omit<RouteSpec, 'access' | 'tags' | 'handler' | 'params'> & {
+export type BrowserRoute = Omit<RouteSpec, 'access' | 'tags' | 'handler' | 'params'> & {
   readonly params?: Record<string, JSONSchema>;
   readonly run: (c: pg.ClientBase, req: Request, source: DataSource) => Promise<unknown>;
   readonly status?: number;
 };
-type AddRoute = (action: 'read' | 'update', spec: BrowserRoute) => void;
-
-/** a path parameter (these routes have no wildcards: always one string) */
-export const param = (req: Request, name: string): string => String(req.params[name]);
+export type AddRoute = (action: 'read' | 'update', spec: BrowserRoute) => void;
 
 /** how long one browser statement may run */
 const TIMEOUT_MS = 30_000;
@@ -171,111 +167,4 @@ export function registerDatabaseBrowser(registry: RouteRegistry, deps: BrowserDe
   });
   registerRows(add, schemaOf);
   registerAnnotations(registry, deps, annotations);
-}
-
-function registerRows(add: AddRoute, schemaOf: (req: Request) => string): void {
-  const path = '/tables/:table/rows';
-  const params = { table: s.IDENT };
-  add('read', {
-    method: 'get',
-    path,
-    summary: 'Rows of a table, filtered, sorted and paged',
-    params,
-    query: s.ROW_QUERY,
-    responses: { 200: s.ROWS },
-    run: (c, req) => {
-      const q = queryOf(req) as {
-        limit: number;
-        offset: number;
-        sort_by?: string;
-        sort_order: 'asc' | 'desc';
-      };
-      return rowsOf.selectRows(c, schemaOf(req), param(req, 'table'), {
-        limit: q.limit,
-        offset: q.offset,
-        ...(q.sort_by !== undefined ? { sortBy: q.sort_by } : {}),
-        sortOrder: q.sort_order,
-        filters: s.parseFilters(queryOf(req).filters),
-      });
-    },
-  });
-  add('update', {
-    method: 'post',
-    path,
-    summary: 'Insert rows',
-    params,
-    query: { schema: s.IDENT },
-    body: s.INSERT_ROWS,
-    status: 201,
-    responses: { 201: s.INSERTED },
-    run: (c, req) =>
-      rowsOf.insertRows(c, schemaOf(req), param(req, 'table'), (req.body as { rows: [] }).rows),
-  });
-  add('update', {
-    method: 'patch',
-    path,
-    summary: 'Update the rows matching `where` (column equalities)',
-    params,
-    query: { schema: s.IDENT },
-    body: s.UPDATE_ROWS,
-    responses: { 200: s.AFFECTED },
-    run: (c, req) => {
-      const b = req.body as { where: Record<string, unknown>; set_values: Record<string, unknown> };
-      return rowsOf.updateRows(c, schemaOf(req), param(req, 'table'), b.where, b.set_values);
-    },
-  });
-  add('update', {
-    method: 'delete',
-    path,
-    summary: 'Delete the rows matching `where` (column equalities)',
-    params,
-    query: { schema: s.IDENT },
-    body: s.DELETE_ROWS,
-    responses: { 200: s.AFFECTED },
-    run: (c, req) =>
-      rowsOf.deleteRows(
-        c,
-        schemaOf(req),
-        param(req, 'table'),
-        (req.body as { where: Record<string, unknown> }).where,
-      ),
-  });
-}
-
-function registerAnnotations(
-  registry: RouteRegistry,
-  deps: BrowserDeps,
-  annotations: DatabaseAnnotations,
-): void {
-  const path = `/api/v1/${databaseConnectionKind.path}/:name/annotations`;
-  registry.add({
-    method: 'get',
-    path,
-    access: deps.access.route('read'),
-    summary: 'Display names and descriptions of the connection’s tables and columns',
-    tags: deps.tags,
-    params: { name: s.NAME },
-    responses: {
-      200: { type: 'object', properties: { annotations: { type: 'array', items: s.ANNOTATION } } },
-    },
-    handler: async (req, res) => {
-      const source = await deps.dataSources.byName(param(req, 'name'));
-      res.json({ annotations: await annotations.of(source.id) });
-    },
-  });
-  registry.add({
-    method: 'put',
-    path,
-    access: deps.access.route('update'),
-    summary: 'Upsert annotations (recorded as an event on the connection’s annotation stream)',
-    tags: deps.tags,
-    params: { name: s.NAME },
-    body: s.PUT_ANNOTATIONS,
-    responses: { 200: { type: 'object', properties: { upserted: { type: 'integer' } } } },
-    handler: async (req, res) => {
-      const source = await deps.dataSources.byName(param(req, 'name'));
-      const list = (req.body as { annotations: Annotation[] }).annotations;
-      res.json({ upserted: await annotations.put(source.id, list, principalOf(req).userId) });
-    },
-  });
 }

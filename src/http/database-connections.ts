@@ -8,6 +8,7 @@
  */
 import type { Request } from 'express';
 import pg from 'pg';
+import { NotFoundError } from '../errors.js';
 import {
   databaseConnectionKind,
   BUILT_IN_CONNECTION,
@@ -17,7 +18,8 @@ import type { DatabaseAnnotations } from '../commands/database-connection/annota
 import type { JSONSchema } from '../commands/validation.js';
 import type { KindRouteDeps } from '../runtime/kind-registry.js';
 import { clientConfig, type ConnectionTarget } from '../runtime/data-sources/pool-config.js';
-import { param, registerDatabaseBrowser } from './database-browser.js';
+import { registerDatabaseBrowser } from './database-browser.js';
+import { param } from './database-browser-data.js';
 import { kindAccess } from './resource-access.js';
 import { registerResourceRoutes } from './resources.js';
 import type { RouteRegistry, RouteSpec } from './routes.js';
@@ -76,7 +78,8 @@ export function registerDatabaseConnectionRoutes(
     responses: { 200: TEST_RESULT },
     handler: async (req, res) => {
       const key = param(req, 'name');
-      const source = UUID.test(key) ? await deps.dataSources.byId(key).catch(() => undefined) : undefined;
+      // an id that is no connection's may still be a name (names may look like UUIDs): try that next
+      const source = UUID.test(key) ? await deps.dataSources.byId(key).catch(notFound) : undefined;
       const found = source ?? (await deps.dataSources.byName(key));
       const started = performance.now();
       try {
@@ -97,6 +100,12 @@ export function registerDatabaseConnectionRoutes(
     annotations: deps.annotations,
     tags,
   });
+}
+
+/** a NotFoundError is an answer (undefined); anything else is rethrown */
+function notFound(err: unknown): undefined {
+  if (err instanceof NotFoundError) return undefined;
+  throw err;
 }
 
 /** connects once with the given fields: never throws, the failure is the answer */

@@ -10,6 +10,8 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly databaseUrl: string | undefined;
+  /** the data database the `built-in` database connection points at, beside an external DATABASE_URL */
+  readonly dataDatabaseUrl: string | undefined;
   readonly dataDir: string;
   /** loopback TCP port for embedded Postgres (SINAS_EMBEDDED_PG_PORT); unset: no TCP listener, socket only */
   readonly embeddedPgPort: number | undefined;
@@ -111,6 +113,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: str(env, 'HOST', '127.0.0.1'),
     port: int(env, 'PORT', 8000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDatabaseUrl: url(env, 'SINAS_DATA_DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: str(env, 'SINAS_DATA_DIR', './data'),
     embeddedPgPort: optionalInt(env, 'SINAS_EMBEDDED_PG_PORT', 1, 65535),
     eventStoreUrl: url(env, 'EVENTSTORE_URL', ['esdb:', 'esdb+discover:', 'kurrentdb:']),

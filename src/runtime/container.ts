@@ -146,6 +146,7 @@ async function openAdapters(
     devModel,
     functionRunner,
     dataSources,
+    dataDatabaseUrl: config.databaseUrl ? config.dataDatabaseUrl : embedded!.dataUrl,
     portChecks: portChecks(config, pool, eventStore, embedded !== undefined, closers),
   };
 }

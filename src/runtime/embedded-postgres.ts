@@ -14,7 +14,15 @@ import { binaries, type Binaries } from './embedded-pg/binaries.js';
 import { clusterExists, initCluster, superuserPassword, writeHba } from './embedded-pg/cluster.js';
 import { acquireInstanceLock, liveOwner } from './embedded-pg/instance-lock.js';
 import { clearLeftover } from './embedded-pg/leftover.js';
-import { APP_DATABASE, APP_ROLE, layoutOf, socketUrl, type Layout } from './embedded-pg/layout.js';
+import {
+  APP_DATABASE,
+  APP_ROLE,
+  DATA_DATABASE,
+  DATA_ROLE,
+  layoutOf,
+  socketUrl,
+  type Layout,
+} from './embedded-pg/layout.js';
 import { readPassword } from './embedded-pg/passwords.js';
 import { readPostmasterPid, servesCluster } from './embedded-pg/postmaster-pid.js';
 import { startPostmaster } from './embedded-pg/postmaster.js';
@@ -32,6 +40,8 @@ export { DEFAULT_PORT } from './embedded-pg/layout.js';
 export interface EmbeddedDatabase {
   /** the platform's connection: role `sinas` over the unix socket */
   readonly url: string;
+  /** the data database's (`built-in`): role `sinas_data` over the same socket */
+  readonly dataUrl: string;
   readonly layout: Layout;
   stop(): Promise<void>;
 }
@@ -68,9 +78,10 @@ export async function startEmbeddedPostgres(o: EmbeddedOptions): Promise<Embedde
       onExit: (why) => o.log(`embedded Postgres exited unexpectedly (${why}); its log: ${layout.logFile}`),
     });
     try {
-      const password = await provision(layout, superPassword);
+      const passwords = await provision(layout, superPassword);
       return {
-        url: socketUrl(APP_ROLE, password, APP_DATABASE, layout.socketDir, layout.port),
+        url: socketUrl(APP_ROLE, passwords.app, APP_DATABASE, layout.socketDir, layout.port),
+        dataUrl: socketUrl(DATA_ROLE, passwords.data, DATA_DATABASE, layout.socketDir, layout.port),
         layout,
         stop: async () => {
           await server.stop();

@@ -58,6 +58,7 @@ import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { EventVisibility } from '../audit/visibility.js';
 import { listenHttp } from './http-listen.js';
 import type { ToolFamily } from './turns/tool-family.js';
+import { ensureBuiltInConnection } from './data-sources/built-in.js';
 
 /** A user's permissions, read again whenever the identity read model has moved on. */
 function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
@@ -141,6 +142,20 @@ export class Platform {
     return addr && typeof addr === 'object' ? `http://127.0.0.1:${addr.port}` : undefined;
   }
 
+  /** the `built-in` database connection to the data database (kept by the workers) */
+  private async ensureBuiltInConnection(): Promise<void> {
+    const service = this.services.kinds.databaseConnections;
+    if (!service) return; // a test's own list of kinds without it
+    try {
+      const url = this.services.dataDatabaseUrl;
+      const position = await ensureBuiltInConnection(service, this.services.cipher, url, this.log);
+      // the first request after start finds it
+      await this.services.waiter.waitFor([service.kind.table], position, this.config.consistencyTimeoutMs);
+    } catch (err) {
+      this.log.error({ err }, 'the built-in database connection could not be ensured');
+    }
+  }
+
   private async startWorker(): Promise<void> {
     const pool = this.services.pool;
     const store = this.services.eventStore;
@@ -157,6 +172,7 @@ export class Platform {
       }
       this.startRunner(p);
     }
+    await this.ensureBuiltInConnection();
     const queue = this.services.queue;
     this.startRunner(turnReactor(queue));
     await startTurnWorkers(queue, this.services.turnRunner, this.config.turnConcurrency, {

@@ -71,6 +71,8 @@ import { retrieveToolResultFamily } from './turns/system/retrieve-tool-result.js
 import { systemToolsFamily } from './turns/system/system-family.js';
 import { connectorToolFamily } from './connectors/connector-runtime.js';
 import { queryFamilyOn } from './queries/query-wiring.js';
+import { databaseIntrospectionFamily } from './data-sources/database-introspection.js';
+import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
 
 /** a function run's access token outlives its time limit by this much, and lives 15 minutes at least */
 const FUNCTION_TOKEN_MARGIN_S = 60;
@@ -96,6 +98,8 @@ export interface Adapters {
   readonly functionRunner: FunctionRunner | undefined;
   /** the users' databases (database connections), a pool per connection */
   readonly dataSources: PgDataSources;
+  /** where the `built-in` connection points (embedded: `sinas_data`; else SINAS_DATA_DATABASE_URL, if set) */
+  readonly dataDatabaseUrl: string | undefined;
   /** the adapters' own health checks (database, event store, job queue, live bus) */
   readonly portChecks: readonly PortCheck[];
 }
@@ -323,6 +327,9 @@ function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
     // a platform serving fewer kinds (a test's) offers no tools of the kinds it lacks
     ...(s.kinds.connectors
       ? [connectorToolFamily(s, { maxResponseBytes: config.outbound.connectorMaxResponseBytes }, log)]
+      : []),
+    ...(s.kinds.databaseConnections
+      ? [databaseIntrospectionFamily(s.dataSources, new DatabaseAnnotations(s.eventStore))]
       : []),
     ...(s.kinds.queries
       ? [

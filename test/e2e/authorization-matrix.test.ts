@@ -323,6 +323,61 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     };
   };
 
+  /**
+   * The database connections' own routes (admins only). The connection points at a loopback port
+   * nothing listens on, so an admin gets past the access check to the data source: 502 where a
+   * route reaches the database, 2xx where it does not (tests, annotations).
+   */
+  const databaseBrowserRows = (): Record<string, Entry> => {
+    const base = '/api/v1/database-connections';
+    const conn = async () => {
+      const name = `db${n()}`;
+      await must(adminApi(base, { name, host: '127.0.0.1', port: 9, database: 'd', username: 'u' }), 201);
+      return `${base}/${name}`;
+    };
+    const reaches: Expect = [401, 403, 403, 403, 502];
+    const row = (
+      method: string,
+      suffix: string,
+      body?: unknown,
+      expect: Expect = reaches,
+    ): [string, Entry] => [
+      `${method} ${base}/:name${suffix.replace(/\/t\b/, '/:table')}`,
+      {
+        call: async () => ({ path: `${await conn()}${suffix}`, ...(body !== undefined ? { body } : {}) }),
+        expect,
+      },
+    ];
+    const column = { name: 'c', type: 'int' };
+    return {
+      [`POST ${base}/test`]: {
+        call: () => ({
+          path: `${base}/test`,
+          body: { connection_type: 'postgresql', host: '127.0.0.1', port: 9, database: 'd', username: 'u' },
+        }),
+        expect: ADMIN,
+      },
+      ...Object.fromEntries([
+        row('POST', '/test', undefined, ADMIN),
+        row('GET', '/schemas'),
+        row('GET', '/tables'),
+        row('POST', '/tables', { table_name: 't', columns: [column] }),
+        row('GET', '/tables/t'),
+        row('PATCH', '/tables/t', { add_columns: [column] }),
+        row('DELETE', '/tables/t'),
+        row('GET', '/views'),
+        row('POST', '/views', { name: 'v', sql: 'SELECT 1' }),
+        row('DELETE', '/views/t'),
+        row('GET', '/tables/t/rows'),
+        row('POST', '/tables/t/rows', { rows: [{ c: 1 }] }),
+        row('PATCH', '/tables/t/rows', { where: { c: 1 }, set_values: { c: 2 } }),
+        row('DELETE', '/tables/t/rows', { where: { c: 1 } }),
+        row('GET', '/annotations', undefined, ADMIN),
+        row('PUT', '/annotations', { annotations: [{ schema_name: 'public', table_name: 't' }] }, ADMIN),
+      ]),
+    };
+  };
+
   const matrix = (): Record<string, Entry> => ({
     'GET /health': { call: () => ({ path: '/health' }), expect: PUBLIC },
     'GET /api/openapi.json': { call: () => ({ path: '/api/openapi.json' }), expect: PUBLIC },
@@ -538,6 +593,7 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: async () => ({ path: `${await ownerConnector()}/test/missing`, body: {} }),
       expect: [401, 403, 403, 400, 400],
     },
+    ...databaseBrowserRows(),
     'POST /api/v1/api-keys': {
       call: () => ({ path: '/api/v1/api-keys', body: { name: 'k' } }),
       expect: USERS,

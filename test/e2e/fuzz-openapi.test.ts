@@ -18,6 +18,7 @@ import {
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { casesOf, describeCase, seeded, type FuzzCase, type Targets } from '../support/fuzz-inputs.js';
 import { operationsOf, unboundedIn } from '../support/fuzz-schemas.js';
+import { userDatabase, type UserDatabase } from '../support/user-database.js';
 
 const SEED = 20_250_612;
 const PARALLEL = 4;
@@ -27,7 +28,9 @@ describe('fuzzing every route of /api/openapi.json', function () {
   this.timeout(30 * 60_000);
   let t: TestPlatform;
   let llm: ScriptedLlm;
+  let db: UserDatabase; // what the database connection `fz` points at
   before(async () => {
+    db = await userDatabase();
     llm = await startScriptedLlm(); // echoes: a turn the fuzzer starts ends well
     t = await startTestPlatform({
       SINAS_LOGIN_RATE_PER_IP: '1000000',
@@ -40,6 +43,7 @@ describe('fuzzing every route of /api/openapi.json', function () {
   after(async () => {
     await t?.stop();
     await llm?.stop();
+    await db?.drop();
   });
 
   it('declares a bound for every string and integer a request may carry', async () => {
@@ -56,7 +60,7 @@ describe('fuzzing every route of /api/openapi.json', function () {
   it('answers every bad input with a 4xx, never a 5xx, and stays healthy', async () => {
     const doc = await (await t.api('/api/openapi.json')).json();
     await useProvider(t, llm.url);
-    const targets = await makeTargets(t, llm.url);
+    const targets = await makeTargets(t, llm.url, db.fields);
     const random = seeded(SEED);
     const cases = operationsOf(doc).flatMap((op) => casesOf(op, targets, random));
     const failures: string[] = [];
@@ -93,7 +97,11 @@ describe('fuzzing every route of /api/openapi.json', function () {
  * The platform's real objects for the routes' path parameters, and bodies that get past the schema.
  * `llmUrl`: the scripted model, which every provider the fuzzer makes points at.
  */
-async function makeTargets(t: TestPlatform, llmUrl: string): Promise<Targets> {
+async function makeTargets(
+  t: TestPlatform,
+  llmUrl: string,
+  database: UserDatabase['fields'],
+): Promise<Targets> {
   const ok = async (path: string, json: unknown) => {
     const r = await t.api(path, { method: 'POST', json });
     if (r.status >= 300) throw new Error(`setting up ${path}: ${r.status} ${await r.text()}`);
@@ -111,6 +119,13 @@ async function makeTargets(t: TestPlatform, llmUrl: string): Promise<Targets> {
   await ok('/api/v1/secrets', { name: 'fz', value: 'v' });
   // no operations: a fuzzed test call is a 400 (a real call to its closed port would be a 502, by design)
   await ok('/api/v1/connectors', { namespace: 'fz', name: 'fz', base_url: 'http://127.0.0.1:9' });
+  // `fz` is fuzzed itself (a PATCH may break its login); the browser routes use `fzdb`, left intact
+  await ok('/api/v1/database-connections', { name: 'fz', ...database });
+  await ok('/api/v1/database-connections', { name: 'fzdb', ...database });
+  await ok('/api/v1/database-connections/fzdb/tables', {
+    table_name: 'fz',
+    columns: [{ name: 'fz', type: 'text' }],
+  });
   const userId = await ensureUser(t, 'fuzz@example.com');
   const chat = await ok('/agents/fz/fz/chats', {});
   const reply = await ok(`/chats/${chat.id}/messages`, { content: 'hi' }); // a finished turn to resume
@@ -135,6 +150,7 @@ async function makeTargets(t: TestPlatform, llmUrl: string): Promise<Targets> {
     'POST /api/v1/functions': { namespace: 'fz', name: 'fz2', code: CODE },
     'POST /api/v1/llm-providers': { name: 'fz2', api_endpoint: llmUrl },
     'POST /api/v1/roles': { name: 'fz2' },
+    'POST /api/v1/database-connections': { name: 'fz2', ...database },
     'POST /api/v1/users': { email: 'fuzzed@example.com' },
     'POST /api/v1/event-subscriptions': { url: 'http://127.0.0.1:9/hook', active: false },
     'POST /api/v1/connectors': { namespace: 'fz', name: 'fz2', base_url: 'http://127.0.0.1:9' },
@@ -145,7 +161,10 @@ async function makeTargets(t: TestPlatform, llmUrl: string): Promise<Targets> {
     'POST /auth/login': { email: 'nobody@example.com' },
   };
   return {
-    param: (_path, name) => encodeURIComponent(byName[name] ?? 'fz'),
+    param: (path, name) =>
+      name === 'name' && path.startsWith('/api/v1/database-connections/{name}/')
+        ? 'fzdb'
+        : encodeURIComponent(byName[name] ?? 'fz'),
     bodyOverrides: (method, path) => overrides[`${method} ${path}`],
   };
 }

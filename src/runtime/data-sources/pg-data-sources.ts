@@ -82,7 +82,10 @@ export class PgDataSources implements DataSources {
     };
     const password = spec.password ? this.cipher.open(spec.password as unknown as Sealed) : undefined;
     const pool = new pg.Pool(
-      poolConfig({ ...spec, password }, { min: spec.config?.min_pool_size, max: spec.config?.max_pool_size }),
+      poolConfig({ ...spec, password }, row.name, {
+        min: spec.config?.min_pool_size,
+        max: spec.config?.max_pool_size,
+      }),
     );
     // an idle client cut by the database: the pool replaces it; the next run reports a real failure
     pool.on('error', (err) => this.log.warn({ err, connection: row.name }, 'data source: idle client lost'));

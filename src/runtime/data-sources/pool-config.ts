@@ -20,7 +20,8 @@ export interface ConnectionTarget {
 /** a connect attempt gives up after this long (a pool's and the test route's) */
 export const CONNECT_TIMEOUT_MS = 5_000;
 
-export function clientConfig(t: ConnectionTarget): pg.ClientConfig {
+/** `name` tells the database's administrators which connection a session is (`sinas/<name>`) */
+export function clientConfig(t: ConnectionTarget, name = 'test'): pg.ClientConfig {
   return {
     host: t.host,
     port: t.port,
@@ -29,13 +30,17 @@ export function clientConfig(t: ConnectionTarget): pg.ClientConfig {
     ...(t.password !== undefined ? { password: t.password } : {}),
     ssl: sslOf(t.ssl_mode ?? 'disable'),
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: 'sinas',
+    application_name: `sinas/${name}`.slice(0, 63),
   };
 }
 
-export function poolConfig(t: ConnectionTarget, sizes: { min?: number; max?: number }): pg.PoolConfig {
+export function poolConfig(
+  t: ConnectionTarget,
+  name: string,
+  sizes: { min?: number | undefined; max?: number | undefined },
+): pg.PoolConfig {
   const max = sizes.max ?? 10;
-  return { ...clientConfig(t), max, min: Math.min(sizes.min ?? 2, max), idleTimeoutMillis: 30_000 };
+  return { ...clientConfig(t, name), max, min: Math.min(sizes.min ?? 2, max), idleTimeoutMillis: 30_000 };
 }
 
 function sslOf(mode: SslMode): pg.ClientConfig['ssl'] {

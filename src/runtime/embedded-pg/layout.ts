@@ -14,12 +14,16 @@ const MAX_SOCKET_PATH = 107;
 export const SUPERUSER = 'postgres';
 export const APP_ROLE = 'sinas';
 export const APP_DATABASE = 'sinas';
+/** the data database the `built-in` database connection points at, and its own role */
+export const DATA_ROLE = 'sinas_data';
+export const DATA_DATABASE = 'sinas_data';
 
 export interface Layout {
   readonly root: string;
   readonly cluster: string;
   readonly superuserPasswordFile: string;
   readonly appPasswordFile: string;
+  readonly dataPasswordFile: string;
   readonly lockFile: string;
   readonly logFile: string;
   readonly socketDir: string;
@@ -33,6 +37,7 @@ export function layoutOf(dataDir: string, port: number = DEFAULT_PORT): Layout {
     cluster: path.join(root, 'postgres'),
     superuserPasswordFile: path.join(root, 'postgres-superuser.password'),
     appPasswordFile: path.join(root, 'postgres-sinas.password'),
+    dataPasswordFile: path.join(root, 'postgres-sinas_data.password'),
     lockFile: path.join(root, 'sinas.lock'),
     logFile: path.join(root, 'postgres.log'),
     socketDir: socketDirFor(root, port),

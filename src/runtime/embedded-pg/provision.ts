@@ -10,14 +10,20 @@ import pg from 'pg';
 import { ANALYST_ROLE } from '../../projections/analytics.js';
 import { StartupError } from '../startup-error.js';
 import { APP_DATABASE, APP_ROLE, SUPERUSER, socketUrl, type Layout } from './layout.js';
+import { ensureDataDatabase } from './data-database.js';
 import { newPassword, readPassword, scramVerifier } from './passwords.js';
 
-export async function provision(layout: Layout, superPassword: string): Promise<string> {
+export async function provision(
+  layout: Layout,
+  superPassword: string,
+): Promise<{ readonly app: string; readonly data: string }> {
   const admin = await superuserClient(layout, superPassword, 'postgres');
   let appPassword: string;
+  let dataPassword: string;
   try {
     appPassword = await ensureAppRole(admin, layout);
     await ensureDatabase(admin);
+    dataPassword = await ensureDataDatabase(admin, layout);
     await admin.query(`DO $$ BEGIN
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${ANALYST_ROLE}') THEN
         CREATE ROLE ${ANALYST_ROLE} NOLOGIN;
@@ -32,7 +38,7 @@ export async function provision(layout: Layout, superPassword: string): Promise<
   } finally {
     await db.end();
   }
-  return appPassword;
+  return { app: appPassword, data: dataPassword };
 }
 
 async function superuserClient(layout: Layout, password: string, database: string): Promise<pg.Client> {
