@@ -21,6 +21,7 @@ import { functionKind } from '../commands/function/function-kind.js';
 import { canAct, hasPermission, type PermissionMap } from '../commands/identity/permissions.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { queryKind } from '../commands/query/query-kind.js';
+import { connectorKind } from '../commands/connector/connector-kind.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { categoryOf, idOf } from '../events/stream-names.js';
@@ -78,6 +79,9 @@ export const CATEGORIES = [
   'function',
   'llmprovider',
   'query',
+  'connector',
+  'dbconnection',
+  'dbannotations',
   'secret',
   'eventsub',
   'role',
@@ -91,11 +95,12 @@ export const CATEGORIES = [
 type Category = (typeof CATEGORIES)[number];
 const isCategory = (c: string): c is Category => (CATEGORIES as readonly string[]).includes(c);
 
-const KINDS: Readonly<Record<'agent' | 'function' | 'llmprovider' | 'query', ResourceKind>> = {
+const KINDS: Readonly<Record<'agent' | 'function' | 'llmprovider' | 'query' | 'connector', ResourceKind>> = {
   agent: agentKind,
   function: functionKind,
   llmprovider: llmProviderKind,
   query: queryKind,
+  connector: connectorKind,
 };
 const LABELS: Readonly<Record<string, string>> = { llmprovider: 'llm_provider' };
 
@@ -138,9 +143,13 @@ export class EventVisibility {
       case 'function':
       case 'llmprovider':
       case 'query':
+      case 'connector':
         return this.resource(e, KINDS[category], r);
       case 'secret':
         return secret(e, id, r);
+      case 'dbconnection': // admin-only, and its events carry a sealed password
+      case 'dbannotations':
+        return HIDDEN;
       case 'eventsub':
         return may(r, 'sinas.webhooks.read:all') || (await this.owners.ofFirstEvent(e)) === r.userId
           ? reference(e, { kind: 'event_subscription', id })

@@ -297,7 +297,7 @@ describe('tool families in chat turns', function () {
       const offered = (llm.requests[0]!.tools as { function: { name: string } }[]).map(
         (x) => x.function.name,
       );
-      expect(offered).to.deep.equal(['fam__lookup', 'fam__big']);
+      expect(offered).to.deep.equal(['fam__lookup', 'fam__big', 'retrieve_tool_result']);
     } finally {
       family.failOffer = undefined;
     }

@@ -112,7 +112,11 @@ describe('chat tool calls', function () {
     const tools = llm.requests[0]!.tools as {
       function: { name: string; parameters: { properties: object } };
     }[];
-    expect(tools.map((x) => x.function.name)).to.deep.equal(['shop__lookup', 'shop__refund']);
+    expect(tools.map((x) => x.function.name)).to.deep.equal([
+      'shop__lookup',
+      'shop__refund',
+      'retrieve_tool_result',
+    ]);
     expect(tools[0]!.function.parameters.properties).to.not.have.property('units');
 
     const chat = await (await t.api(`/chats/${chatId}`)).json();

@@ -15,6 +15,22 @@ import { userDatabase, type UserDatabase } from '../support/user-database.js';
 
 const TOKEN = 'tok-integration-9f8e7d6c5b4a39281706';
 
+/** The peer's API as it describes itself: one operation, `get_item` once converted (§5.2). */
+const ITEMS_API = {
+  openapi: '3.0.3',
+  info: { title: 'Items', version: '1' },
+  paths: {
+    '/items/{id}': {
+      get: {
+        operationId: 'get-item',
+        summary: 'One item by id',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'the item' } },
+      },
+    },
+  },
+};
+
 describe('integrations: a connector, a query and databaseIntrospection in one turn', function () {
   this.timeout(120_000);
   let t: TestPlatform;
@@ -37,6 +53,10 @@ describe('integrations: a connector, a query and databaseIntrospection in one tu
 
   before(async () => {
     peer = await startHttpPeer({
+      '/openapi.json': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(ITEMS_API));
+      },
       '/items/7': (req, res) => {
         const ok = req.headers.authorization === `Bearer ${TOKEN}`;
         res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
@@ -57,8 +77,14 @@ describe('integrations: a connector, a query and databaseIntrospection in one tu
       name: 'shop',
       base_url: peer.url,
       auth: { type: 'bearer', secret: 'SHOP_TOKEN' },
-      operations: [{ name: 'get_item', method: 'GET', path: '/items/{{ id }}' }],
     });
+    // the operation the model calls comes from the peer's own OpenAPI document
+    const imported = await must(
+      '/api/v1/connectors/demo/shop/import-openapi',
+      { spec_url: `${peer.url}/openapi.json`, apply: true },
+      200,
+    );
+    expect(imported.applied).to.equal(1);
     const conn = await must('/api/v1/database-connections', {
       name: 'shopdb',
       connection_type: 'postgresql',

@@ -18,6 +18,10 @@ import { functionKind } from '../../src/commands/function/function-kind.js';
 import { DEFAULT_ROLES } from '../../src/commands/identity/permissions.js';
 import { llmProviderKind } from '../../src/commands/llm-provider/llm-provider-kind.js';
 import { queryKind } from '../../src/commands/query/query-kind.js';
+import { connectorKind } from '../../src/commands/connector/connector-kind.js';
+import { databaseConnectionKind } from '../../src/commands/database-connection/database-connection-kind.js';
+import { annotationStream } from '../../src/events/database-annotation-events.js';
+import { KINDS } from '../../src/runtime/kinds.js';
 import { configStream } from '../../src/events/config-events.js';
 import type { RecordedEvent } from '../../src/events/event-store.js';
 import { eventSubscriptionStream } from '../../src/events/event-subscription-events.js';
@@ -88,6 +92,8 @@ describe('read filter (visibility) on the Postgres event store', function () {
       streams.login('u'),
       streams.security(new Date()),
       configStream('c'),
+      ...KINDS.map((k) => `${k.kind.category}-n/x`),
+      annotationStream('id'),
     ].map(categoryOf);
     expect(written.filter((c) => !(CATEGORIES as readonly string[]).includes(c))).to.deep.equal([]);
   });
@@ -110,6 +116,24 @@ describe('read filter (visibility) on the Postgres event store', function () {
     const alicesRuns = await append(queryAuditStream(ALICE), ev('QueryExecuted', { userId: ALICE }, ALICE));
     expect(await kinds([...runs, ...alicesRuns], bob)).to.deep.equal(['whole', 'hidden']);
     expect(await kinds(alicesRuns, admin)).to.deep.equal(['whole']);
+  });
+
+  it('shows a connector as its GET does; database connections only to auditors', async () => {
+    const own = await append(
+      `${connectorKind.category}-ns/mine`,
+      ev('ConnectorCreated', { id: BOB, namespace: 'ns', name: 'mine', ownerId: BOB, spec: {} }, BOB),
+    );
+    const others = await append(
+      `${connectorKind.category}-ns/theirs`,
+      ev('ConnectorCreated', { id: ALICE, namespace: 'ns', name: 'theirs', ownerId: ALICE, spec: {} }, ALICE),
+    );
+    expect(await kinds([...own, ...others], bob)).to.deep.equal(['whole', 'reference']);
+    const conn = await append(
+      `${databaseConnectionKind.category}-default/db`,
+      ev('DatabaseConnectionCreated', { id: BOB, name: 'db', ownerId: BOB, spec: {} }, BOB),
+    );
+    expect(await kinds(conn, bob)).to.deep.equal(['hidden']);
+    expect(await kinds(conn, admin)).to.deep.equal(['whole']);
   });
 
   it('judges a resource by the owner it had at the event: a name deleted and created again by another', async () => {
