@@ -288,6 +288,29 @@ describe('tool families in chat turns', function () {
     expect(d.fullResult).to.equal('y'.repeat(12_000));
   });
 
+  it("a family's prompt sections are in the system prompt of every round, around the output-schema instruction", async () => {
+    family.sections = [
+      { place: 'after_output_schema', text: '\n\n## Stored Context\nlate' },
+      { place: 'before_output_schema', text: '\n\n# Preloaded Skills\nearly' },
+    ];
+    try {
+      llm.script([
+        { toolCalls: [{ id: 'call_s1', name: 'test_echo', arguments: { q: 'x' } }] },
+        { text: 'done' },
+      ]);
+      const chatId = await newChat();
+      expect((await (await post(chatId, 'go')).json()).content).to.equal('done');
+      expect(llm.requests).to.have.length(2);
+      for (const request of llm.requests) {
+        const system = (request.messages as { role: string; content: string }[])[0]!;
+        expect(system.role).to.equal('system');
+        expect(system.content).to.match(/# Preloaded Skills\nearly[\s\S]*## Stored Context\nlate$/);
+      }
+    } finally {
+      family.sections = [];
+    }
+  });
+
   it('a family that fails to offer sits the round out; the turn runs with the other tools', async () => {
     family.failOffer = new Error('catalogue unreadable');
     try {

@@ -7,6 +7,7 @@
 import type { ToolTarget } from '../../src/events/chat-events.js';
 import type {
   OfferedTool,
+  PromptSection,
   ToolChat,
   ToolFamily,
   ToolOutcome,
@@ -42,6 +43,8 @@ export class TestFamily implements ToolFamily {
   /** chats offered tools to (each model round asks) */
   offers = 0;
   failOffer: Error | undefined;
+  /** what it adds to the system prompt of every round */
+  sections: readonly PromptSection[] = [];
 
   constructor(private readonly tools: readonly TestTool[]) {}
 
@@ -82,6 +85,10 @@ export class TestFamily implements ToolFamily {
     } finally {
       this.running.delete(call.toolCallId);
     }
+  }
+
+  promptSections(_chat: ToolChat): Promise<readonly PromptSection[]> {
+    return Promise.resolve(this.sections);
   }
 
   rerunnable(target: ToolTarget): boolean {

@@ -10,7 +10,7 @@ import { isConnectionError } from '../../dependency-errors.js';
 import { ForbiddenError, SinasError } from '../../errors.js';
 import type { ToolCallDetail, ToolResultStatus } from '../../events/chat-events.js';
 import type { LlmTool } from '../llm/llm.js';
-import type { ToolChat, ToolFamily, ToolRun } from './tool-family.js';
+import type { PromptSection, ToolChat, ToolFamily, ToolRun } from './tool-family.js';
 import { RESULT_LIMIT, serializeResult, type FamilyTool, type ToolSet } from './tools.js';
 
 /** the most of a cut result kept whole for `retrieve_tool_result` (256 KiB of characters) */
@@ -72,6 +72,35 @@ export async function withFamilies(
       byName.set(name, { family, offered: o });
     }
   return { ...set, tools, families: byName };
+}
+
+/**
+ * The families' system-prompt text for this round, by place; a family that fails to give it is
+ * logged and left out of the round (the model answers without that context rather than not at all).
+ */
+export async function promptSectionsOf(
+  families: readonly ToolFamily[],
+  chat: ToolChat,
+  log: Pick<Logger, 'warn'>,
+): Promise<{ before: string; after: string }> {
+  const all = await Promise.all(
+    families.map((family) =>
+      (family.promptSections?.(chat) ?? Promise.resolve([])).catch((err: unknown) => {
+        log.warn(
+          { err, chatId: chat.chatId, family: family.family },
+          'a tool family failed to add its context',
+        );
+        return [];
+      }),
+    ),
+  );
+  const text = (place: PromptSection['place']) =>
+    all
+      .flat()
+      .filter((s) => s.place === place)
+      .map((s) => s.text)
+      .join('');
+  return { before: text('before_output_schema'), after: text('after_output_schema') };
 }
 
 /** How an inline call ended, as the chat records it. */

@@ -63,6 +63,16 @@ export interface ToolOutcome {
   readonly detail?: ToolCallDetail;
 }
 
+/**
+ * Text a family adds to the system prompt of every model round, tool rounds included (reference
+ * §3.8 step 5): preloaded skills go before the structured-output instruction, stored context after.
+ */
+export interface PromptSection {
+  readonly place: 'before_output_schema' | 'after_output_schema';
+  /** appended as is: start it with a blank line */
+  readonly text: string;
+}
+
 export interface ToolFamily {
   /** the `target.family` its tools carry */
   readonly family: string;
@@ -71,4 +81,6 @@ export interface ToolFamily {
   run(call: ToolRun, chat: ToolChat): Promise<ToolOutcome>;
   /** a call started by a worker that died: true runs it again (it changes nothing), false answers it as interrupted */
   rerunnable(target: ToolTarget): boolean;
+  /** what this chat's agent adds to the system prompt of every round (none: absent or []) */
+  promptSections?(chat: ToolChat): Promise<readonly PromptSection[]>;
 }

@@ -33,7 +33,7 @@ import { structuredOutput } from './structured-output.js';
 import { hooksOf, type HookChat, type MessageHooks } from './hooks.js';
 import { functionTools, planCalls, serializeResult, withPaused } from './tools.js';
 import type { ToolCallDetail } from '../../events/chat-events.js';
-import { INTERRUPTED, recordResult, runInline, withFamilies } from './family-tools.js';
+import { INTERRUPTED, promptSectionsOf, recordResult, runInline, withFamilies } from './family-tools.js';
 import type { ToolChat, ToolFamily } from './tool-family.js';
 
 type Open = Extract<ChatState, { status: 'open' }>;
@@ -218,12 +218,16 @@ export class TurnRunner {
       functionTools(agent.spec, chat.input, this.d.functions),
       this.pausedExecutions(events),
     ]);
-    const toolSet = await withFamilies(withPaused(functions, paused), this.d.families, toolChat, this.d.log);
+    const [toolSet, sections] = await Promise.all([
+      withFamilies(withPaused(functions, paused), this.d.families, toolChat, this.d.log),
+      promptSectionsOf(this.d.families, toolChat, this.d.log),
+    ]);
     const structured = structuredOutput(agent.spec, chat.agent.name);
     const base = messagesForTurn(events, turnId, {
       systemPrompt: agent.spec.system_prompt as string | null,
       input: chat.input,
-      suffix: structured?.instruction,
+      // every round, tool rounds included (the original lost them after the first: a quirk fixed)
+      suffix: sections.before + (structured?.instruction ?? '') + sections.after,
       ...(this.d.history ? { window: this.d.history } : {}),
     });
     const plan: AttemptPlan = {
