@@ -118,9 +118,13 @@ export class PgDataSource implements DataSource {
     });
     let broken: Error | undefined;
     try {
-      await client.query(options.readOnly || this.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
-      if (options.timeoutMs !== undefined)
-        await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(options.timeoutMs))}`);
+      // one round trip: both statements in one simple-protocol query (no parameters; the number is ours)
+      const begin = options.readOnly || this.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
+      const timeout =
+        options.timeoutMs === undefined
+          ? ''
+          : `; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(options.timeoutMs))}`;
+      await client.query(begin + timeout);
       const result = await fn(client);
       await client.query('COMMIT');
       return result;
