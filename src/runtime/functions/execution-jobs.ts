@@ -78,12 +78,31 @@ export async function sweepExecutions(pool: pg.Pool, queue: JobQueue): Promise<n
     if (running && !r.stale && !workerGone(r.worker)) continue;
     const job = { executionId: r.id, run: running ? r.runs : r.runs + 1 };
     // a dead run's own job may be retained as completed, so settling it takes a job of its own
-    const jobId = executionJobId(job) + (running ? '-settle' : '');
-    if (await queue.getJob(EXECUTION_QUEUE, jobId)) continue;
+    const jobId = await freeJobId(queue, executionJobId(job) + (running ? '-settle' : ''));
+    if (jobId === null) continue;
     await queue.add(EXECUTION_QUEUE, 'execution', job, { jobId, ...JOB_OPTIONS });
     n++;
   }
   return n;
+}
+
+/** How many times a sweep enqueues a run again whose every job used up its retries. */
+const MAX_REVIVALS = 20;
+
+/**
+ * The id of the job to add for a run: null when it has one that has not failed; else `base`, or a
+ * numbered revival of it when earlier ones failed for good (every attempt met an outage: the run
+ * never started, or its settling did not finish), so a failed job does not deduplicate the run's
+ * next job forever. Every worker sweeping at once picks the same id.
+ */
+async function freeJobId(queue: JobQueue, base: string): Promise<string | null> {
+  for (let i = 0; i <= MAX_REVIVALS; i++) {
+    const id = i === 0 ? base : `${base}-revive-${i}`;
+    const found = await queue.getJob(EXECUTION_QUEUE, id);
+    if (!found) return id;
+    if (found.state !== 'failed') return null;
+  }
+  return null;
 }
 
 /** The worker id of this process: host, pid and start time (a reused pid is a different worker). */
