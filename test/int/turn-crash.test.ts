@@ -3,23 +3,13 @@
  * new attempt, and the chat ends with exactly one assistant message for it.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
-import { startTestPlatform, TEST_ENCRYPTION_KEY, type TestPlatform } from '../support/platform.js';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { spawnWorker } from '../support/worker-process.js';
 import { until } from '../support/until.js';
 
-function startWorker(url: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: url,
-      SINAS_ROLE: 'worker',
-      LOG_LEVEL: 'warn',
-      SINAS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
+const startWorker = (url: string): ChildProcess => spawnWorker(url);
 
 describe('turn crash safety', function () {
   this.timeout(120_000);

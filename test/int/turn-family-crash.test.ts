@@ -4,26 +4,16 @@
  * and not repeated. The turn then goes on to its reply.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { streams } from '../../src/events/stream-names.js';
 import { INTERRUPTED } from '../../src/runtime/turns/family-tools.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
-import { startTestPlatform, TEST_ENCRYPTION_KEY, type TestPlatform } from '../support/platform.js';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { spawnWorker } from '../support/worker-process.js';
 import { until } from '../support/until.js';
 
-function startWorker(url: string, mode: 'block' | 'answer'): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'test/support/family-worker.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: url,
-      SINAS_ROLE: 'worker',
-      LOG_LEVEL: 'warn',
-      SINAS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-      TEST_FAMILY_MODE: mode,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
+const startWorker = (url: string, mode: 'block' | 'answer'): ChildProcess =>
+  spawnWorker(url, { entry: 'test/support/family-worker.ts', env: { TEST_FAMILY_MODE: mode } });
 
 describe('inline tool calls across a worker crash', function () {
   this.timeout(180_000);
