@@ -5,6 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { PgCallLeases } from './turns/call-leases.js';
 import type { Logger } from 'pino';
 import { EsdbEventStore } from '../events/esdb/esdb-event-store.js';
 import type { EventStore } from '../events/event-store.js';
@@ -131,6 +132,8 @@ async function openAdapters(
   closers.push(() => devModel.stop());
   const dataSources = new PgDataSources(pool, cipher, log);
   closers.push(() => dataSources.close());
+  const callLeases = new PgCallLeases(databaseUrl, pool, log);
+  closers.push(() => callLeases.close());
   return {
     pool,
     databaseUrl,
@@ -146,6 +149,7 @@ async function openAdapters(
     devModel,
     functionRunner,
     dataSources,
+    callLeases,
     dataDatabaseUrl: config.databaseUrl ? config.dataDatabaseUrl : embedded!.dataUrl,
     portChecks: portChecks(config, pool, eventStore, embedded !== undefined, closers),
   };

@@ -65,6 +65,7 @@ import { enqueueTurn } from './turns/turn-jobs.js';
 import { renderOrRaw } from './turns/templates.js';
 import { TurnRunner } from './turns/turn-runner.js';
 import type { ToolFamily } from './turns/tool-family.js';
+import type { CallLeases } from './turns/call-leases.js';
 import { codeExecution } from './turns/system/code-execution.js';
 import { configIntrospection } from './turns/system/config-introspection.js';
 import { retrieveToolResultFamily } from './turns/system/retrieve-tool-result.js';
@@ -98,6 +99,8 @@ export interface Adapters {
   readonly functionRunner: FunctionRunner | undefined;
   /** the users' databases (database connections), a pool per connection */
   readonly dataSources: PgDataSources;
+  /** leases on inline tool calls, across processes */
+  readonly callLeases: CallLeases;
   /** where the `built-in` connection points (embedded: `sinas_data`; else SINAS_DATA_DATABASE_URL, if set) */
   readonly dataDatabaseUrl: string | undefined;
   /** the adapters' own health checks (database, event store, job queue, live bus) */
@@ -360,6 +363,7 @@ function turnRunner(s: Built, config: Config, log: Logger, families: readonly To
     history: config.history,
     hooks: new MessageHooks(s.executions),
     families,
+    leases: s.callLeases,
     log,
   });
 }

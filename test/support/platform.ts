@@ -112,9 +112,10 @@ export async function useProvider(t: TestPlatform, baseUrl: string, model = 'm')
 
 /**
  * Another turn worker on the platform's store, live bus and services, as a second worker process
- * would be: it can run a turn at the same time as the platform's own.
+ * would be: it can run a turn at the same time as the platform's own. `own`: what it has of its own
+ * rather than the platform's (a process's call leases).
  */
-export function anotherTurnWorker(t: TestPlatform): TurnRunner {
-  const own = t.platform.services.turnRunner;
-  return new TurnRunner((own as unknown as { d: TurnRunnerDeps }).d);
+export function anotherTurnWorker(t: TestPlatform, own: Partial<TurnRunnerDeps> = {}): TurnRunner {
+  const platforms = t.platform.services.turnRunner;
+  return new TurnRunner({ ...(platforms as unknown as { d: TurnRunnerDeps }).d, ...own });
 }

@@ -33,6 +33,7 @@ import { structuredOutput } from './structured-output.js';
 import { hooksOf, type HookChat, type MessageHooks } from './hooks.js';
 import { functionTools, planCalls, serializeResult, withPaused } from './tools.js';
 import type { ToolCallDetail } from '../../events/chat-events.js';
+import type { CallLeases } from './call-leases.js';
 import { INTERRUPTED, promptSectionsOf, recordResult, runInline, withFamilies } from './family-tools.js';
 import type { ToolChat, ToolFamily } from './tool-family.js';
 
@@ -80,6 +81,8 @@ export interface TurnRunnerDeps {
   readonly hooks: MessageHooks;
   /** tool families whose calls the turn runs inline (connectors, queries, system tools) */
   readonly families: readonly ToolFamily[];
+  /** held while an inline call runs, so another process's job never takes a live call for crashed */
+  readonly leases: CallLeases;
   /** failures that end no job but someone should see (a cancel that did not reach an execution) */
   readonly log: Pick<Logger, 'warn'>;
 }
@@ -405,12 +408,25 @@ export class TurnRunner {
     const family = this.d.families.find((f) => f.family === target.family);
     if (!family)
       return finish('error', serializeResult({ error: `Tool '${p.name}' is not available here` }), null);
-    if (call.started && !family.rerunnable(target))
-      return finish('error', serializeResult({ error: INTERRUPTED }), null);
-    if (!call.started && !(await this.startToolCall(chat.chatId, turnId, p.id, null))) return;
-    const run = { toolCallId: p.id, target, arguments: p.arguments!, signal };
-    const { status, result, ...extra } = await runInline(family, run, chat, this.d.log);
-    return finish(status, result, null, extra);
+    // held while the call runs: another process's job finding it started waits here for this one
+    return this.d.leases.exclusive(`inline-call/${chat.chatId}/${p.id}`, async () => {
+      if (call.started) {
+        // its runner let go: it finished the call, or died during it
+        if (!(await this.stillOpen(chat.chatId, turnId, p.id))) return;
+        if (!family.rerunnable(target)) return finish('error', serializeResult({ error: INTERRUPTED }), null);
+      } else if (!(await this.startToolCall(chat.chatId, turnId, p.id, null))) return;
+      const run = { toolCallId: p.id, target, arguments: p.arguments!, signal };
+      const { status, result, ...extra } = await runInline(family, run, chat, this.d.log);
+      return finish(status, result, null, extra);
+    });
+  }
+
+  /** Whether the call is still open in the turn, read from the store (not this process's cache). */
+  private async stillOpen(chatId: ChatId, turnId: TurnId, toolCallId: string): Promise<boolean> {
+    const events = (await this.d.store.readStream(streams.chat(chatId))).map(upcast);
+    const s = foldRecorded(chatDecider, events).state;
+    const head = s.status === 'open' ? s.pending[0] : undefined;
+    return head?.turnId === turnId && head.open.some((c) => c.plan.id === toolCallId);
   }
 
   /** The chat as a family sees it, with its agent's current spec (an empty one once the agent is gone). */
