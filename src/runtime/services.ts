@@ -71,6 +71,7 @@ import { retrieveToolResultFamily } from './turns/system/retrieve-tool-result.js
 import { systemToolsFamily } from './turns/system/system-family.js';
 import { connectorToolFamily } from './connectors/connector-runtime.js';
 import { queryFamilyOn } from './queries/query-wiring.js';
+import { skillFamily } from './skills/skill-family.js';
 import { databaseIntrospectionFamily } from './data-sources/database-introspection.js';
 import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
 
@@ -311,7 +312,7 @@ function loginService(s: Built, config: Config, log: Logger): LoginService {
 
 /**
  * The tool families a turn offers and runs inline, in offer order (the first to offer a name keeps
- * it): the platform's own `retrieve_tool_result` first, then system tools, connectors and queries.
+ * it): the platform's own `retrieve_tool_result` first, then system tools, connectors, queries and skills.
  */
 function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
   return [
@@ -339,6 +340,14 @@ function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
             store: s.eventStore,
             identity: s.queries.identity,
             log,
+          }),
+        ]
+      : []),
+    ...(s.kinds.skills
+      ? [
+          skillFamily({
+            skills: s.kinds.skills,
+            permissionsOf: async (u) => (await s.queries.identity.permissionsOf(u)).permissions,
           }),
         ]
       : []),

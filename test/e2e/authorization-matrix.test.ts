@@ -415,6 +415,8 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: () => ({ path: '/queries/mx/run/execute', body: { input: {} } }),
       expect: ADMIN,
     },
+    // runtime discovery: the skills the caller may read (none for a guest)
+    'GET /skills': { call: () => ({ path: '/skills' }), expect: SIGNED_IN },
     'POST /agents/:namespace/:name/chats': {
       call: () => ({ path: '/agents/mx/owned/chats', body: {} }),
       expect: USERS,
