@@ -23,6 +23,7 @@ import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { queryKind } from '../commands/query/query-kind.js';
 import { connectorKind } from '../commands/connector/connector-kind.js';
 import { skillKind } from '../commands/skill/skill-kind.js';
+import { templateKind } from '../commands/template/template-kind.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { categoryOf, idOf } from '../events/stream-names.js';
@@ -82,6 +83,7 @@ export const CATEGORIES = [
   'query',
   'connector',
   'skill',
+  'template',
   'dbconnection',
   'dbannotations',
   'secret',
@@ -98,7 +100,7 @@ type Category = (typeof CATEGORIES)[number];
 const isCategory = (c: string): c is Category => (CATEGORIES as readonly string[]).includes(c);
 
 const KINDS: Readonly<
-  Record<'agent' | 'function' | 'llmprovider' | 'query' | 'connector' | 'skill', ResourceKind>
+  Record<'agent' | 'function' | 'llmprovider' | 'query' | 'connector' | 'skill' | 'template', ResourceKind>
 > = {
   agent: agentKind,
   function: functionKind,
@@ -106,6 +108,7 @@ const KINDS: Readonly<
   query: queryKind,
   connector: connectorKind,
   skill: skillKind,
+  template: templateKind,
 };
 const LABELS: Readonly<Record<string, string>> = { llmprovider: 'llm_provider' };
 
@@ -150,6 +153,7 @@ export class EventVisibility {
       case 'query':
       case 'connector':
       case 'skill':
+      case 'template':
         return this.resource(e, KINDS[category], r);
       case 'secret':
         return secret(e, id, r);

@@ -2,7 +2,7 @@
  * The kinds on the kit: the one place a kind is registered. Its service, projection and table,
  * routes and OpenAPI, config section and authorisation-matrix rows are all derived from this list
  * (kind-registry.ts). Order is the config's apply order (reference §6.3: llmProviders → secrets →
- * connectors → functions → skills → queries → agents), after roles and users.
+ * connectors → functions → skills → queries → templates → agents), after roles and users.
  */
 import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
 import { refuseUnrunKinds } from '../commands/agent/agent-unrun-kinds.js';
@@ -33,6 +33,7 @@ import { existsBy, queryHooks, queryKind } from '../commands/query/query-kind.js
 import { queriesSection } from '../commands/config/sections/queries.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import { skillKind } from '../commands/skill/skill-kind.js';
+import { templateHooks, templateKind } from '../commands/template/template-kind.js';
 import { registerConnectorRoutes } from '../http/connectors.js';
 import { registerDatabaseConnectionRoutes } from '../http/database-connections.js';
 import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
@@ -40,6 +41,7 @@ import { registerQueryExecuteRoutes } from '../http/query-execute.js';
 import { IdentityQueries } from '../projections/identity-queries.js';
 import { registerResourceRoutes } from '../http/resources.js';
 import { registerSkillRoutes } from '../http/skills.js';
+import { registerTemplateRoutes } from '../http/templates.js';
 import type { Sealed } from './cipher.js';
 import { kitSection, projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
 import { queryRunsOn } from './queries/query-wiring.js';
@@ -105,6 +107,18 @@ const agents: KindRegistration = {
   },
   config: (service, p) => agentsSection(service, p.service('llmProviders'), p.items, p.policy),
   example: { create: {}, update: { description: 'changed' } },
+};
+
+const templates: KindRegistration = {
+  name: 'templates',
+  kind: templateKind,
+  hooks: () => templateHooks,
+  config: kitSection('templates', 'template'),
+  routes: (registry, d) => {
+    registerResourceRoutes(registry, d);
+    registerTemplateRoutes(registry, { templates: d.service, mailer: d.services.mailer });
+  },
+  example: { create: { html_content: '<p>{{ x }}</p>' }, update: { description: 'changed' } },
 };
 
 const eventSubscriptions: KindRegistration = {
@@ -181,6 +195,7 @@ export const KINDS: readonly KindRegistration[] = [
   functions,
   skills,
   queries,
+  templates,
   agents,
   eventSubscriptions,
 ];

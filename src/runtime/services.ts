@@ -72,6 +72,7 @@ import { systemToolsFamily } from './turns/system/system-family.js';
 import { connectorToolFamily } from './connectors/connector-runtime.js';
 import { queryFamilyOn } from './queries/query-wiring.js';
 import { skillFamily } from './skills/skill-family.js';
+import { loginEmailFrom } from './templates/login-email.js';
 import { databaseIntrospectionFamily } from './data-sources/database-introspection.js';
 import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
 
@@ -303,6 +304,7 @@ function loginService(s: Built, config: Config, log: Logger): LoginService {
     limiter,
     security: new SecurityLog(s.eventStore, limiter, config.login.securityEventsPerIp, log),
     mailer: s.mailer,
+    loginEmail: loginEmailFrom(s.kinds.templates, log),
     store: s.eventStore,
     waiter: s.waiter,
     consistencyTimeoutMs: config.consistencyTimeoutMs,
