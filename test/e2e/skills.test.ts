@@ -78,6 +78,39 @@ describe('skills', function () {
     expect(((await (await t.api('/skills?namespace=perm')).json()) as unknown[]).length).to.equal(2);
   });
 
+  it('a config applies skills (before agents), templates, and agents naming skills by string or object', async () => {
+    const yaml = `
+apiVersion: sinas.co/v1
+kind: SinasConfig
+metadata: { name: skills-cfg }
+spec:
+  skills:
+    - { namespace: cfg, name: tips, description: Tips, content: "# Tips" }
+    - { namespace: default, name: basics, description: Basics, content: "# Basics" }
+  templates:
+    - { namespace: cfg, name: note, title: "Hi {{ who }}", htmlContent: "<p>{{ who }}</p>" }
+  agents:
+    - namespace: cfg
+      name: helper
+      enabledSkills: [cfg/tips, { skill: basics, preload: true }]
+`;
+    const r = await t.api('/api/v1/config/apply', {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: yaml,
+    });
+    const text = await r.text();
+    expect(r.status, text).to.equal(200);
+    expect(JSON.parse(text).summary.created).to.deep.include({ skill: 2, template: 1, agent: 1 });
+    const agent = await (await t.api('/api/v1/agents/cfg/helper')).json();
+    expect(agent.enabled_skills).to.deep.equal([
+      { skill: 'cfg/tips', preload: false },
+      { skill: 'default/basics', preload: true },
+    ]);
+    expect((await (await t.api('/api/v1/skills/cfg/tips')).json()).content).to.equal('# Tips');
+    expect((await (await t.api('/api/v1/templates/cfg/note')).json()).title).to.equal('Hi {{ who }}');
+  });
+
   describe('in chats', () => {
     before(async () => {
       await create(alice, { namespace: 'kb', name: 'style', description: 'House style', content: STYLE });
