@@ -22,6 +22,8 @@ import { canAct, hasPermission, type PermissionMap } from '../commands/identity/
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { queryKind } from '../commands/query/query-kind.js';
 import { connectorKind } from '../commands/connector/connector-kind.js';
+import { skillKind } from '../commands/skill/skill-kind.js';
+import { templateKind } from '../commands/template/template-kind.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { categoryOf, idOf } from '../events/stream-names.js';
@@ -80,6 +82,8 @@ export const CATEGORIES = [
   'llmprovider',
   'query',
   'connector',
+  'skill',
+  'template',
   'dbconnection',
   'dbannotations',
   'secret',
@@ -95,12 +99,16 @@ export const CATEGORIES = [
 type Category = (typeof CATEGORIES)[number];
 const isCategory = (c: string): c is Category => (CATEGORIES as readonly string[]).includes(c);
 
-const KINDS: Readonly<Record<'agent' | 'function' | 'llmprovider' | 'query' | 'connector', ResourceKind>> = {
+const KINDS: Readonly<
+  Record<'agent' | 'function' | 'llmprovider' | 'query' | 'connector' | 'skill' | 'template', ResourceKind>
+> = {
   agent: agentKind,
   function: functionKind,
   llmprovider: llmProviderKind,
   query: queryKind,
   connector: connectorKind,
+  skill: skillKind,
+  template: templateKind,
 };
 const LABELS: Readonly<Record<string, string>> = { llmprovider: 'llm_provider' };
 
@@ -144,6 +152,8 @@ export class EventVisibility {
       case 'llmprovider':
       case 'query':
       case 'connector':
+      case 'skill':
+      case 'template':
         return this.resource(e, KINDS[category], r);
       case 'secret':
         return secret(e, id, r);

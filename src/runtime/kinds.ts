@@ -2,7 +2,7 @@
  * The kinds on the kit: the one place a kind is registered. Its service, projection and table,
  * routes and OpenAPI, config section and authorisation-matrix rows are all derived from this list
  * (kind-registry.ts). Order is the config's apply order (reference §6.3: llmProviders → secrets →
- * connectors → functions → agents), after roles and users.
+ * connectors → functions → skills → queries → templates → agents), after roles and users.
  */
 import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
 import { refuseUnrunKinds } from '../commands/agent/agent-unrun-kinds.js';
@@ -32,12 +32,16 @@ import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { existsBy, queryHooks, queryKind } from '../commands/query/query-kind.js';
 import { queriesSection } from '../commands/config/sections/queries.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
+import { skillKind } from '../commands/skill/skill-kind.js';
+import { templateHooks, templateKind } from '../commands/template/template-kind.js';
 import { registerConnectorRoutes } from '../http/connectors.js';
 import { registerDatabaseConnectionRoutes } from '../http/database-connections.js';
 import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
 import { registerQueryExecuteRoutes } from '../http/query-execute.js';
 import { IdentityQueries } from '../projections/identity-queries.js';
 import { registerResourceRoutes } from '../http/resources.js';
+import { registerSkillRoutes } from '../http/skills.js';
+import { registerTemplateRoutes } from '../http/templates.js';
 import type { Sealed } from './cipher.js';
 import { kitSection, projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
 import { queryRunsOn } from './queries/query-wiring.js';
@@ -105,6 +109,18 @@ const agents: KindRegistration = {
   example: { create: {}, update: { description: 'changed' } },
 };
 
+const templates: KindRegistration = {
+  name: 'templates',
+  kind: templateKind,
+  hooks: () => templateHooks,
+  config: kitSection('templates', 'template'),
+  routes: (registry, d) => {
+    registerResourceRoutes(registry, d);
+    registerTemplateRoutes(registry, { templates: d.service, mailer: d.services.mailer });
+  },
+  example: { create: { html_content: '<p>{{ x }}</p>' }, update: { description: 'changed' } },
+};
+
 const eventSubscriptions: KindRegistration = {
   name: 'eventSubscriptions',
   kind: eventSubscriptionKind,
@@ -141,6 +157,14 @@ const databaseConnections: KindRegistration = {
   },
 };
 
+const skills: KindRegistration = {
+  name: 'skills',
+  kind: skillKind,
+  config: kitSection('skills', 'skill'),
+  routes: registerSkillRoutes,
+  example: { create: { description: 'd', content: '# c' }, update: { description: 'changed' } },
+};
+
 const queries: KindRegistration = {
   name: 'queries',
   kind: queryKind,
@@ -169,7 +193,9 @@ export const KINDS: readonly KindRegistration[] = [
   secrets,
   connectors,
   functions,
+  skills,
   queries,
+  templates,
   agents,
   eventSubscriptions,
 ];

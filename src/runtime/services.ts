@@ -72,6 +72,8 @@ import { retrieveToolResultFamily } from './turns/system/retrieve-tool-result.js
 import { systemToolsFamily } from './turns/system/system-family.js';
 import { connectorToolFamily } from './connectors/connector-runtime.js';
 import { queryFamilyOn } from './queries/query-wiring.js';
+import { skillFamily } from './skills/skill-family.js';
+import { loginEmailFrom } from './templates/login-email.js';
 import { databaseIntrospectionFamily } from './data-sources/database-introspection.js';
 import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
 
@@ -305,6 +307,7 @@ function loginService(s: Built, config: Config, log: Logger): LoginService {
     limiter,
     security: new SecurityLog(s.eventStore, limiter, config.login.securityEventsPerIp, log),
     mailer: s.mailer,
+    loginEmail: loginEmailFrom(s.kinds.templates, log),
     store: s.eventStore,
     waiter: s.waiter,
     consistencyTimeoutMs: config.consistencyTimeoutMs,
@@ -314,7 +317,7 @@ function loginService(s: Built, config: Config, log: Logger): LoginService {
 
 /**
  * The tool families a turn offers and runs inline, in offer order (the first to offer a name keeps
- * it): the platform's own `retrieve_tool_result` first, then system tools, connectors and queries.
+ * it): the platform's own `retrieve_tool_result` first, then system tools, connectors, queries and skills.
  */
 function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
   return [
@@ -342,6 +345,14 @@ function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
             store: s.eventStore,
             identity: s.queries.identity,
             log,
+          }),
+        ]
+      : []),
+    ...(s.kinds.skills
+      ? [
+          skillFamily({
+            skills: s.kinds.skills,
+            permissionsOf: async (u) => (await s.queries.identity.permissionsOf(u)).permissions,
           }),
         ]
       : []),

@@ -173,6 +173,8 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     kitFixtures.queries = { database_connection_id: conn.id };
     const query = { namespace: 'mx', name: 'run', operation: 'read', sql: 'SELECT 1 AS one' };
     await must(adminApi('/api/v1/queries', { ...query, ...kitFixtures.queries }), 201);
+    const template = { namespace: 'mx', name: 'tpl', html_content: '<p>{{ x }}</p>' };
+    await must(adminApi('/api/v1/templates', template), 201);
   });
   after(async () => {
     await data?.drop();
@@ -415,6 +417,22 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: () => ({ path: '/queries/mx/run/execute', body: { input: {} } }),
       expect: ADMIN,
     },
+    // an administrator's template: the Users role holds no template permission
+    'POST /api/v1/templates/:namespace/:name/render': {
+      call: () => ({ path: '/api/v1/templates/mx/tpl/render', body: { variables: { x: 1 } } }),
+      expect: ADMIN,
+    },
+    'POST /templates/:namespace/:name/render': {
+      call: () => ({ path: '/templates/mx/tpl/render', body: { variables: { x: 1 } } }),
+      expect: ADMIN,
+    },
+    // the matrix's platform has no SMTP: an administrator gets past the checks to the 503
+    'POST /templates/:namespace/:name/email': {
+      call: () => ({ path: '/templates/mx/tpl/email', body: { to: 'a@example.com', variables: { x: 1 } } }),
+      expect: [401, 403, 403, 403, 503],
+    },
+    // runtime discovery: the skills the caller may read (none for a guest)
+    'GET /skills': { call: () => ({ path: '/skills' }), expect: SIGNED_IN },
     'POST /agents/:namespace/:name/chats': {
       call: () => ({ path: '/agents/mx/owned/chats', body: {} }),
       expect: USERS,

@@ -23,6 +23,7 @@ import type { ProjectionWaiter } from '../../projections/waiter.js';
 import type { LoginConfig } from '../config.js';
 import { ACCESS_TOKEN_TTL_S, type AccessTokens } from './access-tokens.js';
 import type { Mailer } from './mailer.js';
+import type { LoginEmail } from '../templates/login-email.js';
 import type { OtpSessions } from './otp-sessions.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { RefreshTokens } from './refresh-tokens.js';
@@ -44,6 +45,8 @@ export interface LoginServiceDeps {
   readonly security: SecurityLog;
   /** undefined: production without SMTP, login refused */
   readonly mailer: Mailer | undefined;
+  /** the code's email, rendered from the `otp_email` template; absent: the mailer's built-in text */
+  readonly loginEmail?: LoginEmail;
   readonly store: EventStore;
   readonly waiter: ProjectionWaiter;
   readonly consistencyTimeoutMs: number;
@@ -83,11 +86,9 @@ export class LoginService {
     }
     const { sessionId, code } = await this.d.otp.start(user.id);
     try {
-      await this.d.mailer.sendLoginCode({
-        to: address,
-        code,
-        validMinutes: Math.max(1, Math.round(this.d.config.otpTtlMs / 60_000)),
-      });
+      const validMinutes = Math.max(1, Math.round(this.d.config.otpTtlMs / 60_000));
+      const message = await this.d.loginEmail?.({ email: address, code, validMinutes });
+      await this.d.mailer.sendLoginCode({ to: address, code, validMinutes, ...(message ? { message } : {}) });
     } catch (err) {
       await this.d.otp.discard(sessionId);
       throw err;

@@ -1,7 +1,7 @@
 /**
  * `spec.agents` (reference §6.3): the Agent kind's fields in camelCase, plus `llmProviderName` (the
  * provider by name; stored as its id). Shorthands are normalised as the reference does: a bare
- * function, query or component name gets `default/`, a skill string becomes `{skill, preload: false}`,
+ * function, query, component or skill name gets `default/`, a skill string becomes `{skill, preload: false}`,
  * a store string `{store, access: readwrite}`, a collection string `{collection, access: readonly}`.
  */
 import { agentKind } from '../../agent/agent-kind.js';
@@ -61,7 +61,13 @@ function normalise(raw: unknown): unknown {
   const object = (field: string, extra: Record<string, unknown>) => (x: unknown) =>
     typeof x === 'string' ? { [field]: qualify(x), ...extra } : x;
   for (const k of ['enabledFunctions', 'enabledQueries', 'enabledComponents']) list(k, qualify);
-  list('enabledSkills', object('skill', { preload: false }));
+  // a skill named in an object is qualified too: `{skill: tips}` is `default/tips`
+  list('enabledSkills', (x) => {
+    const o = object('skill', { preload: false })(x);
+    return o !== null && typeof o === 'object'
+      ? { ...o, skill: qualify((o as { skill?: unknown }).skill) }
+      : o;
+  });
   list('enabledStores', object('store', { access: 'readwrite' }));
   list('enabledCollections', object('collection', { access: 'readonly' }));
   return a;

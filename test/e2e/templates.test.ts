@@ -1,0 +1,161 @@
+/**
+ * Templates and email (reference §5.12): the kind on the kit, the runtime render with
+ * `variable_schema` checked (a 400 naming the variable) and the system prompts' Jinja settings
+ * (autoescape, strict), email through a real SMTP server (smtp-server on 127.0.0.1), a 503 without
+ * SMTP, and login's code email rendered from an edited `otp_email` template.
+ */
+import { expect } from 'chai';
+import { startSmtp, type TestSmtp } from '../support/smtp.js';
+import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
+import { until } from '../support/until.js';
+
+const WELCOME = {
+  namespace: 'mail',
+  name: 'welcome',
+  title: 'Welcome {{ name }}',
+  html_content: '<p>Hello {{ name }}, you have {{ count }} new items</p>',
+  text_content: 'Hello {{ name }}, you have {{ count }} new items',
+  variable_schema: {
+    type: 'object',
+    required: ['name'],
+    properties: { name: { type: 'string' }, count: { type: 'integer', default: 0 } },
+  },
+};
+
+/** the raw message's body lines, quoted-printable soft breaks joined */
+const bodyOf = (raw: string) => raw.replace(/=\r?\n/g, '');
+
+describe('templates and email', function () {
+  this.timeout(120_000);
+  let t: TestPlatform;
+  let smtp: TestSmtp;
+  const post = (path: string, json: unknown, headers: Record<string, string> = {}) =>
+    t.api(path, { method: 'POST', json, headers });
+
+  before(async () => {
+    smtp = await startSmtp();
+    t = await startTestPlatform({ SMTP_URL: smtp.url, SMTP_FROM: 'Sinas <mailer@sinas.test>' });
+    const made = await post('/api/v1/templates', WELCOME);
+    expect(made.status, await made.clone().text()).to.equal(201);
+  });
+  after(async () => {
+    await t?.stop();
+    await smtp?.stop();
+  });
+
+  it('the kind checks its names and its variable_schema', async () => {
+    const upper = await post('/api/v1/templates', { namespace: 'mail', name: 'Bad', html_content: 'x' });
+    expect(upper.status).to.equal(400);
+    const schema = await post('/api/v1/templates', {
+      namespace: 'mail',
+      name: 'bad-schema',
+      html_content: 'x',
+      variable_schema: { type: 'no-such-type' },
+    });
+    expect(schema.status).to.equal(400);
+    expect((await schema.json()).field).to.equal('variable_schema');
+    const got = await (await t.api('/api/v1/templates/mail/welcome')).json();
+    expect(got).to.include({ title: 'Welcome {{ name }}', html_content: WELCOME.html_content });
+  });
+
+  it('renders with the variables, autoescaped; bad variables are a 400 naming the variable', async () => {
+    const r = await post('/templates/mail/welcome/render', { variables: { name: '<Ann>', count: 3 } });
+    expect(r.status, await r.clone().text()).to.equal(200);
+    expect(await r.json()).to.deep.equal({
+      title: 'Welcome &lt;Ann&gt;',
+      html_content: '<p>Hello &lt;Ann&gt;, you have 3 new items</p>',
+      text_content: 'Hello &lt;Ann&gt;, you have 3 new items',
+    });
+    const missing = await post('/templates/mail/welcome/render', { variables: { count: 3 } });
+    expect(missing.status).to.equal(400);
+    expect((await missing.json()).field).to.equal('variables.name');
+    const wrongType = await post('/templates/mail/welcome/render', { variables: { name: 'A', count: 'x' } });
+    expect(wrongType.status).to.equal(400);
+    expect((await wrongType.json()).field).to.equal('variables.count');
+    // the preview on the management API answers the same
+    const preview = await post('/api/v1/templates/mail/welcome/render', { variables: { name: 'B' } });
+    expect((await preview.json()).html_content).to.equal('<p>Hello B, you have 0 new items</p>');
+    // a variable the template uses but nobody gave (strict undefined): 400 naming the field
+    await post('/api/v1/templates', { namespace: 'mail', name: 'strict', html_content: '{{ nope }}' });
+    const strict = await post('/templates/mail/strict/render', { variables: {} });
+    expect(strict.status).to.equal(400);
+    expect((await strict.json()).field).to.equal('html_content');
+    expect((await post('/templates/mail/absent/render', { variables: {} })).status).to.equal(404);
+  });
+
+  it('emails a rendered template through SMTP', async () => {
+    const r = await post('/templates/mail/welcome/email', {
+      to: 'reader@example.com',
+      from_alias: 'news',
+      from_name: 'Sinas News',
+      variables: { name: 'Reader', count: 2 },
+    });
+    expect(r.status, await r.clone().text()).to.equal(200);
+    expect(await r.json()).to.deep.equal({ message: 'Email sent successfully', to: 'reader@example.com' });
+    const mail = smtp.messages.find((m) => m.to.includes('reader@example.com'));
+    expect(mail, 'the message reached the SMTP server').to.not.equal(undefined);
+    const raw = bodyOf(mail!.raw);
+    expect(raw).to.contain('Subject: Welcome Reader');
+    expect(raw).to.match(/From: "?Sinas News"? <news@sinas\.test>/);
+    expect(raw).to.contain('Hello Reader, you have 2 new items');
+    const bad = await post('/templates/mail/welcome/email', {
+      to: 'not-an-address',
+      variables: { name: 'x' },
+    });
+    expect(bad.status).to.equal(400);
+    expect((await bad.json()).field).to.equal('to');
+  });
+
+  it('ordinary users may neither render nor send a template they do not own', async () => {
+    const key = await userKey(t, 'templ-user');
+    const headers = { 'x-api-key': key };
+    const render = await post('/templates/mail/welcome/render', { variables: { name: 'x' } }, headers);
+    expect(render.status).to.equal(403);
+    const send = await post('/templates/mail/welcome/email', { to: 'a@example.com' }, headers);
+    expect(send.status).to.equal(403);
+  });
+
+  it("login's code email is rendered from the otp_email template; an edited one changes it", async () => {
+    await post('/api/v1/users', { email: 'otp-reader@example.com' });
+    const before = smtp.messages.length;
+    expect((await post('/auth/login', { email: 'otp-reader@example.com' })).status).to.equal(200);
+    await until('the default code email', async () => smtp.messages.length > before);
+    expect(smtp.codeFor('otp-reader@example.com')).to.match(/^\d{6}$/);
+
+    const edited = await post('/api/v1/templates', {
+      namespace: 'default',
+      name: 'otp_email',
+      title: 'Acme sign-in',
+      html_content: '<p>Acme code for {{ email }}: {{ otp_code }}</p>',
+      text_content: 'Acme code for {{ email }}: {{ otp_code }} (valid {{ valid_minutes }} min)',
+    });
+    expect(edited.status, await edited.clone().text()).to.equal(201);
+    const login = await post('/auth/login', { email: 'otp-reader@example.com' });
+    expect(login.status).to.equal(200);
+    const { session_id } = await login.json();
+    const last = smtp.messages.at(-1)!;
+    const raw = bodyOf(last.raw);
+    expect(raw).to.contain('Subject: Acme sign-in');
+    const code = raw.match(/Acme code for otp-reader@example\.com: (\d{6}) \(valid 10 min\)/)?.[1];
+    expect(code, raw).to.match(/^\d{6}$/);
+    const v = await post('/auth/verify-otp', { session_id, otp_code: code });
+    expect(v.status).to.equal(200);
+  });
+
+  it('answers 503 naming SMTP when the server has none', async () => {
+    const bare = await startTestPlatform();
+    try {
+      const made = await bare.api('/api/v1/templates', { method: 'POST', json: WELCOME });
+      expect(made.status).to.equal(201);
+      const r = await bare.api('/templates/mail/welcome/email', {
+        method: 'POST',
+        json: { to: 'a@example.com', variables: { name: 'x' } },
+      });
+      expect(r.status).to.equal(503);
+      expect(r.headers.get('content-type')).to.contain('application/problem+json');
+      expect((await r.json()).detail).to.contain('SMTP');
+    } finally {
+      await bare.stop();
+    }
+  });
+});
