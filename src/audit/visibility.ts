@@ -22,6 +22,7 @@ import { canAct, hasPermission, type PermissionMap } from '../commands/identity/
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { queryKind } from '../commands/query/query-kind.js';
 import { connectorKind } from '../commands/connector/connector-kind.js';
+import { storeKind } from '../commands/store/store-kind.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { categoryOf, idOf } from '../events/stream-names.js';
@@ -83,6 +84,8 @@ export const CATEGORIES = [
   'dbconnection',
   'dbannotations',
   'secret',
+  'store',
+  'state',
   'eventsub',
   'role',
   'user',
@@ -95,12 +98,15 @@ export const CATEGORIES = [
 type Category = (typeof CATEGORIES)[number];
 const isCategory = (c: string): c is Category => (CATEGORIES as readonly string[]).includes(c);
 
-const KINDS: Readonly<Record<'agent' | 'function' | 'llmprovider' | 'query' | 'connector', ResourceKind>> = {
+const KINDS: Readonly<
+  Record<'agent' | 'function' | 'llmprovider' | 'query' | 'connector' | 'store', ResourceKind>
+> = {
   agent: agentKind,
   function: functionKind,
   llmprovider: llmProviderKind,
   query: queryKind,
   connector: connectorKind,
+  store: storeKind,
 };
 const LABELS: Readonly<Record<string, string>> = { llmprovider: 'llm_provider' };
 
@@ -144,7 +150,10 @@ export class EventVisibility {
       case 'llmprovider':
       case 'query':
       case 'connector':
+      case 'store':
         return this.resource(e, KINDS[category], r);
+      case 'state': // its user's own (an encrypted one's events carry ciphertext only)
+        return wholeIf(userIn(e) === r.userId);
       case 'secret':
         return secret(e, id, r);
       case 'dbconnection': // admin-only, and its events carry a sealed password

@@ -71,6 +71,8 @@ import { retrieveToolResultFamily } from './turns/system/retrieve-tool-result.js
 import { systemToolsFamily } from './turns/system/system-family.js';
 import { connectorToolFamily } from './connectors/connector-runtime.js';
 import { queryFamilyOn } from './queries/query-wiring.js';
+import { stateFamily } from './states/state-family.js';
+import { statesOn } from './states/state-wiring.js';
 import { databaseIntrospectionFamily } from './data-sources/database-introspection.js';
 import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
 
@@ -311,7 +313,8 @@ function loginService(s: Built, config: Config, log: Logger): LoginService {
 
 /**
  * The tool families a turn offers and runs inline, in offer order (the first to offer a name keeps
- * it): the platform's own `retrieve_tool_result` first, then system tools, connectors and queries.
+ * it): the platform's own `retrieve_tool_result` first, then system tools, connectors, queries and
+ * states.
  */
 function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
   return [
@@ -339,6 +342,22 @@ function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
             store: s.eventStore,
             identity: s.queries.identity,
             log,
+          }),
+        ]
+      : []),
+    ...(s.kinds.stores
+      ? [
+          stateFamily({
+            states: statesOn({
+              pool: s.pool,
+              store: s.eventStore,
+              handler: s.commandHandler,
+              stores: s.kinds.stores,
+              cipher: s.cipher,
+              waiter: s.waiter,
+              consistencyTimeoutMs: config.consistencyTimeoutMs,
+            }),
+            permissionsOf: async (id) => (await s.queries.identity.permissionsOf(id)).permissions,
           }),
         ]
       : []),

@@ -32,7 +32,6 @@ describe('Agents over HTTP', function () {
     const cases: [Record<string, unknown>, string][] = [
       [{ enabled_agents: ['x/y'] }, 'enabled_agents'],
       [{ enabled_skills: [{ skill: 'x/y' }] }, 'enabled_skills'],
-      [{ enabled_stores: [{ store: 'x/y' }] }, 'enabled_stores'],
       [{ enabled_collections: [{ collection: 'x/y' }] }, 'enabled_collections'],
       [{ enabled_components: ['x/y'] }, 'enabled_components'],
       [{ system_tools: ['configIntrospection', 'packageManagement'] }, 'system_tools[1]'],
