@@ -4,11 +4,13 @@
  * encrypted states whose values never reach an event in the clear and are shredded on delete.
  */
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
 import { CommandHandler } from '../../src/commands/command-handler.js';
 import { stateStream } from '../../src/events/state-events.js';
 import { statesOn } from '../../src/runtime/states/state-wiring.js';
 import { ensureUser, startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 import { containsAny, encodingsOf, everyTableAsText } from '../support/secrets.js';
+import { until } from '../support/until.js';
 
 describe('stores and states', function () {
   this.timeout(120_000);
@@ -190,6 +192,78 @@ describe('stores and states', function () {
     const old = await as(alice)(`${path}/k?version=1`);
     expect(old.status).to.equal(409);
     expect(JSON.stringify(await old.json())).to.not.contain(marker);
+  });
+
+  it('shreds a deleted store’s encrypted states and starts a store made again under its name empty', async () => {
+    const make = () =>
+      t.api('/api/v1/stores', { method: 'POST', json: { namespace: 'team', name: 'temp', encrypted: true } });
+    expect((await make()).status).to.equal(201);
+    const saved = await (
+      await as(alice)('/stores/team/temp/states', { method: 'POST', json: { key: 'k', value: 'secret-ish' } })
+    ).json();
+    expect((await t.api('/api/v1/stores/team/temp', { method: 'DELETE' })).status).to.be.oneOf([200, 204]);
+    const { rows } = await t.platform.services.pool.query(
+      'SELECT wrapped_key FROM secret_keys WHERE secret_id = $1',
+      [saved.id],
+    );
+    expect(rows).to.deep.equal([{ wrapped_key: null }]);
+    expect((await as(alice)('/stores/team/temp/states/k')).status).to.equal(404);
+    expect((await make()).status).to.equal(201);
+    expect((await as(alice)('/stores/team/temp/states/k')).status).to.equal(404);
+    expect(await (await as(alice)('/stores/team/temp/states')).json()).to.deep.equal([]);
+  });
+
+  it('destroys a deleted state’s key even when the deleting command died before it could', async () => {
+    const saved = await (
+      await as(alice)('/stores/team/vault/states', { method: 'POST', json: { key: 'orphan', value: 'x' } })
+    ).json();
+    // the delete event alone, as a command that died right after its append leaves it
+    const stream = stateStream(saved.store_id, saved.user_id, 'orphan');
+    const data = { stateId: saved.id, storeId: saved.store_id, userId: saved.user_id, key: 'orphan' };
+    await t.platform.services.eventStore.append(
+      stream,
+      [
+        {
+          id: randomUUID(),
+          type: 'StateDeleted',
+          data,
+          metadata: { correlationId: 'c', causationId: 'c', actor: saved.user_id, version: 1 },
+        },
+      ],
+      'any',
+    );
+    await until('the key shredder to destroy the key', async () => {
+      const { rows } = await t.platform.services.pool.query(
+        'SELECT wrapped_key FROM secret_keys WHERE secret_id = $1',
+        [saved.id],
+      );
+      return rows[0]?.wrapped_key === null;
+    });
+  });
+
+  it('applies and exports stores in a declarative config', async () => {
+    const yaml = [
+      'apiVersion: sinas.co/v1',
+      'kind: SinasConfig',
+      'metadata: { name: st }',
+      'spec:',
+      '  stores:',
+      '    - { namespace: cfg, name: prefs, description: user prefs, strict: true, schema: { type: object, properties: { theme: { type: string } } }, defaultVisibility: shared }',
+    ].join('\n');
+    const r = await t.api('/api/v1/config/apply', {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: yaml,
+    });
+    expect(r.status, await r.clone().text()).to.equal(200);
+    const store = await (await t.api('/api/v1/stores/cfg/prefs')).json();
+    expect(store).to.include({ strict: true, default_visibility: 'shared', description: 'user prefs' });
+    const saved = await (
+      await as(alice)('/stores/cfg/prefs/states', { method: 'POST', json: { key: 'theme', value: 'dark' } })
+    ).json();
+    expect(saved.visibility).to.equal('shared');
+    const exported = await (await t.api('/api/v1/config/export')).text();
+    expect(exported).to.contain('prefs').and.contain('defaultVisibility: shared');
   });
 
   it('needs the store permissions: a user outside Users may neither read nor write', async () => {
