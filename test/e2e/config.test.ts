@@ -184,6 +184,14 @@ describe('declarative config', function () {
       [
         config().replace(
           'enabledFunctions: [greet]',
+          'enabledFunctions: [greet]\n      enabledStores: [nope/none]',
+        ),
+        'spec.agents[0].enabledStores[0]',
+        /no store 'nope\/none'/,
+      ],
+      [
+        config().replace(
+          'enabledFunctions: [greet]',
           'enabledFunctions: [greet]\n      systemTools: [packageManagement]',
         ),
         'spec.agents[0].systemTools[0]',

@@ -63,6 +63,15 @@ describe('stores and states', function () {
     expect(wiki).to.include({ value: 'ours', visibility: 'shared' });
     const listed = (await (await as(bob)(states)).json()) as { key: string; user_id: string }[];
     expect(listed.map((s) => s.key).sort()).to.deep.equal(['fav', 'wiki']);
+    // an earlier write alice kept private stays hers, even once the state is shared
+    await as(alice)(states, {
+      method: 'POST',
+      json: { key: 'later', value: 'draft', visibility: 'private' },
+    });
+    await as(alice)(`${states}/later`, { method: 'PUT', json: { value: 'final', visibility: 'shared' } });
+    expect((await (await as(bob)(`${states}/later`)).json()).value).to.equal('final');
+    expect((await as(bob)(`${states}/later?version=2`)).status).to.equal(200);
+    expect((await as(bob)(`${states}/later?version=1`)).status).to.equal(404);
     // bob cannot change or delete alice's shared state: his writes go to his own key space
     expect((await as(bob)(`${states}/wiki`, { method: 'DELETE' })).status).to.equal(404);
   });

@@ -118,10 +118,12 @@ export class StateService {
     if (!shared)
       throw new NotFoundError(`State '${key}' not found in store '${store.namespace}/${store.name}'`);
     if (version === undefined) return this.fromRow(shared);
-    return this.fromStream(
-      await this.d.store.readStream(stateStream(store.id, shared.user_id, key)),
-      version,
-    );
+    const theirs = await this.d.store.readStream(stateStream(store.id, shared.user_id, key));
+    // another user's earlier write is theirs alone unless it was shared then too
+    const then = theirs[version - 1];
+    if (then?.type === 'StateSaved' && (then.data as unknown as StateFields).visibility !== 'shared')
+      throw new NotFoundError(`State version ${version} not found`);
+    return this.fromStream(theirs, version);
   }
 
   /** The states of `stores` the caller may see that pass `f`, most relevant first. */
