@@ -54,3 +54,13 @@ export function checkStrict(store: FoundStore, key: string, value: unknown): voi
     );
   validate(schema, value, 'value');
 }
+
+/** Whether the caller may read the store's states (stored context skips those they may not). */
+export function canRead(caller: StateCaller, store: FoundStore): boolean {
+  try {
+    stateAccess(caller, store, 'read_state');
+    return true;
+  } catch {
+    return false; // a store the user may not read adds nothing to their context
+  }
+}

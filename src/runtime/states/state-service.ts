@@ -17,8 +17,8 @@ import { stateStream } from '../../events/state-events.js';
 import type { StateFilter, StateQueries, StateRow } from '../../projections/state-queries.js';
 import type { ProjectionWaiter } from '../../projections/waiter.js';
 import type { StateKeys } from './state-keys.js';
-import { checkStrict, stateAccess, type FoundStore, type StateCaller } from './state-rules.js';
-import { stateView, type StateView } from './state-view.js';
+import { canRead, checkStrict, stateAccess, type FoundStore, type StateCaller } from './state-rules.js';
+import { rowFields, stateView, type StateView } from './state-view.js';
 
 export interface StateWrite {
   readonly key: string;
@@ -99,7 +99,7 @@ export class StateService {
       { type: 'DeleteState' },
       { commandId, actor: caller.userId },
     );
-    const deleted = r.events.find((e) => e.type === 'StateDeleted') ?? (r.duplicate ? undefined : null);
+    const deleted = r.events.find((e) => e.type === 'StateDeleted'); // none when a retry repeats it
     if (deleted) await this.d.keys.destroy(String((deleted.data as { stateId: string }).stateId));
     await this.d.waiter.waitFor(['states'], r.position, this.d.consistencyTimeoutMs);
   }
@@ -225,33 +225,4 @@ export class StateService {
   }
 }
 
-function canRead(caller: StateCaller, store: FoundStore): boolean {
-  try {
-    stateAccess(caller, store, 'read_state');
-    return true;
-  } catch {
-    return false; // a store the user may not read adds nothing to their context
-  }
-}
-
 const versionOf = (revision: bigint | undefined) => (revision === undefined ? 0 : Number(revision) + 1);
-
-function rowFields(r: StateRow): StateFields {
-  return {
-    stateId: r.id,
-    storeId: r.store_id,
-    storeNamespace: r.store_namespace,
-    storeName: r.store_name,
-    userId: r.user_id,
-    key: r.key,
-    value: r.value,
-    sealed: (r.sealed ?? null) as StateFields['sealed'],
-    visibility: r.visibility,
-    description: r.description,
-    tags: r.tags,
-    relevanceScore: r.relevance_score,
-    expiresAt: r.expires_at?.toISOString() ?? null,
-    createdAt: r.created_at.toISOString(),
-    updatedAt: r.updated_at.toISOString(),
-  };
-}

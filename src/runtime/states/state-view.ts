@@ -1,5 +1,9 @@
-/** A state as the API answers it (reference §5.7 StateResponse), plus the `version` it was read at. */
+/**
+ * A state as the API answers it (reference §5.7 StateResponse), plus the `version` it was read at,
+ * from an event's fields or a read-model row.
+ */
 import type { StateFields, StateVisibility } from '../../events/state-events.js';
+import type { StateRow } from '../../projections/state-queries.js';
 
 export interface StateView {
   readonly id: string;
@@ -38,5 +42,26 @@ export function stateView(f: StateFields, value: unknown, version: number): Stat
     created_at: f.createdAt,
     updated_at: f.updatedAt,
     version,
+  };
+}
+
+/** A read-model row as the fields of the write that left it. */
+export function rowFields(r: StateRow): StateFields {
+  return {
+    stateId: r.id,
+    storeId: r.store_id,
+    storeNamespace: r.store_namespace,
+    storeName: r.store_name,
+    userId: r.user_id,
+    key: r.key,
+    value: r.value,
+    sealed: (r.sealed ?? null) as StateFields['sealed'],
+    visibility: r.visibility,
+    description: r.description,
+    tags: r.tags,
+    relevanceScore: r.relevance_score,
+    expiresAt: r.expires_at?.toISOString() ?? null,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
   };
 }
