@@ -102,6 +102,40 @@ describe('state tools with the development model', function () {
   });
 });
 
+describe('state tools need the chat user’s store permissions', function () {
+  this.timeout(120_000);
+  let t: TestPlatform;
+
+  before(async () => {
+    t = await startTestPlatform();
+    await setUp(t);
+  });
+  after(async () => t?.stop());
+
+  it('refuses a save by a user who may chat and read states but not write them', async () => {
+    const role = await t.api('/api/v1/roles', {
+      method: 'POST',
+      json: {
+        name: 'Readers',
+        permissions: { 'sinas.agents/*/*.chat:all': true, 'sinas.stores/*/*.read_state:own': true },
+      },
+    });
+    expect(role.status).to.equal(201);
+    const key = await userKey(t, 'reader', ['Readers']);
+    const reader: Api = (path, init = {}) => t.api(path, { ...init, headers: { 'x-api-key': key } });
+    const chatId = await newChat(reader);
+    const reply = await say(
+      reader,
+      chatId,
+      'call save_state {"store": "team/memory", "key": "k", "value": 1}',
+    );
+    expect(reply).to.contain('Not permitted').and.contain('write_state');
+    expect(await say(reader, chatId, 'call retrieve_state {"store": "team/memory", "key": "k"}')).to.contain(
+      'No matching states found',
+    );
+  });
+});
+
 describe('stored context in every round', function () {
   this.timeout(120_000);
   let t: TestPlatform;
