@@ -24,6 +24,7 @@ import { queryKind } from '../commands/query/query-kind.js';
 import { connectorKind } from '../commands/connector/connector-kind.js';
 import { skillKind } from '../commands/skill/skill-kind.js';
 import { templateKind } from '../commands/template/template-kind.js';
+import { storeKind } from '../commands/store/store-kind.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { categoryOf, idOf } from '../events/stream-names.js';
@@ -87,6 +88,8 @@ export const CATEGORIES = [
   'dbconnection',
   'dbannotations',
   'secret',
+  'store',
+  'state',
   'eventsub',
   'role',
   'user',
@@ -100,7 +103,10 @@ type Category = (typeof CATEGORIES)[number];
 const isCategory = (c: string): c is Category => (CATEGORIES as readonly string[]).includes(c);
 
 const KINDS: Readonly<
-  Record<'agent' | 'function' | 'llmprovider' | 'query' | 'connector' | 'skill' | 'template', ResourceKind>
+  Record<
+    'agent' | 'function' | 'llmprovider' | 'query' | 'connector' | 'skill' | 'template' | 'store',
+    ResourceKind
+  >
 > = {
   agent: agentKind,
   function: functionKind,
@@ -109,6 +115,7 @@ const KINDS: Readonly<
   connector: connectorKind,
   skill: skillKind,
   template: templateKind,
+  store: storeKind,
 };
 const LABELS: Readonly<Record<string, string>> = { llmprovider: 'llm_provider' };
 
@@ -154,7 +161,10 @@ export class EventVisibility {
       case 'connector':
       case 'skill':
       case 'template':
+      case 'store':
         return this.resource(e, KINDS[category], r);
+      case 'state': // its user's own (an encrypted one's events carry ciphertext only)
+        return wholeIf(userIn(e) === r.userId);
       case 'secret':
         return secret(e, id, r);
       case 'dbconnection': // admin-only, and its events carry a sealed password

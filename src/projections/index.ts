@@ -1,6 +1,6 @@
 /**
  * Every projection the workers run: one per registered kind (the kinds come from the composition
- * root's registry, `src/runtime/kinds.ts`), then chats, executions and identity.
+ * root's registry, `src/runtime/kinds.ts`), then chats, executions, identity and states.
  */
 import type pg from 'pg';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
@@ -10,6 +10,7 @@ import { identityProjection } from './identity.js';
 import type { Projection } from './projection.js';
 import { resourceProjection } from './resources.js';
 import { createLiveTables } from './runner.js';
+import { statesProjection } from './states.js';
 import { inTransaction } from './transaction.js';
 
 export const allProjections = (kinds: readonly ResourceKind[]): Projection[] => [
@@ -17,6 +18,7 @@ export const allProjections = (kinds: readonly ResourceKind[]): Projection[] => 
   chatsProjection,
   executionsProjection,
   identityProjection,
+  statesProjection,
 ];
 
 /**

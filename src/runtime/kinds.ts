@@ -2,7 +2,7 @@
  * The kinds on the kit: the one place a kind is registered. Its service, projection and table,
  * routes and OpenAPI, config section and authorisation-matrix rows are all derived from this list
  * (kind-registry.ts). Order is the config's apply order (reference §6.3: llmProviders → secrets →
- * connectors → functions → skills → queries → templates → agents), after roles and users.
+ * connectors → functions → skills → queries → templates → stores → agents), after roles and users.
  */
 import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
 import { refuseUnrunKinds } from '../commands/agent/agent-unrun-kinds.js';
@@ -34,6 +34,8 @@ import { queriesSection } from '../commands/config/sections/queries.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import { skillKind } from '../commands/skill/skill-kind.js';
 import { templateHooks, templateKind } from '../commands/template/template-kind.js';
+import { storeHooks, storeKind } from '../commands/store/store-kind.js';
+import { registerStateRoutes } from '../http/states.js';
 import { registerConnectorRoutes } from '../http/connectors.js';
 import { registerDatabaseConnectionRoutes } from '../http/database-connections.js';
 import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
@@ -46,6 +48,7 @@ import type { Sealed } from './cipher.js';
 import { kitSection, projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
 import { queryRunsOn } from './queries/query-wiring.js';
 import { PgDataKeys } from './secrets/data-keys.js';
+import { dropStoreKeys, statesOn } from './states/state-wiring.js';
 import { signingSecrets } from './webhooks/signing-secrets.js';
 
 /** opens a provider's API key sealed under the master keyring, to compare it with the config's */
@@ -186,6 +189,29 @@ const queries: KindRegistration = {
   example: { create: { operation: 'read', sql: 'SELECT 1' }, update: { description: 'changed' } },
 };
 
+const stores: KindRegistration = {
+  name: 'stores',
+  kind: storeKind,
+  hooks: ({ adapters: a }) => storeHooks(dropStoreKeys(a.pool, a.cipher)),
+  config: kitSection('stores', 'store'),
+  routes: (registry, d) => {
+    registerResourceRoutes(registry, d);
+    registerStateRoutes(
+      registry,
+      statesOn({
+        pool: d.pool,
+        store: d.eventStore,
+        handler: d.services.commandHandler,
+        stores: d.service,
+        cipher: d.services.cipher,
+        waiter: d.waiter,
+        consistencyTimeoutMs: d.consistencyTimeoutMs,
+      }),
+    );
+  },
+  example: { create: { description: 'notes' }, update: { description: 'changed' } },
+};
+
 /** Every kind the platform serves. A new kind is one more entry here (README "Adding a kind"). */
 export const KINDS: readonly KindRegistration[] = [
   llmProviders,
@@ -196,6 +222,7 @@ export const KINDS: readonly KindRegistration[] = [
   skills,
   queries,
   templates,
+  stores,
   agents,
   eventSubscriptions,
 ];

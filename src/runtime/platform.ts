@@ -54,6 +54,7 @@ import { looksLikeJwt } from './auth/access-tokens.js';
 import { CredentialGate } from './auth/credential-gate.js';
 import { credentialReactor } from './auth/credential-reactor.js';
 import { keyShredderReactor } from './secrets/key-shredder.js';
+import { stateKeyShredderReactor } from './states/state-key-shredder.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { EventVisibility } from '../audit/visibility.js';
 import { listenHttp } from './http-listen.js';
@@ -185,6 +186,7 @@ export class Platform {
     this.startRunner(hookReactor(store, this.services.commandHandler));
     this.startRunner(credentialReactor(this.services.revocations));
     this.startRunner(keyShredderReactor());
+    this.startRunner(stateKeyShredderReactor());
     const executionWorker = this.services.executionWorker;
     // compose builds it whenever the role is not 'api', the only case that gets here
     if (!executionWorker) throw new Error(`no execution worker composed for role ${this.config.role}`);

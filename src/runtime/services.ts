@@ -74,6 +74,8 @@ import { connectorToolFamily } from './connectors/connector-runtime.js';
 import { queryFamilyOn } from './queries/query-wiring.js';
 import { skillFamily } from './skills/skill-family.js';
 import { loginEmailFrom } from './templates/login-email.js';
+import { stateFamily } from './states/state-family.js';
+import { statesOn } from './states/state-wiring.js';
 import { databaseIntrospectionFamily } from './data-sources/database-introspection.js';
 import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
 
@@ -317,7 +319,8 @@ function loginService(s: Built, config: Config, log: Logger): LoginService {
 
 /**
  * The tool families a turn offers and runs inline, in offer order (the first to offer a name keeps
- * it): the platform's own `retrieve_tool_result` first, then system tools, connectors, queries and skills.
+ * it): the platform's own `retrieve_tool_result` first, then system tools, connectors, queries,
+ * skills and states.
  */
 function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
   return [
@@ -353,6 +356,22 @@ function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
           skillFamily({
             skills: s.kinds.skills,
             permissionsOf: async (u) => (await s.queries.identity.permissionsOf(u)).permissions,
+          }),
+        ]
+      : []),
+    ...(s.kinds.stores
+      ? [
+          stateFamily({
+            states: statesOn({
+              pool: s.pool,
+              store: s.eventStore,
+              handler: s.commandHandler,
+              stores: s.kinds.stores,
+              cipher: s.cipher,
+              waiter: s.waiter,
+              consistencyTimeoutMs: config.consistencyTimeoutMs,
+            }),
+            permissionsOf: async (id) => (await s.queries.identity.permissionsOf(id)).permissions,
           }),
         ]
       : []),

@@ -175,6 +175,8 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     await must(adminApi('/api/v1/queries', { ...query, ...kitFixtures.queries }), 201);
     const template = { namespace: 'mx', name: 'tpl', html_content: '<p>{{ x }}</p>' };
     await must(adminApi('/api/v1/templates', template), 201);
+    await must(adminApi('/api/v1/stores', { namespace: 'mx', name: 'box' }), 201);
+    await must(ownerApi('/stores/mx/box/states', { key: 'owned', value: 1 }), 200);
   });
   after(async () => {
     await data?.drop();
@@ -433,6 +435,29 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     },
     // runtime discovery: the skills the caller may read (none for a guest)
     'GET /skills': { call: () => ({ path: '/skills' }), expect: SIGNED_IN },
+    // an administrator's store: Users read and write their own states in it (read_state, write_state)
+    'POST /stores/:namespace/:name/states': {
+      call: () => ({ path: '/stores/mx/box/states', body: { key: `k${n()}`, value: 1 } }),
+      expect: USERS,
+    },
+    'GET /stores/:namespace/:name/states': { call: () => ({ path: '/stores/mx/box/states' }), expect: USERS },
+    // the owner's private state: anyone else's own key space has no such key
+    'GET /stores/:namespace/:name/states/:key': {
+      call: () => ({ path: '/stores/mx/box/states/owned' }),
+      expect: [401, 403, 404, 'ok', 404],
+    },
+    'PUT /stores/:namespace/:name/states/:key': {
+      call: () => ({ path: '/stores/mx/box/states/owned', body: { value: 2 } }),
+      expect: [401, 403, 404, 'ok', 404],
+    },
+    'DELETE /stores/:namespace/:name/states/:key': {
+      call: async () => {
+        const key = `d${n()}`;
+        await must(ownerApi('/stores/mx/box/states', { key, value: 1 }), 200);
+        return { path: `/stores/mx/box/states/${key}` };
+      },
+      expect: [401, 403, 404, 'ok', 404],
+    },
     'POST /agents/:namespace/:name/chats': {
       call: () => ({ path: '/agents/mx/owned/chats', body: {} }),
       expect: USERS,

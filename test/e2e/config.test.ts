@@ -176,10 +176,18 @@ describe('declarative config', function () {
       [
         config().replace(
           'enabledFunctions: [greet]',
-          'enabledFunctions: [greet]\n      enabledStores: [support/tickets]',
+          'enabledFunctions: [greet]\n      enabledComponents: [support/tickets]',
         ),
-        'spec.agents[0].enabledStores',
-        /stores are not supported/,
+        'spec.agents[0].enabledComponents',
+        /components are not supported/,
+      ],
+      [
+        config().replace(
+          'enabledFunctions: [greet]',
+          'enabledFunctions: [greet]\n      enabledStores: [nope/none]',
+        ),
+        'spec.agents[0].enabledStores[0]',
+        /no store 'nope\/none'/,
       ],
       [
         config().replace(

@@ -126,6 +126,9 @@ async function makeTargets(
     table_name: 'fz',
     columns: [{ name: 'fz', type: 'text' }],
   });
+  // encrypted: the fuzzed state writes seal and open values; `fz` is a state of the admin's in it
+  await ok('/api/v1/stores', { namespace: 'fz', name: 'fz', encrypted: true });
+  await ok('/stores/fz/fz/states', { key: 'fz', value: { fz: 1 } });
   const userId = await ensureUser(t, 'fuzz@example.com');
   const chat = await ok('/agents/fz/fz/chats', {});
   const reply = await ok(`/chats/${chat.id}/messages`, { content: 'hi' }); // a finished turn to resume
@@ -154,6 +157,7 @@ async function makeTargets(
     'POST /api/v1/users': { email: 'fuzzed@example.com' },
     'POST /api/v1/event-subscriptions': { url: 'http://127.0.0.1:9/hook', active: false },
     'POST /api/v1/connectors': { namespace: 'fz', name: 'fz2', base_url: 'http://127.0.0.1:9' },
+    'POST /api/v1/stores': { namespace: 'fz', name: 'fz2' },
     'POST /adapters/openai/v1/chat/completions': {
       model: 'fz/none',
       messages: [{ role: 'user', content: 'hi' }],

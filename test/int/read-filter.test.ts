@@ -27,6 +27,7 @@ import type { RecordedEvent } from '../../src/events/event-store.js';
 import { eventSubscriptionStream } from '../../src/events/event-subscription-events.js';
 import { PgEventStore } from '../../src/events/postgres/pg-event-store.js';
 import { secretStream } from '../../src/events/secret-events.js';
+import { stateStream } from '../../src/events/state-events.js';
 import { categoryOf, streams } from '../../src/events/stream-names.js';
 import { migrate } from '../../src/runtime/migrate.js';
 import { queryAuditStream } from '../../src/runtime/queries/query-runs.js';
@@ -94,6 +95,7 @@ describe('read filter (visibility) on the Postgres event store', function () {
       configStream('c'),
       ...KINDS.map((k) => `${k.kind.category}-n/x`),
       annotationStream('id'),
+      stateStream('s', 'u', 'k'),
     ].map(categoryOf);
     expect(written.filter((c) => !(CATEGORIES as readonly string[]).includes(c))).to.deep.equal([]);
   });
@@ -134,6 +136,15 @@ describe('read filter (visibility) on the Postgres event store', function () {
     );
     expect(await kinds(conn, bob)).to.deep.equal(['hidden']);
     expect(await kinds(conn, admin)).to.deep.equal(['whole']);
+  });
+
+  it('shows a state only to its own user (shared ones are read through the states API)', async () => {
+    const saved = (user: string) =>
+      ev('StateSaved', { stateId: user, userId: user, key: 'k', value: 1, sealed: null }, user);
+    const mine = await append(stateStream('s', BOB, 'k'), saved(BOB));
+    const theirs = await append(stateStream('s', ALICE, 'k'), saved(ALICE));
+    expect(await kinds([...mine, ...theirs], bob)).to.deep.equal(['whole', 'hidden']);
+    expect(await kinds(theirs, admin)).to.deep.equal(['whole']);
   });
 
   it('judges a resource by the owner it had at the event: a name deleted and created again by another', async () => {

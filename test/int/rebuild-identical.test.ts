@@ -1,6 +1,6 @@
 /**
  * Projections over history: after a long scripted workload (chats with tool calls, approvals and a
- * paused function, executions, users, roles, secrets, API keys, config resources), rebuilding each
+ * paused function, executions, users, roles, secrets, states, API keys, config resources), rebuilding each
  * projection from position 0 yields exactly the rows the live projection had.
  */
 import { expect } from 'chai';
@@ -57,6 +57,18 @@ describe('rebuilding every projection after a long workload gives the same rows'
       json: { name: 'WL_SECRET', value: 'v1', visibility: 'private' },
     });
     await t.api('/api/v1/secrets/WL_SECRET', { method: 'PUT', headers: user, json: { value: 'v2' } });
+    await t.api('/api/v1/stores', {
+      method: 'POST',
+      json: { namespace: 'wl', name: 'mem', encrypted: true },
+    });
+    for (const key of ['a', 'b', 'c'])
+      await t.api('/stores/wl/mem/states', {
+        method: 'POST',
+        headers: user,
+        json: { key, value: key, tags: [key] },
+      });
+    await t.api('/stores/wl/mem/states/a', { method: 'PUT', headers: user, json: { relevance_score: 0.5 } });
+    await t.api('/stores/wl/mem/states/b', { method: 'DELETE', headers: user });
     await t.api('/api/v1/api-keys', { method: 'POST', headers: user, json: { name: 'wl' } });
 
     for (let i = 0; i < 30; i++) {

@@ -1,6 +1,6 @@
 /**
  * What an agent may not name yet: tools of kinds this platform does not run (sub-agents,
- * stores, collections, components, the `packageManagement` system tool). Saving an agent that names
+ * collections, components, the `packageManagement` system tool). Saving an agent that names
  * one is refused, naming the field, rather than accepted and silently ignored at run time.
  */
 import { ValidationError } from '../../errors.js';
@@ -8,7 +8,6 @@ import { ValidationError } from '../../errors.js';
 /** Agent fields whose tools are not run yet, with the kind each names (snake_case, as the API spells them). */
 const UNRUN_LISTS: readonly (readonly [string, string])[] = [
   ['enabled_agents', 'sub-agents'],
-  ['enabled_stores', 'stores'],
   ['enabled_collections', 'collections'],
   ['enabled_components', 'components'],
 ];
@@ -16,7 +15,7 @@ const UNRUN_LISTS: readonly (readonly [string, string])[] = [
 const UNRUN_SYSTEM_TOOLS = new Set(['packageManagement']);
 
 export interface UnrunField {
-  /** the field in snake_case (`enabled_stores`, `system_tools[1]`) */
+  /** the field in snake_case (`enabled_components`, `system_tools[1]`) */
   readonly field: string;
   readonly message: string;
 }
