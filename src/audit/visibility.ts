@@ -21,6 +21,7 @@ import { functionKind } from '../commands/function/function-kind.js';
 import { canAct, hasPermission, type PermissionMap } from '../commands/identity/permissions.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { queryKind } from '../commands/query/query-kind.js';
+import { collectionKind } from '../commands/collection/collection-kind.js';
 import { connectorKind } from '../commands/connector/connector-kind.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
@@ -82,6 +83,8 @@ export const CATEGORIES = [
   'connector',
   'dbconnection',
   'dbannotations',
+  'collection',
+  'file',
   'secret',
   'eventsub',
   'role',
@@ -95,8 +98,11 @@ export const CATEGORIES = [
 type Category = (typeof CATEGORIES)[number];
 const isCategory = (c: string): c is Category => (CATEGORIES as readonly string[]).includes(c);
 
-const KINDS: Readonly<Record<'agent' | 'function' | 'llmprovider' | 'query' | 'connector', ResourceKind>> = {
+const KINDS: Readonly<
+  Record<'agent' | 'function' | 'llmprovider' | 'query' | 'connector' | 'collection', ResourceKind>
+> = {
   agent: agentKind,
+  collection: collectionKind,
   function: functionKind,
   llmprovider: llmProviderKind,
   query: queryKind,
@@ -144,7 +150,10 @@ export class EventVisibility {
       case 'llmprovider':
       case 'query':
       case 'connector':
+      case 'collection':
         return this.resource(e, KINDS[category], r);
+      case 'file': // its owner's (events carry names, hashes and metadata, never content)
+        return wholeIf((await this.owners.ofFirstEvent(e)) === r.userId);
       case 'secret':
         return secret(e, id, r);
       case 'dbconnection': // admin-only, and its events carry a sealed password

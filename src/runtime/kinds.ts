@@ -21,6 +21,7 @@ import {
   functionKind,
   sharedPoolPermission,
 } from '../commands/function/function-kind.js';
+import { collectionKind } from '../commands/collection/collection-kind.js';
 import { connectorHooks, connectorKind } from '../commands/connector/connector-kind.js';
 import { checkFunctionSpec } from '../commands/function/python-syntax.js';
 import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
@@ -35,11 +36,13 @@ import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import { registerConnectorRoutes } from '../http/connectors.js';
 import { registerDatabaseConnectionRoutes } from '../http/database-connections.js';
 import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
+import { registerFileRoutes } from '../http/files.js';
 import { registerQueryExecuteRoutes } from '../http/query-execute.js';
 import { IdentityQueries } from '../projections/identity-queries.js';
 import { registerResourceRoutes } from '../http/resources.js';
 import type { Sealed } from './cipher.js';
 import { kitSection, projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
+import { filesOn } from './files/file-wiring.js';
 import { queryRunsOn } from './queries/query-wiring.js';
 import { PgDataKeys } from './secrets/data-keys.js';
 import { signingSecrets } from './webhooks/signing-secrets.js';
@@ -162,6 +165,18 @@ const queries: KindRegistration = {
   example: { create: { operation: 'read', sql: 'SELECT 1' }, update: { description: 'changed' } },
 };
 
+const collections: KindRegistration = {
+  name: 'collections',
+  kind: collectionKind,
+  hooks: () => ({ schemaFields: ['metadata_schema'] }),
+  config: kitSection('collections', 'collection'),
+  routes: (registry, d) => {
+    registerResourceRoutes(registry, d);
+    registerFileRoutes(registry, filesOn({ ...d.services, collections: d.service }, d.config));
+  },
+  example: { create: {}, update: { max_file_size_mb: 5 } },
+};
+
 /** Every kind the platform serves. A new kind is one more entry here (README "Adding a kind"). */
 export const KINDS: readonly KindRegistration[] = [
   llmProviders,
@@ -170,6 +185,7 @@ export const KINDS: readonly KindRegistration[] = [
   connectors,
   functions,
   queries,
+  collections,
   agents,
   eventSubscriptions,
 ];
