@@ -1,6 +1,6 @@
 /**
  * What an agent may not name yet: tools of kinds this platform does not run (sub-agents, skills,
- * stores, collections, components, the `packageManagement` system tool). Saving an agent that names
+ * stores, components, the `packageManagement` system tool). Saving an agent that names
  * one is refused, naming the field, rather than accepted and silently ignored at run time.
  */
 import { ValidationError } from '../../errors.js';
@@ -10,7 +10,6 @@ const UNRUN_LISTS: readonly (readonly [string, string])[] = [
   ['enabled_agents', 'sub-agents'],
   ['enabled_skills', 'skills'],
   ['enabled_stores', 'stores'],
-  ['enabled_collections', 'collections'],
   ['enabled_components', 'components'],
 ];
 
