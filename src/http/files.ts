@@ -61,7 +61,8 @@ const UPLOAD_BODY = {
   required: ['name', 'content_base64'],
   properties: {
     name: FILENAME,
-    content_base64: { type: 'string' },
+    // bounded in practice by the JSON body limit (SINAS_BODY_LIMIT); large files go multipart
+    content_base64: { type: 'string', maxLength: 1_400_000_000 },
     content_type: { type: 'string', minLength: 1, maxLength: 255, default: 'application/octet-stream' },
     visibility: { type: 'string', enum: ['private', 'shared'], default: 'private' },
     file_metadata: { type: 'object', default: {} },
@@ -180,7 +181,8 @@ function registerOneFile(registry: RouteRegistry, d: FileRouteDeps): void {
       200: {
         type: 'object',
         properties: {
-          content_base64: { type: 'string' },
+          // bounded in practice by the JSON body limit (SINAS_BODY_LIMIT); large files go multipart
+    content_base64: { type: 'string', maxLength: 1_400_000_000 },
           content_type: { type: 'string' },
           file_metadata: { type: 'object' },
           version: { type: 'integer' },
