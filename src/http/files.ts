@@ -182,7 +182,7 @@ function registerOneFile(registry: RouteRegistry, d: FileRouteDeps): void {
         type: 'object',
         properties: {
           // bounded in practice by the JSON body limit (SINAS_BODY_LIMIT); large files go multipart
-    content_base64: { type: 'string', maxLength: 1_400_000_000 },
+          content_base64: { type: 'string', maxLength: 1_400_000_000 },
           content_type: { type: 'string' },
           file_metadata: { type: 'object' },
           version: { type: 'integer' },
