@@ -172,7 +172,7 @@ const collections: KindRegistration = {
   config: kitSection('collections', 'collection'),
   routes: (registry, d) => {
     registerResourceRoutes(registry, d);
-    registerFileRoutes(registry, filesOn({ ...d.services, collections: d.service }, d.config));
+    registerFileRoutes(registry, filesOn({ ...d.services, collections: d.service, log: d.log }, d.config));
   },
   example: { create: {}, update: { max_file_size_mb: 5 } },
 };

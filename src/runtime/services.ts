@@ -344,13 +344,13 @@ function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
           }),
         ]
       : []),
-    ...(s.kinds.collections ? [collectionFamily(s, config)] : []),
+    ...(s.kinds.collections ? [collectionFamily(s, config, log)] : []),
   ];
 }
 
 /** the five file tools per enabled collection, on this process's file service */
-function collectionFamily(s: Built, config: Config): ToolFamily {
-  const { files, urls } = filesOn({ ...s, collections: s.kinds.collections! }, config);
+function collectionFamily(s: Built, config: Config, log: Logger): ToolFamily {
+  const { files, urls } = filesOn({ ...s, collections: s.kinds.collections!, log }, config);
   return fileFamily({
     files,
     urls,

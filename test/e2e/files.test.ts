@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { FileUrls } from '../../src/runtime/files/file-urls.js';
+import { until } from '../support/until.js';
 import { startTestPlatform, TEST_JWT_SECRET, userKey, type TestPlatform } from '../support/platform.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -316,5 +317,36 @@ describe('collections and files (reference §5.8)', function () {
     });
     expect(bad.status).to.equal(400);
     expect((await bad.json()).field).to.equal('query');
+  });
+  it("runs the collection's post_upload_function after an upload, with the file's details", async () => {
+    const code =
+      'def handler(input_data, context):\n    return {"seen": input_data["file_id"], "v": input_data["version"]}\n';
+    const fn = await t.api('/api/v1/functions', {
+      method: 'POST',
+      json: { namespace: 'hooks', name: 'on_upload', code, input_schema: { type: 'object' } },
+    });
+    expect(fn.status).to.equal(201);
+    const coll = { namespace: 'hooked', name: 'c', post_upload_function: 'hooks/on_upload' };
+    expect((await t.api('/api/v1/collections', { method: 'POST', json: coll })).status).to.equal(201);
+    const up = await upload('hooked/c', { name: 'h.txt', content_base64: b64(Buffer.from('x')) });
+    expect(up.status).to.equal(201);
+    const fileId = (await up.json()).id as string;
+    const read = async () =>
+      (
+        await t.platform.services.pool.query(
+          "SELECT status, input_data, output_data FROM executions WHERE trigger_id = 'post_upload:hooked/c'",
+        )
+      ).rows[0];
+    await until('the post-upload execution to complete', async () => (await read())?.status === 'COMPLETED');
+    const row = await read();
+    expect(row.input_data).to.deep.include({
+      file_id: fileId,
+      namespace: 'hooked',
+      collection: 'c',
+      filename: 'h.txt',
+      version: 1,
+      file_path: `hooked/c/${fileId}/v1`,
+    });
+    expect(row.output_data).to.deep.equal({ seen: fileId, v: 1 });
   });
 });

@@ -50,6 +50,8 @@ export interface CollectionRules {
   readonly isPublic: boolean;
   readonly allowShared: boolean;
   readonly allowPrivate: boolean;
+  /** "ns/name" of the function run after each upload, or null */
+  readonly postUploadFunction: string | null;
 }
 
 const MIB = 1024 * 1024;
@@ -71,5 +73,6 @@ export function rulesOf(item: {
     isPublic: s.is_public === true,
     allowShared: s.allow_shared_files !== false,
     allowPrivate: s.allow_private_files !== false,
+    postUploadFunction: typeof s.post_upload_function === 'string' ? s.post_upload_function : null,
   };
 }

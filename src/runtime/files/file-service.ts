@@ -28,7 +28,16 @@ export interface FileServiceDeps {
   readonly blobs: BlobStore;
   readonly waiter: ProjectionWaiter;
   readonly consistencyTimeoutMs: number;
+  /** what runs after a stored upload (the collection's post_upload_function) */
+  readonly afterUpload?: AfterUpload;
 }
+
+export type AfterUpload = (u: {
+  readonly rules: CollectionRules;
+  readonly file: FileRow;
+  readonly version: number;
+  readonly actor: string;
+}) => Promise<void>;
 
 export interface Upload {
   readonly namespace: string;
@@ -87,6 +96,7 @@ export class FileService {
         : u.name;
     const blobKey = randomUUID();
     const m = await putMeasured(this.d.blobs, blobKey, body, rules.maxFileBytes);
+    let stored: Stored;
     try {
       if ((await this.d.files.totalBytes(rules.id)) + m.size > rules.maxTotalBytes)
         throw new PayloadTooLargeError(
@@ -103,7 +113,7 @@ export class FileService {
         ? await this.addVersion(existing.id, v, who.userId)
         : await this.create(rules, { ...u, name }, v, who.userId);
       const file = (await this.d.files.byId(fileId))!;
-      return {
+      stored = {
         file,
         created: !existing,
         version: (await this.d.files.version(fileId, file.current_version))!,
@@ -112,6 +122,9 @@ export class FileService {
       await this.d.blobs.delete(blobKey);
       throw err;
     }
+    const { file } = stored;
+    await this.d.afterUpload?.({ rules, file, version: file.current_version, actor: who.userId });
+    return stored;
   }
 
   /** the file as the caller sees it, at `version` (default: its current one) */

@@ -4,6 +4,8 @@
  * http://localhost:<PORT>.
  */
 import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { ExecutionService } from '../../commands/execution/execution-service.js';
 import type { ResourceService } from '../../commands/resource/resource-service.js';
 import type { EventStore } from '../../events/event-store.js';
 import { FileQueries } from '../../projections/file-queries.js';
@@ -14,6 +16,7 @@ import { FileService } from './file-service.js';
 import { FileUrls } from './file-urls.js';
 import { FsBlobStore } from './fs-blob-store.js';
 import { PgBlobStore } from './pg-blob-store.js';
+import { postUpload } from './post-upload.js';
 
 export interface FileParts {
   readonly collections: ResourceService;
@@ -21,6 +24,9 @@ export interface FileParts {
   readonly pool: pg.Pool;
   readonly waiter: ProjectionWaiter;
   readonly jwtSecret: string;
+  /** runs a collection's post_upload_function */
+  readonly executions: ExecutionService;
+  readonly log: Logger;
 }
 
 export const blobStoreOf = (config: Config, pool: pg.Pool): BlobStore =>
@@ -34,6 +40,7 @@ export function filesOn(p: FileParts, config: Config): { files: FileService; url
     blobs: blobStoreOf(config, p.pool),
     waiter: p.waiter,
     consistencyTimeoutMs: config.consistencyTimeoutMs,
+    afterUpload: postUpload(p.executions, p.log),
   });
   const urls = new FileUrls(p.jwtSecret, config.files.publicUrl ?? `http://localhost:${config.port}`);
   return { files, urls };
