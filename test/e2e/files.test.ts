@@ -349,4 +349,25 @@ describe('collections and files (reference §5.8)', function () {
     });
     expect(row.output_data).to.deep.equal({ seen: fileId, v: 1 });
   });
+  it('takes collections from a declarative config (spec.collections, camelCase fields)', async () => {
+    const yaml = [
+      'apiVersion: sinas.co/v1',
+      'kind: SinasConfig',
+      'metadata: { name: files }',
+      'spec:',
+      '  collections:',
+      '    - { namespace: cfg, name: docs, maxFileSizeMb: 2, isPublic: true, metadataSchema: { type: object } }',
+      '',
+    ].join('\n');
+    const r = await t.api('/api/v1/config/apply', {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: yaml,
+    });
+    expect(r.status, await r.clone().text()).to.equal(200);
+    const got = await (await t.api('/api/v1/collections/cfg/docs')).json();
+    expect(got).to.deep.include({ max_file_size_mb: 2, is_public: true, max_total_size_gb: 10 });
+    const exported = await (await t.api('/api/v1/config/export')).text();
+    expect(exported).to.include('maxFileSizeMb: 2');
+  });
 });
