@@ -8,7 +8,7 @@
  */
 import type { Request } from 'express';
 import { itemPermission } from '../commands/identity/permissions.js';
-import { ValidationError } from '../errors.js';
+import { PayloadTooLargeError, ValidationError } from '../errors.js';
 import type { FileService, Caller } from '../runtime/files/file-service.js';
 import type { FileUrls } from '../runtime/files/file-urls.js';
 import { principalOf, holds } from './auth.js';
@@ -34,6 +34,8 @@ const FILENAME = { type: 'string', minLength: 1, maxLength: 255 } as const;
 const COLL = { namespace: SEGMENT, collection: SEGMENT } as const;
 const ONE = { ...COLL, filename: FILENAME } as const;
 const tags = ['Files'];
+/** the largest file the base64 JSON download builds in memory */
+export const JSON_DOWNLOAD_LIMIT = 10 * 1024 * 1024;
 const base = '/files/:namespace/:collection';
 
 export type FileAction = 'upload' | 'download' | 'list' | 'delete_files';
@@ -173,7 +175,7 @@ function registerOneFile(registry: RouteRegistry, d: FileRouteDeps): void {
     method: 'get',
     path,
     access: fileAccess('download'),
-    summary: 'A file (its current version, or ?version=) as base64 JSON',
+    summary: 'A file (its current version, or ?version=) as base64 JSON, up to 10 MiB (larger: /content)',
     tags,
     params: ONE,
     query: version,
@@ -181,8 +183,7 @@ function registerOneFile(registry: RouteRegistry, d: FileRouteDeps): void {
       200: {
         type: 'object',
         properties: {
-          // bounded in practice by the JSON body limit (SINAS_BODY_LIMIT); large files go multipart
-          content_base64: { type: 'string', maxLength: 1_400_000_000 },
+          content_base64: { type: 'string' },
           content_type: { type: 'string' },
           file_metadata: { type: 'object' },
           version: { type: 'integer' },
@@ -198,6 +199,11 @@ function registerOneFile(registry: RouteRegistry, d: FileRouteDeps): void {
         callerOf(req, 'download'),
         q.version,
       );
+      // base64 in JSON is built whole in memory: bounded, larger files stream from `/content`
+      if (Number(v.size_bytes) > JSON_DOWNLOAD_LIMIT)
+        throw new PayloadTooLargeError(
+          `the file is larger than ${JSON_DOWNLOAD_LIMIT} bytes: read it from ${req.path}/content`,
+        );
       const parts: Buffer[] = [];
       for await (const c of d.files.bytes(v)) parts.push(c);
       res.json({

@@ -89,6 +89,10 @@ describe('collections and files (reference §5.8)', function () {
     const raw = await content('/files/big/blobs/big.bin/content', alice);
     expect(raw.bytes.length).to.equal(big.length);
     expect(sha(raw.bytes)).to.equal(sha(big));
+    // the base64 JSON form is built in memory: a file this large is refused, pointing at /content
+    const json = await t.api('/files/big/blobs/big.bin', { headers: alice });
+    expect(json.status).to.equal(413);
+    expect((await json.json()).detail).to.include('/content');
   });
 
   it('refuses a file over the collection limit with 413, and keeps nothing of it', async () => {
