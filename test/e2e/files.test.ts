@@ -184,6 +184,31 @@ describe('collections and files (reference §5.8)', function () {
     expect(clash.name).to.match(/^n_[0-9a-f]{8}\.txt$/);
   });
 
+  it('keeps one file per name when uploads of one new name race (versions, or suffixed names)', async () => {
+    const race = (name: string, updateExisting: boolean) =>
+      Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          upload(
+            'race/c',
+            { name, content_base64: b64(Buffer.from(`v${i}`)), update_existing: updateExisting },
+            alice,
+          ),
+        ),
+      );
+    expect((await race('same.txt', true)).map((r) => r.status).sort()).to.deep.equal([
+      200, 200, 200, 200, 200, 200, 200, 201,
+    ]);
+    expect((await race('many.txt', false)).every((r) => r.status === 201)).to.equal(true);
+    const files = (await (await t.api('/files/race/c', { headers: alice })).json()) as {
+      name: string;
+      current_version: number;
+    }[];
+    const same = files.filter((f) => f.name === 'same.txt');
+    expect(same.map((f) => f.current_version)).to.deep.equal([8]);
+    const many = files.filter((f) => f.name.startsWith('many'));
+    expect(new Set(many.map((f) => f.name)).size).to.equal(8);
+  });
+
   it('answers If-None-Match with 304, and serves a signed link until it expires or is altered', async () => {
     await upload(
       'link/c',

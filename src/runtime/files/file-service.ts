@@ -16,6 +16,7 @@ import type { FileQueries, FileRow, VersionRow, Viewer } from '../../projections
 import type { ProjectionWaiter } from '../../projections/waiter.js';
 import { putMeasured, type BlobStore } from './blob-store.js';
 import { checkFileName, uniqueName } from './file-names.js';
+import type { NameLock } from './name-lock.js';
 import { searchFiles, type SearchRequest } from './file-search.js';
 
 /** the largest text searched or edited in memory */
@@ -28,6 +29,8 @@ export interface FileServiceDeps {
   readonly blobs: BlobStore;
   readonly waiter: ProjectionWaiter;
   readonly consistencyTimeoutMs: number;
+  /** serialises uploads naming one file (name-lock.ts) */
+  readonly lock: NameLock;
   /** what runs after a stored upload (the collection's post_upload_function) */
   readonly afterUpload?: AfterUpload;
 }
@@ -88,36 +91,11 @@ export class FileService {
     if (u.visibility === 'private' && !rules.allowPrivate)
       throw new ValidationError('this collection does not allow private files', 'visibility');
     checkMetadata(rules, u.metadata);
-    const existing = u.updateExisting ? await this.d.files.find(rules.id, u.name, who) : undefined;
-    const name = existing
-      ? existing.name
-      : (await this.d.files.taken(rules.id, u.name, who.userId, u.visibility === 'shared'))
-        ? uniqueName(u.name)
-        : u.name;
     const blobKey = randomUUID();
     const m = await putMeasured(this.d.blobs, blobKey, body, rules.maxFileBytes);
     let stored: Stored;
     try {
-      if ((await this.d.files.totalBytes(rules.id)) + m.size > rules.maxTotalBytes)
-        throw new PayloadTooLargeError(
-          `the collection's quota of ${rules.maxTotalBytes} bytes would be exceeded`,
-        );
-      const v = {
-        blobKey,
-        sizeBytes: m.size,
-        sha256: m.sha256,
-        contentType: u.contentType,
-        uploadedBy: who.userId,
-      };
-      const fileId = existing
-        ? await this.addVersion(existing.id, v, who.userId)
-        : await this.create(rules, { ...u, name }, v, who.userId);
-      const file = (await this.d.files.byId(fileId))!;
-      stored = {
-        file,
-        created: !existing,
-        version: (await this.d.files.version(fileId, file.current_version))!,
-      };
+      stored = await this.d.lock(rules.id, u.name, () => this.record(rules, u, who, { blobKey, ...m }));
     } catch (err) {
       await this.d.blobs.delete(blobKey);
       throw err;
@@ -125,6 +103,37 @@ export class FileService {
     const { file } = stored;
     await this.d.afterUpload?.({ rules, file, version: file.current_version, actor: who.userId });
     return stored;
+  }
+
+  /** decides the name (a new version, the name asked for, or a suffixed one) and records the version */
+  private async record(
+    rules: CollectionRules,
+    u: Upload,
+    who: Caller,
+    m: { blobKey: string; size: number; sha256: string },
+  ): Promise<Stored> {
+    const existing = u.updateExisting ? await this.d.files.find(rules.id, u.name, who) : undefined;
+    const name = existing
+      ? existing.name
+      : (await this.d.files.taken(rules.id, u.name, who.userId, u.visibility === 'shared'))
+        ? uniqueName(u.name)
+        : u.name;
+    if ((await this.d.files.totalBytes(rules.id)) + m.size > rules.maxTotalBytes)
+      throw new PayloadTooLargeError(
+        `the collection's quota of ${rules.maxTotalBytes} bytes would be exceeded`,
+      );
+    const v = {
+      blobKey: m.blobKey,
+      sizeBytes: m.size,
+      sha256: m.sha256,
+      contentType: u.contentType,
+      uploadedBy: who.userId,
+    };
+    const fileId = existing
+      ? await this.addVersion(existing.id, v, who.userId)
+      : await this.create(rules, { ...u, name }, v, who.userId);
+    const file = (await this.d.files.byId(fileId))!;
+    return { file, created: !existing, version: (await this.d.files.version(fileId, file.current_version))! };
   }
 
   /** the file as the caller sees it, at `version` (default: its current one) */

@@ -16,6 +16,7 @@ import { FileService } from './file-service.js';
 import { FileUrls } from './file-urls.js';
 import { FsBlobStore } from './fs-blob-store.js';
 import { PgBlobStore } from './pg-blob-store.js';
+import { pgNameLock } from './name-lock.js';
 import { postUpload } from './post-upload.js';
 
 export interface FileParts {
@@ -40,6 +41,7 @@ export function filesOn(p: FileParts, config: Config): { files: FileService; url
     blobs: blobStoreOf(config, p.pool),
     waiter: p.waiter,
     consistencyTimeoutMs: config.consistencyTimeoutMs,
+    lock: pgNameLock(p.pool),
     afterUpload: postUpload(p.executions, p.log),
   });
   const urls = new FileUrls(p.jwtSecret, config.files.publicUrl ?? `http://localhost:${config.port}`);
