@@ -61,6 +61,11 @@ export class IllegalStateError extends SinasError {
   readonly code = 'illegal_state';
 }
 
+/** a body or file over a size limit or quota (HTTP 413) */
+export class PayloadTooLargeError extends SinasError {
+  readonly code = 'payload_too_large';
+}
+
 export class StreamDeletedError extends SinasError {
   readonly code = 'stream_deleted';
   constructor(readonly stream: string) {

@@ -21,6 +21,7 @@ import { functionKind } from '../commands/function/function-kind.js';
 import { canAct, hasPermission, type PermissionMap } from '../commands/identity/permissions.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { queryKind } from '../commands/query/query-kind.js';
+import { collectionKind } from '../commands/collection/collection-kind.js';
 import { connectorKind } from '../commands/connector/connector-kind.js';
 import { skillKind } from '../commands/skill/skill-kind.js';
 import { templateKind } from '../commands/template/template-kind.js';
@@ -87,6 +88,8 @@ export const CATEGORIES = [
   'template',
   'dbconnection',
   'dbannotations',
+  'collection',
+  'file',
   'secret',
   'store',
   'state',
@@ -104,11 +107,20 @@ const isCategory = (c: string): c is Category => (CATEGORIES as readonly string[
 
 const KINDS: Readonly<
   Record<
-    'agent' | 'function' | 'llmprovider' | 'query' | 'connector' | 'skill' | 'template' | 'store',
+    | 'agent'
+    | 'function'
+    | 'llmprovider'
+    | 'query'
+    | 'connector'
+    | 'skill'
+    | 'template'
+    | 'store'
+    | 'collection',
     ResourceKind
   >
 > = {
   agent: agentKind,
+  collection: collectionKind,
   function: functionKind,
   llmprovider: llmProviderKind,
   query: queryKind,
@@ -162,9 +174,12 @@ export class EventVisibility {
       case 'skill':
       case 'template':
       case 'store':
+      case 'collection':
         return this.resource(e, KINDS[category], r);
       case 'state': // its user's own (an encrypted one's events carry ciphertext only)
         return wholeIf(userIn(e) === r.userId);
+      case 'file': // its owner's (events carry names, hashes and metadata, never content)
+        return wholeIf((await this.owners.ofFirstEvent(e)) === r.userId);
       case 'secret':
         return secret(e, id, r);
       case 'dbconnection': // admin-only, and its events carry a sealed password

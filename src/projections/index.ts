@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import { chatsProjection } from './chats.js';
 import { executionsProjection } from './executions.js';
+import { filesProjection } from './files.js';
 import { identityProjection } from './identity.js';
 import type { Projection } from './projection.js';
 import { resourceProjection } from './resources.js';
@@ -19,6 +20,7 @@ export const allProjections = (kinds: readonly ResourceKind[]): Projection[] => 
   executionsProjection,
   identityProjection,
   statesProjection,
+  filesProjection,
 ];
 
 /**

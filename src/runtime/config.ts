@@ -48,6 +48,15 @@ export interface Config {
   readonly login: LoginConfig;
   readonly webhooks: WebhookConfig;
   readonly outbound: OutboundConfig;
+  readonly files: FilesConfig;
+}
+
+/** Where file contents live and how signed file URLs start (README "Collections and files"). */
+export interface FilesConfig {
+  /** a directory for file contents (SINAS_BLOB_DIR); unset: Postgres, which every API host shares */
+  readonly blobDir: string | undefined;
+  /** the origin signed serve URLs start with (SINAS_PUBLIC_URL); unset: http://localhost:<PORT> */
+  readonly publicUrl: string | undefined;
 }
 
 /** The history window of a turn's model calls (src/runtime/turns/history-window.ts). */
@@ -163,6 +172,10 @@ export function loadConfig(env: Env = process.env): Config {
         1024,
         1024 ** 3,
       ),
+    },
+    files: {
+      blobDir: optional(env, 'SINAS_BLOB_DIR'),
+      publicUrl: url(env, 'SINAS_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
     },
   };
   for (const name of ['SINAS_OUTBOUND_ALLOWLIST', 'SINAS_WEBHOOK_ALLOWLIST'])

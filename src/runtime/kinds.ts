@@ -2,7 +2,8 @@
  * The kinds on the kit: the one place a kind is registered. Its service, projection and table,
  * routes and OpenAPI, config section and authorisation-matrix rows are all derived from this list
  * (kind-registry.ts). Order is the config's apply order (reference §6.3: llmProviders → secrets →
- * connectors → functions → skills → queries → templates → stores → agents), after roles and users.
+ * connectors → functions → skills → queries → collections → templates → stores → agents), after
+ * roles and users.
  */
 import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
 import { refuseUnrunKinds } from '../commands/agent/agent-unrun-kinds.js';
@@ -21,6 +22,7 @@ import {
   functionKind,
   sharedPoolPermission,
 } from '../commands/function/function-kind.js';
+import { collectionKind } from '../commands/collection/collection-kind.js';
 import { connectorHooks, connectorKind } from '../commands/connector/connector-kind.js';
 import { checkFunctionSpec } from '../commands/function/python-syntax.js';
 import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
@@ -39,6 +41,7 @@ import { registerStateRoutes } from '../http/states.js';
 import { registerConnectorRoutes } from '../http/connectors.js';
 import { registerDatabaseConnectionRoutes } from '../http/database-connections.js';
 import { registerEventSubscriptionRoutes } from '../http/event-subscriptions.js';
+import { registerFileRoutes } from '../http/files.js';
 import { registerQueryExecuteRoutes } from '../http/query-execute.js';
 import { IdentityQueries } from '../projections/identity-queries.js';
 import { registerResourceRoutes } from '../http/resources.js';
@@ -46,6 +49,7 @@ import { registerSkillRoutes } from '../http/skills.js';
 import { registerTemplateRoutes } from '../http/templates.js';
 import type { Sealed } from './cipher.js';
 import { kitSection, projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
+import { filesOn } from './files/file-wiring.js';
 import { queryRunsOn } from './queries/query-wiring.js';
 import { PgDataKeys } from './secrets/data-keys.js';
 import { dropStoreKeys, statesOn } from './states/state-wiring.js';
@@ -212,6 +216,18 @@ const stores: KindRegistration = {
   example: { create: { description: 'notes' }, update: { description: 'changed' } },
 };
 
+const collections: KindRegistration = {
+  name: 'collections',
+  kind: collectionKind,
+  hooks: () => ({ schemaFields: ['metadata_schema'] }),
+  config: kitSection('collections', 'collection'),
+  routes: (registry, d) => {
+    registerResourceRoutes(registry, d);
+    registerFileRoutes(registry, filesOn({ ...d.services, collections: d.service, log: d.log }, d.config));
+  },
+  example: { create: {}, update: { max_file_size_mb: 5 } },
+};
+
 /** Every kind the platform serves. A new kind is one more entry here (README "Adding a kind"). */
 export const KINDS: readonly KindRegistration[] = [
   llmProviders,
@@ -221,6 +237,7 @@ export const KINDS: readonly KindRegistration[] = [
   functions,
   skills,
   queries,
+  collections,
   templates,
   stores,
   agents,

@@ -3,6 +3,8 @@
  * adapters the composition root opened: the only place that knows which service needs which.
  * Processes, tests and benches read what they need from it (`platform.services.chats`).
  */
+import { fileFamily } from './files/file-family.js';
+import { filesOn } from './files/file-wiring.js';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ChatService } from '../commands/chat/chat-service.js';
@@ -375,7 +377,18 @@ function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
           }),
         ]
       : []),
+    ...(s.kinds.collections ? [collectionFamily(s, config, log)] : []),
   ];
+}
+
+/** the five file tools per enabled collection, on this process's file service */
+function collectionFamily(s: Built, config: Config, log: Logger): ToolFamily {
+  const { files, urls } = filesOn({ ...s, collections: s.kinds.collections!, log }, config);
+  return fileFamily({
+    files,
+    urls,
+    permissionsOf: async (u) => (await s.queries.identity.permissionsOf(u)).permissions,
+  });
 }
 
 function turnRunner(s: Built, config: Config, log: Logger, families: readonly ToolFamily[]): TurnRunner {

@@ -31,7 +31,6 @@ describe('Agents over HTTP', function () {
   it('naming a kind the platform does not run yet → 400 naming the field (create and update)', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ enabled_agents: ['x/y'] }, 'enabled_agents'],
-      [{ enabled_collections: [{ collection: 'x/y' }] }, 'enabled_collections'],
       [{ enabled_components: ['x/y'] }, 'enabled_components'],
       [{ system_tools: ['configIntrospection', 'packageManagement'] }, 'system_tools[1]'],
       [{ system_tools: [{ name: 'packageManagement' }] }, 'system_tools[0]'],
@@ -53,6 +52,11 @@ describe('Agents over HTTP', function () {
       json: { system_tools: ['codeExecution', 'configIntrospection', { name: 'databaseIntrospection' }] },
     });
     expect(ok.status).to.equal(200);
+    const files = await t.api('/api/v1/agents/unrun/a', {
+      method: 'PUT',
+      json: { enabled_collections: [{ collection: 'x/y', access: 'readwrite' }] },
+    });
+    expect(files.status, 'collections run now').to.equal(200);
   });
   it('keeps a version history: two PUTs give three versions with actor and changed fields', async () => {
     await create({ namespace: 'hist', name: 'a1', description: 'first' });

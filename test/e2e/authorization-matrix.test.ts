@@ -116,6 +116,11 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
         await must(ownerApi('/api/v1/api-keys', { name: 'narrow', permissions: NARROW_MAP }), 201)
       ).json()
     ).key;
+    await must(ownerApi('/api/v1/collections', { namespace: 'mxf', name: 'open', is_public: true }), 201);
+    await must(
+      ownerApi('/files/mxf/open', { name: 's.txt', content_base64: 'aGk=', visibility: 'shared' }),
+      201,
+    );
     keys.deactivated = await userKey(t, 'gone');
     const goneId = await ensureUser(t, 'gone@example.com');
     await must(t.api('/auth/me', { headers: as('deactivated') }), 200); // it worked until now
@@ -239,6 +244,17 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       201,
     );
     return `/api/v1/connectors/mx/${name}`;
+  };
+  /** a private file of the owner's in the owner's collection mxf/c (made on first upload); its path */
+  const ownerFile = async () => {
+    const name = `f${n()}.txt`;
+    await must(ownerApi('/files/mxf/c', { name, content_base64: 'aGk=', content_type: 'text/plain' }), 201);
+    return `/files/mxf/c/${name}`;
+  };
+  /** a signed link to a fresh file of the owner's */
+  const signedLink = async () => {
+    const made = await (await must(ownerApi(`${await ownerFile()}/url`, {}), 200)).json();
+    return new URL(made.url as string).pathname;
   };
   const MINIMAL_OPENAPI = JSON.stringify({
     openapi: '3.0.3',
@@ -457,6 +473,48 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
         return { path: `/stores/mx/box/states/${key}` };
       },
       expect: [401, 403, 404, 'ok', 404],
+    },
+    // files (reference §5.8): Users hold upload, download, list and delete_files `:own` on every
+    // collection; another user's private file does not exist for them (404), an admin sees it
+    'POST /files/:namespace/:collection': {
+      call: () => ({ path: '/files/mxf/c', body: { name: `u${n()}.txt`, content_base64: 'aGk=' } }),
+      expect: USERS,
+    },
+    // a JSON body to the multipart route: past the authorisation, a 415
+    'POST /files/:namespace/:collection/upload': {
+      call: () => ({ path: '/files/mxf/c/upload', body: {} }),
+      expect: [401, 403, 415, 415, 415],
+    },
+    'GET /files/:namespace/:collection': { call: () => ({ path: '/files/mxf/c' }), expect: USERS },
+    'POST /files/:namespace/:collection/search': {
+      call: () => ({ path: '/files/mxf/c/search', body: { query: 'h' } }),
+      expect: USERS,
+    },
+    'GET /files/:namespace/:collection/:filename': {
+      call: async () => ({ path: await ownerFile() }),
+      expect: [401, 403, 404, 'ok', 'ok'],
+    },
+    'GET /files/:namespace/:collection/:filename/content': {
+      call: async () => ({ path: `${await ownerFile()}/content` }),
+      expect: [401, 403, 404, 'ok', 'ok'],
+    },
+    'POST /files/:namespace/:collection/:filename/url': {
+      call: async () => ({ path: `${await ownerFile()}/url`, body: {} }),
+      expect: [401, 403, 404, 'ok', 'ok'],
+    },
+    'PATCH /files/:namespace/:collection/:filename': {
+      call: async () => ({ path: await ownerFile(), body: { file_metadata: { k: 'v' } } }),
+      expect: [401, 403, 404, 'ok', 'ok'],
+    },
+    'DELETE /files/:namespace/:collection/:filename': {
+      call: async () => ({ path: await ownerFile() }),
+      expect: [401, 403, 404, 'ok', 'ok'],
+    },
+    // a signed link and a public collection's shared file: no authentication needed
+    'GET /files/serve/:token': { call: async () => ({ path: await signedLink() }), expect: PUBLIC },
+    'GET /files/public/:namespace/:collection/:filename': {
+      call: () => ({ path: '/files/public/mxf/open/s.txt' }),
+      expect: PUBLIC,
     },
     'POST /agents/:namespace/:name/chats': {
       call: () => ({ path: '/agents/mx/owned/chats', body: {} }),

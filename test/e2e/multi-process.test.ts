@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { freshDatabase, type TestDatabase } from '../support/pg.js';
 import { ADMIN_KEY, TEST_ENCRYPTION_KEY, type JsonResponse } from '../support/platform.js';
 import { freePort, waitForPort } from '../support/services.js';
@@ -78,6 +79,22 @@ describe('api and worker processes side by side', function () {
       expect(put.status).to.equal(200);
       expect((await (await call(writer, `/api/v1/agents/mp/a${n}`)).json()).description).to.equal('x');
     }
+  });
+
+  it('serves through one API a file uploaded through the other (contents in Postgres, not on a host)', async () => {
+    const bytes = randomBytes(3 * 1024 * 1024 + 5);
+    const form = new FormData();
+    form.append('name', 'shared.bin');
+    form.append('file', new Blob([bytes]), 'shared.bin');
+    const up = await fetch(`http://127.0.0.1:${ports[0]}/files/mp/files/upload`, {
+      method: 'POST',
+      headers: { 'x-api-key': ADMIN_KEY },
+      body: form,
+    });
+    expect(up.status).to.equal(201);
+    const down = await call(1, '/files/mp/files/shared.bin/content');
+    expect(down.status).to.equal(200);
+    expect(Buffer.from(await down.arrayBuffer()).equals(bytes)).to.equal(true);
   });
 
   it('keeps one winner when both APIs race to create the same agent', async () => {

@@ -1,6 +1,6 @@
 /**
  * What an agent may not name yet: tools of kinds this platform does not run (sub-agents,
- * collections, components, the `packageManagement` system tool). Saving an agent that names
+ * components, the `packageManagement` system tool). Saving an agent that names
  * one is refused, naming the field, rather than accepted and silently ignored at run time.
  */
 import { ValidationError } from '../../errors.js';
@@ -8,7 +8,6 @@ import { ValidationError } from '../../errors.js';
 /** Agent fields whose tools are not run yet, with the kind each names (snake_case, as the API spells them). */
 const UNRUN_LISTS: readonly (readonly [string, string])[] = [
   ['enabled_agents', 'sub-agents'],
-  ['enabled_collections', 'collections'],
   ['enabled_components', 'components'],
 ];
 
