@@ -240,10 +240,12 @@ describe('credentials end with their user and their login, in every API process'
     );
     expect(scoped.length).to.be.greaterThan(20);
     const ungrantable = scoped.filter((s) => !s.scope.some((p) => grantsOnSome(DEFAULT_ROLES.Users, p)));
-    // the reference gives Users only read:own on saved queries (§1.5): writing one takes a role an
-    // administrator grants, so these name a permission Admins (or such a role) hold
-    const withheld = ['POST', 'PUT', 'PATCH', 'DELETE'].map((m) =>
-      m === 'POST' ? 'POST /api/v1/queries' : `${m} /api/v1/queries/:namespace/:name`,
+    // the reference gives Users only reads on saved queries and stores (§1.5): writing one takes a
+    // role an administrator grants, so these name a permission Admins (or such a role) hold
+    const withheld = ['queries', 'stores'].flatMap((kind) =>
+      ['POST', 'PUT', 'PATCH', 'DELETE'].map((m) =>
+        m === 'POST' ? `POST /api/v1/${kind}` : `${m} /api/v1/${kind}/:namespace/:name`,
+      ),
     );
     for (const route of withheld)
       expect(
