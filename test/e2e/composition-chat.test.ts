@@ -6,20 +6,11 @@
  * rebuild from the events.
  */
 import { expect } from 'chai';
-import type pg from 'pg';
 import { rebuildProjection } from '../../src/projections/rebuild.js';
 import { settleProjections } from '../../src/projections/settle.js';
 import { platformProjections } from '../../src/runtime/kinds.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
-
-async function snapshot(pool: pg.Pool, tables: readonly string[]): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const table of tables) {
-    const { rows } = await pool.query<{ row: string }>(`SELECT t::text AS row FROM ${table} t`);
-    out[table] = rows.map((r) => r.row).sort();
-  }
-  return out;
-}
+import { snapshot } from '../support/rebuild-check.js';
 
 describe('composition: skill, state and files in one chat', function () {
   this.timeout(180_000);

@@ -4,23 +4,14 @@
  * projection from position 0 yields exactly the rows the live projection had.
  */
 import { expect } from 'chai';
-import type pg from 'pg';
 import { platformProjections } from '../../src/runtime/kinds.js';
 import { rebuildProjection } from '../../src/projections/rebuild.js';
 import { settleProjections } from '../../src/projections/settle.js';
 import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
+import { snapshot } from '../support/rebuild-check.js';
 
 const ECHO = 'def handler(input_data, context):\n    return {"echo": input_data}\n';
 const ASK = 'def handler(input_data, context):\n    return {"name": input("who?")}\n';
-
-async function snapshot(pool: pg.Pool, tables: readonly string[]): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const table of tables) {
-    const { rows } = await pool.query<{ row: string }>(`SELECT t::text AS row FROM ${table} t`);
-    out[table] = rows.map((r) => r.row).sort();
-  }
-  return out;
-}
 
 describe('rebuilding every projection after a long workload gives the same rows', function () {
   this.timeout(600_000);
