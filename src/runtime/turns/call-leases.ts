@@ -25,6 +25,8 @@ const LOCK_ID = 'hashtextextended($1, 0)';
 export class PgCallLeases implements CallLeases {
   private session: Promise<pg.Client> | undefined;
   private closed = false;
+  /** the session's statements, one after another (a pg client runs one query at a time) */
+  private onSession: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly databaseUrl: string,
@@ -33,21 +35,28 @@ export class PgCallLeases implements CallLeases {
   ) {}
 
   async exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const session = await this.sessionClient();
-    const { rows } = await session.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${LOCK_ID}) AS ok`, [
+    const { rows } = await this.sessionQuery<{ ok: boolean }>(
+      `SELECT pg_try_advisory_lock(${LOCK_ID}) AS ok`,
       key,
-    ]);
+    );
     if (rows[0]!.ok) {
       try {
         return await work();
       } finally {
-        await session.query(`SELECT pg_advisory_unlock(${LOCK_ID})`, [key]).catch((err: unknown) => {
+        await this.sessionQuery(`SELECT pg_advisory_unlock(${LOCK_ID})`, key).catch((err: unknown) => {
           // the session is gone, and the lock with it
           this.log.warn({ err, key }, 'releasing a call lease failed');
         });
       }
     }
     return this.afterHolder(key, work);
+  }
+
+  /** One statement on the lease session, after the ones before it (parallel calls share it). */
+  private sessionQuery<R extends pg.QueryResultRow>(sql: string, key: string): Promise<pg.QueryResult<R>> {
+    const next = this.onSession.then(async () => (await this.sessionClient()).query<R>(sql, [key]));
+    this.onSession = next.catch(() => undefined); // a failed statement is its caller's; the next one still runs
+    return next;
   }
 
   /** Another process holds `key`: waits on a client of its own until it lets go, then runs `work` holding it. */
