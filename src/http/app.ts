@@ -11,6 +11,7 @@ import { YAML_TYPES } from './config.js';
 import { authenticate, type AuthDeps } from './auth.js';
 import { isConnectionError } from '../dependency-errors.js';
 import { idempotency, swallowReplay } from './idempotency.js';
+import { corsFor } from './cors.js';
 import { inputLimits } from './input-limits.js';
 import { openApiDocument } from './openapi.js';
 import { errorHandler, notFoundHandler } from './problem.js';
@@ -22,6 +23,8 @@ export interface AppDeps extends AuthDeps {
   readonly pool: pg.Pool;
   readonly log: Logger;
   readonly bodyLimit: string;
+  /** browser origins allowed to call (SINAS_CORS_ORIGINS) */
+  readonly corsOrigins: '*' | readonly string[];
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -42,6 +45,8 @@ export function buildApp(deps: AppDeps): Express {
     );
     next();
   });
+  const allowOrigins = corsFor(deps.corsOrigins);
+  if (allowOrigins) app.use(allowOrigins); // before auth: a preflight carries no credentials
   app.use(express.json({ limit: deps.bodyLimit, type: ['application/json', 'application/*+json'] }));
   app.use(express.text({ limit: deps.bodyLimit, type: YAML_TYPES }));
   app.use(inputLimits);

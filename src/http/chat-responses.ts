@@ -8,7 +8,7 @@ export function chatResponse(c: ChatRow): Record<string, unknown> {
   return {
     id: c.id,
     user_id: c.user_id,
-    user_email: null,
+    user_email: c.user_email ?? null,
     agent_id: c.agent_id,
     agent_namespace: c.agent_namespace,
     agent_name: c.agent_name,

@@ -17,7 +17,13 @@ export interface ChatRow {
   updated_at: Date;
   last_message_at: Date | null;
   version: string;
+  /** the owner's email, from the identity read model (null when it has no such user) */
+  user_email: string | null;
 }
+
+/** a chat row and its owner's email (the identity read model's `users`) */
+const CHAT_COLUMNS = (chats: string) =>
+  `c.*, (SELECT u.email FROM users u WHERE u.id = c.user_id) AS user_email FROM ${chats} c`;
 
 export interface MessageRow {
   id: string;
@@ -93,7 +99,7 @@ export class ChatQueries {
     o: { includeArchived: boolean; skip: number; limit: number },
   ): Promise<ChatRow[]> {
     const { rows } = await this.pool.query<ChatRow>(
-      `SELECT * FROM ${this.t.chats} WHERE user_id = $1 AND ($2 OR NOT archived) ORDER BY updated_at DESC, id LIMIT $3 OFFSET $4`,
+      `SELECT ${CHAT_COLUMNS(this.t.chats)} WHERE c.user_id = $1 AND ($2 OR NOT c.archived) ORDER BY c.updated_at DESC, c.id LIMIT $3 OFFSET $4`,
       [userId, o.includeArchived, o.limit, o.skip],
     );
     return rows;
@@ -101,7 +107,7 @@ export class ChatQueries {
 
   async get(chatId: string, userId: string): Promise<ChatRow | undefined> {
     const { rows } = await this.pool.query<ChatRow>(
-      `SELECT * FROM ${this.t.chats} WHERE id = $1 AND user_id = $2`,
+      `SELECT ${CHAT_COLUMNS(this.t.chats)} WHERE c.id = $1 AND c.user_id = $2`,
       [chatId, userId],
     );
     return rows[0];
@@ -109,7 +115,9 @@ export class ChatQueries {
 
   /** Any user's chat (for auditors). */
   async getAny(chatId: string): Promise<ChatRow | undefined> {
-    const { rows } = await this.pool.query<ChatRow>(`SELECT * FROM ${this.t.chats} WHERE id = $1`, [chatId]);
+    const { rows } = await this.pool.query<ChatRow>(`SELECT ${CHAT_COLUMNS(this.t.chats)} WHERE c.id = $1`, [
+      chatId,
+    ]);
     return rows[0];
   }
 

@@ -6,6 +6,8 @@ export type Role = 'all' | 'api' | 'worker';
 
 export interface Config {
   readonly env: 'development' | 'production';
+  /** origins whose browser pages may call the API (SINAS_CORS_ORIGINS): `*` any, [] none */
+  readonly corsOrigins: '*' | readonly string[];
   readonly role: Role;
   readonly host: string;
   readonly port: number;
@@ -119,6 +121,7 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     env: oneOf(env, 'SINAS_ENV', ['development', 'production'], 'development'),
     role: oneOf(env, 'SINAS_ROLE', ['all', 'api', 'worker'], 'all'),
+    corsOrigins: corsOrigins(env),
     host: str(env, 'HOST', '127.0.0.1'),
     port: int(env, 'PORT', 8000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
@@ -207,6 +210,27 @@ function smtp(env: Env): SmtpConfig | undefined {
 function optional(env: Env, name: string): string | undefined {
   const v = env[name];
   return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+/**
+ * SINAS_CORS_ORIGINS: `*`, or origins (`https://console.example.com`) separated by commas. Unset:
+ * any origin in development (a console served from its own port works out of the box), none in
+ * production. Requests authenticate by header (never a cookie), so no origin gains a user's rights.
+ */
+function corsOrigins(env: Env): '*' | string[] {
+  const name = 'SINAS_CORS_ORIGINS';
+  const v = optional(env, name);
+  if (v === undefined) return (optional(env, 'SINAS_ENV') ?? 'development') === 'development' ? '*' : [];
+  if (v === '*') return '*';
+  return list(env, name).map((origin) => {
+    const u = URL.canParse(origin) ? new URL(origin) : undefined;
+    if (!u || !['http:', 'https:'].includes(u.protocol) || u.origin !== origin.replace(/\/$/, ''))
+      throw new ValidationError(
+        `${name}: '${origin}' is not an origin like https://console.example.com`,
+        name,
+      );
+    return u.origin;
+  });
 }
 
 function list(env: Env, name: string): string[] {

@@ -351,6 +351,7 @@ export class Platform {
       pool,
       log: this.log,
       bodyLimit: this.config.bodyLimit,
+      corsOrigins: this.config.corsOrigins,
       permissionsOf: cachedPermissions(identityQueries, waiter),
       verifyToken: gate.verifyToken,
       checkKey: gate.checkKey,

@@ -11,6 +11,24 @@ describe('configuration from the environment', () => {
     expect(c.redisUrl).to.equal(undefined);
   });
 
+  it('allows browser origins: any in development, none in production, or the SINAS_CORS_ORIGINS list', () => {
+    const production = { SINAS_ENV: 'production', SINAS_JWT_SECRET: 'a-production-jwt-secret-0123456789' };
+    expect(loadConfig({}).corsOrigins).to.equal('*');
+    expect(loadConfig(production).corsOrigins).to.deep.equal([]);
+    expect(
+      loadConfig({
+        ...production,
+        SINAS_CORS_ORIGINS: 'https://console.example.com, http://localhost:51245/',
+      }).corsOrigins,
+    ).to.deep.equal(['https://console.example.com', 'http://localhost:51245']);
+    expect(loadConfig({ ...production, SINAS_CORS_ORIGINS: '*' }).corsOrigins).to.equal('*');
+    for (const bad of ['console.example.com', 'https://x.example.com/path', 'ftp://x.example.com']) {
+      expect(() => loadConfig({ SINAS_CORS_ORIGINS: bad }), bad)
+        .to.throw(ValidationError)
+        .with.property('field', 'SINAS_CORS_ORIGINS');
+    }
+  });
+
   it('reads every setting', () => {
     const c = loadConfig({
       SINAS_ROLE: 'worker',

@@ -1,5 +1,6 @@
 /** The Agent resource kind: fields and name rules of the reference §2.1 and §0.6. */
 import type { JSONSchema } from '../validation.js';
+import { iconField } from '../resource/icon-field.js';
 import type { ResourceKind } from '../resource/resource-kind.js';
 
 const nullable = (s: JSONSchema): JSONSchema => ({ anyOf: [s, { type: 'null' }] });
@@ -125,7 +126,7 @@ export const AGENT_FIELDS: Readonly<Record<string, JSONSchema>> = {
       on_assistant_message: { type: 'array', items: hook, default: [] },
     },
   }),
-  icon: nullable({ type: 'string', maxLength: 512, pattern: '^(url:https?://|collection:).+' }),
+  icon: iconField,
   default_job_timeout: nullable({ type: 'integer', minimum: 1, maximum: 86_400 }),
   default_keep_alive: { type: 'boolean', default: false },
   system_tools: {

@@ -1,5 +1,6 @@
 /** The Function resource kind: fields of the reference §4.4 (Python code run as a tool or on demand). */
 import type { JSONSchema } from '../validation.js';
+import { iconField } from '../resource/icon-field.js';
 import type { ResourceKind } from '../resource/resource-kind.js';
 
 const nullable = (s: JSONSchema): JSONSchema => ({ anyOf: [s, { type: 'null' }] });
@@ -30,7 +31,7 @@ export const functionKind: ResourceKind = {
     code: { type: 'string', minLength: 1, maxLength: 1_000_000 },
     input_schema: inputSchema,
     output_schema: outputSchema,
-    icon: nullable({ type: 'string', maxLength: 512, pattern: '^(url:https?://|collection:).+' }),
+    icon: iconField,
     shared_pool: { type: 'boolean', default: false },
     requires_approval: { type: 'boolean', default: false },
     /** seconds; null: the platform default */

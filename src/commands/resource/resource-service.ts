@@ -14,6 +14,7 @@ import type { CommandContext, CommandHandler } from '../command-handler.js';
 import { CommandFor, foldRecorded } from '../command-handler.js';
 import type { StreamCache } from '../../events/stream-cache.js';
 import { checkSchema, validate } from '../validation.js';
+import { blanksAsNone } from './icon-field.js';
 import {
   resourceDecider,
   StaleIncarnationError,
@@ -123,7 +124,10 @@ export class ResourceService {
   }
 
   async create(body: unknown, ctx: KindContext, at = new Date()): Promise<WriteResult> {
-    const input = validate<Record<string, unknown>>(createSchema(this.kind), structuredClone(body));
+    const input = validate<Record<string, unknown>>(
+      createSchema(this.kind),
+      blanksAsNone(this.kind, structuredClone(body)),
+    );
     await this.check(input, ctx);
     const id = randomUUID();
     const { [namespaceName(this.kind) ?? 'namespace']: ns, name: named, ...spec } = input;
@@ -166,7 +170,10 @@ export class ResourceService {
     ctx: KindContext,
     at = new Date(),
   ): Promise<WriteResult> {
-    const patch = validate<Record<string, unknown>>(updateSchema(this.kind), structuredClone(body));
+    const patch = validate<Record<string, unknown>>(
+      updateSchema(this.kind),
+      blanksAsNone(this.kind, structuredClone(body)),
+    );
     if (hasLifecycleApi(this.kind)) {
       const ns = namespaceName(this.kind) ?? 'namespace';
       for (const f of [ns, 'name']) {
