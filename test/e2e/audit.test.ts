@@ -4,12 +4,12 @@
  * a forged summary — fails verification.
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { verifyExport } from '../../src/audit/export-chain.js';
 import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
+import { sinasCli } from '../support/sinas-cli.js';
 
 describe('audit log and verifiable export', function () {
   this.timeout(60_000);
@@ -41,12 +41,10 @@ describe('audit log and verifiable export', function () {
   const cli = (text: string, ...args: string[]) => {
     const file = path.join(dir, `export-${Math.random().toString(36).slice(2)}.ndjson`);
     writeFileSync(file, text);
-    return spawnSync(process.execPath, ['bin/sinas.js', 'audit', 'verify', file, ...args], {
-      encoding: 'utf8',
-    });
+    return sinasCli(['audit', 'verify', file, ...args]);
   };
 
-  it("exports a chat's events with a hash chain and a signed summary that verifies", () => {
+  it("exports a chat's events with a hash chain and a signed summary that verifies", async () => {
     const all = lines();
     expect(all).to.have.length(8); // ChatCreated + 2 × (message, started, completed) + summary
     const first = JSON.parse(all[0]!);
@@ -54,51 +52,51 @@ describe('audit log and verifiable export', function () {
     expect(first.prev).to.equal('0'.repeat(64));
     const verdict = verifyExport(exportText, fingerprint);
     expect(verdict).to.deep.equal({ ok: true, count: 7, fingerprint });
-    const run = cli(exportText, '--fingerprint', fingerprint);
+    const run = await cli(exportText, '--fingerprint', fingerprint);
     expect(run.status, run.stderr).to.equal(0);
     expect(run.stdout).to.contain('verified: 7 events');
   });
 
-  const fails = (text: string, reason: RegExp) => {
+  const fails = async (text: string, reason: RegExp) => {
     const v = verifyExport(text, fingerprint);
     expect(v.ok).to.equal(false);
     expect((v as { reason: string }).reason).to.match(reason);
-    const run = cli(text);
+    const run = await cli(text);
     expect(run.status).to.equal(1);
     expect(run.stderr).to.contain('NOT VERIFIED');
   };
 
-  it('fails a changed event', () => {
+  it('fails a changed event', async () => {
     const all = lines();
     const i = all.findIndex((l) => l.includes('second question'));
     expect(i).to.be.greaterThan(0);
     all[i] = all[i]!.replace('second question', 'another question');
-    fails(all.join('\n'), /hash does not match/);
+    await fails(all.join('\n'), /hash does not match/);
   });
 
-  it('fails reordered lines', () => {
+  it('fails reordered lines', async () => {
     const all = lines();
     [all[1], all[2]] = [all[2]!, all[1]!];
-    fails(all.join('\n'), /seq|prev/);
+    await fails(all.join('\n'), /seq|prev/);
   });
 
-  it('fails a dropped line', () => {
+  it('fails a dropped line', async () => {
     const all = lines();
     all.splice(3, 1);
-    fails(all.join('\n'), /seq|prev/);
+    await fails(all.join('\n'), /seq|prev/);
   });
 
-  it('fails a truncated file (no signed summary, or a summary that does not seal the chain)', () => {
-    fails(lines().slice(0, -1).join('\n'), /summary/);
+  it('fails a truncated file (no signed summary, or a summary that does not seal the chain)', async () => {
+    await fails(lines().slice(0, -1).join('\n'), /summary/);
     const all = lines();
-    fails([...all.slice(0, 3), all.at(-1)!].join('\n'), /summary says|seal/);
+    await fails([...all.slice(0, 3), all.at(-1)!].join('\n'), /summary says|seal/);
   });
 
-  it('fails a forged summary', () => {
+  it('fails a forged summary', async () => {
     const all = lines();
     const last = JSON.parse(all.at(-1)!);
     last.summary.exported_at = '2000-01-01T00:00:00.000Z';
-    fails([...all.slice(0, -1), JSON.stringify(last)].join('\n'), /signature/);
+    await fails([...all.slice(0, -1), JSON.stringify(last)].join('\n'), /signature/);
   });
 
   it('lists events over the log with filters and paging; auditors may, ordinary users may not', async () => {

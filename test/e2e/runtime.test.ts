@@ -1,9 +1,9 @@
 /** The runtime's choices and lifecycle: Redis-backed adapters, graceful stop, the CLI's rebuild. */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { redisUrl, skipLoudly } from '../support/skip.js';
 import { ADMIN_KEY, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
+import { sinasCli } from '../support/sinas-cli.js';
 
 describe('runtime', function () {
   this.timeout(60_000);
@@ -76,11 +76,14 @@ describe('runtime', function () {
         for (const name of ['a', 'b', 'c']) await t.api('/api/v1/agents', { method: 'POST', json: { name } });
         await t.api('/api/v1/agents/default/b', { method: 'PUT', json: { description: 'changed' } });
         const before = await (await t.api('/api/v1/agents')).json();
-        const cli = await sinasCli(['projections', 'rebuild', 'agents'], t.db.url);
+        const cli = await sinasCli(['projections', 'rebuild', 'agents'], {
+          ...process.env,
+          DATABASE_URL: t.db.url,
+        });
         expect(cli.status, cli.stderr).to.equal(0);
         expect(cli.stdout).to.match(/rebuilt agents: 4 events/);
         expect(await (await t.api('/api/v1/agents')).json()).to.deep.equal(before);
-        const status = await sinasCli(['projections', 'status'], t.db.url);
+        const status = await sinasCli(['projections', 'status'], { ...process.env, DATABASE_URL: t.db.url });
         expect(status.stdout).to.match(/agents/);
       } finally {
         await t.stop();
@@ -88,22 +91,3 @@ describe('runtime', function () {
     });
   });
 });
-
-/**
- * Runs the CLI without blocking this process, which serves the platform under test: a blocked
- * event loop lets the server's keep-alive sockets go stale, and the next request meets a reset.
- */
-function sinasCli(
-  args: readonly string[],
-  databaseUrl: string,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/sinas.js', ...args],
-      { env: { ...process.env, DATABASE_URL: databaseUrl }, encoding: 'utf8' },
-      (err, stdout, stderr) =>
-        resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}

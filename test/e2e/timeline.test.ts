@@ -4,10 +4,10 @@
  * pause, resume, result — and `as_of` shows the chat as it was at any revision.
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { pausedChat } from '../support/paused-chat.js';
 import { startTestPlatform, useProvider, userKey, type TestPlatform } from '../support/platform.js';
+import { sinasCli } from '../support/sinas-cli.js';
 
 describe('timelines and as_of', function () {
   this.timeout(120_000);
@@ -103,11 +103,12 @@ describe('timelines and as_of', function () {
 
   it('replays in the terminal (sinas replay chat), indented by cause, and stops at --as-of', async () => {
     const replay = (...args: string[]) =>
-      spawnSync(process.execPath, ['bin/sinas.js', 'replay', 'chat', chatId, ...args], {
-        encoding: 'utf8',
-        env: { ...process.env, DATABASE_URL: t.db.url, NO_COLOR: '1' },
+      sinasCli(['replay', 'chat', chatId, ...args], {
+        ...process.env,
+        DATABASE_URL: t.db.url,
+        NO_COLOR: '1',
       });
-    const full = replay();
+    const full = await replay();
     expect(full.status, full.stderr).to.equal(0);
     expect(full.stdout).to.contain('user: ask');
     expect(full.stdout).to.match(/ {4}approved by [\w-]+: "looks fine"/);
@@ -116,11 +117,11 @@ describe('timelines and as_of', function () {
     expect(full.stdout).to.contain('completed in');
     const decided = (await (await t.api(`/chats/${chatId}/timeline?type=ToolApprovalRequested`)).json())
       .items[0];
-    const early = replay('--as-of', decided.revision);
+    const early = await replay('--as-of', decided.revision);
     expect(early.status, early.stderr).to.equal(0);
     expect(early.stdout).to.contain('approval requested');
     expect(early.stdout).to.not.contain('approved by');
-    expect(replay('--as-of', '9999').status).to.equal(1);
+    expect((await replay('--as-of', '9999')).status).to.equal(1);
   });
 
   it('is for the owner and auditors only', async () => {
