@@ -209,6 +209,9 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       t.api(`/chats/${id}/messages`, { method: 'POST', headers: as(who), json: { content: 'go' } }),
       200,
     );
+    // the run ended before the reply; its row is read once the executions read model has caught up
+    const { eventStore, waiter } = t.platform.services;
+    await waiter.waitFor(['executions'], await eventStore.headPosition(), 60_000);
     const runs = await (await t.api(`/executions?chat_id=${id}`, { headers: as(who) })).json();
     return (runs[0]?.id as string | undefined) ?? none;
   };
