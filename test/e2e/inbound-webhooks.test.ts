@@ -6,7 +6,8 @@
  * JSON path, the body limit and the per-webhook rate limit.
  */
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { webhookDeliveryStream } from '../../src/events/webhook-delivery-events.js';
 import { startTestPlatform, userKey, type JsonResponse, type TestPlatform } from '../support/platform.js';
 
 const ECHO = `
@@ -173,6 +174,38 @@ describe('inbound webhooks', function () {
     const count = await executionsOf(j.id);
     console.log(`      executions for one dedup key delivered 4 times at once: ${count}`);
     expect(count).to.equal(1);
+  });
+
+  it('runs the execution a claim names when the delivery that claimed the key died before requesting it', async () => {
+    const h = await hook('dd/adopt', { requires_auth: false, dedup: { key: 'header:X-Delivery' } });
+    const executionId = randomUUID();
+    const claimId = randomUUID();
+    const hash = createHash('sha256').update(JSON.stringify('gone-1')).digest('hex');
+    const at = new Date();
+    // what a process that claimed the key and then died left behind: a claim and no answer
+    await t.platform.services.eventStore.append(
+      webhookDeliveryStream(h.id, hash),
+      [
+        {
+          id: claimId,
+          type: 'WebhookDeliveryClaimed',
+          data: {
+            webhookId: h.id,
+            executionId,
+            at: at.toISOString(),
+            expiresAt: new Date(at.getTime() + 600_000).toISOString(),
+          },
+          metadata: { correlationId: claimId, causationId: claimId, actor: 'system', version: 1 },
+        },
+      ],
+      'no_stream',
+    );
+    const r = await as(undefined, '/webhooks/dd/adopt', 'POST', { n: 1 }, { 'x-delivery': 'gone-1' });
+    expect(r.status).to.equal(200);
+    expect((await r.json()).execution_id).to.equal(executionId);
+    const again = await as(undefined, '/webhooks/dd/adopt', 'POST', { n: 1 }, { 'x-delivery': 'gone-1' });
+    expect((await again.json()).execution_id).to.equal(executionId);
+    expect(await executionsOf(h.id)).to.equal(1);
   });
 
   it('refuses a body over the limit with 413 and too many deliveries with 429 and Retry-After', async () => {
