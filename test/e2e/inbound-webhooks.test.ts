@@ -208,6 +208,26 @@ describe('inbound webhooks', function () {
     expect(await executionsOf(h.id)).to.equal(1);
   });
 
+  it('is a section of the declarative config, applied after agents', async () => {
+    const yaml = [
+      'apiVersion: sinas.co/v1',
+      'kind: SinasConfig',
+      'metadata: { name: wh }',
+      'spec:',
+      '  webhooks: [{ name: cfg/hook, functionNamespace: wh, functionName: echo, requiresAuth: false }]',
+      '',
+    ].join('\n');
+    const applied = await t.api('/api/v1/config/apply', {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: yaml,
+    });
+    expect(applied.status, await applied.clone().text()).to.equal(200);
+    const r = await as(undefined, '/webhooks/cfg/hook', 'POST', { z: 1 });
+    expect(r.status).to.equal(200);
+    expect((await r.json()).result.got).to.deep.equal({ z: 1 });
+  });
+
   it('refuses a body over the limit with 413 and too many deliveries with 429 and Retry-After', async () => {
     await hook('lim/size', { requires_auth: false });
     const big = await as(undefined, '/webhooks/lim/size', 'POST', { x: 'y'.repeat(4096) });
