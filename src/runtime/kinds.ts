@@ -56,8 +56,8 @@ import { dropStoreKeys, statesOn } from './states/state-wiring.js';
 import { signingSecrets } from './webhooks/signing-secrets.js';
 import { webhookHooks, webhookKind } from '../commands/webhook/webhook-kind.js';
 import { registerInboundWebhookRoutes } from '../http/inbound-webhooks.js';
-import { RateLimiter } from './auth/rate-limiter.js';
 import { DeliveryClaims } from './inbound-webhooks/delivery-claims.js';
+import { WebhookRateCounter } from './inbound-webhooks/rate-counter.js';
 import { WebhookDeliveries } from './inbound-webhooks/webhook-deliveries.js';
 
 /** opens a provider's API key sealed under the master keyring, to compare it with the config's */
@@ -149,8 +149,8 @@ const webhooks: KindRegistration = {
         new DeliveryClaims(d.eventStore),
         syncTimeoutMs,
       ),
-      // per-webhook counters in Postgres (auth_rate_limits): every API process counts against one limit
-      counter: new RateLimiter(d.pool),
+      // per-webhook counters in Postgres: every API process counts against one limit
+      counter: new WebhookRateCounter(d.pool),
       limits: d.config.inboundWebhooks,
     });
   },
