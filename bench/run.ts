@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       started.push(pg);
       url = pg.url;
     }
-    if (known.some((n) => n.startsWith('function_'))) {
+    if (known.some((n) => n.startsWith('function_') || n === 'webhook_sync')) {
       // the function runner benches use Docker when there is one (a private dockerd, like npm test)
       const docker = await startDocker(log).catch((err: Error) => ({ host: null, why: err.message }));
       if (docker.host === null)

@@ -1,7 +1,7 @@
 /** The OpenAPI 3.1 document, generated from the route registry's schemas. */
 import type { RouteRegistry } from './routes.js';
 
-export const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z_]+)/g, '{$1}');
+export const toOpenApiPath = (path: string) => path.replace(/[:*]([A-Za-z_]+)/g, '{$1}');
 
 export function openApiDocument(registry: RouteRegistry, version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};

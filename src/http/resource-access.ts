@@ -152,6 +152,9 @@ function grants(
       // unlike the original, the namespaced grants of the Users role satisfy this (reference §1.5 quirk)
       if (namespaced && !holds(req, requiredForCreate(resource, b.namespace ?? 'default', b.name)))
         throw new ForbiddenError(`Not authorized to create a ${labelOf(kind)} in this namespace`);
+      // a kind without namespaces (inbound webhooks): the kind's own create permission
+      if (!namespaced && !kind.adminOnly && !holds(req, `sinas.${resource}.create:own`))
+        throw new ForbiddenError(`Not authorized to create a ${labelOf(kind)}`);
     },
     listFilter(req) {
       const p = principalOf(req);

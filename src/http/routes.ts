@@ -31,6 +31,8 @@ export interface RouteSpec {
   /** the media type of its successful responses, when not JSON (a page, a script) */
   readonly produces?: string;
   readonly public?: boolean;
+  /** a public route that still authenticates a caller who sends credentials (an inbound webhook) */
+  readonly credentials?: 'optional';
   /** how this route's clients expect an error (the OpenAI adapter's `error` member), bad input included */
   readonly mapError?: (err: unknown) => unknown;
   /** Who may call it: every non-public route says, or the process stops at start naming it. */
@@ -62,6 +64,8 @@ export class RouteRegistry {
       checkAccess(r);
       const chain: RequestHandler[] = [];
       if (!r.public) chain.push(auth);
+      else if (r.credentials === 'optional')
+        chain.push((req, res, next) => (sendsCredentials(req) ? auth(req, res, next) : next()));
       chain.push(validator(r));
       if (r.access && 'permission' in r.access) chain.push(requirePermission(r.access.permission));
       else if (r.access && r.access.signedIn !== 'any credential')
@@ -77,6 +81,9 @@ export class RouteRegistry {
     }
   }
 }
+
+const sendsCredentials = (req: Request) =>
+  req.get('x-api-key') !== undefined || /^bearer\s/i.test(req.get('authorization') ?? '');
 
 /** Every non-public route declares its access, a `signedIn` one with well-formed permissions. */
 function checkAccess(r: RouteSpec): void {
@@ -135,6 +142,8 @@ function validator(r: RouteSpec): RequestHandler {
   for (const s of [params, query, takesBody ? r.body : undefined]) if (s) compile(s); // once, at mount
   return (req, _res, next) => {
     try {
+      const wild = req.params as Record<string, unknown>; // a `*name` parameter: its segments, joined
+      for (const [k, v] of Object.entries(wild)) if (Array.isArray(v)) wild[k] = v.join('/');
       for (const [k, v] of Object.entries(req.params)) checkInput(v, k);
       if (params) validate(params, { ...req.params });
       const q = query ? coerceQuery(req.query as Record<string, unknown>, r.query!) : {};

@@ -49,6 +49,7 @@ export interface Config {
   readonly smtp: SmtpConfig | undefined;
   readonly login: LoginConfig;
   readonly webhooks: WebhookConfig;
+  readonly inboundWebhooks: InboundWebhookConfig;
   readonly outbound: OutboundConfig;
   readonly files: FilesConfig;
 }
@@ -90,6 +91,14 @@ export interface WebhookConfig {
   readonly retryMaxMs: number;
   /** consecutive failures after which a subscription is reported `failing` (it keeps retrying) */
   readonly failingAfter: number;
+}
+
+/** Limits on deliveries to inbound webhooks (README "Inbound webhooks"). */
+export interface InboundWebhookConfig {
+  /** the largest body a delivery may carry (SINAS_INBOUND_WEBHOOK_BODY_LIMIT_BYTES, default 256 KiB): 413 beyond */
+  readonly bodyLimitBytes: number;
+  /** deliveries per webhook per minute, over all API processes (SINAS_INBOUND_WEBHOOK_RATE_PER_MINUTE): 429 beyond */
+  readonly ratePerMinute: number;
 }
 
 /** Where login codes are sent: SMTP_URL, or SMTP_HOST with SMTP_PORT/SMTP_USER/SMTP_PASSWORD. */
@@ -165,6 +174,10 @@ export function loadConfig(env: Env = process.env): Config {
       retryBaseMs: int(env, 'SINAS_WEBHOOK_RETRY_BASE_MS', 1000, 1, 3_600_000),
       retryMaxMs: int(env, 'SINAS_WEBHOOK_RETRY_MAX_MS', 600_000, 1, 86_400_000),
       failingAfter: int(env, 'SINAS_WEBHOOK_FAILING_AFTER', 5, 1, 1000),
+    },
+    inboundWebhooks: {
+      bodyLimitBytes: int(env, 'SINAS_INBOUND_WEBHOOK_BODY_LIMIT_BYTES', 262_144, 1, 100_000_000),
+      ratePerMinute: int(env, 'SINAS_INBOUND_WEBHOOK_RATE_PER_MINUTE', 600, 1, 1_000_000),
     },
     outbound: {
       allowlist: [...list(env, 'SINAS_OUTBOUND_ALLOWLIST'), ...list(env, 'SINAS_WEBHOOK_ALLOWLIST')],

@@ -2,7 +2,7 @@
  * The kinds on the kit: the one place a kind is registered. Its service, projection and table,
  * routes and OpenAPI, config section and authorisation-matrix rows are all derived from this list
  * (kind-registry.ts). Order is the config's apply order (reference §6.3: llmProviders → secrets →
- * connectors → functions → skills → queries → collections → templates → stores → agents), after
+ * connectors → functions → skills → queries → collections → templates → stores → agents → webhooks), after
  * roles and users.
  */
 import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
@@ -54,6 +54,11 @@ import { queryRunsOn } from './queries/query-wiring.js';
 import { PgDataKeys } from './secrets/data-keys.js';
 import { dropStoreKeys, statesOn } from './states/state-wiring.js';
 import { signingSecrets } from './webhooks/signing-secrets.js';
+import { webhookHooks, webhookKind } from '../commands/webhook/webhook-kind.js';
+import { registerInboundWebhookRoutes } from '../http/inbound-webhooks.js';
+import { DeliveryClaims } from './inbound-webhooks/delivery-claims.js';
+import { WebhookRateCounter } from './inbound-webhooks/rate-counter.js';
+import { WebhookDeliveries } from './inbound-webhooks/webhook-deliveries.js';
 
 /** opens a provider's API key sealed under the master keyring, to compare it with the config's */
 const openProviderKeyWith = (p: KindSectionPorts) => (sealed: unknown) => {
@@ -126,6 +131,34 @@ const templates: KindRegistration = {
     registerTemplateRoutes(registry, { templates: d.service, mailer: d.services.mailer });
   },
   example: { create: { html_content: '<p>{{ x }}</p>' }, update: { description: 'changed' } },
+};
+
+const webhooks: KindRegistration = {
+  name: 'webhooks',
+  kind: webhookKind,
+  hooks: ({ executePolicy }) => webhookHooks(executePolicy),
+  config: kitSection('webhooks', 'webhook'),
+  routes: (registry, d) => {
+    registerResourceRoutes(registry, d);
+    const syncTimeoutMs = d.config.functionTimeoutMs + 30_000;
+    registerInboundWebhookRoutes(registry, {
+      kind: d.service.kind,
+      queries: d.queries,
+      deliveries: new WebhookDeliveries(
+        d.services.executions,
+        new DeliveryClaims(d.eventStore),
+        syncTimeoutMs,
+      ),
+      // per-webhook counters in Postgres: every API process counts against one limit
+      counter: new WebhookRateCounter(d.pool),
+      limits: d.config.inboundWebhooks,
+    });
+  },
+  // the owner's function of the authorisation matrix (it makes it first)
+  example: {
+    create: { function_namespace: 'mx', function_name: 'echo' },
+    update: { description: 'changed' },
+  },
 };
 
 const eventSubscriptions: KindRegistration = {
@@ -241,6 +274,7 @@ export const KINDS: readonly KindRegistration[] = [
   templates,
   stores,
   agents,
+  webhooks,
   eventSubscriptions,
 ];
 

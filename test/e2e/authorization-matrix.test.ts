@@ -157,6 +157,12 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       201,
     );
     await must(ownerApi('/api/v1/functions', { namespace: 'mx', name: 'echo', code: ECHO }), 201);
+    const hook = { function_namespace: 'mx', function_name: 'echo' };
+    await must(ownerApi('/api/v1/webhooks', { name: 'mx/signed', ...hook }), 201);
+    await must(
+      ownerApi('/api/v1/webhooks', { name: 'mx/open', ...hook, http_method: 'GET', requires_auth: false }),
+      201,
+    );
     const tools = await (
       await must(adminApi('/api/v1/llm-providers', { name: 'mxtools', api_endpoint: toolLlm.url }), 201)
     ).json();
@@ -681,6 +687,32 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: async () => ({ path: `${await ownerSubscription()}/replay?from=0`, body: {} }),
       expect: [401, 403, 404, 'ok', 'ok'],
     },
+    // a webhook on the owner's function: the others may not run it, so they may not name it
+    'POST /api/v1/webhooks': {
+      call: (who: Who) => ({
+        path: '/api/v1/webhooks',
+        body: { name: `c${who}${n()}`, function_namespace: 'mx', function_name: 'echo' },
+      }),
+      expect: [401, 403, 404, 'ok', 'ok'],
+    },
+    // requires_auth: the caller runs the owner's function, so the caller needs `execute` on it
+    'POST /webhooks/*path': {
+      call: () => ({ path: '/webhooks/mx/signed', body: {} }),
+      expect: [401, 403, 403, 'ok', 'ok'],
+      narrow: 'denied', // the key's map grants no execute
+    },
+    // no auth: it runs as the owner for anyone; a credential sent is still checked
+    'GET /webhooks/*path': {
+      call: () => ({ path: '/webhooks/mx/open?a=1' }),
+      expect: PUBLIC,
+      deactivated: 401,
+    },
+    ...Object.fromEntries(
+      ['PUT', 'PATCH', 'DELETE'].map((m) => [
+        `${m} /webhooks/*path`,
+        { call: () => ({ path: '/webhooks/mx/open' }), expect: [405, 405, 405, 405, 405], deactivated: 401 },
+      ]),
+    ),
     'POST /api/v1/connectors/parse-openapi': {
       call: () => ({ path: '/api/v1/connectors/parse-openapi', body: { spec: MINIMAL_OPENAPI } }),
       expect: USERS,
