@@ -38,6 +38,7 @@ import {
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { existsBy, queryHooks, queryKind } from '../commands/query/query-kind.js';
 import { queriesSection } from '../commands/config/sections/queries.js';
+import { databaseTriggersSection } from '../commands/config/sections/database-triggers.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import { skillKind } from '../commands/skill/skill-kind.js';
 import { templateHooks, templateKind } from '../commands/template/template-kind.js';
@@ -242,6 +243,7 @@ const databaseTriggers: KindRegistration = {
       existsBy((id) => a.dataSources.byId(id)),
       executePolicy,
     ),
+  config: (service, p) => databaseTriggersSection(service, p.service('databaseConnections'), p.items),
   routes: (registry, d) => registerResourceRoutes(registry, { ...d, decorate: triggerStatus(d.eventStore) }),
   // inactive: the matrix's triggers are never polled (the connection id is the matrix's own)
   example: {

@@ -203,4 +203,49 @@ describe('database triggers (reference §5.13)', function () {
     ]);
     await t.api('/api/v1/database-triggers/cursed', { method: 'DELETE' });
   });
+
+  it('applies and exports a databaseTriggers config section, naming the connection and the function', async () => {
+    const yaml = [
+      'apiVersion: sinas.co/v1',
+      'kind: SinasConfig',
+      'metadata: { name: cdc }',
+      'spec:',
+      '  databaseTriggers:',
+      '    - name: fromconfig',
+      '      connectionName: shop',
+      '      tableName: orders',
+      '      functionName: cdc/echo',
+      '      pollColumn: id',
+      '      batchSize: 50',
+      '      isActive: false',
+      '    - name: nowhere',
+      '      connectionName: missing',
+      '      tableName: orders',
+      '      functionName: cdc/none',
+      '      pollColumn: id',
+    ].join('\n');
+    const invalid = await (await post('/api/v1/config/validate', { config: yaml })).json();
+    expect(invalid.valid).to.equal(false);
+    expect(invalid.errors.map((e: { path: string }) => e.path)).to.include.members([
+      'spec.databaseTriggers[1].connectionName',
+      'spec.databaseTriggers[1].functionName',
+    ]);
+    const good = yaml.split('\n').slice(0, 12).join('\n');
+    const applied = await (await post('/api/v1/config/apply', { config: good })).json();
+    expect(applied.success, JSON.stringify(applied)).to.equal(true);
+    const made = await status('fromconfig');
+    expect(made).to.include({
+      database_connection_id: connId,
+      table_name: 'orders',
+      function_namespace: 'cdc',
+      function_name: 'echo',
+      batch_size: 50,
+      is_active: false,
+    });
+    const again = await (await post('/api/v1/config/apply', { config: good })).json();
+    expect(again.summary.unchanged).to.deep.equal({ databaseTrigger: 1 });
+    const exported = await (await t.api('/api/v1/config/export')).text();
+    expect(exported).to.include('databaseTriggers:').and.to.include('functionName: cdc/echo');
+    expect(exported).to.include('connectionName: shop');
+  });
 });
