@@ -88,6 +88,8 @@ export const CATEGORIES = [
   'template',
   'dbconnection',
   'dbannotations',
+  'dbtrigger',
+  'dbtriggerpoll',
   'collection',
   'file',
   'secret',
@@ -184,6 +186,8 @@ export class EventVisibility {
         return secret(e, id, r);
       case 'dbconnection': // admin-only, and its events carry a sealed password
       case 'dbannotations':
+      case 'dbtrigger': // admin-only
+      case 'dbtriggerpoll': // admin-only, and its batches carry a table's rows
         return HIDDEN;
       case 'eventsub':
         return may(r, 'sinas.webhooks.read:all') || (await this.owners.ofFirstEvent(e)) === r.userId

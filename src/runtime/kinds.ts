@@ -2,7 +2,8 @@
  * The kinds on the kit: the one place a kind is registered. Its service, projection and table,
  * routes and OpenAPI, config section and authorisation-matrix rows are all derived from this list
  * (kind-registry.ts). Order is the config's apply order (reference §6.3: llmProviders → secrets →
- * connectors → functions → skills → queries → collections → templates → stores → agents → webhooks), after
+ * connectors → functions → skills → queries → collections → templates → stores → agents → webhooks →
+ * schedules → databaseTriggers), after
  * roles and users.
  */
 import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
@@ -30,9 +31,14 @@ import {
   databaseConnectionHooks,
   databaseConnectionKind,
 } from '../commands/database-connection/database-connection-kind.js';
+import {
+  databaseTriggerHooks,
+  databaseTriggerKind,
+} from '../commands/database-trigger/database-trigger-kind.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { existsBy, queryHooks, queryKind } from '../commands/query/query-kind.js';
 import { queriesSection } from '../commands/config/sections/queries.js';
+import { databaseTriggersSection } from '../commands/config/sections/database-triggers.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import { skillKind } from '../commands/skill/skill-kind.js';
 import { templateHooks, templateKind } from '../commands/template/template-kind.js';
@@ -47,6 +53,7 @@ import { IdentityQueries } from '../projections/identity-queries.js';
 import { registerResourceRoutes } from '../http/resources.js';
 import { registerSkillRoutes } from '../http/skills.js';
 import { registerTemplateRoutes } from '../http/templates.js';
+import { triggerStatus } from './database-triggers/trigger-status.js';
 import type { Sealed } from './cipher.js';
 import { kitSection, projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
 import { filesOn } from './files/file-wiring.js';
@@ -261,6 +268,29 @@ const collections: KindRegistration = {
   example: { create: {}, update: { max_file_size_mb: 5 } },
 };
 
+const databaseTriggers: KindRegistration = {
+  name: 'databaseTriggers',
+  kind: databaseTriggerKind,
+  hooks: ({ adapters: a, executePolicy }) =>
+    databaseTriggerHooks(
+      existsBy((id) => a.dataSources.byId(id)),
+      executePolicy,
+    ),
+  config: (service, p) => databaseTriggersSection(service, p.service('databaseConnections'), p.items),
+  routes: (registry, d) => registerResourceRoutes(registry, { ...d, decorate: triggerStatus(d.eventStore) }),
+  // inactive: the matrix's triggers are never polled (the connection id is the matrix's own)
+  example: {
+    create: {
+      table_name: 't',
+      poll_column: 'id',
+      function_namespace: 'mx',
+      function_name: 'echo',
+      is_active: false,
+    },
+    update: { batch_size: 5 },
+  },
+};
+
 /** Every kind the platform serves. A new kind is one more entry here (README "Adding a kind"). */
 export const KINDS: readonly KindRegistration[] = [
   llmProviders,
@@ -275,6 +305,7 @@ export const KINDS: readonly KindRegistration[] = [
   stores,
   agents,
   webhooks,
+  databaseTriggers,
   eventSubscriptions,
 ];
 

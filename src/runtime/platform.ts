@@ -60,6 +60,8 @@ import { EventVisibility } from '../audit/visibility.js';
 import { listenHttp } from './http-listen.js';
 import type { ToolFamily } from './turns/tool-family.js';
 import { ensureBuiltInConnection } from './data-sources/built-in.js';
+import { triggerPollerOn } from './database-triggers/trigger-wiring.js';
+import type { TriggerPoller } from './database-triggers/trigger-poller.js';
 
 /** A user's permissions, read again whenever the identity read model has moved on. */
 function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
@@ -202,6 +204,8 @@ export class Platform {
         (await this.services.queries.identity.permissionsOf(userId)).permissions,
     });
     this.dispatcher.start();
+    this.triggerPoller = triggerPollerOn(this.services, this.log);
+    this.triggerPoller?.start();
     const sweep = () =>
       Promise.all([
         sweepOpenTurns(pool, queue).then(
@@ -221,6 +225,7 @@ export class Platform {
 
   private sweepTimer: NodeJS.Timeout | undefined;
   private dispatcher: WebhookDispatcher | undefined;
+  private triggerPoller: TriggerPoller | undefined;
 
   private startRunner(p: Projection): void {
     const runner = new ProjectionRunner(this.services.pool, this.services.eventStore, p, { log: this.log });
@@ -388,7 +393,11 @@ export class Platform {
       const app = this.app;
       if (this.server) await drain(this.server, () => app && endStreams(app));
       if (this.sweepTimer) clearInterval(this.sweepTimer);
-      await Promise.all([...this.runners.map((r) => r.stop()), this.dispatcher?.stop()]);
+      await Promise.all([
+        ...this.runners.map((r) => r.stop()),
+        this.dispatcher?.stop(),
+        this.triggerPoller?.stop(),
+      ]);
       await this.composition.dispose();
     })();
     return this.stopping;

@@ -182,6 +182,7 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     const connection = { name: 'mxdata', connection_type: 'postgresql', ...data.fields };
     const conn = await (await must(adminApi('/api/v1/database-connections', connection), 201)).json();
     kitFixtures.queries = { database_connection_id: conn.id };
+    kitFixtures['database-triggers'] = { database_connection_id: conn.id };
     const query = { namespace: 'mx', name: 'run', operation: 'read', sql: 'SELECT 1 AS one' };
     await must(adminApi('/api/v1/queries', { ...query, ...kitFixtures.queries }), 201);
     const template = { namespace: 'mx', name: 'tpl', html_content: '<p>{{ x }}</p>' };

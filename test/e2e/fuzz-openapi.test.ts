@@ -126,6 +126,16 @@ async function makeTargets(
     table_name: 'fz',
     columns: [{ name: 'fz', type: 'text' }],
   });
+  const fzdb = await (await t.api('/api/v1/database-connections/fzdb')).json();
+  const trigger = {
+    database_connection_id: fzdb.id,
+    table_name: 'fz',
+    poll_column: 'fz',
+    function_namespace: 'fz',
+    function_name: 'fz',
+    is_active: false,
+  };
+  await ok('/api/v1/database-triggers', { name: 'fz', ...trigger });
   // encrypted: the fuzzed state writes seal and open values; `fz` is a state of the admin's in it
   await ok('/api/v1/stores', { namespace: 'fz', name: 'fz', encrypted: true });
   await ok('/stores/fz/fz/states', { key: 'fz', value: { fz: 1 } });
@@ -158,6 +168,7 @@ async function makeTargets(
     'POST /api/v1/event-subscriptions': { url: 'http://127.0.0.1:9/hook', active: false },
     'POST /api/v1/connectors': { namespace: 'fz', name: 'fz2', base_url: 'http://127.0.0.1:9' },
     'POST /api/v1/stores': { namespace: 'fz', name: 'fz2' },
+    'POST /api/v1/database-triggers': { name: 'fz2', ...trigger },
     'POST /adapters/openai/v1/chat/completions': {
       model: 'fz/none',
       messages: [{ role: 'user', content: 'hi' }],

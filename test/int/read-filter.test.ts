@@ -22,6 +22,7 @@ import { connectorKind } from '../../src/commands/connector/connector-kind.js';
 import { databaseConnectionKind } from '../../src/commands/database-connection/database-connection-kind.js';
 import { annotationStream } from '../../src/events/database-annotation-events.js';
 import { KINDS } from '../../src/runtime/kinds.js';
+import { triggerPollStream } from '../../src/events/database-trigger-events.js';
 import { configStream } from '../../src/events/config-events.js';
 import type { RecordedEvent } from '../../src/events/event-store.js';
 import { eventSubscriptionStream } from '../../src/events/event-subscription-events.js';
@@ -95,6 +96,7 @@ describe('read filter (visibility) on the Postgres event store', function () {
       configStream('c'),
       ...KINDS.map((k) => `${k.kind.category}-n/x`),
       annotationStream('id'),
+      triggerPollStream('id'),
       stateStream('s', 'u', 'k'),
     ].map(categoryOf);
     expect(written.filter((c) => !(CATEGORIES as readonly string[]).includes(c))).to.deep.equal([]);

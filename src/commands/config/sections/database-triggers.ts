@@ -1,0 +1,78 @@
+/**
+ * `spec.databaseTriggers` (reference §6.3): the DatabaseTrigger kind's fields in camelCase, with the
+ * connection by name (`connectionName`, stored as its id) and the function as one `ns/name`
+ * (`functionName`, stored as `function_namespace` and `function_name`), so a config names the same
+ * connection and function on every install. Names found neither in the config nor on the platform
+ * are reported at validation. Applied last: after the connections and functions it names.
+ */
+import { databaseTriggerKind } from '../../database-trigger/database-trigger-kind.js';
+import type { ResourceKind } from '../../resource/resource-kind.js';
+import type { ResourceService } from '../../resource/resource-service.js';
+import type { ConfigSection } from '../config-section.js';
+import { direct, resourceSection, type FieldMapping, type KindItems } from './resource-section.js';
+
+const FIELDS = [
+  'schema_name',
+  'table_name',
+  'operations',
+  'poll_column',
+  'poll_interval_seconds',
+  'batch_size',
+  'is_active',
+];
+
+/** `ns/name`, or a bare name meaning `default/name` */
+const functionRef = (ref: string) => (ref.includes('/') ? ref : `default/${ref}`);
+
+export function databaseTriggersSection(
+  service: ResourceService,
+  connections: ResourceService,
+  items: KindItems,
+): ConfigSection {
+  const connectionKind: ResourceKind = connections.kind;
+  const connection: FieldMapping = {
+    yaml: 'connectionName',
+    schema: { type: 'string', minLength: 1, maxLength: 100 },
+    fallback: null,
+    read: async (spec) =>
+      (await items(connectionKind)).find((c) => c.id === spec.database_connection_id)?.name ?? null,
+    write: async (name) => ({ database_connection_id: (await connections.at('default', name as string)).id }),
+  };
+  const fn: FieldMapping = {
+    yaml: 'functionName',
+    schema: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 511,
+      pattern: '^([a-zA-Z_][a-zA-Z0-9_]*/)?[a-zA-Z_][a-zA-Z0-9_]*$',
+    },
+    fallback: null,
+    read: (spec) => `${String(spec.function_namespace)}/${String(spec.function_name)}`,
+    write: (ref) => {
+      const [namespace, name] = functionRef(ref as string).split('/') as [string, string];
+      return { function_namespace: namespace, function_name: name };
+    },
+  };
+  return resourceSection({
+    name: 'databaseTriggers',
+    resourceType: 'databaseTrigger',
+    service,
+    items,
+    fields: [connection, fn, ...FIELDS.map((f) => direct(databaseTriggerKind, f))],
+    required: ['connectionName', 'tableName', 'functionName', 'pollColumn'],
+    async check(item, path, env) {
+      const name = item.connectionName;
+      if (typeof name === 'string' && !(await env.exists('databaseConnections', name)))
+        env.error(
+          `${path}.connectionName`,
+          `no database connection '${name}' in the config or on the platform`,
+        );
+      const ref = item.functionName;
+      if (typeof ref === 'string' && !(await env.exists('functions', functionRef(ref))))
+        env.error(
+          `${path}.functionName`,
+          `no function '${functionRef(ref)}' in the config or on the platform`,
+        );
+    },
+  }) as ConfigSection;
+}
