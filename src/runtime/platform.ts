@@ -48,6 +48,9 @@ import { compose, type Composition } from './container.js';
 import type { Services } from './services.js';
 import { projectionsOf, registerKindRoutes, type KindRegistration } from './kind-registry.js';
 import { KINDS } from './kinds.js';
+import { registerMessageSearchRoutes } from '../http/message-search.js';
+import { MessageQueries } from '../projections/message-queries.js';
+import { registerPermissionReferenceRoutes } from '../http/permission-reference.js';
 import { registerConfigRoutes } from '../http/config.js';
 import { registerLoginRoutes } from '../http/login.js';
 import { looksLikeJwt } from './auth/access-tokens.js';
@@ -330,6 +333,8 @@ export class Platform {
     registerConfigRoutes(registry, {
       config: this.services.configService,
     });
+    registerMessageSearchRoutes(registry, { queries: new MessageQueries(pool) });
+    registerPermissionReferenceRoutes(registry);
     registerOpenAiAdapterRoutes(registry, {
       chats: this.services.chats,
       agents: this.services.agents,
