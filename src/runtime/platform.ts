@@ -51,6 +51,7 @@ import { KINDS } from './kinds.js';
 import { registerMessageSearchRoutes } from '../http/message-search.js';
 import { MessageQueries } from '../projections/message-queries.js';
 import { registerPermissionReferenceRoutes } from '../http/permission-reference.js';
+import { registerSystemRoutes } from '../http/system.js';
 import { registerConfigRoutes } from '../http/config.js';
 import { registerLoginRoutes } from '../http/login.js';
 import { looksLikeJwt } from './auth/access-tokens.js';
@@ -335,6 +336,11 @@ export class Platform {
     });
     registerMessageSearchRoutes(registry, { queries: new MessageQueries(pool) });
     registerPermissionReferenceRoutes(registry);
+    registerSystemRoutes(registry, {
+      role: this.config.role,
+      checks: this.services.portChecks,
+      dataDir: this.config.dataDir,
+    });
     registerOpenAiAdapterRoutes(registry, {
       chats: this.services.chats,
       agents: this.services.agents,

@@ -261,4 +261,35 @@ describe('the original console against this API', function () {
       expect((await t.api('/api/v1/roles/permissions/defaults', { headers: user })).status).to.equal(403);
     });
   });
+
+  describe('the System page (GET /api/v1/system/health, /api/v1/dependencies)', () => {
+    it('reports this process and every port as services, the host, and no warnings when all is up', async () => {
+      const r = await t.api('/api/v1/system/health?include_stats=false');
+      expect(r.status, await r.clone().text()).to.equal(200);
+      const health = await r.json();
+      const names = health.services.map((s: { name: string }) => s.name);
+      expect(names).to.include.members(['database', 'eventStore', 'jobQueue', 'functionRunner']);
+      for (const s of health.services)
+        expect(s).to.include.all.keys('name', 'service', 'status', 'health', 'uptime_seconds');
+      expect(health.services.every((s: { status: string }) => s.status === 'running')).to.equal(true);
+      expect(health.host.memory_total_mb).to.be.above(0);
+      expect(health.host.disk_total_gb).to.be.above(0);
+      expect(health.host).to.include.all.keys(
+        'cpu_percent',
+        'memory_used_mb',
+        'memory_percent',
+        'disk_used_gb',
+        'disk_percent',
+      );
+      expect(health.warnings.filter((w: { level: string }) => w.level === 'critical')).to.deep.equal([]);
+      const user = { 'x-api-key': await userKey(t, 'sys_reader') };
+      expect((await t.api('/api/v1/system/health', { headers: user })).status).to.equal(403);
+    });
+
+    it('lists the approved Python packages: none, the function image has the standard library only', async () => {
+      const r = await t.api('/api/v1/dependencies');
+      expect(r.status).to.equal(200);
+      expect(await r.json()).to.deep.equal([]);
+    });
+  });
 });
