@@ -20,18 +20,7 @@ export function registerHealth(registry: RouteRegistry, role: string, checks: re
     public: true,
     responses: { 200: { type: 'object' }, 503: { type: 'object' } },
     handler: async (_req, res) => {
-      const ports = Object.fromEntries(
-        await Promise.all(
-          checks.map(async (c) => {
-            const error = await withTimeout(c.check(), 2000).then(
-              () => undefined,
-              (e: Error) => e.message,
-            );
-            const adapter = c.describe ? await c.describe().catch(() => c.adapter) : c.adapter;
-            return [c.port, { adapter, up: error === undefined, ...(error ? { error } : {}) }] as const;
-          }),
-        ),
-      );
+      const ports = await checkPorts(checks);
       const down = Object.entries(ports)
         .filter(([, p]) => !p.up)
         .map(([name]) => name);
@@ -39,6 +28,28 @@ export function registerHealth(registry: RouteRegistry, role: string, checks: re
       res.status(healthy ? 200 : 503).json({ status: healthy ? 'healthy' : 'unhealthy', role, ports, down });
     },
   });
+}
+
+export interface PortState {
+  readonly adapter: string;
+  readonly up: boolean;
+  readonly error?: string;
+}
+
+/** Every port checked at once, each given two seconds: its adapter and whether it answered. */
+export async function checkPorts(checks: readonly PortCheck[]): Promise<Record<string, PortState>> {
+  return Object.fromEntries(
+    await Promise.all(
+      checks.map(async (c) => {
+        const error = await withTimeout(c.check(), 2000).then(
+          () => undefined,
+          (e: Error) => e.message,
+        );
+        const adapter = c.describe ? await c.describe().catch(() => c.adapter) : c.adapter;
+        return [c.port, { adapter, up: error === undefined, ...(error ? { error } : {}) }] as const;
+      }),
+    ),
+  );
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

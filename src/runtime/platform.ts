@@ -48,6 +48,10 @@ import { compose, type Composition } from './container.js';
 import type { Services } from './services.js';
 import { projectionsOf, registerKindRoutes, type KindRegistration } from './kind-registry.js';
 import { KINDS } from './kinds.js';
+import { registerMessageSearchRoutes } from '../http/message-search.js';
+import { MessageQueries } from '../projections/message-queries.js';
+import { registerPermissionReferenceRoutes } from '../http/permission-reference.js';
+import { registerSystemRoutes } from '../http/system.js';
 import { registerConfigRoutes } from '../http/config.js';
 import { registerLoginRoutes } from '../http/login.js';
 import { looksLikeJwt } from './auth/access-tokens.js';
@@ -334,6 +338,13 @@ export class Platform {
     });
     registerConfigRoutes(registry, {
       config: this.services.configService,
+    });
+    registerMessageSearchRoutes(registry, { queries: new MessageQueries(pool) });
+    registerPermissionReferenceRoutes(registry);
+    registerSystemRoutes(registry, {
+      role: this.config.role,
+      checks: this.services.portChecks,
+      dataDir: this.config.dataDir,
     });
     registerOpenAiAdapterRoutes(registry, {
       chats: this.services.chats,

@@ -763,6 +763,19 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       expect: ADMIN,
     },
     'GET /api/v1/config/export': { call: () => ({ path: '/api/v1/config/export' }), expect: ADMIN },
+    'GET /api/v1/messages': { call: () => ({ path: '/api/v1/messages' }), expect: USERS },
+    'GET /api/v1/messages/stats': { call: () => ({ path: '/api/v1/messages/stats' }), expect: USERS },
+    'GET /api/v1/roles/permissions/reference': {
+      call: () => ({ path: '/api/v1/roles/permissions/reference' }),
+      expect: SIGNED_IN,
+      narrow: 'ok', // which permissions exist: no one's data
+    },
+    'GET /api/v1/system/health': { call: () => ({ path: '/api/v1/system/health' }), expect: ADMIN },
+    'GET /api/v1/dependencies': { call: () => ({ path: '/api/v1/dependencies' }), expect: SIGNED_IN },
+    'GET /api/v1/roles/permissions/defaults': {
+      call: () => ({ path: '/api/v1/roles/permissions/defaults' }),
+      expect: ADMIN,
+    },
     'POST /adapters/openai/v1/chat/completions': {
       call: () => ({
         path: '/adapters/openai/v1/chat/completions',

@@ -2,10 +2,12 @@
  * The original Sinas console against this API (issue 19): its own request shapes, written as plain
  * HTTP requests (read from the console's source; none of its code), and the response fields it
  * reads. Covered here: saving a function or agent with no icon chosen (`"icon": ""`), CORS for a
- * console served from its own origin, and the owner's email on chats.
+ * console served from its own origin, the owner's email on chats, and the admin and observability
+ * endpoints of its Dashboard, Logs and System pages.
  */
 import { expect } from 'chai';
 import { startTestPlatform, userKey, ADMIN_KEY, type TestPlatform } from '../support/platform.js';
+import { until } from '../support/until.js';
 
 const CONSOLE_ORIGIN = 'http://localhost:51245'; // the console's development server
 
@@ -128,5 +130,166 @@ describe('the original console against this API', function () {
     expect((await (await t.api(`/chats/${id}`, { headers: user })).json()).user_email).to.equal(
       'chatter@example.com',
     );
+  });
+
+  describe('messages search and dashboard stats (GET /api/v1/messages, /messages/stats)', () => {
+    let alice: Record<string, string>;
+    const chatIn = async (who: Record<string, string>, content: string) => {
+      const chat = await t.api('/agents/compat/talk/chats', { method: 'POST', headers: who, json: {} });
+      expect(chat.status, await chat.clone().text()).to.equal(200);
+      const id = (await chat.json()).id as string;
+      const sent = await t.api(`/chats/${id}/messages`, { method: 'POST', headers: who, json: { content } });
+      expect(sent.status, await sent.clone().text()).to.be.lessThan(300);
+      return id;
+    };
+    /** the console's search call: `searchMessages({agent, role, search, limit, offset})` */
+    const search = async (who: Record<string, string>, params: Record<string, string>) => {
+      const r = await t.api(`/api/v1/messages?${new URLSearchParams(params)}`, { headers: who });
+      expect(r.status, await r.clone().text()).to.equal(200);
+      return r.json();
+    };
+    before(async () => {
+      await t.api('/api/v1/agents', { method: 'POST', json: { namespace: 'compat', name: 'talk' } });
+      alice = { 'x-api-key': await userKey(t, 'alice') };
+      const bob = { 'x-api-key': await userKey(t, 'bob') };
+      await chatIn(alice, 'alice says needle');
+      await chatIn(bob, 'bob says NEEDLE too');
+      await until('both chats projected with their replies', async () => {
+        const all = await search({}, { agent: 'compat/talk', limit: '50', offset: '0' });
+        return all.total >= 4;
+      });
+    });
+
+    it("lists everyone's messages to an administrator, in the console's shape, with its filters", async () => {
+      const found = await search(
+        {},
+        { agent: 'compat/talk', role: 'user', search: 'needle', limit: '50', offset: '0' },
+      );
+      expect(found).to.include({ total: 2, limit: 50, offset: 0 });
+      const byBob = found.messages.find(
+        (m: { user: { email: string } | null }) => m.user?.email === 'bob@example.com',
+      );
+      expect(byBob).to.include({ role: 'user', content: 'bob says NEEDLE too', tool_call_id: null });
+      expect(byBob.chat).to.deep.equal({ agent_namespace: 'compat', agent_name: 'talk' });
+      expect(byBob.id).to.be.a('string');
+      expect(byBob.chat_id).to.be.a('string');
+      expect(new Date(byBob.created_at).toISOString()).to.equal(byBob.created_at);
+      const page = await search({}, { agent: 'talk', limit: '1', offset: '1' });
+      expect(page.messages).to.have.length(1);
+      expect(page.total).to.be.at.least(4);
+      expect((await search({}, { agent: 'compat/none', limit: '50', offset: '0' })).total).to.equal(0);
+    });
+
+    it("shows an ordinary user only their own chats' messages", async () => {
+      const own = await search(alice, { role: 'user', search: 'needle', limit: '50', offset: '0' });
+      expect(own.total).to.equal(1);
+      expect(own.messages[0]).to.include({ content: 'alice says needle' });
+      expect(own.messages[0].user).to.deep.equal({ email: 'alice@example.com' });
+    });
+
+    it('counts the dashboard stats: by day, by agent, by role', async () => {
+      const r = await t.api('/api/v1/messages/stats?days=7');
+      expect(r.status).to.equal(200);
+      const stats = await r.json();
+      expect(stats.days).to.equal(7);
+      expect(stats.total_messages).to.be.at.least(4);
+      expect(stats.tool_calls).to.be.a('number');
+      expect(stats.role_distribution.user).to.be.at.least(2);
+      expect(stats.role_distribution.assistant).to.be.at.least(2);
+      expect(stats.agent_usage).to.deep.include({ agent: 'compat/talk', count: 4 });
+      const today = new Date().toISOString().slice(0, 10);
+      expect(Object.values(stats.activity_by_day).reduce((a: number, b) => a + (b as number), 0)).to.equal(
+        stats.total_messages,
+      );
+      expect(Object.keys(stats.activity_by_day)).to.satisfy((days: string[]) =>
+        days.every((d) => d <= today),
+      );
+      const own = await (await t.api('/api/v1/messages/stats', { headers: alice })).json();
+      expect(own.total_messages).to.equal(2);
+      expect(own.agent_usage).to.deep.equal([{ agent: 'compat/talk', count: 2 }]);
+    });
+
+    it('refuses a role or a day count out of range, naming the field', async () => {
+      const role = await t.api('/api/v1/messages?role=robot');
+      expect(role.status).to.equal(400);
+      expect((await role.json()).field).to.match(/role/);
+      const days = await t.api('/api/v1/messages/stats?days=91');
+      expect(days.status).to.equal(400);
+      expect((await days.json()).field).to.match(/days/);
+    });
+  });
+
+  describe("the permission editor's catalogue (GET /api/v1/roles/permissions/reference, /defaults)", () => {
+    it('lists every resource with its actions to any signed-in user; adminOnly marks the :all-only ones', async () => {
+      const user = { 'x-api-key': await userKey(t, 'perm_reader') };
+      const r = await t.api('/api/v1/roles/permissions/reference', { headers: user });
+      expect(r.status).to.equal(200);
+      const entries = (await r.json()) as {
+        resource: string;
+        description: string;
+        actions: string[];
+        namespaced: boolean;
+        adminOnly?: boolean;
+      }[];
+      const agents = entries.find((e) => e.resource === 'agents')!;
+      expect(agents).to.deep.include({
+        namespaced: true,
+        actions: ['create', 'read', 'update', 'delete', 'chat'],
+      });
+      expect(agents.description).to.be.a('string').and.not.equal('');
+      expect(agents.adminOnly).to.equal(undefined);
+      expect(entries.find((e) => e.resource === 'roles')).to.include({ adminOnly: true, namespaced: false });
+      expect(entries.map((e) => e.resource)).to.include.members([
+        'functions',
+        'secrets',
+        'executions',
+        'system',
+      ]);
+    });
+
+    it("answers the default roles' maps to whoever manages role permissions", async () => {
+      const r = await t.api('/api/v1/roles/permissions/defaults');
+      expect(r.status).to.equal(200);
+      const defaults = await r.json();
+      expect(defaults.Admins).to.deep.equal({ 'sinas.*:all': true });
+      expect(defaults.GuestUsers).to.deep.equal({
+        'sinas.users.read:own': true,
+        'sinas.users.update:own': true,
+      });
+      expect(defaults.Users['sinas.agents/*/*.chat:all']).to.equal(true);
+      const user = { 'x-api-key': await userKey(t, 'perm_reader') };
+      expect((await t.api('/api/v1/roles/permissions/defaults', { headers: user })).status).to.equal(403);
+    });
+  });
+
+  describe('the System page (GET /api/v1/system/health, /api/v1/dependencies)', () => {
+    it('reports this process and every port as services, the host, and no warnings when all is up', async () => {
+      const r = await t.api('/api/v1/system/health?include_stats=false');
+      expect(r.status, await r.clone().text()).to.equal(200);
+      const health = await r.json();
+      const names = health.services.map((s: { name: string }) => s.name);
+      expect(names).to.include.members(['database', 'eventStore', 'jobQueue', 'functionRunner']);
+      for (const s of health.services)
+        expect(s).to.include.all.keys('name', 'service', 'status', 'health', 'uptime_seconds');
+      expect(health.services.every((s: { status: string }) => s.status === 'running')).to.equal(true);
+      expect(health.host.memory_total_mb).to.be.above(0);
+      expect(health.host.disk_total_gb).to.be.above(0);
+      expect(health.host).to.include.all.keys(
+        'cpu_percent',
+        'memory_used_mb',
+        'memory_percent',
+        'disk_used_gb',
+        'disk_percent',
+      );
+      expect(health.warnings.filter((w: { level: string }) => w.level === 'critical')).to.deep.equal([]);
+      const user = { 'x-api-key': await userKey(t, 'sys_reader') };
+      expect((await t.api('/api/v1/system/health', { headers: user })).status).to.equal(403);
+    });
+
+    it('lists the approved Python packages: none, the function image has the standard library only', async () => {
+      const r = await t.api('/api/v1/dependencies');
+      expect(r.status).to.equal(200);
+      expect(await r.json()).to.deep.equal([]);
+    });
   });
 });

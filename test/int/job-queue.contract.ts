@@ -214,6 +214,32 @@ export function jobQueueContract(make: (o?: { stopGraceMs?: number }) => JobQueu
     }
   });
 
+  it('counts the jobs of a queue in each state, failed ones (its dead letters) included', async function () {
+    expect(await jobs.counts(queue)).to.deep.equal({
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+      completed: 0,
+      failed: 0,
+    });
+    await jobs.add(queue, 'ok', { fail: false }, { jobId: 'c-ok' });
+    await jobs.add(queue, 'bad', { fail: true }, { jobId: 'c-bad' });
+    await jobs.add(queue, 'later', { fail: false }, { delayMs: 60_000 });
+    expect(await jobs.counts(queue)).to.include({ waiting: 2, delayed: 1, completed: 0 });
+    await jobs.process<{ fail: boolean }, void>(queue, async (job) => {
+      if (job.data.fail) throw new Error('boom');
+    });
+    await settled('c-ok');
+    await settled('c-bad');
+    expect(await jobs.counts(queue)).to.deep.equal({
+      waiting: 0,
+      delayed: 1,
+      active: 0,
+      completed: 1,
+      failed: 1,
+    });
+  });
+
   it('returns undefined for an unknown job', async function () {
     expect(await jobs.getJob(queue, 'nope')).to.equal(undefined);
   });

@@ -19,6 +19,7 @@ import {
   validateSchedule,
   type AddOptions,
   type JobContext,
+  type JobCounts,
   type JobEvent,
   type JobHandler,
   type JobInfo,
@@ -117,6 +118,27 @@ export class BullMqQueue implements JobQueue {
       const { name, data, attemptsMade, failedReason, returnvalue } = job;
       return { id: job.id, name, data, state: mapped, attemptsMade, failedReason, returnvalue };
     }
+  }
+
+  /** BullMQ's own counts; its prioritized and waiting-for-children jobs wait too */
+  async counts(queue: string): Promise<JobCounts> {
+    const c = await this.queue(queue).getJobCounts(
+      'waiting',
+      'prioritized',
+      'waiting-children',
+      'delayed',
+      'active',
+      'completed',
+      'failed',
+    );
+    const n = (k: string) => c[k] ?? 0;
+    return {
+      waiting: n('waiting') + n('prioritized') + n('waiting-children'),
+      delayed: n('delayed'),
+      active: n('active'),
+      completed: n('completed'),
+      failed: n('failed'),
+    };
   }
 
   async upsertSchedule(

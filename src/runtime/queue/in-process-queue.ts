@@ -15,6 +15,7 @@ import {
   validateProcess,
   validateSchedule,
   type AddOptions,
+  type JobCounts,
   type JobEvent,
   type JobHandler,
   type JobInfo,
@@ -96,6 +97,12 @@ export class InProcessQueue implements JobQueue {
     if (!job) return undefined;
     const { retry: _retry, ...info } = job;
     return { ...info };
+  }
+
+  async counts(queue: string): Promise<JobCounts> {
+    const counts = { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 };
+    for (const job of this.slots.get(queue)?.jobs.values() ?? []) counts[job.state] += 1;
+    return counts;
   }
 
   async upsertSchedule(

@@ -64,6 +64,8 @@ export interface JobInfo {
   readonly returnvalue?: unknown;
 }
 
+export type JobCounts = Readonly<Record<JobState, number>>;
+
 /** Every `everyMs` (first run right away), or on a cron pattern (5 or 6 fields, optional IANA tz). */
 export type Schedule = { readonly everyMs: number } | { readonly cron: string; readonly tz?: string };
 
@@ -106,6 +108,11 @@ export interface JobQueue {
   /** Registers a worker; resolves when it is ready to take jobs. */
   process<T, R>(queue: string, handler: JobHandler<T, R>, opts?: ProcessOptions): Promise<void>;
   getJob(queue: string, id: string): Promise<JobInfo | undefined>;
+  /**
+   * How many jobs of `queue` are in each state (finished ones as far as retention keeps them; the
+   * `failed` ones are its dead letters): read-only, for the admin views.
+   */
+  counts(queue: string): Promise<JobCounts>;
   /** Creates or replaces the schedule `scheduleId` of `queue`. */
   upsertSchedule(queue: string, scheduleId: string, schedule: Schedule, job: JobTemplate): Promise<void>;
   /** Returns false when there was no such schedule. */
