@@ -22,7 +22,7 @@ export function registerChatPartRoutes(registry: RouteRegistry, parts: PartReade
     params: {
       chat_id: { type: 'string', format: 'uuid' },
       message_id: { type: 'string', format: 'uuid' },
-      index: { type: 'integer', minimum: 0, maximum: 99 },
+      index: { type: 'string', pattern: '^[0-9]{1,2}$' },
     },
     responses: { 200: { type: 'string', format: 'binary' }, 304: undefined },
     produces: 'application/octet-stream',
