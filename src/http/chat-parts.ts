@@ -22,7 +22,7 @@ export function registerChatPartRoutes(registry: RouteRegistry, parts: PartReade
     params: {
       chat_id: { type: 'string', format: 'uuid' },
       message_id: { type: 'string', format: 'uuid' },
-      index: { type: 'string', pattern: '^[0-9]{1,2}$' },
+      index: { type: 'string', maxLength: 2, pattern: '^[0-9]{1,2}$' },
     },
     responses: { 200: { type: 'string', format: 'binary' }, 304: undefined },
     produces: 'application/octet-stream',

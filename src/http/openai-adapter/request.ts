@@ -12,6 +12,8 @@ import type { LlmMessage, LlmToolCall } from '../../runtime/llm/llm.js';
 const MAX_TOKENS = 10_000_000;
 /** one message's text: the body limit bounds the sum */
 const TEXT = 1_000_000;
+/** an inline part's base64 or data URL */
+const BASE64 = 1_400_000_000;
 const nullable = (s: JSONSchema): JSONSchema => ({ anyOf: [s, { type: 'null' }] });
 
 /** text, and the client's image_url / input_audio / file parts (checked further when posted) */
@@ -21,8 +23,17 @@ const contentPart: JSONSchema = {
   properties: {
     type: { type: 'string', maxLength: 100 },
     text: { type: 'string', maxLength: TEXT },
-    image_url: { type: 'object', required: ['url'], properties: { url: { type: 'string' } } },
-    input_audio: { type: 'object', required: ['data'], properties: { data: { type: 'string' } } },
+    // bounded in practice by the JSON body limit (SINAS_BODY_LIMIT) and the part limit
+    image_url: {
+      type: 'object',
+      required: ['url'],
+      properties: { url: { type: 'string', maxLength: BASE64 } },
+    },
+    input_audio: {
+      type: 'object',
+      required: ['data'],
+      properties: { data: { type: 'string', maxLength: BASE64 } },
+    },
     file: { type: 'object' },
   },
 };
