@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import type { RecordedEvent } from '../../src/events/event-store.js';
 import type { StoredPart } from '../../src/events/message-parts.js';
+import { describe as describeEvent } from '../../src/cli/replay.js';
 import { partViews } from '../../src/projections/message-part-views.js';
 import type { BlobStore } from '../../src/runtime/files/blob-store.js';
 import { devModelReply } from '../../src/runtime/llm/dev-model.js';
@@ -31,6 +32,7 @@ const recorded = (type: string, data: object, revision: number): RecordedEvent =
   ({
     type,
     data,
+    streamName: 'chat-c',
     revision: BigInt(revision),
     position: BigInt(revision),
     metadata: {},
@@ -132,6 +134,12 @@ describe('content parts', () => {
       },
       { type: 'image', url: 'https://93.184.216.34/a.png', detail: 'high' },
     ]);
+  });
+
+  it('`sinas replay` notes each part of a message on its line', () => {
+    expect(describeEvent(events[1]!)[2]).to.equal(
+      `user: what is this? [+ image image/png ${png.length} bytes] [+ image https://93.184.216.34/a.png]`,
+    );
   });
 
   it('a data URL and base64 are read strictly, and an oversized one is refused before decoding', () => {
