@@ -28,6 +28,21 @@ function clip(s: unknown, n = 160): string {
   return one.length > n ? `${one.slice(0, n)}…` : one;
 }
 
+/** ` [+ image image/png 1234 bytes]` per non-text part of a message (never its bytes) */
+function partsNote(parts: unknown): string {
+  if (!Array.isArray(parts)) return '';
+  return (
+    parts as { type: string; source?: { kind: string; url?: string; mime_type?: string; size?: number } }[]
+  )
+    .filter((p) => p.type !== 'text' && p.source)
+    .map((p) =>
+      p.source!.kind === 'url'
+        ? ` [+ ${p.type} ${p.source!.url}]`
+        : ` [+ ${p.type} ${p.source!.mime_type} ${p.source!.size} bytes]`,
+    )
+    .join('');
+}
+
 /** [indent depth, colour kind, one-line text] for an event. */
 export function describe(e: RecordedEvent): [number, string, string] {
   const d = e.data as Record<string, unknown>;
@@ -70,7 +85,7 @@ export function describe(e: RecordedEvent): [number, string, string] {
       ];
     }
     case 'UserMessagePosted':
-      return [0, 'user', `user: ${clip(d.content)}`];
+      return [0, 'user', `user: ${clip(d.content)}${partsNote(d.parts)}`];
     case 'UserMessageRewritten':
       return [1, 'user', `rewritten by ${String(d.by)}: ${clip(d.content)}`];
     case 'TurnStarted':

@@ -1,4 +1,6 @@
 /** What happens in a chat (stream `chat-<id>`). Past tense, one union (CONVENTIONS). */
+import type { StoredPart } from './message-parts.js';
+
 export interface AgentRef {
   readonly namespace: string;
   readonly name: string;
@@ -104,7 +106,10 @@ export type ChatEvent =
       readonly data: {
         readonly messageId: string;
         readonly turnId: string;
+        /** the text (the text parts joined, when there are parts) */
         readonly content: string;
+        /** every part in order, when one is not text: blob references, never bytes (message-parts.ts) */
+        readonly parts?: readonly StoredPart[];
         readonly at: string;
       };
     }

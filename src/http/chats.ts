@@ -1,6 +1,6 @@
 /** The chat runtime endpoints (reference §3): create, list, get, update, delete, messages, SSE, cancel. */
 import type { Request, Response } from 'express';
-import type { ChatService } from '../commands/chat/chat-service.js';
+import type { ChatService, PartAccess } from '../commands/chat/chat-service.js';
 import { asChatId, asUserId, type ChatId } from '../commands/ids.js';
 import { invokeBody, type Invoker } from '../commands/chat/invoke.js';
 import {
@@ -70,7 +70,13 @@ const CHATTING = { signedIn: ['sinas.agents.chat:own'] } as const;
 export const agentChat = (agent: { namespace: string; name: string }) =>
   itemPermission('agents', { namespaced: true, namespace: agent.namespace, name: agent.name }, 'chat', 'all');
 
-function mayChat(req: Request, agent: { namespace: string; name: string }): void {
+/** the poster's permissions, for the parts of a message (a collection file needs download) */
+export const partAccess = (req: Request): PartAccess => ({
+  userId: principalOf(req).userId,
+  may: (permission) => holds(req, permission),
+});
+
+export function mayChat(req: Request, agent: { namespace: string; name: string }): void {
   if (!holds(req, agentChat(agent)))
     throw new ForbiddenError(`Not authorized to chat with agent '${agent.namespace}/${agent.name}'`);
 }
@@ -161,6 +167,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
         chatId,
         { content: request.message },
         { ...ctx(req), commandId: `${ctx(req).commandId}:message` },
+        partAccess(req),
       );
       const stop = stopped(await d.turns.stop({ chatId, ...posted }), chatId);
       await afterWrite(stop.kind === 'ended' ? stop.event.position : posted.position, res);
@@ -284,7 +291,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     handler: async (req, res) => {
       const chatId = asChatId(req.params.chat_id as string);
       await checkChat(req, chatId);
-      const posted = await d.chats.postMessage(chatId, req.body, ctx(req));
+      const posted = await d.chats.postMessage(chatId, req.body, ctx(req), partAccess(req));
       const stop = stopped(await d.turns.stop({ chatId, ...posted }), chatId);
       const at = stop.kind === 'ended' ? stop.event.position : undefined;
       await afterWrite(at ?? posted.position, res);
@@ -305,7 +312,7 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
       const chatId = asChatId(req.params.chat_id as string);
       await checkChat(req, chatId);
       const resume = resumePoint(req); // a malformed one is a 400 before anything is posted
-      const posted = await d.chats.postMessage(chatId, req.body, ctx(req));
+      const posted = await d.chats.postMessage(chatId, req.body, ctx(req), partAccess(req));
       res.setHeader('X-Stream-Channel', posted.turnId);
       streamTurn(req, res, d, {
         chatId,

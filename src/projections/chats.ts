@@ -8,6 +8,7 @@ import { stableUuid } from '../events/ids.js';
 import type { RecordedEvent } from '../events/event-store.js';
 import { versionOfRevision } from '../events/versions.js';
 import type { Statement } from './batch-sql.js';
+import { partViews } from './message-part-views.js';
 import type { Projection, TableNames } from './projection.js';
 
 export const chatsProjection: Projection = {
@@ -170,7 +171,8 @@ function statementsOf(e: RecordedEvent, t: TableNames): Statement[] {
           d.messageId,
           chatId,
           String(e.revision),
-          d.content,
+          // a message with parts reads as the JSON array of them (reference §3.1), by reference
+          d.parts ? JSON.stringify(partViews(d.parts, chatId, d.messageId)) : d.content,
           d.turnId,
           d.at,
           String(e.position),

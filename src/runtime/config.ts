@@ -60,6 +60,8 @@ export interface FilesConfig {
   readonly blobDir: string | undefined;
   /** the origin signed serve URLs start with (SINAS_PUBLIC_URL); unset: http://localhost:<PORT> */
   readonly publicUrl: string | undefined;
+  /** the largest image, audio or file part of a chat message, decoded (SINAS_MESSAGE_PART_MAX_BYTES, 20 MiB) */
+  readonly messagePartMaxBytes: number;
 }
 
 /** The history window of a turn's model calls (src/runtime/turns/history-window.ts). */
@@ -192,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
     files: {
       blobDir: optional(env, 'SINAS_BLOB_DIR'),
       publicUrl: url(env, 'SINAS_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
+      messagePartMaxBytes: int(env, 'SINAS_MESSAGE_PART_MAX_BYTES', 20 * 1024 * 1024, 1, 1024 * 1024 * 1024),
     },
   };
   for (const name of ['SINAS_OUTBOUND_ALLOWLIST', 'SINAS_WEBHOOK_ALLOWLIST'])

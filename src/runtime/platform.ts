@@ -24,6 +24,8 @@ import { ProjectionRunner } from '../projections/runner.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import { Invoker } from '../commands/chat/invoke.js';
 import { registerChatRoutes } from '../http/chats.js';
+import { registerChatPartRoutes } from '../http/chat-parts.js';
+import { PartReader } from './parts/part-reader.js';
 import { registerConsoleRoutes } from '../http/console.js';
 import { ChatSnapshotQueries } from '../projections/chat-snapshot-queries.js';
 import { ExecutionViewQueries } from '../projections/execution-view-queries.js';
@@ -294,6 +296,10 @@ export class Platform {
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       turns,
     });
+    registerChatPartRoutes(
+      registry,
+      new PartReader(this.services.chats, this.services.eventStore, this.services.messageParts.blobs),
+    );
     registerConsoleRoutes(registry);
     registerExecutionRoutes(registry, {
       executions: this.services.executions,

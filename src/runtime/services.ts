@@ -5,6 +5,7 @@
  */
 import { fileFamily } from './files/file-family.js';
 import { filesOn } from './files/file-wiring.js';
+import { messagePartsOn, type MessagePartPorts } from './parts/part-wiring.js';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ChatService } from '../commands/chat/chat-service.js';
@@ -147,6 +148,8 @@ export interface Services extends Adapters {
   readonly login: LoginService;
   /** the one outbound guard (SSRF) for every call to a URL someone gave (SINAS_OUTBOUND_ALLOWLIST) */
   readonly outboundGuard: OutboundGuard;
+  /** a chat message's image, audio and file parts: taken in (blobs), and read back for the model */
+  readonly messageParts: MessagePartPorts;
   readonly llm: Llm;
   readonly providerResolver: ProviderResolver;
   readonly turnRunner: TurnRunner;
@@ -201,6 +204,7 @@ export function buildServices(
     identity,
     secretVault,
     outboundGuard,
+    messageParts: messagePartsOn(a.pool, config, outboundGuard),
     llm,
     providerResolver,
   };
@@ -268,6 +272,8 @@ function chatService(s: Built, config: Config, log: Logger): ChatService {
       }
     },
     () => s.queue.assertAvailable(),
+    undefined,
+    s.messageParts.intake,
   );
 }
 
@@ -407,6 +413,7 @@ function turnRunner(s: Built, config: Config, log: Logger, families: readonly To
     hooks: new MessageHooks(s.executions),
     families,
     leases: s.callLeases,
+    resolveParts: s.messageParts.resolve,
     log,
   });
 }

@@ -80,6 +80,8 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
   let ownerId = '';
   let chatId = '';
   let turnId = '';
+  /** the owner's message with an image part */
+  let partMessageId = '';
   /** a database the queries' rows run on */
   let data: UserDatabase | undefined;
   /** what a kind's example needs that the server makes (a query's connection id), by kind path */
@@ -146,8 +148,11 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     );
     chatId = (await (await must(ownerApi('/agents/mx/owned/chats', {}), 200)).json()).id;
     await must(ownerApi(`/chats/${chatId}/messages`, { content: 'hello' }), 200);
+    const image = { type: 'image', image: 'data:image/png;base64,iVBORw0KGgo=' };
+    await must(ownerApi(`/chats/${chatId}/messages`, { content: [image] }), 200);
     const chat = await (await ownerApi(`/chats/${chatId}`)).json();
     turnId = chat.turns[0].turn_id;
+    partMessageId = chat.messages.find((m: { content: string }) => m.content.includes('content_url')).id;
     await must(
       ownerApi('/api/v1/secrets', { name: 'MX_SECRET', value: 'mx-secret-value', visibility: 'private' }),
       201,
@@ -536,6 +541,10 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     },
     'GET /chats': { call: () => ({ path: '/chats' }), expect: SIGNED_IN },
     'GET /chats/:chat_id': { call: () => ({ path: `/chats/${chatId}` }), expect: CHAT_OWNER },
+    'GET /chats/:chat_id/messages/:message_id/parts/:index': {
+      call: () => ({ path: `/chats/${chatId}/messages/${partMessageId}/parts/0` }),
+      expect: CHAT_OWNER,
+    },
     'PUT /chats/:chat_id': {
       call: () => ({ path: `/chats/${chatId}`, body: { title: 'renamed' } }),
       expect: CHAT_OWNER,

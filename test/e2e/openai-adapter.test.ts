@@ -454,10 +454,21 @@ describe('OpenAI-compatible adapter', function () {
         'messages',
       ],
       [
-        'a non-text content part',
-        { model: 'oa/helper', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: {} }] }] },
+        'a content part of an unknown type (images, audio and files are taken: message-parts.test.ts)',
+        { model: 'oa/helper', messages: [{ role: 'user', content: [{ type: 'video_url', video_url: {} }] }] },
         400,
-        'messages.0.content.0',
+        'messages.0.content.0.type',
+      ],
+      [
+        'a non-text part in passthrough mode',
+        {
+          model: 'scripted-1',
+          messages: [
+            { role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x.test/a.png' } }] },
+          ],
+        },
+        400,
+        'messages.0.content',
       ],
     ] as const) {
       it(`answers ${status} naming ${field} for ${what}`, async () => {

@@ -107,6 +107,15 @@ describe('chat decider', () => {
   describe('PostUserMessage', () => {
     it('an empty message is refused naming content', () =>
       given([created]).when(post('enqueue', '  ')).thenRefuses('validation_failed', 'content'));
+    it('a message of parts only (no text) is posted with its parts', () => {
+      const blob = { kind: 'inline', key: 'k', sha256: 'ab', size: 3, mime_type: 'image/png' } as const;
+      const parts = [{ type: 'image', source: blob }] as const;
+      return given([created])
+        .when({ ...post('enqueue', ''), parts } as ChatCommand)
+        .then([
+          { type: 'UserMessagePosted', data: { messageId: 'm2', turnId: 't2', content: '', parts, at } },
+        ]);
+    });
     it('with no turn running, the message requests a turn whatever the policy', () =>
       given([created])
         .when(post('reject'))

@@ -6,6 +6,7 @@ import type {
   ToolResultStatus,
 } from '../../events/chat-events.js';
 import type { ChatId, ExecutionId, TurnId, UserId } from '../../events/ids.js';
+import type { StoredPart } from '../../events/message-parts.js';
 
 export type MessagePolicy = 'enqueue' | 'reject' | 'interrupt';
 
@@ -19,6 +20,8 @@ export interface PostUserMessage {
   readonly messageId: string;
   readonly turnId: TurnId;
   readonly content: string;
+  /** the message's parts when one is not text (stored by reference) */
+  readonly parts?: readonly StoredPart[];
   readonly policy: MessagePolicy;
   readonly by: UserId;
   readonly at: string;

@@ -3,7 +3,7 @@
  * archive, cancel. Only the chat's owner may see or change it; anyone else gets a 404.
  */
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, StreamDeletedError } from '../../errors.js';
+import { NotFoundError, StreamDeletedError, ValidationError } from '../../errors.js';
 import { ignoreIf, isA } from '../../expected-errors.js';
 import type { ChatMessageData } from '../../events/chat-events.js';
 import type { EventStore } from '../../events/event-store.js';
@@ -40,7 +40,9 @@ import {
   createChatBody,
   sendMessageBody,
   updateChatBody,
+  type MessageContentInput,
 } from './chat-schemas.js';
+import type { StoredPart } from '../../events/message-parts.js';
 
 export type { OpenChat } from './chat-decider.js';
 
@@ -49,6 +51,23 @@ export interface Posted {
   readonly turnId: TurnId;
   readonly revision: bigint;
   readonly position: bigint | undefined;
+}
+
+/** who posts: their id, and whether they hold a permission (a collection file part needs download) */
+export interface PartAccess {
+  readonly userId: string;
+  may(permission: string): boolean;
+}
+
+/** The port that takes in a message's non-text parts (runtime/parts/part-intake.ts). */
+export interface MessageParts {
+  /** the text, and the parts as the event records them (blob references) when one is not text */
+  take(
+    content: MessageContentInput,
+    who: PartAccess,
+  ): Promise<{ readonly text: string; readonly parts?: readonly StoredPart[] }>;
+  /** removes the blobs of parts that were never recorded */
+  discard(parts: readonly StoredPart[] | undefined): Promise<void>;
 }
 
 export class ChatService {
@@ -63,6 +82,8 @@ export class ChatService {
     /** throws when a turn could not start now (its queue is unreachable): then nothing is recorded */
     private readonly beforeTurn: () => void = () => {},
     private readonly now: () => Date = () => new Date(),
+    /** stores a message's non-text parts (blobs) and checks what they name; without it they are refused */
+    private readonly parts?: MessageParts,
   ) {}
 
   async create(
@@ -117,13 +138,12 @@ export class ChatService {
     return { ...loaded.state, revision: loaded.revision! };
   }
 
-  async postMessage(chatId: ChatId, body: unknown, ctx: CommandContext): Promise<Posted> {
-    const req = validate<{ content: string | { text: string }[] }>(
-      sendMessageBody,
-      structuredClone(body ?? {}),
-    );
+  /** `who`: the poster's permissions, which a collection file part is checked against */
+  async postMessage(chatId: ChatId, body: unknown, ctx: CommandContext, who?: PartAccess): Promise<Posted> {
+    const req = validate<{ content: MessageContentInput }>(sendMessageBody, structuredClone(body ?? {}));
     const chat = await this.get(chatId, asUserId(ctx.actor));
     this.beforeTurn();
+    const { text, parts } = await this.takeContent(req.content, ctx, who);
     const messageId = randomUUID();
     const turnId = newTurnId();
     const at = this.now().toISOString();
@@ -134,16 +154,30 @@ export class ChatService {
         type: 'PostUserMessage',
         messageId,
         turnId,
-        content: contentText(req.content),
+        content: text,
+        ...(parts ? { parts } : {}),
         policy: state.status === 'open' && state.pending.length > 0 ? await this.policyOf(chat) : 'enqueue',
         by: asUserId(ctx.actor),
         at,
       })),
       ctx,
-    );
-    if (r.duplicate) return this.earlierPost(chatId, ctx.commandId);
+    ).catch(async (err: unknown) => {
+      await this.parts?.discard(parts); // the message was not recorded: its blobs go too
+      throw err;
+    });
+    if (r.duplicate) {
+      await this.parts?.discard(parts); // the first attempt's parts are the ones recorded
+      return this.earlierPost(chatId, ctx.commandId);
+    }
     this.afterPost(chatId, turnId);
     return { messageId, turnId, revision: r.revision!, position: r.position };
+  }
+
+  private async takeContent(content: MessageContentInput, ctx: CommandContext, who?: PartAccess) {
+    if (typeof content === 'string' || content.every((p) => p.type === 'text'))
+      return { text: contentText(content), parts: undefined };
+    if (!this.parts) throw new ValidationError('content: only text parts are supported here', 'content');
+    return this.parts.take(content, who ?? { userId: ctx.actor, may: () => false });
   }
 
   private async policyOf(chat: OpenChat): Promise<MessagePolicy> {

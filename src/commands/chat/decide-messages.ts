@@ -23,9 +23,13 @@ export function createChat(command: CreateChat, state: ChatState): readonly Chat
 
 /** enqueue: the turn waits its go; reject: refused while one runs; interrupt: the pending ones are cancelled */
 export function postUserMessage(command: PostUserMessage, s: OpenChat): readonly ChatEvent[] {
-  if (command.content.trim() === '') throw new ValidationError('content: must not be empty', 'content');
-  const { messageId, turnId, content, at } = command;
-  const posted: ChatEvent = { type: 'UserMessagePosted', data: { messageId, turnId, content, at } };
+  if (command.content.trim() === '' && !command.parts?.length)
+    throw new ValidationError('content: must not be empty', 'content');
+  const { messageId, turnId, content, parts, at } = command;
+  const posted: ChatEvent = {
+    type: 'UserMessagePosted',
+    data: { messageId, turnId, content, ...(parts?.length ? { parts } : {}), at },
+  };
   if (s.pending.length === 0 || command.policy === 'enqueue') return [posted];
   if (command.policy === 'reject')
     throw new IllegalStateError('a turn is running; wait for it or cancel it', 'content');

@@ -112,6 +112,17 @@ const isEmpty = (v) =>
   v === null || v === undefined || v === '' || (typeof v === 'object' && Object.keys(v).length === 0);
 const time = (at) => el('time', { dateTime: at }, at.replace('T', ' ').replace('Z', ' UTC'));
 const fn = (f) => (f ? `${f.namespace}/${f.name}` : 'an unknown function');
+/** an image, audio or file part of a message: what it is, never its bytes (text parts are the content) */
+const partLine = (p) =>
+  p.type === 'text'
+    ? null
+    : el(
+        'p',
+        { className: 'muted' },
+        p.source.kind === 'url'
+          ? `${p.type}: ${p.source.url}`
+          : `${p.type}${p.filename ? ` ${p.filename}` : ''}: ${p.source.mime_type}, ${p.source.size} bytes, sha256 ${p.source.sha256.slice(0, 12)}…`,
+      );
 
 /** label/value rows; a value is text, a DOM node, or JSON shown preformatted */
 function fields(rows) {
@@ -218,7 +229,11 @@ function describe(i, person) {
         ]),
       };
     case 'UserMessagePosted':
-      return { kind: 'user', what: 'User message', body: el('p', { className: 'text' }, d.content) };
+      return {
+        kind: 'user',
+        what: 'User message',
+        body: [el('p', { className: 'text' }, d.content), ...(d.parts ?? []).map(partLine)],
+      };
     case 'UserMessageRewritten':
       return {
         kind: 'system',

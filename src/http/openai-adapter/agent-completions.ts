@@ -6,13 +6,20 @@
 import type { Request, Response } from 'express';
 import type { ChatService, Posted } from '../../commands/chat/chat-service.js';
 import { asChatId, asUserId, type ChatId } from '../../commands/ids.js';
-import { ForbiddenError, IllegalStateError, NotFoundError, ValidationError } from '../../errors.js';
+import type { ContentPartInput } from '../../commands/chat/chat-schemas.js';
+import {
+  ForbiddenError,
+  IllegalStateError,
+  NotFoundError,
+  PayloadTooLargeError,
+  SinasError,
+  ValidationError,
+} from '../../errors.js';
 import type { UsageData } from '../../events/chat-events.js';
 import type { ProjectionWaiter } from '../../projections/waiter.js';
 import type { ChatFeed } from '../../runtime/chat-feed/chat-feed.js';
-import type { LlmMessage } from '../../runtime/llm/llm.js';
 import { holds, principalOf } from '../auth.js';
-import { agentChat } from '../chats.js';
+import { agentChat, partAccess } from '../chats.js';
 import { commandIdOf } from '../idempotency.js';
 import { TurnWatch } from '../../commands/chat/turn-watch.js';
 import type { TurnWaiter } from '../../runtime/turns/turn-waiter.js';
@@ -20,7 +27,7 @@ import { completedReply, stopped } from '../turn-outcome.js';
 import { chunkStream } from './chunk-stream.js';
 import { agentModelId, type AgentTarget } from './models.js';
 import { chunk, completion, completionHead, usageChunk, type CompletionHead } from './wire.js';
-import type { CompletionRequest } from './request.js';
+import type { AdapterMessage, CompletionRequest } from './request.js';
 
 export interface AgentCompletionDeps {
   readonly chats: ChatService;
@@ -49,7 +56,7 @@ export async function agentCompletion(
   const commandId = commandIdOf(req);
   const chatId = await chatFor(d.chats, req.get('x-chat-id'), target, actor, commandId);
   const posted = await d.chats
-    .postMessage(chatId, { content }, { commandId: `${commandId}:message`, actor })
+    .postMessage(chatId, { content }, { commandId: `${commandId}:message`, actor }, partAccess(req))
     .catch((err) => Promise.reject(renamed(err, 'content', `messages.${index}.content`)));
   res.setHeader('X-Chat-ID', chatId);
   const head = completionHead(agentModelId(target));
@@ -65,10 +72,13 @@ export async function agentCompletion(
 }
 
 /** Only the last user message counts; every other message is ignored (the chat holds the history). */
-function lastUserMessage(messages: readonly LlmMessage[]): { index: number; content: string } {
+function lastUserMessage(messages: readonly AdapterMessage[]): {
+  index: number;
+  content: string | readonly ContentPartInput[];
+} {
   const index = messages.findLastIndex((m) => m.role === 'user');
   if (index < 0) throw new ValidationError('messages: agent mode needs a user message', 'messages');
-  const content = messages[index]!.content;
+  const content = messages[index]!.userParts ?? messages[index]!.content;
   if (!content)
     throw new ValidationError(`messages.${index}.content: must not be empty`, `messages.${index}.content`);
   return { index, content };
@@ -108,9 +118,15 @@ async function chatFor(
   return created.state.chatId;
 }
 
+/** An error about the posted `content` (or one of its parts), renamed to the request's field. */
 function renamed(err: unknown, from: string, to: string): unknown {
-  if (!(err instanceof ValidationError) || err.field !== from) return err;
-  return new ValidationError(`${to}: ${err.message.replace(/^content: /, '')}`, to);
+  if (!(err instanceof SinasError) || (err.field !== from && !err.field?.startsWith(`${from}.`))) return err;
+  const field = to + err.field.slice(from.length);
+  const message = `${field}: ${err.message.replace(new RegExp(`^${err.field.replace(/\./g, '\\.')}: `), '')}`;
+  if (err instanceof ValidationError) return new ValidationError(message, field);
+  if (err instanceof PayloadTooLargeError) return new PayloadTooLargeError(message, field);
+  if (err instanceof NotFoundError) return new NotFoundError(message, field);
+  return err;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { Response } from 'express';
 import { isAbortError, LlmError, type Llm, type LlmDelta, type LlmEndpoint } from '../../runtime/llm/llm.js';
+import { ValidationError } from '../../errors.js';
 import { HttpProblem } from '../problem.js';
 import { chunkStream } from './chunk-stream.js';
 import type { ProviderTarget } from './models.js';
@@ -19,6 +20,12 @@ export async function passthroughCompletion(
   body: CompletionRequest,
 ): Promise<void> {
   const head = completionHead(target.model);
+  const withParts = body.messages.findIndex((m) => m.userParts);
+  if (withParts >= 0)
+    throw new ValidationError(
+      `messages.${withParts}.content: passthrough mode takes text parts only (agent mode takes images, audio and files)`,
+      `messages.${withParts}.content`,
+    );
   const request = {
     model: target.model,
     messages: body.messages,

@@ -14,7 +14,7 @@ export class DevModelServer {
   url(): Promise<string> {
     this.started ??= new Promise((resolve, reject) => {
       const app = express();
-      app.use(express.json({ limit: '10mb' }));
+      app.use(express.json({ limit: '64mb' }));
       app.use(devModelRouter());
       const server = app.listen(0, '127.0.0.1', () => {
         const addr = server.address();

@@ -15,7 +15,8 @@
  *   (JSON when it parses, else the text) as the input;
  * - the last messages are tool results → `[sinas-dev-model] Tool <name> returned: <content>` for
  *   each, the name found by tool_call_id in the earlier assistant message;
- * - otherwise → `[sinas-dev-model] Echo: <text of the last user message>`;
+ * - otherwise → `[sinas-dev-model] Echo: <text of the last user message>`, where each image, audio
+ *   or file part reads as what arrived: `(received image image/png 1234 bytes sha256:<hex>)`;
  * - with `response_format` the text is wrapped in JSON: `json_object` → `{"reply": <text>}`;
  *   `json_schema` → a minimal object with the schema's required properties (strings: the text,
  *   numbers 0, booleans false, arrays [], objects: their own required properties, enum/const:
@@ -59,7 +60,7 @@ export type DevModelReply =
 
 export function devModelRouter(): Router {
   const router = express.Router();
-  router.post('/v1/chat/completions', express.json({ limit: '10mb' }), chatCompletions);
+  router.post('/v1/chat/completions', express.json({ limit: '64mb' }), chatCompletions);
   router.get('/v1/models', (_req, res) => void res.json({ object: 'list', data: [modelInfo()] }));
   router.get('/v1/models/:id', (req, res) =>
     req.params.id === DEV_MODEL ? void res.json(modelInfo()) : invalid(res, 404, `no model ${req.params.id}`),
@@ -158,11 +159,47 @@ function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .map((p: { type?: string; text?: unknown }) =>
-      p?.type === 'text' && typeof p.text === 'string' ? p.text : '',
-    )
+    .map((p: WirePart) => (p?.type === 'text' && typeof p.text === 'string' ? p.text : describePart(p)))
     .filter(Boolean)
     .join(' ');
+}
+
+interface WirePart {
+  readonly type?: string;
+  readonly text?: unknown;
+  readonly image_url?: { readonly url?: unknown };
+  readonly input_audio?: { readonly data?: unknown; readonly format?: unknown };
+  readonly file?: { readonly file_data?: unknown; readonly filename?: unknown };
+}
+
+/**
+ * What the model received in a non-text part, so a chat shows it without an API key:
+ * `(received image image/png 1234 bytes sha256:<hex>)`, `(received image https://…)`,
+ * `(received audio wav 1234 bytes sha256:<hex>)`, `(received file a.pdf application/pdf 1234 bytes sha256:<hex>)`.
+ */
+function describePart(p: WirePart): string {
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  switch (p?.type) {
+    case 'image_url': {
+      const url = str(p.image_url?.url);
+      return `(received image ${url.startsWith('data:') ? dataUrlFacts(url) : url})`;
+    }
+    case 'input_audio':
+      return `(received audio ${str(p.input_audio?.format)} ${bytesFacts(Buffer.from(str(p.input_audio?.data), 'base64'))})`;
+    case 'file':
+      return `(received file ${str(p.file?.filename)} ${dataUrlFacts(str(p.file?.file_data))})`;
+    default:
+      return '';
+  }
+}
+
+function dataUrlFacts(url: string): string {
+  const m = /^data:([^;,]+)[^,]*;base64,(.*)$/s.exec(url);
+  return m ? `${m[1]} ${bytesFacts(Buffer.from(m[2]!, 'base64'))}` : bytesFacts(Buffer.from(url, 'base64'));
+}
+
+function bytesFacts(bytes: Buffer): string {
+  return `${bytes.length} bytes sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 function formatted(text: string, format: DevModelRequest['response_format']): string {

@@ -10,6 +10,7 @@
  *   with the signal's abort reason (an AbortError) when `options.signal` aborts.
  */
 import { UnavailableError } from '../../errors.js';
+import type { StoredPart } from '../../events/message-parts.js';
 
 export interface LlmToolCall {
   readonly id: string;
@@ -17,9 +18,24 @@ export interface LlmToolCall {
   readonly function: { readonly name: string; readonly arguments: string };
 }
 
+/** A content part in the provider's format (the `openai` client's chat content parts). */
+export type LlmContentPart =
+  | { readonly type: 'text'; readonly text: string }
+  | {
+      readonly type: 'image_url';
+      readonly image_url: { readonly url: string; readonly detail?: 'low' | 'high' | 'auto' };
+    }
+  | { readonly type: 'input_audio'; readonly input_audio: { readonly data: string; readonly format: string } }
+  | { readonly type: 'file'; readonly file: { readonly file_data: string; readonly filename: string } };
+
 export interface LlmMessage {
   readonly role: 'system' | 'user' | 'assistant' | 'tool';
-  readonly content: string | null;
+  readonly content: string | null | readonly LlmContentPart[];
+  /**
+   * a user message's parts as the chat recorded them (blob references): the turn turns them into
+   * `content` parts with their bytes (runtime/parts/part-wire.ts) before the model is called
+   */
+  readonly parts?: readonly StoredPart[];
   readonly tool_calls?: readonly LlmToolCall[];
   readonly tool_call_id?: string;
   readonly name?: string;

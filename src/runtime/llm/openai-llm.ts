@@ -13,6 +13,7 @@
 import OpenAI from 'openai';
 import type {
   ChatCompletionChunk,
+  ChatCompletionContentPart,
   ChatCompletionCreateParamsStreaming,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
@@ -199,27 +200,42 @@ function toParams(r: LlmRequest): ChatCompletionCreateParamsStreaming {
 
 function toMessage(m: LlmMessage): ChatCompletionMessageParam {
   const name = m.name ? { name: m.name } : {};
+  if (m.parts) throw new Error('a message with unresolved parts reached the provider (resolve them first)');
   switch (m.role) {
     case 'system':
-      return { role: 'system', content: m.content ?? '', ...name };
+      return { role: 'system', content: textOf(m.content), ...name };
     case 'user':
-      return { role: 'user', content: m.content ?? '', ...name };
+      return { role: 'user', content: userContent(m.content), ...name };
     case 'assistant': {
       const calls = m.tool_calls?.map((c) => ({ id: c.id, type: c.type, function: { ...c.function } }));
       return {
         role: 'assistant',
-        content: m.content,
+        content: m.content === null ? null : textOf(m.content),
         ...name,
         ...(calls?.length ? { tool_calls: calls } : {}),
       };
     }
     case 'tool':
-      return { role: 'tool', content: m.content ?? '', tool_call_id: m.tool_call_id ?? '' };
+      return { role: 'tool', content: textOf(m.content), tool_call_id: m.tool_call_id ?? '' };
     default: {
       const unreachable: never = m.role;
       throw new Error(`unknown message role ${String(unreachable)}`);
     }
   }
+}
+
+/** Text for roles that take only text: the text parts of a part list, joined. */
+function textOf(content: LlmMessage['content']): string {
+  if (content === null) return '';
+  if (typeof content === 'string') return content;
+  return content.map((p) => (p.type === 'text' ? p.text : '')).join('\n');
+}
+
+/** A user message's parts go as the client's content parts (image_url, input_audio, file). */
+function userContent(content: LlmMessage['content']): string | ChatCompletionContentPart[] {
+  if (content === null) return '';
+  if (typeof content === 'string') return content;
+  return content.map((p) => structuredClone(p) as ChatCompletionContentPart);
 }
 
 /** An error thrown by the caller's onDelta: passed through as is, never retried. */

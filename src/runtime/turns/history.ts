@@ -1,6 +1,7 @@
 /** The messages one turn sends to the model, rebuilt from the chat's events (reference §3.8 steps 5-6). */
 import type { ChatEvent } from '../../events/chat-events.js';
 import type { RecordedEvent } from '../../events/event-store.js';
+import type { StoredPart } from '../../events/message-parts.js';
 import type { LlmMessage } from '../llm/llm.js';
 import { DEFAULT_HISTORY_WINDOW, windowed, type HistoryWindow } from './history-window.js';
 import { renderOrRaw } from './templates.js';
@@ -31,17 +32,21 @@ export function messagesForTurn(
   const out: LlmMessage[] = [];
   const system = (p.systemPrompt ? renderOrRaw(p.systemPrompt, p.input) : '') + (p.suffix ?? '');
   if (system.trim() !== '') head.push({ role: 'system', content: system.trim() });
-  const turns: { turnId: string; user: string }[] = [];
+  const turns: { turnId: string; user: string; parts?: readonly StoredPart[] | undefined }[] = [];
   const replies = new Map<string, Extract<ChatEvent, { type: 'AssistantMessageCompleted' }>['data'][]>();
   const results = new Map<string, Extract<ChatEvent, { type: 'ToolCallCompleted' }>['data']>();
   for (const e of events) {
     const ev = { type: e.type, data: e.data } as ChatEvent;
     if (ev.type === 'ChatCreated')
       for (const m of ev.data.initialMessages) head.push({ role: m.role, content: m.content });
-    else if (ev.type === 'UserMessagePosted') turns.push({ turnId: ev.data.turnId, user: ev.data.content });
+    else if (ev.type === 'UserMessagePosted')
+      turns.push({ turnId: ev.data.turnId, user: ev.data.content, parts: ev.data.parts });
     else if (ev.type === 'UserMessageRewritten') {
       const turn = turns.find((t) => t.turnId === ev.data.turnId);
-      if (turn) turn.user = ev.data.content;
+      if (turn) {
+        turn.user = ev.data.content;
+        turn.parts &&= rewritten(turn.parts, ev.data.content);
+      }
     } else if (ev.type === 'AssistantMessageRevised') {
       const reply = replies.get(ev.data.turnId)?.find((r) => r.messageId === ev.data.messageId);
       if (reply)
@@ -56,7 +61,7 @@ export function messagesForTurn(
     } else if (ev.type === 'ToolCallCompleted') results.set(ev.data.toolCallId, ev.data);
   }
   for (const turn of turns) {
-    out.push({ role: 'user', content: turn.user });
+    out.push({ role: 'user', content: turn.user, ...(turn.parts ? { parts: turn.parts } : {}) });
     const current = turn.turnId === turnId;
     for (const reply of replies.get(turn.turnId) ?? []) {
       if (reply.toolCalls.length === 0) {
@@ -78,6 +83,11 @@ export function messagesForTurn(
     if (current) break;
   }
   return [...head, ...windowed(out, p.window ?? DEFAULT_HISTORY_WINDOW)];
+}
+
+/** A hook rewrote the message's text: it replaces the text parts; images, audio and files stay. */
+function rewritten(parts: readonly StoredPart[], text: string): readonly StoredPart[] {
+  return [{ type: 'text', text }, ...parts.filter((p) => p.type !== 'text')];
 }
 
 export const INTERRUPTED = '[Error: function call was interrupted or timed out]';

@@ -36,6 +36,7 @@ import type { ToolCallDetail } from '../../events/chat-events.js';
 import type { CallLeases } from './call-leases.js';
 import { INTERRUPTED, promptSectionsOf, recordResult, runInline, withFamilies } from './family-tools.js';
 import type { ToolChat, ToolFamily } from './tool-family.js';
+import type { ResolveParts } from '../parts/part-wire.js';
 
 type Open = Extract<ChatState, { status: 'open' }>;
 
@@ -83,6 +84,8 @@ export interface TurnRunnerDeps {
   readonly families: readonly ToolFamily[];
   /** held while an inline call runs, so another process's job never takes a live call for crashed */
   readonly leases: CallLeases;
+  /** reads the blobs a turn's messages refer to (runtime/parts/part-wire.ts) */
+  readonly resolveParts: ResolveParts;
   /** failures that end no job but someone should see (a cancel that did not reach an execution) */
   readonly log: Pick<Logger, 'warn'>;
 }
@@ -226,13 +229,16 @@ export class TurnRunner {
       promptSectionsOf(this.d.families, toolChat, this.d.log),
     ]);
     const structured = structuredOutput(agent.spec, chat.agent.name);
-    const base = messagesForTurn(events, turnId, {
-      systemPrompt: agent.spec.system_prompt as string | null,
-      input: chat.input,
-      // every round, tool rounds included (the original lost them after the first: a quirk fixed)
-      suffix: sections.before + (structured?.instruction ?? '') + sections.after,
-      ...(this.d.history ? { window: this.d.history } : {}),
-    });
+    // parts recorded by reference (images, audio, files) go to the model with their bytes
+    const base = await this.d.resolveParts(
+      messagesForTurn(events, turnId, {
+        systemPrompt: agent.spec.system_prompt as string | null,
+        input: chat.input,
+        // every round, tool rounds included (the original lost them after the first: a quirk fixed)
+        suffix: sections.before + (structured?.instruction ?? '') + sections.after,
+        ...(this.d.history ? { window: this.d.history } : {}),
+      }),
+    );
     const plan: AttemptPlan = {
       chatId,
       turnId,
