@@ -57,6 +57,11 @@ export interface FilesConfig {
   readonly blobDir: string | undefined;
   /** the origin signed serve URLs start with (SINAS_PUBLIC_URL); unset: http://localhost:<PORT> */
   readonly publicUrl: string | undefined;
+  /**
+   * bytes one unit of a collection's `max_total_size_gb` stands for (SINAS_COLLECTION_QUOTA_UNIT_BYTES,
+   * default 1 GiB): a test setting, so a test can fill a quota without writing gigabytes
+   */
+  readonly quotaUnitBytes: number;
 }
 
 /** The history window of a turn's model calls (src/runtime/turns/history-window.ts). */
@@ -176,6 +181,7 @@ export function loadConfig(env: Env = process.env): Config {
     files: {
       blobDir: optional(env, 'SINAS_BLOB_DIR'),
       publicUrl: url(env, 'SINAS_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
+      quotaUnitBytes: int(env, 'SINAS_COLLECTION_QUOTA_UNIT_BYTES', 1024 ** 3, 1, 1024 ** 3),
     },
   };
   for (const name of ['SINAS_OUTBOUND_ALLOWLIST', 'SINAS_WEBHOOK_ALLOWLIST'])

@@ -27,6 +27,8 @@ export interface KindPorts {
   readonly guard: OutboundGuard;
   /** who may run a function (an agent's save asks it) */
   readonly executePolicy: ExecutePolicy;
+  /** the process's configuration (where file contents live, …) */
+  readonly config: Config;
 }
 
 /** What a kind's config section reads the platform with. */

@@ -49,7 +49,7 @@ import { registerSkillRoutes } from '../http/skills.js';
 import { registerTemplateRoutes } from '../http/templates.js';
 import type { Sealed } from './cipher.js';
 import { kitSection, projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
-import { filesOn } from './files/file-wiring.js';
+import { collectionPurge, filesOn } from './files/file-wiring.js';
 import { queryRunsOn } from './queries/query-wiring.js';
 import { PgDataKeys } from './secrets/data-keys.js';
 import { dropStoreKeys, statesOn } from './states/state-wiring.js';
@@ -219,7 +219,10 @@ const stores: KindRegistration = {
 const collections: KindRegistration = {
   name: 'collections',
   kind: collectionKind,
-  hooks: () => ({ schemaFields: ['metadata_schema'] }),
+  hooks: ({ adapters, config }) => ({
+    schemaFields: ['metadata_schema'],
+    afterDelete: collectionPurge(adapters, config),
+  }),
   config: kitSection('collections', 'collection'),
   routes: (registry, d) => {
     registerResourceRoutes(registry, d);

@@ -18,6 +18,7 @@ import { putMeasured, type BlobStore } from './blob-store.js';
 import { checkFileName, uniqueName } from './file-names.js';
 import type { NameLock } from './name-lock.js';
 import { searchFiles, type SearchRequest } from './file-search.js';
+import { recordFileEvent } from './record-file-event.js';
 
 /** the largest text searched or edited in memory */
 const TEXT_LIMIT = 10 * 1024 * 1024;
@@ -31,6 +32,8 @@ export interface FileServiceDeps {
   readonly consistencyTimeoutMs: number;
   /** serialises uploads naming one file (name-lock.ts) */
   readonly lock: NameLock;
+  /** bytes per unit of `max_total_size_gb` (config.files.quotaUnitBytes) */
+  readonly quotaUnitBytes?: number;
   /** what runs after a stored upload (the collection's post_upload_function) */
   readonly afterUpload?: AfterUpload;
 }
@@ -68,7 +71,7 @@ export class FileService {
   /** the collection's rules; `create`: made with defaults, owned by the caller, when it does not exist */
   async collection(namespace: string, name: string, create?: Caller): Promise<CollectionRules> {
     try {
-      return rulesOf(await this.d.collections.at(namespace, name));
+      return rulesOf(await this.d.collections.at(namespace, name), this.d.quotaUnitBytes);
     } catch (err) {
       if (!(err instanceof NotFoundError) || !create) throw err;
     }
@@ -76,7 +79,7 @@ export class FileService {
     await this.d.collections
       .create({ namespace, name }, { commandId: id, actor: create.userId })
       .catch((err: unknown) => (isExists(err) ? undefined : Promise.reject(err))); // another upload made it
-    return rulesOf(await this.d.collections.at(namespace, name));
+    return rulesOf(await this.d.collections.at(namespace, name), this.d.quotaUnitBytes);
   }
 
   async upload(
@@ -253,21 +256,8 @@ export class FileService {
     return fileId;
   }
 
-  private async append(fileId: string, e: FileEvent, expected: ExpectedRevision, actor: string) {
-    const id = randomUUID();
-    const r = await this.d.store.append(
-      fileStream(fileId),
-      [
-        {
-          id,
-          type: e.type,
-          data: e.data,
-          metadata: { correlationId: id, causationId: id, actor, version: 1 },
-        },
-      ],
-      expected,
-    );
-    await this.d.waiter.waitFor(['files'], r.position, this.d.consistencyTimeoutMs);
+  private append(fileId: string, e: FileEvent, expected: ExpectedRevision, actor: string) {
+    return recordFileEvent(this.d, fileId, e, expected, actor);
   }
 }
 

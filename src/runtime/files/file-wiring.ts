@@ -18,6 +18,8 @@ import { FsBlobStore } from './fs-blob-store.js';
 import { PgBlobStore } from './pg-blob-store.js';
 import { pgNameLock } from './name-lock.js';
 import { postUpload } from './post-upload.js';
+import { purgeCollectionFiles } from './collection-purge.js';
+import type { Adapters } from '../services.js';
 
 export interface FileParts {
   readonly collections: ResourceService;
@@ -33,6 +35,16 @@ export interface FileParts {
 export const blobStoreOf = (config: Config, pool: pg.Pool): BlobStore =>
   config.files.blobDir ? new FsBlobStore(config.files.blobDir) : new PgBlobStore(pool);
 
+/** the Collection kind's `afterDelete`: a deleted collection's files and their contents go */
+export const collectionPurge = (a: Adapters, config: Config) =>
+  purgeCollectionFiles({
+    store: a.eventStore,
+    waiter: a.waiter,
+    consistencyTimeoutMs: config.consistencyTimeoutMs,
+    files: new FileQueries(a.pool),
+    blobs: blobStoreOf(config, a.pool),
+  });
+
 export function filesOn(p: FileParts, config: Config): { files: FileService; urls: FileUrls } {
   const files = new FileService({
     collections: p.collections,
@@ -41,6 +53,7 @@ export function filesOn(p: FileParts, config: Config): { files: FileService; url
     blobs: blobStoreOf(config, p.pool),
     waiter: p.waiter,
     consistencyTimeoutMs: config.consistencyTimeoutMs,
+    quotaUnitBytes: config.files.quotaUnitBytes,
     lock: pgNameLock(p.pool),
     afterUpload: postUpload(p.executions, p.log),
   });
