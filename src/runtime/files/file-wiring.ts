@@ -18,6 +18,7 @@ import { FsBlobStore } from './fs-blob-store.js';
 import { PgBlobStore } from './pg-blob-store.js';
 import { pgNameLock } from './name-lock.js';
 import { postUpload } from './post-upload.js';
+import { contentFilter } from './content-filter.js';
 import { purgeCollectionFiles } from './collection-purge.js';
 import type { Adapters } from '../services.js';
 
@@ -27,7 +28,7 @@ export interface FileParts {
   readonly pool: pg.Pool;
   readonly waiter: ProjectionWaiter;
   readonly jwtSecret: string;
-  /** runs a collection's post_upload_function */
+  /** runs a collection's content_filter_function and post_upload_function */
   readonly executions: ExecutionService;
   readonly log: Logger;
 }
@@ -46,6 +47,7 @@ export const collectionPurge = (a: Adapters, config: Config) =>
   });
 
 export function filesOn(p: FileParts, config: Config): { files: FileService; urls: FileUrls } {
+  const urls = new FileUrls(p.jwtSecret, config.files.publicUrl ?? `http://localhost:${config.port}`);
   const files = new FileService({
     collections: p.collections,
     store: p.eventStore,
@@ -55,8 +57,8 @@ export function filesOn(p: FileParts, config: Config): { files: FileService; url
     consistencyTimeoutMs: config.consistencyTimeoutMs,
     quotaUnitBytes: config.files.quotaUnitBytes,
     lock: pgNameLock(p.pool),
+    contentFilter: contentFilter(p.executions, urls),
     afterUpload: postUpload(p.executions, p.log),
   });
-  const urls = new FileUrls(p.jwtSecret, config.files.publicUrl ?? `http://localhost:${config.port}`);
   return { files, urls };
 }
