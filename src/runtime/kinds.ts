@@ -7,6 +7,9 @@
  */
 import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
 import { refuseUnrunKinds } from '../commands/agent/agent-unrun-kinds.js';
+import { agentReferenceCheck } from '../commands/agent/agent-references.js';
+import type { ResourceService } from '../commands/resource/resource-service.js';
+import { NotFoundError } from '../errors.js';
 import { agentKind, AGENT_SCHEMA_FIELDS } from '../commands/agent/agent-kind.js';
 import { agentsSection } from '../commands/config/sections/agents.js';
 import { connectorsSection } from '../commands/config/sections/connectors.js';
@@ -72,6 +75,17 @@ const openSecretWith = (p: KindSectionPorts) => (id: string, value: unknown) =>
     return undefined;
   });
 
+/** whether a skill or store exists, by its stream (a config apply's earlier items count at once) */
+const itemExists =
+  (service: (name: string) => ResourceService) =>
+  async (kind: 'skills' | 'stores', ref: string): Promise<boolean> => {
+    const [namespace, name] = ref.split('/', 2) as [string, string];
+    const item = await service(kind)
+      .at(namespace, name)
+      .catch((err: unknown) => (err instanceof NotFoundError ? undefined : Promise.reject(err)));
+    return item?.status === 'active';
+  };
+
 const llmProviders: KindRegistration = {
   name: 'llmProviders',
   kind: llmProviderKind,
@@ -102,12 +116,14 @@ const functions: KindRegistration = {
 const agents: KindRegistration = {
   name: 'agents',
   kind: agentKind,
-  hooks: ({ executePolicy }) => {
+  hooks: ({ executePolicy, service }) => {
     const functionCheck = agentFunctionCheck(executePolicy);
+    const referenceCheck = agentReferenceCheck(itemExists(service));
     return {
       schemaFields: AGENT_SCHEMA_FIELDS,
       checkSpec: async (spec, ctx) => {
         refuseUnrunKinds(spec);
+        await referenceCheck(spec);
         await functionCheck(spec, ctx);
       },
     };
