@@ -55,7 +55,7 @@ import { kitSection, projectionsOf, type KindRegistration, type KindSectionPorts
 import { collectionPurge, filesOn } from './files/file-wiring.js';
 import { queryRunsOn } from './queries/query-wiring.js';
 import { PgDataKeys } from './secrets/data-keys.js';
-import { dropStoreKeys, statesOn } from './states/state-wiring.js';
+import { dropStoreStates, statesOn } from './states/state-wiring.js';
 import { signingSecrets } from './webhooks/signing-secrets.js';
 
 /** opens a provider's API key sealed under the master keyring, to compare it with the config's */
@@ -212,7 +212,8 @@ const queries: KindRegistration = {
 const stores: KindRegistration = {
   name: 'stores',
   kind: storeKind,
-  hooks: ({ adapters: a }) => storeHooks(dropStoreKeys(a.pool, a.cipher)),
+  hooks: ({ adapters: a, config }) =>
+    storeHooks(dropStoreStates({ ...a, consistencyTimeoutMs: config.consistencyTimeoutMs })),
   config: kitSection('stores', 'store'),
   routes: (registry, d) => {
     registerResourceRoutes(registry, d);
