@@ -46,6 +46,18 @@ export type StateEvent =
       };
     };
 
+/**
+ * A deleted store's states are gone: recorded once their data keys are destroyed (so the keys are
+ * found from the rows first), on the store's own drop stream; the `states` read model drops the
+ * store's rows on it. Not a StateEvent: no state's stream holds it.
+ */
+export interface StoreStatesDropped {
+  readonly type: 'StoreStatesDropped';
+  readonly data: { readonly storeId: string; readonly at: string };
+}
+
+export const storeDropStream = (storeId: string) => streamName(STATE_CATEGORY, `${storeId}/dropped`);
+
 /** The key is hashed into the stream name: any key (≤255 characters of anything) makes a valid one. */
 export function stateStream(storeId: string, userId: string, key: string): string {
   const digest = createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 40);

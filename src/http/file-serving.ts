@@ -34,6 +34,13 @@ export function registerFileServing(registry: RouteRegistry, d: FileRouteDeps): 
     produces: 'application/octet-stream',
     handler: async (req, res) => {
       const claim = await d.urls.verify((req.params as { token: string }).token);
+      if ('blobKey' in claim) {
+        // an upload's bytes while its content filter decides (content-filter.ts)
+        const bytes = await d.files.pendingBytes(claim.blobKey, claim.size);
+        const shown = { hash_sha256: claim.sha256, content_type: claim.contentType, size_bytes: claim.size };
+        await sendBytes(req, res, shown, bytes, 'private, max-age=0, no-store');
+        return;
+      }
       const v = await d.files.versionOf(claim.fileId, claim.version);
       await sendVersion(req, res, d.files, v, 'private, max-age=300, immutable');
     },
@@ -67,6 +74,16 @@ export async function sendVersion(
   v: VersionRow,
   cacheControl: string,
 ): Promise<void> {
+  await sendBytes(req, res, v, files.bytes(v), cacheControl);
+}
+
+async function sendBytes(
+  req: Request,
+  res: Response,
+  v: Pick<VersionRow, 'hash_sha256' | 'content_type'> & { size_bytes: string | number },
+  bytes: AsyncIterable<Buffer>,
+  cacheControl: string,
+): Promise<void> {
   const etag = `"${v.hash_sha256}"`;
   res.setHeader('ETag', etag);
   res.setHeader('Cache-Control', cacheControl);
@@ -80,7 +97,7 @@ export async function sendVersion(
   res.setHeader('Content-Length', String(v.size_bytes));
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Content-Disposition', 'inline');
-  await pipeline(Readable.from(files.bytes(v)), res);
+  await pipeline(Readable.from(bytes), res);
 }
 
 export const notServed = () => new NotFoundError('file not found', 'filename');

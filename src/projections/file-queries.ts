@@ -101,4 +101,13 @@ export class FileQueries {
     );
     return Number(rows[0]!.n);
   }
+
+  /** every live file of a collection, whoever owns it (a deleted collection's purge) */
+  async idsOfCollection(collectionId: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      'SELECT id FROM files WHERE collection_id = $1 ORDER BY id',
+      [collectionId],
+    );
+    return rows.map((r) => r.id);
+  }
 }

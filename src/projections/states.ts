@@ -1,12 +1,13 @@
 /**
  * The `states` read model (reference §5.7): one row per live state, what listing, filters and stored
  * context read. An encrypted state's row holds its sealed value, never the plaintext. A deleted
- * state's row goes. A deleted store's rows stay (reads go by the live store's id, so a store made
- * again under that name starts empty) so that its states' data keys can be found and destroyed.
+ * state's row goes. A deleted store's rows go on `StoreStatesDropped`, recorded once its states'
+ * data keys were found from these rows and destroyed (reads go by the live store's id meanwhile,
+ * so a store made again under that name starts empty).
  */
 import type pg from 'pg';
 import type { RecordedEvent } from '../events/event-store.js';
-import { STATE_CATEGORY, type StateEvent } from '../events/state-events.js';
+import { STATE_CATEGORY, type StateEvent, type StoreStatesDropped } from '../events/state-events.js';
 import { versionOfRevision } from '../events/versions.js';
 import type { Projection, TableNames } from './projection.js';
 
@@ -44,6 +45,11 @@ export const statesProjection: Projection = {
 };
 
 async function applyOne(tx: pg.PoolClient, e: RecordedEvent, t: TableNames): Promise<void> {
+  if (e.type === 'StoreStatesDropped') {
+    const d = e.data as unknown as StoreStatesDropped['data'];
+    await tx.query(`DELETE FROM ${t.states} WHERE store_id = $1`, [d.storeId]);
+    return;
+  }
   const ev = { type: e.type, data: e.data } as StateEvent;
   switch (ev.type) {
     case 'StateSaved': {

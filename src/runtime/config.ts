@@ -62,6 +62,11 @@ export interface FilesConfig {
   readonly publicUrl: string | undefined;
   /** the largest image, audio or file part of a chat message, decoded (SINAS_MESSAGE_PART_MAX_BYTES, 20 MiB) */
   readonly messagePartMaxBytes: number;
+  /**
+   * bytes one unit of a collection's `max_total_size_gb` stands for (SINAS_COLLECTION_QUOTA_UNIT_BYTES,
+   * default 1 GiB): a test setting, so a test can fill a quota without writing gigabytes
+   */
+  readonly quotaUnitBytes: number;
 }
 
 /** The history window of a turn's model calls (src/runtime/turns/history-window.ts). */
@@ -195,6 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
       blobDir: optional(env, 'SINAS_BLOB_DIR'),
       publicUrl: url(env, 'SINAS_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
       messagePartMaxBytes: int(env, 'SINAS_MESSAGE_PART_MAX_BYTES', 20 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+      quotaUnitBytes: int(env, 'SINAS_COLLECTION_QUOTA_UNIT_BYTES', 1024 ** 3, 1, 1024 ** 3),
     },
   };
   for (const name of ['SINAS_OUTBOUND_ALLOWLIST', 'SINAS_WEBHOOK_ALLOWLIST'])

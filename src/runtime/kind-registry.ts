@@ -27,6 +27,10 @@ export interface KindPorts {
   readonly guard: OutboundGuard;
   /** who may run a function (an agent's save asks it) */
   readonly executePolicy: ExecutePolicy;
+  /** the process's configuration (where file contents live, …) */
+  readonly config: Config;
+  /** another registered kind's service, by its registered name (for checks that run after all are built) */
+  readonly service: (name: string) => ResourceService;
 }
 
 /** What a kind's config section reads the platform with. */
@@ -98,12 +102,13 @@ export const projectionsOf = (kinds: readonly KindRegistration[]): Projection[] 
 export function buildKindServices(
   kinds: readonly KindRegistration[],
   make: (kind: ResourceKind, options?: ResourceServiceOptions) => ResourceService,
-  ports: KindPorts,
+  ports: Omit<KindPorts, 'service'>,
 ): KindServices {
   const built: Record<string, ResourceService> = {};
+  const service = (name: string) => kindService(built, name);
   for (const r of kinds) {
     if (built[r.name]) throw new Error(`two kinds registered as '${r.name}'`);
-    built[r.name] = make(r.kind, r.hooks?.(ports));
+    built[r.name] = make(r.kind, r.hooks?.({ ...ports, service }));
   }
   return built;
 }

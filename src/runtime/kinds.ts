@@ -8,6 +8,9 @@
  */
 import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
 import { refuseUnrunKinds } from '../commands/agent/agent-unrun-kinds.js';
+import { agentReferenceCheck } from '../commands/agent/agent-references.js';
+import type { ResourceService } from '../commands/resource/resource-service.js';
+import { NotFoundError } from '../errors.js';
 import { agentKind, AGENT_SCHEMA_FIELDS } from '../commands/agent/agent-kind.js';
 import { agentsSection } from '../commands/config/sections/agents.js';
 import { connectorsSection } from '../commands/config/sections/connectors.js';
@@ -56,10 +59,10 @@ import { registerTemplateRoutes } from '../http/templates.js';
 import { triggerStatus } from './database-triggers/trigger-status.js';
 import type { Sealed } from './cipher.js';
 import { kitSection, projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
-import { filesOn } from './files/file-wiring.js';
+import { collectionPurge, filesOn } from './files/file-wiring.js';
 import { queryRunsOn } from './queries/query-wiring.js';
 import { PgDataKeys } from './secrets/data-keys.js';
-import { dropStoreKeys, statesOn } from './states/state-wiring.js';
+import { dropStoreStates, statesOn } from './states/state-wiring.js';
 import { signingSecrets } from './webhooks/signing-secrets.js';
 import { webhookHooks, webhookKind } from '../commands/webhook/webhook-kind.js';
 import { registerInboundWebhookRoutes } from '../http/inbound-webhooks.js';
@@ -83,6 +86,17 @@ const openSecretWith = (p: KindSectionPorts) => (id: string, value: unknown) =>
     p.log.warn({ err, secretId: id }, 'config: a stored secret could not be opened to compare');
     return undefined;
   });
+
+/** whether a skill or store exists, by its stream (a config apply's earlier items count at once) */
+const itemExists =
+  (service: (name: string) => ResourceService) =>
+  async (kind: 'skills' | 'stores', ref: string): Promise<boolean> => {
+    const [namespace, name] = ref.split('/', 2) as [string, string];
+    const item = await service(kind)
+      .at(namespace, name)
+      .catch((err: unknown) => (err instanceof NotFoundError ? undefined : Promise.reject(err)));
+    return item?.status === 'active';
+  };
 
 const llmProviders: KindRegistration = {
   name: 'llmProviders',
@@ -114,12 +128,14 @@ const functions: KindRegistration = {
 const agents: KindRegistration = {
   name: 'agents',
   kind: agentKind,
-  hooks: ({ executePolicy }) => {
+  hooks: ({ executePolicy, service }) => {
     const functionCheck = agentFunctionCheck(executePolicy);
+    const referenceCheck = agentReferenceCheck(itemExists(service));
     return {
       schemaFields: AGENT_SCHEMA_FIELDS,
       checkSpec: async (spec, ctx) => {
         refuseUnrunKinds(spec);
+        await referenceCheck(spec);
         await functionCheck(spec, ctx);
       },
     };
@@ -236,7 +252,8 @@ const queries: KindRegistration = {
 const stores: KindRegistration = {
   name: 'stores',
   kind: storeKind,
-  hooks: ({ adapters: a }) => storeHooks(dropStoreKeys(a.pool, a.cipher)),
+  hooks: ({ adapters: a, config }) =>
+    storeHooks(dropStoreStates({ ...a, consistencyTimeoutMs: config.consistencyTimeoutMs })),
   config: kitSection('stores', 'store'),
   routes: (registry, d) => {
     registerResourceRoutes(registry, d);
@@ -259,7 +276,10 @@ const stores: KindRegistration = {
 const collections: KindRegistration = {
   name: 'collections',
   kind: collectionKind,
-  hooks: () => ({ schemaFields: ['metadata_schema'] }),
+  hooks: ({ adapters, config }) => ({
+    schemaFields: ['metadata_schema'],
+    afterDelete: collectionPurge(adapters, config),
+  }),
   config: kitSection('collections', 'collection'),
   routes: (registry, d) => {
     registerResourceRoutes(registry, d);

@@ -242,7 +242,12 @@ function resourceServices(
   const executePolicy = new ExecutePolicy(functionsOf, async (userId) => {
     return (await queries.identity.permissionsOf(userId)).permissions;
   });
-  const kinds = buildKindServices(registrations, resourceService, { adapters: a, guard, executePolicy });
+  const kinds = buildKindServices(registrations, resourceService, {
+    adapters: a,
+    guard,
+    executePolicy,
+    config,
+  });
   const functions = () => kindService(kinds, 'functions');
   return {
     streams,

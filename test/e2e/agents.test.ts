@@ -58,6 +58,47 @@ describe('Agents over HTTP', function () {
     });
     expect(files.status, 'collections run now').to.equal(200);
   });
+
+  it('naming a skill or store that does not exist → 400 naming the field and the entry (create and update)', async () => {
+    expect(
+      (
+        await t.api('/api/v1/skills', {
+          method: 'POST',
+          json: { namespace: 'refs', name: 'real', description: 'd', content: '# c' },
+        })
+      ).status,
+    ).to.equal(201);
+    expect(
+      (await t.api('/api/v1/stores', { method: 'POST', json: { namespace: 'refs', name: 'real' } })).status,
+    ).to.equal(201);
+    const r = await create({
+      namespace: 'refs',
+      name: 'a',
+      enabled_skills: [{ skill: 'refs/real' }, { skill: 'refs/ghost' }],
+      enabled_stores: [{ store: 'refs/nowhere', access: 'readonly' }],
+    });
+    expect(r.status).to.equal(400);
+    const p = await r.json();
+    expect(p.field).to.equal('enabled_skills[1]');
+    expect(p.detail).to.contain("no skill 'refs/ghost'");
+    expect(p.errors).to.deep.equal([
+      { field: 'enabled_skills[1]', message: "no skill 'refs/ghost' on the platform" },
+      { field: 'enabled_stores[0]', message: "no store 'refs/nowhere' on the platform" },
+    ]);
+    const ok = await create({
+      namespace: 'refs',
+      name: 'a',
+      enabled_skills: [{ skill: 'refs/real' }],
+      enabled_stores: [{ store: 'refs/real', access: 'readonly' }],
+    });
+    expect(ok.status).to.equal(201);
+    const put = await t.api('/api/v1/agents/refs/a', {
+      method: 'PUT',
+      json: { enabled_stores: [{ store: 'refs/real' }, { store: 'refs/gone' }] },
+    });
+    expect(put.status).to.equal(400);
+    expect((await put.json()).field).to.equal('enabled_stores[1]');
+  });
   it('keeps a version history: two PUTs give three versions with actor and changed fields', async () => {
     await create({ namespace: 'hist', name: 'a1', description: 'first' });
     const p1 = await t.api('/api/v1/agents/hist/a1', {

@@ -192,6 +192,14 @@ describe('declarative config', function () {
       [
         config().replace(
           'enabledFunctions: [greet]',
+          'enabledFunctions: [greet]\n      enabledSkills: [nope/skill]',
+        ),
+        'spec.agents[0].enabledSkills[0]',
+        /no skill 'nope\/skill'/,
+      ],
+      [
+        config().replace(
+          'enabledFunctions: [greet]',
           'enabledFunctions: [greet]\n      systemTools: [packageManagement]',
         ),
         'spec.agents[0].systemTools[0]',

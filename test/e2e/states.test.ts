@@ -3,6 +3,9 @@
  * strict schemas, expiry, list filters, earlier versions, concurrent saves kept in order, and
  * encrypted states whose values never reach an event in the clear and are shredded on delete.
  */
+import { rebuildProjection } from '../../src/projections/rebuild.js';
+import { statesProjection } from '../../src/projections/states.js';
+import { snapshot } from '../support/rebuild-check.js';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { CommandHandler } from '../../src/commands/command-handler.js';
@@ -211,11 +214,17 @@ describe('stores and states', function () {
       await as(alice)('/stores/team/temp/states', { method: 'POST', json: { key: 'k', value: 'secret-ish' } })
     ).json();
     expect((await t.api('/api/v1/stores/team/temp', { method: 'DELETE' })).status).to.be.oneOf([200, 204]);
-    const { rows } = await t.platform.services.pool.query(
-      'SELECT wrapped_key FROM secret_keys WHERE secret_id = $1',
-      [saved.id],
-    );
+    const { pool, eventStore } = t.platform.services;
+    const { rows } = await pool.query('SELECT wrapped_key FROM secret_keys WHERE secret_id = $1', [saved.id]);
     expect(rows).to.deep.equal([{ wrapped_key: null }]);
+    // its rows leave the read model, and a rebuild from the events agrees
+    const left = async () =>
+      (await pool.query('SELECT id FROM states WHERE store_id = $1', [saved.store_id])).rows;
+    expect(await left()).to.deep.equal([]);
+    const before = await snapshot(pool, statesProjection.tables);
+    await rebuildProjection(pool, eventStore, statesProjection);
+    expect(await snapshot(pool, statesProjection.tables)).to.deep.equal(before);
+    expect(await left()).to.deep.equal([]);
     expect((await as(alice)('/stores/team/temp/states/k')).status).to.equal(404);
     expect((await make()).status).to.equal(201);
     expect((await as(alice)('/stores/team/temp/states/k')).status).to.equal(404);

@@ -2,9 +2,11 @@
  * Templates and email (reference §5.12): the kind on the kit, the runtime render with
  * `variable_schema` checked (a 400 naming the variable) and the system prompts' Jinja settings
  * (autoescape, strict), email through a real SMTP server (smtp-server on 127.0.0.1), a 503 without
- * SMTP, and login's code email rendered from an edited `otp_email` template.
+ * SMTP, a 502 when SMTP refuses and a 504 when it hangs (a loopback TCP server), and login's code
+ * email rendered from an edited `otp_email` template.
  */
 import { expect } from 'chai';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { startSmtp, type TestSmtp } from '../support/smtp.js';
 import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
@@ -157,5 +159,66 @@ describe('templates and email', function () {
     } finally {
       await bare.stop();
     }
+  });
+});
+
+/**
+ * A loopback TCP server standing in for an SMTP server that misbehaves: `refuse` greets with a
+ * permanent error, `hang` accepts the connection and never says a word.
+ */
+async function badSmtp(): Promise<{ url: string; mode: { v: 'refuse' | 'hang' }; stop(): Promise<void> }> {
+  const mode = { v: 'refuse' as 'refuse' | 'hang' };
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => sockets.delete(s)); // the platform hung up: nothing to do
+    if (mode.v === 'refuse') s.end('554 5.7.1 no mail accepted here\r\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    mode,
+    stop: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('templates: email when SMTP misbehaves', function () {
+  this.timeout(120_000);
+  let t: TestPlatform;
+  let smtp: Awaited<ReturnType<typeof badSmtp>>;
+  before(async () => {
+    smtp = await badSmtp();
+    t = await startTestPlatform({ SMTP_URL: smtp.url, SMTP_FROM: 'Sinas <mailer@sinas.test>' });
+    const made = await t.api('/api/v1/templates', { method: 'POST', json: WELCOME });
+    expect(made.status).to.equal(201);
+  });
+  after(async () => {
+    await t?.stop();
+    await smtp?.stop();
+  });
+  const send = () =>
+    t.api('/templates/mail/welcome/email', {
+      method: 'POST',
+      json: { to: 'reader@example.com', variables: { name: 'x' } },
+    });
+
+  it('answers 502 naming the SMTP server when it refuses the email', async () => {
+    smtp.mode.v = 'refuse';
+    const r = await send();
+    expect(r.status).to.equal(502);
+    expect(r.headers.get('content-type')).to.contain('application/problem+json');
+    expect((await r.json()).detail).to.match(/SMTP server did not take the email/);
+  });
+
+  it('answers 504 when the SMTP server accepts the connection and never answers', async () => {
+    smtp.mode.v = 'hang';
+    const r = await send();
+    expect(r.status).to.equal(504);
+    expect((await r.json()).detail).to.match(/SMTP server did not accept the email within 12 s/);
   });
 });

@@ -52,16 +52,25 @@ export interface CollectionRules {
   readonly allowPrivate: boolean;
   /** "ns/name" of the function run after each upload, or null */
   readonly postUploadFunction: string | null;
+  /** "ns/name" of the function that approves (or rewrites) each upload before it is stored, or null */
+  readonly contentFilterFunction: string | null;
 }
 
 const MIB = 1024 * 1024;
 
-export function rulesOf(item: {
-  id: string;
-  namespace: string;
-  name: string;
-  spec: Readonly<Record<string, unknown>>;
-}): CollectionRules {
+/**
+ * The rules of a collection item; `quotaUnitBytes` is what one unit of `max_total_size_gb` counts
+ * for (1 GiB; smaller only as a test setting, SINAS_COLLECTION_QUOTA_UNIT_BYTES).
+ */
+export function rulesOf(
+  item: {
+    id: string;
+    namespace: string;
+    name: string;
+    spec: Readonly<Record<string, unknown>>;
+  },
+  quotaUnitBytes = 1024 * MIB,
+): CollectionRules {
   const s = item.spec;
   return {
     id: item.id,
@@ -69,10 +78,11 @@ export function rulesOf(item: {
     name: item.name,
     metadataSchema: (s.metadata_schema ?? {}) as Record<string, unknown>,
     maxFileBytes: Number(s.max_file_size_mb ?? 100) * MIB,
-    maxTotalBytes: Number(s.max_total_size_gb ?? 10) * 1024 * MIB,
+    maxTotalBytes: Number(s.max_total_size_gb ?? 10) * quotaUnitBytes,
     isPublic: s.is_public === true,
     allowShared: s.allow_shared_files !== false,
     allowPrivate: s.allow_private_files !== false,
     postUploadFunction: typeof s.post_upload_function === 'string' ? s.post_upload_function : null,
+    contentFilterFunction: typeof s.content_filter_function === 'string' ? s.content_filter_function : null,
   };
 }

@@ -18,6 +18,8 @@ import { putMeasured, type BlobStore } from './blob-store.js';
 import { checkFileName, uniqueName } from './file-names.js';
 import type { NameLock } from './name-lock.js';
 import { searchFiles, type SearchRequest } from './file-search.js';
+import { recordFileEvent } from './record-file-event.js';
+import type { ContentFilter } from './content-filter.js';
 
 /** the largest text searched or edited in memory */
 const TEXT_LIMIT = 10 * 1024 * 1024;
@@ -31,6 +33,10 @@ export interface FileServiceDeps {
   readonly consistencyTimeoutMs: number;
   /** serialises uploads naming one file (name-lock.ts) */
   readonly lock: NameLock;
+  /** bytes per unit of `max_total_size_gb` (config.files.quotaUnitBytes) */
+  readonly quotaUnitBytes?: number;
+  /** what decides on an upload before it is stored (the collection's content_filter_function) */
+  readonly contentFilter?: ContentFilter;
   /** what runs after a stored upload (the collection's post_upload_function) */
   readonly afterUpload?: AfterUpload;
 }
@@ -68,7 +74,7 @@ export class FileService {
   /** the collection's rules; `create`: made with defaults, owned by the caller, when it does not exist */
   async collection(namespace: string, name: string, create?: Caller): Promise<CollectionRules> {
     try {
-      return rulesOf(await this.d.collections.at(namespace, name));
+      return rulesOf(await this.d.collections.at(namespace, name), this.d.quotaUnitBytes);
     } catch (err) {
       if (!(err instanceof NotFoundError) || !create) throw err;
     }
@@ -76,7 +82,7 @@ export class FileService {
     await this.d.collections
       .create({ namespace, name }, { commandId: id, actor: create.userId })
       .catch((err: unknown) => (isExists(err) ? undefined : Promise.reject(err))); // another upload made it
-    return rulesOf(await this.d.collections.at(namespace, name));
+    return rulesOf(await this.d.collections.at(namespace, name), this.d.quotaUnitBytes);
   }
 
   async upload(
@@ -91,18 +97,54 @@ export class FileService {
     if (u.visibility === 'private' && !rules.allowPrivate)
       throw new ValidationError('this collection does not allow private files', 'visibility');
     checkMetadata(rules, u.metadata);
-    const blobKey = randomUUID();
-    const m = await putMeasured(this.d.blobs, blobKey, body, rules.maxFileBytes);
+    const blobKey: string = randomUUID();
+    let blob: PendingBlob = {
+      blobKey,
+      ...(await putMeasured(this.d.blobs, blobKey, body, rules.maxFileBytes)),
+    };
     let stored: Stored;
     try {
-      stored = await this.d.lock(rules.id, u.name, () => this.record(rules, u, who, { blobKey, ...m }));
+      const checked = await this.filtered(rules, u, blob, who);
+      if (checked.replacement) blob = await this.replaced(blob, checked.replacement, rules.maxFileBytes);
+      const upload = { ...u, metadata: checked.metadata };
+      stored = await this.d.lock(rules.id, u.name, () => this.record(rules, upload, who, blob));
     } catch (err) {
-      await this.d.blobs.delete(blobKey);
+      await this.d.blobs.delete(blob.blobKey);
       throw err;
     }
     const { file } = stored;
     await this.d.afterUpload?.({ rules, file, version: file.current_version, actor: who.userId });
     return stored;
+  }
+
+  /** the content filter's verdict on pending bytes (none configured: as uploaded) */
+  private async filtered(rules: CollectionRules, u: Upload, blob: PendingBlob, who: Caller) {
+    if (!rules.contentFilterFunction || !this.d.contentFilter) return { metadata: u.metadata };
+    return this.d.contentFilter({
+      rules,
+      namespace: u.namespace,
+      collection: u.collection,
+      filename: u.name,
+      contentType: u.contentType,
+      metadata: u.metadata,
+      blob,
+      read: () => this.whole(blob.blobKey),
+      actor: who.userId,
+    });
+  }
+
+  /** the filter's modified_content stored under a fresh key in place of the pending bytes */
+  private async replaced(old: PendingBlob, bytes: Buffer, maxBytes: number): Promise<PendingBlob> {
+    const blobKey = randomUUID();
+    const m = await putMeasured(this.d.blobs, blobKey, [bytes], maxBytes);
+    await this.d.blobs.delete(old.blobKey);
+    return { blobKey, ...m };
+  }
+
+  private async whole(blobKey: string): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const c of this.d.blobs.get(blobKey)) parts.push(c);
+    return Buffer.concat(parts);
   }
 
   /** decides the name (a new version, the name asked for, or a suffixed one) and records the version */
@@ -188,6 +230,23 @@ export class FileService {
     return this.d.blobs.get(v.blob_key);
   }
 
+  /** the bytes under a blob key (a pending upload's); a removed blob is not found */
+  async pendingBytes(blobKey: string, size: number): Promise<AsyncIterable<Buffer>> {
+    const it = this.d.blobs.get(blobKey)[Symbol.asyncIterator]();
+    let first: IteratorResult<Buffer>;
+    try {
+      first = await it.next();
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') throw new NotFoundError('file not found', 'token');
+      throw err;
+    }
+    if (first.done && size > 0) throw new NotFoundError('file not found', 'token');
+    return (async function* () {
+      if (!first.done) yield first.value;
+      for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+    })();
+  }
+
   async list(rules: CollectionRules, who: Caller) {
     const files = await this.d.files.list(rules.id, who);
     const versions = await this.d.files.versions(files.map((f) => f.id));
@@ -253,22 +312,15 @@ export class FileService {
     return fileId;
   }
 
-  private async append(fileId: string, e: FileEvent, expected: ExpectedRevision, actor: string) {
-    const id = randomUUID();
-    const r = await this.d.store.append(
-      fileStream(fileId),
-      [
-        {
-          id,
-          type: e.type,
-          data: e.data,
-          metadata: { correlationId: id, causationId: id, actor, version: 1 },
-        },
-      ],
-      expected,
-    );
-    await this.d.waiter.waitFor(['files'], r.position, this.d.consistencyTimeoutMs);
+  private append(fileId: string, e: FileEvent, expected: ExpectedRevision, actor: string) {
+    return recordFileEvent(this.d, fileId, e, expected, actor);
   }
+}
+
+interface PendingBlob {
+  readonly blobKey: string;
+  readonly size: number;
+  readonly sha256: string;
 }
 
 /** only the owner changes a file, or whoever holds the action's `:all` */

@@ -18,6 +18,9 @@ import { FsBlobStore } from './fs-blob-store.js';
 import { PgBlobStore } from './pg-blob-store.js';
 import { pgNameLock } from './name-lock.js';
 import { postUpload } from './post-upload.js';
+import { contentFilter } from './content-filter.js';
+import { purgeCollectionFiles } from './collection-purge.js';
+import type { Adapters } from '../services.js';
 
 export interface FileParts {
   readonly collections: ResourceService;
@@ -25,7 +28,7 @@ export interface FileParts {
   readonly pool: pg.Pool;
   readonly waiter: ProjectionWaiter;
   readonly jwtSecret: string;
-  /** runs a collection's post_upload_function */
+  /** runs a collection's content_filter_function and post_upload_function */
   readonly executions: ExecutionService;
   readonly log: Logger;
 }
@@ -33,7 +36,18 @@ export interface FileParts {
 export const blobStoreOf = (config: Config, pool: pg.Pool): BlobStore =>
   config.files.blobDir ? new FsBlobStore(config.files.blobDir) : new PgBlobStore(pool);
 
+/** the Collection kind's `afterDelete`: a deleted collection's files and their contents go */
+export const collectionPurge = (a: Adapters, config: Config) =>
+  purgeCollectionFiles({
+    store: a.eventStore,
+    waiter: a.waiter,
+    consistencyTimeoutMs: config.consistencyTimeoutMs,
+    files: new FileQueries(a.pool),
+    blobs: blobStoreOf(config, a.pool),
+  });
+
 export function filesOn(p: FileParts, config: Config): { files: FileService; urls: FileUrls } {
+  const urls = new FileUrls(p.jwtSecret, config.files.publicUrl ?? `http://localhost:${config.port}`);
   const files = new FileService({
     collections: p.collections,
     store: p.eventStore,
@@ -41,9 +55,10 @@ export function filesOn(p: FileParts, config: Config): { files: FileService; url
     blobs: blobStoreOf(config, p.pool),
     waiter: p.waiter,
     consistencyTimeoutMs: config.consistencyTimeoutMs,
+    quotaUnitBytes: config.files.quotaUnitBytes,
     lock: pgNameLock(p.pool),
+    contentFilter: contentFilter(p.executions, urls),
     afterUpload: postUpload(p.executions, p.log),
   });
-  const urls = new FileUrls(p.jwtSecret, config.files.publicUrl ?? `http://localhost:${config.port}`);
   return { files, urls };
 }

@@ -171,6 +171,13 @@ export function agentsSection(
         if (!(await env.exists('stores', ref)))
           env.error(`${path}.enabledStores[${i}]`, `no store '${ref}' in the config or on the platform`);
       }
+      for (const [i, s] of (
+        (item.enabledSkills as ({ skill: string } | string)[] | undefined) ?? []
+      ).entries()) {
+        const ref = typeof s === 'string' ? s : s.skill;
+        if (!(await env.exists('skills', ref)))
+          env.error(`${path}.enabledSkills[${i}]`, `no skill '${ref}' in the config or on the platform`);
+      }
       const hooks = (item.hooks ?? {}) as Record<string, { function: string }[] | undefined>;
       for (const [when, list] of Object.entries(hooks))
         for (const [i, h] of (list ?? []).entries())
