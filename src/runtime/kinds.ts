@@ -2,7 +2,7 @@
  * The kinds on the kit: the one place a kind is registered. Its service, projection and table,
  * routes and OpenAPI, config section and authorisation-matrix rows are all derived from this list
  * (kind-registry.ts). Order is the config's apply order (reference §6.3: llmProviders → secrets →
- * connectors → functions → skills → queries → collections → templates → stores → agents), after
+ * connectors → functions → skills → queries → collections → templates → stores → agents → schedules), after
  * roles and users.
  */
 import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
@@ -34,6 +34,7 @@ import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { existsBy, queryHooks, queryKind } from '../commands/query/query-kind.js';
 import { queriesSection } from '../commands/config/sections/queries.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
+import { scheduleHooks, scheduleKind } from '../commands/schedule/schedule-kind.js';
 import { skillKind } from '../commands/skill/skill-kind.js';
 import { templateHooks, templateKind } from '../commands/template/template-kind.js';
 import { storeHooks, storeKind } from '../commands/store/store-kind.js';
@@ -45,6 +46,7 @@ import { registerFileRoutes } from '../http/files.js';
 import { registerQueryExecuteRoutes } from '../http/query-execute.js';
 import { IdentityQueries } from '../projections/identity-queries.js';
 import { registerResourceRoutes } from '../http/resources.js';
+import { registerScheduleRoutes } from '../http/schedules.js';
 import { registerSkillRoutes } from '../http/skills.js';
 import { registerTemplateRoutes } from '../http/templates.js';
 import type { Sealed } from './cipher.js';
@@ -54,6 +56,8 @@ import { queryRunsOn } from './queries/query-wiring.js';
 import { PgDataKeys } from './secrets/data-keys.js';
 import { dropStoreKeys, statesOn } from './states/state-wiring.js';
 import { signingSecrets } from './webhooks/signing-secrets.js';
+import { agentExistsIn } from './schedules/agent-exists.js';
+import { scheduleRuns } from './schedules/schedule-runs.js';
 
 /** opens a provider's API key sealed under the master keyring, to compare it with the config's */
 const openProviderKeyWith = (p: KindSectionPorts) => (sealed: unknown) => {
@@ -228,6 +232,20 @@ const collections: KindRegistration = {
   example: { create: {}, update: { max_file_size_mb: 5 } },
 };
 
+const schedules: KindRegistration = {
+  name: 'schedules',
+  kind: scheduleKind,
+  hooks: ({ adapters: a, executePolicy }) => scheduleHooks(executePolicy, agentExistsIn(a.eventStore)),
+  config: kitSection('schedules', 'schedule'),
+  routes: (registry, d) =>
+    registerScheduleRoutes(registry, { ...d, runsOf: scheduleRuns(d.pool, d.eventStore) }),
+  // once a year; the target (an agent) is the matrix's own (it adds it)
+  example: {
+    create: { cron_expression: '0 0 1 1 *' },
+    update: { description: 'changed' },
+  },
+};
+
 /** Every kind the platform serves. A new kind is one more entry here (README "Adding a kind"). */
 export const KINDS: readonly KindRegistration[] = [
   llmProviders,
@@ -241,6 +259,7 @@ export const KINDS: readonly KindRegistration[] = [
   templates,
   stores,
   agents,
+  schedules,
   eventSubscriptions,
 ];
 

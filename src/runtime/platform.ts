@@ -60,6 +60,8 @@ import { EventVisibility } from '../audit/visibility.js';
 import { listenHttp } from './http-listen.js';
 import type { ToolFamily } from './turns/tool-family.js';
 import { ensureBuiltInConnection } from './data-sources/built-in.js';
+import { Scheduler } from './schedules/scheduler.js';
+import { TICK_POLICY } from './schedules/tick-policy.js';
 
 /** A user's permissions, read again whenever the identity read model has moved on. */
 function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
@@ -202,6 +204,7 @@ export class Platform {
         (await this.services.queries.identity.permissionsOf(userId)).permissions,
     });
     this.dispatcher.start();
+    await this.startScheduler();
     const sweep = () =>
       Promise.all([
         sweepOpenTurns(pool, queue).then(
@@ -221,6 +224,23 @@ export class Platform {
 
   private sweepTimer: NodeJS.Timeout | undefined;
   private dispatcher: WebhookDispatcher | undefined;
+  private scheduler: Scheduler | undefined;
+
+  /** the schedules' loop (src/runtime/schedules/scheduler.ts), when the schedule kind is served */
+  private async startScheduler(): Promise<void> {
+    if (!this.services.kinds.schedules) return; // a test's own list of kinds without it
+    this.scheduler = new Scheduler({
+      pool: this.services.pool,
+      store: this.services.eventStore,
+      log: this.log,
+      policy: TICK_POLICY,
+      executions: this.services.executions,
+      chats: this.services.chats,
+      permissionsOf: async (userId) =>
+        (await this.services.queries.identity.permissionsOf(userId)).permissions,
+    });
+    await this.scheduler.start();
+  }
 
   private startRunner(p: Projection): void {
     const runner = new ProjectionRunner(this.services.pool, this.services.eventStore, p, { log: this.log });
@@ -387,7 +407,11 @@ export class Platform {
       const app = this.app;
       if (this.server) await drain(this.server, () => app && endStreams(app));
       if (this.sweepTimer) clearInterval(this.sweepTimer);
-      await Promise.all([...this.runners.map((r) => r.stop()), this.dispatcher?.stop()]);
+      await Promise.all([
+        ...this.runners.map((r) => r.stop()),
+        this.dispatcher?.stop(),
+        this.scheduler?.stop(),
+      ]);
       await this.composition.dispose();
     })();
     return this.stopping;
