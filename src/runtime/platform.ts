@@ -234,6 +234,7 @@ export class Platform {
       store: this.services.eventStore,
       log: this.log,
       policy: TICK_POLICY,
+      waiter: this.services.waiter,
       executions: this.services.executions,
       chats: this.services.chats,
       permissionsOf: async (userId) =>

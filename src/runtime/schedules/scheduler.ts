@@ -13,10 +13,13 @@ import { decideTick, type TickPolicy } from '../../commands/schedule/tick-decide
 import { ConcurrencyError } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import { SCHEDULE_CATEGORY } from '../../events/schedule-events.js';
+import type { ProjectionWaiter } from '../../projections/waiter.js';
 import { claimed, TickLog } from './tick-log.js';
 import { fireTick, TickRefused, type ScheduleItem, type TickFiringDeps } from './tick-firing.js';
 
 const MAX_SLEEP_MS = 60_000;
+/** the longest a change waits for the read model before the loop looks anyway */
+const CHANGE_WAIT_MS = 5_000;
 /** a pass that fails (the database away) is tried again after this */
 const RETRY_MS = 1_000;
 
@@ -25,6 +28,7 @@ export interface SchedulerDeps extends TickFiringDeps {
   readonly store: EventStore;
   readonly log: Logger;
   readonly policy: TickPolicy;
+  readonly waiter: ProjectionWaiter;
   readonly now?: () => Date;
 }
 
@@ -34,6 +38,8 @@ export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private stopped = false;
+  /** a change arrived since the current pass began */
+  private changed = false;
   private running: Promise<void> | undefined;
   private readonly changes = new Subscription();
 
@@ -46,7 +52,14 @@ export class Scheduler {
     const head = await this.d.store.headPosition();
     this.changes.add(
       this.d.store.subscribeToAll({ after: head, filter: { categories: [SCHEDULE_CATEGORY] } }).subscribe({
-        next: () => this.wake?.(),
+        // the pass reads the read model: wake once it shows the change
+        next: (e) =>
+          void this.d.waiter
+            .waitFor(['schedules'], e.position, CHANGE_WAIT_MS)
+            .catch((err: unknown) =>
+              this.d.log.warn({ err }, 'scheduler: waiting for a schedule change to be projected failed'),
+            )
+            .then(() => this.poke()),
         error: (err: unknown) => this.d.log.error({ err }, 'scheduler: the schedule change feed failed'),
       }),
     );
@@ -56,8 +69,14 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     this.changes.unsubscribe();
-    this.wake?.();
+    this.poke();
     await this.running;
+  }
+
+  /** Something changed: the sleep ends now, or the next one does not begin (a change during a pass). */
+  private poke(): void {
+    this.changed = true;
+    this.wake?.();
   }
 
   private async loop(): Promise<void> {
@@ -74,6 +93,7 @@ export class Scheduler {
   }
 
   private sleepUntil(at: number): Promise<void> {
+    if (this.changed) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(this.timer);
@@ -87,6 +107,7 @@ export class Scheduler {
 
   /** One pass over every schedule; returns when the next one is due (epoch ms). */
   private async pass(): Promise<number> {
+    this.changed = false;
     const items = await activeSchedules(this.d.pool);
     const nexts = await Promise.all(items.map((s) => this.serve(s)));
     return Math.min(Infinity, ...nexts);
