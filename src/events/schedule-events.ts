@@ -19,6 +19,8 @@ export interface TickClaimedData {
   readonly due: string;
   /** ticks before `due` that were missed beyond the grace and folded into this one */
   readonly skipped: number;
+  /** the worker that claimed it (`host:pid`) */
+  readonly worker: string;
   readonly at: string;
 }
 

@@ -5,6 +5,7 @@
  * outcome appended after it.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { EventStore, ExpectedRevision, RecordedEvent } from '../../events/event-store.js';
 import {
   scheduleTickStream,
@@ -89,7 +90,9 @@ function historyOf(last: RecordedEvent): TickHistory {
   return last.type === 'ScheduleTickClaimed' ? { lastDue, openClaimAt: new Date(data.at) } : { lastDue };
 }
 
+const WORKER = `${hostname()}:${process.pid}`;
+
 export const claimed = (scheduleId: string, due: Date, skipped: number, at: Date): ScheduleTickEvent => ({
   type: 'ScheduleTickClaimed',
-  data: { scheduleId, due: due.toISOString(), skipped, at: at.toISOString() },
+  data: { scheduleId, due: due.toISOString(), skipped, worker: WORKER, at: at.toISOString() },
 });
