@@ -17,6 +17,7 @@ export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>
   message_cost: async () => (await import('./message-cost.js')).runMessageCost,
   query_call: async () => (await import('./query-call.js')).runQueryCall,
   file_upload: async () => (await import('./file-upload.js')).runFileUpload,
+  schedule_jitter: async () => (await import('./schedule-jitter.js')).runScheduleJitter,
   outage_recovery: async () => {
     const { runOutageRecoveryDatabase } = await import('./outage-recovery-database.js');
     const { runOutageRecoveryRedis } = await import('./outage-recovery-redis.js');

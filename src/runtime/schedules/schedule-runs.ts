@@ -3,7 +3,7 @@
  * its tick stream's last event, and `next_run` as the tick decider answers for now.
  */
 import type pg from 'pg';
-import { decideTick } from '../../commands/schedule/tick-decider.js';
+import { decideTick, type TickHistory, type TickSchedule } from '../../commands/schedule/tick-decider.js';
 import type { EventStore } from '../../events/event-store.js';
 import { TickLog } from './tick-log.js';
 import { TICK_POLICY } from './tick-policy.js';
@@ -31,7 +31,7 @@ async function runOf(ticks: TickLog, id: string, row: Row | undefined): Promise<
   const active = row?.spec.is_active !== false;
   const decision =
     row && active
-      ? decideTick(
+      ? decided(
           {
             cron: String(row.spec.cron_expression),
             timezone: String(row.spec.timezone ?? 'UTC'),
@@ -40,7 +40,6 @@ async function runOf(ticks: TickLog, id: string, row: Row | undefined): Promise<
           },
           history,
           new Date(),
-          TICK_POLICY,
         )
       : undefined;
   const next = decision?.kind === 'idle' ? decision.next : decision?.due;
@@ -50,4 +49,13 @@ async function runOf(ticks: TickLog, id: string, row: Row | undefined): Promise<
     last_status: last?.status ?? null,
     last_error: last?.reason ?? null,
   };
+}
+
+/** The decider's answer, or none for a schedule it cannot read (its response then shows no next run). */
+function decided(schedule: TickSchedule, history: TickHistory, now: Date) {
+  try {
+    return decideTick(schedule, history, now, TICK_POLICY);
+  } catch {
+    return undefined; // an expression that parsed at save time and not now: nothing is due
+  }
 }

@@ -109,7 +109,15 @@ export class Scheduler {
   private async pass(): Promise<number> {
     this.changed = false;
     const items = await activeSchedules(this.d.pool);
-    const nexts = await Promise.all(items.map((s) => this.serve(s)));
+    const nexts = await Promise.all(
+      items.map((s) =>
+        // one schedule's failure (a database hiccup mid-fire) leaves the others on time
+        this.serve(s).catch((err: unknown) => {
+          this.d.log.error({ err, schedule: s.name }, 'scheduler: serving a schedule failed; trying again');
+          return Date.now() + RETRY_MS;
+        }),
+      ),
+    );
     return Math.min(Infinity, ...nexts);
   }
 
