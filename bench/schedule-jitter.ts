@@ -8,7 +8,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { scheduleTickStream, type TickFiredData } from '../src/events/schedule-events.js';
+import {
+  scheduleTickStream,
+  type TickClaimedData,
+  type TickFiredData,
+} from '../src/events/schedule-events.js';
 import { emit, log, sleep } from './io.js';
 import { platformEnv, startBenchPlatform } from './platform.js';
 import { percentile, round } from './stats.js';
@@ -57,7 +61,11 @@ export async function runScheduleJitter(): Promise<void> {
       .map((e) => e.data as unknown as TickFiredData);
     // the first tick may wait for the workers' first look at the new schedule: counted like the rest
     const delays = fired.map((f) => Date.parse(f.at) - Date.parse(f.due));
-    const claims = events.filter((e) => e.type === 'ScheduleTickClaimed').length;
+    const claimed = events
+      .filter((e) => e.type === 'ScheduleTickClaimed')
+      .map((e) => e.data as unknown as TickClaimedData);
+    const claimDelays = claimed.map((c) => Date.parse(c.at) - Date.parse(c.due));
+    const claims = claimed.length;
     emit({
       bench: 'schedule_jitter',
       ticks: fired.length,
@@ -65,6 +73,9 @@ export async function runScheduleJitter(): Promise<void> {
       p50_ms: round(percentile(delays, 50), 1),
       p99_ms: round(percentile(delays, 99), 1),
       max_ms: round(Math.max(...delays), 1),
+      // the decision and the winning claim alone (before the execution is requested)
+      claim_p50_ms: round(percentile(claimDelays, 50), 1),
+      claim_p99_ms: round(percentile(claimDelays, 99), 1),
       target_p99_ms: 250,
     });
   } finally {
