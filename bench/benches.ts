@@ -18,6 +18,7 @@ export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>
   query_call: async () => (await import('./query-call.js')).runQueryCall,
   file_upload: async () => (await import('./file-upload.js')).runFileUpload,
   webhook_sync: async () => (await import('./webhook-sync.js')).runWebhookSync,
+  schedule_jitter: async () => (await import('./schedule-jitter.js')).runScheduleJitter,
   outage_recovery: async () => {
     const { runOutageRecoveryDatabase } = await import('./outage-recovery-database.js');
     const { runOutageRecoveryRedis } = await import('./outage-recovery-redis.js');

@@ -86,11 +86,12 @@ export function kindAccess(
             ? {}
             : { visibleTo: { ownerId: principalOf(req).userId, namespaces: [] } },
         async find(req, action) {
-          const { name } = named(req);
-          const row = await queries.getById(kind, name);
+          const { namespace, name } = named(req);
+          // by id, or (a kind addressed by name: schedules) by namespace and name
+          const row = await queries.get(kind, namespace ?? 'default', name);
           const mayAll = holds(req, `sinas.${resource}.${action}:all`);
           if (!row || (!mayAll && row.owner_id !== principalOf(req).userId)) throw missing(name);
-          return { namespace: 'default', name, ownerId: row.owner_id, row };
+          return { namespace: namespace ?? 'default', name, ownerId: row.owner_id, row };
         },
       };
     case 'visibility':

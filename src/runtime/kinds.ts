@@ -43,6 +43,7 @@ import { existsBy, queryHooks, queryKind } from '../commands/query/query-kind.js
 import { queriesSection } from '../commands/config/sections/queries.js';
 import { databaseTriggersSection } from '../commands/config/sections/database-triggers.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
+import { scheduleHooks, scheduleKind } from '../commands/schedule/schedule-kind.js';
 import { skillKind } from '../commands/skill/skill-kind.js';
 import { templateHooks, templateKind } from '../commands/template/template-kind.js';
 import { storeHooks, storeKind } from '../commands/store/store-kind.js';
@@ -54,6 +55,7 @@ import { registerFileRoutes } from '../http/files.js';
 import { registerQueryExecuteRoutes } from '../http/query-execute.js';
 import { IdentityQueries } from '../projections/identity-queries.js';
 import { registerResourceRoutes } from '../http/resources.js';
+import { registerScheduleRoutes } from '../http/schedules.js';
 import { registerSkillRoutes } from '../http/skills.js';
 import { registerTemplateRoutes } from '../http/templates.js';
 import { triggerStatus } from './database-triggers/trigger-status.js';
@@ -69,6 +71,8 @@ import { registerInboundWebhookRoutes } from '../http/inbound-webhooks.js';
 import { DeliveryClaims } from './inbound-webhooks/delivery-claims.js';
 import { WebhookRateCounter } from './inbound-webhooks/rate-counter.js';
 import { WebhookDeliveries } from './inbound-webhooks/webhook-deliveries.js';
+import { agentExistsIn } from './schedules/agent-exists.js';
+import { scheduleRuns } from './schedules/schedule-runs.js';
 
 /** opens a provider's API key sealed under the master keyring, to compare it with the config's */
 const openProviderKeyWith = (p: KindSectionPorts) => (sealed: unknown) => {
@@ -311,6 +315,20 @@ const databaseTriggers: KindRegistration = {
   },
 };
 
+const schedules: KindRegistration = {
+  name: 'schedules',
+  kind: scheduleKind,
+  hooks: ({ adapters: a, executePolicy }) => scheduleHooks(executePolicy, agentExistsIn(a.eventStore)),
+  config: kitSection('schedules', 'schedule'),
+  routes: (registry, d) =>
+    registerScheduleRoutes(registry, { ...d, runsOf: scheduleRuns(d.pool, d.eventStore) }),
+  // once a year; the target (an agent) is the matrix's own (it adds it)
+  example: {
+    create: { cron_expression: '0 0 1 1 *' },
+    update: { description: 'changed' },
+  },
+};
+
 /** Every kind the platform serves. A new kind is one more entry here (README "Adding a kind"). */
 export const KINDS: readonly KindRegistration[] = [
   llmProviders,
@@ -325,6 +343,7 @@ export const KINDS: readonly KindRegistration[] = [
   stores,
   agents,
   webhooks,
+  schedules,
   databaseTriggers,
   eventSubscriptions,
 ];

@@ -68,6 +68,8 @@ import type { ToolFamily } from './turns/tool-family.js';
 import { ensureBuiltInConnection } from './data-sources/built-in.js';
 import { triggerPollerOn } from './database-triggers/trigger-wiring.js';
 import type { TriggerPoller } from './database-triggers/trigger-poller.js';
+import { Scheduler } from './schedules/scheduler.js';
+import { TICK_POLICY } from './schedules/tick-policy.js';
 
 /** A user's permissions, read again whenever the identity read model has moved on. */
 function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
@@ -212,6 +214,7 @@ export class Platform {
     this.dispatcher.start();
     this.triggerPoller = triggerPollerOn(this.services, this.log);
     this.triggerPoller?.start();
+    await this.startScheduler();
     const sweep = () =>
       Promise.all([
         sweepOpenTurns(pool, queue).then(
@@ -232,6 +235,24 @@ export class Platform {
   private sweepTimer: NodeJS.Timeout | undefined;
   private dispatcher: WebhookDispatcher | undefined;
   private triggerPoller: TriggerPoller | undefined;
+  private scheduler: Scheduler | undefined;
+
+  /** the schedules' loop (src/runtime/schedules/scheduler.ts), when the schedule kind is served */
+  private async startScheduler(): Promise<void> {
+    if (!this.services.kinds.schedules) return; // a test's own list of kinds without it
+    this.scheduler = new Scheduler({
+      pool: this.services.pool,
+      store: this.services.eventStore,
+      log: this.log,
+      policy: TICK_POLICY,
+      waiter: this.services.waiter,
+      executions: this.services.executions,
+      chats: this.services.chats,
+      permissionsOf: async (userId) =>
+        (await this.services.queries.identity.permissionsOf(userId)).permissions,
+    });
+    await this.scheduler.start();
+  }
 
   private startRunner(p: Projection): void {
     const runner = new ProjectionRunner(this.services.pool, this.services.eventStore, p, { log: this.log });
@@ -414,6 +435,7 @@ export class Platform {
         ...this.runners.map((r) => r.stop()),
         this.dispatcher?.stop(),
         this.triggerPoller?.stop(),
+        this.scheduler?.stop(),
       ]);
       await this.composition.dispose();
     })();

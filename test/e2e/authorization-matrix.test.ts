@@ -137,6 +137,13 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       201,
     );
     await must(ownerApi('/api/v1/agents', { namespace: 'mx', name: 'owned' }), 201);
+    // a schedule's target: an agent only has to exist (reference §5.11), whoever schedules it
+    kitFixtures.schedules = {
+      schedule_type: 'agent',
+      target_namespace: 'mx',
+      target_name: 'owned',
+      content: 'hi',
+    };
     await must(
       ownerApi('/api/v1/functions', {
         namespace: 'mx',

@@ -144,6 +144,8 @@ async function makeTargets(
   const reply = await ok(`/chats/${chat.id}/messages`, { content: 'hi' }); // a finished turn to resume
   const execution = await ok('/functions/fz/fz/execute/async', { input: { x: 1 } });
   const sub = await ok('/api/v1/event-subscriptions', { url: 'http://127.0.0.1:9/hook', active: false });
+  const schedule = { target_namespace: 'fz', target_name: 'fz', cron_expression: '0 0 1 1 *' };
+  await ok('/api/v1/schedules', { name: 'fz', ...schedule });
   const key = await ok('/api/v1/api-keys', { name: 'fz' });
   const byName: Record<string, string> = {
     chat_id: chat.id,
@@ -169,6 +171,7 @@ async function makeTargets(
     'POST /api/v1/connectors': { namespace: 'fz', name: 'fz2', base_url: 'http://127.0.0.1:9' },
     'POST /api/v1/stores': { namespace: 'fz', name: 'fz2' },
     'POST /api/v1/database-triggers': { name: 'fz2', ...trigger },
+    'POST /api/v1/schedules': { name: 'fz2', ...schedule },
     'POST /adapters/openai/v1/chat/completions': {
       model: 'fz/none',
       messages: [{ role: 'user', content: 'hi' }],
