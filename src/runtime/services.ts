@@ -71,6 +71,7 @@ import { retrieveToolResultFamily } from './turns/system/retrieve-tool-result.js
 import { systemToolsFamily } from './turns/system/system-family.js';
 import { connectorToolFamily } from './connectors/connector-runtime.js';
 import { queryFamilyOn } from './queries/query-wiring.js';
+import { subagentFamilyOn } from './subagents/subagent-wiring.js';
 import { databaseIntrospectionFamily } from './data-sources/database-introspection.js';
 import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
 
@@ -342,6 +343,15 @@ function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
           }),
         ]
       : []),
+    subagentFamilyOn({
+      store: s.eventStore,
+      handler: s.commandHandler,
+      agents: s.agents,
+      resources: s.queries.resources,
+      identity: s.queries.identity,
+      queue: s.queue,
+      maxDepth: config.subagentMaxDepth,
+    }),
   ];
 }
 

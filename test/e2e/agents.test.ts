@@ -30,7 +30,6 @@ describe('Agents over HTTP', function () {
 
   it('naming a kind the platform does not run yet → 400 naming the field (create and update)', async () => {
     const cases: [Record<string, unknown>, string][] = [
-      [{ enabled_agents: ['x/y'] }, 'enabled_agents'],
       [{ enabled_skills: [{ skill: 'x/y' }] }, 'enabled_skills'],
       [{ enabled_stores: [{ store: 'x/y' }] }, 'enabled_stores'],
       [{ enabled_collections: [{ collection: 'x/y' }] }, 'enabled_collections'],

@@ -1,5 +1,5 @@
 /**
- * What an agent may not name yet: tools of kinds this platform does not run (sub-agents, skills,
+ * What an agent may not name yet: tools of kinds this platform does not run (skills,
  * stores, collections, components, the `packageManagement` system tool). Saving an agent that names
  * one is refused, naming the field, rather than accepted and silently ignored at run time.
  */
@@ -7,7 +7,6 @@ import { ValidationError } from '../../errors.js';
 
 /** Agent fields whose tools are not run yet, with the kind each names (snake_case, as the API spells them). */
 const UNRUN_LISTS: readonly (readonly [string, string])[] = [
-  ['enabled_agents', 'sub-agents'],
   ['enabled_skills', 'skills'],
   ['enabled_stores', 'stores'],
   ['enabled_collections', 'collections'],
