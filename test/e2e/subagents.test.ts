@@ -25,7 +25,7 @@ export const callText = (tool: string, prompt: string, extra: Record<string, unk
 };
 
 describe('sub-agents', function () {
-  this.timeout(180_000);
+  this.timeout(120_000);
   let t: TestPlatform;
   const slowGate = new Gate();
   const cancelGate = new Gate();
@@ -68,6 +68,9 @@ describe('sub-agents', function () {
     });
     expect(r.status, await r.clone().text()).to.be.oneOf([200, 201, 202]);
   };
+  /** posts and reads the answer whatever it is (a cancelled turn's) */
+  const send = (chatId: string, content: string) =>
+    t.api(`/chats/${chatId}/messages`, { method: 'POST', json: { content } }).then((r) => r.text());
   /** the data of every event of `type` in the chat */
   const ofType = async (chatId: string, type: string) =>
     (await events(chatId)).filter((e) => e.type === type).map((e) => e.data as Loose);
@@ -231,7 +234,8 @@ describe('sub-agents', function () {
 
   it('cancelling the top turn cancels its running sub-turn', async () => {
     const chatId = await newChat('boss');
-    await post(chatId, callText('call_agent_t__slow', 'call test_hold'));
+    // POST /messages answers when the turn ends: here, once it is cancelled
+    const posted = send(chatId, callText('call_agent_t__slow', 'call test_hold'));
     await until('the sub-agent to hold', async () => family.callsOf('test_hold').length === 1);
     const sub = (await ofType(chatId, 'ToolCallStarted'))[0]!.subChatId as string;
     const r = await t.api(`/chats/${chatId}/cancel`, { method: 'POST', json: {} });
@@ -242,15 +246,36 @@ describe('sub-agents', function () {
     );
     await until('the held call to be aborted', async () => family.callsOf('test_hold')[0]!.aborted);
     expect((await ofType(chatId, 'TurnCancelled')).length).to.equal(1);
+    await posted;
   });
 
   it('twenty parents waiting on slow sub-agents hold no worker slot (SINAS_TURN_CONCURRENCY=2): all finish', async () => {
     const chats = await Promise.all(Array.from({ length: 20 }, () => newChat('boss')));
-    await Promise.all(chats.map((c) => post(c, callText('call_agent_t__slow', 'call test_slow'))));
+    // posted without waiting for the reply (POST /messages would hold a request, and its wait, per chat)
+    const owner = (await ofType(chats[0]!, 'ChatCreated'))[0]!.userId as string;
+    await Promise.all(
+      chats.map((c) =>
+        t.platform.services.chats.postMessage(
+          c as never,
+          { content: callText('call_agent_t__slow', 'call test_slow') },
+          { commandId: `post-${c}`, actor: owner },
+        ),
+      ),
+    );
     // with the parents waiting in their jobs, both slots would be theirs and no sub-turn would run
-    await until('two slow sub-turns to run', async () => family.running.size >= 2);
+    await until('two slow sub-turns to run', async () => family.callsOf('test_slow').length >= 2);
     slowGate.open();
-    for (const c of chats) await turnEnded(c);
+    try {
+      for (const c of chats) await turnEnded(c);
+    } catch (err) {
+      for (const c of chats) {
+        const ev = await events(c);
+        const sub = (ev.find((e) => e.type === 'ToolCallStarted')?.data as Loose | undefined)?.subChatId;
+        const se = sub ? (await events(sub)).map((e) => e.type) : [];
+        console.error('DBG', c, ev.map((e) => e.type).join(','), '|', se.join(','));
+      }
+      throw err;
+    }
     for (const c of chats) {
       const [r] = await results(c);
       expect(r!.status).to.equal('ok');
