@@ -94,7 +94,23 @@ export interface ChatCreatedData {
   readonly sessionKey: string | null;
   readonly expiresAt: string | null;
   readonly initialMessages: readonly ChatMessageData[];
+  /** a sub-chat: the chat whose agent called this one, and the agents on the call path (root first) */
+  readonly parent?: SubChatParent;
   readonly at: string;
+}
+
+/** Where a sub-chat hangs in its tree (reference §4.1 sub-agents). */
+export interface SubChatParent {
+  readonly chatId: string;
+  /** `ns/name` of every agent from the top chat's down to the calling one */
+  readonly path: readonly string[];
+}
+
+/** The parent call a sub-chat's message answers: its end wakes that turn. */
+export interface SubAgentCaller {
+  readonly chatId: string;
+  readonly turnId: string;
+  readonly toolCallId: string;
 }
 
 export type ChatEvent =
@@ -105,6 +121,8 @@ export type ChatEvent =
         readonly messageId: string;
         readonly turnId: string;
         readonly content: string;
+        /** posted by a parent chat's sub-agent call (absent for a person's message) */
+        readonly caller?: SubAgentCaller;
         readonly at: string;
       };
     }
@@ -184,6 +202,8 @@ export type ChatEvent =
         readonly name: string;
         /** the execution it runs as; null for a call a family runs inline (no execution) */
         readonly executionId: string | null;
+        /** a sub-agent call: the sub-chat it runs in (its timeline is linked from here) */
+        readonly subChatId?: string;
         readonly at: string;
       };
     }
@@ -204,6 +224,8 @@ export type ChatEvent =
          * characters, then a marker): what `retrieve_tool_result` answers with
          */
         readonly fullResult?: string;
+        /** a sub-agent call: the sub-chat that answered it */
+        readonly subChatId?: string;
         readonly at: string;
       };
     }

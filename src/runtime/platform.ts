@@ -32,6 +32,7 @@ import { registerOpenAiAdapterRoutes } from '../http/openai-adapter.js';
 import type { Config } from './config.js';
 import { purgeReactor, startPurgeWorkers, sweepExpiredChats } from './turns/purge.js';
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
+import { subagentReactor } from './subagents/subagent-reactor.js';
 import { registerExecutionRoutes } from '../http/executions.js';
 import { executionReactor, startExecutionWorkers, sweepExecutions } from './functions/execution-jobs.js';
 import { hookReactor } from './turns/hooks.js';
@@ -176,6 +177,14 @@ export class Platform {
     await this.ensureBuiltInConnection();
     const queue = this.services.queue;
     this.startRunner(turnReactor(queue));
+    this.startRunner(
+      subagentReactor({
+        store,
+        streams: this.services.streams,
+        handler: this.services.commandHandler,
+        queue,
+      }),
+    );
     await startTurnWorkers(queue, this.services.turnRunner, this.config.turnConcurrency, {
       log: this.log,
       stop: this.halt.signal,

@@ -2,6 +2,7 @@
 import type {
   AssistantMessageData,
   ChatCreatedData,
+  SubAgentCaller,
   ToolCallDetail,
   ToolResultStatus,
 } from '../../events/chat-events.js';
@@ -21,6 +22,8 @@ export interface PostUserMessage {
   readonly content: string;
   readonly policy: MessagePolicy;
   readonly by: UserId;
+  /** a parent chat's sub-agent call posted it */
+  readonly caller?: SubAgentCaller;
   readonly at: string;
 }
 
@@ -77,6 +80,8 @@ export interface StartToolCall {
   readonly toolCallId: string;
   /** null: a family runs it inline */
   readonly executionId: ExecutionId | null;
+  /** a sub-agent call's sub-chat */
+  readonly subChatId?: string;
   readonly at: string;
 }
 
@@ -91,6 +96,7 @@ export interface CompleteToolCall {
   readonly detail?: ToolCallDetail;
   /** the whole result when `result` was cut */
   readonly fullResult?: string;
+  readonly subChatId?: string;
   readonly at: string;
 }
 
@@ -104,6 +110,8 @@ export interface FailTurn {
 
 export interface CancelTurn {
   readonly type: 'CancelTurn';
+  /** that pending turn (a sub-chat's, cancelled with its parent); absent: the running one */
+  readonly turnId?: TurnId;
   readonly by: UserId;
   readonly at: string;
 }

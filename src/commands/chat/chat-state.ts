@@ -21,6 +21,8 @@ export interface OpenToolCall {
   readonly started: boolean;
   /** the execution it runs as; null before it starts, and for a call a family runs inline */
   readonly executionId: ExecutionId | null;
+  /** a sub-agent call's sub-chat, once started */
+  readonly subChatId?: string;
 }
 
 export interface Turn {
@@ -119,10 +121,12 @@ function evolveOpen(s: OpenChat, event: Exclude<ChatEvent, { type: 'ChatCreated'
     case 'ToolCallStarted': {
       const id = event.data.executionId;
       const executionId = id === null ? null : asExecutionId(id);
+      const sub = event.data.subChatId;
       return withCall(s, event.data.turnId, event.data.toolCallId, (c) => ({
         ...c,
         started: true,
         executionId,
+        ...(sub ? { subChatId: sub } : {}),
       }));
     }
     case 'UserMessageRewritten':

@@ -24,8 +24,11 @@ export function createChat(command: CreateChat, state: ChatState): readonly Chat
 /** enqueue: the turn waits its go; reject: refused while one runs; interrupt: the pending ones are cancelled */
 export function postUserMessage(command: PostUserMessage, s: OpenChat): readonly ChatEvent[] {
   if (command.content.trim() === '') throw new ValidationError('content: must not be empty', 'content');
-  const { messageId, turnId, content, at } = command;
-  const posted: ChatEvent = { type: 'UserMessagePosted', data: { messageId, turnId, content, at } };
+  const { messageId, turnId, content, caller, at } = command;
+  const posted: ChatEvent = {
+    type: 'UserMessagePosted',
+    data: { messageId, turnId, content, ...(caller ? { caller } : {}), at },
+  };
   if (s.pending.length === 0 || command.policy === 'enqueue') return [posted];
   if (command.policy === 'reject')
     throw new IllegalStateError('a turn is running; wait for it or cancel it', 'content');

@@ -48,8 +48,8 @@ export function failTurn(command: FailTurn, s: OpenChat): readonly ChatEvent[] {
 
 /** Cancels the turn that runs now (the first pending one). */
 export function cancelTurn(command: CancelTurn, s: OpenChat): readonly ChatEvent[] {
-  const head = s.pending[0];
-  if (!head) throw new IllegalStateError('no turn is running');
+  const head = command.turnId ? s.pending.find((t) => t.turnId === command.turnId) : s.pending[0];
+  if (!head) throw new IllegalStateError(command.turnId ? 'the turn has ended' : 'no turn is running');
   return [{ type: 'TurnCancelled', data: { turnId: head.turnId, by: command.by, at: command.at } }];
 }
 
