@@ -760,7 +760,10 @@ export class TurnRunner {
     const mentionsTurn = (events: readonly RecordedEvent[]) =>
       events.some((e) => e.type === 'UserMessagePosted' && (e.data as { turnId?: string }).turnId === turnId);
     for (;;) {
-      let events = (await this.d.streams.read(stream)).map(upcast);
+      // at least as far as this process's own last write (the cache can trail it: turn-runner's
+      // next step decided on a chat without its own tool-call reply would end the job, stranding the turn)
+      const floor = this.d.handler.knownRevision(stream);
+      let events = (await this.d.streams.read(stream, floor)).map(upcast);
       // this process has not seen the turn's message yet (another one posted it): the store has
       if (!mentionsTurn(events)) events = (await this.d.store.readStream(stream)).map(upcast);
       const loaded = foldRecorded(chatDecider, events);
