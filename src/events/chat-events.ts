@@ -106,6 +106,12 @@ export interface SubChatParent {
   readonly path: readonly string[];
 }
 
+/** A running sub-agent call of a turn: the call and the sub-chat its sub-turn runs in. */
+export interface SubChatCall {
+  readonly toolCallId: string;
+  readonly subChatId: string;
+}
+
 /** The parent call a sub-chat's message answers: its end wakes that turn. */
 export interface SubAgentCaller {
   readonly chatId: string;
@@ -240,7 +246,21 @@ export type ChatEvent =
     }
   | {
       readonly type: 'TurnCancelled';
-      readonly data: { readonly turnId: string; readonly by: string; readonly at: string };
+      readonly data: {
+        readonly turnId: string;
+        readonly by: string;
+        /** the sub-chats of its calls still running, whose turns are cancelled with it */
+        readonly subChats?: readonly SubChatCall[];
+        readonly at: string;
+      };
+    }
+  | {
+      /**
+       * A sub-agent's turn has ended (right after the event that ended it): the parent call it
+       * answers, whose turn the sub-agent reactor wakes. Its own type, so only trees wake that reactor.
+       */
+      readonly type: 'SubTurnEnded';
+      readonly data: { readonly turnId: string; readonly caller: SubAgentCaller; readonly at: string };
     }
   | { readonly type: 'ChatTitleChanged'; readonly data: { readonly title: string; readonly at: string } }
   | { readonly type: 'ChatArchived'; readonly data: { readonly at: string } }
@@ -267,6 +287,7 @@ export const CHAT_EVENT_TYPES: readonly ChatEventType[] = [
   'ToolCallCompleted',
   'TurnFailed',
   'TurnCancelled',
+  'SubTurnEnded',
   'ChatTitleChanged',
   'ChatArchived',
   'ChatUnarchived',

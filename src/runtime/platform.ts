@@ -177,14 +177,7 @@ export class Platform {
     await this.ensureBuiltInConnection();
     const queue = this.services.queue;
     this.startRunner(turnReactor(queue));
-    this.startRunner(
-      subagentReactor({
-        store,
-        streams: this.services.streams,
-        handler: this.services.commandHandler,
-        queue,
-      }),
-    );
+    this.startRunner(subagentReactor({ handler: this.services.commandHandler, queue }));
     await startTurnWorkers(queue, this.services.turnRunner, this.config.turnConcurrency, {
       log: this.log,
       stop: this.halt.signal,

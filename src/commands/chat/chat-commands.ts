@@ -41,7 +41,7 @@ export interface StartTurn {
 /** the reply; `calls` non-empty: the tool calls the turn goes on to run (else the message ends it) */
 export type CompleteTurn = { readonly type: 'CompleteTurn' } & Omit<
   AssistantMessageData,
-  'endsTurn' | 'turnId'
+  'endsTurn' | 'turnId' | 'caller'
 > & {
     readonly turnId: TurnId;
   };

@@ -162,7 +162,7 @@ async function create(d: SubChatDeps, call: ToolRun, chat: ToolChat, agent: Foun
 }
 
 async function post(d: SubChatDeps, call: ToolRun, chat: ToolChat, chatId: string) {
-  const turnId = asTurnId(stableUuid(`subchat/${chat.chatId}/${call.toolCallId}/turn`));
+  const turnId = asTurnId(subTurnId(chat.chatId, call.toolCallId));
   await d.handler.handle(
     chatDecider,
     streams.chat(chatId),
@@ -179,6 +179,11 @@ async function post(d: SubChatDeps, call: ToolRun, chat: ToolChat, chatId: strin
     { commandId: `subagent-${chat.chatId}-${call.toolCallId}-post`, actor: chat.userId },
   );
   await d.enqueue(chatId, turnId);
+}
+
+/** The sub-turn a parent call starts (new or resumed sub-chat alike): named by the call. */
+export function subTurnId(parentChatId: string, toolCallId: string): string {
+  return stableUuid(`subchat/${parentChatId}/${toolCallId}/turn`);
 }
 
 /** The parent's turn (the turn runner names it on every call it runs). */
