@@ -5,6 +5,7 @@ export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>
   projection_lag: async () => (await import('./projection-lag.js')).runProjectionLag,
   rebuild: async () => (await import('./rebuild.js')).runRebuild,
   ttft_overhead: async () => (await import('./ttft-overhead.js')).runTtftOverhead,
+  subagent_overhead: async () => (await import('./subagent-overhead.js')).runSubagentOverhead,
   resume: async () => (await import('./resume.js')).runResume,
   sse_idle: async () => (await import('./sse-idle.js')).runSseIdle,
   function_dispatch: async () => (await import('./function-dispatch.js')).runFunctionDispatch,

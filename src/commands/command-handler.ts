@@ -153,7 +153,14 @@ export class CommandHandler {
 
   /** Caches a state the caller folded itself from a fresh read of the stream. */
   remember<S>(stream: string, loaded: Loaded<S>): void {
-    if (loaded.revision !== undefined) this.cache.set(stream, loaded);
+    if (loaded.revision === undefined) return;
+    const known = this.cache.get<S>(stream)?.revision;
+    if (known === undefined || known <= loaded.revision) this.cache.set(stream, loaded); // never an older one
+  }
+
+  /** The stream's revision as this process last wrote or read it, if cached: a floor for later reads. */
+  knownRevision(stream: string): bigint | undefined {
+    return this.cache.get(stream)?.revision;
   }
 
   /** Folds the stream (upcasting as it reads); `fresh` bypasses the cache. */

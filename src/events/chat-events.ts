@@ -96,7 +96,29 @@ export interface ChatCreatedData {
   readonly sessionKey: string | null;
   readonly expiresAt: string | null;
   readonly initialMessages: readonly ChatMessageData[];
+  /** a sub-chat: the chat whose agent called this one, and the agents on the call path (root first) */
+  readonly parent?: SubChatParent;
   readonly at: string;
+}
+
+/** Where a sub-chat hangs in its tree (reference §4.1 sub-agents). */
+export interface SubChatParent {
+  readonly chatId: string;
+  /** `ns/name` of every agent from the top chat's down to the calling one */
+  readonly path: readonly string[];
+}
+
+/** A running sub-agent call of a turn: the call and the sub-chat its sub-turn runs in. */
+export interface SubChatCall {
+  readonly toolCallId: string;
+  readonly subChatId: string;
+}
+
+/** The parent call a sub-chat's message answers: its end wakes that turn. */
+export interface SubAgentCaller {
+  readonly chatId: string;
+  readonly turnId: string;
+  readonly toolCallId: string;
 }
 
 export type ChatEvent =
@@ -110,6 +132,8 @@ export type ChatEvent =
         readonly content: string;
         /** every part in order, when one is not text: blob references, never bytes (message-parts.ts) */
         readonly parts?: readonly StoredPart[];
+        /** posted by a parent chat's sub-agent call (absent for a person's message) */
+        readonly caller?: SubAgentCaller;
         readonly at: string;
       };
     }
@@ -189,6 +213,8 @@ export type ChatEvent =
         readonly name: string;
         /** the execution it runs as; null for a call a family runs inline (no execution) */
         readonly executionId: string | null;
+        /** a sub-agent call: the sub-chat it runs in (its timeline is linked from here) */
+        readonly subChatId?: string;
         readonly at: string;
       };
     }
@@ -209,6 +235,8 @@ export type ChatEvent =
          * characters, then a marker): what `retrieve_tool_result` answers with
          */
         readonly fullResult?: string;
+        /** a sub-agent call: the sub-chat that answered it */
+        readonly subChatId?: string;
         readonly at: string;
       };
     }
@@ -223,7 +251,21 @@ export type ChatEvent =
     }
   | {
       readonly type: 'TurnCancelled';
-      readonly data: { readonly turnId: string; readonly by: string; readonly at: string };
+      readonly data: {
+        readonly turnId: string;
+        readonly by: string;
+        /** the sub-chats of its calls still running, whose turns are cancelled with it */
+        readonly subChats?: readonly SubChatCall[];
+        readonly at: string;
+      };
+    }
+  | {
+      /**
+       * A sub-agent's turn has ended (right after the event that ended it): the parent call it
+       * answers, whose turn the sub-agent reactor wakes. Its own type, so only trees wake that reactor.
+       */
+      readonly type: 'SubTurnEnded';
+      readonly data: { readonly turnId: string; readonly caller: SubAgentCaller; readonly at: string };
     }
   | { readonly type: 'ChatTitleChanged'; readonly data: { readonly title: string; readonly at: string } }
   | { readonly type: 'ChatArchived'; readonly data: { readonly at: string } }
@@ -250,6 +292,7 @@ export const CHAT_EVENT_TYPES: readonly ChatEventType[] = [
   'ToolCallCompleted',
   'TurnFailed',
   'TurnCancelled',
+  'SubTurnEnded',
   'ChatTitleChanged',
   'ChatArchived',
   'ChatUnarchived',

@@ -26,7 +26,19 @@ export class StreamCache {
     private readonly maxEvents = 20_000,
   ) {}
 
-  async read(stream: string): Promise<readonly RecordedEvent[]> {
+  /** `atLeast`: a revision the result must reach (this process wrote it), read from the store if the memory trails */
+  async read(stream: string, atLeast?: bigint): Promise<readonly RecordedEvent[]> {
+    const events = await this.readNow(stream);
+    const last = events.at(-1)?.revision ?? -1n;
+    if (atLeast === undefined || last >= atLeast) return events;
+    const rest = await this.store.readStream(stream, { fromRevision: last + 1n });
+    const caught = [...events, ...rest];
+    const now = this.entries.get(stream);
+    if (!now || now.events.length <= caught.length) this.put(stream, { events: caught, asOf: now?.asOf });
+    return caught;
+  }
+
+  private async readNow(stream: string): Promise<readonly RecordedEvent[]> {
     const cached = this.entries.get(stream);
     const known = cached?.events ?? [];
     const after = known.at(-1)?.revision ?? -1n;

@@ -316,6 +316,8 @@ function statementsOf(e: RecordedEvent, t: TableNames): Statement[] {
       ]);
       out.push(touch('title = title', []));
       return out;
+    case 'SubTurnEnded':
+      return out; // the turn's end is the event before it
     case 'ChatTitleChanged':
       out.push(touch('title = $5', [ev.data.title]));
       return out;

@@ -36,6 +36,8 @@ export interface Config {
   readonly sharedPoolSecrets: Readonly<Record<string, string>>;
   /** tool-call rounds one chat turn may take before it ends with an error */
   readonly maxToolRounds: number;
+  /** how many sub-agent calls deep a chat tree may grow (SINAS_SUBAGENT_MAX_DEPTH) */
+  readonly subagentMaxDepth: number;
   /** how much chat history one model call sees (README "Chat history window") */
   readonly history: HistoryConfig;
   /** `execute_code` (system tool codeExecution): its time limit per call (SINAS_CODE_EXECUTION_TIMEOUT_MS) */
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
     executionConcurrency: int(env, 'SINAS_EXECUTION_CONCURRENCY', 8, 1, 1000),
     sharedPoolSecrets: stringMap(env, 'SINAS_SHARED_POOL_SECRETS'),
     maxToolRounds: int(env, 'SINAS_MAX_TOOL_ROUNDS', 25, 1, 1000),
+    subagentMaxDepth: int(env, 'SINAS_SUBAGENT_MAX_DEPTH', 5, 0, 100),
     history: {
       maxMessages: int(env, 'SINAS_HISTORY_MAX_MESSAGES', 100, 1, 100_000),
       inlineToolResults: int(env, 'SINAS_HISTORY_INLINE_TOOL_RESULTS', 5, 0, 100_000),

@@ -34,6 +34,7 @@ import { registerOpenAiAdapterRoutes } from '../http/openai-adapter.js';
 import type { Config } from './config.js';
 import { purgeReactor, startPurgeWorkers, sweepExpiredChats } from './turns/purge.js';
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
+import { subagentReactor } from './subagents/subagent-reactor.js';
 import { registerExecutionRoutes } from '../http/executions.js';
 import { executionReactor, startExecutionWorkers, sweepExecutions } from './functions/execution-jobs.js';
 import { hookReactor } from './turns/hooks.js';
@@ -186,6 +187,7 @@ export class Platform {
     await this.ensureBuiltInConnection();
     const queue = this.services.queue;
     this.startRunner(turnReactor(queue));
+    this.startRunner(subagentReactor({ handler: this.services.commandHandler, queue }));
     await startTurnWorkers(queue, this.services.turnRunner, this.config.turnConcurrency, {
       log: this.log,
       stop: this.halt.signal,

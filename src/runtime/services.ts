@@ -79,6 +79,7 @@ import { skillFamily } from './skills/skill-family.js';
 import { loginEmailFrom } from './templates/login-email.js';
 import { stateFamily } from './states/state-family.js';
 import { statesOn } from './states/state-wiring.js';
+import { subagentFamilyOn } from './subagents/subagent-wiring.js';
 import { databaseIntrospectionFamily } from './data-sources/database-introspection.js';
 import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
 
@@ -389,6 +390,15 @@ function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
         ]
       : []),
     ...(s.kinds.collections ? [collectionFamily(s, config, log)] : []),
+    subagentFamilyOn({
+      store: s.eventStore,
+      handler: s.commandHandler,
+      agents: s.agents,
+      resources: s.queries.resources,
+      identity: s.queries.identity,
+      queue: s.queue,
+      maxDepth: config.subagentMaxDepth,
+    }),
   ];
 }
 

@@ -30,7 +30,6 @@ describe('Agents over HTTP', function () {
 
   it('naming a kind the platform does not run yet → 400 naming the field (create and update)', async () => {
     const cases: [Record<string, unknown>, string][] = [
-      [{ enabled_agents: ['x/y'] }, 'enabled_agents'],
       [{ enabled_components: ['x/y'] }, 'enabled_components'],
       [{ system_tools: ['configIntrospection', 'packageManagement'] }, 'system_tools[1]'],
       [{ system_tools: [{ name: 'packageManagement' }] }, 'system_tools[0]'],

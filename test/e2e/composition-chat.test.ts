@@ -1,9 +1,9 @@
 /**
- * The composition kinds in one chat (issue 15, "done when", without the sub-agent step until
- * sub-agents land), all through the development model: an agent that preloads a skill saves and
- * retrieves state, then writes and edits a file and reads it back. Every step shows in
- * `GET /chats/{id}`, in the chat's timeline and audit export, and every read model equals its
- * rebuild from the events.
+ * The composition kinds in one chat (issue 15, "done when"), all through the development model: an
+ * agent that preloads a skill saves and retrieves state, then writes and edits a file and reads it
+ * back, and delegates to a sub-agent that reads that file. Every step shows in `GET /chats/{id}`,
+ * in the timelines and audit exports of the chat and of its sub-chat (linked from the parent's
+ * call), and every read model equals its rebuild from the events.
  */
 import { expect } from 'chai';
 import { rebuildProjection } from '../../src/projections/rebuild.js';
@@ -11,8 +11,9 @@ import { settleProjections } from '../../src/projections/settle.js';
 import { platformProjections } from '../../src/runtime/kinds.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { snapshot } from '../support/rebuild-check.js';
+import { callText } from '../support/subagent-calls.js';
 
-describe('composition: skill, state and files in one chat', function () {
+describe('composition: skill, state, files and a sub-agent in one chat', function () {
   this.timeout(180_000);
   let t: TestPlatform;
   const must = async (path: string, json: unknown, status = 201) => {
@@ -34,7 +35,13 @@ describe('composition: skill, state and files in one chat', function () {
     await must('/api/v1/collections', { namespace: 'demo', name: 'docs' });
     await must('/api/v1/agents', {
       namespace: 'demo',
+      name: 'reader',
+      enabled_collections: [{ collection: 'demo/docs', access: 'readonly' }],
+    });
+    await must('/api/v1/agents', {
+      namespace: 'demo',
       name: 'main',
+      enabled_agents: ['demo/reader'],
       enabled_skills: [{ skill: 'demo/style', preload: true }],
       enabled_stores: [{ store: 'demo/notes', access: 'readwrite' }],
       enabled_collections: [{ collection: 'demo/docs', access: 'readwrite' }],
@@ -57,6 +64,10 @@ describe('composition: skill, state and files in one chat', function () {
       ),
     ).to.contain('Tool edit_file_demo_docs returned');
     expect(await say('call get_file_demo_docs {"filename": "notes.txt"}')).to.contain('alpha gamma');
+    const delegated = await say(
+      callText('call_agent_demo__reader', 'call get_file_demo_docs {"filename": "notes.txt"}'),
+    );
+    expect(delegated).to.contain('Tool call_agent_demo__reader returned').and.contain('alpha gamma');
 
     const view = await (await t.api(`/chats/${chat.id}`)).json();
     const calls = view.tool_calls as { name: string; status: string }[];
@@ -66,6 +77,7 @@ describe('composition: skill, state and files in one chat', function () {
       'write_file_demo_docs',
       'edit_file_demo_docs',
       'get_file_demo_docs',
+      'call_agent_demo__reader',
     ]);
     for (const c of calls) expect(c.status, c.name).to.equal('ok');
 
@@ -73,7 +85,21 @@ describe('composition: skill, state and files in one chat', function () {
     for (const c of calls) expect(timeline).to.contain(c.name);
     const exported = await t.api(`/api/v1/audit/export?stream=chat-${chat.id}`);
     expect(exported.status).to.equal(200);
-    expect(await exported.text()).to.contain('ToolCallCompleted');
+    const parentExport = await exported.text();
+    expect(parentExport).to.contain('ToolCallCompleted');
+    // the tree: the parent's call names its sub-chat, whose own timeline and export show the read
+    const started = (await t.platform.services.eventStore.readStream(`chat-${chat.id}`)).find(
+      (e) => e.type === 'ToolCallStarted' && (e.data as { subChatId?: string }).subChatId,
+    );
+    const sub = (started!.data as { subChatId: string }).subChatId;
+    expect(parentExport).to.contain(sub);
+    const subView = await (await t.api(`/chats/${sub}`)).json();
+    expect(subView.tool_calls.map((c: { name: string }) => c.name)).to.deep.equal(['get_file_demo_docs']);
+    expect(await (await t.api(`/chats/${sub}/timeline`)).text()).to.contain('get_file_demo_docs');
+    const subExport = await t.api(`/api/v1/audit/export?stream=chat-${sub}`);
+    expect(subExport.status).to.equal(200);
+    const subText = await subExport.text();
+    expect(subText).to.contain(chat.id).and.contain('get_file_demo_docs').and.contain('alpha gamma');
 
     const { pool, eventStore, waiter } = t.platform.services;
     const projections = platformProjections().filter((p) => p.tables.length > 0);

@@ -75,6 +75,19 @@ describe('StreamCache (Postgres event store)', function () {
     expect((await cache.read(s)).map(plain)).to.deep.equal(await stored(s));
   });
 
+  it('a read given a revision reaches it even when the memory trails (a write not delivered yet)', async () => {
+    const cache = new StreamCache(store);
+    const s = `${cat}-a`;
+    await delivered(store, (await store.append(s, [ev('A')], 'no_stream')).position);
+    expect(await cache.read(s)).to.have.length(1);
+    // read at once, before the store's memory has heard of it (as a turn reads right after its own write)
+    const written = await other.append(s, [ev('B'), ev('C')], 0n);
+    const events = await cache.read(s, written.nextExpectedRevision);
+    expect(events.map((e) => e.type)).to.deep.equal(['A', 'B', 'C']);
+    await delivered(store, written.position);
+    expect((await cache.read(s)).map(plain)).to.deep.equal(await stored(s)); // nothing twice
+  });
+
   it('an unchanged stream read again costs no query, nor does one appended to since', async () => {
     const cache = new StreamCache(store);
     const s = `${cat}-a`;

@@ -509,6 +509,54 @@ describe('chat decider', () => {
       ])
         .when({ type: 'CancelTurn', by: user, at })
         .then([{ type: 'TurnCancelled', data: { turnId: 't2', by: 'u1', at } }]));
+    it("a sub-agent's turn: its end (reply, failure, cancel) is followed by SubTurnEnded naming the caller", () => {
+      const caller = { chatId: 'parent', turnId: 'pt', toolCallId: 'c1' };
+      const sub: ChatEvent[] = [
+        created,
+        { type: 'UserMessagePosted', data: { messageId: 'm1', turnId: 't1', content: 'hi', caller, at } },
+      ];
+      const ended = { type: 'SubTurnEnded', data: { turnId: 't1', caller, at } } as const;
+      given([...sub, started('t1')])
+        .when(complete())
+        .then([{ type: 'AssistantMessageCompleted', data: { turnId: 't1', ...reply } }, ended]);
+      given([...sub, started('t1')])
+        .when({ type: 'FailTurn', turnId: t1, attempt: 1, error: 'boom', at })
+        .then([{ type: 'TurnFailed', data: { turnId: 't1', attempt: 1, error: 'boom', at } }, ended]);
+      given(sub)
+        .when({ type: 'CancelTurn', by: user, at })
+        .then([{ type: 'TurnCancelled', data: { turnId: 't1', by: 'u1', at } }, ended]);
+    });
+    it('a cancel names the sub-chats of its running sub-agent calls (cancelled with it)', () =>
+      given([
+        ...asked(plan('c1'), plan('c2'), plan('c3')),
+        {
+          type: 'ToolCallStarted',
+          data: { turnId: 't1', toolCallId: 'c1', name: 'x', executionId: null, subChatId: 's1', at },
+        },
+        {
+          type: 'ToolCallStarted',
+          data: { turnId: 't1', toolCallId: 'c2', name: 'x', executionId: null, subChatId: 's2', at },
+        },
+        {
+          type: 'ToolCallCompleted',
+          data: {
+            turnId: 't1',
+            toolCallId: 'c2',
+            name: 'x',
+            status: 'ok',
+            result: 'r',
+            executionId: null,
+            at,
+          },
+        },
+      ])
+        .when({ type: 'CancelTurn', by: user, at })
+        .then([
+          {
+            type: 'TurnCancelled',
+            data: { turnId: 't1', by: 'u1', subChats: [{ toolCallId: 'c1', subChatId: 's1' }], at },
+          },
+        ]));
     it('refuses a cancel with no turn running', () =>
       given([created])
         .when({ type: 'CancelTurn', by: user, at })

@@ -2,6 +2,7 @@
 import type {
   AssistantMessageData,
   ChatCreatedData,
+  SubAgentCaller,
   ToolCallDetail,
   ToolResultStatus,
 } from '../../events/chat-events.js';
@@ -24,6 +25,8 @@ export interface PostUserMessage {
   readonly parts?: readonly StoredPart[];
   readonly policy: MessagePolicy;
   readonly by: UserId;
+  /** a parent chat's sub-agent call posted it */
+  readonly caller?: SubAgentCaller;
   readonly at: string;
 }
 
@@ -41,7 +44,7 @@ export interface StartTurn {
 /** the reply; `calls` non-empty: the tool calls the turn goes on to run (else the message ends it) */
 export type CompleteTurn = { readonly type: 'CompleteTurn' } & Omit<
   AssistantMessageData,
-  'endsTurn' | 'turnId'
+  'endsTurn' | 'turnId' | 'caller'
 > & {
     readonly turnId: TurnId;
   };
@@ -80,6 +83,8 @@ export interface StartToolCall {
   readonly toolCallId: string;
   /** null: a family runs it inline */
   readonly executionId: ExecutionId | null;
+  /** a sub-agent call's sub-chat */
+  readonly subChatId?: string;
   readonly at: string;
 }
 
@@ -94,6 +99,7 @@ export interface CompleteToolCall {
   readonly detail?: ToolCallDetail;
   /** the whole result when `result` was cut */
   readonly fullResult?: string;
+  readonly subChatId?: string;
   readonly at: string;
 }
 
@@ -107,6 +113,8 @@ export interface FailTurn {
 
 export interface CancelTurn {
   readonly type: 'CancelTurn';
+  /** that pending turn (a sub-chat's, cancelled with its parent); absent: the running one */
+  readonly turnId?: TurnId;
   readonly by: UserId;
   readonly at: string;
 }

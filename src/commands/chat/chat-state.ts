@@ -2,7 +2,13 @@
  * A chat as its decider sees it: who owns it, and its turns not yet ended (oldest first; the first
  * runs), each with the tool calls it waits for. `evolveChat` folds one event into it.
  */
-import type { AgentRef, ChatEvent, ToolCallPlan } from '../../events/chat-events.js';
+import type {
+  AgentRef,
+  ChatEvent,
+  SubAgentCaller,
+  SubChatCall,
+  ToolCallPlan,
+} from '../../events/chat-events.js';
 import {
   asChatId,
   asExecutionId,
@@ -21,6 +27,8 @@ export interface OpenToolCall {
   readonly started: boolean;
   /** the execution it runs as; null before it starts, and for a call a family runs inline */
   readonly executionId: ExecutionId | null;
+  /** a sub-agent call's sub-chat, once started */
+  readonly subChatId?: string;
 }
 
 export interface Turn {
@@ -33,6 +41,21 @@ export interface Turn {
   readonly toolRounds: number;
   /** the last reply's tool calls that have no result yet; the next model call waits for all */
   readonly open: readonly OpenToolCall[];
+  /** a sub-agent's turn: the parent call its message came from */
+  readonly caller?: SubAgentCaller;
+}
+
+/** What follows the event ending a sub-agent's turn: the parent call to wake (subagent-reactor.ts). */
+export function subTurnEnded(t: Turn, at: string): ChatEvent[] {
+  return t.caller ? [{ type: 'SubTurnEnded', data: { turnId: t.turnId, caller: t.caller, at } }] : [];
+}
+
+/** What a cancel names for sub-agents: the sub-chats of its running calls, cancelled with it. */
+export function cancelLinks(t: Turn): { subChats?: SubChatCall[] } {
+  const subChats = t.open.flatMap((c) =>
+    c.subChatId ? [{ toolCallId: c.plan.id, subChatId: c.subChatId }] : [],
+  );
+  return subChats.length > 0 ? { subChats } : {};
 }
 
 export type ChatState =
@@ -92,8 +115,15 @@ const ended = (s: OpenChat, turnId: string): OpenChat => ({
 function evolveOpen(s: OpenChat, event: Exclude<ChatEvent, { type: 'ChatCreated' }>): ChatState {
   switch (event.type) {
     case 'UserMessagePosted': {
-      const { turnId, messageId } = event.data;
-      const turn: Turn = { turnId: asTurnId(turnId), messageId, attempt: 0, toolRounds: 0, open: [] };
+      const { turnId, messageId, caller } = event.data;
+      const turn: Turn = {
+        turnId: asTurnId(turnId),
+        messageId,
+        attempt: 0,
+        toolRounds: 0,
+        open: [],
+        ...(caller ? { caller } : {}),
+      };
       return { ...s, pending: [...s.pending, turn] };
     }
     case 'TurnStarted':
@@ -119,10 +149,12 @@ function evolveOpen(s: OpenChat, event: Exclude<ChatEvent, { type: 'ChatCreated'
     case 'ToolCallStarted': {
       const id = event.data.executionId;
       const executionId = id === null ? null : asExecutionId(id);
+      const sub = event.data.subChatId;
       return withCall(s, event.data.turnId, event.data.toolCallId, (c) => ({
         ...c,
         started: true,
         executionId,
+        ...(sub ? { subChatId: sub } : {}),
       }));
     }
     case 'UserMessageRewritten':
@@ -135,6 +167,8 @@ function evolveOpen(s: OpenChat, event: Exclude<ChatEvent, { type: 'ChatCreated'
     case 'TurnFailed':
     case 'TurnCancelled':
       return ended(s, event.data.turnId);
+    case 'SubTurnEnded':
+      return s;
     case 'ChatTitleChanged':
       return { ...s, title: event.data.title };
     case 'ChatArchived':

@@ -13,7 +13,7 @@ import type {
   RewriteUserMessage,
   SetArchived,
 } from './chat-commands.js';
-import type { ChatState, OpenChat } from './chat-state.js';
+import { cancelLinks, subTurnEnded, type ChatState, type OpenChat } from './chat-state.js';
 
 export function createChat(command: CreateChat, state: ChatState): readonly ChatEvent[] {
   if (state.status !== 'absent') throw new IllegalStateError('chat already exists');
@@ -25,18 +25,25 @@ export function createChat(command: CreateChat, state: ChatState): readonly Chat
 export function postUserMessage(command: PostUserMessage, s: OpenChat): readonly ChatEvent[] {
   if (command.content.trim() === '' && !command.parts?.length)
     throw new ValidationError('content: must not be empty', 'content');
-  const { messageId, turnId, content, parts, at } = command;
+  const { messageId, turnId, content, parts, caller, at } = command;
   const posted: ChatEvent = {
     type: 'UserMessagePosted',
-    data: { messageId, turnId, content, ...(parts?.length ? { parts } : {}), at },
+    data: {
+      messageId,
+      turnId,
+      content,
+      ...(parts?.length ? { parts } : {}),
+      ...(caller ? { caller } : {}),
+      at,
+    },
   };
   if (s.pending.length === 0 || command.policy === 'enqueue') return [posted];
   if (command.policy === 'reject')
     throw new IllegalStateError('a turn is running; wait for it or cancel it', 'content');
-  const cancelled = s.pending.map((t): ChatEvent => ({
-    type: 'TurnCancelled',
-    data: { turnId: t.turnId, by: command.by, at },
-  }));
+  const cancelled = s.pending.flatMap((t): ChatEvent[] => [
+    { type: 'TurnCancelled', data: { turnId: t.turnId, by: command.by, ...cancelLinks(t), at } },
+    ...subTurnEnded(t, at),
+  ]);
   return [...cancelled, posted];
 }
 

@@ -42,15 +42,18 @@ export function decideApproval(command: DecideApproval, s: OpenChat): readonly C
 }
 
 export function startToolCall(command: StartToolCall, s: OpenChat): readonly ChatEvent[] {
-  const { turnId, toolCallId, executionId, at } = command;
+  const { turnId, toolCallId, executionId, subChatId, at } = command;
   const call = openCall(s, turnId, toolCallId);
   if (call.approval === 'pending') throw new IllegalStateError(`tool call ${toolCallId} waits for approval`);
   if (call.started) throw new IllegalStateError(`tool call ${toolCallId} already started`);
-  return [{ type: 'ToolCallStarted', data: { turnId, toolCallId, name: call.plan.name, executionId, at } }];
+  const link = subChatId ? { subChatId } : {};
+  return [
+    { type: 'ToolCallStarted', data: { turnId, toolCallId, name: call.plan.name, executionId, ...link, at } },
+  ];
 }
 
 export function completeToolCall(command: CompleteToolCall, s: OpenChat): readonly ChatEvent[] {
-  const { turnId, toolCallId, status, result, executionId, detail, fullResult, at } = command;
+  const { turnId, toolCallId, status, result, executionId, detail, fullResult, subChatId, at } = command;
   const call = openCall(s, turnId, toolCallId);
   return [
     {
@@ -64,6 +67,7 @@ export function completeToolCall(command: CompleteToolCall, s: OpenChat): readon
         executionId,
         ...(detail ? { detail } : {}),
         ...(fullResult !== undefined ? { fullResult } : {}),
+        ...(subChatId ? { subChatId } : {}),
         at,
       },
     },

@@ -6,7 +6,7 @@
 import { IllegalStateError } from '../../errors.js';
 import type { ChatEvent } from '../../events/chat-events.js';
 import type { CancelTurn, CompleteTurn, FailTurn, StartTurn } from './chat-commands.js';
-import type { OpenChat, Turn } from './chat-state.js';
+import { cancelLinks, subTurnEnded, type OpenChat, type Turn } from './chat-state.js';
 
 export function startTurn(command: StartTurn, s: OpenChat): readonly ChatEvent[] {
   const head = s.pending[0];
@@ -23,7 +23,8 @@ export function completeTurn(command: CompleteTurn, s: OpenChat): readonly ChatE
   const head = running(s, command);
   if (head.open.length > 0) throw new IllegalStateError(`turn ${command.turnId} waits for tool calls`);
   const { type: _t, calls = [], ...data } = command;
-  if (calls.length === 0) return [{ type: 'AssistantMessageCompleted', data }];
+  if (calls.length === 0)
+    return [{ type: 'AssistantMessageCompleted', data }, ...subTurnEnded(head, command.at)];
   const approvals = calls
     .filter((c) => c.requiresApproval && (c.function || c.target) && c.arguments && !c.invalid)
     .map((c): ChatEvent => ({
@@ -41,16 +42,22 @@ export function completeTurn(command: CompleteTurn, s: OpenChat): readonly ChatE
 }
 
 export function failTurn(command: FailTurn, s: OpenChat): readonly ChatEvent[] {
-  running(s, command);
+  const head = running(s, command);
   const { turnId, attempt, error, at } = command;
-  return [{ type: 'TurnFailed', data: { turnId, attempt, error, at } }];
+  return [{ type: 'TurnFailed', data: { turnId, attempt, error, at } }, ...subTurnEnded(head, at)];
 }
 
 /** Cancels the turn that runs now (the first pending one). */
 export function cancelTurn(command: CancelTurn, s: OpenChat): readonly ChatEvent[] {
-  const head = s.pending[0];
-  if (!head) throw new IllegalStateError('no turn is running');
-  return [{ type: 'TurnCancelled', data: { turnId: head.turnId, by: command.by, at: command.at } }];
+  const head = command.turnId ? s.pending.find((t) => t.turnId === command.turnId) : s.pending[0];
+  if (!head) throw new IllegalStateError(command.turnId ? 'the turn has ended' : 'no turn is running');
+  return [
+    {
+      type: 'TurnCancelled',
+      data: { turnId: head.turnId, by: command.by, ...cancelLinks(head), at: command.at },
+    },
+    ...subTurnEnded(head, command.at),
+  ];
 }
 
 /** The running turn, if `c` names it and its latest attempt; a stale worker's result is refused. */

@@ -10,7 +10,7 @@ import { isConnectionError } from '../../dependency-errors.js';
 import { ForbiddenError, SinasError } from '../../errors.js';
 import type { ToolCallDetail, ToolResultStatus } from '../../events/chat-events.js';
 import type { LlmTool } from '../llm/llm.js';
-import type { PromptSection, ToolChat, ToolFamily, ToolRun } from './tool-family.js';
+import type { PromptSection, ToolChat, ToolFamily, ToolOutcome, ToolRun } from './tool-family.js';
 import { RESULT_LIMIT, serializeResult, type FamilyTool, type ToolSet } from './tools.js';
 
 /** the most of a cut result kept whole for `retrieve_tool_result` (256 KiB of characters) */
@@ -124,25 +124,40 @@ export async function runInline(
   log: Pick<Logger, 'warn'>,
 ): Promise<InlineResult> {
   try {
-    const outcome = await family.run(run, chat);
-    return {
-      status: outcome.status,
-      ...recordResult(outcome.result ?? null),
-      ...(outcome.detail ? { detail: outcome.detail } : {}),
-    };
+    return inlineResult(await family.run(run, chat));
   } catch (err) {
-    if (isConnectionError(err)) throw err;
-    if (err instanceof ForbiddenError)
-      return {
-        status: 'forbidden',
-        result: serializeResult({ error: 'Not permitted', message: err.message }),
-      };
-    // not one of the platform's errors, nor the turn's cancel: a fault in the family (the model still gets an answer)
-    if (!(err instanceof SinasError) && !run.signal.aborted)
-      log.warn(
-        { err, chatId: chat.chatId, toolCallId: run.toolCallId, family: family.family },
-        'a tool family call failed',
-      );
-    return { status: 'error', result: serializeResult({ error: (err as Error)?.message ?? String(err) }) };
+    return failedInline(err, family, run, chat, log);
   }
+}
+
+/** The outcome a family gave, as the chat records it. */
+export function inlineResult(outcome: ToolOutcome): InlineResult {
+  return {
+    status: outcome.status,
+    ...recordResult(outcome.result ?? null),
+    ...(outcome.detail ? { detail: outcome.detail } : {}),
+  };
+}
+
+/** How a family's thrown error is recorded (see runInline); a dependency outage is rethrown. */
+export function failedInline(
+  err: unknown,
+  family: ToolFamily,
+  run: ToolRun,
+  chat: ToolChat,
+  log: Pick<Logger, 'warn'>,
+): InlineResult {
+  if (isConnectionError(err)) throw err;
+  if (err instanceof ForbiddenError)
+    return {
+      status: 'forbidden',
+      result: serializeResult({ error: 'Not permitted', message: err.message }),
+    };
+  // not one of the platform's errors, nor the turn's cancel: a fault in the family (the model still gets an answer)
+  if (!(err instanceof SinasError) && !run.signal.aborted)
+    log.warn(
+      { err, chatId: chat.chatId, toolCallId: run.toolCallId, family: family.family },
+      'a tool family call failed',
+    );
+  return { status: 'error', result: serializeResult({ error: (err as Error)?.message ?? String(err) }) };
 }

@@ -43,6 +43,8 @@ export interface OfferedTool {
 /** One call to run. */
 export interface ToolRun {
   readonly toolCallId: string;
+  /** the chat's turn the call belongs to (set by the turn runner; a deferred call's work wakes it) */
+  readonly turnId?: string;
   readonly target: ToolTarget;
   /** the model's arguments merged with the tool's parameters */
   readonly arguments: Readonly<Record<string, unknown>>;
@@ -83,4 +85,24 @@ export interface ToolFamily {
   rerunnable(target: ToolTarget): boolean;
   /** what this chat's agent adds to the system prompt of every round (none: absent or []) */
   promptSections?(chat: ToolChat): Promise<readonly PromptSection[]>;
+  /** calls whose work is another chat's turn (sub-agents): the turn waits for them without a job */
+  readonly deferred?: DeferredCalls;
+}
+
+/**
+ * Calls that run as a turn of another chat (a sub-agent's). An inline `run()` would hold the
+ * parent's worker slot for as long as the whole sub-tree runs (and, with every slot taken by
+ * waiting parents, no sub-turn could run at all); instead the turn runner records the call as
+ * started with its link, lets `advance` start the work, and ends its job. The work's end wakes the
+ * turn (a reactor enqueues its job), whose next job calls `advance` again and records the outcome.
+ * Both methods throw as `run()` does (ForbiddenError, ValidationError…) for a call that cannot run.
+ */
+export interface DeferredCalls {
+  /** checks the call and names where it runs (the sub-chat), before anything starts */
+  link(call: ToolRun, chat: ToolChat): Promise<string>;
+  /**
+   * Starts the work at `link` unless it has started (a retried job calls it again: idempotent),
+   * and gives its outcome once it ended; undefined while it runs.
+   */
+  advance(call: ToolRun, chat: ToolChat, link: string): Promise<ToolOutcome | undefined>;
 }

@@ -34,8 +34,17 @@ import { hooksOf, type HookChat, type MessageHooks } from './hooks.js';
 import { functionTools, planCalls, serializeResult, withPaused } from './tools.js';
 import type { ToolCallDetail } from '../../events/chat-events.js';
 import type { CallLeases } from './call-leases.js';
-import { INTERRUPTED, promptSectionsOf, recordResult, runInline, withFamilies } from './family-tools.js';
-import type { ToolChat, ToolFamily } from './tool-family.js';
+import {
+  INTERRUPTED,
+  failedInline,
+  inlineResult,
+  promptSectionsOf,
+  recordResult,
+  runInline,
+  withFamilies,
+  type InlineResult,
+} from './family-tools.js';
+import type { DeferredCalls, ToolChat, ToolFamily } from './tool-family.js';
 import type { ResolveParts } from '../parts/part-wire.js';
 
 type Open = Extract<ChatState, { status: 'open' }>;
@@ -143,9 +152,11 @@ export class TurnRunner {
         try {
           const runnable = head.open.filter((c) => c.approval !== 'pending');
           const toolChat = runnable.some((c) => c.plan.target) ? await this.toolChat(next.chat) : undefined;
-          await Promise.all(
+          const ran = await Promise.all(
             runnable.map((c) => this.runCall(next.chat, turnId, c, running, cancel.signal, toolChat)),
           );
+          // a sub-agent call still running: its end wakes the turn (turn-jobs.ts), no job waits for it
+          if (ran.includes('waiting')) return;
         } finally {
           cancel.dispose();
         }
@@ -314,7 +325,7 @@ export class TurnRunner {
     running: Set<ExecutionId>,
     signal: AbortSignal,
     toolChat: ToolChat | undefined,
-  ): Promise<void> {
+  ): Promise<void | 'waiting'> {
     const { chatId } = chat;
     const p = call.plan;
     const finish: Finish = (status, result, executionId, extra = {}) =>
@@ -408,12 +419,15 @@ export class TurnRunner {
     call: OpenToolCall,
     signal: AbortSignal,
     finish: Finish,
-  ): Promise<void> {
+  ): Promise<void | 'waiting'> {
     const p = call.plan;
     const target = p.target!;
     const family = this.d.families.find((f) => f.family === target.family);
     if (!family)
       return finish('error', serializeResult({ error: `Tool '${p.name}' is not available here` }), null);
+    // a deferred call holds no lease: its work is another chat's turn, and the call stays open meanwhile
+    if (family.deferred)
+      return this.runDeferredCall(family, family.deferred, chat, turnId, call, signal, finish);
     // held while the call runs: another process's job finding it started waits here for this one
     return this.d.leases.exclusive(`inline-call/${chat.chatId}/${p.id}`, async () => {
       if (call.started) {
@@ -435,6 +449,40 @@ export class TurnRunner {
     return head?.turnId === turnId && head.open.some((c) => c.plan.id === toolCallId);
   }
 
+  /**
+   * A call whose work is a turn of another chat (tool-family.ts DeferredCalls): checked, recorded
+   * as started with its link, started; while it runs the call stays open and the job ends
+   * ('waiting'). The work's end wakes the turn, whose next job records the outcome here.
+   */
+  private async runDeferredCall(
+    family: ToolFamily,
+    deferred: DeferredCalls,
+    chat: ToolChat,
+    turnId: TurnId,
+    call: OpenToolCall,
+    signal: AbortSignal,
+    finish: Finish,
+  ): Promise<void | 'waiting'> {
+    const p = call.plan;
+    const run = { toolCallId: p.id, turnId, target: p.target!, arguments: p.arguments!, signal };
+    let link = call.subChatId;
+    let done: InlineResult;
+    try {
+      if (!call.started) {
+        link = await deferred.link(run, chat);
+        if (!(await this.startToolCall(chat.chatId, turnId, p.id, null, link))) return;
+      }
+      if (!link) return finish('error', serializeResult({ error: INTERRUPTED }), null);
+      const outcome = await deferred.advance(run, chat, link);
+      if (!outcome) return 'waiting';
+      done = inlineResult(outcome);
+    } catch (err) {
+      done = failedInline(err, family, run, chat, this.d.log);
+    }
+    const { status, result, ...extra } = done;
+    return finish(status, result, null, { ...extra, ...(link ? { subChatId: link } : {}) });
+  }
+
   /** The chat as a family sees it, with its agent's current spec (an empty one once the agent is gone). */
   private async toolChat(chat: Open): Promise<ToolChat> {
     const agent = await this.agentOf(chat.agent);
@@ -447,12 +495,20 @@ export class TurnRunner {
     turnId: TurnId,
     toolCallId: string,
     executionId: ExecutionId | null,
+    subChatId?: string,
   ) {
     const started = await this.d.handler
       .handle(
         chatDecider,
         streams.chat(chatId),
-        { type: 'StartToolCall', turnId, toolCallId, executionId, at: now() },
+        {
+          type: 'StartToolCall',
+          turnId,
+          toolCallId,
+          executionId,
+          ...(subChatId ? { subChatId } : {}),
+          at: now(),
+        },
         SYSTEM(turnId, `tool-${toolCallId}-start`),
       )
       .catch((err) => (err instanceof IllegalStateError ? undefined : Promise.reject(err)));
@@ -710,7 +766,10 @@ export class TurnRunner {
     const mentionsTurn = (events: readonly RecordedEvent[]) =>
       events.some((e) => e.type === 'UserMessagePosted' && (e.data as { turnId?: string }).turnId === turnId);
     for (;;) {
-      let events = (await this.d.streams.read(stream)).map(upcast);
+      // at least as far as this process's own last write (the cache can trail it: turn-runner's
+      // next step decided on a chat without its own tool-call reply would end the job, stranding the turn)
+      const floor = this.d.handler.knownRevision(stream);
+      let events = (await this.d.streams.read(stream, floor)).map(upcast);
       // this process has not seen the turn's message yet (another one posted it): the store has
       if (!mentionsTurn(events)) events = (await this.d.store.readStream(stream)).map(upcast);
       const loaded = foldRecorded(chatDecider, events);
@@ -817,7 +876,7 @@ type Finish = (
   status: ToolResultStatus,
   result: string,
   executionId: ExecutionId | null,
-  extra?: { readonly detail?: ToolCallDetail; readonly fullResult?: string },
+  extra?: { readonly detail?: ToolCallDetail; readonly fullResult?: string; readonly subChatId?: string },
 ) => Promise<void>;
 
 function toolChatOf(chat: Open, agentSpec: Readonly<Record<string, unknown>>): ToolChat {
