@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { startTestPlatform, useProvider, type TestPlatform } from '../support/platform.js';
+import { until } from '../support/until.js';
 
 describe('chat turns', function () {
   this.timeout(60_000);
@@ -29,20 +30,24 @@ describe('chat turns', function () {
     t.api(`/chats/${id}/messages`, { method: 'POST', json: { content } });
   const turnsOf = async (id: string) =>
     (await (await t.api(`/chats/${id}`)).json()).turns as { status: string }[];
-  const waitForStatus = async (id: string, status: string) => {
-    for (let i = 0; i < 200; i++) {
-      if ((await turnsOf(id)).some((x) => x.status === status)) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`no turn reached ${status}`);
-  };
+  const waitForStatus = (id: string, status: string) =>
+    until(`a turn ${status}`, async () => (await turnsOf(id)).some((x) => x.status === status));
 
   it('enqueue: a message sent while a turn runs waits its turn, and each reply answers its own message', async () => {
     const id = await newChat('enqueue');
-    llm.script([{ text: 'first reply', chunks: 4, chunkDelayMs: 60 }, { text: 'second reply' }]);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    // the first turn runs until the second message is stored (the clock decides nothing)
+    llm.script([
+      { text: 'first reply', chunks: 4, hold: { afterChunks: 1, until: released } },
+      { text: 'second reply' },
+    ]);
     const first = send(id, 'first');
     await waitForStatus(id, 'running');
-    const second = await send(id, 'second');
+    const sent = send(id, 'second');
+    await until('the second message stored', async () => (await turnsOf(id)).length === 2);
+    release();
+    const second = await sent;
     expect((await second.json()).content).to.equal('second reply');
     expect((await (await first).json()).content).to.equal('first reply');
     const lastRequest = llm.requests[1]!.messages.map((m: { content: string }) => m.content);
