@@ -4,7 +4,7 @@
  * missed beyond the grace into one fire.
  */
 import { expect } from 'chai';
-import { checkCron } from '../../src/commands/schedule/cron.js';
+import { checkCron, nextTick } from '../../src/commands/schedule/cron.js';
 import {
   decideTick,
   type TickHistory,
@@ -174,5 +174,15 @@ describe('schedule tick decider (simulated clock)', () => {
     expect(field(() => checkCron('H * * * *'))).to.equal('cron_expression');
     expect(field(() => checkCron('* * * * *', 'Mars/Olympus'))).to.equal('timezone');
     expect(field(() => checkCron('0 9 * * THU', 'Europe/Amsterdam'))).to.equal('accepted');
+  });
+});
+
+describe('cron expressions as the original platform wrote them', () => {
+  it('reads a six-field expression with seconds last (croniter), not first', () => {
+    const after = new Date('2026-03-01T10:00:00Z');
+    // at second 30 of each minute of hour 10; seconds-first would read it as minute 30 of every hour
+    expect(nextTick('* 10 * * * 30', 'UTC', after).toISOString()).to.equal('2026-03-01T10:00:30.000Z');
+    expect(nextTick('* * * * * */15', 'UTC', after).toISOString()).to.equal('2026-03-01T10:00:15.000Z');
+    expect(nextTick('5 * * * *', 'UTC', after).toISOString()).to.equal('2026-03-01T10:05:00.000Z');
   });
 });

@@ -1,6 +1,8 @@
 /**
- * Cron expressions as schedules read them: cron-parser's syntax (five fields, or six with seconds
- * first; `@daily` and friends), evaluated in an IANA time zone, so wall-clock times follow that
+ * Cron expressions as schedules read them: five fields, or six with **seconds last** as the original
+ * platform's croniter reads them (`0 * * * * 30`: at second 30 of every hour), so its users'
+ * expressions mean what they meant there; `@daily` and friends. Parsed by cron-parser (which puts
+ * seconds first, so a six-field expression is reordered before it parses) and evaluated in an IANA time zone, so wall-clock times follow that
  * zone's daylight-saving changes. A local time that does not exist (spring forward) fires once at
  * the shifted instant; one that happens twice (fall back) fires once, at its first occurrence,
  * because ticks are always counted on from the last claimed instant. `H` (a random value) is refused:
@@ -8,6 +10,15 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import { ValidationError } from '../../errors.js';
+
+/** cron-parser's order for `expression`: a six-field one has its seconds (the last field) moved first */
+function parserOrder(expression: string): string {
+  const fields = expression.trim().split(/\s+/);
+  return fields.length === 6 ? [fields[5], ...fields.slice(0, 5)].join(' ') : expression;
+}
+
+const parse = (expression: string, options: Parameters<typeof CronExpressionParser.parse>[1]) =>
+  CronExpressionParser.parse(parserOrder(expression), options);
 
 /** whether `tz` names a time zone this runtime knows */
 export function isTimeZone(tz: string): boolean {
@@ -26,7 +37,7 @@ export function checkCron(expression: string, timezone = 'UTC'): void {
   if (/(^|[\s,/])H(?=$|[\s,/(-])/i.test(expression))
     throw new ValidationError("cron_expression: 'H' (a random value) is not supported", 'cron_expression');
   try {
-    CronExpressionParser.parse(expression, { tz: timezone, strict: false }).next();
+    parse(expression, { tz: timezone, strict: false }).next();
   } catch (err) {
     throw new ValidationError(`cron_expression: ${(err as Error).message}`, 'cron_expression');
   }
@@ -34,7 +45,7 @@ export function checkCron(expression: string, timezone = 'UTC'): void {
 
 /** The first tick strictly after `after`. */
 export function nextTick(expression: string, timezone: string, after: Date): Date {
-  return CronExpressionParser.parse(expression, { tz: timezone, currentDate: after }).next().toDate();
+  return parse(expression, { tz: timezone, currentDate: after }).next().toDate();
 }
 
 /**
@@ -48,7 +59,7 @@ export function ticksBetween(
   until: Date,
   max: number,
 ): { ticks: Date[]; more: boolean } {
-  const it = CronExpressionParser.parse(expression, { tz: timezone, currentDate: after });
+  const it = parse(expression, { tz: timezone, currentDate: after });
   const ticks: Date[] = [];
   for (;;) {
     const t = it.next().toDate();
@@ -61,5 +72,5 @@ export function ticksBetween(
 /** The latest tick at or before `at`. */
 export function latestTick(expression: string, timezone: string, at: Date): Date {
   const justAfter = new Date(at.getTime() + 1);
-  return CronExpressionParser.parse(expression, { tz: timezone, currentDate: justAfter }).prev().toDate();
+  return parse(expression, { tz: timezone, currentDate: justAfter }).prev().toDate();
 }

@@ -34,7 +34,7 @@ export const scheduleKind: ResourceKind = {
       type: 'string',
       minLength: 1,
       maxLength: 200,
-      description: 'five fields, or six with seconds first (cron-parser); `@daily` and the like',
+      description: 'five fields, or six with seconds last (as croniter reads them); `@daily` and the like',
     },
     timezone: { type: 'string', minLength: 1, maxLength: 64, default: 'UTC', description: 'an IANA zone' },
     input_data: { type: 'object', default: {} },
