@@ -26,6 +26,8 @@ import { connectorKind } from '../commands/connector/connector-kind.js';
 import { skillKind } from '../commands/skill/skill-kind.js';
 import { templateKind } from '../commands/template/template-kind.js';
 import { storeKind } from '../commands/store/store-kind.js';
+import { webhookKind } from '../commands/webhook/webhook-kind.js';
+import { scheduleKind } from '../commands/schedule/schedule-kind.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
 import type { EventStore, RecordedEvent } from '../events/event-store.js';
 import { categoryOf, idOf } from '../events/stream-names.js';
@@ -91,6 +93,10 @@ export const CATEGORIES = [
   'dbtrigger',
   'dbtriggerpoll',
   'collection',
+  'webhook',
+  'webhookdelivery',
+  'schedule',
+  'schedtick',
   'file',
   'secret',
   'store',
@@ -117,7 +123,9 @@ const KINDS: Readonly<
     | 'skill'
     | 'template'
     | 'store'
-    | 'collection',
+    | 'collection'
+    | 'webhook'
+    | 'schedule',
     ResourceKind
   >
 > = {
@@ -130,6 +138,8 @@ const KINDS: Readonly<
   skill: skillKind,
   template: templateKind,
   store: storeKind,
+  webhook: webhookKind,
+  schedule: scheduleKind,
 };
 const LABELS: Readonly<Record<string, string>> = { llmprovider: 'llm_provider' };
 
@@ -177,7 +187,14 @@ export class EventVisibility {
       case 'template':
       case 'store':
       case 'collection':
+      case 'webhook':
+      case 'schedule':
         return this.resource(e, KINDS[category], r);
+      // a delivery's claim and recorded answer carry a function's input and result; a tick, what
+      // it ran and why it failed: left to auditors (fail closed) until owners need them
+      case 'webhookdelivery':
+      case 'schedtick':
+        return HIDDEN;
       case 'state': // its user's own (an encrypted one's events carry ciphertext only)
         return wholeIf(userIn(e) === r.userId);
       case 'file': // its owner's (events carry names, hashes and metadata, never content)
@@ -237,9 +254,10 @@ export class EventVisibility {
   private async resource(e: RecordedEvent, kind: ResourceKind, r: Reader): Promise<Sight> {
     const id = idOf(e.streamName);
     const slash = id.indexOf('/');
-    const namespace = id.slice(0, slash);
-    const name = id.slice(slash + 1);
     const namespaced = kind.namespaced !== false;
+    const namespace = id.slice(0, slash);
+    // a kind without namespaces is named by its whole id (a webhook's path may hold slashes)
+    const name = namespaced ? id.slice(slash + 1) : id;
     const about = {
       kind: LABELS[kind.category] ?? kind.category,
       ...(namespaced ? { namespace } : {}),

@@ -89,7 +89,7 @@ export function registerSystemRoutes(registry: RouteRegistry, d: SystemDeps): vo
   registry.add({
     method: 'get',
     path: '/api/v1/dependencies',
-    access: { signedIn: ['sinas.dependencies.read:own'] },
+    access: { permission: () => 'sinas.dependencies.read:all' }, // infrastructure: admins (§5.13)
     summary:
       'Python packages approved for functions (none: the function image has the standard library only)',
     tags,

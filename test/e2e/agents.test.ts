@@ -311,7 +311,7 @@ describe('Agents over HTTP', function () {
     const walk = (stack: Layer[]): string[] =>
       stack.flatMap((l) => {
         if (l.route) {
-          const openPath = l.route.path.replace(/:([A-Za-z_]+)/g, '{$1}');
+          const openPath = l.route.path.replace(/[:*]([A-Za-z_]+)/g, '{$1}'); // :name and a *wildcard
           return Object.keys(l.route.methods).map((m) => `${m} ${openPath}`);
         }
         return l.handle?.stack ? walk(l.handle.stack) : [];

@@ -787,7 +787,7 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       narrow: 'ok', // which permissions exist: no one's data
     },
     'GET /api/v1/system/health': { call: () => ({ path: '/api/v1/system/health' }), expect: ADMIN },
-    'GET /api/v1/dependencies': { call: () => ({ path: '/api/v1/dependencies' }), expect: SIGNED_IN },
+    'GET /api/v1/dependencies': { call: () => ({ path: '/api/v1/dependencies' }), expect: ADMIN },
     'GET /api/v1/roles/permissions/defaults': {
       call: () => ({ path: '/api/v1/roles/permissions/defaults' }),
       expect: ADMIN,

@@ -290,6 +290,9 @@ describe('the original console against this API', function () {
       const r = await t.api('/api/v1/dependencies');
       expect(r.status).to.equal(200);
       expect(await r.json()).to.deep.equal([]);
+      // infrastructure is for administrators (reference §5.13)
+      const user = { 'x-api-key': await userKey(t, 'dep_reader') };
+      expect((await t.api('/api/v1/dependencies', { headers: user })).status).to.equal(403);
     });
   });
 });

@@ -6,6 +6,8 @@
  */
 import { expect } from 'chai';
 import type pg from 'pg';
+import { SCHEDULE_TICK_CATEGORY } from '../../src/events/schedule-events.js';
+import { WEBHOOK_DELIVERY_CATEGORY } from '../../src/events/webhook-delivery-events.js';
 import {
   EventVisibility,
   readerOf,
@@ -97,6 +99,8 @@ describe('read filter (visibility) on the Postgres event store', function () {
       ...KINDS.map((k) => `${k.kind.category}-n/x`),
       annotationStream('id'),
       triggerPollStream('id'),
+      `${SCHEDULE_TICK_CATEGORY}-id`,
+      `${WEBHOOK_DELIVERY_CATEGORY}-id/hash`,
       stateStream('s', 'u', 'k'),
     ].map(categoryOf);
     expect(written.filter((c) => !(CATEGORIES as readonly string[]).includes(c))).to.deep.equal([]);
