@@ -6,9 +6,9 @@
  * are reported at validation. Applied last: after the connections and functions it names.
  */
 import { databaseTriggerKind } from '../../database-trigger/database-trigger-kind.js';
-import type { ResourceKind } from '../../resource/resource-kind.js';
 import type { ResourceService } from '../../resource/resource-service.js';
 import type { ConfigSection } from '../config-section.js';
+import { connectionNameField } from './connection-name-field.js';
 import { direct, resourceSection, type FieldMapping, type KindItems } from './resource-section.js';
 
 const FIELDS = [
@@ -29,15 +29,7 @@ export function databaseTriggersSection(
   connections: ResourceService,
   items: KindItems,
 ): ConfigSection {
-  const connectionKind: ResourceKind = connections.kind;
-  const connection: FieldMapping = {
-    yaml: 'connectionName',
-    schema: { type: 'string', minLength: 1, maxLength: 100 },
-    fallback: null,
-    read: async (spec) =>
-      (await items(connectionKind)).find((c) => c.id === spec.database_connection_id)?.name ?? null,
-    write: async (name) => ({ database_connection_id: (await connections.at('default', name as string)).id }),
-  };
+  const connection = connectionNameField(connections, items);
   const fn: FieldMapping = {
     yaml: 'functionName',
     schema: {

@@ -3,17 +3,11 @@
  * name (`connectionName`, stored as its id), so a config names the same connection on every
  * install. A name that is neither in the config nor on the platform is reported at validation.
  */
-import type { ResourceKind } from '../../resource/resource-kind.js';
 import type { ResourceService } from '../../resource/resource-service.js';
 import { queryKind } from '../../query/query-kind.js';
 import type { ConfigSection } from '../config-section.js';
-import {
-  checkSchemaFields,
-  direct,
-  resourceSection,
-  type FieldMapping,
-  type KindItems,
-} from './resource-section.js';
+import { connectionNameField } from './connection-name-field.js';
+import { checkSchemaFields, direct, resourceSection, type KindItems } from './resource-section.js';
 
 const FIELDS = ['description', 'operation', 'sql', 'input_schema', 'output_schema', 'timeout_ms', 'max_rows'];
 
@@ -22,15 +16,7 @@ export function queriesSection(
   connections: ResourceService,
   items: KindItems,
 ): ConfigSection {
-  const connectionKind: ResourceKind = connections.kind;
-  const connection: FieldMapping = {
-    yaml: 'connectionName',
-    schema: { type: 'string', minLength: 1, maxLength: 100 },
-    fallback: null,
-    read: async (spec) =>
-      (await items(connectionKind)).find((c) => c.id === spec.database_connection_id)?.name ?? null,
-    write: async (name) => ({ database_connection_id: (await connections.at('default', name as string)).id }),
-  };
+  const connection = connectionNameField(connections, items);
   return resourceSection({
     name: 'queries',
     resourceType: 'query',
