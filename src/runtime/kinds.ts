@@ -57,6 +57,7 @@ import { IdentityQueries } from '../projections/identity-queries.js';
 import { registerResourceRoutes } from '../http/resources.js';
 import { registerScheduleRoutes } from '../http/schedules.js';
 import { registerSkillRoutes } from '../http/skills.js';
+import { registerTemplateIdRoutes } from '../http/template-by-id.js';
 import { registerTemplateRoutes } from '../http/templates.js';
 import { triggerStatus } from './database-triggers/trigger-status.js';
 import type { Sealed } from './cipher.js';
@@ -156,6 +157,7 @@ const templates: KindRegistration = {
   routes: (registry, d) => {
     registerResourceRoutes(registry, d);
     registerTemplateRoutes(registry, { templates: d.service, mailer: d.services.mailer });
+    registerTemplateIdRoutes(registry, d.queries);
   },
   example: { create: { html_content: '<p>{{ x }}</p>' }, update: { description: 'changed' } },
 };

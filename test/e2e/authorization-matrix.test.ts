@@ -99,6 +99,14 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     return res;
   };
   const n = () => randomUUID().slice(0, 8);
+  /** a fresh template of the owner's (Users may make their own templates) */
+  const ownTemplate = async (): Promise<{ id: string; name: string }> =>
+    (
+      await must(
+        ownerApi('/api/v1/templates', { namespace: 'mx', name: `t${n()}`, html_content: '<p>{{ x }}</p>' }),
+        201,
+      )
+    ).json();
 
   before(async () => {
     llm = await startScriptedLlm();
@@ -465,6 +473,31 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'POST /templates/:namespace/:name/render': {
       call: () => ({ path: '/templates/mx/tpl/render', body: { variables: { x: 1 } } }),
       expect: ADMIN,
+    },
+    // templates by id: the owner's own template; one the caller may not read is a 404, never a 403
+    ...Object.fromEntries(
+      (
+        [
+          ['GET', ''],
+          ['PATCH', ''],
+          ['DELETE', ''],
+          ['POST', '/render'],
+        ] as const
+      ).map(([method, suffix]) => [
+        `${method} /api/v1/templates/:template_id${suffix}`,
+        {
+          call: async () => ({
+            path: `/api/v1/templates/${(await ownTemplate()).id}${suffix}`,
+            ...(method === 'PATCH' ? { body: { description: 'changed' } } : {}),
+            ...(method === 'POST' ? { body: { variables: { x: 1 } } } : {}),
+          }),
+          expect: [401, 404, 404, 'ok', 'ok'] as Expect,
+        },
+      ]),
+    ),
+    'GET /api/v1/templates/by-name/:namespace/:name': {
+      call: async () => ({ path: `/api/v1/templates/by-name/mx/${(await ownTemplate()).name}` }),
+      expect: OWNER_OR_ADMIN,
     },
     // the matrix's platform has no SMTP: an administrator gets past the checks to the 503
     'POST /templates/:namespace/:name/email': {

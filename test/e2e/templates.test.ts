@@ -144,6 +144,83 @@ describe('templates and email', function () {
     expect(v.status).to.equal(200);
   });
 
+  it('manages a template by id: get, by-name, patch, preview render, delete', async () => {
+    const card = { namespace: 'byid', name: 'card', html_content: '<p>{{ who }}</p>' };
+    const made = await (await post('/api/v1/templates', card)).json();
+    const one = `/api/v1/templates/${made.id}`;
+    const got = await t.api(one);
+    expect(got.status, await got.clone().text()).to.equal(200);
+    expect(await got.json()).to.include({ id: made.id, namespace: 'byid', name: 'card' });
+    const byName = await t.api('/api/v1/templates/by-name/byid/card');
+    expect(byName.status).to.equal(200);
+    expect((await byName.json()).id).to.equal(made.id);
+    const patched = await t.api(one, { method: 'PATCH', json: { title: 'To {{ who }}' } });
+    expect(patched.status, await patched.clone().text()).to.equal(200);
+    expect(await patched.json()).to.include({ id: made.id, title: 'To {{ who }}' });
+    const preview = await post(`${one}/render`, { variables: { who: '<Bo>' } });
+    expect(preview.status, await preview.clone().text()).to.equal(200);
+    expect(await preview.json()).to.deep.equal({
+      title: 'To &lt;Bo&gt;',
+      html_content: '<p>&lt;Bo&gt;</p>',
+      text_content: null,
+    });
+    expect((await t.api(one, { method: 'DELETE' })).status).to.equal(204);
+    expect((await t.api(one)).status).to.equal(404);
+    expect((await t.api('/api/v1/templates/by-name/byid/card')).status).to.equal(404);
+  });
+
+  it('by-name finds a template named `versions` (not the versions of template by-name/<ns>)', async () => {
+    const made = await (
+      await post('/api/v1/templates', { namespace: 'byid', name: 'versions', html_content: 'v' })
+    ).json();
+    const r = await t.api('/api/v1/templates/by-name/byid/versions');
+    expect(r.status, await r.clone().text()).to.equal(200);
+    expect((await r.json()).id).to.equal(made.id);
+  });
+
+  it("another user's template by id is a 404, never a 403 that reveals it", async () => {
+    const owner = { 'x-api-key': await userKey(t, 'tpl-owner') };
+    const other = { 'x-api-key': await userKey(t, 'tpl-other') };
+    const made = await post(
+      '/api/v1/templates',
+      { namespace: 'own', name: 'mine', html_content: 'x' },
+      owner,
+    );
+    expect(made.status, await made.clone().text()).to.equal(201);
+    const one = `/api/v1/templates/${((await made.json()) as { id: string }).id}`;
+    expect((await t.api(one, { headers: owner })).status).to.equal(200);
+    const calls: [string, string, unknown][] = [
+      ['GET', one, undefined],
+      ['PATCH', one, { title: 'stolen' }],
+      ['DELETE', one, undefined],
+      ['POST', `${one}/render`, { variables: {} }],
+    ];
+    for (const [method, path, json] of calls) {
+      const r = await t.api(path, { method, headers: other, ...(json !== undefined ? { json } : {}) });
+      expect(r.status, `${method} ${path}`).to.equal(404);
+      expect((await r.json()).field).to.equal('template_id');
+    }
+    // still there, unchanged
+    const still = await (await t.api(one, { headers: owner })).json();
+    expect(still.title).to.equal(null);
+  });
+
+  it('a template id that is not a uuid is a 400 naming template_id; an unknown one a 404', async () => {
+    for (const [method, suffix] of [
+      ['GET', ''],
+      ['PATCH', ''],
+      ['DELETE', ''],
+      ['POST', '/render'],
+    ] as const) {
+      const json = method === 'PATCH' ? { title: 'x' } : method === 'POST' ? { variables: {} } : undefined;
+      const bad = await t.api(`/api/v1/templates/not-a-uuid${suffix}`, { method, ...(json ? { json } : {}) });
+      expect(bad.status, `${method} ${suffix}`).to.equal(400);
+      expect((await bad.json()).field).to.equal('template_id');
+    }
+    const unknown = await t.api('/api/v1/templates/00000000-0000-4000-8000-000000000000');
+    expect(unknown.status).to.equal(404);
+  });
+
   it('answers 503 naming SMTP when the server has none', async () => {
     const bare = await startTestPlatform();
     try {
