@@ -118,7 +118,7 @@ describe('database trigger crash safety', function () {
       .map((e) => e.data as unknown as BatchClaimedData);
     const settled = events
       .filter((e) => e.type === 'DatabaseTriggerBatchSettled')
-      .map((e) => e.data as { seq: number; status: string });
+      .map((e) => e.data as { seq: number; status: string; error: string | null });
     const ids = claims.flatMap((c) => c.rows.map((r) => Number(r.id)));
     const runs = (
       (await (await t.api('/executions?trigger_type=CDC&limit=1000')).json()) as Record<string, unknown>[]
@@ -136,10 +136,18 @@ describe('database trigger crash safety', function () {
     expect(claims.map((c) => c.seq)).to.deep.equal(claims.map((_, i) => i + 1));
     claims.forEach((c, i) => expect(c.fromValue).to.equal(i === 0 ? null : claims[i - 1]!.lastPollValue));
     expect(settled.map((s) => s.seq)).to.deep.equal(claims.map((c) => c.seq));
-    expect(settled.every((s) => s.status === 'COMPLETED')).to.equal(true);
+    // a batch whose run the SIGKILL cut short is settled as failed with the reason, never re-run
+    // (a function may have had side effects): at most the batches in flight at the kill, and loud
+    const failed = settled.filter((s) => s.status !== 'COMPLETED');
+    if (failed.length) console.log(`      settled other than COMPLETED: ${JSON.stringify(failed)}`);
+    expect(failed.length).to.be.at.most(2);
+    for (const f of failed) expect(f.error ?? '').to.match(/interrupted/);
+    const failedRows = claims
+      .filter((c) => failed.some((f) => f.seq === c.seq))
+      .reduce((n, c) => n + c.rows.length, 0);
     expect(runs).to.have.length(claims.length);
     expect(new Set(runs.map((r) => r.id)).size).to.equal(claims.length);
-    expect(executed).to.equal(ROWS);
+    expect(executed).to.equal(ROWS - failedRows);
     expect(await status()).to.include({ rows: ROWS, last_poll_value: String(ROWS), error_message: null });
   });
 });
