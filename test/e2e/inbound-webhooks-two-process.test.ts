@@ -5,28 +5,14 @@
  * function once: the executions the event store holds for the webhook are counted.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { freshDatabase, type TestDatabase } from '../support/pg.js';
-import { ADMIN_KEY, TEST_ENCRYPTION_KEY, type JsonResponse } from '../support/platform.js';
+import { ADMIN_KEY, type JsonResponse } from '../support/platform.js';
 import { freePort, waitForPort } from '../support/services.js';
+import { startProcess } from '../support/role-process.js';
 
 const ECHO = 'def handler(input_data, context):\n    return {"paid": input_data["id"]}\n';
-
-function startProcess(role: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      SINAS_ROLE: role,
-      LOG_LEVEL: 'warn',
-      SINAS_ADMIN_API_KEY: ADMIN_KEY,
-      SINAS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-      HOST: '127.0.0.1',
-      ...env,
-    },
-    stdio: ['ignore', process.env.CHILD_STDOUT ? 'inherit' : 'ignore', 'inherit'],
-  });
-}
 
 const stop = (c: ChildProcess) =>
   new Promise<void>((resolve) => {

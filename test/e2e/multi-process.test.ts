@@ -3,26 +3,12 @@
  * readable at once through the other, while the projections run in two separate worker processes.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { freshDatabase, type TestDatabase } from '../support/pg.js';
-import { ADMIN_KEY, TEST_ENCRYPTION_KEY, type JsonResponse } from '../support/platform.js';
+import { ADMIN_KEY, type JsonResponse } from '../support/platform.js';
 import { freePort, waitForPort } from '../support/services.js';
-
-function startProcess(role: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      SINAS_ROLE: role,
-      LOG_LEVEL: 'warn',
-      SINAS_ADMIN_API_KEY: ADMIN_KEY,
-      SINAS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-      HOST: '127.0.0.1',
-      ...env,
-    },
-    stdio: ['ignore', process.env.CHILD_STDOUT ? 'inherit' : 'ignore', 'inherit'],
-  });
-}
+import { startProcess } from '../support/role-process.js';
 
 describe('api and worker processes side by side', function () {
   this.timeout(120_000);
