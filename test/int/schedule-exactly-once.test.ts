@@ -101,6 +101,13 @@ describe('schedule ticks: exactly once across two worker processes and a SIGKILL
     for (const c of all) byWorker.set(c.worker, (byWorker.get(c.worker) ?? 0) + 1);
     const dues = [...perDue.keys()].sort();
     const span = (Date.parse(dues.at(-1)!) - Date.parse(dues[0]!)) / 1000 + 1;
+    // the executions read model is read once it has reached the last execution event (the last
+    // tick's run was requested moments ago)
+    const { pool, waiter } = t.platform.services;
+    const { rows } = await pool.query<{ last: string | null }>(
+      "SELECT max(position)::text AS last FROM es_events WHERE stream_name LIKE 'execution-%'",
+    );
+    if (rows[0]?.last) await waiter.waitFor(['executions'], BigInt(rows[0].last), 60_000);
     const runs = (await (await t.api('/executions?trigger_type=SCHEDULE&limit=1000')).json()) as {
       id: string;
     }[];
