@@ -52,6 +52,21 @@ export function jobQueueContract(make: (o?: { stopGraceMs?: number }) => JobQueu
     expect(await jobs.getJob(queue, 'evt-1')).to.include({ state: 'completed', attemptsMade: 1 });
   });
 
+  it('says when a job finished, so jobs of one subject can be ordered by their end', async function () {
+    expect(await jobs.add(queue, 'later', {}, { jobId: 'unrun', delayMs: 60_000 })).to.equal('unrun');
+    await jobs.process(queue, async (job) => {
+      if (job.id === 'second') throw new Error('no');
+    });
+    await jobs.add(queue, 'x', {}, { jobId: 'first' });
+    const first = await settled('first');
+    await jobs.add(queue, 'x', {}, { jobId: 'second' });
+    const second = await settled('second');
+    expect(first.finishedOn).to.be.a('number');
+    expect(second).to.include({ state: 'failed' });
+    expect(second.finishedOn).to.be.at.least(first.finishedOn!);
+    expect((await jobs.getJob(queue, 'unrun'))?.finishedOn).to.equal(undefined);
+  });
+
   it('refuses job ids that are integers or contain a colon', async function () {
     for (const jobId of ['42', 'a:b', '']) {
       const err = await rejection(jobs.add(queue, 'x', {}, { jobId }));

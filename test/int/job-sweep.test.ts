@@ -15,9 +15,20 @@ import {
   sweepExecutions,
 } from '../../src/runtime/functions/execution-jobs.js';
 import { ensureReadModels } from '../../src/projections/index.js';
+import { BullMqQueue } from '../../src/runtime/queue/bullmq-queue.js';
 import { InProcessQueue } from '../../src/runtime/queue/in-process-queue.js';
-import { sweepOpenTurns, TURN_QUEUE, turnJobId } from '../../src/runtime/turns/turn-jobs.js';
+import type { JobQueue } from '../../src/runtime/queue/job-queue.js';
+import { subTurnId } from '../../src/runtime/subagents/sub-chats.js';
+import {
+  approvalWake,
+  enqueueTurn,
+  subTurnWake,
+  sweepOpenTurns,
+  TURN_QUEUE,
+  turnJobId,
+} from '../../src/runtime/turns/turn-jobs.js';
 import { freshDatabase, testPool, type TestDatabase } from '../support/pg.js';
+import { redisUrl, skipLoudly } from '../support/skip.js';
 import { until } from '../support/until.js';
 
 describe('sweeping open turns and pending executions', function () {
@@ -98,3 +109,123 @@ describe('sweeping open turns and pending executions', function () {
     expect(await sweepExecutions(pool, queue)).to.equal(0);
   });
 });
+
+/**
+ * A turn woken later (an approval decided, a sub-agent's turn ended) whose wake job used up its
+ * retries: its first job completed, so only the latest job tells it needs one. On both queues the
+ * sweep can run on.
+ */
+for (const adapter of ['in-process', 'BullMQ'] as const) {
+  describe(`sweeping a turn whose wake job failed for good (${adapter})`, function () {
+    this.timeout(60_000);
+    let db: TestDatabase;
+    let pool: pg.Pool;
+    let queue: JobQueue;
+
+    before(async function () {
+      if (adapter === 'BullMQ' && !redisUrl()) skipLoudly(this, 'redis', 'TEST_REDIS_URL is not set');
+      db = await freshDatabase();
+      pool = testPool(db.url, 4);
+      await ensureReadModels(pool, [chatsProjection]);
+    });
+    beforeEach(() => {
+      queue =
+        adapter === 'BullMQ'
+          ? new BullMqQueue({ url: redisUrl() ?? '', prefix: `test-${randomUUID()}` })
+          : new InProcessQueue();
+    });
+    afterEach(async () => queue?.close());
+    after(async () => {
+      await pool?.end();
+      await db?.drop();
+    });
+
+    for (const kind of ['approval', 'sub-agent'] as const) {
+      it(`revives it after a failed ${kind} wake-up, and leaves a turn that only waits alone`, async () => {
+        const job = { chatId: randomUUID(), turnId: randomUUID() };
+        const toolCallId = `call_${randomUUID().slice(0, 8)}`;
+        await openTurnWithCall(pool, job, toolCallId, kind);
+        const wake =
+          kind === 'approval' ? approvalWake(toolCallId) : subTurnWake(subTurnId(job.chatId, toolCallId));
+        const ran: string[] = [];
+        await queue.process<unknown, void>(TURN_QUEUE, async (j) => {
+          ran.push(j.id);
+          if (j.id === turnJobId(job, wake)) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+          if (j.id === turnJobId(job, 'revive-1')) await finishTurn(pool, job.turnId);
+        });
+        const settled = (id: string, state: string) =>
+          until(`${id} ${state}`, async () => (await queue.getJob(TURN_QUEUE, id))?.state === state);
+
+        await enqueueTurn(queue, job);
+        await settled(turnJobId(job), 'completed');
+        // the turn waits for the decision or the sub-agent: its latest job completed, none is added
+        expect(await sweepOpenTurns(pool, queue)).to.equal(0);
+
+        await queue.add(TURN_QUEUE, 'turn', job, { jobId: turnJobId(job, wake), attempts: 1 });
+        await settled(turnJobId(job, wake), 'failed');
+        expect(await sweepOpenTurns(pool, queue)).to.equal(1);
+        await settled(turnJobId(job, 'revive-1'), 'completed');
+        expect(ran).to.deep.equal([turnJobId(job), turnJobId(job, wake), turnJobId(job, 'revive-1')]);
+        // the revival finished the turn: nothing more to sweep
+        expect(await sweepOpenTurns(pool, queue)).to.equal(0);
+      });
+    }
+
+    it('adds the same revival from every worker sweeping at once', async () => {
+      const job = { chatId: randomUUID(), turnId: randomUUID() };
+      const toolCallId = `call_${randomUUID().slice(0, 8)}`;
+      await openTurnWithCall(pool, job, toolCallId, 'approval');
+      const ran: string[] = [];
+      for (const wake of [undefined, approvalWake(toolCallId)])
+        await queue.add(TURN_QUEUE, 'turn', job, { jobId: turnJobId(job, wake) });
+      await queue.process<unknown, void>(TURN_QUEUE, async (j) => {
+        ran.push(j.id);
+        if (j.id === turnJobId(job, approvalWake(toolCallId))) throw new Error('connect ECONNREFUSED');
+      });
+      await until('the wake-up to fail', async () => {
+        return (await queue.getJob(TURN_QUEUE, turnJobId(job, approvalWake(toolCallId))))?.state === 'failed';
+      });
+      const swept = await Promise.all([1, 2, 3].map(() => sweepOpenTurns(pool, queue)));
+      expect(swept.reduce((a, b) => a + b)).to.be.at.least(1);
+      await until('the revival to run', async () => {
+        return (await queue.getJob(TURN_QUEUE, turnJobId(job, 'revive-1')))?.state === 'completed';
+      });
+      expect(await queue.getJob(TURN_QUEUE, turnJobId(job, 'revive-2'))).to.equal(undefined);
+      expect(ran.filter((id) => id.includes('revive-'))).to.deep.equal([turnJobId(job, 'revive-1')]);
+      await finishTurn(pool, job.turnId);
+    });
+  });
+}
+
+async function openTurnWithCall(
+  pool: pg.Pool,
+  job: { chatId: string; turnId: string },
+  toolCallId: string,
+  kind: 'approval' | 'sub-agent',
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO chat_turns (turn_id, chat_id, status, user_message_id, requested_at)
+     VALUES ($1, $2, 'tools', $3, now())`,
+    [job.turnId, job.chatId, randomUUID()],
+  );
+  await pool.query(
+    `INSERT INTO chat_tool_calls (tool_call_id, chat_id, turn_id, message_id, name, target, description,
+       requires_approval, approval_status, status, requested_at)
+     VALUES ($1, $2, $3, $4, 'tool', $5, 'a call', $6, 'approved', 'requested', now())`,
+    [
+      toolCallId,
+      job.chatId,
+      job.turnId,
+      randomUUID(),
+      kind === 'sub-agent' ? { family: 'agent', ref: { namespace: 'ns', name: 'helper' } } : null,
+      kind === 'approval',
+    ],
+  );
+}
+
+/** What the revived job's turn does in the end: it completes. */
+async function finishTurn(pool: pg.Pool, turnId: string): Promise<void> {
+  await pool.query(`UPDATE chat_turns SET status = 'completed', ended_at = now() WHERE turn_id = $1`, [
+    turnId,
+  ]);
+}

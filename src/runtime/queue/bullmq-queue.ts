@@ -115,8 +115,8 @@ export class BullMqQueue implements JobQueue {
       }
       const mapped = toState(state);
       if (!job?.id || !mapped) return undefined;
-      const { name, data, attemptsMade, failedReason, returnvalue } = job;
-      return { id: job.id, name, data, state: mapped, attemptsMade, failedReason, returnvalue };
+      const { name, data, attemptsMade, failedReason, returnvalue, finishedOn } = job;
+      return { id: job.id, name, data, state: mapped, attemptsMade, failedReason, returnvalue, finishedOn };
     }
   }
 

@@ -42,6 +42,7 @@ interface StoredJob {
   attemptsMade: number;
   failedReason?: string;
   returnvalue?: unknown;
+  finishedOn?: number;
 }
 
 interface LocalWorker {
@@ -215,6 +216,7 @@ export class InProcessQueue implements JobQueue {
 
   private completed(slot: Slot, job: StoredJob, returnvalue: unknown): void {
     job.attemptsMade++;
+    job.finishedOn = Date.now();
     job.state = 'completed';
     job.returnvalue = returnvalue;
     this.retain(slot, 'completed', job.id);
@@ -223,6 +225,7 @@ export class InProcessQueue implements JobQueue {
 
   private failed(slot: Slot, job: StoredJob, failedReason: string): void {
     const attemptsMade = ++job.attemptsMade;
+    job.finishedOn = Date.now();
     const final = attemptsMade >= (job.retry.attempts ?? 1);
     job.failedReason = failedReason;
     if (final) {

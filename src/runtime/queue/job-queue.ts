@@ -62,6 +62,8 @@ export interface JobInfo {
   readonly attemptsMade: number;
   readonly failedReason?: string;
   readonly returnvalue?: unknown;
+  /** when its last run finished (epoch ms, the worker's clock), once one has */
+  readonly finishedOn?: number;
 }
 
 export type JobCounts = Readonly<Record<JobState, number>>;

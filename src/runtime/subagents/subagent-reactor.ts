@@ -16,7 +16,7 @@ import { asTurnId, asUserId } from '../../events/ids.js';
 import { streams } from '../../events/stream-names.js';
 import type { Projection } from '../../projections/projection.js';
 import type { JobQueue } from '../queue/job-queue.js';
-import { enqueueTurn } from '../turns/turn-jobs.js';
+import { enqueueTurn, subTurnWake } from '../turns/turn-jobs.js';
 import { subTurnId } from './sub-chats.js';
 
 export interface SubagentReactorDeps {
@@ -39,7 +39,7 @@ export function subagentReactor(d: SubagentReactorDeps): Projection {
         const chatId = e.streamName.slice('chat-'.length);
         if (e.type === 'SubTurnEnded') {
           const { turnId, caller } = e.data as { turnId: string; caller: SubAgentCaller };
-          await enqueueTurn(d.queue, { chatId: caller.chatId, turnId: caller.turnId }, `sub-${turnId}`);
+          await enqueueTurn(d.queue, { chatId: caller.chatId, turnId: caller.turnId }, subTurnWake(turnId));
         } else {
           const { subChats = [] } = e.data as { subChats?: readonly SubChatCall[] };
           for (const s of subChats) await cancelSubTurn(d, s.subChatId, subTurnId(chatId, s.toolCallId));

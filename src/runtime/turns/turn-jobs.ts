@@ -10,6 +10,7 @@ import type { Projection } from '../../projections/projection.js';
 import { isConnectionError } from '../../dependency-errors.js';
 import { Backoff, type LoopLog } from '../../retry-loop.js';
 import type { JobQueue } from '../queue/job-queue.js';
+import { subTurnId } from '../subagents/sub-chats.js';
 import type { TurnRunner } from './turn-runner.js';
 
 export const TURN_QUEUE = 'turns';
@@ -42,7 +43,7 @@ export function turnReactor(queue: JobQueue): Projection {
         const chatId = e.streamName.slice('chat-'.length);
         if (e.type === 'ToolApprovalDecided') {
           const d = (e as unknown as Extract<ChatEvent, { type: 'ToolApprovalDecided' }>).data;
-          await enqueueTurn(queue, { chatId, turnId: d.turnId }, `wake-${d.toolCallId}`);
+          await enqueueTurn(queue, { chatId, turnId: d.turnId }, approvalWake(d.toolCallId));
           continue;
         }
         const d = (e as unknown as Extract<ChatEvent, { type: 'UserMessagePosted' }>).data;
@@ -93,17 +94,35 @@ export async function throughOutages<T>(
   }
 }
 
-/** Enqueues every open turn that has no job. Returns how many it enqueued. */
+/** An open turn, with the calls whose end adds a job of it (an approval's decision, a sub-turn's end). */
+interface OpenTurn {
+  readonly chat_id: string;
+  readonly turn_id: string;
+  readonly approvals: string[];
+  readonly delegations: string[];
+}
+
+/** Enqueues every open turn that has no live job and whose latest job failed (or that has none). */
 export async function sweepOpenTurns(pool: pg.Pool, queue: JobQueue): Promise<number> {
   const { rows } = await pool
-    .query<{ chat_id: string; turn_id: string }>(
-      `SELECT chat_id, turn_id FROM chat_turns WHERE status IN ('requested', 'running', 'tools') ORDER BY requested_at LIMIT 1000`,
+    .query<OpenTurn>(
+      `SELECT t.chat_id, t.turn_id,
+         coalesce(array_agg(c.tool_call_id) FILTER (WHERE c.requires_approval), '{}') AS approvals,
+         coalesce(array_agg(c.tool_call_id) FILTER (WHERE c.target->>'family' = 'agent'), '{}') AS delegations
+       FROM chat_turns t
+       LEFT JOIN chat_tool_calls c ON c.chat_id = t.chat_id AND c.turn_id = t.turn_id
+       WHERE t.status IN ('requested', 'running', 'tools')
+       GROUP BY t.chat_id, t.turn_id, t.requested_at ORDER BY t.requested_at LIMIT 1000`,
     )
-    .catch(() => ({ rows: [] as { chat_id: string; turn_id: string }[] }));
+    .catch(() => ({ rows: [] as OpenTurn[] })); // read model not there yet, or the database down: the next sweep tries again
   let n = 0;
   for (const r of rows) {
     const job = { chatId: r.chat_id, turnId: r.turn_id };
-    const wake = await revival(queue, job);
+    const wakes = [
+      ...r.approvals.map(approvalWake),
+      ...r.delegations.map((id) => subTurnWake(subTurnId(r.chat_id, id))),
+    ];
+    const wake = await revival(queue, job, wakes);
     if (wake === null) continue;
     await enqueueTurn(queue, job, wake);
     n++;
@@ -111,22 +130,41 @@ export async function sweepOpenTurns(pool: pg.Pool, queue: JobQueue): Promise<nu
   return n;
 }
 
-/** How many times a sweep starts a turn again whose every job used up its retries. */
+/** The job an approval's decision adds to its turn. */
+export const approvalWake = (toolCallId: string) => `wake-${toolCallId}`;
+/** The job a sub-turn's end adds to the turn that called it. */
+export const subTurnWake = (subTurnId: string) => `sub-${subTurnId}`;
+
+/** How many times a sweep starts a turn again whose latest job used up its retries. */
 const MAX_REVIVALS = 20;
 
 /**
- * Which job an open turn needs: null when it has one that has not failed; else the wake of the job
- * to add (undefined: its first). A job that used up its retries while a dependency was down (every
- * attempt met the outage) leaves the turn open with a failed job, which deduplicates a plain
- * re-enqueue forever: the sweep adds a revival instead, numbered so that every worker sweeping at
- * once adds the same one.
+ * Which job an open turn needs: null when one of its jobs is live, or its latest job (by when it
+ * finished) did not fail; else the wake of the job to add (undefined: its first, when the queue
+ * knows none of its jobs: the in-process queue lost them). A job that used up its retries while a
+ * dependency was down (every attempt met the outage) leaves the turn open with a failed job — its
+ * first, or a wake-up after an approval or a sub-agent — which a plain re-enqueue would deduplicate
+ * forever: the sweep adds a revival instead, the next free number, so that every worker sweeping
+ * at once adds the same one. A turn waiting for a person or a sub-agent has only finished jobs, the
+ * latest completed: it gets none.
  */
-async function revival(queue: JobQueue, job: TurnJob): Promise<string | undefined | null> {
-  for (let i = 0; i <= MAX_REVIVALS; i++) {
-    const wake = i === 0 ? undefined : `revive-${i}`;
-    const found = await queue.getJob(TURN_QUEUE, turnJobId(job, wake));
-    if (!found) return wake;
-    if (found.state !== 'failed') return null;
+async function revival(
+  queue: JobQueue,
+  job: TurnJob,
+  wakes: readonly string[],
+): Promise<string | undefined | null> {
+  const jobs = (
+    await Promise.all([undefined, ...wakes].map((w) => queue.getJob(TURN_QUEUE, turnJobId(job, w))))
+  ).filter((j) => j !== undefined);
+  let next = 1;
+  for (; next <= MAX_REVIVALS; next++) {
+    const found = await queue.getJob(TURN_QUEUE, turnJobId(job, `revive-${next}`));
+    if (!found) break;
+    jobs.push(found);
   }
-  return null;
+  if (jobs.length === 0) return undefined;
+  if (jobs.some((j) => j.state !== 'completed' && j.state !== 'failed')) return null;
+  const latest = jobs.reduce((a, b) => ((b.finishedOn ?? 0) >= (a.finishedOn ?? 0) ? b : a));
+  if (latest.state !== 'failed' || next > MAX_REVIVALS) return null;
+  return `revive-${next}`;
 }
