@@ -256,6 +256,8 @@ export type ChatEvent =
         readonly by: string;
         /** the sub-chats of its calls still running, whose turns are cancelled with it */
         readonly subChats?: readonly SubChatCall[];
+        /** 'deleted': a sub-chat's turn, ended because the sub-chat was deleted (archived) */
+        readonly reason?: 'deleted';
         readonly at: string;
       };
     }

@@ -2,7 +2,8 @@
  * Sub-agents in real turns with the development model (reference §4.1, §8 item 2): a tree of three
  * levels with parallel calls, each sub-chat linked from its parent's events; resume with
  * `_chat_id`; cycle and depth refusals; an agent never offered itself; a permission refusal; a
- * cancel from the top reaching the sub-turns; and parents that wait without a worker slot
+ * cancel from the top reaching the sub-turns; a sub-chat deleted, or its turn cancelled by its owner,
+ * while the parent waits (the parent goes on); and parents that wait without a worker slot
  * (SINAS_TURN_CONCURRENCY=2: twenty parents waiting on slow sub-agents all finish).
  */
 import { expect } from 'chai';
@@ -21,12 +22,21 @@ describe('sub-agents', function () {
   let t: TestPlatform;
   const slowGate = new Gate();
   const cancelGate = new Gate();
+  /** never opened while a test waits: a sub-turn parked on it ends only by a cancel or a delete */
+  const parkGate = new Gate();
   const family = new TestFamily([
     {
       name: 'test_slow',
       run: async (call) => {
         await slowGate.wait(call.signal);
         return { status: 'ok', result: 'slow done' };
+      },
+    },
+    {
+      name: 'test_park',
+      run: async (call) => {
+        await parkGate.wait(call.signal);
+        return { status: 'ok', result: 'unparked' };
       },
     },
     {
@@ -106,6 +116,7 @@ describe('sub-agents', function () {
   after(async () => {
     slowGate.open();
     cancelGate.open();
+    parkGate.open();
     await t?.stop();
   });
 
@@ -242,6 +253,47 @@ describe('sub-agents', function () {
     );
     await until('the held call to be aborted', async () => family.callsOf('test_hold')[0]!.aborted);
     expect((await ofType(chatId, 'TurnCancelled')).length).to.equal(1);
+    await posted;
+  });
+
+  /** a parent waiting on a sub-turn parked in test_park; its sub-chat */
+  const parkedParent = async () => {
+    const chatId = await newChat('boss');
+    const parked = family.callsOf('test_park').length;
+    // POST /messages answers when the parent's turn ends
+    const posted = send(chatId, callText('call_agent_t__slow', 'call test_park'));
+    await until('the sub-agent to park', async () => family.callsOf('test_park').length === parked + 1);
+    const sub = (await ofType(chatId, 'ToolCallStarted'))[0]!.subChatId as string;
+    return { chatId, sub, posted, call: family.callsOf('test_park')[parked]! };
+  };
+
+  it('a sub-chat deleted while its parent waits: the call answers "sub-chat deleted" and the parent goes on', async () => {
+    const { chatId, sub, posted, call } = await parkedParent();
+    expect((await t.api(`/chats/${sub}`, { method: 'DELETE' })).status).to.equal(204);
+    await turnEnded(chatId);
+    const [r] = await results(chatId);
+    expect(r!.status).to.equal('error');
+    expect(r!.parsed).to.deep.equal({ agent_name: 'slow', chat_id: sub, error: 'sub-chat deleted' });
+    // the parent's model saw the error and answered: its turn completed, not failed
+    const replies = await ofType(chatId, 'AssistantMessageCompleted');
+    expect(replies.at(-1)!.content).to.contain('sub-chat deleted');
+    expect(await ofType(chatId, 'TurnFailed')).to.have.length(0);
+    // the deleted sub-chat's turn was cancelled, its running call aborted; the chat stays archived
+    expect((await ofType(sub, 'TurnCancelled'))[0]).to.include({ reason: 'deleted' });
+    await until('the parked call to be aborted', async () => call.aborted);
+    expect((await (await t.api(`/chats/${sub}`)).json()).archived).to.equal(true);
+    await posted;
+  });
+
+  it("a sub-turn cancelled by its owner: the parent's call answers the cancel and the parent goes on", async () => {
+    const { chatId, sub, posted } = await parkedParent();
+    expect((await t.api(`/chats/${sub}/cancel`, { method: 'POST', json: {} })).status).to.equal(200);
+    await turnEnded(chatId);
+    const [r] = await results(chatId);
+    expect(r!.status).to.equal('error');
+    expect(r!.parsed.error).to.equal("the sub-agent's turn was cancelled");
+    expect(await ofType(chatId, 'TurnCancelled')).to.have.length(0);
+    expect(await ofType(chatId, 'TurnFailed')).to.have.length(0);
     await posted;
   });
 

@@ -574,17 +574,31 @@ describe('chat decider', () => {
         .then([]));
     it('archives, and unarchives', () => {
       given([created])
-        .when({ type: 'SetArchived', archived: true, at })
+        .when({ type: 'SetArchived', archived: true, by: user, at })
         .then([{ type: 'ChatArchived', data: { at } }]);
       given([created, { type: 'ChatArchived', data: { at } }])
-        .when({ type: 'SetArchived', archived: false, at })
+        .when({ type: 'SetArchived', archived: false, by: user, at })
         .then([{ type: 'ChatUnarchived', data: { at } }]);
     });
     it('archiving an archived chat (or unarchiving an open one) is a no-op', () => {
       given([created, { type: 'ChatArchived', data: { at } }])
-        .when({ type: 'SetArchived', archived: true, at })
+        .when({ type: 'SetArchived', archived: true, by: user, at })
         .then([]);
-      given([created]).when({ type: 'SetArchived', archived: false, at }).then([]);
+      given([created]).when({ type: 'SetArchived', archived: false, by: user, at }).then([]);
+    });
+    it('archiving (deleting) a sub-chat cancels the turns parents wait on, as deleted; others run on', () => {
+      const caller = { chatId: 'parent', turnId: 'pt', toolCallId: 'c1' };
+      given([
+        created,
+        posted('t0'),
+        { type: 'UserMessagePosted', data: { messageId: 'm1', turnId: 't1', content: 'hi', caller, at } },
+      ])
+        .when({ type: 'SetArchived', archived: true, by: user, at })
+        .then([
+          { type: 'ChatArchived', data: { at } },
+          { type: 'TurnCancelled', data: { turnId: 't1', by: 'u1', reason: 'deleted', at } },
+          { type: 'SubTurnEnded', data: { turnId: 't1', caller, at } },
+        ]);
     });
   });
 });

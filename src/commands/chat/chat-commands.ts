@@ -128,6 +128,8 @@ export interface ChangeTitle {
 export interface SetArchived {
   readonly type: 'SetArchived';
   readonly archived: boolean;
+  /** who archives it (a sub-chat's called turns are cancelled in their name) */
+  readonly by: UserId;
   readonly at: string;
 }
 

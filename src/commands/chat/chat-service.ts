@@ -211,7 +211,7 @@ export class ChatService {
     if (req.archived !== undefined)
       last = await this.run(
         chatId,
-        { type: 'SetArchived', archived: req.archived, at },
+        { type: 'SetArchived', archived: req.archived, by: asUserId(ctx.actor), at },
         { ...ctx, commandId: `${ctx.commandId}:archived` },
       );
     return (

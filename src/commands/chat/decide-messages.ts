@@ -64,7 +64,21 @@ export function changeTitle(command: ChangeTitle, s: OpenChat): readonly ChatEve
   return [{ type: 'ChatTitleChanged', data: { title: command.title, at: command.at } }];
 }
 
+/**
+ * Archiving is the chat's delete (reference: soft). A sub-chat deleted while a parent waits on one
+ * of its turns answers that parent no more: those turns are cancelled as deleted, so each parent's
+ * call gets "sub-chat deleted" and its turn goes on. Other turns run on, as in any archived chat.
+ */
 export function setArchived(command: SetArchived, s: OpenChat): readonly ChatEvent[] {
   if (command.archived === s.archived) return [];
-  return [{ type: command.archived ? 'ChatArchived' : 'ChatUnarchived', data: { at: command.at } }];
+  const { at, by } = command;
+  if (!command.archived) return [{ type: 'ChatUnarchived', data: { at } }];
+  const called = s.pending.filter((t) => t.caller);
+  return [
+    { type: 'ChatArchived', data: { at } },
+    ...called.flatMap((t): ChatEvent[] => [
+      { type: 'TurnCancelled', data: { turnId: t.turnId, by, ...cancelLinks(t), reason: 'deleted', at } },
+      ...subTurnEnded(t, at),
+    ]),
+  ];
 }

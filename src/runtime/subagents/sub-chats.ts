@@ -217,10 +217,11 @@ export function endOf(
   turnId: string,
 ): { response: string } | { error: string } | undefined {
   for (const e of events) {
-    const d = e.data as { turnId?: string; content?: string; error?: string };
+    const d = e.data as { turnId?: string; content?: string; error?: string; reason?: string };
     if (d.turnId !== turnId || !endsTurn(e.type, e.data)) continue;
     if (e.type === 'AssistantMessageCompleted') return { response: d.content ?? '' };
     if (e.type === 'TurnFailed') return { error: d.error ?? 'the sub-agent failed' };
+    if (d.reason === 'deleted') return { error: 'sub-chat deleted' };
     return { error: "the sub-agent's turn was cancelled" };
   }
   return undefined;
