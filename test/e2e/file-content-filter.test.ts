@@ -4,6 +4,8 @@
  * of the upload's bytes), refuses (400 with its reason, nothing kept) or fails (502 naming it,
  * nothing kept). Its input carries the bytes as base64 only up to 48 KiB; every input carries a
  * signed link to the pending bytes, which stops serving once a refused upload's bytes are gone.
+ * The filter runs as the uploader: another user's upload into a public collection whose filter is
+ * its owner's private function is a 403 with nothing run or kept.
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
@@ -145,6 +147,52 @@ describe('collections: content_filter_function (reference §5.8)', function () {
     expect((await r.json()).detail).to.contain("'filters/admins'");
     expect(await blobRows()).to.equal(before);
     expect(await (await t.api('/files/filtered/locked', { headers: alice })).json()).to.deep.equal([]);
+  });
+
+  it("another user's upload into a public, shared collection whose filter is its owner's private function: 403, no run", async () => {
+    const bob = { 'x-api-key': await userKey(t, 'filter-bob') };
+    // alice's collection, open to everyone's shared files, filtered by her own function
+    const coll = {
+      namespace: 'alice',
+      name: 'inbox',
+      is_public: true,
+      allow_private_files: false,
+      content_filter_function: 'filters/scan',
+    };
+    const created = await t.api('/api/v1/collections', { method: 'POST', json: coll, headers: alice });
+    expect(created.status, await created.clone().text()).to.equal(201);
+    // bob may not run alice's function directly...
+    const direct = await t.api('/functions/filters/scan/execute', {
+      method: 'POST',
+      json: { input: { size_bytes: 1, content_base64: null } },
+      headers: bob,
+    });
+    expect(direct.status).to.equal(403);
+    // ...nor through an upload: the filter runs as the uploader, never as the collection's owner
+    const before = await blobRows();
+    const content = { content_base64: Buffer.from('hello').toString('base64'), visibility: 'shared' };
+    const r = await t.api('/files/alice/inbox', {
+      method: 'POST',
+      json: { name: 'from-bob.txt', ...content },
+      headers: bob,
+    });
+    expect(r.status).to.equal(403);
+    expect((await r.json()).detail).to.contain("'filters/scan'");
+    expect(await blobRows()).to.equal(before);
+    const runs = await t.platform.services.pool.query(
+      `SELECT count(*) AS n FROM executions WHERE trigger_id = 'content_filter:alice/inbox'`,
+    );
+    expect(Number(runs.rows[0].n)).to.equal(0);
+    // the owner's own upload runs her filter as before
+    const own = await t.api('/files/alice/inbox', {
+      method: 'POST',
+      json: { name: 'from-alice.txt', ...content },
+      headers: alice,
+    });
+    expect(own.status).to.equal(201);
+    expect((await own.json()).file_metadata).to.deep.include({ scanned: true });
+    const listed = await (await t.api('/files/alice/inbox', { headers: bob })).json();
+    expect(listed.map((f: { name: string }) => f.name)).to.deep.equal(['from-alice.txt']);
   });
 
   it('hands a larger file as a signed link, not as bytes in the execution; a refused one’s link serves nothing', async () => {
