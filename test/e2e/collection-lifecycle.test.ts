@@ -1,7 +1,7 @@
 /**
  * A collection's whole-collection rules (reference §5.8): the total-size quota (413, nothing kept),
  * measured with SINAS_COLLECTION_QUOTA_UNIT_BYTES (a test setting: one `max_total_size_gb` unit is
- * 1000 bytes here), and deleting a collection, which deletes its files' read-model rows and
+ * 1000 bytes here), held by concurrent uploads of different names too, and deleting a collection, which deletes its files' read-model rows and
  * contents (blobs) on both blob adapters while their events stay as history.
  */
 import { expect } from 'chai';
@@ -64,6 +64,31 @@ describe('collections: total-size quota and delete (reference §5.8)', function 
     expect((await upload('quota/small', { name: 'c.bin', content_base64: b64(400) }, bob)).status).to.equal(
       201,
     );
+  });
+
+  it('lets concurrent uploads of different names together never pass the quota', async () => {
+    const made = await t.api('/api/v1/collections', {
+      method: 'POST',
+      json: { namespace: 'quota', name: 'race', max_total_size_gb: 1 },
+    });
+    expect(made.status).to.equal(201);
+    const collectionId = (await made.json()).id as string;
+    // 1000 bytes of quota: three uploads of 300 fit, a fourth would not
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        upload('quota/race', { name: `f${i}.bin`, content_base64: b64(300) }, i % 2 ? bob : alice).then(
+          (r) => r.status,
+        ),
+      ),
+    );
+    expect(statuses.filter((s) => s === 201)).to.have.length(3);
+    expect(statuses.filter((s) => s === 413)).to.have.length(7);
+    const { rows } = await t.platform.services.pool.query(
+      `SELECT coalesce(sum(v.size_bytes), 0) AS total FROM file_versions v JOIN files f ON f.id = v.file_id
+        WHERE f.collection_id = $1`,
+      [collectionId],
+    );
+    expect(Number(rows[0].total)).to.equal(900);
   });
 
   it('deletes every file of a deleted collection: read-model rows and blobs go, the events stay', async () => {

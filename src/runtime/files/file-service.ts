@@ -31,7 +31,7 @@ export interface FileServiceDeps {
   readonly blobs: BlobStore;
   readonly waiter: ProjectionWaiter;
   readonly consistencyTimeoutMs: number;
-  /** serialises uploads naming one file (name-lock.ts) */
+  /** serialises the uploads into one collection: names and quota (name-lock.ts) */
   readonly lock: NameLock;
   /** bytes per unit of `max_total_size_gb` (config.files.quotaUnitBytes) */
   readonly quotaUnitBytes?: number;
@@ -107,7 +107,7 @@ export class FileService {
       const checked = await this.filtered(rules, u, blob, who);
       if (checked.replacement) blob = await this.replaced(blob, checked.replacement, rules.maxFileBytes);
       const upload = { ...u, metadata: checked.metadata };
-      stored = await this.d.lock(rules.id, u.name, () => this.record(rules, upload, who, blob));
+      stored = await this.d.lock(rules.id, () => this.record(rules, upload, who, blob));
     } catch (err) {
       await this.d.blobs.delete(blob.blobKey);
       throw err;

@@ -1,18 +1,20 @@
 /**
- * Serialises the uploads that name one file in one collection, across every API process: a
- * Postgres advisory lock on (collection, name), held from the name decision (a new file, a new
- * version, or a suffixed name) until the read model shows the outcome. Two uploads of one new name
- * then make one file (with `update_existing`, two versions) or two names, never two files under
- * one name. The bytes are stored before the lock is taken, so it is held for milliseconds.
+ * Serialises the uploads into one collection, across every API process: a Postgres advisory lock on
+ * the collection, held from the name and quota decisions (a new file, a new version, or a suffixed
+ * name; whether the collection's versions stay within `max_total_size_gb`) until the read model
+ * shows the outcome. Two uploads of one new name then make one file (with `update_existing`, two
+ * versions) or two names, never two files under one name; and uploads of different names can never
+ * together pass the quota, each one checking the total the one before it left. The bytes are stored
+ * (and the content filter has run) before the lock is taken, so it is held for milliseconds.
  */
 import type pg from 'pg';
 
-export type NameLock = <T>(collectionId: string, name: string, fn: () => Promise<T>) => Promise<T>;
+export type NameLock = <T>(collectionId: string, fn: () => Promise<T>) => Promise<T>;
 
 export function pgNameLock(pool: pg.Pool): NameLock {
-  return async (collectionId, name, fn) => {
+  return async (collectionId, fn) => {
     const client = await pool.connect();
-    const key = `sinas-file-name/${collectionId}/${name}`;
+    const key = `sinas-file-upload/${collectionId}`;
     try {
       await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
       try {
