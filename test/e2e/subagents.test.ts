@@ -13,6 +13,7 @@ import { startTestPlatform, userKey, type TestPlatform } from '../support/platfo
 import { Gate, TestFamily } from '../support/test-family.js';
 import { until } from '../support/until.js';
 import { callText } from '../support/subagent-calls.js';
+import { subTurnWake, sweepOpenTurns, TURN_QUEUE, turnJobId } from '../../src/runtime/turns/turn-jobs.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- event data, read loosely in assertions
 type Loose = Record<string, any>;
@@ -294,6 +295,30 @@ describe('sub-agents', function () {
     expect(r!.parsed.error).to.equal("the sub-agent's turn was cancelled");
     expect(await ofType(chatId, 'TurnCancelled')).to.have.length(0);
     expect(await ofType(chatId, 'TurnFailed')).to.have.length(0);
+    await posted;
+  });
+
+  it('a parent whose wake-up job failed for good is revived by the sweep and finishes', async () => {
+    const { chatId, sub, posted } = await parkedParent();
+    const turnId = (await ofType(chatId, 'UserMessagePosted'))[0]!.turnId as string;
+    const subTurn = (await ofType(sub, 'UserMessagePosted'))[0]!.turnId as string;
+    const { queue, pool } = t.platform.services;
+    // the wake-up's job id taken by a job that fails for good (as when every attempt met an outage)
+    const wake = turnJobId({ chatId, turnId }, subTurnWake(subTurn));
+    await queue.add(TURN_QUEUE, 'turn', null, { jobId: wake });
+    await until(
+      'the wake-up job to fail',
+      async () => (await queue.getJob(TURN_QUEUE, wake))?.state === 'failed',
+    );
+    // the sub-turn ends: its wake-up is deduplicated against the failed job, the parent stays open
+    expect((await t.api(`/chats/${sub}/cancel`, { method: 'POST', json: {} })).status).to.equal(200);
+    await until('the sweep to revive the parent', async () => (await sweepOpenTurns(pool, queue)) > 0);
+    await turnEnded(chatId);
+    const [r] = await results(chatId);
+    expect(r!.parsed.error).to.equal("the sub-agent's turn was cancelled");
+    expect(await queue.getJob(TURN_QUEUE, turnJobId({ chatId, turnId }, 'revive-1'))).to.include({
+      state: 'completed',
+    });
     await posted;
   });
 
