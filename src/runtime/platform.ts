@@ -33,6 +33,8 @@ import type { Projection } from '../projections/projection.js';
 import { registerOpenAiAdapterRoutes } from '../http/openai-adapter.js';
 import type { Config } from './config.js';
 import { purgeReactor, startPurgeWorkers, sweepExpiredChats } from './turns/purge.js';
+import { claimStreamsProjection } from './retention/claim-streams.js';
+import { sweepClaimStreams } from './retention/stream-sweep.js';
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
 import { subagentReactor } from './subagents/subagent-reactor.js';
 import { registerExecutionRoutes } from '../http/executions.js';
@@ -193,6 +195,7 @@ export class Platform {
       stop: this.halt.signal,
     });
     this.startRunner(purgeReactor(queue));
+    this.startRunner(claimStreamsProjection());
     await startPurgeWorkers(queue, store);
     this.startRunner(executionReactor(queue));
     this.startRunner(hookReactor(store, this.services.commandHandler));
@@ -224,6 +227,9 @@ export class Platform {
         ),
         sweepExpiredChats(pool, store).then(
           (n) => n > 0 && this.log.info({ chats: n }, 'purged expired chats'),
+        ),
+        sweepClaimStreams(pool, store).then(
+          (n) => n.expired + n.orphaned > 0 && this.log.info(n, 'deleted claim streams no longer needed'),
         ),
         sweepExecutions(pool, queue).then(
           (n) => n > 0 && this.log.warn({ executions: n }, 're-enqueued executions that had no job'),

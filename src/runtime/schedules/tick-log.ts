@@ -2,7 +2,9 @@
  * A schedule's tick stream as the scheduler reads and writes it: where it stands (its last event
  * alone, read backwards, so a long-lived every-second schedule costs one row per decision), the
  * claim appended at the revision read (the one append that settles who fires a tick), and the
- * outcome appended after it.
+ * outcome appended after it. Only the last ticks are kept: every `trimEvery` events an outcome
+ * truncates the stream to its last `keep` events (the stream's revision, which claims expect, and
+ * its last event, which decides, stay; the executions and chats the ticks started keep the history).
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -32,8 +34,20 @@ const STATUS: Record<ScheduleTickEvent['type'], LastTick['status']> = {
   ScheduleTickFailed: 'failed',
 };
 
+/** how many of a tick stream's events stay, and how often it is trimmed to them */
+export interface TickRetention {
+  readonly keep: number;
+  readonly trimEvery: number;
+}
+
+/** the last 100 ticks (a claim and an outcome each), trimmed every 50 ticks */
+export const TICK_RETENTION: TickRetention = { keep: 200, trimEvery: 100 };
+
 export class TickLog {
-  constructor(private readonly store: EventStore) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly retention: TickRetention = TICK_RETENTION,
+  ) {}
 
   async state(scheduleId: string): Promise<TickState> {
     const last = await this.last(scheduleId);
@@ -80,7 +94,17 @@ export class TickLog {
       ],
       expected,
     );
+    if (event.type !== 'ScheduleTickClaimed') await this.trim(scheduleId, r.nextExpectedRevision);
     return r.nextExpectedRevision;
+  }
+
+  /** Drops the events before the last `keep` when the stream has grown by `trimEvery` since the last trim. */
+  private async trim(scheduleId: string, last: bigint): Promise<void> {
+    const { keep, trimEvery } = this.retention;
+    const count = last + 1n;
+    // an outcome is every other event: within two of a multiple catches each one
+    if (count <= BigInt(keep) || count % BigInt(trimEvery) > 1n) return;
+    await this.store.truncateBefore(scheduleTickStream(scheduleId), count - BigInt(keep));
   }
 }
 

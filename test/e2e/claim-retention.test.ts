@@ -1,0 +1,126 @@
+/**
+ * Bounded retention of claim streams (README "Retention of claim streams") on a started platform:
+ * a webhook dedup key's stream is deleted by the sweep once its last claim expired (and the key
+ * runs anew), not before; deleting a webhook or a schedule deletes its claim streams; a schedule's
+ * tick stream keeps its last ticks only while claims at its revision go on working.
+ */
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { scheduleTickStream } from '../../src/events/schedule-events.js';
+import { webhookDeliveryStream } from '../../src/events/webhook-delivery-events.js';
+import { sweepClaimStreams } from '../../src/runtime/retention/stream-sweep.js';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { until } from '../support/until.js';
+
+describe('claim stream retention', function () {
+  this.timeout(120_000);
+  let t: TestPlatform;
+  before(async () => {
+    t = await startTestPlatform();
+    const fn = await t.api('/api/v1/functions', {
+      method: 'POST',
+      json: {
+        namespace: 'ret',
+        name: 'echo',
+        code: 'def handler(input_data, context):\n    return input_data\n',
+      },
+    });
+    expect(fn.status).to.equal(201);
+  });
+  after(async () => t?.stop());
+
+  const store = () => t.platform.services.eventStore;
+  const pool = () => t.platform.services.pool;
+  const sweep = (now?: Date) => sweepClaimStreams(pool(), store(), now);
+  const indexed = async (stream: string) =>
+    (await pool().query('SELECT 1 FROM claim_streams WHERE stream = $1', [stream])).rowCount === 1;
+  const keyStream = (webhookId: string, key: string) =>
+    webhookDeliveryStream(webhookId, createHash('sha256').update(JSON.stringify(key)).digest('hex'));
+  const deliver = async (path: string, key: string) => {
+    const r = await fetch(`${t.url}/webhooks/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-delivery': key },
+      body: '{}',
+    });
+    expect(r.status).to.equal(200);
+    return (await r.json()) as { execution_id: string };
+  };
+  const webhook = async (name: string) => {
+    const r = await t.api('/api/v1/webhooks', {
+      method: 'POST',
+      json: {
+        name,
+        function_namespace: 'ret',
+        function_name: 'echo',
+        requires_auth: false,
+        dedup: { key: 'header:X-Delivery', ttl_seconds: 60 },
+      },
+    });
+    expect(r.status, await r.clone().text()).to.equal(201);
+    return (await r.json()) as { id: string };
+  };
+
+  it('deletes a dedup key stream once its last claim expired, and the key then runs anew', async () => {
+    const w = await webhook('keep/expiry');
+    const first = await deliver('keep/expiry', 'k1');
+    const stream = keyStream(w.id, 'k1');
+    expect(await store().streamRevision(stream)).to.not.equal(undefined);
+    await until('the key indexed', () => indexed(stream));
+    expect((await sweep()).expired).to.equal(0); // live: it still deduplicates
+    expect((await deliver('keep/expiry', 'k1')).execution_id).to.equal(first.execution_id);
+
+    const later = new Date(Date.now() + 61_000);
+    const swept = await sweep(later);
+    expect(swept.expired).to.equal(1);
+    expect(await store().streamRevision(stream)).to.equal(undefined);
+    expect(await indexed(stream)).to.equal(false);
+    expect((await deliver('keep/expiry', 'k1')).execution_id).to.not.equal(first.execution_id);
+  });
+
+  it('deletes the dedup key streams of a deleted webhook', async () => {
+    const w = await webhook('keep/deleted');
+    await deliver('keep/deleted', 'a');
+    await deliver('keep/deleted', 'b');
+    const streams = [keyStream(w.id, 'a'), keyStream(w.id, 'b')];
+    await until('the keys indexed', async () => (await Promise.all(streams.map(indexed))).every(Boolean));
+    expect((await sweep()).orphaned).to.equal(0);
+    expect((await t.api('/api/v1/webhooks/keep%2Fdeleted', { method: 'DELETE' })).status).to.be.oneOf([
+      200, 204,
+    ]);
+    await until('the webhook gone from its read model', async () => {
+      const r = await pool().query('SELECT 1 FROM webhooks WHERE id::text = $1', [w.id]);
+      return r.rowCount === 0;
+    });
+    expect((await sweep()).orphaned).to.equal(2);
+    for (const s of streams) expect(await store().streamRevision(s)).to.equal(undefined);
+  });
+
+  it("deletes a deleted schedule's tick stream", async () => {
+    const r = await t.api('/api/v1/schedules', {
+      method: 'POST',
+      json: {
+        name: 'keep-ticks',
+        target_namespace: 'ret',
+        target_name: 'echo',
+        cron_expression: '* * * * * *',
+      },
+    });
+    expect(r.status).to.equal(201);
+    const { id } = (await r.json()) as { id: string };
+    const stream = scheduleTickStream(id);
+    await until('a tick indexed', () => indexed(stream));
+    expect((await sweep()).orphaned).to.equal(0);
+    expect((await t.api('/api/v1/schedules/keep-ticks', { method: 'DELETE' })).status).to.be.oneOf([
+      200, 204,
+    ]);
+    await until('the schedule gone from its read model', async () => {
+      const q = await pool().query('SELECT 1 FROM schedules WHERE id::text = $1', [id]);
+      return q.rowCount === 0;
+    });
+    // a pass that read the schedule before the delete may claim one more tick: the next sweep takes it
+    await until('the tick stream deleted', async () => {
+      await sweep();
+      return (await store().streamRevision(stream)) === undefined;
+    });
+  });
+});
