@@ -196,7 +196,7 @@ export class Platform {
     });
     this.startRunner(purgeReactor(queue));
     this.startRunner(claimStreamsProjection());
-    await startPurgeWorkers(queue, store);
+    await startPurgeWorkers(queue, store, this.services.messageParts.blobs);
     this.startRunner(executionReactor(queue));
     this.startRunner(hookReactor(store, this.services.commandHandler));
     this.startRunner(credentialReactor(this.services.revocations));
@@ -225,7 +225,7 @@ export class Platform {
         sweepOpenTurns(pool, queue).then(
           (n) => n > 0 && this.log.warn({ turns: n }, 're-enqueued open turns that had no job'),
         ),
-        sweepExpiredChats(pool, store).then(
+        sweepExpiredChats(pool, store, this.services.messageParts.blobs).then(
           (n) => n > 0 && this.log.info({ chats: n }, 'purged expired chats'),
         ),
         sweepClaimStreams(pool, store).then(
