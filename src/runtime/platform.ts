@@ -35,6 +35,7 @@ import type { Config } from './config.js';
 import { purgeReactor, startPurgeWorkers, sweepExpiredChats } from './turns/purge.js';
 import { claimStreamsProjection } from './retention/claim-streams.js';
 import { sweepClaimStreams } from './retention/stream-sweep.js';
+import { keepingEvents } from './retention/stream-trim.js';
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
 import { subagentReactor } from './subagents/subagent-reactor.js';
 import { registerExecutionRoutes } from '../http/executions.js';
@@ -217,7 +218,11 @@ export class Platform {
         (await this.services.queries.identity.permissionsOf(userId)).permissions,
     });
     this.dispatcher.start();
-    this.triggerPoller = triggerPollerOn(this.services, this.log);
+    this.triggerPoller = triggerPollerOn(
+      this.services,
+      this.log,
+      keepingEvents(this.config.claimStreamKeepEvents),
+    );
     this.triggerPoller?.start();
     await this.startScheduler();
     const sweep = () =>
@@ -253,6 +258,7 @@ export class Platform {
       store: this.services.eventStore,
       log: this.log,
       policy: TICK_POLICY,
+      retention: keepingEvents(this.config.claimStreamKeepEvents),
       waiter: this.services.waiter,
       executions: this.services.executions,
       chats: this.services.chats,

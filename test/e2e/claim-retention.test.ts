@@ -2,15 +2,19 @@
  * Bounded retention of claim streams (README "Retention of claim streams") on a started platform:
  * a webhook dedup key's stream is deleted by the sweep once its last claim expired (and the key
  * runs anew), not before; deleting a webhook or a schedule deletes its claim streams; a schedule's
- * tick stream keeps its last ticks only while claims at its revision go on working.
+ * tick stream and a database trigger's poll stream keep their last events only
+ * (SINAS_CLAIM_STREAM_KEEP_EVENTS) while claims at their revision go on working.
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { scheduleTickStream } from '../../src/events/schedule-events.js';
 import { webhookDeliveryStream } from '../../src/events/webhook-delivery-events.js';
 import { sweepClaimStreams } from '../../src/runtime/retention/stream-sweep.js';
+import pg from 'pg';
+import { triggerPollStream } from '../../src/events/database-trigger-events.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
+import { userDatabase, type UserDatabase } from '../support/user-database.js';
 
 describe('claim stream retention', function () {
   this.timeout(120_000);
@@ -122,5 +126,92 @@ describe('claim stream retention', function () {
       await sweep();
       return (await store().streamRevision(stream)) === undefined;
     });
+  });
+});
+
+describe('claim streams keep their last events', function () {
+  this.timeout(180_000);
+  let t: TestPlatform;
+  let db: UserDatabase;
+  let data: pg.Pool;
+  before(async () => {
+    t = await startTestPlatform({ SINAS_CLAIM_STREAM_KEEP_EVENTS: '4' });
+    db = await userDatabase();
+    data = new pg.Pool({ connectionString: db.url, max: 2 });
+    await data.query('CREATE TABLE feed (id serial PRIMARY KEY, note text NOT NULL)');
+    const code = 'def handler(input_data, context):\n    return {"n": input_data.get("count", 0)}\n';
+    const fn = await t.api('/api/v1/functions', {
+      method: 'POST',
+      json: { namespace: 'ret', name: 'count', code },
+    });
+    expect(fn.status).to.equal(201);
+  });
+  after(async () => {
+    await data?.end();
+    await t?.stop();
+    await db?.drop();
+  });
+  const store = () => t.platform.services.eventStore;
+
+  it("a schedule's tick stream keeps its last events and goes on firing once per tick", async () => {
+    const r = await t.api('/api/v1/schedules', {
+      method: 'POST',
+      json: {
+        name: 'short-memory',
+        target_namespace: 'ret',
+        target_name: 'count',
+        cron_expression: '* * * * * *',
+      },
+    });
+    expect(r.status).to.equal(201);
+    const { id } = (await r.json()) as { id: string };
+    const stream = scheduleTickStream(id);
+    await until('six ticks', async () => ((await store().streamRevision(stream)) ?? -1n) >= 11n, 60_000);
+    await t.api('/api/v1/schedules/short-memory', { method: 'PATCH', json: { is_active: false } });
+    const kept = await store().readStream(stream);
+    const dues = kept.filter((e) => e.type === 'ScheduleTickClaimed').map((e) => e.data.due);
+    expect(kept.length).to.be.at.most(5);
+    expect(kept[0]!.revision > 0n).to.equal(true);
+    expect(new Set(dues).size).to.equal(dues.length);
+  });
+
+  it("a database trigger's poll stream keeps its last events; every row is still handed on once", async () => {
+    const conn = { name: 'feeddb', connection_type: 'postgresql', ...db.fields };
+    const c = await t.api('/api/v1/database-connections', { method: 'POST', json: conn });
+    expect(c.status).to.equal(201);
+    const made = await t.api('/api/v1/database-triggers', {
+      method: 'POST',
+      json: {
+        name: 'feed',
+        database_connection_id: ((await c.json()) as { id: string }).id,
+        table_name: 'feed',
+        function_namespace: 'ret',
+        function_name: 'count',
+        poll_column: 'id',
+        poll_interval_seconds: 1,
+        batch_size: 5,
+      },
+    });
+    expect(made.status, await made.clone().text()).to.equal(201);
+    const { id } = (await made.json()) as { id: string };
+    await data.query("INSERT INTO feed (note) SELECT 'n' || g FROM generate_series(1, 40) g");
+    const status = async () => (await t.api('/api/v1/database-triggers/feed')).json();
+    await until(
+      '40 rows handed on',
+      async () => {
+        const s = await status();
+        return s.rows === 40 && s.pending_batch === null;
+      },
+      120_000,
+    );
+    expect(await status()).to.include({ rows: 40, batches: 8, last_poll_value: '40', error_message: null });
+    const kept = await store().readStream(triggerPollStream(id));
+    expect(kept.length).to.be.at.most(5);
+    expect(await store().streamRevision(triggerPollStream(id))).to.equal(15n);
+    const runs = (
+      (await (await t.api('/executions?trigger_type=CDC&limit=1000')).json()) as Record<string, unknown>[]
+    ).filter((r) => r.trigger_id === id);
+    expect(runs).to.have.length(8);
+    expect(runs.reduce((n, r) => n + ((r.output_data as { n: number }).n ?? 0), 0)).to.equal(40);
   });
 });

@@ -2,9 +2,9 @@
  * A schedule's tick stream as the scheduler reads and writes it: where it stands (its last event
  * alone, read backwards, so a long-lived every-second schedule costs one row per decision), the
  * claim appended at the revision read (the one append that settles who fires a tick), and the
- * outcome appended after it. Only the last ticks are kept: every `trimEvery` events an outcome
- * truncates the stream to its last `keep` events (the stream's revision, which claims expect, and
- * its last event, which decides, stay; the executions and chats the ticks started keep the history).
+ * outcome appended after it. Only the last ticks are kept (retention/stream-trim.ts): an outcome
+ * trims the stream when due; its revision, which claims expect, and its last event, which decides,
+ * stay.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -15,6 +15,7 @@ import {
   type TickClaimedData,
 } from '../../events/schedule-events.js';
 import type { TickHistory } from '../../commands/schedule/tick-decider.js';
+import { DEFAULT_RETENTION, trimStream, type StreamRetention } from '../retention/stream-trim.js';
 
 export interface TickState {
   readonly history: TickHistory;
@@ -34,19 +35,10 @@ const STATUS: Record<ScheduleTickEvent['type'], LastTick['status']> = {
   ScheduleTickFailed: 'failed',
 };
 
-/** how many of a tick stream's events stay, and how often it is trimmed to them */
-export interface TickRetention {
-  readonly keep: number;
-  readonly trimEvery: number;
-}
-
-/** the last 100 ticks (a claim and an outcome each), trimmed every 50 ticks */
-export const TICK_RETENTION: TickRetention = { keep: 200, trimEvery: 100 };
-
 export class TickLog {
   constructor(
     private readonly store: EventStore,
-    private readonly retention: TickRetention = TICK_RETENTION,
+    private readonly retention: StreamRetention = DEFAULT_RETENTION,
   ) {}
 
   async state(scheduleId: string): Promise<TickState> {
@@ -94,17 +86,9 @@ export class TickLog {
       ],
       expected,
     );
-    if (event.type !== 'ScheduleTickClaimed') await this.trim(scheduleId, r.nextExpectedRevision);
+    if (event.type !== 'ScheduleTickClaimed')
+      await trimStream(this.store, scheduleTickStream(scheduleId), r.nextExpectedRevision, this.retention);
     return r.nextExpectedRevision;
-  }
-
-  /** Drops the events before the last `keep` when the stream has grown by `trimEvery` since the last trim. */
-  private async trim(scheduleId: string, last: bigint): Promise<void> {
-    const { keep, trimEvery } = this.retention;
-    const count = last + 1n;
-    // an outcome is every other event: within two of a multiple catches each one
-    if (count <= BigInt(keep) || count % BigInt(trimEvery) > 1n) return;
-    await this.store.truncateBefore(scheduleTickStream(scheduleId), count - BigInt(keep));
   }
 }
 
