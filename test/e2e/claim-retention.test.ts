@@ -213,5 +213,22 @@ describe('claim streams keep their last events', function () {
     ).filter((r) => r.trigger_id === id);
     expect(runs).to.have.length(8);
     expect(runs.reduce((n, r) => n + ((r.output_data as { n: number }).n ?? 0), 0)).to.equal(40);
+
+    // deleting the trigger deletes its poll stream at the next sweep
+    const indexed = async () =>
+      (
+        await t.platform.services.pool.query('SELECT 1 FROM claim_streams WHERE stream = $1', [
+          triggerPollStream(id),
+        ])
+      ).rowCount === 1;
+    await until('the poll stream indexed', indexed);
+    expect((await t.api('/api/v1/database-triggers/feed', { method: 'DELETE' })).status).to.be.oneOf([
+      200, 204,
+    ]);
+    await until('the poll stream deleted', async () => {
+      await sweepClaimStreams(t.platform.services.pool, store());
+      return (await store().streamRevision(triggerPollStream(id))) === undefined;
+    });
+    expect(await indexed()).to.equal(false);
   });
 });

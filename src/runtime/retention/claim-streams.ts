@@ -1,11 +1,12 @@
 /**
  * The index of claim streams that outlive their use: inbound webhook dedup keys
- * (`webhookdelivery-<webhook id>/<key hash>`, one per key ever delivered) and schedule tick streams
- * (`schedtick-<schedule id>`). The event store cannot list a category's streams on every adapter,
+ * (`webhookdelivery-<webhook id>/<key hash>`, one per key ever delivered), schedule tick streams
+ * (`schedtick-<schedule id>`) and database trigger poll streams (`dbtriggerpoll-<trigger id>`). The event store cannot list a category's streams on every adapter,
  * so this projection keeps one row per stream: which resource it belongs to, and for a dedup key
  * when its last claim expires. The sweep (stream-sweep.ts) reads it to delete expired keys and the
- * streams of deleted webhooks and schedules, and removes the rows of the streams it deleted.
+ * streams of deleted webhooks, schedules and triggers, and removes the rows of the streams it deleted.
  */
+import { TRIGGER_POLL_CATEGORY, type BatchClaimedData } from '../../events/database-trigger-events.js';
 import type { RecordedEvent } from '../../events/event-store.js';
 import { SCHEDULE_TICK_CATEGORY, type TickClaimedData } from '../../events/schedule-events.js';
 import {
@@ -16,14 +17,14 @@ import type { Projection } from '../../projections/projection.js';
 
 export const CLAIM_STREAMS_TABLE = 'claim_streams';
 
-/** whose stream it is: a webhook's dedup key, or a schedule's ticks */
-export type ClaimStreamKind = 'webhook' | 'schedule';
+/** whose stream it is: a webhook's dedup key, a schedule's ticks, or a trigger's batches */
+export type ClaimStreamKind = 'webhook' | 'schedule' | 'trigger';
 
 interface Row {
   readonly stream: string;
   readonly kind: ClaimStreamKind;
   readonly resourceId: string;
-  /** a dedup key's last claim's expiry; null for tick streams (they live as long as the schedule) */
+  /** a dedup key's last claim's expiry; null for tick and poll streams (they live as long as their owner) */
   readonly expiresAt: string | null;
 }
 
@@ -32,10 +33,14 @@ function rowOf(e: RecordedEvent): Row | undefined {
     const d = e.data as unknown as WebhookDeliveryClaimedData;
     return { stream: e.streamName, kind: 'webhook', resourceId: d.webhookId, expiresAt: d.expiresAt };
   }
-  // a tick stream needs indexing once: when it begins
-  if (e.type === 'ScheduleTickClaimed' && e.revision === 0n) {
+  // every claim, not only the first: a trimmed stream's first events may be gone before they are read
+  if (e.type === 'ScheduleTickClaimed') {
     const d = e.data as unknown as TickClaimedData;
     return { stream: e.streamName, kind: 'schedule', resourceId: d.scheduleId, expiresAt: null };
+  }
+  if (e.type === 'DatabaseTriggerBatchClaimed') {
+    const d = e.data as unknown as BatchClaimedData;
+    return { stream: e.streamName, kind: 'trigger', resourceId: d.triggerId, expiresAt: null };
   }
   return undefined;
 }
@@ -45,8 +50,8 @@ export function claimStreamsProjection(): Projection {
     name: 'claim_streams',
     version: 1,
     filter: {
-      categories: [WEBHOOK_DELIVERY_CATEGORY, SCHEDULE_TICK_CATEGORY],
-      eventTypes: ['WebhookDeliveryClaimed', 'ScheduleTickClaimed'],
+      categories: [WEBHOOK_DELIVERY_CATEGORY, SCHEDULE_TICK_CATEGORY, TRIGGER_POLL_CATEGORY],
+      eventTypes: ['WebhookDeliveryClaimed', 'ScheduleTickClaimed', 'DatabaseTriggerBatchClaimed'],
     },
     tables: [CLAIM_STREAMS_TABLE],
     createTables: (t) => `CREATE TABLE IF NOT EXISTS ${t[CLAIM_STREAMS_TABLE]} (
@@ -60,9 +65,14 @@ export function claimStreamsProjection(): Projection {
       for (const e of events) {
         const r = rowOf(e);
         if (!r) continue;
+        // a tick or poll stream's row never changes: written once, not once per claim
+        const onConflict =
+          r.expiresAt === null
+            ? 'DO NOTHING'
+            : `DO UPDATE SET expires_at = GREATEST(${t[CLAIM_STREAMS_TABLE]}.expires_at, EXCLUDED.expires_at)`;
         await tx.query(
           `INSERT INTO ${t[CLAIM_STREAMS_TABLE]} (stream, kind, resource_id, expires_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (stream) DO UPDATE SET expires_at = GREATEST(${t[CLAIM_STREAMS_TABLE]}.expires_at, EXCLUDED.expires_at)`,
+           ON CONFLICT (stream) ${onConflict}`,
           [r.stream, r.kind, r.resourceId, r.expiresAt],
         );
       }

@@ -3,11 +3,12 @@
  * periodic sweep. A webhook dedup key whose last claim has expired no longer deduplicates anything,
  * so its stream is deleted (the execution it ran keeps the audit history); it is deleted at the
  * revision read, so a delivery that claimed the key meanwhile keeps its claim. The claim streams
- * of a webhook or schedule that no longer exists are deleted whole.
+ * of a webhook, schedule or database trigger that no longer exists are deleted whole.
  */
 import type pg from 'pg';
 import { webhookKind } from '../../commands/webhook/webhook-kind.js';
 import { scheduleKind } from '../../commands/schedule/schedule-kind.js';
+import { databaseTriggerKind } from '../../commands/database-trigger/database-trigger-kind.js';
 import { ConcurrencyError } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import type { WebhookDeliveryClaimedData } from '../../events/webhook-delivery-events.js';
@@ -20,12 +21,13 @@ const BATCH = 500;
 const OWNER_TABLES: Readonly<Record<ClaimStreamKind, string>> = {
   webhook: webhookKind.table,
   schedule: scheduleKind.table,
+  trigger: databaseTriggerKind.table,
 };
 
 export interface SweptStreams {
   /** dedup keys whose last claim had expired */
   readonly expired: number;
-  /** streams of deleted webhooks and schedules */
+  /** streams of deleted webhooks, schedules and triggers */
   readonly orphaned: number;
 }
 
