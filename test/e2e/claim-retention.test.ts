@@ -168,11 +168,24 @@ describe('claim streams keep their last events', function () {
     const stream = scheduleTickStream(id);
     await until('six ticks', async () => ((await store().streamRevision(stream)) ?? -1n) >= 11n, 60_000);
     await t.api('/api/v1/schedules/short-memory', { method: 'PATCH', json: { is_active: false } });
+    const lastOf = async () =>
+      (await store().readStream(stream, { direction: 'backwards', maxCount: 1 }))[0]!;
+    await until('the last claim finished', async () => (await lastOf()).type !== 'ScheduleTickClaimed');
     const kept = await store().readStream(stream);
     const dues = kept.filter((e) => e.type === 'ScheduleTickClaimed').map((e) => e.data.due);
     expect(kept.length).to.be.at.most(5);
     expect(kept[0]!.revision > 0n).to.equal(true);
     expect(new Set(dues).size).to.equal(dues.length);
+    // a claim and an outcome per tick, each tick fired once: one execution per tick, no more
+    const ticks = Number((await lastOf()).revision + 1n) / 2;
+    const runs = async () =>
+      (
+        (await (await t.api('/executions?trigger_type=SCHEDULE&limit=1000')).json()) as {
+          trigger_id: string;
+        }[]
+      ).filter((e) => e.trigger_id === id).length;
+    await until(`${ticks} executions`, async () => (await runs()) >= ticks);
+    expect(await runs()).to.equal(ticks);
   });
 
   it("a database trigger's poll stream keeps its last events; every row is still handed on once", async () => {
