@@ -128,8 +128,19 @@ export interface EventStore {
   subscribeToAll(options?: SubscribeAllOptions): Observable<RecordedEvent>;
   /** Catch up a stream from `afterRevision`, then follow it live. */
   subscribeToStream(stream: string, options?: SubscribeStreamOptions): Observable<RecordedEvent>;
-  /** Hard-deletes a stream and its events. A later append with 'no_stream' starts it afresh. */
-  deleteStream(stream: string): Promise<void>;
+  /**
+   * Hard-deletes a stream and its events. A later append with 'no_stream' starts it afresh.
+   * `expected`: delete only while the stream's last revision is this one (else ConcurrencyError),
+   * so a sweep that decided on what it read never deletes an event appended since.
+   */
+  deleteStream(stream: string, expected?: bigint): Promise<void>;
+  /**
+   * Drops the stream's events below `revision` (bounded retention of a long-lived stream): reads,
+   * replays and subscriptions start at the first kept one. The stream's revision is unchanged, so
+   * appends with an expected revision go on as before. Never un-drops: a lower `revision` than an
+   * earlier call's changes nothing.
+   */
+  truncateBefore(stream: string, revision: bigint): Promise<void>;
   /** The position of the last event in `$all`, or 0n when empty. */
   headPosition(): Promise<bigint>;
   /**

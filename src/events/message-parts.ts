@@ -52,3 +52,12 @@ export function blobOf(part: StoredPart): BlobRef | undefined {
   if (part.type === 'text' || part.source.kind === 'url') return undefined;
   return part.source;
 }
+
+/**
+ * The blob a part owns: its bytes were stored for this part alone (a fresh key each), so they go
+ * when the message does. A collection file's blob belongs to the file, never to the message.
+ */
+export function ownedBlobOf(part: StoredPart): BlobRef | undefined {
+  if (part.type === 'text' || part.source.kind === 'collection_file') return undefined;
+  return blobOf(part);
+}

@@ -52,6 +52,8 @@ export interface Config {
   readonly login: LoginConfig;
   readonly webhooks: WebhookConfig;
   readonly inboundWebhooks: InboundWebhookConfig;
+  /** events kept on each schedule tick and trigger poll stream (README "Retention of claim streams") */
+  readonly claimStreamKeepEvents: number;
   readonly outbound: OutboundConfig;
   readonly files: FilesConfig;
 }
@@ -185,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
       retryMaxMs: int(env, 'SINAS_WEBHOOK_RETRY_MAX_MS', 600_000, 1, 86_400_000),
       failingAfter: int(env, 'SINAS_WEBHOOK_FAILING_AFTER', 5, 1, 1000),
     },
+    claimStreamKeepEvents: int(env, 'SINAS_CLAIM_STREAM_KEEP_EVENTS', 200, 4, 10_000_000),
     inboundWebhooks: {
       bodyLimitBytes: int(env, 'SINAS_INBOUND_WEBHOOK_BODY_LIMIT_BYTES', 262_144, 1, 100_000_000),
       ratePerMinute: int(env, 'SINAS_INBOUND_WEBHOOK_RATE_PER_MINUTE', 600, 1, 1_000_000),

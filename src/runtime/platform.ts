@@ -33,6 +33,9 @@ import type { Projection } from '../projections/projection.js';
 import { registerOpenAiAdapterRoutes } from '../http/openai-adapter.js';
 import type { Config } from './config.js';
 import { purgeReactor, startPurgeWorkers, sweepExpiredChats } from './turns/purge.js';
+import { claimStreamsProjection } from './retention/claim-streams.js';
+import { sweepClaimStreams } from './retention/stream-sweep.js';
+import { keepingEvents } from './retention/stream-trim.js';
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
 import { subagentReactor } from './subagents/subagent-reactor.js';
 import { registerExecutionRoutes } from '../http/executions.js';
@@ -193,7 +196,8 @@ export class Platform {
       stop: this.halt.signal,
     });
     this.startRunner(purgeReactor(queue));
-    await startPurgeWorkers(queue, store);
+    this.startRunner(claimStreamsProjection());
+    await startPurgeWorkers(queue, store, this.services.messageParts.blobs);
     this.startRunner(executionReactor(queue));
     this.startRunner(hookReactor(store, this.services.commandHandler));
     this.startRunner(credentialReactor(this.services.revocations));
@@ -214,7 +218,11 @@ export class Platform {
         (await this.services.queries.identity.permissionsOf(userId)).permissions,
     });
     this.dispatcher.start();
-    this.triggerPoller = triggerPollerOn(this.services, this.log);
+    this.triggerPoller = triggerPollerOn(
+      this.services,
+      this.log,
+      keepingEvents(this.config.claimStreamKeepEvents),
+    );
     this.triggerPoller?.start();
     await this.startScheduler();
     const sweep = () =>
@@ -222,8 +230,11 @@ export class Platform {
         sweepOpenTurns(pool, queue).then(
           (n) => n > 0 && this.log.warn({ turns: n }, 're-enqueued open turns that had no job'),
         ),
-        sweepExpiredChats(pool, store).then(
+        sweepExpiredChats(pool, store, this.services.messageParts.blobs).then(
           (n) => n > 0 && this.log.info({ chats: n }, 'purged expired chats'),
+        ),
+        sweepClaimStreams(pool, store).then(
+          (n) => n.expired + n.orphaned > 0 && this.log.info(n, 'deleted claim streams no longer needed'),
         ),
         sweepExecutions(pool, queue).then(
           (n) => n > 0 && this.log.warn({ executions: n }, 're-enqueued executions that had no job'),
@@ -247,6 +258,7 @@ export class Platform {
       store: this.services.eventStore,
       log: this.log,
       policy: TICK_POLICY,
+      retention: keepingEvents(this.config.claimStreamKeepEvents),
       waiter: this.services.waiter,
       executions: this.services.executions,
       chats: this.services.chats,

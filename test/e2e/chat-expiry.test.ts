@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { until } from '../support/until.js';
 
 describe('ephemeral chats', function () {
   this.timeout(30_000);
@@ -41,6 +43,43 @@ describe('ephemeral chats', function () {
       );
       expect(rows[0].n, table).to.equal(0);
     }
+  });
+
+  it("deletes the purged chat's part blobs; another chat sent the same bytes still serves its part", async () => {
+    const { eventStore: store, messageParts } = t.platform.services;
+    const png = randomBytes(300);
+    const content = [
+      { type: 'text', text: 'look' },
+      { type: 'image', image: `data:image/png;base64,${png.toString('base64')}` },
+    ];
+    const chatOf = async (json: object) =>
+      (await (await t.api('/agents/eph/bot/chats', { method: 'POST', json })).json()).id as string;
+    const [gone, kept] = [await chatOf({ expires_in: 2 }), await chatOf({})];
+    for (const id of [gone, kept])
+      expect((await t.api(`/chats/${id}/messages`, { method: 'POST', json: { content } })).status).to.equal(
+        200,
+      );
+    const keyOf = async (id: string) => {
+      const posted = (await store.readStream(`chat-${id}`)).find((e) => e.type === 'UserMessagePosted')!;
+      const parts = posted.data.parts as { source: { key: string } }[];
+      return parts[1]!.source.key;
+    };
+    const [goneKey, keptKey] = [await keyOf(gone), await keyOf(kept)];
+    const bytes = async (key: string) => {
+      const chunks: Buffer[] = [];
+      for await (const c of messageParts.blobs.get(key)) chunks.push(c);
+      return Buffer.concat(chunks);
+    };
+    expect((await bytes(goneKey)).equals(png)).to.equal(true);
+    await until('the chat purged', async () => (await t.api(`/chats/${gone}`)).status === 404);
+    expect((await bytes(goneKey)).length).to.equal(0);
+    expect((await bytes(keptKey)).equals(png)).to.equal(true);
+    const chat = await (await t.api(`/chats/${kept}`)).json();
+    const user = chat.messages.find((m: { role: string }) => m.role === 'user');
+    const views = JSON.parse(user.content as string) as { content_url?: string }[];
+    const served = await t.api(views[1]!.content_url!);
+    expect(served.status).to.equal(200);
+    expect(Buffer.from(await served.arrayBuffer()).equals(png)).to.equal(true);
   });
 
   it('refuses a non-positive expires_in', async () => {

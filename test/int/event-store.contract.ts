@@ -255,6 +255,56 @@ export function eventStoreContract(name: string, make: () => Promise<StoreUnderT
         await store.append(s, [ev('C')], 'no_stream');
         expect((await store.readStream(s)).map((e) => e.type)).to.deep.equal(['C']);
       });
+
+      it('deletes only at the expected revision: a stream appended to since stays whole', async () => {
+        const s = `${cat}-d`;
+        await store.append(s, [ev('A'), ev('B')], 'no_stream');
+        expect(await rejects(store.deleteStream(s, 0n))).to.be.instanceOf(ConcurrencyError);
+        expect((await store.readStream(s)).map((e) => e.type)).to.deep.equal(['A', 'B']);
+        await store.deleteStream(s, 1n);
+        expect(await store.streamRevision(s)).to.equal(undefined);
+      });
+    });
+
+    describe('truncate', () => {
+      const revisions = (events: readonly RecordedEvent[]) => events.map((e) => e.revision);
+
+      it('drops the events before a revision and keeps the stream revision for appends', async () => {
+        const s = `${cat}-t`;
+        await store.append(s, [ev('A'), ev('B'), ev('C'), ev('D'), ev('E')], 'no_stream');
+        await store.truncateBefore(s, 3n);
+        expect(revisions(await store.readStream(s))).to.deep.equal([3n, 4n]);
+        expect(revisions(await store.readStream(s, { fromRevision: 1n, maxCount: 1 }))).to.deep.equal([3n]);
+        const [last] = await store.readStream(s, { direction: 'backwards', maxCount: 1 });
+        expect(last!.revision).to.equal(4n);
+        expect(await store.streamRevision(s)).to.equal(4n);
+        expect(await rejects(store.append(s, [ev('X')], 2n))).to.be.instanceOf(ConcurrencyError);
+        await store.append(s, [ev('F')], 4n);
+        expect((await store.readAll({ filter: { categories: [cat] } })).map((e) => e.type)).to.deep.equal([
+          'D',
+          'E',
+          'F',
+        ]);
+        expect(revisions(await collect(store.subscribeToStream(s), 3))).to.deep.equal([3n, 4n, 5n]);
+        await store.truncateBefore(s, 1n); // never un-drops
+        expect(revisions(await store.readStream(s))).to.deep.equal([3n, 4n, 5n]);
+      });
+
+      it('subscribes to and replays a long truncated stream from its first kept event', async function () {
+        const s = `${cat}-t`;
+        await store.append(
+          s,
+          Array.from({ length: 1400 }, (_, i) => ev('N', { i })),
+          'no_stream',
+        );
+        await store.truncateBefore(s, 1300n);
+        const kept = Array.from({ length: 100 }, (_, i) => BigInt(1300 + i));
+        expect(revisions(await collect(store.subscribeToStream(s), 100))).to.deep.equal(kept);
+        if (!store.readStreamReplay) return;
+        const got: bigint[] = [];
+        for await (const page of store.readStreamReplay!(s, -1n)) got.push(...page.map((e) => e.revision));
+        expect(got).to.deep.equal(kept);
+      });
     });
   });
 }

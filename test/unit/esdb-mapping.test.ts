@@ -36,6 +36,7 @@ import type { NewEvent } from '../../src/events/event-store.js';
 import { toProblem } from '../../src/http/problem.js';
 import { planFilter } from '../../src/events/esdb/all-filter.js';
 import { AllReader } from '../../src/events/esdb/all-reader.js';
+import { EsdbEventStore } from '../../src/events/esdb/esdb-event-store.js';
 import { toEsdbConnectionString } from '../../src/events/esdb/connection-string.js';
 import {
   isMissingStream,
@@ -63,7 +64,12 @@ import { toClientReadStreamOptions } from '../../src/events/esdb/read-options.js
 import { BEFORE_START, EmptyRanges, filterKey } from '../../src/events/esdb/scan-memo.js';
 import { watchHead } from '../../src/events/esdb/head-watch.js';
 import { subscribeAll, subscribeStream } from '../../src/events/esdb/subscriptions.js';
-import { VisibleEvents, truncateBefore } from '../../src/events/esdb/truncation.js';
+import {
+  VisibleEvents,
+  raisedTruncation,
+  truncateBefore,
+  truncateStream,
+} from '../../src/events/esdb/truncation.js';
 
 const BIG = 2n ** 60n + 7n; // beyond Number.MAX_SAFE_INTEGER: must survive as a bigint
 
@@ -356,6 +362,31 @@ describe('ESDB adapter mapping', () => {
       expect(await visible.isVisible(e('chat-1', 2n))).to.equal(true);
       expect(await visible.isVisible(e('chat-2', 0n))).to.equal(true);
       expect(lookups).to.deep.equal(['chat-1', 'chat-2']);
+    });
+
+    it('truncates by raising $tb only, keeping the stream metadata it had', async () => {
+      const written: [string, unknown][] = [];
+      const client = {
+        getStreamMetadata: async () => ({ metadata: { maxAge: 60, truncateBefore: 5 } }),
+        setStreamMetadata: async (stream: string, metadata: unknown) => void written.push([stream, metadata]),
+      } as unknown as EventStoreDBClient;
+      await truncateStream(client, 'schedtick-1', 3n); // below the $tb it has: nothing to write
+      await truncateStream(client, 'schedtick-1', 8n);
+      expect(written).to.deep.equal([['schedtick-1', { maxAge: 60, truncateBefore: 8 }]]);
+      expect(raisedTruncation(undefined, 2n)).to.deep.equal({ truncateBefore: 2 });
+    });
+
+    it('deletes at an expected revision, and maps a mismatch to a ConcurrencyError', async () => {
+      const asked: unknown[] = [];
+      const client = {
+        deleteStream: async (_s: string, options: unknown) => {
+          asked.push(options);
+          throw wrongVersion(1n, 3n);
+        },
+      } as unknown as EventStoreDBClient;
+      const err = await new EsdbEventStore(client).deleteStream('w-1', 1n).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(ConcurrencyError);
+      expect(asked).to.deep.equal([{ expectedRevision: 1n }]);
     });
   });
 

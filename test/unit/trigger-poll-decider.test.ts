@@ -107,4 +107,20 @@ describe('trigger poll decider', () => {
     expect(stateOf(fixed)).to.deep.include({ error: null, batches: 2, rows: 4, lastPollValue: '4' });
     expect(stateOf(fixed).lastError).to.deep.include({ source: 'function' });
   });
+
+  it('folds a truncated stream from any event to the state of the whole stream (its status rides on each event)', () => {
+    let history: TriggerPollEvent[] = [];
+    const add = (c: TriggerPollCommand) => (history = [...history, ...decided(history, c)]);
+    add(claimCmd(null, '2', 'x1'));
+    add(settle(1, 'FAILED: boom'));
+    add(pollFailure);
+    add(pollSuccess);
+    add(claimCmd('2', '4', 'x2'));
+    add(settle(2));
+    add(claimCmd('4', '6', 'x3'));
+    const whole = fold(triggerPollDecider, history);
+    for (let from = 1; from < history.length; from++)
+      expect(fold(triggerPollDecider, history.slice(from)), `from event ${from}`).to.deep.equal(whole);
+    given(history.slice(-1)).when(claimCmd('4', '8')).thenThrows(IllegalStateError);
+  });
 });

@@ -3,7 +3,9 @@
  * claimed only from the `last_poll_value` it was polled after and only once the previous batch has
  * settled (its execution ended), so batches run one after another and a claim decided on a stale
  * read (another worker claimed first) is refused instead of repeating rows. Errors are recorded
- * once, not every poll, and cleared by the next success of the same source.
+ * once, not every poll, and cleared by the next success of the same source. Every event carries the
+ * status it leaves (`after`), and the fold takes it from there, so the poll stream may be truncated
+ * to its last events (src/runtime/retention/stream-trim.ts).
  */
 import { IllegalStateError, ValidationError } from '../../errors.js';
 import type {
@@ -106,6 +108,21 @@ function stamped(s: TriggerPollState, events: TriggerPollEvent[]): TriggerPollEv
   });
 }
 
+/** the state a status describes, but the pending batch's execution (pendingAfter) */
+const fromStatus = (a: TriggerPollStatus): Omit<TriggerPollState, 'pending'> => ({
+  seq: a.batches,
+  lastPollValue: a.lastPollValue,
+  error: a.error,
+  lastError: a.lastError,
+  rows: a.rows,
+});
+
+/** a claim makes its batch pending; a settle ends it; nothing else happens while one is pending */
+function pendingAfter(s: TriggerPollState, e: TriggerPollEvent): TriggerPollState['pending'] {
+  if (e.type === 'DatabaseTriggerBatchClaimed') return { seq: e.data.seq, executionId: e.data.executionId };
+  return e.type === 'DatabaseTriggerBatchSettled' ? null : s.pending;
+}
+
 const withError = (s: TriggerPollState, e: TriggerError): TriggerPollState => ({
   ...s,
   error: e,
@@ -120,6 +137,9 @@ export const triggerPollDecider: Decider<TriggerPollCommand, TriggerPollEvent, T
     return stamped(s, decided(c, s));
   },
   evolve(s, e) {
+    const after = e.data.after;
+    // the status it left behind rides on every event: a fold may start anywhere (a trimmed stream)
+    if (after) return { ...fromStatus(after), pending: pendingAfter(s, e) };
     switch (e.type) {
       case 'DatabaseTriggerBatchClaimed': {
         const d = e.data;

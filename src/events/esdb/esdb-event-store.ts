@@ -33,7 +33,7 @@ import { watchHead } from './head-watch.js';
 import { UNKNOWN_POSITION } from './positions.js';
 import { pingServer, readStreamEvents, readStreamRevision } from './reads.js';
 import { subscribeAll, subscribeStream } from './subscriptions.js';
-import { streamTruncation } from './truncation.js';
+import { streamTruncation, truncateStream } from './truncation.js';
 
 /** The doorbell reconnects after this long when its subscription drops (it is only a wake-up hint). */
 const HEAD_RETRY_MS = 1_000;
@@ -108,13 +108,18 @@ export class EsdbEventStore implements EventStore {
     return subscribeStream(this.client, stream, options);
   }
 
-  async deleteStream(stream: string): Promise<void> {
+  async deleteStream(stream: string, expected?: bigint): Promise<void> {
     try {
-      await this.client.deleteStream(stream);
+      await this.client.deleteStream(stream, expected === undefined ? {} : { expectedRevision: expected });
     } catch (err) {
+      if (expected !== undefined) throw mapAppendError(err, stream, expected);
       if (isMissingStream(err)) return; // nothing to delete, or deleted already
       throw mapCommonError(err);
     }
+  }
+
+  truncateBefore(stream: string, revision: bigint): Promise<void> {
+    return truncateStream(this.client, stream, revision);
   }
 
   headPosition(): Promise<bigint> {

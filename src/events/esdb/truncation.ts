@@ -4,8 +4,10 @@
  * from `$all` until a scavenge removes them. The port says a deleted stream's events are gone, so
  * `$all` reads and subscriptions drop every event whose revision is below its stream's `$tb`.
  * A re-created stream moves `$tb` to its first new revision, so the old events stay hidden.
+ * truncateBefore (bounded retention) raises the same `$tb`, keeping the stream's other metadata and
+ * its revision: the server hides the events below it from stream reads, and scavenges them.
  */
-import type { EventStoreDBClient } from '@eventstore/db-client';
+import type { EventStoreDBClient, StreamMetadata } from '@eventstore/db-client';
 import type { RecordedEvent } from '../event-store.js';
 import { mapCommonError } from './error-mapping.js';
 
@@ -14,6 +16,24 @@ export function truncateBefore(metadata: { readonly truncateBefore?: unknown } |
   const tb = metadata?.truncateBefore;
   // a soft delete stores long.MaxValue, which JSON.parse rounds up to 2^63: still above every revision
   return typeof tb === 'number' && Number.isFinite(tb) && tb > 0 ? BigInt(Math.trunc(tb)) : 0n;
+}
+
+/** The metadata that raises `$tb` to `revision`, the rest kept; undefined when it is there already. */
+export function raisedTruncation(
+  metadata: StreamMetadata | undefined,
+  revision: bigint,
+): StreamMetadata | undefined {
+  if (truncateBefore(metadata) >= revision) return undefined;
+  return { ...metadata, truncateBefore: Number(revision) };
+}
+
+export async function truncateStream(client: EventStoreDBClient, stream: string, revision: bigint) {
+  try {
+    const raised = raisedTruncation((await client.getStreamMetadata(stream)).metadata, revision);
+    if (raised) await client.setStreamMetadata(stream, raised);
+  } catch (err) {
+    throw mapCommonError(err);
+  }
 }
 
 export function streamTruncation(client: EventStoreDBClient): (stream: string) => Promise<bigint> {

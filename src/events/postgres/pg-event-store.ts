@@ -15,6 +15,7 @@ import type {
   SubscribeAllOptions,
   SubscribeStreamOptions,
 } from '../event-store.js';
+import { ConcurrencyError } from '../../errors.js';
 import { categoryOf } from '../stream-names.js';
 import { AppendBatcher } from './append-batcher.js';
 import { catchUpThenLive } from './catch-up.js';
@@ -132,8 +133,7 @@ export class PgEventStore implements EventStore {
         const { rows } = await this.streamRange<StreamPageRow>(
           STREAM_PAGE_COLUMNS,
           stream,
-          at(cursor) + 1n,
-          max,
+          { from: at(cursor) + 1n, offset: 0n, max },
           { name: 'sinas_es_stream_page', types: PAGE_TYPES },
         );
         return rows.map((row) => toLazyRecorded(stream, row));
@@ -153,9 +153,10 @@ export class PgEventStore implements EventStore {
     // a small first page, the next with it, then up to PARALLEL_PAGES ahead, none past the last
     // revision the first page saw; a short page is the end (revisions are dense)
     const ahead: { page: Promise<{ events: ReplayedEvent[]; last: bigint | undefined }>; max: number }[] = [];
-    let next = afterRevision + 1n;
+    const from = afterRevision + 1n;
+    let next = from;
     const readAhead = (max: number) => {
-      const page = this.replayPage(stream, next, max, fields);
+      const page = this.replayPage(stream, { from, offset: next - from, max }, fields);
       page.catch(() => {}); // awaited below, unless the replay stops first
       ahead.push({ page, max });
       next += BigInt(max);
@@ -177,15 +178,13 @@ export class PgEventStore implements EventStore {
   /** A replay page, and the stream's last revision as it was read. */
   private async replayPage(
     stream: string,
-    from: bigint,
-    max: number,
+    range: StreamRange,
     fields: readonly string[],
   ): Promise<{ events: ReplayedEvent[]; last: bigint | undefined }> {
     const { rows } = await this.streamRange<ReplayRow>(
-      `${replayColumns(fields, 4)}, (SELECT revision FROM es_streams WHERE stream_name = $1) AS last`,
+      `${replayColumns(fields, 5)}, (SELECT revision FROM es_streams WHERE stream_name = $1) AS last`,
       stream,
-      from,
-      max,
+      range,
       { name: `sinas_es_replay_page_${fields.length}`, values: fields },
     );
     return {
@@ -195,36 +194,54 @@ export class PgEventStore implements EventStore {
   }
 
   /**
-   * Up to `max` events of a stream from revision `from` on, as arrays of `columns` (whose own
-   * parameters, `values`, are $4 on). A stream's revisions are dense, so the page is a range of
-   * them, which spares Postgres reading the rest. `name`: the prepared statement's, one per text
-   * (parsed and planned once per connection).
+   * Up to `range.max` events of a stream, `range.offset` revisions past its start (`range.from`,
+   * or its first kept revision when truncateBefore dropped those before), as arrays of `columns`
+   * (whose own parameters, `values`, are $5 on). A stream's kept revisions are dense, so the page
+   * is a range of them, which spares Postgres reading the rest. `name`: the prepared statement's,
+   * one per text (parsed and planned once per connection).
    */
   private streamRange<R extends unknown[]>(
     columns: string,
     stream: string,
-    from: bigint,
-    max: number,
+    range: StreamRange,
     options: { name: string; types?: typeof PAGE_TYPES; values?: readonly unknown[] },
   ): Promise<pg.QueryArrayResult<R>> {
+    const start = `GREATEST($2::bigint, (SELECT min(revision) FROM es_events WHERE stream_name = $1)) + $3::bigint`;
     return this.pool.query<R>({
       name: options.name,
       text: `SELECT ${columns} FROM es_events
-              WHERE stream_name = $1 AND revision >= $2 AND revision < $3 ORDER BY revision`,
-      values: [stream, String(from), String(from + BigInt(max)), ...(options.values ?? [])],
+              WHERE stream_name = $1 AND revision >= ${start} AND revision < ${start} + $4::bigint
+              ORDER BY revision`,
+      values: [stream, String(range.from), String(range.offset), range.max, ...(options.values ?? [])],
       rowMode: 'array',
       ...(options.types ? { types: options.types } : {}),
     });
   }
 
-  async deleteStream(stream: string): Promise<void> {
+  async deleteStream(stream: string, expected?: bigint): Promise<void> {
     await inTransactionOn(this.pool, 'BEGIN', async (client) => {
       await client.query('SELECT position FROM es_head WHERE id FOR UPDATE');
+      const { rows } = await client.query<{ revision: string }>(
+        'DELETE FROM es_streams WHERE stream_name = $1 RETURNING revision',
+        [stream],
+      );
+      const actual = rows[0]?.revision;
+      if (expected !== undefined && actual !== String(expected))
+        throw new ConcurrencyError(stream, String(expected), actual ?? 'no_stream'); // rolls back
       await client.query('DELETE FROM es_events WHERE stream_name = $1', [stream]);
-      await client.query('DELETE FROM es_streams WHERE stream_name = $1', [stream]);
       await client.query('SELECT pg_notify($1, $2)', [DELETED_CHANNEL, stream]);
     });
     this.tail.forget(stream);
+  }
+
+  async truncateBefore(stream: string, revision: bigint): Promise<void> {
+    await this.pool.query('DELETE FROM es_events WHERE stream_name = $1 AND revision < $2', [
+      stream,
+      String(revision),
+    ]);
+    // other processes' memories keep the dropped events until they age out of them (recentEvents
+    // answers only after a revision a caller knew, which a stream being truncated is long past)
+    this.tail.forgetBefore(stream, revision);
   }
 
   async headPosition(): Promise<bigint> {
@@ -244,6 +261,13 @@ export class PgEventStore implements EventStore {
     this.tail.stop();
     await this.head.stop();
   }
+}
+
+/** see streamRange */
+interface StreamRange {
+  readonly from: bigint;
+  readonly offset: bigint;
+  readonly max: number;
 }
 
 function filterSql(filter: AllFilter | undefined, params: unknown[]): string[] {

@@ -110,6 +110,11 @@ export class TailReader {
     this.recentEvents = this.recentEvents.filter((e) => e.streamName !== stream);
   }
 
+  /** Forgets a truncated stream's events before `revision`. */
+  forgetBefore(stream: string, revision: bigint): void {
+    this.recentEvents = this.recentEvents.filter((e) => e.streamName !== stream || e.revision >= revision);
+  }
+
   /** Forgets every recent event: a deletion may have gone unheard. */
   private forgetAll(): void {
     this.recentEvents = [];

@@ -20,6 +20,7 @@ import { triggerPollStream, type BatchClaimedData } from '../../events/database-
 import type { EventStore } from '../../events/event-store.js';
 import type { ExecutionId } from '../../events/ids.js';
 import type { DataSources } from '../data-sources/data-sources.js';
+import { trimStream, type StreamRetention } from '../retention/stream-trim.js';
 import { readBatch } from './batch-reader.js';
 
 /** A trigger as the poller reads it from its read model. */
@@ -38,6 +39,8 @@ export interface StepDeps {
   readonly now: () => Date;
   /** how long a step waits for a batch's execution to end before yielding */
   readonly settleWaitMs: number;
+  /** how many events each trigger's poll stream keeps (every event carries the status after it) */
+  readonly retention: StreamRetention;
 }
 
 /** what the poller does next with this trigger */
@@ -186,12 +189,10 @@ export class TriggerStep {
   }
 
   private async record(t: ActiveTrigger, command: TriggerPollCommand) {
-    const r = await this.d.handler.handle(
-      triggerPollDecider,
-      triggerPollStream(t.id),
-      command,
-      this.ctx(randomUUID()),
-    );
+    const stream = triggerPollStream(t.id);
+    const r = await this.d.handler.handle(triggerPollDecider, stream, command, this.ctx(randomUUID()));
+    if (r.revision !== undefined && !r.duplicate)
+      await trimStream(this.d.store, stream, r.revision, this.d.retention);
     return r.state;
   }
 

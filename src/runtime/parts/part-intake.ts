@@ -17,7 +17,7 @@ import type { MessageParts, PartAccess } from '../../commands/chat/chat-service.
 import { itemPermission } from '../../commands/identity/permissions.js';
 import { NotFoundError, PayloadTooLargeError, ValidationError } from '../../errors.js';
 import type { BlobRef, PartSource, StoredPart } from '../../events/message-parts.js';
-import { blobOf } from '../../events/message-parts.js';
+import { ownedBlobOf } from '../../events/message-parts.js';
 import type { FileQueries } from '../../projections/file-queries.js';
 import { putMeasured, type BlobStore } from '../files/blob-store.js';
 import type { OutboundGuard } from '../outbound/outbound-guard.js';
@@ -64,8 +64,8 @@ export class PartIntake implements MessageParts {
   /** removes the blobs of parts never recorded (their message was refused or a duplicate) */
   async discard(parts: readonly StoredPart[] | undefined): Promise<void> {
     for (const p of parts ?? []) {
-      const b = blobOf(p);
-      if (b && p.type !== 'text' && p.source.kind !== 'collection_file') await this.d.blobs.delete(b.key);
+      const b = ownedBlobOf(p);
+      if (b) await this.d.blobs.delete(b.key);
     }
   }
 

@@ -14,6 +14,7 @@ import { ConcurrencyError } from '../../errors.js';
 import type { EventStore } from '../../events/event-store.js';
 import { SCHEDULE_CATEGORY } from '../../events/schedule-events.js';
 import type { ProjectionWaiter } from '../../projections/waiter.js';
+import type { StreamRetention } from '../retention/stream-trim.js';
 import { claimed, TickLog } from './tick-log.js';
 import { fireTick, TickRefused, type ScheduleItem, type TickFiringDeps } from './tick-firing.js';
 
@@ -30,6 +31,8 @@ export interface SchedulerDeps extends TickFiringDeps {
   readonly policy: TickPolicy;
   readonly waiter: ProjectionWaiter;
   readonly now?: () => Date;
+  /** how many tick events each schedule keeps (default DEFAULT_RETENTION) */
+  readonly retention?: StreamRetention;
 }
 
 export class Scheduler {
@@ -44,7 +47,7 @@ export class Scheduler {
   private readonly changes = new Subscription();
 
   constructor(private readonly d: SchedulerDeps) {
-    this.ticks = new TickLog(d.store);
+    this.ticks = new TickLog(d.store, d.retention);
     this.now = d.now ?? (() => new Date());
   }
 

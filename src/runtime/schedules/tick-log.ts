@@ -2,7 +2,9 @@
  * A schedule's tick stream as the scheduler reads and writes it: where it stands (its last event
  * alone, read backwards, so a long-lived every-second schedule costs one row per decision), the
  * claim appended at the revision read (the one append that settles who fires a tick), and the
- * outcome appended after it.
+ * outcome appended after it. Only the last ticks are kept (retention/stream-trim.ts): an outcome
+ * trims the stream when due; its revision, which claims expect, and its last event, which decides,
+ * stay.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -13,6 +15,7 @@ import {
   type TickClaimedData,
 } from '../../events/schedule-events.js';
 import type { TickHistory } from '../../commands/schedule/tick-decider.js';
+import { DEFAULT_RETENTION, trimStream, type StreamRetention } from '../retention/stream-trim.js';
 
 export interface TickState {
   readonly history: TickHistory;
@@ -33,7 +36,10 @@ const STATUS: Record<ScheduleTickEvent['type'], LastTick['status']> = {
 };
 
 export class TickLog {
-  constructor(private readonly store: EventStore) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly retention: StreamRetention = DEFAULT_RETENTION,
+  ) {}
 
   async state(scheduleId: string): Promise<TickState> {
     const last = await this.last(scheduleId);
@@ -80,6 +86,8 @@ export class TickLog {
       ],
       expected,
     );
+    if (event.type !== 'ScheduleTickClaimed')
+      await trimStream(this.store, scheduleTickStream(scheduleId), r.nextExpectedRevision, this.retention);
     return r.nextExpectedRevision;
   }
 }
