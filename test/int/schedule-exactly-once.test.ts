@@ -107,7 +107,10 @@ describe('schedule ticks: exactly once across two worker processes and a SIGKILL
     const { rows } = await pool.query<{ last: string | null }>(
       "SELECT max(position)::text AS last FROM es_events WHERE stream_name LIKE 'execution-%'",
     );
-    if (rows[0]?.last) await waiter.waitFor(['executions'], BigInt(rows[0].last), 60_000);
+    if (rows[0]?.last) {
+      const reached = await waiter.waitFor(['executions'], BigInt(rows[0].last), 100_000);
+      expect(reached, 'the executions read model reached the last execution event').to.equal(true);
+    }
     const runs = (await (await t.api('/executions?trigger_type=SCHEDULE&limit=1000')).json()) as {
       id: string;
     }[];
