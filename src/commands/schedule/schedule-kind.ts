@@ -1,10 +1,11 @@
 /**
  * The Schedule kind (reference §5.11) on the kit: a cron expression in a time zone that runs a
  * function (with `input_data`) or an agent turn (with `content`) as the schedule's owner. Names are
- * global and not namespaced; a schedule is seen and changed by its owner or whoever holds
- * `sinas.schedules.<action>:all`. A save checks what would otherwise only fail at tick time: the
- * expression and zone parse, a function target exists and its owner may run it, an agent target
- * exists, and an agent schedule has content. Every tick checks the owner's right again.
+ * global and not namespaced (a second create of one is a 400 naming `name`); a schedule is seen and
+ * changed by its owner or whoever holds `sinas.schedules.<action>:all`. A save checks what would
+ * otherwise only fail at tick time: the expression and zone parse, a function target exists and its
+ * owner may run it, an agent target exists, and an agent schedule has content. Every tick checks
+ * the owner's right again.
  */
 import { ValidationError } from '../../errors.js';
 import { SCHEDULE_CATEGORY } from '../../events/schedule-events.js';
@@ -25,6 +26,7 @@ export const scheduleKind: ResourceKind = {
   resource: 'schedules',
   ownership: 'owner',
   namespaced: false,
+  duplicates: 'invalid',
   fields: {
     schedule_type: { type: 'string', enum: ['function', 'agent'], default: 'function' },
     target_namespace: { type: 'string', pattern: NAME, maxLength: 255, default: 'default' },
