@@ -69,6 +69,33 @@ describe('schedules', function () {
     ).to.include({ status: 400, field: 'target_name' });
   });
 
+  it('targets any function or agent name: a function starting with _, an agent name with spaces', async () => {
+    const code = 'def handler(input_data, context):\n    return 1\n';
+    const fn = await userApi('/api/v1/functions', {
+      method: 'POST',
+      json: { namespace: '_sched', name: '_hidden', code },
+    });
+    expect(fn.status, await fn.clone().text()).to.equal(201);
+    const agent = await t.api('/api/v1/agents', {
+      method: 'POST',
+      json: { namespace: 'sched', name: 'Morning Bot (EU)' },
+    });
+    expect(agent.status, await agent.clone().text()).to.equal(201);
+    const yearly = { cron_expression: '0 0 1 1 *', is_active: false };
+    const f = await post({ name: 'odd-fn', target_namespace: '_sched', target_name: '_hidden', ...yearly });
+    expect(f.status, await f.clone().text()).to.equal(201);
+    const a = await post({
+      name: 'odd-agent',
+      schedule_type: 'agent',
+      target_namespace: 'sched',
+      target_name: 'Morning Bot (EU)',
+      content: 'hi',
+      ...yearly,
+    });
+    expect(a.status, await a.clone().text()).to.equal(201);
+    expect(await a.json()).to.include({ target_name: 'Morning Bot (EU)' });
+  });
+
   it('answers a second schedule of a name in use with a 400 naming name', async () => {
     const body = {
       name: 'twice',

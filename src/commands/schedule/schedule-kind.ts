@@ -16,7 +16,9 @@ import type { JSONSchema } from '../validation.js';
 import { checkCron, isTimeZone } from './cron.js';
 
 const nullable = (s: JSONSchema): JSONSchema => ({ anyOf: [s, { type: 'null' }] });
-const NAME = '^[a-zA-Z][a-zA-Z0-9_-]*$';
+/** a function's or an agent's namespace and name (functions may start with `_`, agents hold spaces) */
+const TARGET_NAMESPACE = '^[a-zA-Z_][a-zA-Z0-9_-]*$';
+const TARGET_NAME = '^[a-zA-Z_][a-zA-Z0-9 _():-]*$';
 
 export const scheduleKind: ResourceKind = {
   type: 'Schedule',
@@ -29,8 +31,8 @@ export const scheduleKind: ResourceKind = {
   duplicates: 'invalid',
   fields: {
     schedule_type: { type: 'string', enum: ['function', 'agent'], default: 'function' },
-    target_namespace: { type: 'string', pattern: NAME, maxLength: 255, default: 'default' },
-    target_name: { type: 'string', pattern: NAME, maxLength: 255 },
+    target_namespace: { type: 'string', pattern: TARGET_NAMESPACE, maxLength: 255, default: 'default' },
+    target_name: { type: 'string', pattern: TARGET_NAME, maxLength: 255 },
     description: nullable({ type: 'string', maxLength: 10_000 }),
     cron_expression: {
       type: 'string',
