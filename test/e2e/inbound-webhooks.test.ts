@@ -284,6 +284,19 @@ describe('inbound webhooks', function () {
     const unresolved = doc(['    - path: cfg/x', '      functionName: wh/missing']);
     const refErrors = (await (await config('validate', unresolved)).json()).errors;
     expect(refErrors.map((e: { path: string }) => e.path)).to.deep.equal(['spec.webhooks[0].functionName']);
+    // a function the same document defines resolves
+    const inDoc = [
+      'apiVersion: sinas.co/v1',
+      'kind: SinasConfig',
+      'metadata: { name: wh }',
+      'spec:',
+      '  functions:',
+      '    - { namespace: wh, name: fresh, code: "def handler(input_data, context):\\n    return 1\\n" }',
+      '  webhooks:',
+      '    - { path: cfg/fresh, functionName: wh/fresh }',
+    ].join('\n');
+    const resolved = await (await config('validate', inDoc)).json();
+    expect(resolved.valid, JSON.stringify(resolved.errors)).to.equal(true);
 
     const applied = await (await config('apply', good)).json();
     expect(applied.success, JSON.stringify(applied)).to.equal(true);
