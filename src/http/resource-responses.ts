@@ -77,7 +77,8 @@ export function toResponse(
     ...Object.fromEntries(
       Object.keys(kind.fields)
         .filter((f) => !hidden.has(f))
-        .map((f) => [f, r.spec[f] ?? null]),
+        // a field the item was saved without (it came later: a webhook's is_active) shows its default
+        .map((f) => [f, r.spec[f] ?? (kind.fields[f] as { default?: unknown }).default ?? null]),
     ),
     ...Object.fromEntries(
       (kind.writeOnlyFields ?? []).map((f) => [`has_${f}`, r.spec[f] !== undefined && r.spec[f] !== null]),

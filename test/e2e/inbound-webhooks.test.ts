@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { createHash, randomUUID } from 'node:crypto';
 import { webhookDeliveryStream } from '../../src/events/webhook-delivery-events.js';
 import { startTestPlatform, userKey, type JsonResponse, type TestPlatform } from '../support/platform.js';
+import { until } from '../support/until.js';
 
 const ECHO = `
 def handler(input_data, context):
@@ -140,6 +141,41 @@ describe('inbound webhooks', function () {
     });
     expect((await made.json()).is_active).to.equal(false);
     expect((await as(undefined, '/webhooks/off/born', 'POST', {})).status).to.equal(404);
+  });
+
+  it('shows a webhook saved before is_active existed as active, and delivers to it', async () => {
+    const ownerId = (await hook('legacy/probe')).user_id as string;
+    const at = new Date().toISOString();
+    const id = randomUUID();
+    const spec = {
+      function_namespace: 'wh',
+      function_name: 'echo',
+      http_method: 'POST',
+      description: null,
+      default_values: {},
+      requires_auth: false,
+      response_mode: 'sync',
+      dedup: null,
+    };
+    await t.platform.services.eventStore.append(
+      t.platform.services.kinds.webhooks!.stream('default', 'legacy/hook'),
+      [
+        {
+          id: randomUUID(),
+          type: 'WebhookCreated',
+          data: { id, namespace: 'default', name: 'legacy/hook', ownerId, spec, at },
+          metadata: { correlationId: id, causationId: id, actor: ownerId, version: 1 },
+        },
+      ],
+      'no_stream',
+    );
+    await until(
+      'the old webhook to be projected',
+      async () => (await as(owner, '/api/v1/webhooks/legacy/hook')).ok,
+    );
+    const shown = await (await as(owner, '/api/v1/webhooks/legacy/hook')).json();
+    expect(shown).to.include({ path: 'legacy/hook', is_active: true });
+    expect((await as(undefined, '/webhooks/legacy/hook', 'POST', {})).status).to.equal(200);
   });
 
   it('runs the function as the owner with the body over default_values, sync and async', async () => {
