@@ -116,6 +116,15 @@ describe('inbound webhooks', function () {
     const problem = await again.json();
     expect(problem.field).to.equal('path');
     expect(problem.detail).to.match(/dup\/one/);
+    // `name` is not an alias of `path`: a body with it is refused naming it
+    const named = await as(owner, '/api/v1/webhooks', 'POST', {
+      name: 'dup/two',
+      function_namespace: 'wh',
+      function_name: 'echo',
+    });
+    expect(named.status).to.equal(400);
+    const fields = (await named.json()).errors.map((e: { field: string }) => e.field);
+    expect(fields).to.include.members(['path', 'name']);
   });
 
   it('keeps an inactive webhook, listed with is_active false, and answers its deliveries 404 until reactivated', async () => {
