@@ -23,7 +23,7 @@ export async function runWebhookSync(): Promise<void> {
     });
     await p.json('/api/v1/webhooks', {
       method: 'POST',
-      json: { name: 'bench/hook', function_namespace: 'bench', function_name: 'fn', requires_auth: false },
+      json: { path: 'bench/hook', function_namespace: 'bench', function_name: 'fn', requires_auth: false },
     });
     const timed = (path: string, headers: Record<string, string>, body: unknown) => async () => {
       const t0 = performance.now();

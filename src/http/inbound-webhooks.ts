@@ -1,6 +1,6 @@
 /**
  * The runtime side of inbound webhooks (reference §5.10): `<METHOD> /webhooks/<path>`, the path
- * free to contain slashes. A webhook is found by path (404), then its method (405 with `Allow`),
+ * free to contain slashes. An active webhook is found by path (404), then its method (405 with `Allow`),
  * body size (413) and per-webhook rate (429 with `Retry-After`) are checked, then who runs it:
  * the caller's credentials when it `requires_auth` (401 without), else its owner. The answer is
  * what the delivery's run came to: 200 with the result (sync), 202 with the execution id (async or
@@ -71,14 +71,15 @@ export function registerInboundWebhookRoutes(registry: RouteRegistry, d: Inbound
 async function deliver(d: InboundWebhookDeps, req: Request, res: Response): Promise<void> {
   const path = (req.params as { path: string }).path;
   const row = await d.queries.get(d.kind, 'default', path);
-  if (!row)
+  const webhook = row ? d.queries.record(d.kind, row) : undefined;
+  // an inactive webhook is kept but, as the reference has it, not there for deliveries
+  if (!webhook || webhook.spec.is_active === false)
     throw new HttpProblem({
       title: 'Not found',
       status: 404,
-      detail: `no webhook at /webhooks/${path}`,
+      detail: `no active webhook at /webhooks/${path}`,
       field: 'path',
     });
-  const webhook = d.queries.record(d.kind, row);
   const spec = webhook.spec;
   if (spec.http_method !== req.method) {
     res.setHeader('Allow', String(spec.http_method));

@@ -8,6 +8,7 @@ import { ForbiddenError, NotFoundError } from '../errors.js';
 import { canAct, listScope, requiredForCreate } from '../commands/identity/permissions.js';
 import {
   byId,
+  keyFieldOf,
   labelOf,
   namespaceName,
   ownershipOf,
@@ -53,19 +54,20 @@ export function kindAccess(
 ): KindAccess {
   const ownership = ownershipOf(kind);
   const resource = kind.resource;
+  const key = keyFieldOf(kind);
   const missing = (name: string) =>
     new NotFoundError(
       byId(kind) ? `${labelOf(kind)} not found` : `${labelOf(kind)} '${name}' not found`,
-      byId(kind) ? 'id' : 'name',
+      key,
     );
   const named = (req: Request): Named => {
-    const p = req.params as { namespace?: string; name?: string; id?: string };
+    const p = req.params as Record<string, string | undefined>;
     if (byId(kind)) return { namespace: 'default', name: p.id! };
     if (ownership === 'visibility') {
       const ns = queryOf(req)[namespaceName(kind)!] as string | undefined;
-      return { namespace: ns, name: p.name! };
+      return { namespace: ns, name: p[key]! };
     }
-    return { namespace: p.namespace ?? 'default', name: p.name! };
+    return { namespace: p.namespace ?? 'default', name: p[key]! };
   };
   const caller = (req: Request, action: string): Actor => {
     const p = principalOf(req);

@@ -3,6 +3,7 @@ import type { ResourceData } from '../commands/resource/decider.js';
 import {
   byId,
   hasLifecycleApi,
+  keyFieldOf,
   namespaceName,
   type ResourceKind,
 } from '../commands/resource/resource-kind.js';
@@ -16,11 +17,19 @@ const hiddenOf = (kind: ResourceKind) =>
 export function identityParams(kind: ResourceKind): Record<string, JSONSchema> {
   if (byId(kind)) return { id: { type: 'string', format: 'uuid' } };
   const name: JSONSchema = { type: 'string', pattern: kind.namePattern, maxLength: kind.nameMaxLength };
-  if (kind.namespaced === false || kind.namespaceField) return { name };
+  if (kind.namespaced === false || kind.namespaceField) return { [keyFieldOf(kind)]: name };
   return {
     namespace: { type: 'string', pattern: kind.namespacePattern, maxLength: kind.nameMaxLength },
     name,
   };
+}
+
+/** the item route under /api/v1/<path>: by id, by namespace and name, or by name (slashes and all) */
+export function itemRoute(kind: ResourceKind): string {
+  const base = `/api/v1/${kind.path}`;
+  if (byId(kind)) return `${base}/:id`;
+  if (kind.namespaced !== false && !kind.namespaceField) return `${base}/:namespace/:name`;
+  return `${base}/${kind.nameField?.slashes ? '*' : ':'}${keyFieldOf(kind)}`;
 }
 
 /** query parameters that pick among items of one name (secrets: `visibility`) */
@@ -64,11 +73,12 @@ export function toResponse(
     id: r.id,
     user_id: r.ownerId,
     ...(ns ? { [ns]: r.namespace } : {}),
-    ...(byId(kind) ? {} : { name: r.name }),
+    ...(byId(kind) ? {} : { [keyFieldOf(kind)]: r.name }),
     ...Object.fromEntries(
       Object.keys(kind.fields)
         .filter((f) => !hidden.has(f))
-        .map((f) => [f, r.spec[f] ?? null]),
+        // a field the item was saved without (it came later: a webhook's is_active) shows its default
+        .map((f) => [f, r.spec[f] ?? (kind.fields[f] as { default?: unknown }).default ?? null]),
     ),
     ...Object.fromEntries(
       (kind.writeOnlyFields ?? []).map((f) => [`has_${f}`, r.spec[f] !== undefined && r.spec[f] !== null]),
@@ -93,7 +103,7 @@ export function versionResponse(
   if (active) return toResponse(kind, then);
   const ns = namespaceName(kind);
   return {
-    ...(byId(kind) ? { id: then.id } : { name: then.name }),
+    ...(byId(kind) ? { id: then.id } : { [keyFieldOf(kind)]: then.name }),
     ...(ns ? { [ns]: then.namespace } : {}),
     deleted: true,
     version: then.version,

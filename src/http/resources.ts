@@ -6,7 +6,7 @@
 import type { Request, Response } from 'express';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { ResourceData } from '../commands/resource/decider.js';
-import { byId, hasLifecycleApi, labelOf, namespaceName } from '../commands/resource/resource-kind.js';
+import { hasLifecycleApi, labelOf, namespaceName } from '../commands/resource/resource-kind.js';
 import type { KindContext, ResourceService, WriteResult } from '../commands/resource/resource-service.js';
 import { createSchema, updateSchema } from '../commands/resource/resource-schemas.js';
 import { expectedRevisionOf } from '../commands/command-handler.js';
@@ -18,6 +18,7 @@ import { commandIdOf } from './idempotency.js';
 import { kindAccess } from './resource-access.js';
 import {
   identityParams,
+  itemRoute,
   pickerQuery,
   responseSchema,
   toResponse,
@@ -63,11 +64,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
       );
   };
   const base = `/api/v1/${kind.path}`;
-  const item = byId(kind)
-    ? `${base}/:id`
-    : kind.namespaced !== false && !kind.namespaceField
-      ? `${base}/:namespace/:name`
-      : `${base}/:name`;
+  const item = itemRoute(kind);
   const params = identityParams(kind);
   const picker = pickerQuery(kind);
   const response = responseSchema(kind, deps.decorate?.schema);

@@ -42,6 +42,8 @@ import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { existsBy, queryHooks, queryKind } from '../commands/query/query-kind.js';
 import { queriesSection } from '../commands/config/sections/queries.js';
 import { databaseTriggersSection } from '../commands/config/sections/database-triggers.js';
+import { schedulesSection } from '../commands/config/sections/schedules.js';
+import { webhooksSection } from '../commands/config/sections/webhooks.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import { scheduleHooks, scheduleKind } from '../commands/schedule/schedule-kind.js';
 import { skillKind } from '../commands/skill/skill-kind.js';
@@ -166,7 +168,7 @@ const webhooks: KindRegistration = {
   name: 'webhooks',
   kind: webhookKind,
   hooks: ({ executePolicy }) => webhookHooks(executePolicy),
-  config: kitSection('webhooks', 'webhook'),
+  config: (service, p) => webhooksSection(service, p.items),
   routes: (registry, d) => {
     registerResourceRoutes(registry, d);
     const syncTimeoutMs = d.config.functionTimeoutMs + 30_000;
@@ -321,7 +323,7 @@ const schedules: KindRegistration = {
   name: 'schedules',
   kind: scheduleKind,
   hooks: ({ adapters: a, executePolicy }) => scheduleHooks(executePolicy, agentExistsIn(a.eventStore)),
-  config: kitSection('schedules', 'schedule'),
+  config: (service, p) => schedulesSection(service, p.items),
   routes: (registry, d) =>
     registerScheduleRoutes(registry, { ...d, runsOf: scheduleRuns(d.pool, d.eventStore) }),
   // once a year; the target (an agent) is the matrix's own (it adds it)

@@ -12,7 +12,8 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_ROLES } from '../../src/commands/identity/permissions.js';
-import { namespaceName } from '../../src/commands/resource/resource-kind.js';
+import { keyFieldOf, namespaceName } from '../../src/commands/resource/resource-kind.js';
+import { itemRoute as itemPathOf } from '../../src/http/resource-responses.js';
 import type { KindRegistration } from '../../src/runtime/kind-registry.js';
 import type { RouteSpec } from '../../src/http/routes.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
@@ -178,9 +179,9 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     );
     await must(ownerApi('/api/v1/functions', { namespace: 'mx', name: 'echo', code: ECHO }), 201);
     const hook = { function_namespace: 'mx', function_name: 'echo' };
-    await must(ownerApi('/api/v1/webhooks', { name: 'mx/signed', ...hook }), 201);
+    await must(ownerApi('/api/v1/webhooks', { path: 'mx/signed', ...hook }), 201);
     await must(
-      ownerApi('/api/v1/webhooks', { name: 'mx/open', ...hook, http_method: 'GET', requires_auth: false }),
+      ownerApi('/api/v1/webhooks', { path: 'mx/open', ...hook, http_method: 'GET', requires_auth: false }),
       201,
     );
     const tools = await (
@@ -311,16 +312,10 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       users[`sinas.${kind.resource}.create:own`] === true;
     const admin = ownership === 'grants' && (kind.adminOnly === true || !usersCreate);
     const nsName = namespaceName(kind);
-    const item = `${base}/${
-      kind.addressing === 'id'
-        ? ':id'
-        : kind.namespaced === false || kind.namespaceField
-          ? ':name'
-          : ':namespace/:name'
-    }`;
+    const item = itemPathOf(kind);
     const body = (name: string) => ({
       ...(nsName === 'namespace' ? { namespace: 'mx' } : {}),
-      ...(kind.addressing === 'id' ? {} : { name }),
+      ...(kind.addressing === 'id' ? {} : { [keyFieldOf(kind)]: name }),
       ...example.create,
       ...kitFixtures[kind.path],
     });
@@ -745,7 +740,7 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'POST /api/v1/webhooks': {
       call: (who: Who) => ({
         path: '/api/v1/webhooks',
-        body: { name: `c${who}${n()}`, function_namespace: 'mx', function_name: 'echo' },
+        body: { path: `c${who}${n()}`, function_namespace: 'mx', function_name: 'echo' },
       }),
       expect: [401, 403, 404, 'ok', 'ok'],
     },

@@ -230,9 +230,23 @@ describe('database triggers (reference §5.13)', function () {
       'spec.databaseTriggers[1].connectionName',
       'spec.databaseTriggers[1].functionName',
     ]);
-    const good = yaml.split('\n').slice(0, 12).join('\n');
+    // a bare function name means default/: the same config on a second apply
+    await must(post('/api/v1/functions', { name: 'cdc_default', code: ECHO }), 201);
+    const bare = [
+      '    - name: barefn',
+      '      connectionName: shop',
+      '      tableName: orders',
+      '      functionName: cdc_default',
+      '      pollColumn: id',
+      '      isActive: false',
+    ];
+    const good = [...yaml.split('\n').slice(0, 12), ...bare].join('\n');
     const applied = await (await post('/api/v1/config/apply', { config: good })).json();
     expect(applied.success, JSON.stringify(applied)).to.equal(true);
+    expect(await status('barefn')).to.include({
+      function_namespace: 'default',
+      function_name: 'cdc_default',
+    });
     const made = await status('fromconfig');
     expect(made).to.include({
       database_connection_id: connId,
@@ -243,9 +257,13 @@ describe('database triggers (reference §5.13)', function () {
       is_active: false,
     });
     const again = await (await post('/api/v1/config/apply', { config: good })).json();
-    expect(again.summary.unchanged).to.deep.equal({ databaseTrigger: 1 });
+    expect(again.summary.unchanged).to.deep.equal({ databaseTrigger: 2 });
     const exported = await (await t.api('/api/v1/config/export')).text();
     expect(exported).to.include('databaseTriggers:').and.to.include('functionName: cdc/echo');
     expect(exported).to.include('connectionName: shop');
+    const back = await (await post('/api/v1/config/apply', { config: exported })).json();
+    expect(back.success, JSON.stringify(back)).to.equal(true);
+    const changed = back.changes.filter((c: { action: string }) => c.action !== 'unchanged');
+    expect(changed, JSON.stringify(changed)).to.deep.equal([]);
   });
 });

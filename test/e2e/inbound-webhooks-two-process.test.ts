@@ -44,7 +44,7 @@ describe('inbound webhook dedup across API processes and a restart', function ()
     const fn = await call(0, '/api/v1/functions', 'POST', { namespace: 'mp', name: 'pay', code: ECHO });
     expect(fn.status).to.equal(201);
     const hook = await call(1, '/api/v1/webhooks', 'POST', {
-      name: 'mp/payments',
+      path: 'mp/payments',
       function_namespace: 'mp',
       function_name: 'pay',
       requires_auth: false,

@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { createHash, randomUUID } from 'node:crypto';
 import { webhookDeliveryStream } from '../../src/events/webhook-delivery-events.js';
 import { startTestPlatform, userKey, type JsonResponse, type TestPlatform } from '../support/platform.js';
+import { until } from '../support/until.js';
 
 const ECHO = `
 def handler(input_data, context):
@@ -57,9 +58,9 @@ describe('inbound webhooks', function () {
       },
       ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
     });
-  const hook = async (name: string, extra: object = {}, key = owner) => {
+  const hook = async (path: string, extra: object = {}, key = owner) => {
     const r = await as(key, '/api/v1/webhooks', 'POST', {
-      name,
+      path,
       function_namespace: 'wh',
       function_name: 'echo',
       ...extra,
@@ -77,24 +78,113 @@ describe('inbound webhooks', function () {
       ).rows[0].n,
     );
 
-  it('manages a webhook whose path has slashes, and refuses a function the saver may not run', async () => {
+  it('manages a webhook by its path, slashes and all, and refuses a function the saver may not run', async () => {
     const made = await hook('github/org/push', { requires_auth: false });
-    expect(made).to.include({ name: 'github/org/push', http_method: 'POST', response_mode: 'sync' });
-    const got = await as(owner, '/api/v1/webhooks/github%2Forg%2Fpush');
+    expect(made).to.include({ path: 'github/org/push', http_method: 'POST', response_mode: 'sync' });
+    expect(made).to.not.have.property('name');
+    const got = await as(owner, '/api/v1/webhooks/github/org/push');
     expect(got.status).to.equal(200);
-    expect((await as(other, '/api/v1/webhooks/github%2Forg%2Fpush')).status).to.be.oneOf([403, 404]);
+    expect(await got.json()).to.include({ path: 'github/org/push', id: made.id, is_active: true });
+    expect((await as(owner, '/api/v1/webhooks/github%2Forg%2Fpush')).status).to.equal(200);
+    expect((await as(other, '/api/v1/webhooks/github/org/push')).status).to.be.oneOf([403, 404]);
+    const listed = await (await as(owner, '/api/v1/webhooks')).json();
+    expect(listed.map((w: { path: string }) => w.path)).to.include('github/org/push');
     const r = await as(other, '/api/v1/webhooks', 'POST', {
-      name: 'theirs',
+      path: 'theirs',
       function_namespace: 'wh',
       function_name: 'echo',
     });
     expect(r.status).to.equal(404);
     expect((await r.json()).field).to.equal('function_name');
-    const patched = await as(owner, '/api/v1/webhooks/github%2Forg%2Fpush', 'PATCH', {
+    const patched = await as(owner, '/api/v1/webhooks/github/org/push', 'PATCH', {
       response_mode: 'async',
     });
     expect(patched.status).to.equal(200);
     expect((await patched.json()).response_mode).to.equal('async');
+    expect((await as(owner, '/api/v1/webhooks/github/org/push', 'DELETE')).status).to.equal(204);
+    expect((await as(owner, '/api/v1/webhooks/github/org/push')).status).to.equal(404);
+  });
+
+  it('answers a second webhook at a path in use with a 400 naming path', async () => {
+    await hook('dup/one', { requires_auth: false });
+    const again = await as(owner, '/api/v1/webhooks', 'POST', {
+      path: 'dup/one',
+      function_namespace: 'wh',
+      function_name: 'echo',
+    });
+    expect(again.status).to.equal(400);
+    const problem = await again.json();
+    expect(problem.field).to.equal('path');
+    expect(problem.detail).to.match(/dup\/one/);
+    // `name` is not an alias of `path`: a body with it is refused naming it
+    const named = await as(owner, '/api/v1/webhooks', 'POST', {
+      name: 'dup/two',
+      function_namespace: 'wh',
+      function_name: 'echo',
+    });
+    expect(named.status).to.equal(400);
+    const fields = (await named.json()).errors.map((e: { field: string }) => e.field);
+    expect(fields).to.include.members(['path', 'name']);
+  });
+
+  it('keeps an inactive webhook, listed with is_active false, and answers its deliveries 404 until reactivated', async () => {
+    await hook('off/on', { requires_auth: false });
+    const off = await as(owner, '/api/v1/webhooks/off/on', 'PATCH', { is_active: false });
+    expect(off.status).to.equal(200);
+    expect((await off.json()).is_active).to.equal(false);
+    const listed = await (await as(owner, '/api/v1/webhooks')).json();
+    expect(listed.find((w: { path: string }) => w.path === 'off/on')).to.include({ is_active: false });
+    expect((await as(owner, '/api/v1/webhooks/off/on')).status).to.equal(200);
+    const delivered = await as(undefined, '/webhooks/off/on', 'POST', {});
+    expect(delivered.status).to.equal(404);
+    expect((await delivered.json()).field).to.equal('path');
+    const on = await as(owner, '/api/v1/webhooks/off/on', 'PATCH', { is_active: true });
+    expect((await on.json()).is_active).to.equal(true);
+    expect((await as(undefined, '/webhooks/off/on', 'POST', { a: 1 })).status).to.equal(200);
+    const made = await as(owner, '/api/v1/webhooks', 'POST', {
+      path: 'off/born',
+      function_namespace: 'wh',
+      function_name: 'echo',
+      requires_auth: false,
+      is_active: false,
+    });
+    expect((await made.json()).is_active).to.equal(false);
+    expect((await as(undefined, '/webhooks/off/born', 'POST', {})).status).to.equal(404);
+  });
+
+  it('shows a webhook saved before is_active existed as active, and delivers to it', async () => {
+    const ownerId = (await hook('legacy/probe')).user_id as string;
+    const at = new Date().toISOString();
+    const id = randomUUID();
+    const spec = {
+      function_namespace: 'wh',
+      function_name: 'echo',
+      http_method: 'POST',
+      description: null,
+      default_values: {},
+      requires_auth: false,
+      response_mode: 'sync',
+      dedup: null,
+    };
+    await t.platform.services.eventStore.append(
+      t.platform.services.kinds.webhooks!.stream('default', 'legacy/hook'),
+      [
+        {
+          id: randomUUID(),
+          type: 'WebhookCreated',
+          data: { id, namespace: 'default', name: 'legacy/hook', ownerId, spec, at },
+          metadata: { correlationId: id, causationId: id, actor: ownerId, version: 1 },
+        },
+      ],
+      'no_stream',
+    );
+    await until(
+      'the old webhook to be projected',
+      async () => (await as(owner, '/api/v1/webhooks/legacy/hook')).ok,
+    );
+    const shown = await (await as(owner, '/api/v1/webhooks/legacy/hook')).json();
+    expect(shown).to.include({ path: 'legacy/hook', is_active: true });
+    expect((await as(undefined, '/webhooks/legacy/hook', 'POST', {})).status).to.equal(200);
   });
 
   it('runs the function as the owner with the body over default_values, sync and async', async () => {
@@ -208,24 +298,72 @@ describe('inbound webhooks', function () {
     expect(await executionsOf(h.id)).to.equal(1);
   });
 
-  it('is a section of the declarative config, applied after agents', async () => {
-    const yaml = [
+  it('is a section of the declarative config with the reference fields, idempotent, checked and round-tripping', async () => {
+    // a function in the default namespace, for the bare-name shorthand
+    const fn = await t.api('/api/v1/functions', { method: 'POST', json: { name: 'echo', code: ECHO } });
+    expect(fn.status, await fn.clone().text()).to.equal(201);
+    const doc = (webhooks: string[]) =>
+      ['apiVersion: sinas.co/v1', 'kind: SinasConfig', 'metadata: { name: wh }', 'spec:', '  webhooks:']
+        .concat(webhooks)
+        .join('\n');
+    const good = doc([
+      '    - path: cfg/hook',
+      '      functionName: wh/echo',
+      '      requiresAuth: false',
+      '      defaultValues: { from: config }',
+      '      dedup: { key: "header:X-Id", ttlSeconds: 60 }',
+      '    - path: cfg/bare',
+      '      functionName: echo',
+      '      httpMethod: PUT',
+      '      responseMode: async',
+    ]);
+    const config = async (action: string, yaml: string) =>
+      t.api(`/api/v1/config/${action}`, { method: 'POST', json: { config: yaml } });
+    const bad = await (
+      await config(
+        'validate',
+        doc(['    - path: cfg/x', '      functionName: wh/missing', '      name: old']),
+      )
+    ).json();
+    expect(bad.valid).to.equal(false);
+    const unresolved = doc(['    - path: cfg/x', '      functionName: wh/missing']);
+    const refErrors = (await (await config('validate', unresolved)).json()).errors;
+    expect(refErrors.map((e: { path: string }) => e.path)).to.deep.equal(['spec.webhooks[0].functionName']);
+    // a function the same document defines resolves
+    const inDoc = [
       'apiVersion: sinas.co/v1',
       'kind: SinasConfig',
       'metadata: { name: wh }',
       'spec:',
-      '  webhooks: [{ name: cfg/hook, functionNamespace: wh, functionName: echo, requiresAuth: false }]',
-      '',
+      '  functions:',
+      '    - { namespace: wh, name: fresh, code: "def handler(input_data, context):\\n    return 1\\n" }',
+      '  webhooks:',
+      '    - { path: cfg/fresh, functionName: wh/fresh }',
     ].join('\n');
-    const applied = await t.api('/api/v1/config/apply', {
-      method: 'POST',
-      headers: { 'content-type': 'application/yaml' },
-      body: yaml,
-    });
-    expect(applied.status, await applied.clone().text()).to.equal(200);
-    const r = await as(undefined, '/webhooks/cfg/hook', 'POST', { z: 1 });
+    const resolved = await (await config('validate', inDoc)).json();
+    expect(resolved.valid, JSON.stringify(resolved.errors)).to.equal(true);
+
+    const applied = await (await config('apply', good)).json();
+    expect(applied.success, JSON.stringify(applied)).to.equal(true);
+    expect(applied.summary.created).to.deep.equal({ webhook: 2 });
+    const hookShown = await (await t.api('/api/v1/webhooks/cfg/hook')).json();
+    expect(hookShown).to.include({ path: 'cfg/hook', function_namespace: 'wh', function_name: 'echo' });
+    expect(hookShown.dedup).to.deep.equal({ key: 'header:X-Id', ttl_seconds: 60 });
+    const bare = await (await t.api('/api/v1/webhooks/cfg/bare')).json();
+    expect(bare).to.include({ function_namespace: 'default', http_method: 'PUT', response_mode: 'async' });
+    const r = await as(undefined, '/webhooks/cfg/hook', 'POST', { z: 1 }, { 'x-id': 'a' });
     expect(r.status).to.equal(200);
-    expect((await r.json()).result.got).to.deep.equal({ z: 1 });
+    expect((await r.json()).result.got).to.deep.equal({ from: 'config', z: 1 });
+
+    const again = await (await config('apply', good)).json();
+    expect(again.summary.unchanged).to.deep.equal({ webhook: 2 });
+    const exported = await (await t.api('/api/v1/config/export')).text();
+    expect(exported).to.include('path: cfg/hook').and.to.include('functionName: wh/echo');
+    expect(exported).to.include('functionName: default/echo').and.to.include('ttlSeconds: 60');
+    const back = await (await config('apply', exported)).json();
+    expect(back.success, JSON.stringify(back)).to.equal(true);
+    const changed = back.changes.filter((c: { action: string }) => c.action !== 'unchanged');
+    expect(changed, JSON.stringify(changed)).to.deep.equal([]);
   });
 
   it('refuses a body over the limit with 413 and too many deliveries with 429 and Retry-After', async () => {

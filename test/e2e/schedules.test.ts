@@ -69,6 +69,105 @@ describe('schedules', function () {
     ).to.include({ status: 400, field: 'target_name' });
   });
 
+  it('targets any function or agent name: a function starting with _, an agent name with spaces', async () => {
+    const code = 'def handler(input_data, context):\n    return 1\n';
+    const fn = await userApi('/api/v1/functions', {
+      method: 'POST',
+      json: { namespace: '_sched', name: '_hidden', code },
+    });
+    expect(fn.status, await fn.clone().text()).to.equal(201);
+    const agent = await t.api('/api/v1/agents', {
+      method: 'POST',
+      json: { namespace: 'sched', name: 'Morning Bot (EU)' },
+    });
+    expect(agent.status, await agent.clone().text()).to.equal(201);
+    const yearly = { cron_expression: '0 0 1 1 *', is_active: false };
+    const f = await post({ name: 'odd-fn', target_namespace: '_sched', target_name: '_hidden', ...yearly });
+    expect(f.status, await f.clone().text()).to.equal(201);
+    const a = await post({
+      name: 'odd-agent',
+      schedule_type: 'agent',
+      target_namespace: 'sched',
+      target_name: 'Morning Bot (EU)',
+      content: 'hi',
+      ...yearly,
+    });
+    expect(a.status, await a.clone().text()).to.equal(201);
+    expect(await a.json()).to.include({ target_name: 'Morning Bot (EU)' });
+  });
+
+  it('answers a second schedule of a name in use with a 400 naming name', async () => {
+    const body = {
+      name: 'twice',
+      target_namespace: 'sched',
+      target_name: 'tick',
+      cron_expression: '0 0 1 1 *',
+    };
+    expect((await post(body)).status).to.equal(201);
+    expect(await problemField(await post(body))).to.include({ status: 400, field: 'name' });
+    expect((await userApi('/api/v1/schedules/twice', { method: 'DELETE' })).status).to.equal(204);
+  });
+
+  it('is a section of the declarative config with the reference fields, idempotent, checked and round-tripping', async () => {
+    const doc = (items: string[]) =>
+      ['apiVersion: sinas.co/v1', 'kind: SinasConfig', 'metadata: { name: sch }', 'spec:', '  schedules:']
+        .concat(items)
+        .join('\n');
+    const config = async (action: string, yaml: string) =>
+      (await t.api(`/api/v1/config/${action}`, { method: 'POST', json: { config: yaml } })).json();
+    const bad = await config(
+      'validate',
+      doc([
+        '    - { name: c-none, functionName: sched/missing, cronExpression: "0 0 1 1 *" }',
+        '    - { name: c-ghost, scheduleType: agent, agentName: sched/ghost, content: hi, cronExpression: "0 0 1 1 *" }',
+        '    - { name: c-mute, scheduleType: agent, agentName: sched/bot, cronExpression: "0 0 1 1 *" }',
+        '    - { name: c-mixed, functionName: sched/tick, agentName: sched/bot, cronExpression: "0 0 1 1 *" }',
+      ]),
+    );
+    expect(bad.valid).to.equal(false);
+    expect(bad.errors.map((e: { path: string }) => e.path)).to.have.members([
+      'spec.schedules[0].functionName',
+      'spec.schedules[1].agentName',
+      'spec.schedules[2].content',
+      'spec.schedules[3].agentName',
+    ]);
+    const good = doc([
+      '    - name: c-fn',
+      '      functionName: sched/tick',
+      '      cronExpression: "0 3 * * *"',
+      '      timezone: Europe/Amsterdam',
+      '      inputData: { from: config }',
+      '      isActive: false',
+      '    - name: c-agent',
+      '      scheduleType: agent',
+      '      agentName: sched/bot',
+      '      content: good morning',
+      '      cronExpression: "0 0 1 1 *"',
+      '      isActive: false',
+    ]);
+    const applied = await config('apply', good);
+    expect(applied.success, JSON.stringify(applied)).to.equal(true);
+    expect(applied.summary.created).to.deep.equal({ schedule: 2 });
+    const fn = await (await t.api('/api/v1/schedules/c-fn')).json();
+    expect(fn).to.include({
+      schedule_type: 'function',
+      target_namespace: 'sched',
+      target_name: 'tick',
+      timezone: 'Europe/Amsterdam',
+      is_active: false,
+    });
+    expect(fn.input_data).to.deep.equal({ from: 'config' });
+    const agent = await (await t.api('/api/v1/schedules/c-agent')).json();
+    expect(agent).to.include({ schedule_type: 'agent', target_name: 'bot', content: 'good morning' });
+    expect((await config('apply', good)).summary.unchanged).to.deep.equal({ schedule: 2 });
+    const exported = await (await t.api('/api/v1/config/export')).text();
+    expect(exported).to.include('functionName: sched/tick').and.to.include('agentName: sched/bot');
+    const back = await config('apply', exported);
+    expect(back.success, JSON.stringify(back)).to.equal(true);
+    const changed = back.changes.filter((c: { action: string }) => c.action !== 'unchanged');
+    expect(changed, JSON.stringify(changed)).to.deep.equal([]);
+  });
+
   it('serves the lifecycle with next_run in the zone, and last_run once a tick fired', async () => {
     const r = await post({
       name: 'nightly',

@@ -102,6 +102,8 @@ describe('system tools and retrieve_tool_result', function () {
       }),
     ];
     for (const r of created) expect(r.status, await r.text()).to.be.oneOf([200, 201]);
+    const hook = { path: 'alice/hook', function_namespace: 'alice', function_name: 'f' };
+    expect((await as(keys.alice, '/api/v1/webhooks', hook)).status).to.equal(201);
   });
   after(async () => t?.stop());
 
@@ -142,8 +144,18 @@ describe('system tools and retrieve_tool_result', function () {
       expect(JSON.stringify(bobsFn.result)).not.to.contain('BOB_CODE');
       const providers = await call(family, alice, 'sinas_config_list', { type: 'llmProviders' });
       expect((providers.result as { items: unknown[] }).items).to.deep.equal([]);
+      const hooks = await call(family, alice, 'sinas_config_list', { type: 'webhooks' });
+      expect((hooks.result as { items: unknown[] }).items).to.deep.equal([
+        {
+          id: (hooks.result as { items: { id: string }[] }).items[0]?.id,
+          path: 'alice/hook',
+          description: null,
+          version: 1,
+          is_active: true,
+        },
+      ]);
       const inspect = await call(family, alice, 'sinas_config_inspect');
-      expect(inspect.result).to.deep.include({ resource_counts: { secrets: 2, functions: 1 } });
+      expect(inspect.result).to.deep.include({ resource_counts: { secrets: 2, functions: 1, webhooks: 1 } });
     });
 
     it('gets one item as the API shows it: its own private item, no write-only value', async () => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { agentKind } from '../../src/commands/agent/agent-kind.js';
+import { webhookKind } from '../../src/commands/webhook/webhook-kind.js';
 import { fold } from '../../src/commands/decider.js';
 import { resourceDecider, type ResourceCommand } from '../../src/commands/resource/decider.js';
 import { AlreadyExistsError, NotFoundError } from '../../src/errors.js';
@@ -37,6 +38,14 @@ describe('generic resource decider (Agent kind)', () => {
     given([created])
       .when(create)
       .thenThrows(AlreadyExistsError, /already exists/));
+
+  it('refuses a name in use as invalid input naming the key field where the kind says so (webhooks: path)', () => {
+    const hook = { ...create, namespace: 'default', name: 'in/use', spec: { function_name: 'f' } };
+    const { type: _t, ...data } = hook;
+    deciderSpec(resourceDecider(webhookKind))([{ type: 'WebhookCreated', data }])
+      .when(hook)
+      .thenRefuses('validation_failed', 'path', /Webhook 'in\/use' already exists/);
+  });
 
   it('creates again after a delete', () =>
     given([created, { type: 'AgentDeleted', data: { at } }])

@@ -53,7 +53,9 @@ export function resourceDecider(kind: ResourceKind): Decider<ResourceCommand, Re
   const deleted = `${kind.type}Deleted` as const;
   const layout = kind.events ?? nestedLayout;
   const label = (s: { namespace: string; name: string }) =>
-    kind.addressing === 'id' ? `the ${labelOf(kind)}` : `${kind.type} '${s.namespace}/${s.name}'`;
+    kind.addressing === 'id'
+      ? `the ${labelOf(kind)}`
+      : `${kind.type} '${kind.namespaced === false ? s.name : `${s.namespace}/${s.name}`}'`;
   const live = (state: ResourceState, c: Changing): Active => {
     if (state.status !== 'active') throw new NotFoundError(`${kind.type} not found`, keyFieldOf(kind));
     if (c.incarnation !== undefined && c.incarnation !== state.id)
@@ -66,8 +68,10 @@ export function resourceDecider(kind: ResourceKind): Decider<ResourceCommand, Re
     decide(command, state): readonly ResourceEvent[] {
       switch (command.type) {
         case 'Create': {
-          if (state.status === 'active')
-            throw new AlreadyExistsError(`${label(state)} already exists`, keyFieldOf(kind));
+          if (state.status === 'active') {
+            const Duplicate = kind.duplicates === 'invalid' ? ValidationError : AlreadyExistsError;
+            throw new Duplicate(`${label(state)} already exists`, keyFieldOf(kind));
+          }
           const { type: _t, ...d } = command;
           invariant?.(d.spec, d.id);
           return [{ type: created, data: layout.created(d) }];

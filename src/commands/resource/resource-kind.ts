@@ -57,6 +57,11 @@ export interface ResourceKind {
   readonly addressing?: 'name' | 'id';
   /** the namespace under another API name and schema (secrets: `visibility`, shared or private) */
   readonly namespaceField?: { readonly name: string; readonly schema: JSONSchema };
+  /**
+   * the name under another API name, in bodies, responses and the item route (webhooks: `path`);
+   * `slashes`: it may contain slashes, which the item route takes as they are (`/webhooks/a/b`)
+   */
+  readonly nameField?: { readonly name: string; readonly slashes?: boolean };
   /** accepted on create only (an event subscription's scope) */
   readonly createOnlyFields?: readonly string[];
   /** set by a hook, never by a request nor shown (a subscription's sealed signing secret) */
@@ -66,6 +71,8 @@ export interface ResourceKind {
    * identity fields accepted in updates, a `/versions` route (default true)
    */
   readonly lifecycleApi?: boolean;
+  /** a create of a name in use is invalid input (the reference's 400 for webhooks), not a conflict (409) */
+  readonly duplicates?: 'conflict' | 'invalid';
   /** a create of an item that exists updates it instead: 200, not 409 (secrets) */
   readonly upsert?: boolean;
   /** default put and patch */
@@ -91,7 +98,7 @@ export function namespaceName(kind: ResourceKind): string | undefined {
 export const PRIVATE_NAMESPACE = 'private';
 export const SHARED_NAMESPACE = 'shared';
 /** the request field or path parameter that names an item */
-export const keyFieldOf = (kind: ResourceKind) => (byId(kind) ? 'id' : 'name');
+export const keyFieldOf = (kind: ResourceKind) => (byId(kind) ? 'id' : (kind.nameField?.name ?? 'name'));
 /** fields a request may set on create */
 export function writableFields(kind: ResourceKind, on: 'create' | 'update'): string[] {
   const internal = new Set(kind.internalFields ?? []);

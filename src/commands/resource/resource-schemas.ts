@@ -1,11 +1,18 @@
 /** Request-body JSON schemas of a kind, derived from its field schemas (and used by OpenAPI). */
 import type { JSONSchema } from '../validation.js';
-import { byId, hasLifecycleApi, namespaceName, writableFields, type ResourceKind } from './resource-kind.js';
+import {
+  byId,
+  hasLifecycleApi,
+  keyFieldOf,
+  namespaceName,
+  writableFields,
+  type ResourceKind,
+} from './resource-kind.js';
 
 const created = new WeakMap<ResourceKind, JSONSchema>();
 const updated = new WeakMap<ResourceKind, JSONSchema>();
 
-/** The schemas of the identity fields: the namespace (under its API name) and the name. */
+/** The schemas of the identity fields: the namespace and the name (each under its API name). */
 export function identitySchemas(kind: ResourceKind): Record<string, JSONSchema> {
   if (byId(kind)) return {};
   const name: JSONSchema = {
@@ -15,7 +22,7 @@ export function identitySchemas(kind: ResourceKind): Record<string, JSONSchema> 
     pattern: kind.namePattern,
   };
   const ns = namespaceName(kind);
-  if (ns === undefined) return { name };
+  if (ns === undefined) return { [keyFieldOf(kind)]: name };
   const schema = kind.namespaceField?.schema ?? {
     type: 'string',
     minLength: 1,
@@ -23,7 +30,7 @@ export function identitySchemas(kind: ResourceKind): Record<string, JSONSchema> 
     pattern: kind.namespacePattern,
     default: 'default',
   };
-  return { [ns]: schema, name };
+  return { [ns]: schema, [keyFieldOf(kind)]: name };
 }
 
 const pick = (kind: ResourceKind, on: 'create' | 'update') =>
@@ -35,7 +42,7 @@ export function createSchema(kind: ResourceKind): JSONSchema {
     s = {
       type: 'object',
       additionalProperties: false,
-      required: [...(byId(kind) ? [] : ['name']), ...(kind.requiredFields ?? [])],
+      required: [...(byId(kind) ? [] : [keyFieldOf(kind)]), ...(kind.requiredFields ?? [])],
       properties: { ...identitySchemas(kind), ...pick(kind, 'create') },
     };
     created.set(kind, s);

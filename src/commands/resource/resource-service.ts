@@ -26,6 +26,7 @@ import {
 import {
   byId,
   hasLifecycleApi,
+  keyFieldOf,
   labelOf,
   namespaceName,
   ownershipOf,
@@ -130,7 +131,7 @@ export class ResourceService {
     );
     await this.check(input, ctx);
     const id = randomUUID();
-    const { [namespaceName(this.kind) ?? 'namespace']: ns, name: named, ...spec } = input;
+    const { [namespaceName(this.kind) ?? 'namespace']: ns, [keyFieldOf(this.kind)]: named, ...spec } = input;
     const namespace = typeof ns === 'string' ? ns : 'default';
     const name = typeof named === 'string' ? named : id;
     // an upsert of an existing item updates the fields the body sets
@@ -176,8 +177,9 @@ export class ResourceService {
     );
     if (hasLifecycleApi(this.kind)) {
       const ns = namespaceName(this.kind) ?? 'namespace';
-      for (const f of [ns, 'name']) {
-        if (patch[f] !== undefined && patch[f] !== (f === 'name' ? name : (namespace ?? 'default'))) {
+      const key = keyFieldOf(this.kind);
+      for (const f of [ns, key]) {
+        if (patch[f] !== undefined && patch[f] !== (f === key ? name : (namespace ?? 'default'))) {
           throw new ValidationError(`${f}: renaming is not supported; create a new ${labelOf(this.kind)}`, f);
         }
         delete patch[f];
@@ -275,7 +277,7 @@ export class ResourceService {
       if (state.status === 'active' && (v !== PRIVATE_NAMESPACE || state.ownerId === ctx.actor))
         return stream;
     }
-    throw new NotFoundError(`${labelOf(this.kind)} '${name}' not found`, 'name');
+    throw new NotFoundError(`${labelOf(this.kind)} '${name}' not found`, keyFieldOf(this.kind));
   }
 
   private async updateCommand(

@@ -1,10 +1,11 @@
 /**
  * The Schedule kind (reference §5.11) on the kit: a cron expression in a time zone that runs a
  * function (with `input_data`) or an agent turn (with `content`) as the schedule's owner. Names are
- * global and not namespaced; a schedule is seen and changed by its owner or whoever holds
- * `sinas.schedules.<action>:all`. A save checks what would otherwise only fail at tick time: the
- * expression and zone parse, a function target exists and its owner may run it, an agent target
- * exists, and an agent schedule has content. Every tick checks the owner's right again.
+ * global and not namespaced (a second create of one is a 400 naming `name`); a schedule is seen and
+ * changed by its owner or whoever holds `sinas.schedules.<action>:all`. A save checks what would
+ * otherwise only fail at tick time: the expression and zone parse, a function target exists and its
+ * owner may run it, an agent target exists, and an agent schedule has content. Every tick checks
+ * the owner's right again.
  */
 import { ValidationError } from '../../errors.js';
 import { SCHEDULE_CATEGORY } from '../../events/schedule-events.js';
@@ -15,7 +16,9 @@ import type { JSONSchema } from '../validation.js';
 import { checkCron, isTimeZone } from './cron.js';
 
 const nullable = (s: JSONSchema): JSONSchema => ({ anyOf: [s, { type: 'null' }] });
-const NAME = '^[a-zA-Z][a-zA-Z0-9_-]*$';
+/** a function's or an agent's namespace and name (functions may start with `_`, agents hold spaces) */
+const TARGET_NAMESPACE = '^[a-zA-Z_][a-zA-Z0-9_-]*$';
+const TARGET_NAME = '^[a-zA-Z_][a-zA-Z0-9 _():-]*$';
 
 export const scheduleKind: ResourceKind = {
   type: 'Schedule',
@@ -25,10 +28,11 @@ export const scheduleKind: ResourceKind = {
   resource: 'schedules',
   ownership: 'owner',
   namespaced: false,
+  duplicates: 'invalid',
   fields: {
     schedule_type: { type: 'string', enum: ['function', 'agent'], default: 'function' },
-    target_namespace: { type: 'string', pattern: NAME, maxLength: 255, default: 'default' },
-    target_name: { type: 'string', pattern: NAME, maxLength: 255 },
+    target_namespace: { type: 'string', pattern: TARGET_NAMESPACE, maxLength: 255, default: 'default' },
+    target_name: { type: 'string', pattern: TARGET_NAME, maxLength: 255 },
     description: nullable({ type: 'string', maxLength: 10_000 }),
     cron_expression: {
       type: 'string',

@@ -1,9 +1,11 @@
 /**
- * The inbound Webhook kind (reference §5.10) on the kit: a path (its name; slashes allowed, unique
- * across all users) that runs a function when called at `<METHOD> /webhooks/<path>`. Its owner (or
- * whoever holds `sinas.webhooks.<action>:all`) manages it. A save checks that the function exists
- * and that the saver may run it, and answers 404 naming the field otherwise, so a save never tells
- * anyone that someone else's function exists. Deliveries are run by runtime/inbound-webhooks/.
+ * The inbound Webhook kind (reference §5.10) on the kit: a `path` (its name; slashes allowed, unique
+ * across all users, a second create of one a 400 naming `path`) that runs a function when called
+ * at `<METHOD> /webhooks/<path>`, and is managed at `/api/v1/webhooks/<path>` by its owner (or
+ * whoever holds `sinas.webhooks.<action>:all`). `is_active: false` keeps it, listed, but a delivery
+ * finds nothing (404). A save checks that the function exists and that the saver may run it, and
+ * answers 404 naming the field otherwise, so a save never tells anyone that someone else's function
+ * exists. Deliveries are run by runtime/inbound-webhooks/.
  */
 import { NotFoundError } from '../../errors.js';
 import type { ExecutePolicy } from '../execution/execute-policy.js';
@@ -28,12 +30,20 @@ export const webhookKind: ResourceKind = {
   path: 'webhooks',
   resource: 'webhooks',
   namespaced: false,
+  nameField: { name: 'path', slashes: true },
+  duplicates: 'invalid',
+  lifecycleApi: false,
   fields: {
     function_namespace: { type: 'string', pattern: IDENT, maxLength: 255, default: 'default' },
     function_name: { type: 'string', pattern: IDENT, maxLength: 255 },
     http_method: { type: 'string', enum: [...WEBHOOK_METHODS], default: 'POST' },
     description: { anyOf: [{ type: 'string', maxLength: 2000 }, { type: 'null' }], default: null },
     default_values: { type: 'object', default: {} },
+    is_active: {
+      type: 'boolean',
+      default: true,
+      description: 'false: kept, but deliveries find nothing (404)',
+    },
     requires_auth: { type: 'boolean', default: true },
     response_mode: { type: 'string', enum: ['sync', 'async'], default: 'sync' },
     dedup: {

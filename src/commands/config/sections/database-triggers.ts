@@ -1,15 +1,17 @@
 /**
  * `spec.databaseTriggers` (reference §6.3): the DatabaseTrigger kind's fields in camelCase, with the
  * connection by name (`connectionName`, stored as its id) and the function as one `ns/name`
- * (`functionName`, stored as `function_namespace` and `function_name`), so a config names the same
- * connection and function on every install. Names found neither in the config nor on the platform
- * are reported at validation. Applied last: after the connections and functions it names.
+ * (`functionName`, a bare name meaning `default/`, stored as `function_namespace` and
+ * `function_name`), so a config names the same connection and function on every install. Names
+ * found neither in the config nor on the platform are reported at validation. Applied last: after
+ * the connections and functions it names.
  */
 import { databaseTriggerKind } from '../../database-trigger/database-trigger-kind.js';
 import type { ResourceService } from '../../resource/resource-service.js';
 import type { ConfigSection } from '../config-section.js';
 import { connectionNameField } from './connection-name-field.js';
-import { direct, resourceSection, type FieldMapping, type KindItems } from './resource-section.js';
+import { qualifyRefs, refField } from './function-ref-field.js';
+import { direct, resourceSection, type KindItems } from './resource-section.js';
 
 const FIELDS = [
   'schema_name',
@@ -21,30 +23,17 @@ const FIELDS = [
   'is_active',
 ];
 
-/** `ns/name`, or a bare name meaning `default/name` */
-const functionRef = (ref: string) => (ref.includes('/') ? ref : `default/${ref}`);
-
 export function databaseTriggersSection(
   service: ResourceService,
   connections: ResourceService,
   items: KindItems,
 ): ConfigSection {
   const connection = connectionNameField(connections, items);
-  const fn: FieldMapping = {
+  const fn = refField(databaseTriggerKind, {
     yaml: 'functionName',
-    schema: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 511,
-      pattern: '^([a-zA-Z_][a-zA-Z0-9_]*/)?[a-zA-Z_][a-zA-Z0-9_]*$',
-    },
-    fallback: null,
-    read: (spec) => `${String(spec.function_namespace)}/${String(spec.function_name)}`,
-    write: (ref) => {
-      const [namespace, name] = functionRef(ref as string).split('/') as [string, string];
-      return { function_namespace: namespace, function_name: name };
-    },
-  };
+    namespaceField: 'function_namespace',
+    nameField: 'function_name',
+  });
   return resourceSection({
     name: 'databaseTriggers',
     resourceType: 'databaseTrigger',
@@ -52,6 +41,7 @@ export function databaseTriggersSection(
     items,
     fields: [connection, fn, ...FIELDS.map((f) => direct(databaseTriggerKind, f))],
     required: ['connectionName', 'tableName', 'functionName', 'pollColumn'],
+    normalise: qualifyRefs(['functionName']),
     async check(item, path, env) {
       const name = item.connectionName;
       if (typeof name === 'string' && !(await env.exists('databaseConnections', name)))
@@ -60,11 +50,8 @@ export function databaseTriggersSection(
           `no database connection '${name}' in the config or on the platform`,
         );
       const ref = item.functionName;
-      if (typeof ref === 'string' && !(await env.exists('functions', functionRef(ref))))
-        env.error(
-          `${path}.functionName`,
-          `no function '${functionRef(ref)}' in the config or on the platform`,
-        );
+      if (typeof ref === 'string' && !(await env.exists('functions', ref)))
+        env.error(`${path}.functionName`, `no function '${ref}' in the config or on the platform`);
     },
   }) as ConfigSection;
 }

@@ -6,7 +6,7 @@
  * read models.
  */
 import type { ResourceKind } from '../../resource/resource-kind.js';
-import { labelOf, namespaceName } from '../../resource/resource-kind.js';
+import { keyFieldOf, labelOf, namespaceName } from '../../resource/resource-kind.js';
 import { identitySchemas } from '../../resource/resource-schemas.js';
 import type { ResourceService } from '../../resource/resource-service.js';
 import { checkSchema, type JSONSchema } from '../../validation.js';
@@ -14,7 +14,7 @@ import { canonicalJson } from '../checksum.js';
 import { camel, type CheckEnv, type ConfigSection, type Observation } from '../config-section.js';
 import { managedByOf } from '../ownership.js';
 
-type Spec = Readonly<Record<string, unknown>>;
+export type Spec = Readonly<Record<string, unknown>>;
 
 /** The platform's items of a kind (all of them, or those in one namespace), as its read model has them. */
 export type KindItems = (
@@ -79,9 +79,9 @@ export function checkSchemaFields(
   }
 }
 
+/** A YAML item; its name is under the kind's key field (`name`; a webhook's `path`). */
 export interface ResourceItem {
   readonly namespace?: string;
-  readonly name: string;
   readonly [field: string]: unknown;
 }
 
@@ -108,20 +108,22 @@ export function resourceSection(o: ResourceSectionOptions): ConfigSection<Resour
   const nsName = namespaceName(kind);
   const inYaml = nsName === 'namespace' && o.namespace === undefined;
   const identity = identitySchemas(kind);
+  const keyField = keyFieldOf(kind);
+  const nameOf = (item: ResourceItem) => item[keyField] as string;
   const w = o.writeOnly;
   const schema: JSONSchema = {
     type: 'object',
     additionalProperties: false,
-    required: ['name', ...(o.required ?? [])],
+    required: [keyField, ...(o.required ?? [])],
     properties: {
       ...(inYaml ? { namespace: identity.namespace } : {}),
-      name: identity.name,
+      [keyField]: identity[keyField]!,
       ...Object.fromEntries(o.fields.map((f) => [f.yaml, f.schema])),
       ...(w ? { [w.yaml]: w.schema } : {}),
     },
   };
   const ns = (item: ResourceItem) => o.namespace ?? item.namespace ?? 'default';
-  const key = (item: ResourceItem) => (inYaml ? `${ns(item)}/${item.name}` : item.name);
+  const key = (item: ResourceItem) => (inYaml ? `${ns(item)}/${nameOf(item)}` : nameOf(item));
   const fieldsOf = async (spec: Spec) => {
     const out: Record<string, unknown> = {};
     for (const f of o.fields) out[f.yaml] = (await f.read(spec)) ?? f.fallback;
@@ -133,7 +135,7 @@ export function resourceSection(o: ResourceSectionOptions): ConfigSection<Resour
     name: o.name,
     resourceType: o.resourceType,
     schema,
-    keyField: 'name',
+    keyField,
     ...(o.sets ? { sets: o.sets } : {}),
     ...(o.substitute ? { substitute: o.substitute } : {}),
     ...(o.normalise ? { normalise: o.normalise } : {}),
@@ -152,8 +154,8 @@ export function resourceSection(o: ResourceSectionOptions): ConfigSection<Resour
     existing: async () =>
       new Set((await allItems()).map((r) => (inYaml ? `${r.namespace}/${r.name}` : r.name))),
     async observe(item): Promise<Observation> {
-      const stream = o.service.stream(ns(item), item.name);
-      const { events, state, revision } = await o.service.observe(ns(item), item.name);
+      const stream = o.service.stream(ns(item), nameOf(item));
+      const { events, state, revision } = await o.service.observe(ns(item), nameOf(item));
       const managedBy = managedByOf(events);
       const base = { stream, revision, ...(managedBy ? { managedBy } : {}) };
       if (state.status !== 'active') return { exists: false, ...base };
@@ -180,18 +182,18 @@ export function resourceSection(o: ResourceSectionOptions): ConfigSection<Resour
       if (w && typeof item[w.yaml] === 'string' && (change.action === 'create' || obs.writeOnlyChanged))
         spec[w.field] = item[w.yaml];
       if (change.action === 'create') {
-        const body = { ...(nsName ? { [nsName]: ns(item) } : {}), name: item.name, ...spec };
+        const body = { ...(nsName ? { [nsName]: ns(item) } : {}), [keyField]: nameOf(item), ...spec };
         return (await o.service.create(body, ctx)).position;
       }
-      return (await o.service.update(ns(item), item.name, spec, ctx)).position;
+      return (await o.service.update(ns(item), nameOf(item), spec, ctx)).position;
     },
     async exportAll() {
       const out: Record<string, unknown>[] = [];
       for (const r of await allItems()) {
         const fields = await fieldsOf(r.spec);
         const item: Record<string, unknown> = inYaml
-          ? { namespace: r.namespace, name: r.name }
-          : { name: r.name };
+          ? { namespace: r.namespace, [keyField]: r.name }
+          : { [keyField]: r.name };
         for (const f of o.fields)
           if (canonicalJson(fields[f.yaml]) !== canonicalJson(f.fallback)) item[f.yaml] = fields[f.yaml];
         out.push(item);

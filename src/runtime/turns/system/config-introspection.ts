@@ -93,7 +93,7 @@ const error = (message: string): ToolOutcome => ({ status: 'error', result: { er
 
 /** What a list shows of an item: who it is and what it is for, not its whole configuration. */
 function summary(item: Record<string, unknown>): Record<string, unknown> {
-  const keep = ['id', 'namespace', 'visibility', 'name', 'description', 'version', 'is_active'];
+  const keep = ['id', 'namespace', 'visibility', 'name', 'path', 'description', 'version', 'is_active'];
   return Object.fromEntries(keep.filter((k) => item[k] !== undefined).map((k) => [k, item[k]]));
 }
 
