@@ -55,6 +55,9 @@ import { registerMessageSearchRoutes } from '../http/message-search.js';
 import { MessageQueries } from '../projections/message-queries.js';
 import { registerPermissionReferenceRoutes } from '../http/permission-reference.js';
 import { registerSystemRoutes } from '../http/system.js';
+import { registerQueueAdminRoutes } from '../http/queue-admin.js';
+import { QueueOverview } from './admin/queue-overview.js';
+import { QueueJobLabelQueries } from '../projections/queue-job-labels.js';
 import { registerConfigRoutes } from '../http/config.js';
 import { registerLoginRoutes } from '../http/login.js';
 import { looksLikeJwt } from './auth/access-tokens.js';
@@ -374,6 +377,12 @@ export class Platform {
       role: this.config.role,
       checks: this.services.portChecks,
       dataDir: this.config.dataDir,
+    });
+    const labels = new QueueJobLabelQueries(pool);
+    registerQueueAdminRoutes(registry, {
+      overview: new QueueOverview({ queue: this.services.queue, labels: (e, c) => labels.labels(e, c) }),
+      pool: async () => ({ idle: 0, in_use: 0, total: 0 }),
+      workers: async () => ({ count: 0, running: 0 }),
     });
     registerOpenAiAdapterRoutes(registry, {
       chats: this.services.chats,

@@ -825,6 +825,11 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     },
     'GET /api/v1/system/health': { call: () => ({ path: '/api/v1/system/health' }), expect: ADMIN },
     'GET /api/v1/dependencies': { call: () => ({ path: '/api/v1/dependencies' }), expect: ADMIN },
+    // the job queues: administrators only (a job names the function, agent and chat it serves)
+    'GET /api/v1/queue/stats': { call: () => ({ path: '/api/v1/queue/stats' }), expect: ADMIN },
+    'GET /api/v1/queue/jobs': { call: () => ({ path: '/api/v1/queue/jobs?limit=5' }), expect: ADMIN },
+    'GET /api/v1/queue/dlq': { call: () => ({ path: '/api/v1/queue/dlq' }), expect: ADMIN },
+    'GET /api/v1/queue/workers': { call: () => ({ path: '/api/v1/queue/workers' }), expect: ADMIN },
     'GET /api/v1/roles/permissions/defaults': {
       call: () => ({ path: '/api/v1/roles/permissions/defaults' }),
       expect: ADMIN,

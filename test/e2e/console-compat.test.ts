@@ -262,6 +262,107 @@ describe('the original console against this API', function () {
     });
   });
 
+  describe('the queue views of the System page (GET /api/v1/queue/stats, /jobs, /dlq, /workers)', () => {
+    let executionId: string;
+    let chatId: string;
+    before(async () => {
+      const fn = await t.api('/api/v1/functions', {
+        method: 'POST',
+        json: { ...functionForm('queued_fn'), namespace: 'qv' },
+      });
+      expect(fn.status, await fn.clone().text()).to.equal(201);
+      const ran = await t.api('/functions/qv/queued_fn/execute', { method: 'POST', json: { input: {} } });
+      expect(ran.status, await ran.clone().text()).to.equal(200);
+      executionId = (await ran.json()).execution_id;
+      await t.api('/api/v1/agents', { method: 'POST', json: { namespace: 'qv', name: 'agent' } });
+      const chat = await t.api('/agents/qv/agent/chats', { method: 'POST', json: {} });
+      chatId = (await chat.json()).id;
+      await t.api(`/chats/${chatId}/messages`, { method: 'POST', json: { content: 'hello' } });
+    });
+    type Job = Record<string, unknown> & {
+      job_id: string;
+      execution_id: string | null;
+      chat_id: string | null;
+    };
+    /** the console's call: `getQueueJobs(status)` */
+    const jobs = async (status?: string): Promise<Job[]> => {
+      const r = await t.api(`/api/v1/queue/jobs${status ? `?${new URLSearchParams({ status })}` : ''}`);
+      expect(r.status, await r.clone().text()).to.equal(200);
+      return r.json();
+    };
+
+    it("lists the jobs with the function or agent they ran, in the original's statuses and fields", async () => {
+      let fnJob: Job | undefined;
+      await until('the function job listed as completed', async () => {
+        fnJob = (await jobs('completed')).find((j) => j.execution_id === executionId);
+        return fnJob !== undefined;
+      });
+      expect(fnJob).to.include({ status: 'completed', queue: 'functions', function: 'qv/queued_fn' });
+      expect(fnJob).to.include({ trigger_type: 'API', error: null, chat_id: null });
+      expect(fnJob!.enqueued_at)
+        .to.be.a('number')
+        .and.at.most(Date.now() / 1000);
+      expect(fnJob).not.to.have.property('data');
+      let turnJob: Job | undefined;
+      await until('the turn job listed as completed', async () => {
+        turnJob = (await jobs('completed')).find((j) => j.chat_id === chatId);
+        return turnJob !== undefined;
+      });
+      expect(turnJob).to.include({ queue: 'agents', agent: 'qv/agent', type: 'message' });
+      const all = await jobs();
+      const times = all.map((j) => j.enqueued_at as number);
+      expect(times).to.deep.equal([...times].sort((a, b) => b - a));
+      expect(await jobs('cancelled')).to.deep.equal([]);
+      const limited = await t.api('/api/v1/queue/jobs?limit=1');
+      expect(await limited.json()).to.have.length(1);
+    });
+
+    it('counts pending jobs per queue, jobs by status, dead letters, containers and workers', async () => {
+      const r = await t.api('/api/v1/queue/stats');
+      expect(r.status).to.equal(200);
+      const stats = await r.json();
+      expect(stats.queues.functions.pending).to.be.a('number');
+      expect(stats.queues.agents.pending).to.be.a('number');
+      expect(stats.jobs).to.have.all.keys('queued', 'running', 'completed', 'failed', 'cancelled');
+      expect(stats.jobs.completed).to.be.at.least(2);
+      expect(stats.dlq.size).to.equal(stats.jobs.failed);
+      expect(stats.pool).to.have.all.keys('idle', 'in_use', 'total');
+      expect(stats.workers).to.have.all.keys('count', 'running');
+      const dlq = await t.api('/api/v1/queue/dlq');
+      expect(dlq.status).to.equal(200);
+      expect((await dlq.json()).length).to.equal(stats.dlq.size);
+    });
+
+    it("lists the queues' workers with their slots (max_jobs) and start time", async () => {
+      const r = await t.api('/api/v1/queue/workers');
+      expect(r.status).to.equal(200);
+      const workers = (await r.json()) as {
+        worker_id: string;
+        queue: string;
+        max_jobs: number;
+        started_at: number;
+      }[];
+      expect(workers.map((w) => w.queue)).to.include.members(['functions', 'agents']);
+      for (const w of workers) {
+        expect(w.worker_id).to.be.a('string');
+        expect(w.max_jobs).to.be.at.least(1);
+        expect(w.started_at).to.be.at.most(Date.now() / 1000);
+      }
+    });
+
+    it('answers only administrators, and refuses an unknown status or limit naming the field', async () => {
+      const user = { 'x-api-key': await userKey(t, 'queue_peeker') };
+      for (const path of ['stats', 'jobs', 'dlq', 'workers'])
+        expect((await t.api(`/api/v1/queue/${path}`, { headers: user })).status, path).to.equal(403);
+      const bad = await t.api('/api/v1/queue/jobs?status=lost');
+      expect(bad.status).to.equal(400);
+      expect((await bad.json()).field).to.match(/status/);
+      const big = await t.api('/api/v1/queue/jobs?limit=501');
+      expect(big.status).to.equal(400);
+      expect((await big.json()).field).to.match(/limit/);
+    });
+  });
+
   describe('the System page (GET /api/v1/system/health, /api/v1/dependencies)', () => {
     it('reports this process and every port as services, the host, and no warnings when all is up', async () => {
       const r = await t.api('/api/v1/system/health?include_stats=false');
