@@ -36,7 +36,15 @@ import { purgeReactor, startPurgeWorkers, sweepExpiredChats } from './turns/purg
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
 import { subagentReactor } from './subagents/subagent-reactor.js';
 import { registerExecutionRoutes } from '../http/executions.js';
-import { executionReactor, startExecutionWorkers, sweepExecutions } from './functions/execution-jobs.js';
+import {
+  EXECUTION_QUEUE,
+  WORKER_ID,
+  executionReactor,
+  startExecutionWorkers,
+  sweepExecutions,
+} from './functions/execution-jobs.js';
+import { WorkerHeartbeat, finishedJobs } from './admin/worker-heartbeats.js';
+import { registerWorkerRoutes, workerCounts } from '../http/workers.js';
 import { hookReactor } from './turns/hooks.js';
 import { defaultRoles } from '../commands/identity/default-roles.js';
 import { parsePermission } from '../commands/identity/permissions.js';
@@ -220,6 +228,16 @@ export class Platform {
     this.triggerPoller = triggerPollerOn(this.services, this.log);
     this.triggerPoller?.start();
     await this.startScheduler();
+    this.heartbeat = new WorkerHeartbeat({
+      pool,
+      id: WORKER_ID,
+      role: this.config.role,
+      intervalMs: this.config.admin.heartbeatMs,
+      ttlMs: this.config.admin.workerTtlMs,
+      executions: finishedJobs(queue.events, EXECUTION_QUEUE),
+      log: this.log,
+    });
+    await this.heartbeat.start();
     const sweep = () =>
       Promise.all([
         sweepOpenTurns(pool, queue).then(
@@ -241,6 +259,7 @@ export class Platform {
   private dispatcher: WebhookDispatcher | undefined;
   private triggerPoller: TriggerPoller | undefined;
   private scheduler: Scheduler | undefined;
+  private heartbeat: WorkerHeartbeat | undefined;
 
   /** the schedules' loop (src/runtime/schedules/scheduler.ts), when the schedule kind is served */
   private async startScheduler(): Promise<void> {
@@ -379,11 +398,13 @@ export class Platform {
       dataDir: this.config.dataDir,
     });
     const labels = new QueueJobLabelQueries(pool);
+    const workerDeps = { pool, ttlMs: this.config.admin.workerTtlMs };
     registerQueueAdminRoutes(registry, {
       overview: new QueueOverview({ queue: this.services.queue, labels: (e, c) => labels.labels(e, c) }),
       pool: async () => ({ idle: 0, in_use: 0, total: 0 }),
-      workers: async () => ({ count: 0, running: 0 }),
+      workers: () => workerCounts(workerDeps),
     });
+    registerWorkerRoutes(registry, workerDeps);
     registerOpenAiAdapterRoutes(registry, {
       chats: this.services.chats,
       agents: this.services.agents,
@@ -447,6 +468,7 @@ export class Platform {
         this.dispatcher?.stop(),
         this.triggerPoller?.stop(),
         this.scheduler?.stop(),
+        this.heartbeat?.stop(),
       ]);
       await this.composition.dispose();
     })();
