@@ -64,7 +64,8 @@ export function registerQueueAdminRoutes(registry: RouteRegistry, d: QueueAdminD
     },
     handler: async (_req, res) => {
       const [stats, pool, workers] = await Promise.all([d.overview.stats(), d.pool(), d.workers()]);
-      res.json({ ...stats, pool, workers });
+      const { idle, in_use, total } = pool;
+      res.json({ ...stats, pool: { idle, in_use, total }, workers });
     },
   });
   registry.add({

@@ -1,10 +1,12 @@
 /**
- * `GET /api/v1/workers` and `/workers/count`: the worker processes alive, from their heartbeats
+ * `GET /api/v1/workers`, `/workers/count` and `/containers/stats`: the worker processes alive and
+ * their function containers, from their heartbeats
  * (src/runtime/admin/worker-heartbeats.ts), administrators only as in the original. The original's
  * workers are its shared function containers; here they are the processes that run turns and
  * functions, in the same fields (`container_name` names the process) plus their role, pid and host.
  */
 import type pg from 'pg';
+import { containerStats } from '../runtime/admin/container-stats.js';
 import { liveWorkers, type WorkerRow } from '../runtime/admin/worker-heartbeats.js';
 import type { RouteRegistry } from './routes.js';
 
@@ -29,6 +31,12 @@ function workerOf(w: WorkerRow) {
     started_at: w.started_at.toISOString(),
     last_seen: w.last_seen.toISOString(),
   };
+}
+
+/** the function containers of the live worker processes (src/runtime/admin/container-stats.ts) */
+export async function liveContainers(d: WorkerRouteDeps) {
+  const rows = await liveWorkers(d.pool, d.ttlMs);
+  return containerStats(rows.flatMap((r) => (r.pool ? [r.pool] : [])));
 }
 
 /** the worker processes alive, for the queue stats too */
@@ -77,6 +85,42 @@ export function registerWorkerRoutes(registry: RouteRegistry, d: WorkerRouteDeps
     responses: { 200: { type: 'object', properties: { count: { type: 'integer' } } } },
     handler: async (_req, res) => {
       res.json({ count: (await workerCounts(d)).count });
+    },
+  });
+  const container = {
+    type: 'object',
+    properties: {
+      name: { type: 'string' },
+      status: { type: 'string' },
+      executions: { type: 'integer' },
+      age_seconds: { type: 'integer' },
+    },
+  };
+  registry.add({
+    method: 'get',
+    path: '/api/v1/containers/stats',
+    access: ADMIN,
+    summary:
+      "The function containers of the live worker processes, idle and in use (as of each one's last heartbeat)",
+    tags: ['Containers'],
+    responses: {
+      200: {
+        type: 'object',
+        properties: {
+          idle: { type: 'integer' },
+          in_use: { type: 'integer' },
+          total: { type: 'integer' },
+          max_size: { type: 'integer' },
+          min_idle: { type: 'integer' },
+          max_executions: { type: 'integer' },
+          idle_containers: { type: 'array', items: container },
+          in_use_containers: { type: 'array', items: container },
+          sandboxes: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+    handler: async (_req, res) => {
+      res.json(await liveContainers(d));
     },
   });
 }

@@ -44,7 +44,7 @@ import {
   sweepExecutions,
 } from './functions/execution-jobs.js';
 import { WorkerHeartbeat, finishedJobs } from './admin/worker-heartbeats.js';
-import { registerWorkerRoutes, workerCounts } from '../http/workers.js';
+import { liveContainers, registerWorkerRoutes, workerCounts } from '../http/workers.js';
 import { hookReactor } from './turns/hooks.js';
 import { defaultRoles } from '../commands/identity/default-roles.js';
 import { parsePermission } from '../commands/identity/permissions.js';
@@ -235,6 +235,7 @@ export class Platform {
       intervalMs: this.config.admin.heartbeatMs,
       ttlMs: this.config.admin.workerTtlMs,
       executions: finishedJobs(queue.events, EXECUTION_QUEUE),
+      runnerPool: () => this.services.functionRunner?.poolView(),
       log: this.log,
     });
     await this.heartbeat.start();
@@ -401,7 +402,7 @@ export class Platform {
     const workerDeps = { pool, ttlMs: this.config.admin.workerTtlMs };
     registerQueueAdminRoutes(registry, {
       overview: new QueueOverview({ queue: this.services.queue, labels: (e, c) => labels.labels(e, c) }),
-      pool: async () => ({ idle: 0, in_use: 0, total: 0 }),
+      pool: () => liveContainers(workerDeps),
       workers: () => workerCounts(workerDeps),
     });
     registerWorkerRoutes(registry, workerDeps);

@@ -832,6 +832,7 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'GET /api/v1/queue/workers': { call: () => ({ path: '/api/v1/queue/workers' }), expect: ADMIN },
     'GET /api/v1/workers': { call: () => ({ path: '/api/v1/workers' }), expect: ADMIN },
     'GET /api/v1/workers/count': { call: () => ({ path: '/api/v1/workers/count' }), expect: ADMIN },
+    'GET /api/v1/containers/stats': { call: () => ({ path: '/api/v1/containers/stats' }), expect: ADMIN },
     'GET /api/v1/roles/permissions/defaults': {
       call: () => ({ path: '/api/v1/roles/permissions/defaults' }),
       expect: ADMIN,

@@ -33,7 +33,8 @@ describe('the original console against this API', function () {
   this.timeout(60_000);
   let t: TestPlatform;
   before(async () => {
-    t = await startTestPlatform();
+    // heartbeats often, so the containers view shows a run within a fraction of a second
+    t = await startTestPlatform({ SINAS_WORKER_HEARTBEAT_MS: '200', SINAS_WORKER_TTL_MS: '10000' });
   });
   after(async () => t?.stop());
 
@@ -348,6 +349,44 @@ describe('the original console against this API', function () {
         expect(w.max_jobs).to.be.at.least(1);
         expect(w.started_at).to.be.at.most(Date.now() / 1000);
       }
+    });
+
+    it("shows the function runner's containers in the original's shape (zeros without Docker)", async () => {
+      const sandbox = t.platform.services.functionRunner!.health().sandbox;
+      type Stats = { idle: number; in_use: number; total: number; max_size: number } & {
+        idle_containers: unknown[];
+        in_use_containers: unknown[];
+      };
+      let stats: Stats | undefined;
+      const read = async () => {
+        const r = await t.api('/api/v1/containers/stats');
+        expect(r.status, await r.clone().text()).to.equal(200);
+        return (stats = (await r.json()) as Stats);
+      };
+      if (sandbox === 'docker') {
+        // the pool as of a heartbeat after the function ran: a container that served the run
+        await until('a container that ran the function', async () => {
+          const s = await read();
+          const all = [...s.idle_containers, ...s.in_use_containers] as { executions: number }[];
+          return all.some((c) => c.executions >= 1);
+        });
+        expect(stats!.total)
+          .to.equal(stats!.idle + stats!.in_use)
+          .and.be.at.least(1);
+        expect(stats!.max_size).to.be.at.least(stats!.total);
+        expect(stats!.idle_containers[0] ?? stats!.in_use_containers[0]).to.have.all.keys(
+          'name',
+          'status',
+          'executions',
+          'age_seconds',
+        );
+      } else {
+        await read();
+        expect(stats).to.include({ idle: 0, in_use: 0, total: 0 });
+      }
+      expect(stats).to.include.all.keys('max_size', 'min_idle', 'max_executions');
+      const user = { 'x-api-key': await userKey(t, 'container_peeker') };
+      expect((await t.api('/api/v1/containers/stats', { headers: user })).status).to.equal(403);
     });
 
     it('answers only administrators, and refuses an unknown status or limit naming the field', async () => {

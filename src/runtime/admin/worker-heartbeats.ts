@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { Observable } from 'rxjs';
 import type { JobEvent } from '../queue/job-queue.js';
+import type { RunnerPoolView } from '../functions/function-runner.js';
 
 export interface WorkerRow {
   id: string;
@@ -19,6 +20,7 @@ export interface WorkerRow {
   started_at: Date;
   last_seen: Date;
   executions: number;
+  pool: RunnerPoolView | null;
 }
 
 export interface HeartbeatOptions {
@@ -30,6 +32,8 @@ export interface HeartbeatOptions {
   readonly ttlMs: number;
   /** function runs this process's workers finished so far */
   readonly executions: () => number;
+  /** its function runner's sandbox pool, when it runs functions */
+  readonly runnerPool: () => RunnerPoolView | undefined;
   readonly log: Pick<Logger, 'warn'>;
 }
 
@@ -59,14 +63,19 @@ export class WorkerHeartbeat {
       .catch((err: Error) => this.o.log.warn({ err }, 'worker heartbeat: could not remove this process'));
   }
 
+  private poolJson(): string | null {
+    const view = this.o.runnerPool();
+    return view ? JSON.stringify(view) : null;
+  }
+
   private async beat(): Promise<void> {
     const { pool, id, role, ttlMs } = this.o;
     try {
       await pool.query(
-        `INSERT INTO worker_heartbeats (id, role, pid, host, started_at, last_seen, executions)
-           VALUES ($1, $2, $3, $4, $5, now(), $6)
-         ON CONFLICT (id) DO UPDATE SET last_seen = now(), executions = EXCLUDED.executions`,
-        [id, role, process.pid, hostname(), this.startedAt, this.o.executions()],
+        `INSERT INTO worker_heartbeats (id, role, pid, host, started_at, last_seen, executions, pool)
+           VALUES ($1, $2, $3, $4, $5, now(), $6, $7)
+         ON CONFLICT (id) DO UPDATE SET last_seen = now(), executions = EXCLUDED.executions, pool = EXCLUDED.pool`,
+        [id, role, process.pid, hostname(), this.startedAt, this.o.executions(), this.poolJson()],
       );
       await pool.query(
         `DELETE FROM worker_heartbeats WHERE last_seen < now() - $1 * interval '1 millisecond'`,
@@ -84,7 +93,7 @@ export class WorkerHeartbeat {
 /** The worker processes seen within the TTL, oldest first. */
 export async function liveWorkers(pool: Pick<pg.Pool, 'query'>, ttlMs: number): Promise<WorkerRow[]> {
   const { rows } = await pool.query<WorkerRow & { executions: string }>(
-    `SELECT id, role, pid, host, started_at, last_seen, executions FROM worker_heartbeats
+    `SELECT id, role, pid, host, started_at, last_seen, executions, pool FROM worker_heartbeats
       WHERE last_seen >= now() - $1 * interval '1 millisecond' ORDER BY started_at, id`,
     [ttlMs],
   );
