@@ -45,6 +45,9 @@ import {
 } from './functions/execution-jobs.js';
 import { WorkerHeartbeat, finishedJobs } from './admin/worker-heartbeats.js';
 import { liveContainers, registerWorkerRoutes, workerCounts } from '../http/workers.js';
+import { RequestLogWriter } from './admin/request-log-writer.js';
+import { RequestLogQueries } from './admin/request-log-queries.js';
+import { registerRequestLogRoutes } from '../http/request-logs.js';
 import { hookReactor } from './turns/hooks.js';
 import { defaultRoles } from '../commands/identity/default-roles.js';
 import { parsePermission } from '../commands/identity/permissions.js';
@@ -261,6 +264,7 @@ export class Platform {
   private triggerPoller: TriggerPoller | undefined;
   private scheduler: Scheduler | undefined;
   private heartbeat: WorkerHeartbeat | undefined;
+  private requestLogs: RequestLogWriter | undefined;
 
   /** the schedules' loop (src/runtime/schedules/scheduler.ts), when the schedule kind is served */
   private async startScheduler(): Promise<void> {
@@ -406,6 +410,10 @@ export class Platform {
       workers: () => workerCounts(workerDeps),
     });
     registerWorkerRoutes(registry, workerDeps);
+    registerRequestLogRoutes(registry, new RequestLogQueries(pool));
+    const { enabled, ...logging } = this.config.admin.requestLogs;
+    this.requestLogs = enabled ? new RequestLogWriter(pool, logging, this.log) : undefined;
+    this.requestLogs?.start();
     registerOpenAiAdapterRoutes(registry, {
       chats: this.services.chats,
       agents: this.services.agents,
@@ -428,6 +436,7 @@ export class Platform {
       log: this.log,
       bodyLimit: this.config.bodyLimit,
       corsOrigins: this.config.corsOrigins,
+      ...(this.requestLogs ? { requestLog: this.requestLogs.record.bind(this.requestLogs) } : {}),
       permissionsOf: cachedPermissions(identityQueries, waiter),
       verifyToken: gate.verifyToken,
       checkKey: gate.checkKey,
@@ -470,6 +479,7 @@ export class Platform {
         this.triggerPoller?.stop(),
         this.scheduler?.stop(),
         this.heartbeat?.stop(),
+        this.requestLogs?.stop(),
       ]);
       await this.composition.dispose();
     })();

@@ -6,6 +6,7 @@
  * endpoints of its Dashboard, Logs and System pages.
  */
 import { expect } from 'chai';
+import pg from 'pg';
 import { startTestPlatform, userKey, ADMIN_KEY, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
 
@@ -34,7 +35,11 @@ describe('the original console against this API', function () {
   let t: TestPlatform;
   before(async () => {
     // heartbeats often, so the containers view shows a run within a fraction of a second
-    t = await startTestPlatform({ SINAS_WORKER_HEARTBEAT_MS: '200', SINAS_WORKER_TTL_MS: '10000' });
+    t = await startTestPlatform({
+      SINAS_WORKER_HEARTBEAT_MS: '200',
+      SINAS_WORKER_TTL_MS: '10000',
+      SINAS_REQUEST_LOG_FLUSH_MS: '50',
+    });
   });
   after(async () => t?.stop());
 
@@ -399,6 +404,100 @@ describe('the original console against this API', function () {
       const big = await t.api('/api/v1/queue/jobs?limit=501');
       expect(big.status).to.equal(400);
       expect((await big.json()).field).to.match(/limit/);
+    });
+  });
+
+  describe('the Logs page (GET /api/v1/request-logs, /request-logs/stats)', () => {
+    type Log = Record<string, unknown> & { path: string; status_code: number; user_id: string | null };
+    /** the console's call: `listRequestLogs({user_id, start_time, end_time, permission, path_pattern, status_code, limit, offset})` */
+    const logs = async (params: Record<string, string>, headers: Record<string, string> = {}) => {
+      const r = await t.api(`/api/v1/request-logs?${new URLSearchParams(params)}`, { headers });
+      expect(r.status, await r.clone().text()).to.equal(200);
+      return (await r.json()) as Log[];
+    };
+    const logged = async (path: string, status?: number) => {
+      let found: Log | undefined;
+      await until(`${path} in the request logs`, async () => {
+        const rows = await logs({ path_pattern: path, limit: '10', offset: '0' });
+        found = rows.find((r) => status === undefined || r.status_code === status);
+        return found !== undefined;
+      });
+      return found!;
+    };
+
+    it('logs method, path, status, duration and user, and no trace of a query string or an Authorization header', async () => {
+      const SECRET = 'query-secret-4f1c9e';
+      const r = await fetch(`${t.url}/api/v1/agents/compat_logs/missing?token=${SECRET}&limit=2`, {
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
+      await r.arrayBuffer();
+      const row = await logged('/api/v1/agents/compat_logs/missing');
+      expect(row).to.include({
+        method: 'GET',
+        path: '/api/v1/agents/compat_logs/missing',
+        status_code: r.status,
+      });
+      expect(row.response_time_ms).to.be.a('number').and.at.least(0);
+      expect(new Date(row.timestamp as string).toISOString()).to.equal(row.timestamp);
+      expect(row.request_id).to.be.a('string');
+      expect(row).to.include.all.keys('user_email', 'permission_used', 'has_permission', 'query_params');
+      expect(row.query_params).to.equal(null);
+      const pool = new pg.Pool({ connectionString: t.db.url, max: 1 });
+      try {
+        const table = (await pool.query('SELECT r::text AS row FROM request_logs r')).rows
+          .map((x: { row: string }) => x.row)
+          .join('\n');
+        expect(table).to.contain('/api/v1/agents/compat_logs/missing');
+        expect(table).not.to.contain(SECRET);
+        expect(table).not.to.contain(ADMIN_KEY);
+        expect(table).not.to.contain('token=');
+      } finally {
+        await pool.end();
+      }
+    });
+
+    it('filters as the console does, shows a user only their own, and counts the stats it reads', async () => {
+      const key = await userKey(t, 'log_reader');
+      const user = { 'x-api-key': key };
+      const me = (await (await t.api('/auth/me', { headers: user })).json()) as { id: string };
+      expect((await t.api('/api/v1/agents/compat_logs/mine', { headers: user })).status).to.equal(404);
+      const mine = await logged('/api/v1/agents/compat_logs/mine', 404);
+      expect(mine).to.include({ user_id: me.id, user_email: 'log_reader@example.com', has_permission: true });
+      const own = await logs({ limit: '100', offset: '0' }, user);
+      expect(own.length).to.be.at.least(1);
+      expect(own.every((l) => l.user_id === me.id)).to.equal(true);
+      const admins = await logs({
+        user_id: me.id,
+        status_code: '404',
+        path_pattern: '/api/v1/agents/%',
+        limit: '5',
+        offset: '0',
+      });
+      expect(admins.map((l) => l.path)).to.include('/api/v1/agents/compat_logs/mine');
+      expect(admins.every((l) => l.status_code === 404 && l.user_id === me.id)).to.equal(true);
+      const later = await logs({ start_time: new Date(Date.now() + 3_600_000).toISOString().slice(0, 16) });
+      expect(later).to.deep.equal([]);
+      expect(await logs({ permission: 'sinas.agents.read:all' })).to.deep.equal([]);
+      const other = await t.api(`/api/v1/request-logs?user_id=someone-else`, { headers: user });
+      expect(other.status).to.equal(403);
+      const stats = await (await t.api(`/api/v1/request-logs/stats?user_id=${me.id}`)).json();
+      expect(stats.total_requests).to.be.at.least(1);
+      expect(stats.unique_users).to.equal(1);
+      expect(stats.error_rate).to.be.above(0).and.at.most(1);
+      expect(stats.avg_response_time_ms).to.be.a('number');
+      expect(stats.top_paths).to.deep.include({ path: '/api/v1/agents/compat_logs/mine', count: 1 });
+      expect(stats.top_permissions).to.deep.equal([]);
+      const ownStats = await (await t.api('/api/v1/request-logs/stats', { headers: user })).json();
+      expect(ownStats.unique_users).to.equal(1);
+    });
+
+    it('refuses a time that is not one, naming the field', async () => {
+      const r = await t.api('/api/v1/request-logs?start_time=yesterday-ish');
+      expect(r.status).to.equal(400);
+      expect((await r.json()).field).to.equal('start_time');
+      const s = await t.api('/api/v1/request-logs/stats?end_time=soon');
+      expect(s.status).to.equal(400);
+      expect((await s.json()).field).to.equal('end_time');
     });
   });
 
