@@ -50,6 +50,20 @@ describe('request log writer', () => {
     expect(warnings).to.deep.equal([]);
   });
 
+  it('logs a signed link or any long token in a path as {token}', async () => {
+    const writer = new RequestLogWriter(pool, { ...LIMITS, maxRows: 100 }, log);
+    const token = `${'a'.repeat(40)}.${'b'.repeat(43)}`;
+    writer.record(entry(`/files/serve/short.sig`));
+    writer.record(entry(`/api/v1/things/${token}/more`));
+    writer.record(entry('/chats/7f1c2a34-5b6d-4e8f-9a0b-1c2d3e4f5a6b/messages'));
+    await writer.flush();
+    expect(await paths()).to.deep.equal([
+      '/files/serve/{token}',
+      '/api/v1/things/{token}/more',
+      '/chats/7f1c2a34-5b6d-4e8f-9a0b-1c2d3e4f5a6b/messages',
+    ]);
+  });
+
   it('prunes requests older than maxAgeMs', async () => {
     const writer = new RequestLogWriter(pool, { ...LIMITS, maxRows: 100, maxAgeMs: 60_000 }, log);
     writer.record(entry('/old', new Date(Date.now() - 120_000)));

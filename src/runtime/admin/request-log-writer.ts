@@ -21,6 +21,20 @@ export interface RequestLogEntry {
   readonly durationMs: number;
 }
 
+/** Paths whose last segment is a credential (a signed file link): logged with the token replaced. */
+const CAPABILITY_PATHS = [/^(\/files\/serve\/)[^/]+$/];
+/** any other segment this long made of token characters is taken for one */
+const TOKEN_SEGMENT = /^[\w.~+=-]{64,}$/;
+
+/** The path as logged: a credential in it (a signed link's token) becomes `{token}`. */
+export function loggedPath(path: string): string {
+  for (const re of CAPABILITY_PATHS) if (re.test(path)) return path.replace(re, '$1{token}');
+  return path
+    .split('/')
+    .map((seg) => (TOKEN_SEGMENT.test(seg) ? '{token}' : seg))
+    .join('/');
+}
+
 export class RequestLogWriter {
   private buffer: RequestLogEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -40,7 +54,7 @@ export class RequestLogWriter {
 
   record(entry: RequestLogEntry): void {
     if (this.buffer.length >= this.config.bufferMax) this.dropped++;
-    else this.buffer.push(entry);
+    else this.buffer.push({ ...entry, path: loggedPath(entry.path) });
   }
 
   /** Writes what is buffered (one flush at a time); resolves once written or given up. */
