@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { ApiKeys } from '../runtime/auth/api-keys.js';
+import type { ApiKeys, Principal } from '../runtime/auth/api-keys.js';
+import type { RequestLogEntry } from '../runtime/admin/request-log-writer.js';
 import { YAML_TYPES } from './config.js';
 import { authenticate, type AuthDeps } from './auth.js';
 import { isConnectionError } from '../dependency-errors.js';
@@ -25,6 +26,8 @@ export interface AppDeps extends AuthDeps {
   readonly bodyLimit: string;
   /** browser origins allowed to call (SINAS_CORS_ORIGINS) */
   readonly corsOrigins: '*' | readonly string[];
+  /** takes each finished request for the request logs (never waits: ../runtime/admin/request-log-writer.ts) */
+  readonly requestLog?: (entry: RequestLogEntry) => void;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -37,12 +40,20 @@ export function buildApp(deps: AppDeps): Express {
     res.setHeader('X-Request-Id', requestId);
     const started = Date.now();
     // never the body (it may carry a secret's value) nor the headers (API keys)
-    res.on('finish', () =>
+    res.on('finish', () => {
       deps.log.debug(
         { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - started },
         'request',
-      ),
-    );
+      );
+      deps.requestLog?.({
+        at: new Date(started),
+        userId: (req as { principal?: Principal }).principal?.userId ?? null,
+        method: req.method,
+        path: req.originalUrl.split('?')[0]!,
+        status: res.statusCode,
+        durationMs: Date.now() - started,
+      });
+    });
     next();
   });
   const allowOrigins = corsFor(deps.corsOrigins);

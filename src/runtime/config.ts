@@ -56,6 +56,29 @@ export interface Config {
   readonly claimStreamKeepEvents: number;
   readonly outbound: OutboundConfig;
   readonly files: FilesConfig;
+  readonly admin: AdminConfig;
+}
+
+/** What the admin views record: worker heartbeats and API request logs (README "Admin views"). */
+export interface AdminConfig {
+  /** how often a worker process writes its heartbeat row (SINAS_WORKER_HEARTBEAT_MS, default 5 s) */
+  readonly heartbeatMs: number;
+  /** a worker unseen this long is gone: no longer listed, its row pruned (SINAS_WORKER_TTL_MS, default 30 s) */
+  readonly workerTtlMs: number;
+  readonly requestLogs: RequestLogConfig;
+}
+
+export interface RequestLogConfig {
+  /** log API requests at all (SINAS_REQUEST_LOGS, default true) */
+  readonly enabled: boolean;
+  /** how often buffered requests are written (SINAS_REQUEST_LOG_FLUSH_MS, default 1 s) */
+  readonly flushMs: number;
+  /** requests kept at most this long (SINAS_REQUEST_LOG_MAX_AGE_MS, default 7 days) */
+  readonly maxAgeMs: number;
+  /** and at most this many, the newest (SINAS_REQUEST_LOG_MAX_ROWS, default 100 000) */
+  readonly maxRows: number;
+  /** requests buffered at most between flushes; more are dropped and counted (SINAS_REQUEST_LOG_BUFFER) */
+  readonly bufferMax: number;
 }
 
 /** Where file contents live and how signed file URLs start (README "Collections and files"). */
@@ -208,6 +231,7 @@ export function loadConfig(env: Env = process.env): Config {
       messagePartMaxBytes: int(env, 'SINAS_MESSAGE_PART_MAX_BYTES', 20 * 1024 * 1024, 1, 1024 * 1024 * 1024),
       quotaUnitBytes: int(env, 'SINAS_COLLECTION_QUOTA_UNIT_BYTES', 1024 ** 3, 1, 1024 ** 3),
     },
+    admin: admin(env),
   };
   for (const name of ['SINAS_OUTBOUND_ALLOWLIST', 'SINAS_WEBHOOK_ALLOWLIST'])
     checkAllowlist(list(env, name), name);
@@ -219,6 +243,27 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ValidationError('SINAS_ADMIN_API_KEY must be at least 16 characters', 'SINAS_ADMIN_API_KEY');
   }
   return config;
+}
+
+function admin(env: Env): AdminConfig {
+  const heartbeatMs = int(env, 'SINAS_WORKER_HEARTBEAT_MS', 5000, 50, 600_000);
+  const workerTtlMs = int(env, 'SINAS_WORKER_TTL_MS', 30_000, 100, 86_400_000);
+  if (workerTtlMs < 2 * heartbeatMs)
+    throw new ValidationError(
+      'SINAS_WORKER_TTL_MS must be at least twice SINAS_WORKER_HEARTBEAT_MS (a live worker must not drop out between beats)',
+      'SINAS_WORKER_TTL_MS',
+    );
+  return {
+    heartbeatMs,
+    workerTtlMs,
+    requestLogs: {
+      enabled: oneOf(env, 'SINAS_REQUEST_LOGS', ['true', 'false'], 'true') === 'true',
+      flushMs: int(env, 'SINAS_REQUEST_LOG_FLUSH_MS', 1000, 10, 600_000),
+      maxAgeMs: int(env, 'SINAS_REQUEST_LOG_MAX_AGE_MS', 7 * 86_400_000, 1000, 3650 * 86_400_000),
+      maxRows: int(env, 'SINAS_REQUEST_LOG_MAX_ROWS', 100_000, 1, 100_000_000),
+      bufferMax: int(env, 'SINAS_REQUEST_LOG_BUFFER', 10_000, 1, 1_000_000),
+    },
+  };
 }
 
 function smtp(env: Env): SmtpConfig | undefined {

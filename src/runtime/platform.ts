@@ -39,7 +39,18 @@ import { keepingEvents } from './retention/stream-trim.js';
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
 import { subagentReactor } from './subagents/subagent-reactor.js';
 import { registerExecutionRoutes } from '../http/executions.js';
-import { executionReactor, startExecutionWorkers, sweepExecutions } from './functions/execution-jobs.js';
+import {
+  EXECUTION_QUEUE,
+  WORKER_ID,
+  executionReactor,
+  startExecutionWorkers,
+  sweepExecutions,
+} from './functions/execution-jobs.js';
+import { WorkerHeartbeat, finishedJobs } from './admin/worker-heartbeats.js';
+import { liveContainers, registerWorkerRoutes, workerCounts } from '../http/workers.js';
+import { RequestLogWriter } from './admin/request-log-writer.js';
+import { RequestLogQueries } from './admin/request-log-queries.js';
+import { registerRequestLogRoutes } from '../http/request-logs.js';
 import { hookReactor } from './turns/hooks.js';
 import { defaultRoles } from '../commands/identity/default-roles.js';
 import { parsePermission } from '../commands/identity/permissions.js';
@@ -58,6 +69,9 @@ import { registerMessageSearchRoutes } from '../http/message-search.js';
 import { MessageQueries } from '../projections/message-queries.js';
 import { registerPermissionReferenceRoutes } from '../http/permission-reference.js';
 import { registerSystemRoutes } from '../http/system.js';
+import { registerQueueAdminRoutes } from '../http/queue-admin.js';
+import { QueueOverview } from './admin/queue-overview.js';
+import { QueueJobLabelQueries } from '../projections/queue-job-labels.js';
 import { registerConfigRoutes } from '../http/config.js';
 import { registerLoginRoutes } from '../http/login.js';
 import { looksLikeJwt } from './auth/access-tokens.js';
@@ -225,6 +239,17 @@ export class Platform {
     );
     this.triggerPoller?.start();
     await this.startScheduler();
+    this.heartbeat = new WorkerHeartbeat({
+      pool,
+      id: WORKER_ID,
+      role: this.config.role,
+      intervalMs: this.config.admin.heartbeatMs,
+      ttlMs: this.config.admin.workerTtlMs,
+      executions: finishedJobs(queue.events, EXECUTION_QUEUE),
+      runnerPool: () => this.services.functionRunner?.poolView(),
+      log: this.log,
+    });
+    await this.heartbeat.start();
     const sweep = () =>
       Promise.all([
         sweepOpenTurns(pool, queue).then(
@@ -249,6 +274,8 @@ export class Platform {
   private dispatcher: WebhookDispatcher | undefined;
   private triggerPoller: TriggerPoller | undefined;
   private scheduler: Scheduler | undefined;
+  private heartbeat: WorkerHeartbeat | undefined;
+  private requestLogs: RequestLogWriter | undefined;
 
   /** the schedules' loop (src/runtime/schedules/scheduler.ts), when the schedule kind is served */
   private async startScheduler(): Promise<void> {
@@ -387,6 +414,18 @@ export class Platform {
       checks: this.services.portChecks,
       dataDir: this.config.dataDir,
     });
+    const labels = new QueueJobLabelQueries(pool);
+    const workerDeps = { pool, ttlMs: this.config.admin.workerTtlMs };
+    registerQueueAdminRoutes(registry, {
+      overview: new QueueOverview({ queue: this.services.queue, labels: (e, c) => labels.labels(e, c) }),
+      pool: () => liveContainers(workerDeps),
+      workers: () => workerCounts(workerDeps),
+    });
+    registerWorkerRoutes(registry, workerDeps);
+    registerRequestLogRoutes(registry, new RequestLogQueries(pool));
+    const { enabled, ...logging } = this.config.admin.requestLogs;
+    this.requestLogs = enabled ? new RequestLogWriter(pool, logging, this.log) : undefined;
+    this.requestLogs?.start();
     registerOpenAiAdapterRoutes(registry, {
       chats: this.services.chats,
       agents: this.services.agents,
@@ -409,6 +448,7 @@ export class Platform {
       log: this.log,
       bodyLimit: this.config.bodyLimit,
       corsOrigins: this.config.corsOrigins,
+      ...(this.requestLogs ? { requestLog: this.requestLogs.record.bind(this.requestLogs) } : {}),
       permissionsOf: cachedPermissions(identityQueries, waiter),
       verifyToken: gate.verifyToken,
       checkKey: gate.checkKey,
@@ -450,6 +490,8 @@ export class Platform {
         this.dispatcher?.stop(),
         this.triggerPoller?.stop(),
         this.scheduler?.stop(),
+        this.heartbeat?.stop(),
+        this.requestLogs?.stop(),
       ]);
       await this.composition.dispose();
     })();

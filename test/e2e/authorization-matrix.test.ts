@@ -820,6 +820,17 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     },
     'GET /api/v1/system/health': { call: () => ({ path: '/api/v1/system/health' }), expect: ADMIN },
     'GET /api/v1/dependencies': { call: () => ({ path: '/api/v1/dependencies' }), expect: ADMIN },
+    // the job queues: administrators only (a job names the function, agent and chat it serves)
+    'GET /api/v1/queue/stats': { call: () => ({ path: '/api/v1/queue/stats' }), expect: ADMIN },
+    'GET /api/v1/queue/jobs': { call: () => ({ path: '/api/v1/queue/jobs?limit=5' }), expect: ADMIN },
+    'GET /api/v1/queue/dlq': { call: () => ({ path: '/api/v1/queue/dlq' }), expect: ADMIN },
+    'GET /api/v1/queue/workers': { call: () => ({ path: '/api/v1/queue/workers' }), expect: ADMIN },
+    'GET /api/v1/workers': { call: () => ({ path: '/api/v1/workers' }), expect: ADMIN },
+    'GET /api/v1/workers/count': { call: () => ({ path: '/api/v1/workers/count' }), expect: ADMIN },
+    'GET /api/v1/containers/stats': { call: () => ({ path: '/api/v1/containers/stats' }), expect: ADMIN },
+    // everyone who may read logs sees their own requests (Users), an administrator everyone's
+    'GET /api/v1/request-logs': { call: () => ({ path: '/api/v1/request-logs?limit=5' }), expect: USERS },
+    'GET /api/v1/request-logs/stats': { call: () => ({ path: '/api/v1/request-logs/stats' }), expect: USERS },
     'GET /api/v1/roles/permissions/defaults': {
       call: () => ({ path: '/api/v1/roles/permissions/defaults' }),
       expect: ADMIN,

@@ -6,6 +6,7 @@
  * endpoints of its Dashboard, Logs and System pages.
  */
 import { expect } from 'chai';
+import pg from 'pg';
 import { startTestPlatform, userKey, ADMIN_KEY, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
 
@@ -33,7 +34,12 @@ describe('the original console against this API', function () {
   this.timeout(60_000);
   let t: TestPlatform;
   before(async () => {
-    t = await startTestPlatform();
+    // heartbeats often, so the containers view shows a run within a fraction of a second
+    t = await startTestPlatform({
+      SINAS_WORKER_HEARTBEAT_MS: '200',
+      SINAS_WORKER_TTL_MS: '10000',
+      SINAS_REQUEST_LOG_FLUSH_MS: '50',
+    });
   });
   after(async () => t?.stop());
 
@@ -259,6 +265,239 @@ describe('the original console against this API', function () {
       expect(defaults.Users['sinas.agents/*/*.chat:all']).to.equal(true);
       const user = { 'x-api-key': await userKey(t, 'perm_reader') };
       expect((await t.api('/api/v1/roles/permissions/defaults', { headers: user })).status).to.equal(403);
+    });
+  });
+
+  describe('the queue views of the System page (GET /api/v1/queue/stats, /jobs, /dlq, /workers)', () => {
+    let executionId: string;
+    let chatId: string;
+    before(async () => {
+      const fn = await t.api('/api/v1/functions', {
+        method: 'POST',
+        json: { ...functionForm('queued_fn'), namespace: 'qv' },
+      });
+      expect(fn.status, await fn.clone().text()).to.equal(201);
+      const ran = await t.api('/functions/qv/queued_fn/execute', { method: 'POST', json: { input: {} } });
+      expect(ran.status, await ran.clone().text()).to.equal(200);
+      executionId = (await ran.json()).execution_id;
+      await t.api('/api/v1/agents', { method: 'POST', json: { namespace: 'qv', name: 'agent' } });
+      const chat = await t.api('/agents/qv/agent/chats', { method: 'POST', json: {} });
+      chatId = (await chat.json()).id;
+      await t.api(`/chats/${chatId}/messages`, { method: 'POST', json: { content: 'hello' } });
+    });
+    type Job = Record<string, unknown> & {
+      job_id: string;
+      execution_id: string | null;
+      chat_id: string | null;
+    };
+    /** the console's call: `getQueueJobs(status)` */
+    const jobs = async (status?: string): Promise<Job[]> => {
+      const r = await t.api(`/api/v1/queue/jobs${status ? `?${new URLSearchParams({ status })}` : ''}`);
+      expect(r.status, await r.clone().text()).to.equal(200);
+      return r.json();
+    };
+
+    it("lists the jobs with the function or agent they ran, in the original's statuses and fields", async () => {
+      let fnJob: Job | undefined;
+      await until('the function job listed as completed', async () => {
+        fnJob = (await jobs('completed')).find((j) => j.execution_id === executionId);
+        return fnJob !== undefined;
+      });
+      expect(fnJob).to.include({ status: 'completed', queue: 'functions', function: 'qv/queued_fn' });
+      expect(fnJob).to.include({ trigger_type: 'API', error: null, chat_id: null });
+      expect(fnJob!.enqueued_at)
+        .to.be.a('number')
+        .and.at.most(Date.now() / 1000);
+      expect(fnJob).not.to.have.property('data');
+      let turnJob: Job | undefined;
+      await until('the turn job listed as completed', async () => {
+        turnJob = (await jobs('completed')).find((j) => j.chat_id === chatId);
+        return turnJob !== undefined;
+      });
+      expect(turnJob).to.include({ queue: 'agents', agent: 'qv/agent', type: 'message' });
+      const all = await jobs();
+      const times = all.map((j) => j.enqueued_at as number);
+      expect(times).to.deep.equal([...times].sort((a, b) => b - a));
+      expect(await jobs('cancelled')).to.deep.equal([]);
+      const limited = await t.api('/api/v1/queue/jobs?limit=1');
+      expect(await limited.json()).to.have.length(1);
+    });
+
+    it('counts pending jobs per queue, jobs by status, dead letters, containers and workers', async () => {
+      const r = await t.api('/api/v1/queue/stats');
+      expect(r.status).to.equal(200);
+      const stats = await r.json();
+      expect(stats.queues.functions.pending).to.be.a('number');
+      expect(stats.queues.agents.pending).to.be.a('number');
+      expect(stats.jobs).to.have.all.keys('queued', 'running', 'completed', 'failed', 'cancelled');
+      expect(stats.jobs.completed).to.be.at.least(2);
+      expect(stats.dlq.size).to.equal(stats.jobs.failed);
+      expect(stats.pool).to.have.all.keys('idle', 'in_use', 'total');
+      expect(stats.workers).to.have.all.keys('count', 'running');
+      const dlq = await t.api('/api/v1/queue/dlq');
+      expect(dlq.status).to.equal(200);
+      expect((await dlq.json()).length).to.equal(stats.dlq.size);
+    });
+
+    it("lists the queues' workers with their slots (max_jobs) and start time", async () => {
+      const r = await t.api('/api/v1/queue/workers');
+      expect(r.status).to.equal(200);
+      const workers = (await r.json()) as {
+        worker_id: string;
+        queue: string;
+        max_jobs: number;
+        started_at: number;
+      }[];
+      expect(workers.map((w) => w.queue)).to.include.members(['functions', 'agents']);
+      for (const w of workers) {
+        expect(w.worker_id).to.be.a('string');
+        expect(w.max_jobs).to.be.at.least(1);
+        expect(w.started_at).to.be.at.most(Date.now() / 1000);
+      }
+    });
+
+    it("shows the function runner's containers in the original's shape (zeros without Docker)", async () => {
+      const sandbox = t.platform.services.functionRunner!.health().sandbox;
+      type Stats = { idle: number; in_use: number; total: number; max_size: number } & {
+        idle_containers: unknown[];
+        in_use_containers: unknown[];
+      };
+      let stats: Stats | undefined;
+      const read = async () => {
+        const r = await t.api('/api/v1/containers/stats');
+        expect(r.status, await r.clone().text()).to.equal(200);
+        return (stats = (await r.json()) as Stats);
+      };
+      if (sandbox === 'docker') {
+        // the pool as of a heartbeat after the function ran: a container that served the run
+        await until('a container that ran the function', async () => {
+          const s = await read();
+          const all = [...s.idle_containers, ...s.in_use_containers] as { executions: number }[];
+          return all.some((c) => c.executions >= 1);
+        });
+        expect(stats!.total)
+          .to.equal(stats!.idle + stats!.in_use)
+          .and.be.at.least(1);
+        expect(stats!.max_size).to.be.at.least(stats!.total);
+        expect(stats!.idle_containers[0] ?? stats!.in_use_containers[0]).to.have.all.keys(
+          'name',
+          'status',
+          'executions',
+          'age_seconds',
+        );
+      } else {
+        await read();
+        expect(stats).to.include({ idle: 0, in_use: 0, total: 0 });
+      }
+      expect(stats).to.include.all.keys('max_size', 'min_idle', 'max_executions');
+      const user = { 'x-api-key': await userKey(t, 'container_peeker') };
+      expect((await t.api('/api/v1/containers/stats', { headers: user })).status).to.equal(403);
+    });
+
+    it('answers only administrators, and refuses an unknown status or limit naming the field', async () => {
+      const user = { 'x-api-key': await userKey(t, 'queue_peeker') };
+      for (const path of ['stats', 'jobs', 'dlq', 'workers'])
+        expect((await t.api(`/api/v1/queue/${path}`, { headers: user })).status, path).to.equal(403);
+      const bad = await t.api('/api/v1/queue/jobs?status=lost');
+      expect(bad.status).to.equal(400);
+      expect((await bad.json()).field).to.match(/status/);
+      const big = await t.api('/api/v1/queue/jobs?limit=501');
+      expect(big.status).to.equal(400);
+      expect((await big.json()).field).to.match(/limit/);
+    });
+  });
+
+  describe('the Logs page (GET /api/v1/request-logs, /request-logs/stats)', () => {
+    type Log = Record<string, unknown> & { path: string; status_code: number; user_id: string | null };
+    /** the console's call: `listRequestLogs({user_id, start_time, end_time, permission, path_pattern, status_code, limit, offset})` */
+    const logs = async (params: Record<string, string>, headers: Record<string, string> = {}) => {
+      const r = await t.api(`/api/v1/request-logs?${new URLSearchParams(params)}`, { headers });
+      expect(r.status, await r.clone().text()).to.equal(200);
+      return (await r.json()) as Log[];
+    };
+    const logged = async (path: string, status?: number) => {
+      let found: Log | undefined;
+      await until(`${path} in the request logs`, async () => {
+        const rows = await logs({ path_pattern: path, limit: '10', offset: '0' });
+        found = rows.find((r) => status === undefined || r.status_code === status);
+        return found !== undefined;
+      });
+      return found!;
+    };
+
+    it('logs method, path, status, duration and user, and no trace of a query string or an Authorization header', async () => {
+      const SECRET = 'query-secret-4f1c9e';
+      const r = await fetch(`${t.url}/api/v1/agents/compat_logs/missing?token=${SECRET}&limit=2`, {
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
+      await r.arrayBuffer();
+      const row = await logged('/api/v1/agents/compat_logs/missing');
+      expect(row).to.include({
+        method: 'GET',
+        path: '/api/v1/agents/compat_logs/missing',
+        status_code: r.status,
+      });
+      expect(row.response_time_ms).to.be.a('number').and.at.least(0);
+      expect(new Date(row.timestamp as string).toISOString()).to.equal(row.timestamp);
+      expect(row.request_id).to.be.a('string');
+      expect(row).to.include.all.keys('user_email', 'permission_used', 'has_permission', 'query_params');
+      expect(row.query_params).to.equal(null);
+      const pool = new pg.Pool({ connectionString: t.db.url, max: 1 });
+      try {
+        const table = (await pool.query('SELECT r::text AS row FROM request_logs r')).rows
+          .map((x: { row: string }) => x.row)
+          .join('\n');
+        expect(table).to.contain('/api/v1/agents/compat_logs/missing');
+        expect(table).not.to.contain(SECRET);
+        expect(table).not.to.contain(ADMIN_KEY);
+        expect(table).not.to.contain('token=');
+      } finally {
+        await pool.end();
+      }
+    });
+
+    it('filters as the console does, shows a user only their own, and counts the stats it reads', async () => {
+      const key = await userKey(t, 'log_reader');
+      const user = { 'x-api-key': key };
+      const me = (await (await t.api('/auth/me', { headers: user })).json()) as { id: string };
+      expect((await t.api('/api/v1/agents/compat_logs/mine', { headers: user })).status).to.equal(404);
+      const mine = await logged('/api/v1/agents/compat_logs/mine', 404);
+      expect(mine).to.include({ user_id: me.id, user_email: 'log_reader@example.com', has_permission: true });
+      const own = await logs({ limit: '100', offset: '0' }, user);
+      expect(own.length).to.be.at.least(1);
+      expect(own.every((l) => l.user_id === me.id)).to.equal(true);
+      const admins = await logs({
+        user_id: me.id,
+        status_code: '404',
+        path_pattern: '/api/v1/agents/%',
+        limit: '5',
+        offset: '0',
+      });
+      expect(admins.map((l) => l.path)).to.include('/api/v1/agents/compat_logs/mine');
+      expect(admins.every((l) => l.status_code === 404 && l.user_id === me.id)).to.equal(true);
+      const later = await logs({ start_time: new Date(Date.now() + 3_600_000).toISOString().slice(0, 16) });
+      expect(later).to.deep.equal([]);
+      expect(await logs({ permission: 'sinas.agents.read:all' })).to.deep.equal([]);
+      const other = await t.api(`/api/v1/request-logs?user_id=someone-else`, { headers: user });
+      expect(other.status).to.equal(403);
+      const stats = await (await t.api(`/api/v1/request-logs/stats?user_id=${me.id}`)).json();
+      expect(stats.total_requests).to.be.at.least(1);
+      expect(stats.unique_users).to.equal(1);
+      expect(stats.error_rate).to.be.above(0).and.at.most(1);
+      expect(stats.avg_response_time_ms).to.be.a('number');
+      expect(stats.top_paths).to.deep.include({ path: '/api/v1/agents/compat_logs/mine', count: 1 });
+      expect(stats.top_permissions).to.deep.equal([]);
+      const ownStats = await (await t.api('/api/v1/request-logs/stats', { headers: user })).json();
+      expect(ownStats.unique_users).to.equal(1);
+    });
+
+    it('refuses a time that is not one, naming the field', async () => {
+      const r = await t.api('/api/v1/request-logs?start_time=yesterday-ish');
+      expect(r.status).to.equal(400);
+      expect((await r.json()).field).to.equal('start_time');
+      const s = await t.api('/api/v1/request-logs/stats?end_time=soon');
+      expect(s.status).to.equal(400);
+      expect((await s.json()).field).to.equal('end_time');
     });
   });
 

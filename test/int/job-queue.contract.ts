@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IllegalStateError, ValidationError } from '../../src/errors.js';
 import type { JobContext, JobEvent, JobQueue } from '../../src/runtime/queue/job-queue.js';
@@ -253,6 +254,63 @@ export function jobQueueContract(make: (o?: { stopGraceMs?: number }) => JobQueu
       completed: 1,
       failed: 1,
     });
+  });
+
+  it('lists the jobs in the states asked for, newest first, up to the limit', async function () {
+    await jobs.add(queue, 'first', { n: 1 }, { jobId: 'l-1' });
+    await jobs.add(queue, 'bad', { fail: true }, { jobId: 'l-bad', attempts: 2 });
+    const addedBad = Date.now();
+    await waitFor(() => Date.now() > addedBad || undefined); // so the next one is strictly newer
+    await jobs.add(queue, 'later', { n: 3 }, { jobId: 'l-later', delayMs: 60_000 });
+    expect((await jobs.list(queue, ['waiting'], 10)).map((j) => j.id)).to.have.members(['l-1', 'l-bad']);
+    await jobs.process<{ fail?: boolean }, void>(queue, async (job) => {
+      if (job.data.fail) throw new Error('no luck');
+    });
+    await settled('l-1');
+    await settled('l-bad');
+    const failed = await jobs.list(queue, ['failed'], 10);
+    expect(failed).to.have.length(1);
+    expect(failed[0]).to.include({
+      id: 'l-bad',
+      name: 'bad',
+      state: 'failed',
+      attemptsMade: 2,
+      failedReason: 'no luck',
+    });
+    expect(failed[0]!.addedAt).to.be.a('number').and.at.most(Date.now());
+    const all = await jobs.list(queue, ['waiting', 'delayed', 'active', 'completed', 'failed'], 10);
+    expect(all.map((j) => [j.id, j.state])).to.have.deep.members([
+      ['l-1', 'completed'],
+      ['l-bad', 'failed'],
+      ['l-later', 'delayed'],
+    ]);
+    const times = all.map((j) => j.addedAt);
+    expect(times).to.deep.equal([...times].sort((a, b) => b - a));
+    expect(all[0]!.id, 'the newest first').to.equal('l-later');
+    expect(await jobs.list(queue, ['completed', 'failed', 'delayed'], 2)).to.have.length(2);
+  });
+
+  it('names the workers taking jobs of a queue, with their concurrency and process', async function () {
+    expect(await jobs.workers(queue)).to.deep.equal([]);
+    const before = Date.now();
+    await jobs.process(queue, async () => undefined, { concurrency: 4 });
+    const workers = await waitFor(async () => {
+      const found = await jobs.workers(queue);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(workers).to.have.length(1);
+    expect(workers[0]).to.include({ queue, concurrency: 4, pid: process.pid, host: hostname() });
+    expect(workers[0]!.id).to.be.a('string').and.not.equal('');
+    expect(workers[0]!.startedAt)
+      .to.be.at.least(before - 2000)
+      .and.at.most(Date.now());
+    await jobs.close();
+    const other = make();
+    try {
+      expect(await other.workers(queue), 'gone once closed').to.deep.equal([]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('returns undefined for an unknown job', async function () {

@@ -53,6 +53,19 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ SINAS_HISTORY_MAX_MESSAGES: '0' })).to.throw(/SINAS_HISTORY_MAX_MESSAGES/);
   });
 
+  it('reads the admin records: heartbeats, a worker TTL of at least two beats, request logs', () => {
+    expect(loadConfig({}).admin).to.deep.include({ heartbeatMs: 5000, workerTtlMs: 30_000 });
+    const c = loadConfig({ SINAS_WORKER_HEARTBEAT_MS: '100', SINAS_WORKER_TTL_MS: '1500' });
+    expect(c.admin).to.deep.include({ heartbeatMs: 100, workerTtlMs: 1500 });
+    expect(() => loadConfig({ SINAS_WORKER_HEARTBEAT_MS: '1000', SINAS_WORKER_TTL_MS: '1500' }))
+      .to.throw(/twice/)
+      .with.property('field', 'SINAS_WORKER_TTL_MS');
+    const logs = loadConfig({ SINAS_REQUEST_LOGS: 'false', SINAS_REQUEST_LOG_MAX_ROWS: '10' }).admin
+      .requestLogs;
+    expect(logs).to.include({ enabled: false, maxRows: 10 });
+    expect(() => loadConfig({ SINAS_REQUEST_LOG_MAX_ROWS: '0' })).to.throw(/SINAS_REQUEST_LOG_MAX_ROWS/);
+  });
+
   it('reads earlier master keys as a comma-separated list', () => {
     expect(
       loadConfig({ SINAS_ENCRYPTION_KEY_PREVIOUS: ' first-key , second-key ,' }).encryptionKeyPrevious,

@@ -66,6 +66,26 @@ describe('WarmPool (keyed by isolation key)', () => {
     expect(pool.stats()).to.include({ hits: 2, misses: 0, blank: 2, size: 4 });
   });
 
+  it('lists its workers, idle and in use, with their runs and its limits (the admin view)', async () => {
+    make({ min: 1, max: 3, maxRuns: 7 });
+    await settle();
+    const before = Date.now();
+    const held = await pool.acquire('alice');
+    held.worker.runs++;
+    await settle();
+    const view = pool.view();
+    expect(view).to.include({ min: 1, max: 3, maxRuns: 7 });
+    expect(view.members.map((m) => [m.id === held.worker.id, m.state, m.runs])).to.have.deep.members([
+      [true, 'in_use', 1],
+      [false, 'idle', 0],
+    ]);
+    expect(view.members.every((m) => m.startedAt <= Date.now() && m.startedAt >= before - 60_000)).to.equal(
+      true,
+    );
+    pool.release(held.worker, true);
+    expect(pool.view().members.every((m) => m.state === 'idle')).to.equal(true);
+  });
+
   it('reuses an idle worker of the same key, and never hands it to another key', async () => {
     make({ min: 0, max: 3 });
     const first = await use('alice');

@@ -15,6 +15,7 @@
  * `awaiting_input` (the process is stopped; nothing waits in memory). Continuing appends the answer
  * and runs again. So a paused execution survives the death of any worker or container.
  */
+import type { PoolView } from './runners/warm-pool.js';
 
 export interface FunctionContext {
   readonly user_id: string;
@@ -77,9 +78,17 @@ export interface RunnerHealth {
   readonly detail: Readonly<Record<string, unknown>>;
 }
 
+/** The workers of a runner's pool and its limits, for the admin views (`GET /api/v1/containers/stats`). */
+export interface RunnerPoolView extends PoolView {
+  /** 'docker' | 'bubblewrap' | 'wasm' | 'unsafe-subprocess': only Docker's workers are containers */
+  readonly sandbox: string;
+}
+
 export interface FunctionRunner {
   /** Runs to one outcome; never throws for anything the code does (only for platform faults). */
   run(request: RunRequest, signal?: AbortSignal): Promise<RunOutcome>;
   health(): RunnerHealth;
+  /** its sandbox pool (the trusted shared pool aside) */
+  poolView(): RunnerPoolView;
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@
  * once it is. `assertAvailable` lets a request that needs a job answer 503 at once instead.
  */
 import { Queue, Worker, type Job, type JobsOptions, type JobState as BullState } from 'bullmq';
+import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { Subject } from 'rxjs';
 import { IllegalStateError, RefusedBeforeWriteError } from '../../errors.js';
@@ -26,6 +27,7 @@ import {
   type JobQueue,
   type JobState,
   type JobTemplate,
+  type QueueWorkerInfo,
   type ProcessOptions,
   type Retention,
   type RetryOptions,
@@ -58,7 +60,7 @@ export class BullMqQueue implements JobQueue {
   private readonly connection: Redis;
   private readonly prefix: string;
   private readonly queues = new Map<string, Queue>();
-  private readonly workers: Worker[] = [];
+  private readonly bullWorkers: Worker[] = [];
   private readonly subject = new Subject<JobEvent>();
   readonly events = this.subject.asObservable();
   private closed = false;
@@ -97,8 +99,9 @@ export class BullMqQueue implements JobQueue {
       prefix: this.prefix,
       concurrency: opts.concurrency ?? 1,
       runRetryDelay: WORKER_RETRY_MS,
+      name: workerName(opts.concurrency ?? 1),
     });
-    this.workers.push(worker);
+    this.bullWorkers.push(worker);
     this.report(queue, worker);
     await worker.waitUntilReady();
   }
@@ -115,9 +118,34 @@ export class BullMqQueue implements JobQueue {
       }
       const mapped = toState(state);
       if (!job?.id || !mapped) return undefined;
-      const { name, data, attemptsMade, failedReason, returnvalue, finishedOn } = job;
-      return { id: job.id, name, data, state: mapped, attemptsMade, failedReason, returnvalue, finishedOn };
+      return toInfo(job, mapped);
     }
+  }
+
+  /** Up to `limit` of each state asked for, newest first, then the newest `limit` of them all. */
+  async list(queue: string, states: readonly JobState[], limit: number): Promise<JobInfo[]> {
+    const q = this.queue(queue);
+    const each = await Promise.all(
+      [...new Set(states)].map(async (state) => {
+        const jobs = await q.getJobs(BULL_STATES[state], 0, limit - 1, false);
+        return jobs.flatMap((job) => (job?.id ? [toInfo(job, state)] : []));
+      }),
+    );
+    return each
+      .flat()
+      .sort((a, b) => b.addedAt - a.addedAt)
+      .slice(0, limit);
+  }
+
+  /** The workers connected to Redis for `queue`, from any process: named by `workerName`. */
+  async workers(queue: string): Promise<QueueWorkerInfo[]> {
+    const clients = (await this.queue(queue).getWorkers()) as Record<string, string>[];
+    const now = Date.now();
+    return clients.flatMap((c) => {
+      const named = parseWorkerName(c.rawname ?? '');
+      if (!named || !c.id) return [];
+      return [{ id: c.id, queue, ...named, startedAt: now - Number(c.age ?? 0) * 1000 }];
+    });
   }
 
   /** BullMQ's own counts; its prioritized and waiting-for-children jobs wait too */
@@ -170,7 +198,7 @@ export class BullMqQueue implements JobQueue {
 
   private async shutdown(): Promise<void> {
     this.closed = true;
-    const workers = Promise.all(this.workers.map((w) => w.close()));
+    const workers = Promise.all(this.bullWorkers.map((w) => w.close()));
     const finished = await settledWithin(workers, this.opts.stopGraceMs ?? JOB_STOP_GRACE_MS);
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     // handlers still running after the grace are let go: their jobs stall and go to another worker
@@ -217,6 +245,44 @@ export class BullMqQueue implements JobQueue {
   private assertOpen(): void {
     if (this.closed) throw new IllegalStateError('job queue is closed');
   }
+}
+
+/** What BullMQ calls each of our states (its prioritized and waiting-for-children jobs wait too). */
+const BULL_STATES: Record<JobState, BullState[]> = {
+  waiting: ['waiting', 'prioritized', 'waiting-children'],
+  delayed: ['delayed'],
+  active: ['active'],
+  completed: ['completed'],
+  failed: ['failed'],
+};
+
+function toInfo(job: Job, state: JobState): JobInfo {
+  const { name, data, attemptsMade, failedReason, returnvalue, timestamp, finishedOn } = job;
+  return {
+    id: String(job.id),
+    name,
+    data,
+    state,
+    attemptsMade,
+    failedReason,
+    returnvalue,
+    addedAt: timestamp,
+    finishedOn,
+  };
+}
+
+/**
+ * A worker's Redis client name carries what the admin views show of it (BullMQ lists workers by
+ * client name): `<concurrency>.<pid>.<host>`.
+ */
+function workerName(concurrency: number): string {
+  return `${concurrency}.${process.pid}.${hostname().replace(/[^\w.-]/g, '_')}`;
+}
+
+function parseWorkerName(raw: string): Pick<QueueWorkerInfo, 'concurrency' | 'pid' | 'host'> | undefined {
+  const m = /:w:(\d+)\.(\d+)\.(.*)$/.exec(raw);
+  if (!m) return undefined;
+  return { concurrency: Number(m[1]), pid: Number(m[2]), host: m[3]! };
 }
 
 function toJobsOptions(opts: AddOptions & RetryOptions): JobsOptions {

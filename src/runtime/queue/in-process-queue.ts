@@ -5,6 +5,7 @@
  * the event store, and reactors re-enqueue from it.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Subject } from 'rxjs';
 import { IllegalStateError } from '../../errors.js';
 import {
@@ -21,6 +22,7 @@ import {
   type JobInfo,
   type JobQueue,
   type JobState,
+  type QueueWorkerInfo,
   type JobTemplate,
   type ProcessOptions,
   type Retention,
@@ -38,6 +40,7 @@ interface StoredJob {
   readonly name: string;
   readonly data: unknown;
   readonly retry: RetryOptions;
+  readonly addedAt: number;
   state: JobState;
   attemptsMade: number;
   failedReason?: string;
@@ -46,6 +49,8 @@ interface StoredJob {
 }
 
 interface LocalWorker {
+  readonly id: string;
+  readonly startedAt: number;
   readonly handler: JobHandler<never, unknown>;
   readonly concurrency: number;
   active: number;
@@ -86,6 +91,8 @@ export class InProcessQueue implements JobQueue {
     validateProcess(opts);
     const slot = this.slot(queue);
     slot.workers.push({
+      id: randomUUID(),
+      startedAt: Date.now(),
       handler: handler as JobHandler<never, unknown>,
       concurrency: opts.concurrency ?? 1,
       active: 0,
@@ -104,6 +111,28 @@ export class InProcessQueue implements JobQueue {
     const counts = { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 };
     for (const job of this.slots.get(queue)?.jobs.values() ?? []) counts[job.state] += 1;
     return counts;
+  }
+
+  async list(queue: string, states: readonly JobState[], limit: number): Promise<JobInfo[]> {
+    const jobs = [...(this.slots.get(queue)?.jobs.values() ?? [])].filter((j) => states.includes(j.state));
+    // newest first; the map keeps insertion order, so among equal times the later-added comes first
+    return jobs
+      .reverse()
+      .sort((a, b) => b.addedAt - a.addedAt)
+      .slice(0, limit)
+      .map(({ retry: _retry, ...info }) => ({ ...info }));
+  }
+
+  async workers(queue: string): Promise<QueueWorkerInfo[]> {
+    if (this.closed) return [];
+    return (this.slots.get(queue)?.workers ?? []).map((w) => ({
+      id: w.id,
+      queue,
+      concurrency: w.concurrency,
+      startedAt: w.startedAt,
+      host: hostname(),
+      pid: process.pid,
+    }));
   }
 
   async upsertSchedule(
@@ -157,6 +186,7 @@ export class InProcessQueue implements JobQueue {
       name,
       data,
       retry,
+      addedAt: Date.now(),
       state: 'waiting',
       attemptsMade: 0,
     };

@@ -64,6 +64,20 @@ export interface JobInfo {
   readonly returnvalue?: unknown;
   /** when its last run finished (epoch ms, the worker's clock), once one has */
   readonly finishedOn?: number;
+  /** when it was added (epoch ms) */
+  readonly addedAt: number;
+}
+
+/** A worker taking jobs of a queue, as the admin views show it. */
+export interface QueueWorkerInfo {
+  readonly id: string;
+  readonly queue: string;
+  /** handlers it runs at once */
+  readonly concurrency: number;
+  /** when it started taking jobs (epoch ms) */
+  readonly startedAt: number;
+  readonly host: string;
+  readonly pid: number;
 }
 
 export type JobCounts = Readonly<Record<JobState, number>>;
@@ -115,6 +129,13 @@ export interface JobQueue {
    * `failed` ones are its dead letters): read-only, for the admin views.
    */
   counts(queue: string): Promise<JobCounts>;
+  /**
+   * Up to `limit` jobs of `queue` in one of `states`, newest first (finished ones as far as retention
+   * keeps them): read-only, for the admin views.
+   */
+  list(queue: string, states: readonly JobState[], limit: number): Promise<JobInfo[]>;
+  /** The workers taking jobs of `queue` now, in every process sharing the queue: for the admin views. */
+  workers(queue: string): Promise<QueueWorkerInfo[]>;
   /** Creates or replaces the schedule `scheduleId` of `queue`. */
   upsertSchedule(queue: string, scheduleId: string, schedule: Schedule, job: JobTemplate): Promise<void>;
   /** Returns false when there was no such schedule. */

@@ -56,6 +56,11 @@ export class IdleWorkers<W> {
     return false;
   }
 
+  /** Every idle worker, blank ones first (read-only: for the admin views). */
+  workers(): W[] {
+    return [...this.blank, ...this.used.map((x) => x.worker)];
+  }
+
   /** Empties the idle side (closing the pool). */
   drain(): W[] {
     return [...this.blank.splice(0), ...this.used.splice(0).map((x) => x.worker)];

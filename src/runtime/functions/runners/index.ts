@@ -7,7 +7,13 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { ValidationError } from '../../../errors.js';
-import type { FunctionRunner, RunnerHealth, RunOutcome, RunRequest } from '../function-runner.js';
+import type {
+  FunctionRunner,
+  RunnerHealth,
+  RunnerPoolView,
+  RunOutcome,
+  RunRequest,
+} from '../function-runner.js';
 import { createDockerRunner, dockerClient, dockerUnavailable, removeOrphans } from './docker-runner.js';
 import { publicHarnessCopy, pythonImageName } from './harness-files.js';
 import { DEFAULT_OUTPUT_LIMIT } from './harness-protocol.js';
@@ -236,6 +242,10 @@ class RoutingRunner implements FunctionRunner {
   health(): RunnerHealth {
     const inner = this.sandboxed.health();
     return { sandbox: inner.sandbox, detail: { ...inner.detail, shared_pool: this.shared.health().detail } };
+  }
+
+  poolView(): RunnerPoolView {
+    return this.sandboxed.poolView();
   }
 
   async close(): Promise<void> {

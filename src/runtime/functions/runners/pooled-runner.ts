@@ -5,7 +5,13 @@
  * dead one is replaced. Only the trusted shared pool (`shareWorkers`) lets every run use every worker.
  */
 import { performance } from 'node:perf_hooks';
-import type { FunctionRunner, RunnerHealth, RunOutcome, RunRequest } from '../function-runner.js';
+import type {
+  FunctionRunner,
+  RunnerHealth,
+  RunnerPoolView,
+  RunOutcome,
+  RunRequest,
+} from '../function-runner.js';
 import type { Exchange, HarnessWorker } from './harness-channel.js';
 import { replyToOutcome, toHarnessRequest } from './harness-protocol.js';
 import type { WarmPool } from './warm-pool.js';
@@ -93,6 +99,10 @@ export class PooledRunner<W extends HarnessWorker> implements FunctionRunner {
 
   health(): RunnerHealth {
     return { sandbox: this.opts.sandbox, detail: { ...this.opts.detail, pool: this.pool.stats() } };
+  }
+
+  poolView(): RunnerPoolView {
+    return { sandbox: this.opts.sandbox, ...this.pool.view() };
   }
 
   close(): Promise<void> {

@@ -37,6 +37,23 @@ export interface PoolStats {
   readonly lastStartError: string | null;
 }
 
+/** One worker of the pool as the admin views show it (`GET /api/v1/containers/stats`). */
+export interface PoolMember {
+  readonly id: string;
+  readonly containerId: string | null;
+  readonly state: 'idle' | 'in_use';
+  readonly runs: number;
+  /** when it joined the pool (epoch ms) */
+  readonly startedAt: number;
+}
+
+export interface PoolView {
+  readonly min: number;
+  readonly max: number;
+  readonly maxRuns: number;
+  readonly members: readonly PoolMember[];
+}
+
 export class PoolExhaustedError extends Error {
   readonly code = 'FUNCTION_POOL_EXHAUSTED';
 }
@@ -59,6 +76,8 @@ export class WarmPool<W extends HarnessWorker> {
   private retryTimer: NodeJS.Timeout | null = null;
   private counts = { hits: 0, misses: 0, recycled: 0, evicted: 0, startFailures: 0 };
   private lastStartError: string | null = null;
+  /** when each worker joined the pool */
+  private readonly joined = new WeakMap<W, number>();
 
   constructor(
     private readonly start: () => Promise<W>,
@@ -108,6 +127,23 @@ export class WarmPool<W extends HarnessWorker> {
       ...this.counts,
       lastStartError: this.lastStartError,
     };
+  }
+
+  /** Its workers started and not retired (those still starting are not listed), with its limits. */
+  view(): PoolView {
+    const member = (w: W, state: PoolMember['state']): PoolMember => ({
+      id: w.id,
+      containerId: w.containerId,
+      state,
+      runs: w.runs,
+      startedAt: this.joined.get(w) ?? Date.now(),
+    });
+    const { min, max, maxRuns } = this.opts;
+    const members = [
+      ...this.idle.workers().map((w) => member(w, 'idle')),
+      ...[...this.busy.keys()].map((w) => member(w, 'in_use')),
+    ];
+    return { min, max, maxRuns, members };
   }
 
   async close(): Promise<void> {
@@ -226,6 +262,7 @@ export class WarmPool<W extends HarnessWorker> {
       return;
     }
     worker.onGone = () => this.onWorkerGone(worker);
+    this.joined.set(worker, Date.now());
     this.idle.addBlank(worker);
     this.balance();
   }
