@@ -37,7 +37,7 @@ describe('the original console against this API', function () {
   });
   after(async () => t?.stop());
 
-  describe('an empty icon means no icon', () => {
+  describe('an empty icon or email domain means none', () => {
     it('creates and saves a function from the editor with no icon chosen', async () => {
       const created = await t.api('/api/v1/functions', { method: 'POST', json: functionForm('no_icon') });
       expect(created.status, await created.clone().text()).to.equal(201);
@@ -70,6 +70,28 @@ describe('the original console against this API', function () {
         json: { ...functionForm('url_icon'), icon: 'url:https://example.com/i.png' },
       });
       expect((await url.json()).icon_url).to.equal('https://example.com/i.png');
+    });
+
+    it("creates and edits a role from the Roles tab with no email domain (its form sends '')", async () => {
+      const form = { name: 'ConsoleRole', description: '', email_domain: '' };
+      const created = await t.api('/api/v1/roles', { method: 'POST', json: form });
+      expect(created.status, await created.clone().text()).to.equal(201);
+      expect((await created.json()).email_domain).to.equal(null);
+      const edited = await t.api('/api/v1/roles/ConsoleRole', {
+        method: 'PATCH',
+        json: { ...form, description: 'edited' },
+      });
+      expect(edited.status, await edited.clone().text()).to.equal(200);
+      expect(await edited.json()).to.include({ description: 'edited', email_domain: null });
+      const bad = await t.api('/api/v1/roles/ConsoleRole', { method: 'PATCH', json: { email_domain: 'nodot' } });
+      expect(bad.status).to.equal(400);
+      expect((await bad.json()).field).to.equal('email_domain');
+      const renamed = await t.api('/api/v1/roles/ConsoleRole', {
+        method: 'PATCH',
+        json: { ...form, name: 'OtherRole' },
+      });
+      expect(renamed.status).to.equal(400);
+      expect((await renamed.json()).field).to.equal('name');
     });
   });
 
