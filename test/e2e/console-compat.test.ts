@@ -83,7 +83,10 @@ describe('the original console against this API', function () {
       });
       expect(edited.status, await edited.clone().text()).to.equal(200);
       expect(await edited.json()).to.include({ description: 'edited', email_domain: null });
-      const bad = await t.api('/api/v1/roles/ConsoleRole', { method: 'PATCH', json: { email_domain: 'nodot' } });
+      const bad = await t.api('/api/v1/roles/ConsoleRole', {
+        method: 'PATCH',
+        json: { email_domain: 'nodot' },
+      });
       expect(bad.status).to.equal(400);
       expect((await bad.json()).field).to.equal('email_domain');
       const renamed = await t.api('/api/v1/roles/ConsoleRole', {
