@@ -257,13 +257,16 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
   registry.add({
     method: 'get',
     path: '/api/v1/roles',
-    access: { permission: () => 'sinas.roles.read:all' },
-    summary: 'Roles with their permission maps',
+    // reference §1.7 as the original: every role to `read:all`, else the roles the caller is in
+    access: { signedIn: ['sinas.users.read:own', 'sinas.roles.read:own'] },
+    summary: "Roles with their permission maps (without `sinas.roles.read:all`: the caller's own roles)",
     tags: ['Roles'],
     query: page,
     responses: { 200: { type: 'array', items: roleSchema } },
     handler: async (req, res) => {
-      res.json((await d.queries.roles(queryOf(req) as { skip: number; limit: number })).map(roleResponse));
+      const q = queryOf(req) as { skip: number; limit: number };
+      const memberOf = holds(req, 'sinas.roles.read:all') ? undefined : principalOf(req).userId;
+      res.json((await d.queries.roles({ ...q, memberOf })).map(roleResponse));
     },
   });
   registry.add({

@@ -98,6 +98,16 @@ describe('the original console against this API', function () {
     });
   });
 
+  it("lists an ordinary user the roles they are in (the Users and Permissions pages' GET /api/v1/roles)", async () => {
+    const user = { 'x-api-key': await userKey(t, 'role_reader') };
+    const mine = await t.api('/api/v1/roles', { headers: user });
+    expect(mine.status, await mine.clone().text()).to.equal(200);
+    const names = ((await mine.json()) as { name: string; permissions: object }[]).map((r) => r.name);
+    expect(names).to.have.members(['GuestUsers', 'Users']); // new users join GuestUsers too
+    const all = ((await (await t.api('/api/v1/roles')).json()) as { name: string }[]).map((r) => r.name);
+    expect(all).to.include.members(['Admins', 'GuestUsers', 'Users']);
+  });
+
   describe('CORS', () => {
     it("answers the console's preflight and its calls from another origin (development: any origin)", async () => {
       const preflight = await fetch(`${t.url}/api/v1/functions`, {
@@ -315,9 +325,12 @@ describe('the original console against this API', function () {
       const r = await t.api('/api/v1/dependencies');
       expect(r.status).to.equal(200);
       expect(await r.json()).to.deep.equal([]);
-      // infrastructure is for administrators (reference §5.13)
+      // the Functions page asks for every user: the original lists them to anyone signed in (only
+      // installing and removing are for administrators)
       const user = { 'x-api-key': await userKey(t, 'dep_reader') };
-      expect((await t.api('/api/v1/dependencies', { headers: user })).status).to.equal(403);
+      const mine = await t.api('/api/v1/dependencies', { headers: user });
+      expect(mine.status).to.equal(200);
+      expect(await mine.json()).to.deep.equal([]);
     });
   });
 });
