@@ -8,8 +8,35 @@
 import { expect } from 'chai';
 import { startTestPlatform, userKey, ADMIN_KEY, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
+import { parseSse, type Frame } from '../support/sse-frames.js';
 
 const CONSOLE_ORIGIN = 'http://localhost:51245'; // the console's development server
+
+/** Reads an SSE response in the background: the frames so far, and a wait for one. */
+function readStream(r: Response): { frames: Frame[]; until(event: string): Promise<void> } {
+  const frames: Frame[] = [];
+  let text = '';
+  let ended = false;
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
+      text += decoder.decode(chunk, { stream: true });
+      const end = text.lastIndexOf('\n\n');
+      if (end < 0) continue;
+      frames.push(...parseSse(text.slice(0, end + 2)));
+      text = text.slice(end + 2);
+    }
+    ended = true;
+  })();
+  return {
+    frames,
+    until: async (event) => {
+      await until(`an SSE ${event} frame`, () => ended || frames.some((f) => f.event === event));
+      await (ended ? reading : undefined);
+      expect(frames.map((f) => f.event)).to.include(event);
+    },
+  };
+}
 
 /** The function editor's form as it sends it when nothing but name and code were filled in. */
 const functionForm = (name: string) => ({
@@ -165,6 +192,45 @@ describe('the original console against this API', function () {
     expect((await (await t.api(`/chats/${id}`, { headers: user })).json()).user_email).to.equal(
       'chatter@example.com',
     );
+  });
+
+  it('ends a streamed reply only once GET /chats/{id} shows it (the chat page replaces what it streamed with that)', async () => {
+    await t.api('/api/v1/agents', { method: 'POST', json: { namespace: 'compat', name: 'streamer' } });
+    const created = await t.api('/agents/compat/streamer/chats', {
+      method: 'POST',
+      json: { title: 'streamed' },
+    });
+    const chatId = (await created.json()).id as string;
+    const messages = async () =>
+      (await (await t.api(`/chats/${chatId}`)).json()).messages as { role: string; content: unknown }[];
+    // hold the chats read model back: its projector waits for this row to write its progress
+    const hold = await t.platform.services.pool.connect();
+    let held = false;
+    try {
+      await hold.query('BEGIN');
+      await hold.query("SELECT 1 FROM projection_checkpoints WHERE name = 'chats' FOR UPDATE");
+      held = true;
+      const stream = readStream(
+        await fetch(`${t.url}/chats/${chatId}/messages/stream`, {
+          method: 'POST',
+          headers: { 'x-api-key': ADMIN_KEY, 'content-type': 'application/json' },
+          body: JSON.stringify({ content: 'hello stream' }),
+        }),
+      );
+      await stream.until('AssistantMessageCompleted');
+      expect((await messages()).map((m) => m.role)).not.to.include('assistant'); // held back indeed
+      expect(stream.frames.map((f) => f.event)).not.to.include('done');
+      await hold.query('ROLLBACK');
+      held = false;
+      await stream.until('done');
+      expect((await messages()).at(-1)).to.deep.include({
+        role: 'assistant',
+        content: '[sinas-dev-model] Echo: hello stream',
+      });
+    } finally {
+      if (held) await hold.query('ROLLBACK');
+      hold.release();
+    }
   });
 
   describe('messages search and dashboard stats (GET /api/v1/messages, /messages/stats)', () => {
