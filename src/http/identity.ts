@@ -77,7 +77,9 @@ const page = {
   skip: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
   limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
 };
-const DOMAIN = { type: ['string', 'null'], pattern: '^[a-z0-9.-]+\\.[a-z]{2,}$', maxLength: 253 };
+/** the email domain whose users join a role; the console's role form sends '' for none */
+const DOMAIN = { type: ['string', 'null'], pattern: '^$|^[a-z0-9.-]+\\.[a-z]{2,}$', maxLength: 253 };
+const domainOrNone = (d: string | null | undefined) => (d === '' ? null : d);
 
 export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRouteDeps): void {
   const ctx = (req: Request) => ({ commandId: commandIdOf(req), actor: principalOf(req).userId });
@@ -255,13 +257,16 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
   registry.add({
     method: 'get',
     path: '/api/v1/roles',
-    access: { permission: () => 'sinas.roles.read:all' },
-    summary: 'Roles with their permission maps',
+    // reference §1.7 as the original: every role to `read:all`, else the roles the caller is in
+    access: { signedIn: ['sinas.users.read:own', 'sinas.roles.read:own'] },
+    summary: "Roles with their permission maps (without `sinas.roles.read:all`: the caller's own roles)",
     tags: ['Roles'],
     query: page,
     responses: { 200: { type: 'array', items: roleSchema } },
     handler: async (req, res) => {
-      res.json((await d.queries.roles(queryOf(req) as { skip: number; limit: number })).map(roleResponse));
+      const q = queryOf(req) as { skip: number; limit: number };
+      const memberOf = holds(req, 'sinas.roles.read:all') ? undefined : principalOf(req).userId;
+      res.json((await d.queries.roles({ ...q, memberOf })).map(roleResponse));
     },
   });
   registry.add({
@@ -297,7 +302,7 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
           type: 'CreateRole',
           name: b.name,
           description: b.description ?? null,
-          emailDomain: b.email_domain ?? null,
+          emailDomain: domainOrNone(b.email_domain) ?? null,
           permissions,
         },
         ctx(req),
@@ -348,21 +353,28 @@ export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRoute
     method: 'patch',
     path: '/api/v1/roles/:name',
     access: { permission: () => 'sinas.roles.update:all' },
-    summary: "Change a role's description or email domain",
+    summary: "Change a role's description or email domain (`name`, if sent, must be its name)",
     tags: ['Roles'],
     params: roleParam,
     body: {
       type: 'object',
       additionalProperties: false,
-      properties: { description: { type: ['string', 'null'], maxLength: 2000 }, email_domain: DOMAIN },
+      properties: {
+        // the console's role form sends its name back; a role is named for good (its stream is)
+        name: { type: 'string', maxLength: 100 },
+        description: { type: ['string', 'null'], maxLength: 2000 },
+        email_domain: DOMAIN,
+      },
     },
     responses: { 200: roleSchema },
     handler: async (req, res) => {
-      const b = req.body as { description?: string | null; email_domain?: string | null };
+      const b = req.body as { name?: string; description?: string | null; email_domain?: string | null };
+      if (b.name !== undefined && b.name !== req.params.name)
+        throw new ValidationError('name: a role cannot be renamed; create one with the new name', 'name');
       await onRole(req, res, {
         type: 'UpdateRole',
         ...(b.description !== undefined ? { description: b.description } : {}),
-        ...(b.email_domain !== undefined ? { emailDomain: b.email_domain } : {}),
+        ...(b.email_domain !== undefined ? { emailDomain: domainOrNone(b.email_domain) } : {}),
       });
       res.json(roleResponse(await roleOf(req)));
     },

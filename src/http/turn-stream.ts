@@ -5,18 +5,25 @@
  * then `done` (or `error` for a failed turn) and closes. A resume at or after the turn's ending
  * event (any id: durable `R` or delta `R.S`, of this turn or a later one) ends at once. A turn that
  * waits only for people ends with `done` `awaiting_approval` when the store holds nothing more of
- * it (a decision resumes it: reconnect). Tool events also go out under their Sinas names.
+ * it (a decision resumes it: reconnect). Tool events also go out under their Sinas names. The
+ * closing frame waits (bounded) until the chats read model shows the turn through its last event:
+ * clients read the chat right after it (the original console replaces what it streamed with
+ * `GET /chats/{id}`), and must find the reply there.
  */
 import type { Request, Response } from 'express';
 import type { Subscription } from 'rxjs';
 import type { RecordedEvent } from '../events/event-store.js';
 import type { ChatFeed } from '../runtime/chat-feed/chat-feed.js';
+import type { ProjectionWaiter } from '../projections/waiter.js';
 import { openSse, type SseFrame } from './sse.js';
 import { TurnWatch, type TurnStop } from '../commands/chat/turn-watch.js';
 import { toolFrames } from './tool-frames.js';
 
 export interface TurnStreamDeps {
   readonly feed: ChatFeed;
+  readonly waiter: ProjectionWaiter;
+  /** how long the closing frame waits for the read model */
+  readonly consistencyTimeoutMs: number;
 }
 
 export interface TurnStreamRequest {
@@ -51,12 +58,15 @@ export function streamTurn(req: Request, res: Response, d: TurnStreamDeps, t: Tu
   const turn = new TurnFrames(t.turnId);
   let sub: Subscription | undefined;
   let over = false;
-  const finish = (frame: SseFrame) => {
+  /** closes the stream with `frame`; once the read model shows the chat through `through`, if given */
+  const finish = (frame: SseFrame, through?: bigint) => {
     if (over) return;
     over = true;
     sub?.unsubscribe();
-    sse.send(frame);
-    sse.end();
+    void readModelThrough(d, t.chatId, through).then(() => {
+      sse.send(frame);
+      sse.end();
+    });
   };
   void sse.closed.then(() => {
     over = true;
@@ -71,7 +81,9 @@ export function streamTurn(req: Request, res: Response, d: TurnStreamDeps, t: Tu
       .holdsMoreOf(t.chatId, t.turnId, revision)
       .then(
         (more) =>
-          more || seen !== turn.count || finish({ event: 'done', data: { status: 'awaiting_approval' } }),
+          more ||
+          seen !== turn.count ||
+          finish({ event: 'done', data: { status: 'awaiting_approval' } }, revision),
         failed,
       );
   };
@@ -83,7 +95,7 @@ export function streamTurn(req: Request, res: Response, d: TurnStreamDeps, t: Tu
         if (seen === undefined) return; // another turn's frame, or the chat's own
         sse.send(f);
         for (const alias of toolFrames(turn.watch, { type: f.event, data: f.data }, f.id)) sse.send(alias);
-        if (seen.stop?.kind === 'ended') finish(endFrame(seen.stop.event));
+        if (seen.stop?.kind === 'ended') finish(endFrame(seen.stop.event), BigInt(f.id!));
         else if (seen.stop) waiting(BigInt(f.id!));
       },
       error: failed,
@@ -98,6 +110,25 @@ export function streamTurn(req: Request, res: Response, d: TurnStreamDeps, t: Tu
     if (over) return sub.unsubscribe();
     if (caught.waitingSince !== undefined) waiting(caught.waitingSince);
   })().catch(failed);
+}
+
+/**
+ * Waits until the chats read model holds the chat's event at `revision` (bounded by the consistency
+ * timeout, as a write's read-your-writes wait). A read model that lags past it, or cannot be asked,
+ * does not hold the stream: its frames already carried the turn; the client's read shows less.
+ */
+async function readModelThrough(
+  d: TurnStreamDeps,
+  chatId: string,
+  revision: bigint | undefined,
+): Promise<void> {
+  if (revision === undefined) return;
+  try {
+    const position = await d.feed.positionOf(chatId, revision);
+    await d.waiter.waitFor(['chats'], position, d.consistencyTimeoutMs);
+  } catch {
+    // the store or the database is away: the stream still ends (see above); the outage shows elsewhere
+  }
 }
 
 /** Which frames are the turn's: its durable events, and the deltas of its TurnStarted events. */

@@ -70,11 +70,20 @@ export class IdentityQueries {
     return rows.map((r) => r.role_name);
   }
 
-  async roles(o: { skip: number; limit: number }): Promise<RoleRow[]> {
-    const { rows } = await this.pool.query<RoleRow>('SELECT * FROM roles ORDER BY name LIMIT $1 OFFSET $2', [
-      o.limit,
-      o.skip,
-    ]);
+  /** Roles by name, a page of them; `memberOf`: only the roles that user is in. */
+  async roles(o: { skip: number; limit: number; memberOf?: string }): Promise<RoleRow[]> {
+    if (o.memberOf === undefined) {
+      const { rows } = await this.pool.query<RoleRow>(
+        'SELECT * FROM roles ORDER BY name LIMIT $1 OFFSET $2',
+        [o.limit, o.skip],
+      );
+      return rows;
+    }
+    const { rows } = await this.pool.query<RoleRow>(
+      `SELECT * FROM roles WHERE name IN (SELECT role_name FROM role_members WHERE user_id = $3)
+        ORDER BY name LIMIT $1 OFFSET $2`,
+      [o.limit, o.skip, o.memberOf],
+    );
     return rows;
   }
 

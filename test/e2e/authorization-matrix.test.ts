@@ -681,7 +681,7 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: async () => ({ path: `/api/v1/users/${await freshUser()}` }),
       expect: ADMIN,
     },
-    'GET /api/v1/roles': { call: () => ({ path: '/api/v1/roles' }), expect: ADMIN },
+    'GET /api/v1/roles': { call: () => ({ path: '/api/v1/roles' }), expect: SIGNED_IN }, // the caller's own roles
     'POST /api/v1/roles': {
       call: () => ({ path: '/api/v1/roles', body: { name: `N${n()}` } }),
       expect: ADMIN,
@@ -819,7 +819,11 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       narrow: 'ok', // which permissions exist: no one's data
     },
     'GET /api/v1/system/health': { call: () => ({ path: '/api/v1/system/health' }), expect: ADMIN },
-    'GET /api/v1/dependencies': { call: () => ({ path: '/api/v1/dependencies' }), expect: ADMIN },
+    'GET /api/v1/dependencies': {
+      call: () => ({ path: '/api/v1/dependencies' }),
+      expect: SIGNED_IN,
+      narrow: 'ok', // the approved packages: no one's data
+    },
     // the job queues: administrators only (a job names the function, agent and chat it serves)
     'GET /api/v1/queue/stats': { call: () => ({ path: '/api/v1/queue/stats' }), expect: ADMIN },
     'GET /api/v1/queue/jobs': { call: () => ({ path: '/api/v1/queue/jobs?limit=5' }), expect: ADMIN },

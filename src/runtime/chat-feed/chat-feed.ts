@@ -61,6 +61,12 @@ export class ChatFeed {
     }
   }
 
+  /** The `$all` position of the chat's event at `revision` (undefined when the chat has none there). */
+  async positionOf(chatId: string, revision: bigint): Promise<bigint | undefined> {
+    const [e] = await this.store.readStream(streams.chat(chatId), { fromRevision: revision, maxCount: 1 });
+    return e?.revision === revision ? e.position : undefined;
+  }
+
   /** Whether the store holds an event of the turn after `revision`. */
   async holdsMoreOf(chatId: string, turnId: string, revision: bigint): Promise<boolean> {
     for (let next = revision + 1n; ;) {
