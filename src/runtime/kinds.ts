@@ -2,7 +2,7 @@
  * The kinds on the kit: the one place a kind is registered. Its service, projection and table,
  * routes and OpenAPI, config section and authorisation-matrix rows are all derived from this list
  * (kind-registry.ts). Order is the config's apply order (reference §6.3: llmProviders → secrets →
- * connectors → functions → skills → queries → collections → templates → stores → agents → webhooks →
+ * connectors → functions → skills → components → queries → collections → templates → stores → agents → webhooks →
  * schedules → databaseTriggers), after
  * roles and users.
  */
@@ -45,6 +45,10 @@ import { databaseTriggersSection } from '../commands/config/sections/database-tr
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import { scheduleHooks, scheduleKind } from '../commands/schedule/schedule-kind.js';
 import { skillKind } from '../commands/skill/skill-kind.js';
+import { componentHooks, componentKind } from '../commands/component/component-kind.js';
+import { registerComponentRoutes } from '../http/components.js';
+import { registerComponentPageRoutes } from '../http/component-pages.js';
+import { componentRuntime } from './components/component-wiring.js';
 import { templateHooks, templateKind } from '../commands/template/template-kind.js';
 import { storeHooks, storeKind } from '../commands/store/store-kind.js';
 import { registerStateRoutes } from '../http/states.js';
@@ -234,6 +238,26 @@ const skills: KindRegistration = {
   example: { create: { description: 'd', content: '# c' }, update: { description: 'changed' } },
 };
 
+const components: KindRegistration = {
+  name: 'components',
+  kind: componentKind,
+  hooks: () => componentHooks,
+  config: kitSection('components', 'component'),
+  routes: (registry, d) => {
+    const runtime = componentRuntime({
+      components: d.service,
+      eventStore: d.eventStore,
+      jwtSecret: d.services.jwtSecret,
+    });
+    registerComponentRoutes(registry, { ...d, runtime });
+    registerComponentPageRoutes(registry, { pages: runtime.pages });
+  },
+  example: {
+    create: { source_code: 'export default function C() { return null; }' },
+    update: { description: 'changed' },
+  },
+};
+
 const queries: KindRegistration = {
   name: 'queries',
   kind: queryKind,
@@ -339,6 +363,7 @@ export const KINDS: readonly KindRegistration[] = [
   connectors,
   functions,
   skills,
+  components,
   queries,
   collections,
   templates,

@@ -71,6 +71,7 @@ import { triggerPollerOn } from './database-triggers/trigger-wiring.js';
 import type { TriggerPoller } from './database-triggers/trigger-poller.js';
 import { Scheduler } from './schedules/scheduler.js';
 import { TICK_POLICY } from './schedules/tick-policy.js';
+import { compileReactor, startCompileWorkers } from './components/compile-jobs.js';
 
 /** A user's permissions, read again whenever the identity read model has moved on. */
 function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
@@ -199,6 +200,7 @@ export class Platform {
     this.startRunner(credentialReactor(this.services.revocations));
     this.startRunner(keyShredderReactor());
     this.startRunner(stateKeyShredderReactor());
+    await this.startComponentCompiler();
     const executionWorker = this.services.executionWorker;
     // compose builds it whenever the role is not 'api', the only case that gets here
     if (!executionWorker) throw new Error(`no execution worker composed for role ${this.config.role}`);
@@ -254,6 +256,14 @@ export class Platform {
         (await this.services.queries.identity.permissionsOf(userId)).permissions,
     });
     await this.scheduler.start();
+  }
+
+  /** components' compile jobs (src/runtime/components/compile-jobs.ts), when the kind is served */
+  private async startComponentCompiler(): Promise<void> {
+    const components = this.services.kinds.components;
+    if (!components) return; // a test's own list of kinds without it
+    this.startRunner(compileReactor(this.services.queue));
+    await startCompileWorkers(this.services.queue, components, this.services.eventStore);
   }
 
   private startRunner(p: Projection): void {
