@@ -4,7 +4,12 @@
  * a strict Content-Security-Policy (render tokens, input checked against input_schema), and share
  * links whose views are counted exactly under concurrent opens.
  */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { skipLoudly } from '../support/skip.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
 
@@ -32,6 +37,21 @@ describe('components', function () {
     return body;
   };
 
+  /** the component once the build of a source containing `text` is recorded */
+  const builtWith = async (ns: string, name: string, text: string) => {
+    let body: Record<string, unknown> = {};
+    await until(`${ns}/${name} compiled with ${text}`, async () => {
+      body = await (await t.api(`/api/v1/components/${ns}/${name}`)).json();
+      return body.compile_status !== 'pending' && String(body.compiled_bundle).includes(text);
+    });
+    return body;
+  };
+  /** the outcomes recorded in a component's build stream */
+  const compiles = async (id: string) =>
+    (await t.platform.services.eventStore.readStream(`componentbuild-${id}`)).filter(
+      (e) => e.type === 'ComponentCompiled',
+    ).length;
+
   before(async () => {
     t = await startTestPlatform();
   });
@@ -42,7 +62,7 @@ describe('components', function () {
   describe('compile', () => {
     it('a good source compiles to a bundle that exports the component', async () => {
       const made = await create({ namespace: 'ui', name: 'hello', title: 'Hello', source_code: GOOD });
-      expect(made).to.include({ namespace: 'ui', name: 'hello', version: 1, compile_status: 'pending' });
+      expect(made).to.include({ namespace: 'ui', name: 'hello', version: 1 });
       expect(made.render_token).to.be.a('string');
       const c = await built('ui', 'hello');
       expect(c.compile_status).to.equal('success');
@@ -87,10 +107,9 @@ describe('components', function () {
       expect(put.status).to.equal(200);
       const after = await put.json();
       expect(after.version).to.equal((first.version as number) + 1);
-      expect(after.compile_status).to.equal('pending');
-      const second = await built('ui', 'edited');
+      // pending until a worker compiled the new source (it may have done so already)
+      const second = await builtWith('ui', 'edited', 'Goodbye, ');
       expect(second.compile_status).to.equal('success');
-      expect(second.compiled_bundle).to.contain('Goodbye, ');
       const titled = await (
         await t.api('/api/v1/components/ui/edited', { method: 'PUT', json: { title: 'New title' } })
       ).json();
@@ -99,12 +118,153 @@ describe('components', function () {
 
     it('POST …/compile compiles again; an unknown component is a 404', async () => {
       await create({ namespace: 'ui', name: 'again', source_code: GOOD });
-      await built('ui', 'again');
+      const c = await built('ui', 'again');
+      expect(await compiles(c.id as string)).to.equal(1);
       const r = await t.api('/api/v1/components/ui/again/compile', { method: 'POST' });
       expect(r.status).to.equal(200);
-      expect((await r.json()).compile_status).to.equal('pending');
+      await until('a second compile recorded', async () => (await compiles(c.id as string)) === 2);
       expect((await built('ui', 'again')).compile_status).to.equal('success');
       expect((await t.api('/api/v1/components/ui/nope/compile', { method: 'POST' })).status).to.equal(404);
+    });
+  });
+
+  describe('render', () => {
+    const page = (ns: string, name: string, q: Record<string, string>) =>
+      fetch(`${t.url}/components/${ns}/${name}/render?${new URLSearchParams(q)}`);
+    let token: string;
+
+    before(async () => {
+      await create({
+        namespace: 'page',
+        name: 'greet',
+        title: 'Greeting <b>',
+        source_code: GOOD,
+        input_schema: {
+          type: 'object',
+          properties: { who: { type: 'string', maxLength: 20 } },
+          additionalProperties: false,
+        },
+      });
+      token = (await built('page', 'greet')).render_token as string;
+    });
+
+    it('serves the page and every script it loads from the platform, under a CSP with no other origin', async () => {
+      const r = await page('page', 'greet', { token, input: JSON.stringify({ who: 'Ada' }) });
+      expect(r.status).to.equal(200);
+      expect(r.headers.get('content-type')).to.contain('text/html');
+      const csp = r.headers.get('content-security-policy')!;
+      expect(csp)
+        .to.contain("default-src 'none'")
+        .and.to.match(/script-src 'self' 'nonce-[^']+'(;|$)/);
+      expect(csp).not.to.match(/https?:|\*|unsafe-inline|unsafe-eval/);
+      const html = await r.text();
+      expect(html).not.to.match(/https?:\/\//);
+      expect(html).to.contain('Greeting &#60;b&#62;');
+      const config = JSON.parse(
+        html.match(/<script type="application\/json" id="sinas-config">(.*?)<\/script>/s)![1]!,
+      );
+      expect(config).to.deep.include({ apiBase: '', input: { who: 'Ada' } });
+      expect(config.component).to.include({ namespace: 'page', name: 'greet' });
+      const sources = [...html.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]!);
+      expect(sources).to.deep.equal([
+        '/components/assets/react.js',
+        '/components/assets/react-dom.js',
+        '/components/assets/sinas-runtime.js',
+        '/components/assets/sinas-boot.js',
+      ]);
+      for (const src of sources) {
+        const s = await fetch(`${t.url}${src}`);
+        expect(s.status, src).to.equal(200);
+        expect(s.headers.get('content-type'), src).to.contain('javascript');
+        expect((await s.text()).length, src).to.be.greaterThan(100);
+      }
+      const react = await (await fetch(`${t.url}/components/assets/react.js`)).text();
+      expect(react).to.contain('react.production.min.js');
+      // the bundle is the one inline script, admitted by the response's nonce
+      const nonce = csp.match(/'nonce-([^']+)'/)![1]!;
+      expect(html).to.contain(`<script nonce="${nonce}">`);
+      expect(html).to.contain('Hello, ');
+    });
+
+    it("refuses a missing or forged token (401), another component's token (403), and bad input (400 naming the field)", async () => {
+      expect((await page('page', 'greet', {})).status).to.equal(401);
+      expect((await page('page', 'greet', { token: token.slice(0, -2) + 'xx' })).status).to.equal(401);
+      expect((await page('page', 'greet', { token: 'not-a-jwt' })).status).to.equal(401);
+      await create({ namespace: 'page', name: 'other', source_code: GOOD });
+      const other = (await built('page', 'other')).render_token as string;
+      expect((await page('page', 'greet', { token: other })).status).to.equal(403);
+      const badJson = await page('page', 'greet', { token, input: '{nope' });
+      expect(badJson.status).to.equal(400);
+      expect(((await badJson.json()) as { field: string }).field).to.equal('input');
+      const badField = await page('page', 'greet', { token, input: JSON.stringify({ who: 42 }) });
+      expect(badField.status).to.equal(400);
+      expect(((await badField.json()) as { field: string }).field).to.equal('input.who');
+      const extra = await page('page', 'greet', { token, input: JSON.stringify({ age: 3 }) });
+      expect(extra.status).to.equal(400);
+    });
+
+    it('a component that did not compile is a 422; a deleted one a 404', async () => {
+      await create({ namespace: 'page', name: 'bad', source_code: 'export default () => <div' });
+      const bad = await built('page', 'bad');
+      expect(bad.compile_status).to.equal('error');
+      expect((await page('page', 'bad', { token: bad.render_token as string })).status).to.equal(422);
+      await create({ namespace: 'page', name: 'gone', source_code: GOOD });
+      const gone = await built('page', 'gone');
+      expect((await t.api('/api/v1/components/page/gone', { method: 'DELETE' })).status).to.equal(204);
+      expect((await page('page', 'gone', { token: gone.render_token as string })).status).to.equal(404);
+    });
+  });
+
+  describe('in Chromium', () => {
+    const CHROMIUM = '/usr/bin/chromium';
+    let browser: BrowserContext;
+    let profile: string;
+
+    before(async function () {
+      if (!existsSync(CHROMIUM)) return skipLoudly(this, 'chromium', `${CHROMIUM} is not installed`);
+      profile = mkdtempSync(path.join(os.tmpdir(), 'sinas-chromium-'));
+      browser = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--no-first-run',
+          '--disable-background-networking',
+        ],
+      });
+    });
+    after(async () => {
+      await browser?.close();
+      if (profile) rmSync(profile, { recursive: true, force: true });
+    });
+
+    /** opens `url`, recording every request and every error, until the component rendered */
+    const open = async (url: string) => {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      const problems: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      page.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(url);
+      await page.locator('#root[data-sinas-rendered="true"]').waitFor({ timeout: 30_000 });
+      return { page, requests, problems };
+    };
+
+    it('renders a compiled component with its input, loading nothing from another origin', async () => {
+      await create({ namespace: 'web', name: 'hello', source_code: GOOD });
+      const c = await built('web', 'hello');
+      const input = encodeURIComponent(JSON.stringify({ who: 'Ada' }));
+      const { page, requests, problems } = await open(
+        `${t.url}/components/web/hello/render?token=${c.render_token as string}&input=${input}`,
+      );
+      expect(await page.locator('p.hello').textContent()).to.equal('Hello, Ada!');
+      expect(problems).to.deep.equal([]);
+      expect(requests.length).to.equal(5);
+      for (const u of requests) expect(u.startsWith(`${t.url}/`), u).to.equal(true);
+      await page.close();
     });
   });
 });

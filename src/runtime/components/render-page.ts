@@ -50,7 +50,7 @@ export function renderPage(c: PageComponent, bundle: string, input: unknown): Re
   const script = (file: string) => `<script src="${ASSET_BASE}/${file}"></script>`;
   const html = [
     '<!doctype html>',
-    '<html><head><meta charset="utf-8">',
+    '<html><head><meta charset="utf-8"><link rel="icon" href="data:,">',
     `<title>${escapeHtml(c.title ?? `${c.namespace}/${c.name}`)}</title>`,
     `<style nonce="${nonce}">${css.replace(/<\/(style)/gi, '<\\/$1')}</style>`,
     '</head><body><div id="root"></div>',
