@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { componentStreams } from '../../src/events/component-events.js';
 import { skipLoudly } from '../support/skip.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
@@ -212,6 +213,90 @@ describe('components', function () {
       const gone = await built('page', 'gone');
       expect((await t.api('/api/v1/components/page/gone', { method: 'DELETE' })).status).to.equal(204);
       expect((await page('page', 'gone', { token: gone.render_token as string })).status).to.equal(404);
+    });
+  });
+
+  describe('share links', () => {
+    const share = async (ns: string, name: string, json: Record<string, unknown>) => {
+      const r = await t.api(`/api/v1/components/${ns}/${name}/shares`, { method: 'POST', json });
+      expect(r.status, JSON.stringify(await r.clone().json())).to.equal(201);
+      return r.json();
+    };
+    const open = (token: string) => fetch(`${t.url}/components/shared/${token}`);
+
+    before(async () => {
+      await create({ namespace: 'share', name: 'greet', source_code: GOOD });
+      await built('share', 'greet');
+    });
+
+    it('50 concurrent opens of a link with max_views 10 render exactly 10 times; the rest get 410', async () => {
+      const link = await share('share', 'greet', { max_views: 10, input_data: { who: 'Bo' }, label: 'ten' });
+      expect(link).to.include({ max_views: 10, view_count: 0, label: 'ten' });
+      expect(link.share_url).to.equal(`/components/shared/${link.token as string}`);
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          const r = await open(link.token as string);
+          return { status: r.status, body: await r.text() };
+        }),
+      );
+      const rendered = answers.filter((a) => a.status === 200);
+      expect(rendered).to.have.length(10);
+      for (const a of rendered) expect(a.body).to.contain('"input":{"who":"Bo"}');
+      const refused = answers.filter((a) => a.status === 410);
+      expect(refused).to.have.length(40);
+      expect(JSON.parse(refused[0]!.body).detail).to.equal('Share link has reached maximum views');
+      const listed = (await (await t.api('/api/v1/components/share/greet/shares')).json()) as {
+        token: string;
+        view_count: number;
+      }[];
+      expect(listed.find((l) => l.token === link.token)!.view_count).to.equal(10);
+      const views = await t.platform.services.eventStore.readStream(
+        componentStreams.share(link.token as string),
+      );
+      expect(views.filter((e) => e.type === 'ComponentShareViewed')).to.have.length(10);
+    });
+
+    it('an expired link is a 410, a revoked or unknown one a 404; a link without limits opens every time', async () => {
+      const expired = await share('share', 'greet', { expires_at: '2020-01-01T00:00:00Z' });
+      const r = await open(expired.token as string);
+      expect(r.status).to.equal(410);
+      expect(((await r.json()) as { detail: string }).detail).to.equal('Share link has expired');
+      const open3 = await share('share', 'greet', {});
+      for (let i = 0; i < 3; i++) expect((await open(open3.token as string)).status).to.equal(200);
+      const del = await t.api(`/api/v1/components/share/greet/shares/${open3.token as string}`, {
+        method: 'DELETE',
+      });
+      expect(del.status).to.equal(204);
+      expect((await open(open3.token as string)).status).to.equal(404);
+      const listed = (await (await t.api('/api/v1/components/share/greet/shares')).json()) as {
+        token: string;
+      }[];
+      expect(listed.map((l) => l.token)).not.to.include(open3.token);
+      expect((await open('no-such-token')).status).to.equal(404);
+      const again = await t.api(`/api/v1/components/share/greet/shares/${open3.token as string}`, {
+        method: 'DELETE',
+      });
+      expect(again.status).to.equal(404);
+    });
+
+    it('a link to a component that does not compile is a 422 and counts no view', async () => {
+      await create({ namespace: 'share', name: 'bad', source_code: 'export default () => <div' });
+      await built('share', 'bad');
+      const link = await share('share', 'bad', { max_views: 1 });
+      expect((await open(link.token as string)).status).to.equal(422);
+      const listed = (await (await t.api('/api/v1/components/share/bad/shares')).json()) as {
+        view_count: number;
+      }[];
+      expect(listed[0]!.view_count).to.equal(0);
+    });
+
+    it('share bodies are checked: 400 naming the field', async () => {
+      const r = await t.api('/api/v1/components/share/greet/shares', {
+        method: 'POST',
+        json: { max_views: 0 },
+      });
+      expect(r.status).to.equal(400);
+      expect(JSON.stringify(await r.json())).to.contain('max_views');
     });
   });
 
