@@ -48,6 +48,7 @@ import { skillKind } from '../commands/skill/skill-kind.js';
 import { componentHooks, componentKind } from '../commands/component/component-kind.js';
 import { registerComponentRoutes } from '../http/components.js';
 import { registerComponentPageRoutes } from '../http/component-pages.js';
+import { registerComponentProxyRoutes } from '../http/component-proxy.js';
 import { componentRuntime } from './components/component-wiring.js';
 import { templateHooks, templateKind } from '../commands/template/template-kind.js';
 import { storeHooks, storeKind } from '../commands/store/store-kind.js';
@@ -251,6 +252,22 @@ const components: KindRegistration = {
     });
     registerComponentRoutes(registry, { ...d, runtime });
     registerComponentPageRoutes(registry, { pages: runtime.pages });
+    const queries = d.services.kinds.queries;
+    registerComponentProxyRoutes(registry, {
+      components: d.service,
+      ...(queries && {
+        queryRuns: queryRunsOn({
+          queries,
+          dataSources: d.dataSources,
+          store: d.eventStore,
+          identity: d.services.queries.identity,
+          log: d.log,
+        }),
+      }),
+      executions: d.services.executions,
+      syncTimeoutMs: d.config.functionTimeoutMs + 30_000,
+      runsAvailable: () => d.services.queue.assertAvailable(),
+    });
   },
   example: {
     create: { source_code: 'export default function C() { return null; }' },
