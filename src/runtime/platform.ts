@@ -72,6 +72,8 @@ import type { TriggerPoller } from './database-triggers/trigger-poller.js';
 import { Scheduler } from './schedules/scheduler.js';
 import { TICK_POLICY } from './schedules/tick-policy.js';
 import { compileReactor, startCompileWorkers } from './components/compile-jobs.js';
+import { renewComponentBlock } from './components/component-blocks.js';
+import { RenderTokens } from './components/render-tokens.js';
 
 /** A user's permissions, read again whenever the identity read model has moved on. */
 function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
@@ -290,6 +292,7 @@ export class Platform {
       await this.services.waiter.waitFor(['identity'], position, this.config.consistencyTimeoutMs);
     }
     const registry = new RouteRegistry();
+    const renderTokens = new RenderTokens(this.services.jwtSecret);
     const turns = new TurnWaiter(this.services.eventStore, this.config.turnTimeoutMs);
     // one read filter (and its cache of stream owners) for every route that shows events
     const visibility = new EventVisibility(this.services.eventStore);
@@ -328,6 +331,7 @@ export class Platform {
       waiter: this.services.waiter,
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       turns,
+      renewContent: (content) => renewComponentBlock(content, renderTokens),
     });
     registerChatPartRoutes(
       registry,

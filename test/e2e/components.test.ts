@@ -11,7 +11,8 @@ import { expect } from 'chai';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { componentStreams } from '../../src/events/component-events.js';
 import { skipLoudly } from '../support/skip.js';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { startTestPlatform, useProvider, type TestPlatform } from '../support/platform.js';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { until } from '../support/until.js';
 
 const GOOD = `import React from 'react';
@@ -297,6 +298,91 @@ describe('components', function () {
       });
       expect(r.status).to.equal(400);
       expect(JSON.stringify(await r.json())).to.contain('max_views');
+    });
+  });
+
+  describe('as an agent tool', () => {
+    let llm: ScriptedLlm;
+    before(async () => {
+      llm = await startScriptedLlm();
+      await useProvider(t, llm.url);
+      await create({
+        namespace: 'chat-ui',
+        name: 'my_card',
+        title: 'My card',
+        description: 'Shows a card',
+        source_code: GOOD,
+        input_schema: { type: 'object', properties: { who: { type: 'string' } }, required: ['who'] },
+      });
+      await built('chat-ui', 'my_card');
+      const agent = await t.api('/api/v1/agents', {
+        method: 'POST',
+        json: { namespace: 'ct', name: 'shower', enabled_components: ['chat-ui/my_card', 'chat-ui/missing'] },
+      });
+      expect(agent.status, JSON.stringify(await agent.clone().json())).to.equal(201);
+    });
+    after(async () => {
+      await llm?.stop();
+    });
+    beforeEach(() => llm.reset());
+
+    it('show_component_… (a name with an underscore) answers the component block, whose token renders it', async () => {
+      llm.script([
+        {
+          toolCalls: [{ id: 'call_card', name: 'show_component_chat_ui_my_card', arguments: { who: 'Ada' } }],
+        },
+        { text: 'here it is' },
+      ]);
+      const chat = await (await t.api('/agents/ct/shower/chats', { method: 'POST', json: {} })).json();
+      const reply = await t.api(`/chats/${chat.id as string}/messages`, {
+        method: 'POST',
+        json: { content: 'show' },
+      });
+      expect(reply.status).to.equal(200);
+      const tools = (llm.requests[0]!.tools as { function: { name: string; parameters: unknown } }[]).map(
+        (x) => x.function,
+      );
+      const offered = tools.filter((f) => f.name.startsWith('show_component_'));
+      expect(offered.map((f) => f.name)).to.deep.equal(['show_component_chat_ui_my_card']);
+      expect(offered[0]!.parameters).to.deep.include({ required: ['who'] });
+      const toolMessage = (
+        llm.requests[1]!.messages as { role: string; tool_call_id?: string; content: string }[]
+      ).find((m) => m.tool_call_id === 'call_card')!;
+      const block = JSON.parse(toolMessage.content) as Record<string, unknown>;
+      expect(block).to.deep.include({
+        type: 'component',
+        namespace: 'chat-ui',
+        name: 'my_card',
+        title: 'My card',
+        input: { who: 'Ada' },
+        compile_status: 'success',
+        display: "[USER WILL SEE COMPONENT 'My card' HERE]",
+      });
+      const render = await fetch(
+        `${t.url}/components/chat-ui/my_card/render?token=${block.render_token as string}&input=${encodeURIComponent('{"who":"Ada"}')}`,
+      );
+      expect(render.status).to.equal(200);
+      // read back, the block is the tool message's content (its token renewed only when due)
+      const body = await (await t.api(`/chats/${chat.id as string}`)).json();
+      const stored = (body.messages as { role: string; content: string }[]).find((m) => m.role === 'tool')!;
+      expect(JSON.parse(stored.content)).to.deep.include({
+        type: 'component',
+        render_token: block.render_token,
+      });
+    });
+
+    it('a call with arguments that do not fit the input_schema answers an error to the model', async () => {
+      llm.script([
+        { toolCalls: [{ id: 'call_bad', name: 'show_component_chat_ui_my_card', arguments: { who: 42 } }] },
+        { text: 'oops' },
+      ]);
+      const chat = await (await t.api('/agents/ct/shower/chats', { method: 'POST', json: {} })).json();
+      await t.api(`/chats/${chat.id as string}/messages`, { method: 'POST', json: { content: 'show' } });
+      const toolMessage = (llm.requests[1]!.messages as { tool_call_id?: string; content: string }[]).find(
+        (m) => m.tool_call_id === 'call_bad',
+      )!;
+      expect(toolMessage.content).to.contain('who');
+      expect(toolMessage.content).not.to.contain('render_token');
     });
   });
 
