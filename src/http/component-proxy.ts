@@ -11,6 +11,7 @@ import { itemPermission } from '../commands/identity/permissions.js';
 import type { ExecutionService } from '../commands/execution/execution-service.js';
 import { proxyScope } from '../runtime/components/proxy-scope.js';
 import type { QueryRuns } from '../runtime/queries/query-runs.js';
+import type { StateProxy, StateProxyCall } from '../runtime/components/proxy-states.js';
 import { principalOf } from './auth.js';
 import { stopResult } from './executions.js';
 import { commandIdOf } from './idempotency.js';
@@ -20,6 +21,8 @@ import type { RouteRegistry } from './routes.js';
 export interface ComponentProxyDeps {
   readonly components: ResourceService;
   readonly queryRuns?: QueryRuns;
+  /** undefined when the platform serves no stores */
+  readonly states?: StateProxy;
   readonly executions: ExecutionService;
   /** the longest a synchronous function call waits */
   readonly syncTimeoutMs: number;
@@ -34,6 +37,17 @@ const body = {
   properties: {
     input: { type: 'object', default: {} },
     timeout: { type: 'integer', minimum: 1, maximum: 3600 },
+  },
+};
+const stateBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['action'],
+  properties: {
+    action: { type: 'string', enum: ['get', 'set', 'delete', 'list'] },
+    key: { type: 'string', minLength: 1, maxLength: 255 },
+    value: {},
+    visibility: { type: 'string', enum: ['private', 'shared'], default: 'private' },
   },
 };
 const params = { namespace: NAME, name: NAME, target_namespace: NAME, target_name: NAME };
@@ -102,4 +116,33 @@ export function registerComponentProxyRoutes(registry: RouteRegistry, d: Compone
       res.json(stopResult(r.executionId, await d.executions.waitForStop(r.executionId, r.revision, waitMs)));
     },
   });
+  const { states } = d;
+  if (states)
+    registry.add({
+      method: 'post',
+      path: `${base}/states/:target_namespace/:target_name`,
+      access: {
+        permission: (req: Request) =>
+          (['read_state', 'write_state'] as const).map((action) =>
+            itemPermission(
+              'stores',
+              { namespaced: true, namespace: named(req).target_namespace, name: named(req).target_name },
+              action,
+              'own',
+            ),
+          ),
+      },
+      summary:
+        "Get, set, delete or list the caller's states in a store the component's enabled_stores names (set and delete: readwrite)",
+      tags,
+      params,
+      body: stateBody,
+      responses: { 200: { type: 'object' } },
+      handler: async (req, res) => {
+        const n = named(req);
+        const target = { namespace: n.target_namespace, name: n.target_name };
+        const caller = who(req);
+        res.json(await states.call(n, target, req.body as StateProxyCall, caller, commandIdOf(req)));
+      },
+    });
 }

@@ -50,6 +50,7 @@ import { registerComponentRoutes } from '../http/components.js';
 import { registerComponentPageRoutes } from '../http/component-pages.js';
 import { registerComponentProxyRoutes } from '../http/component-proxy.js';
 import { componentRuntime } from './components/component-wiring.js';
+import { StateProxy } from './components/proxy-states.js';
 import { templateHooks, templateKind } from '../commands/template/template-kind.js';
 import { storeHooks, storeKind } from '../commands/store/store-kind.js';
 import { registerStateRoutes } from '../http/states.js';
@@ -253,6 +254,7 @@ const components: KindRegistration = {
     registerComponentRoutes(registry, { ...d, runtime });
     registerComponentPageRoutes(registry, { pages: runtime.pages });
     const queries = d.services.kinds.queries;
+    const stores = d.services.kinds.stores;
     registerComponentProxyRoutes(registry, {
       components: d.service,
       ...(queries && {
@@ -263,6 +265,20 @@ const components: KindRegistration = {
           identity: d.services.queries.identity,
           log: d.log,
         }),
+      }),
+      ...(stores && {
+        states: new StateProxy(
+          d.service,
+          statesOn({
+            pool: d.pool,
+            store: d.eventStore,
+            handler: d.services.commandHandler,
+            stores,
+            cipher: d.services.cipher,
+            waiter: d.waiter,
+            consistencyTimeoutMs: d.consistencyTimeoutMs,
+          }),
+        ),
       }),
       executions: d.services.executions,
       syncTimeoutMs: d.config.functionTimeoutMs + 30_000,

@@ -99,7 +99,7 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     return res;
   };
   const n = () => randomUUID().slice(0, 8);
-  /** the render token of the administrator's compiled component mx/cmx (its proxy reaches mx/run and mx/fn) */
+  /** the render token of the administrator's compiled component mx/cmx (its proxy reaches mx/run, mx/fn, mx/box) */
   let renderToken = '';
   const compiledComponent = async (): Promise<string> => {
     const component = {
@@ -108,6 +108,7 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       source_code: 'export default function C() { return null; }',
       enabled_queries: ['mx/run'],
       enabled_functions: ['mx/fn'],
+      enabled_stores: [{ store: 'mx/box', access: 'readwrite' }],
     };
     await must(adminApi('/api/v1/components', component), 201);
     for (;;) {
@@ -563,6 +564,11 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'POST /components/:namespace/:name/proxy/queries/:target_namespace/:target_name/execute': {
       call: () => ({ path: '/components/mx/cmx/proxy/queries/mx/run/execute', body: { input: {} } }),
       expect: ADMIN,
+    },
+    // the administrator's store: Users list their own states in it
+    'POST /components/:namespace/:name/proxy/states/:target_namespace/:target_name': {
+      call: () => ({ path: '/components/mx/cmx/proxy/states/mx/box', body: { action: 'list' } }),
+      expect: USERS,
     },
     'POST /components/:namespace/:name/proxy/functions/:target_namespace/:target_name/execute': {
       call: () => ({ path: '/components/mx/cmx/proxy/functions/mx/fn/execute', body: { input: {} } }),

@@ -72,6 +72,18 @@ describe('component proxy', function () {
       enabled_queries: ['px/answer'],
       enabled_functions: ['px/double'],
     });
+    await must('/api/v1/stores', { namespace: 'px', name: 'notes' });
+    await must('/api/v1/stores', { namespace: 'px', name: 'closed' });
+    for (const [name, access] of [
+      ['memo', 'readwrite'],
+      ['viewer', 'readonly'],
+    ])
+      await must('/api/v1/components', {
+        namespace: 'px',
+        name,
+        source_code: 'export default () => null;',
+        enabled_stores: [{ store: 'px/notes', access }],
+      });
     // runner may run every query and function in px; plain (Users only) may run neither
     await must('/api/v1/roles', {
       name: 'PanelRunners',
@@ -121,6 +133,33 @@ describe('component proxy', function () {
         })
       ).status,
     ).to.equal(401);
+  });
+
+  it('states: the caller’s own states in an enabled store; set and delete only where it is readwrite', async () => {
+    const state = (key: string | undefined, component: string, store: string, json: object) =>
+      proxy(key, component, `states/${store}`, json);
+    const set = await state(plain, 'px/memo', 'px/notes', { action: 'set', key: 'k', value: { n: 1 } });
+    expect(set.status, await set.clone().text()).to.equal(200);
+    expect(await set.json()).to.deep.equal({ success: true, key: 'k' });
+    const got = await state(plain, 'px/viewer', 'px/notes', { action: 'get', key: 'k' });
+    expect(await got.json()).to.deep.equal({ found: true, key: 'k', value: { n: 1 } });
+    // private states are the caller's own: another user finds none
+    const theirs = await state(runner, 'px/memo', 'px/notes', { action: 'get', key: 'k' });
+    expect(await theirs.json()).to.deep.equal({ found: false, key: 'k', value: null });
+    const listed = await state(plain, 'px/memo', 'px/notes', { action: 'list' });
+    expect(await listed.json()).to.deep.equal({ items: [{ key: 'k', value: { n: 1 } }] });
+    const readOnly = await state(plain, 'px/viewer', 'px/notes', { action: 'set', key: 'k', value: 2 });
+    expect(readOnly.status).to.equal(403);
+    expect(((await readOnly.json()) as { field: string }).field).to.equal('enabled_stores');
+    const other = await state(plain, 'px/memo', 'px/closed', { action: 'get', key: 'k' });
+    expect(other.status).to.equal(403);
+    const noKey = await state(plain, 'px/memo', 'px/notes', { action: 'get' });
+    expect(noKey.status).to.equal(400);
+    expect(((await noKey.json()) as { field: string }).field).to.equal('key');
+    const del = await state(plain, 'px/memo', 'px/notes', { action: 'delete', key: 'k' });
+    expect(await del.json()).to.deep.equal({ success: true, key: 'k' });
+    const gone = await state(plain, 'px/memo', 'px/notes', { action: 'get', key: 'k' });
+    expect(await gone.json()).to.deep.include({ found: false });
   });
 
   describe('in Chromium', () => {

@@ -117,12 +117,13 @@ async function makeTargets(
   });
   await ok('/api/v1/llm-providers', { name: 'fz', api_endpoint: llmUrl });
   await ok('/api/v1/roles', { name: 'fz' });
-  // its proxy reaches the function fz/fz (its page renders once compiled; pending is a 422)
+  // its proxy reaches the function and the store fz/fz (its page renders once compiled; pending is a 422)
   await ok('/api/v1/components', {
     namespace: 'fz',
     name: 'fz',
     source_code: COMPONENT,
     enabled_functions: ['fz/fz'],
+    enabled_stores: [{ store: 'fz/fz', access: 'readwrite' }],
   });
   await ok('/api/v1/secrets', { name: 'fz', value: 'v' });
   // no operations: a fuzzed test call is a 400 (a real call to its closed port would be a 502, by design)
