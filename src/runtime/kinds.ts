@@ -41,6 +41,7 @@ import {
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { existsBy, queryHooks, queryKind } from '../commands/query/query-kind.js';
 import { queriesSection } from '../commands/config/sections/queries.js';
+import { componentsSection } from '../commands/config/sections/components.js';
 import { databaseTriggersSection } from '../commands/config/sections/database-triggers.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import { scheduleHooks, scheduleKind } from '../commands/schedule/schedule-kind.js';
@@ -244,7 +245,7 @@ const components: KindRegistration = {
   name: 'components',
   kind: componentKind,
   hooks: () => componentHooks,
-  config: kitSection('components', 'component'),
+  config: (service, p) => componentsSection(service, p.items),
   routes: (registry, d) => {
     const runtime = componentRuntime({
       components: d.service,

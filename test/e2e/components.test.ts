@@ -386,6 +386,57 @@ describe('components', function () {
     });
   });
 
+  describe('config', () => {
+    const apply = (yaml: string) =>
+      t.api('/api/v1/config/apply', {
+        method: 'POST',
+        headers: { 'content-type': 'application/yaml' },
+        body: yaml,
+      });
+    const yaml = (functions: string) => `
+apiVersion: sinas.co/v1
+kind: SinasConfig
+metadata: { name: comp-cfg }
+spec:
+  stores:
+    - { namespace: cfg, name: notes }
+  components:
+    - namespace: cfg
+      name: card
+      title: Card
+      sourceCode: "export default function C() { return null; }"
+      inputSchema: { type: object, properties: { who: { type: string } } }
+      enabledFunctions: [${functions}]
+      enabledStores: [cfg/notes, { store: cfg/other, access: readonly }]
+`;
+
+    it('spec.components applies (a store named by a string is readwrite), compiles, and applies again unchanged', async () => {
+      const r = await apply(yaml(''));
+      const text = await r.text();
+      expect(r.status, text).to.equal(200);
+      expect(JSON.parse(text).summary.created).to.deep.include({ component: 1 });
+      const c = await built('cfg', 'card');
+      expect(c).to.deep.include({
+        title: 'Card',
+        compile_status: 'success',
+        enabled_stores: [
+          { store: 'cfg/notes', access: 'readwrite' },
+          { store: 'cfg/other', access: 'readonly' },
+        ],
+      });
+      const again = await (await apply(yaml(''))).json();
+      expect(again.changes.every((x: { action: string }) => x.action === 'unchanged')).to.equal(true);
+    });
+
+    it('a function it names that is neither in the config nor on the platform is a 400 at its path', async () => {
+      const r = await apply(yaml('nope/missing'));
+      expect(r.status).to.equal(400);
+      const p = (await r.json()) as { errors: { field: string; message: string }[] };
+      const e = p.errors.find((x) => x.field === 'spec.components[0].enabledFunctions[0]');
+      expect(e?.message, JSON.stringify(p.errors)).to.match(/no function 'nope\/missing'/);
+    });
+  });
+
   describe('in Chromium', () => {
     const CHROMIUM = '/usr/bin/chromium';
     let browser: BrowserContext;
