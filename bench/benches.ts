@@ -17,6 +17,7 @@ export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>
   connector_call: async () => (await import('./connector-call.js')).runConnectorCall,
   message_cost: async () => (await import('./message-cost.js')).runMessageCost,
   query_call: async () => (await import('./query-call.js')).runQueryCall,
+  component_render: async () => (await import('./component-render.js')).runComponentRender,
   file_upload: async () => (await import('./file-upload.js')).runFileUpload,
   webhook_sync: async () => (await import('./webhook-sync.js')).runWebhookSync,
   schedule_jitter: async () => (await import('./schedule-jitter.js')).runScheduleJitter,

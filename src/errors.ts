@@ -61,6 +61,16 @@ export class IllegalStateError extends SinasError {
   readonly code = 'illegal_state';
 }
 
+/** it existed and is used up for good: a share link expired or at its maximum views (HTTP 410) */
+export class GoneError extends SinasError {
+  readonly code = 'gone';
+}
+
+/** what the request needs is not ready yet: a component that has not compiled (HTTP 422) */
+export class NotReadyError extends SinasError {
+  readonly code = 'not_ready';
+}
+
 /** a body or file over a size limit or quota (HTTP 413) */
 export class PayloadTooLargeError extends SinasError {
   readonly code = 'payload_too_large';

@@ -23,6 +23,7 @@ import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { queryKind } from '../commands/query/query-kind.js';
 import { collectionKind } from '../commands/collection/collection-kind.js';
 import { connectorKind } from '../commands/connector/connector-kind.js';
+import { componentKind } from '../commands/component/component-kind.js';
 import { skillKind } from '../commands/skill/skill-kind.js';
 import { templateKind } from '../commands/template/template-kind.js';
 import { storeKind } from '../commands/store/store-kind.js';
@@ -87,6 +88,10 @@ export const CATEGORIES = [
   'query',
   'connector',
   'skill',
+  'component',
+  'componentbuild',
+  'componentshare',
+  'componentshares',
   'template',
   'dbconnection',
   'dbannotations',
@@ -121,6 +126,7 @@ const KINDS: Readonly<
     | 'query'
     | 'connector'
     | 'skill'
+    | 'component'
     | 'template'
     | 'store'
     | 'collection'
@@ -136,6 +142,7 @@ const KINDS: Readonly<
   query: queryKind,
   connector: connectorKind,
   skill: skillKind,
+  component: componentKind,
   template: templateKind,
   store: storeKind,
   webhook: webhookKind,
@@ -184,6 +191,7 @@ export class EventVisibility {
       case 'query':
       case 'connector':
       case 'skill':
+      case 'component':
       case 'template':
       case 'store':
       case 'collection':
@@ -194,6 +202,11 @@ export class EventVisibility {
       // it ran and why it failed: left to auditors (fail closed) until owners need them
       case 'webhookdelivery':
       case 'schedtick':
+        return HIDDEN;
+      // a component's builds (its bundle) and share links (their tokens open it): left to auditors
+      case 'componentbuild':
+      case 'componentshare':
+      case 'componentshares':
         return HIDDEN;
       case 'state': // its user's own (an encrypted one's events carry ciphertext only)
         return wholeIf(userIn(e) === r.userId);

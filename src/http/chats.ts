@@ -55,6 +55,8 @@ export interface ChatRouteDeps {
   readonly consistencyTimeoutMs: number;
   /** waits for a posted turn's reply */
   readonly turns: TurnWaiter;
+  /** a tool message's content as read back (a component block's render token renewed when due) */
+  readonly renewContent?: (content: unknown) => Promise<unknown>;
 }
 
 const chatIdParam = { chat_id: { type: 'string', format: 'uuid' } };
@@ -105,6 +107,16 @@ async function chatBody(q: ChatQueries, chat: ChatRow): Promise<Record<string, u
 }
 
 export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): void {
+  /** the chat body with its tool messages' contents as read back now */
+  const renewed = async (body: Record<string, unknown>) => {
+    const renew = d.renewContent;
+    if (!renew) return body;
+    const messages = body.messages as Record<string, unknown>[];
+    const out = await Promise.all(
+      messages.map(async (m) => (m.role === 'tool' ? { ...m, content: await renew(m.content) } : m)),
+    );
+    return { ...body, messages: out };
+  };
   const ctx = (req: Request) => ({ commandId: commandIdOf(req), actor: principalOf(req).userId });
   /** the caller's chat (someone else's is a 404), if they may chat with its agent (else 403) */
   const chatOf = async (req: Request) => {
@@ -218,14 +230,14 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
       const chat = await chatOf(req);
       const asOf = queryOf(req).as_of as number | undefined;
       if (asOf === undefined) {
-        res.json(await d.snapshots.now((q) => chatBody(q, chat)));
+        res.json(await renewed(await d.snapshots.now((q) => chatBody(q, chat))));
         return;
       }
       // folded from the chat's events up to that revision, with the read model's own code
       const body = await d.snapshots.asOf(chat.id, asOf, async (q) =>
         chatBody(q, (await q.get(chat.id, chat.user_id))!),
       );
-      res.json({ ...body, as_of: asOf });
+      res.json({ ...(await renewed(body)), as_of: asOf });
     },
   });
   registry.add({

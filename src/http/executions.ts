@@ -325,7 +325,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
 }
 
 /** The one answer of execute and continue (see `stopSchema`); `s` undefined: the wait ran out. */
-function stopResult(executionId: string, stop: PresentExecution | undefined) {
+export function stopResult(executionId: string, stop: PresentExecution | undefined) {
   const s = stop && decodedStop(stop);
   const base = { execution_id: executionId, result: null, output_data: null, error: null, prompt: null };
   if (!s)

@@ -31,8 +31,15 @@ export { toResponse } from './resource-responses.js';
 /** Fields a kind adds to its responses from elsewhere (a subscription's delivery status). */
 export interface Decoration {
   readonly schema: Readonly<Record<string, JSONSchema>>;
-  of(ids: readonly string[]): Promise<ReadonlyMap<string, Readonly<Record<string, unknown>>>>;
+  /** `items` are the ones shown (their fields), `viewer` the caller's user id */
+  of(
+    ids: readonly string[],
+    items: readonly Item[],
+    viewer: string,
+  ): Promise<ReadonlyMap<string, Readonly<Record<string, unknown>>>>;
 }
+
+export type Item = ResourceData & { version: number };
 
 export interface ResourceRouteDeps {
   readonly service: ResourceService;
@@ -43,8 +50,6 @@ export interface ResourceRouteDeps {
   readonly extraPermission?: (body: unknown) => string | undefined;
   readonly decorate?: Decoration;
 }
-
-type Item = ResourceData & { version: number };
 
 export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRouteDeps): void {
   const { service, queries } = deps;
@@ -69,17 +74,21 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
   const picker = pickerQuery(kind);
   const response = responseSchema(kind, deps.decorate?.schema);
   const tags = [kind.tag ?? kind.type];
-  const shown = async (items: readonly Item[]) => {
-    const extras = await deps.decorate?.of(items.map((i) => i.id));
+  const shown = async (req: Request, items: readonly Item[]) => {
+    const extras = await deps.decorate?.of(
+      items.map((i) => i.id),
+      items,
+      principalOf(req).userId,
+    );
     return items.map((i) => ({ ...toResponse(kind, i), ...extras?.get(i.id) }));
   };
-  const write = async (res: Response, status: number, r: WriteResult) => {
+  const write = async (req: Request, res: Response, status: number, r: WriteResult) => {
     const consistent = await deps.waiter.waitFor([kind.table], r.position, deps.consistencyTimeoutMs);
     if (!consistent) res.setHeader('Sinas-Consistency', 'pending');
     if (r.position !== undefined) res.setHeader('Sinas-Position', String(r.position));
     res.setHeader('ETag', `"${r.resource.version}"`);
     if (status === 204) res.status(204).send();
-    else res.status(status).json({ ...(await shown([r.resource]))[0], ...r.reply });
+    else res.status(status).json({ ...(await shown(req, [r.resource]))[0], ...r.reply });
   };
   const ctx = (req: Request, action: string): KindContext => ({
     commandId: commandIdOf(req),
@@ -102,7 +111,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
       access.checkCreate(req);
       extra(req);
       const r = await service.create(req.body, ctx(req, 'create'));
-      await write(res, kind.upsert && !r.created ? 200 : 201, r);
+      await write(req, res, kind.upsert && !r.created ? 200 : 201, r);
     },
   });
   registry.add({
@@ -129,7 +138,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
       }
       const { rows, total } = await queries.list(kind, { skip: q.skip, limit: q.limit, ...filter });
       res.setHeader('X-Total-Count', String(total));
-      res.json(await shown(rows.map(fromRow)));
+      res.json(await shown(req, rows.map(fromRow)));
     },
   });
   registry.add({
@@ -153,7 +162,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
       if (!found.row) throw new NotFoundError(`${kind.type} '${found.namespace}/${found.name}' not found`);
       const one = fromRow(found.row);
       res.setHeader('ETag', `"${one.version}"`);
-      res.json((await shown([one]))[0]);
+      res.json((await shown(req, [one]))[0]);
     },
   });
   for (const method of kind.updateMethods ?? (['put', 'patch'] as const)) {
@@ -171,7 +180,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
         if (kind.ownership === undefined || kind.ownership === 'grants') await access.find(req, 'update');
         extra(req);
         const { namespace, name } = access.named(req);
-        await write(res, 200, await service.update(namespace, name, req.body, ctx(req, 'update')));
+        await write(req, res, 200, await service.update(namespace, name, req.body, ctx(req, 'update')));
       },
     });
   }
@@ -187,7 +196,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
     handler: async (req, res) => {
       if (kind.ownership === undefined || kind.ownership === 'grants') await access.find(req, 'delete');
       const { namespace, name } = access.named(req);
-      await write(res, 204, await service.remove(namespace, name, ctx(req, 'delete')));
+      await write(req, res, 204, await service.remove(namespace, name, ctx(req, 'delete')));
     },
   });
   if (hasLifecycleApi(kind)) registerVersions(registry, deps, item, params, tags);

@@ -2,7 +2,7 @@
  * The kinds on the kit: the one place a kind is registered. Its service, projection and table,
  * routes and OpenAPI, config section and authorisation-matrix rows are all derived from this list
  * (kind-registry.ts). Order is the config's apply order (reference §6.3: llmProviders → secrets →
- * connectors → functions → skills → queries → collections → templates → stores → agents → webhooks →
+ * connectors → functions → skills → components → queries → collections → templates → stores → agents → webhooks →
  * schedules → databaseTriggers), after
  * roles and users.
  */
@@ -41,12 +41,19 @@ import {
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { existsBy, queryHooks, queryKind } from '../commands/query/query-kind.js';
 import { queriesSection } from '../commands/config/sections/queries.js';
+import { componentsSection } from '../commands/config/sections/components.js';
 import { databaseTriggersSection } from '../commands/config/sections/database-triggers.js';
 import { schedulesSection } from '../commands/config/sections/schedules.js';
 import { webhooksSection } from '../commands/config/sections/webhooks.js';
 import { secretHooks, secretKind } from '../commands/secret/secret-kind.js';
 import { scheduleHooks, scheduleKind } from '../commands/schedule/schedule-kind.js';
 import { skillKind } from '../commands/skill/skill-kind.js';
+import { componentHooks, componentKind } from '../commands/component/component-kind.js';
+import { registerComponentRoutes } from '../http/components.js';
+import { registerComponentPageRoutes } from '../http/component-pages.js';
+import { registerComponentProxyRoutes } from '../http/component-proxy.js';
+import { componentRuntime } from './components/component-wiring.js';
+import { StateProxy } from './components/proxy-states.js';
 import { templateHooks, templateKind } from '../commands/template/template-kind.js';
 import { storeHooks, storeKind } from '../commands/store/store-kind.js';
 import { registerStateRoutes } from '../http/states.js';
@@ -236,6 +243,57 @@ const skills: KindRegistration = {
   example: { create: { description: 'd', content: '# c' }, update: { description: 'changed' } },
 };
 
+const components: KindRegistration = {
+  name: 'components',
+  kind: componentKind,
+  hooks: () => componentHooks,
+  config: (service, p) => componentsSection(service, p.items),
+  routes: (registry, d) => {
+    const runtime = componentRuntime({
+      components: d.service,
+      eventStore: d.eventStore,
+      jwtSecret: d.services.jwtSecret,
+    });
+    registerComponentRoutes(registry, { ...d, runtime });
+    registerComponentPageRoutes(registry, { pages: runtime.pages });
+    const queries = d.services.kinds.queries;
+    const stores = d.services.kinds.stores;
+    registerComponentProxyRoutes(registry, {
+      components: d.service,
+      ...(queries && {
+        queryRuns: queryRunsOn({
+          queries,
+          dataSources: d.dataSources,
+          store: d.eventStore,
+          identity: d.services.queries.identity,
+          log: d.log,
+        }),
+      }),
+      ...(stores && {
+        states: new StateProxy(
+          d.service,
+          statesOn({
+            pool: d.pool,
+            store: d.eventStore,
+            handler: d.services.commandHandler,
+            stores,
+            cipher: d.services.cipher,
+            waiter: d.waiter,
+            consistencyTimeoutMs: d.consistencyTimeoutMs,
+          }),
+        ),
+      }),
+      executions: d.services.executions,
+      syncTimeoutMs: d.config.functionTimeoutMs + 30_000,
+      runsAvailable: () => d.services.queue.assertAvailable(),
+    });
+  },
+  example: {
+    create: { source_code: 'export default function C() { return null; }' },
+    update: { description: 'changed' },
+  },
+};
+
 const queries: KindRegistration = {
   name: 'queries',
   kind: queryKind,
@@ -341,6 +399,7 @@ export const KINDS: readonly KindRegistration[] = [
   connectors,
   functions,
   skills,
+  components,
   queries,
   collections,
   templates,

@@ -88,6 +88,9 @@ import { triggerPollerOn } from './database-triggers/trigger-wiring.js';
 import type { TriggerPoller } from './database-triggers/trigger-poller.js';
 import { Scheduler } from './schedules/scheduler.js';
 import { TICK_POLICY } from './schedules/tick-policy.js';
+import { compileReactor, startCompileWorkers } from './components/compile-jobs.js';
+import { renewComponentBlock } from './components/component-blocks.js';
+import { RenderTokens } from './components/render-tokens.js';
 
 /** A user's permissions, read again whenever the identity read model has moved on. */
 function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
@@ -217,6 +220,7 @@ export class Platform {
     this.startRunner(credentialReactor(this.services.revocations));
     this.startRunner(keyShredderReactor());
     this.startRunner(stateKeyShredderReactor());
+    await this.startComponentCompiler();
     const executionWorker = this.services.executionWorker;
     // compose builds it whenever the role is not 'api', the only case that gets here
     if (!executionWorker) throw new Error(`no execution worker composed for role ${this.config.role}`);
@@ -295,6 +299,14 @@ export class Platform {
     await this.scheduler.start();
   }
 
+  /** components' compile jobs (src/runtime/components/compile-jobs.ts), when the kind is served */
+  private async startComponentCompiler(): Promise<void> {
+    const components = this.services.kinds.components;
+    if (!components) return; // a test's own list of kinds without it
+    this.startRunner(compileReactor(this.services.queue));
+    await startCompileWorkers(this.services.queue, components, this.services.eventStore);
+  }
+
   private startRunner(p: Projection): void {
     const runner = new ProjectionRunner(this.services.pool, this.services.eventStore, p, { log: this.log });
     runner.start();
@@ -319,6 +331,7 @@ export class Platform {
       await this.services.waiter.waitFor(['identity'], position, this.config.consistencyTimeoutMs);
     }
     const registry = new RouteRegistry();
+    const renderTokens = new RenderTokens(this.services.jwtSecret);
     const turns = new TurnWaiter(this.services.eventStore, this.config.turnTimeoutMs);
     // one read filter (and its cache of stream owners) for every route that shows events
     const visibility = new EventVisibility(this.services.eventStore);
@@ -357,6 +370,7 @@ export class Platform {
       waiter: this.services.waiter,
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       turns,
+      renewContent: (content) => renewComponentBlock(content, renderTokens),
     });
     registerChatPartRoutes(
       registry,

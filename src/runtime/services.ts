@@ -81,6 +81,7 @@ import { stateFamily } from './states/state-family.js';
 import { statesOn } from './states/state-wiring.js';
 import { subagentFamilyOn } from './subagents/subagent-wiring.js';
 import { databaseIntrospectionFamily } from './data-sources/database-introspection.js';
+import { componentFamilyOn } from './components/component-wiring.js';
 import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
 
 /** a function run's access token outlives its time limit by this much, and lives 15 minutes at least */
@@ -373,6 +374,7 @@ function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
           }),
         ]
       : []),
+    ...(s.kinds.components ? [componentFamilyOn(s, s.kinds.components)] : []),
     ...(s.kinds.stores
       ? [
           stateFamily({

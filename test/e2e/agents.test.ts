@@ -30,7 +30,6 @@ describe('Agents over HTTP', function () {
 
   it('naming a kind the platform does not run yet → 400 naming the field (create and update)', async () => {
     const cases: [Record<string, unknown>, string][] = [
-      [{ enabled_components: ['x/y'] }, 'enabled_components'],
       [{ system_tools: ['configIntrospection', 'packageManagement'] }, 'system_tools[1]'],
       [{ system_tools: [{ name: 'packageManagement' }] }, 'system_tools[0]'],
     ];
@@ -56,6 +55,11 @@ describe('Agents over HTTP', function () {
       json: { enabled_collections: [{ collection: 'x/y', access: 'readwrite' }] },
     });
     expect(files.status, 'collections run now').to.equal(200);
+    const components = await t.api('/api/v1/agents/unrun/a', {
+      method: 'PUT',
+      json: { enabled_components: ['x/y'] },
+    });
+    expect(components.status, 'components run now').to.equal(200);
   });
 
   it('naming a skill or store that does not exist → 400 naming the field and the entry (create and update)', async () => {

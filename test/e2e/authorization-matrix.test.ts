@@ -100,6 +100,28 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     return res;
   };
   const n = () => randomUUID().slice(0, 8);
+  /** the render token of the administrator's compiled component mx/cmx (its proxy reaches mx/run, mx/fn, mx/box) */
+  let renderToken = '';
+  const compiledComponent = async (): Promise<string> => {
+    const component = {
+      namespace: 'mx',
+      name: 'cmx',
+      source_code: 'export default function C() { return null; }',
+      enabled_queries: ['mx/run'],
+      enabled_functions: ['mx/fn'],
+      enabled_stores: [{ store: 'mx/box', access: 'readwrite' }],
+    };
+    await must(adminApi('/api/v1/components', component), 201);
+    for (;;) {
+      const c = await (await adminApi('/api/v1/components/mx/cmx')).json();
+      if (c.compile_status === 'success') return c.render_token as string;
+      if (c.compile_status === 'error') throw new Error(`setup: mx/cmx did not compile`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  /** a fresh share link of mx/cmx */
+  const componentShare = async () =>
+    (await (await must(adminApi('/api/v1/components/mx/cmx/shares', {}), 201)).json()).token as string;
   /** a fresh template of the owner's (Users may make their own templates) */
   const ownTemplate = async (): Promise<{ id: string; name: string }> =>
     (
@@ -209,6 +231,7 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     const template = { namespace: 'mx', name: 'tpl', html_content: '<p>{{ x }}</p>' };
     await must(adminApi('/api/v1/templates', template), 201);
     await must(adminApi('/api/v1/stores', { namespace: 'mx', name: 'box' }), 201);
+    renderToken = await compiledComponent();
     await must(ownerApi('/stores/mx/box/states', { key: 'owned', value: 1 }), 200);
   });
   after(async () => {
@@ -505,6 +528,47 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     },
     // runtime discovery: the skills the caller may read (none for a guest)
     'GET /skills': { call: () => ({ path: '/skills' }), expect: SIGNED_IN },
+    // components: the administrator's mx/cmx (Users may only read their own components)
+    'POST /api/v1/components/:namespace/:name/compile': {
+      call: () => ({ path: '/api/v1/components/mx/cmx/compile', body: {} }),
+      expect: ADMIN,
+    },
+    'POST /api/v1/components/:namespace/:name/shares': {
+      call: () => ({ path: '/api/v1/components/mx/cmx/shares', body: { max_views: 1 } }),
+      expect: ADMIN,
+    },
+    'GET /api/v1/components/:namespace/:name/shares': {
+      call: () => ({ path: '/api/v1/components/mx/cmx/shares' }),
+      expect: ADMIN,
+    },
+    'DELETE /api/v1/components/:namespace/:name/shares/:token': {
+      call: async () => ({ path: `/api/v1/components/mx/cmx/shares/${await componentShare()}` }),
+      expect: ADMIN,
+    },
+    // the pages are public: a render token or a share link is the credential
+    'GET /components/assets/:file': { call: () => ({ path: '/components/assets/react.js' }), expect: PUBLIC },
+    'GET /components/:namespace/:name/render': {
+      call: () => ({ path: `/components/mx/cmx/render?token=${renderToken}` }),
+      expect: PUBLIC,
+    },
+    'GET /components/shared/:token': {
+      call: async () => ({ path: `/components/shared/${await componentShare()}` }),
+      expect: PUBLIC,
+    },
+    // the proxy runs with the caller's own permissions: the admin's query, the owner's function
+    'POST /components/:namespace/:name/proxy/queries/:target_namespace/:target_name/execute': {
+      call: () => ({ path: '/components/mx/cmx/proxy/queries/mx/run/execute', body: { input: {} } }),
+      expect: ADMIN,
+    },
+    // the administrator's store: Users list their own states in it
+    'POST /components/:namespace/:name/proxy/states/:target_namespace/:target_name': {
+      call: () => ({ path: '/components/mx/cmx/proxy/states/mx/box', body: { action: 'list' } }),
+      expect: USERS,
+    },
+    'POST /components/:namespace/:name/proxy/functions/:target_namespace/:target_name/execute': {
+      call: () => ({ path: '/components/mx/cmx/proxy/functions/mx/fn/execute', body: { input: {} } }),
+      expect: OWNER_OR_ADMIN,
+    },
     // an administrator's store: Users read and write their own states in it (read_state, write_state)
     'POST /stores/:namespace/:name/states': {
       call: () => ({ path: '/stores/mx/box/states', body: { key: `k${n()}`, value: 1 } }),

@@ -176,14 +176,6 @@ describe('declarative config', function () {
       [
         config().replace(
           'enabledFunctions: [greet]',
-          'enabledFunctions: [greet]\n      enabledComponents: [support/tickets]',
-        ),
-        'spec.agents[0].enabledComponents',
-        /components are not supported/,
-      ],
-      [
-        config().replace(
-          'enabledFunctions: [greet]',
           'enabledFunctions: [greet]\n      enabledStores: [nope/none]',
         ),
         'spec.agents[0].enabledStores[0]',

@@ -23,6 +23,7 @@ import { userDatabase, type UserDatabase } from '../support/user-database.js';
 const SEED = 20_250_612;
 const PARALLEL = 4;
 const CODE = 'def handler(input_data, context):\n    return input_data["x"]\n';
+const COMPONENT = 'export default function C() { return null; }';
 
 describe('fuzzing every route of /api/openapi.json', function () {
   this.timeout(30 * 60_000);
@@ -116,6 +117,14 @@ async function makeTargets(
   });
   await ok('/api/v1/llm-providers', { name: 'fz', api_endpoint: llmUrl });
   await ok('/api/v1/roles', { name: 'fz' });
+  // its proxy reaches the function and the store fz/fz (its page renders once compiled; pending is a 422)
+  await ok('/api/v1/components', {
+    namespace: 'fz',
+    name: 'fz',
+    source_code: COMPONENT,
+    enabled_functions: ['fz/fz'],
+    enabled_stores: [{ store: 'fz/fz', access: 'readwrite' }],
+  });
   await ok('/api/v1/secrets', { name: 'fz', value: 'v' });
   // no operations: a fuzzed test call is a 400 (a real call to its closed port would be a 502, by design)
   await ok('/api/v1/connectors', { namespace: 'fz', name: 'fz', base_url: 'http://127.0.0.1:9' });
@@ -159,6 +168,7 @@ async function makeTargets(
     name: 'fz',
     model_id: 'fz',
     owner: 'agent:fz',
+    file: 'react.js',
   };
   const overrides: Record<string, Record<string, unknown>> = {
     'POST /api/v1/agents': { namespace: 'fz', name: 'fz2' },
@@ -170,6 +180,7 @@ async function makeTargets(
     'POST /api/v1/event-subscriptions': { url: 'http://127.0.0.1:9/hook', active: false },
     'POST /api/v1/connectors': { namespace: 'fz', name: 'fz2', base_url: 'http://127.0.0.1:9' },
     'POST /api/v1/stores': { namespace: 'fz', name: 'fz2' },
+    'POST /api/v1/components': { namespace: 'fz', name: 'fz2', source_code: COMPONENT },
     'POST /api/v1/database-triggers': { name: 'fz2', ...trigger },
     'POST /api/v1/schedules': { name: 'fz2', ...schedule },
     'POST /adapters/openai/v1/chat/completions': {

@@ -26,6 +26,7 @@ import { annotationStream } from '../../src/events/database-annotation-events.js
 import { KINDS } from '../../src/runtime/kinds.js';
 import { triggerPollStream } from '../../src/events/database-trigger-events.js';
 import { configStream } from '../../src/events/config-events.js';
+import { componentStreams } from '../../src/events/component-events.js';
 import type { RecordedEvent } from '../../src/events/event-store.js';
 import { eventSubscriptionStream } from '../../src/events/event-subscription-events.js';
 import { PgEventStore } from '../../src/events/postgres/pg-event-store.js';
@@ -102,6 +103,9 @@ describe('read filter (visibility) on the Postgres event store', function () {
       `${SCHEDULE_TICK_CATEGORY}-id`,
       `${WEBHOOK_DELIVERY_CATEGORY}-id/hash`,
       stateStream('s', 'u', 'k'),
+      componentStreams.build('id'),
+      componentStreams.share('token'),
+      componentStreams.shares('id'),
     ].map(categoryOf);
     expect(written.filter((c) => !(CATEGORIES as readonly string[]).includes(c))).to.deep.equal([]);
   });

@@ -1,12 +1,12 @@
 /**
- * What an agent may not name yet: tools of kinds this platform does not run (components, the
+ * What an agent may not name yet: tools of kinds this platform does not run (the
  * `packageManagement` system tool). Saving an agent that names
  * one is refused, naming the field, rather than accepted and silently ignored at run time.
  */
 import { ValidationError } from '../../errors.js';
 
 /** Agent fields whose tools are not run yet, with the kind each names (snake_case, as the API spells them). */
-const UNRUN_LISTS: readonly (readonly [string, string])[] = [['enabled_components', 'components']];
+const UNRUN_LISTS: readonly (readonly [string, string])[] = [];
 
 const UNRUN_SYSTEM_TOOLS = new Set(['packageManagement']);
 
