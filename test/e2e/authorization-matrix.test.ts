@@ -510,6 +510,20 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     },
     // runtime discovery: the skills the caller may read (none for a guest)
     'GET /skills': { call: () => ({ path: '/skills' }), expect: SIGNED_IN },
+    'GET /agents': { call: () => ({ path: '/agents' }), expect: SIGNED_IN },
+    'GET /functions': { call: () => ({ path: '/functions' }), expect: SIGNED_IN },
+    'GET /collections': { call: () => ({ path: '/collections' }), expect: SIGNED_IN },
+    'GET /templates': { call: () => ({ path: '/templates' }), expect: SIGNED_IN },
+    // an administrator's default agent: Users read every agent, a guest none
+    'GET /agents/default': {
+      call: async () => {
+        const made = await adminApi('/api/v1/agents/mx/dflt');
+        if (made.status === 404)
+          await must(adminApi('/api/v1/agents', { namespace: 'mx', name: 'dflt', is_default: true }), 201);
+        return { path: '/agents/default' };
+      },
+      expect: USERS,
+    },
     // an administrator's store: Users read and write their own states in it (read_state, write_state)
     'POST /stores/:namespace/:name/states': {
       call: () => ({ path: '/stores/mx/box/states', body: { key: `k${n()}`, value: 1 } }),
