@@ -13,7 +13,7 @@ import { isConnectionError } from '../dependency-errors.js';
 import { idempotency, swallowReplay } from './idempotency.js';
 import { corsFor } from './cors.js';
 import { inputLimits } from './input-limits.js';
-import { openApiDocument } from './openapi.js';
+import { registerApiDocs } from './api-docs.js';
 import { errorHandler, notFoundHandler } from './problem.js';
 import type { RouteRegistry } from './routes.js';
 
@@ -50,14 +50,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(express.json({ limit: deps.bodyLimit, type: ['application/json', 'application/*+json'] }));
   app.use(express.text({ limit: deps.bodyLimit, type: YAML_TYPES }));
   app.use(inputLimits);
-  deps.registry.add({
-    method: 'get',
-    path: '/api/openapi.json',
-    summary: 'This OpenAPI 3.1 document',
-    public: true,
-    responses: { 200: { type: 'object' } },
-    handler: (_req, res) => void res.json(openApiDocument(deps.registry, '0.1.0')),
-  });
+  registerApiDocs(deps.registry, '0.1.0');
   const router = express.Router();
   const auth = authenticate(deps);
   const idem = idempotency(deps.pool);

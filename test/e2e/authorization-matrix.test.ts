@@ -435,6 +435,10 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
   const matrix = (): Record<string, Entry> => ({
     'GET /health': { call: () => ({ path: '/health' }), expect: PUBLIC },
     'GET /api/openapi.json': { call: () => ({ path: '/api/openapi.json' }), expect: PUBLIC },
+    'GET /openapi.json': { call: () => ({ path: '/openapi.json' }), expect: PUBLIC },
+    'GET /docs': { call: () => ({ path: '/docs' }), expect: PUBLIC },
+    'GET /docs/init.js': { call: () => ({ path: '/docs/init.js' }), expect: PUBLIC },
+    'GET /docs/:asset': { call: () => ({ path: '/docs/swagger-ui.css' }), expect: PUBLIC },
     'GET /auth/me': { call: () => ({ path: '/auth/me' }), expect: SIGNED_IN },
     'POST /auth/check-permissions': {
       call: () => ({ path: '/auth/check-permissions', body: { permissions: ['sinas.users.read:own'] } }),
