@@ -7,6 +7,7 @@ import express, { type Express } from 'express';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ApiKeys } from '../runtime/auth/api-keys.js';
+import type { Metrics } from '../runtime/metrics/metrics.js';
 import { YAML_TYPES } from './config.js';
 import { authenticate, type AuthDeps } from './auth.js';
 import { isConnectionError } from '../dependency-errors.js';
@@ -25,6 +26,8 @@ export interface AppDeps extends AuthDeps {
   readonly bodyLimit: string;
   /** browser origins allowed to call (SINAS_CORS_ORIGINS) */
   readonly corsOrigins: '*' | readonly string[];
+  /** counts each request by its route's pattern (absent: metrics off) */
+  readonly metrics?: Pick<Metrics, 'request'>;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -36,13 +39,22 @@ export function buildApp(deps: AppDeps): Express {
     const requestId = id && /^[\w.:-]{1,128}$/.test(id) ? id : randomUUID();
     res.setHeader('X-Request-Id', requestId);
     const started = Date.now();
+    const startedHr = process.hrtime.bigint();
     // never the body (it may carry a secret's value) nor the headers (API keys)
-    res.on('finish', () =>
+    res.on('finish', () => {
       deps.log.debug(
         { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - started },
         'request',
-      ),
-    );
+      );
+      // the route's pattern, never the URL (ids in paths would make a series per item)
+      const route = (req.route as { path?: unknown } | undefined)?.path;
+      deps.metrics?.request(
+        req.method,
+        typeof route === 'string' ? route : 'unmatched',
+        res.statusCode,
+        Number(process.hrtime.bigint() - startedHr) / 1e9,
+      );
+    });
     next();
   });
   const allowOrigins = corsFor(deps.corsOrigins);
