@@ -18,6 +18,7 @@
  */
 import { agentKind } from '../commands/agent/agent-kind.js';
 import { functionKind } from '../commands/function/function-kind.js';
+import { manifestKind } from '../commands/manifest/manifest-kind.js';
 import { canAct, hasPermission, type PermissionMap } from '../commands/identity/permissions.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { queryKind } from '../commands/query/query-kind.js';
@@ -88,6 +89,7 @@ export const CATEGORIES = [
   'connector',
   'skill',
   'template',
+  'manifest',
   'dbconnection',
   'dbannotations',
   'dbtrigger',
@@ -122,6 +124,7 @@ const KINDS: Readonly<
     | 'connector'
     | 'skill'
     | 'template'
+    | 'manifest'
     | 'store'
     | 'collection'
     | 'webhook'
@@ -137,6 +140,7 @@ const KINDS: Readonly<
   connector: connectorKind,
   skill: skillKind,
   template: templateKind,
+  manifest: manifestKind,
   store: storeKind,
   webhook: webhookKind,
   schedule: scheduleKind,
@@ -185,6 +189,7 @@ export class EventVisibility {
       case 'connector':
       case 'skill':
       case 'template':
+      case 'manifest':
       case 'store':
       case 'collection':
       case 'webhook':
