@@ -18,6 +18,7 @@
  */
 import { agentKind } from '../commands/agent/agent-kind.js';
 import { functionKind } from '../commands/function/function-kind.js';
+import { manifestKind } from '../commands/manifest/manifest-kind.js';
 import { canAct, hasPermission, type PermissionMap } from '../commands/identity/permissions.js';
 import { llmProviderKind } from '../commands/llm-provider/llm-provider-kind.js';
 import { queryKind } from '../commands/query/query-kind.js';
@@ -93,6 +94,7 @@ export const CATEGORIES = [
   'componentshare',
   'componentshares',
   'template',
+  'manifest',
   'dbconnection',
   'dbannotations',
   'dbtrigger',
@@ -128,6 +130,7 @@ const KINDS: Readonly<
     | 'skill'
     | 'component'
     | 'template'
+    | 'manifest'
     | 'store'
     | 'collection'
     | 'webhook'
@@ -144,6 +147,7 @@ const KINDS: Readonly<
   skill: skillKind,
   component: componentKind,
   template: templateKind,
+  manifest: manifestKind,
   store: storeKind,
   webhook: webhookKind,
   schedule: scheduleKind,
@@ -193,6 +197,7 @@ export class EventVisibility {
       case 'skill':
       case 'component':
       case 'template':
+      case 'manifest':
       case 'store':
       case 'collection':
       case 'webhook':

@@ -8,13 +8,14 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ApiKeys, Principal } from '../runtime/auth/api-keys.js';
 import type { RequestLogEntry } from '../runtime/admin/request-log-writer.js';
+import type { Metrics } from '../runtime/metrics/metrics.js';
 import { YAML_TYPES } from './config.js';
 import { authenticate, type AuthDeps } from './auth.js';
 import { isConnectionError } from '../dependency-errors.js';
 import { idempotency, swallowReplay } from './idempotency.js';
 import { corsFor } from './cors.js';
 import { inputLimits } from './input-limits.js';
-import { openApiDocument } from './openapi.js';
+import { registerApiDocs } from './api-docs.js';
 import { errorHandler, notFoundHandler } from './problem.js';
 import type { RouteRegistry } from './routes.js';
 
@@ -28,6 +29,8 @@ export interface AppDeps extends AuthDeps {
   readonly corsOrigins: '*' | readonly string[];
   /** takes each finished request for the request logs (never waits: ../runtime/admin/request-log-writer.ts) */
   readonly requestLog?: (entry: RequestLogEntry) => void;
+  /** counts each request by its route's pattern (absent: metrics off) */
+  readonly metrics?: Pick<Metrics, 'request'>;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -39,6 +42,7 @@ export function buildApp(deps: AppDeps): Express {
     const requestId = id && /^[\w.:-]{1,128}$/.test(id) ? id : randomUUID();
     res.setHeader('X-Request-Id', requestId);
     const started = Date.now();
+    const startedHr = process.hrtime.bigint();
     // never the body (it may carry a secret's value) nor the headers (API keys)
     res.on('finish', () => {
       deps.log.debug(
@@ -53,6 +57,14 @@ export function buildApp(deps: AppDeps): Express {
         status: res.statusCode,
         durationMs: Date.now() - started,
       });
+      // the route's pattern, never the URL (ids in paths would make a series per item)
+      const route = (req.route as { path?: unknown } | undefined)?.path;
+      deps.metrics?.request(
+        req.method,
+        typeof route === 'string' ? route : 'unmatched',
+        res.statusCode,
+        Number(process.hrtime.bigint() - startedHr) / 1e9,
+      );
     });
     next();
   });
@@ -61,14 +73,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(express.json({ limit: deps.bodyLimit, type: ['application/json', 'application/*+json'] }));
   app.use(express.text({ limit: deps.bodyLimit, type: YAML_TYPES }));
   app.use(inputLimits);
-  deps.registry.add({
-    method: 'get',
-    path: '/api/openapi.json',
-    summary: 'This OpenAPI 3.1 document',
-    public: true,
-    responses: { 200: { type: 'object' } },
-    handler: (_req, res) => void res.json(openApiDocument(deps.registry, '0.1.0')),
-  });
+  registerApiDocs(deps.registry, '0.1.0');
   const router = express.Router();
   const auth = authenticate(deps);
   const idem = idempotency(deps.pool);

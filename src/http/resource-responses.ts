@@ -16,7 +16,8 @@ const hiddenOf = (kind: ResourceKind) =>
 /** path parameters of an item route */
 export function identityParams(kind: ResourceKind): Record<string, JSONSchema> {
   if (byId(kind)) return { id: { type: 'string', format: 'uuid' } };
-  const name: JSONSchema = { type: 'string', pattern: kind.namePattern, maxLength: kind.nameMaxLength };
+  const byName: JSONSchema = { type: 'string', pattern: kind.namePattern, maxLength: kind.nameMaxLength };
+  const name: JSONSchema = kind.alsoById ? { anyOf: [byName, { type: 'string', format: 'uuid' }] } : byName;
   if (kind.namespaced === false || kind.namespaceField) return { [keyFieldOf(kind)]: name };
   return {
     namespace: { type: 'string', pattern: kind.namespacePattern, maxLength: kind.nameMaxLength },

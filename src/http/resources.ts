@@ -15,6 +15,7 @@ import type { ResourceQueries, ResourceRow } from '../projections/resource-queri
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import { holds, principalOf } from './auth.js';
 import { commandIdOf } from './idempotency.js';
+import { idToName } from './id-or-name.js';
 import { kindAccess } from './resource-access.js';
 import {
   identityParams,
@@ -98,6 +99,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
     by: access.caller(req, action),
   });
   const fromRow = (r: ResourceRow): Item => queries.record(kind, r);
+  const byIdToo = idToName(kind, queries);
 
   registry.add({
     action: 'create',
@@ -151,6 +153,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
     query: { ...picker, version: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
     responses: { 200: response },
     handler: async (req, res) => {
+      await byIdToo(req);
       const found = await access.find(req, 'read');
       const version = queryOf(req).version as number | undefined;
       if (version !== undefined) {
@@ -177,6 +180,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
       body: updateSchema(kind),
       responses: { 200: response },
       handler: async (req, res) => {
+        await byIdToo(req);
         if (kind.ownership === undefined || kind.ownership === 'grants') await access.find(req, 'update');
         extra(req);
         const { namespace, name } = access.named(req);
@@ -194,6 +198,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
     query: picker,
     responses: { 204: undefined },
     handler: async (req, res) => {
+      await byIdToo(req);
       if (kind.ownership === undefined || kind.ownership === 'grants') await access.find(req, 'delete');
       const { namespace, name } = access.named(req);
       await write(req, res, 204, await service.remove(namespace, name, ctx(req, 'delete')));
@@ -233,6 +238,7 @@ function registerVersions(
       },
     },
     handler: async (req, res) => {
+      await idToName(deps.service.kind, deps.queries)(req);
       const found = await access.find(req, 'read');
       res.json(await deps.service.versions(found.namespace, found.name, found.ownerId));
     },

@@ -32,6 +32,11 @@ export function endStreams(app: object): void {
   for (const end of [...(openStreams.get(app) ?? [])]) end();
 }
 
+/** How many streams `app` has open (the metrics' open SSE streams). */
+export function openStreamCount(app: object): number {
+  return openStreams.get(app)?.size ?? 0;
+}
+
 export function openSse(req: Request, res: Response, heartbeatMs = 15_000): SseConnection {
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');

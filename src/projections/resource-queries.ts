@@ -16,6 +16,8 @@ export type { ResourceRow };
 
 export interface ListOptions {
   readonly namespace?: string;
+  /** only rows in one of these namespaces (an application's exposed namespaces) */
+  readonly namespaces?: readonly string[];
   readonly skip: number;
   readonly limit: number;
   /** only rows this owner has, or in these namespaces (a caller without `read:all`) */
@@ -34,6 +36,10 @@ export class ResourceQueries {
       params.push(o.namespace);
       conditions.push(`${ns} = $${params.length}`);
     }
+    if (o.namespaces !== undefined && ns) {
+      params.push([...o.namespaces]);
+      conditions.push(`${ns} = ANY($${params.length})`);
+    }
     if (o.visibleTo) {
       params.push(o.visibleTo.ownerId);
       const owned = `owner_id = $${params.length}`;
@@ -48,7 +54,11 @@ export class ResourceQueries {
     );
     return {
       rows,
-      total: rows[0] ? Number(rows[0].total) : o.visibleTo ? 0 : await this.count(kind, o.namespace),
+      total: rows[0]
+        ? Number(rows[0].total)
+        : o.visibleTo || o.namespaces
+          ? 0
+          : await this.count(kind, o.namespace),
     };
   }
 

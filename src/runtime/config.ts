@@ -8,6 +8,8 @@ export interface Config {
   readonly env: 'development' | 'production';
   /** origins whose browser pages may call the API (SINAS_CORS_ORIGINS): `*` any, [] none */
   readonly corsOrigins: '*' | readonly string[];
+  /** Prometheus metrics at /metrics (SINAS_METRICS, SINAS_METRICS_KEY) */
+  readonly metrics: MetricsConfig;
   readonly role: Role;
   readonly host: string;
   readonly port: number;
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
     env: oneOf(env, 'SINAS_ENV', ['development', 'production'], 'development'),
     role: oneOf(env, 'SINAS_ROLE', ['all', 'api', 'worker'], 'all'),
     corsOrigins: corsOrigins(env),
+    metrics: metricsConfig(env),
     host: str(env, 'HOST', '127.0.0.1'),
     port: int(env, 'PORT', 8000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
@@ -304,6 +307,26 @@ function corsOrigins(env: Env): '*' | string[] {
       );
     return u.origin;
   });
+}
+
+export interface MetricsConfig {
+  readonly enabled: boolean;
+  /** when set, a scrape must send `Authorization: Bearer <key>` */
+  readonly key?: string;
+}
+
+/**
+ * SINAS_METRICS=on|off; unset: on in development, off in production unless SINAS_METRICS_KEY is
+ * set (a key says the operator wants them, behind it). The key is at least 16 characters.
+ */
+function metricsConfig(env: Env): MetricsConfig {
+  const key = optional(env, 'SINAS_METRICS_KEY');
+  if (key !== undefined && key.length < 16)
+    throw new ValidationError('SINAS_METRICS_KEY must be at least 16 characters', 'SINAS_METRICS_KEY');
+  const development = (optional(env, 'SINAS_ENV') ?? 'development') === 'development';
+  const fallback = development || key !== undefined ? 'on' : 'off';
+  const enabled = oneOf(env, 'SINAS_METRICS', ['on', 'off'], fallback) === 'on';
+  return { enabled, ...(key !== undefined ? { key } : {}) };
 }
 
 function list(env: Env, name: string): string[] {

@@ -26,6 +26,8 @@ import { MemoryLiveBus } from './live-bus/memory-live-bus.js';
 import { RedisLiveBus } from './live-bus/redis-live-bus.js';
 import { DevModelServer } from './llm/dev-model-server.js';
 import { migrate } from './migrate.js';
+import { countingEventStore } from './metrics/counting-event-store.js';
+import { Metrics } from './metrics/metrics.js';
 import { BullMqQueue } from './queue/bullmq-queue.js';
 import { logOutage } from './redis-connection.js';
 import { InProcessQueue } from './queue/in-process-queue.js';
@@ -89,10 +91,13 @@ async function openAdapters(
   closers.push(() => pool.end());
   await checkDatabaseRole(pool, config.env, (m) => log.warn(m));
   await migrate(pool);
-  const eventStore: EventStore = config.eventStoreUrl
+  const store: EventStore = config.eventStoreUrl
     ? await EsdbEventStore.connect(config.eventStoreUrl)
     : new PgEventStore(pool, databaseUrl);
-  closers.push(() => eventStore.close());
+  closers.push(() => store.close());
+  const metrics = new Metrics();
+  // turns, tool calls and executions are counted from what this process appends
+  const eventStore = config.metrics.enabled ? countingEventStore(store, metrics) : store;
   const queue: JobQueue = config.redisUrl
     ? new BullMqQueue({ url: config.redisUrl, outage: logOutage('job queue', log) })
     : new InProcessQueue();
@@ -150,6 +155,7 @@ async function openAdapters(
     functionRunner,
     dataSources,
     callLeases,
+    metrics,
     dataDatabaseUrl: config.databaseUrl ? config.dataDatabaseUrl : embedded!.dataUrl,
     portChecks: portChecks(config, pool, eventStore, embedded !== undefined, closers),
   };

@@ -68,6 +68,9 @@ import { registerScheduleRoutes } from '../http/schedules.js';
 import { registerSkillRoutes } from '../http/skills.js';
 import { registerTemplateIdRoutes } from '../http/template-by-id.js';
 import { registerTemplateRoutes } from '../http/templates.js';
+import { registerWithDiscovery } from '../http/discovery.js';
+import { registerDefaultAgentRoute } from '../http/default-agent.js';
+import { manifestKind } from '../commands/manifest/manifest-kind.js';
 import { triggerStatus } from './database-triggers/trigger-status.js';
 import type { Sealed } from './cipher.js';
 import { kitSection, projectionsOf, type KindRegistration, type KindSectionPorts } from './kind-registry.js';
@@ -132,7 +135,7 @@ const functions: KindRegistration = {
   kind: functionKind,
   hooks: () => ({ schemaFields: FUNCTION_SCHEMA_FIELDS, checkSpec: checkFunctionSpec }),
   config: (service, p) => functionsSection(service, p.items),
-  routes: (registry, d) => registerResourceRoutes(registry, { ...d, extraPermission: sharedPoolPermission }),
+  routes: (registry, d) => registerWithDiscovery(registry, { ...d, extraPermission: sharedPoolPermission }),
   example: {
     create: { code: 'def handler(input_data, context):\n    return None\n' },
     update: { description: 'changed' },
@@ -155,6 +158,10 @@ const agents: KindRegistration = {
     };
   },
   config: (service, p) => agentsSection(service, p.service('llmProviders'), p.items, p.policy),
+  routes: (registry, d) => {
+    registerDefaultAgentRoute(registry, d.queries);
+    registerWithDiscovery(registry, d);
+  },
   example: { create: {}, update: { description: 'changed' } },
 };
 
@@ -164,7 +171,7 @@ const templates: KindRegistration = {
   hooks: () => templateHooks,
   config: kitSection('templates', 'template'),
   routes: (registry, d) => {
-    registerResourceRoutes(registry, d);
+    registerWithDiscovery(registry, d);
     registerTemplateRoutes(registry, { templates: d.service, mailer: d.services.mailer });
     registerTemplateIdRoutes(registry, d.queries);
   },
@@ -348,10 +355,17 @@ const collections: KindRegistration = {
   }),
   config: kitSection('collections', 'collection'),
   routes: (registry, d) => {
-    registerResourceRoutes(registry, d);
+    registerWithDiscovery(registry, d);
     registerFileRoutes(registry, filesOn({ ...d.services, collections: d.service, log: d.log }, d.config));
   },
   example: { create: {}, update: { max_file_size_mb: 5 } },
+};
+
+/** application manifests: what an application needs, and the namespaces discovery shows it */
+const manifests: KindRegistration = {
+  name: 'manifests',
+  kind: manifestKind,
+  example: { create: { exposed_namespaces: { agents: ['*'] } }, update: { description: 'changed' } },
 };
 
 const databaseTriggers: KindRegistration = {
@@ -409,6 +423,7 @@ export const KINDS: readonly KindRegistration[] = [
   schedules,
   databaseTriggers,
   eventSubscriptions,
+  manifests,
 ];
 
 /** Every projection of a platform serving `KINDS` (the CLI, benches and tests that run them directly). */

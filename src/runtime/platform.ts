@@ -27,6 +27,9 @@ import { registerChatRoutes } from '../http/chats.js';
 import { registerChatPartRoutes } from '../http/chat-parts.js';
 import { PartReader } from './parts/part-reader.js';
 import { registerConsoleRoutes } from '../http/console.js';
+import { registerMetricsRoute } from '../http/metrics.js';
+import { openStreamCount } from '../http/sse.js';
+import { metricSources } from './metrics/metric-sources.js';
 import { ChatSnapshotQueries } from '../projections/chat-snapshot-queries.js';
 import { ExecutionViewQueries } from '../projections/execution-view-queries.js';
 import type { Projection } from '../projections/projection.js';
@@ -313,6 +316,22 @@ export class Platform {
     this.runners.push(runner);
   }
 
+  /** `/metrics`, reading its levels from this process's ports (SINAS_METRICS) */
+  private serveMetrics(registry: RouteRegistry): void {
+    const s = this.services;
+    s.metrics.readFrom(
+      metricSources({
+        pool: s.pool,
+        eventStore: s.eventStore,
+        queue: s.queue,
+        functionRunner: s.functionRunner,
+        log: this.log,
+        openStreams: () => (this.app ? openStreamCount(this.app) : 0),
+      }),
+    );
+    registerMetricsRoute(registry, s.metrics, this.config.metrics.key);
+  }
+
   private async startApi(): Promise<void> {
     const pool = this.services.pool;
     await ensureReadModels(pool, projectionsOf(this.kinds));
@@ -452,6 +471,7 @@ export class Platform {
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       turns,
     });
+    if (this.config.metrics.enabled) this.serveMetrics(registry);
     const waiter = this.services.waiter;
     const identityQueries = this.services.queries.identity;
     const gate = new CredentialGate(this.services.accessTokens, identityQueries, waiter, revocations);
@@ -463,6 +483,7 @@ export class Platform {
       bodyLimit: this.config.bodyLimit,
       corsOrigins: this.config.corsOrigins,
       ...(this.requestLogs ? { requestLog: this.requestLogs.record.bind(this.requestLogs) } : {}),
+      ...(this.config.metrics.enabled ? { metrics: this.services.metrics } : {}),
       permissionsOf: cachedPermissions(identityQueries, waiter),
       verifyToken: gate.verifyToken,
       checkKey: gate.checkKey,

@@ -83,6 +83,7 @@ import { subagentFamilyOn } from './subagents/subagent-wiring.js';
 import { databaseIntrospectionFamily } from './data-sources/database-introspection.js';
 import { componentFamilyOn } from './components/component-wiring.js';
 import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
+import type { Metrics } from './metrics/metrics.js';
 
 /** a function run's access token outlives its time limit by this much, and lives 15 minutes at least */
 const FUNCTION_TOKEN_MARGIN_S = 60;
@@ -114,6 +115,8 @@ export interface Adapters {
   readonly dataDatabaseUrl: string | undefined;
   /** the adapters' own health checks (database, event store, job queue, live bus) */
   readonly portChecks: readonly PortCheck[];
+  /** this process's Prometheus metrics (served at /metrics when SINAS_METRICS is on) */
+  readonly metrics: Metrics;
 }
 
 /** The read side: the queries the API and the runtime read the read models with. */

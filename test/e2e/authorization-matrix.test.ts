@@ -453,6 +453,12 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
   const matrix = (): Record<string, Entry> => ({
     'GET /health': { call: () => ({ path: '/health' }), expect: PUBLIC },
     'GET /api/openapi.json': { call: () => ({ path: '/api/openapi.json' }), expect: PUBLIC },
+    'GET /openapi.json': { call: () => ({ path: '/openapi.json' }), expect: PUBLIC },
+    'GET /docs': { call: () => ({ path: '/docs' }), expect: PUBLIC },
+    'GET /docs/init.js': { call: () => ({ path: '/docs/init.js' }), expect: PUBLIC },
+    'GET /docs/:asset': { call: () => ({ path: '/docs/swagger-ui.css' }), expect: PUBLIC },
+    // a development platform serves its metrics to anyone who can reach it (no SINAS_METRICS_KEY)
+    'GET /metrics': { call: () => ({ path: '/metrics' }), expect: PUBLIC },
     'GET /auth/me': { call: () => ({ path: '/auth/me' }), expect: SIGNED_IN },
     'POST /auth/check-permissions': {
       call: () => ({ path: '/auth/check-permissions', body: { permissions: ['sinas.users.read:own'] } }),
@@ -568,6 +574,20 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'POST /components/:namespace/:name/proxy/functions/:target_namespace/:target_name/execute': {
       call: () => ({ path: '/components/mx/cmx/proxy/functions/mx/fn/execute', body: { input: {} } }),
       expect: OWNER_OR_ADMIN,
+    },
+    'GET /agents': { call: () => ({ path: '/agents' }), expect: SIGNED_IN },
+    'GET /functions': { call: () => ({ path: '/functions' }), expect: SIGNED_IN },
+    'GET /collections': { call: () => ({ path: '/collections' }), expect: SIGNED_IN },
+    'GET /templates': { call: () => ({ path: '/templates' }), expect: SIGNED_IN },
+    // an administrator's default agent: Users read every agent, a guest none
+    'GET /agents/default': {
+      call: async () => {
+        const made = await adminApi('/api/v1/agents/mx/dflt');
+        if (made.status === 404)
+          await must(adminApi('/api/v1/agents', { namespace: 'mx', name: 'dflt', is_default: true }), 201);
+        return { path: '/agents/default' };
+      },
+      expect: USERS,
     },
     // an administrator's store: Users read and write their own states in it (read_state, write_state)
     'POST /stores/:namespace/:name/states': {

@@ -69,6 +69,33 @@ describe('LLM providers over HTTP (admin)', function () {
     expect(fields).to.include.members(['provider_type', 'api_endpoint']);
   });
 
+  it('is addressed by its id as well as its name (the original PATCHes and DELETEs by id)', async () => {
+    const made = await t.api('/api/v1/llm-providers', {
+      method: 'POST',
+      json: { name: 'by-id', api_endpoint: 'http://127.0.0.1:9/v1' },
+    });
+    expect(made.status).to.equal(201);
+    const { id } = (await made.json()) as { id: string };
+    const got = await t.api(`/api/v1/llm-providers/${id}`);
+    expect(got.status).to.equal(200);
+    expect(await got.json()).to.include({ id, name: 'by-id' });
+    const patched = await t.api(`/api/v1/llm-providers/${id}`, {
+      method: 'PATCH',
+      json: { default_model: 'by-id-model' },
+    });
+    expect(patched.status).to.equal(200);
+    expect(await (await t.api('/api/v1/llm-providers/by-id')).json()).to.include({
+      default_model: 'by-id-model',
+    });
+    expect((await t.api(`/api/v1/llm-providers/${id}/versions`)).status).to.equal(200);
+    // an id no provider has is read as a name: none has it either
+    const unknown = await t.api(`/api/v1/llm-providers/${randomUUID()}`);
+    expect(unknown.status).to.equal(404);
+    expect((await t.api(`/api/v1/llm-providers/${id}`, { method: 'DELETE' })).status).to.equal(204);
+    expect((await t.api('/api/v1/llm-providers/by-id')).status).to.equal(404);
+    expect((await t.api(`/api/v1/llm-providers/${id}`)).status).to.equal(404);
+  });
+
   it('is refused to a non-admin key', async () => {
     const key = `sk-user-${randomUUID()}`;
     await t.platform.services.pool.query(

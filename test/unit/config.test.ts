@@ -29,6 +29,26 @@ describe('configuration from the environment', () => {
     }
   });
 
+  it('serves metrics: on in development, off in production unless a key or SINAS_METRICS asks', () => {
+    const production = { SINAS_ENV: 'production', SINAS_JWT_SECRET: 'a-production-jwt-secret-0123456789' };
+    const key = 'a-metrics-key-0123456789';
+    expect(loadConfig({}).metrics).to.deep.equal({ enabled: true });
+    expect(loadConfig({ SINAS_METRICS: 'off' }).metrics).to.deep.equal({ enabled: false });
+    expect(loadConfig(production).metrics).to.deep.equal({ enabled: false });
+    expect(loadConfig({ ...production, SINAS_METRICS: 'on' }).metrics).to.deep.equal({ enabled: true });
+    expect(loadConfig({ ...production, SINAS_METRICS_KEY: key }).metrics).to.deep.equal({
+      enabled: true,
+      key,
+    });
+    for (const [name, v] of [
+      ['SINAS_METRICS', 'yes'],
+      ['SINAS_METRICS_KEY', 'short'],
+    ] as const)
+      expect(() => loadConfig({ [name]: v }), name)
+        .to.throw(ValidationError)
+        .with.property('field', name);
+  });
+
   it('reads every setting', () => {
     const c = loadConfig({
       SINAS_ROLE: 'worker',

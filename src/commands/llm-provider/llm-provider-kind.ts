@@ -27,5 +27,7 @@ export const llmProviderKind: ResourceKind = {
   namePattern: '^[a-zA-Z][a-zA-Z0-9_.-]*$',
   nameMaxLength: 100,
   uniqueFlags: ['is_default'],
+  // the original's PATCH and DELETE take the provider's id, its GET the name: both work on each
+  alsoById: true,
   writeOnlyFields: ['api_key'],
 };

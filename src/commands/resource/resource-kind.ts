@@ -55,6 +55,11 @@ export interface ResourceKind {
   readonly ownership?: Ownership;
   /** 'id': addressed by a server-made uuid (`/:id`), no namespace or name (default 'name') */
   readonly addressing?: 'name' | 'id';
+  /**
+   * a name-addressed kind whose items a URL may also name by their id, where the original used ids
+   * (LLM providers): a segment that is an item's id names that item, any other its name
+   */
+  readonly alsoById?: boolean;
   /** the namespace under another API name and schema (secrets: `visibility`, shared or private) */
   readonly namespaceField?: { readonly name: string; readonly schema: JSONSchema };
   /**
