@@ -49,11 +49,11 @@ describe('claim stream retention', function () {
     expect(r.status).to.equal(200);
     return (await r.json()) as { execution_id: string };
   };
-  const webhook = async (name: string) => {
+  const webhook = async (path: string) => {
     const r = await t.api('/api/v1/webhooks', {
       method: 'POST',
       json: {
-        name,
+        path,
         function_namespace: 'ret',
         function_name: 'echo',
         requires_auth: false,

@@ -242,11 +242,17 @@ describe('credentials end with their user and their login, in every API process'
     const ungrantable = scoped.filter((s) => !s.scope.some((p) => grantsOnSome(DEFAULT_ROLES.Users, p)));
     // the reference gives Users only reads on saved queries and stores (§1.5): writing one takes a
     // role an administrator grants, so these name a permission Admins (or such a role) hold
-    const withheld = ['queries', 'stores'].flatMap((kind) =>
-      ['POST', 'PUT', 'PATCH', 'DELETE'].map((m) =>
-        m === 'POST' ? `POST /api/v1/${kind}` : `${m} /api/v1/${kind}/:namespace/:name`,
+    // and components are written by administrators, as in the original (§5.9)
+    const withheld = [
+      ...['queries', 'stores', 'components'].flatMap((kind) =>
+        ['POST', 'PUT', 'PATCH', 'DELETE'].map((m) =>
+          m === 'POST' ? `POST /api/v1/${kind}` : `${m} /api/v1/${kind}/:namespace/:name`,
+        ),
       ),
-    );
+      'POST /api/v1/components/:namespace/:name/compile',
+      'POST /api/v1/components/:namespace/:name/shares',
+      'DELETE /api/v1/components/:namespace/:name/shares/:token',
+    ];
     for (const route of withheld)
       expect(
         scoped.find((s) => s.route === route)?.scope.some((p) => grantsOnSome(DEFAULT_ROLES.Admins, p)),

@@ -120,6 +120,16 @@ describe('database trigger crash safety', function () {
       .filter((e) => e.type === 'DatabaseTriggerBatchSettled')
       .map((e) => e.data as { seq: number; status: string; error: string | null });
     const ids = claims.flatMap((c) => c.rows.map((r) => Number(r.id)));
+    // the executions read model is read once it has reached the last execution event (the last
+    // batch's run ended moments ago)
+    const { pool, waiter } = t.platform.services;
+    const { rows: lastRun } = await pool.query<{ last: string | null }>(
+      "SELECT max(position)::text AS last FROM es_events WHERE stream_name LIKE 'execution-%'",
+    );
+    if (lastRun[0]?.last) {
+      const reached = await waiter.waitFor(['executions'], BigInt(lastRun[0].last), 100_000);
+      expect(reached, 'the executions read model reached the last execution event').to.equal(true);
+    }
     const runs = (
       (await (await t.api('/executions?trigger_type=CDC&limit=1000')).json()) as Record<string, unknown>[]
     ).filter((r) => r.trigger_id === made.id);
