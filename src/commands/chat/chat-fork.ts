@@ -77,22 +77,13 @@ async function link(store: EventStore, data: ChatForkedData, ctx: CommandContext
   const stream = streams.chatForks(data.chatId);
   const known = await store.readStream(stream);
   if (known.some((e) => (e.data as { forkId?: string }).forkId === data.forkId)) return;
-  const linked: ChatForkedData = {
-    chatId: data.chatId,
-    forkId: data.forkId,
-    revision: data.revision,
-    requested: data.requested,
-    userId: data.userId,
-    ownerId: data.ownerId,
-    at: data.at,
-  };
   await store.append(
     stream,
     [
       {
         id: stableUuid(`forklink:${data.forkId}`),
         type: 'ChatForked',
-        data: { ...linked },
+        data: { ...data },
         metadata: {
           correlationId: ctx.correlationId ?? ctx.commandId,
           causationId: ctx.causationId ?? ctx.commandId,
