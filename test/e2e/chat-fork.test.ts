@@ -57,6 +57,18 @@ describe('chat forks', function () {
     ).to.equal(200);
     await post(original, 'call test_echo {"n": 2} and call test_echo {"n": 3}');
     await post(original, 'thanks');
+    // a fork that sends the original's next message again gets the same answer from the development
+    // model (deterministic for the same history), tool call ids included
+    const replies = async (chatId: string) =>
+      (await t.platform.services.eventStore.readStream(streams.chat(chatId)))
+        .filter((e) => e.type === 'AssistantMessageCompleted')
+        .map((e) => {
+          const { content, toolCalls, usage, model } = e.data as Record<string, unknown>;
+          return JSON.stringify({ content, toolCalls, usage, model });
+        });
+    const again = (await (await fork(original, { at: 3 })).json()).id as string;
+    await post(again, 'call test_echo {"n": 1}');
+    expect(await replies(again)).to.deep.equal((await replies(original)).slice(0, 3));
     // forks' turns go to the scripted peer from here on, which records what the model saw
     llm = await startScriptedLlm();
     await useProvider(t, llm.url);
