@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { streams } from '../../src/events/stream-names.js';
+import { TURN_QUEUE, turnJobId } from '../../src/runtime/turns/turn-jobs.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { startTestPlatform, useProvider, userKey, type TestPlatform } from '../support/platform.js';
 import { TestFamily } from '../support/test-family.js';
@@ -134,6 +135,20 @@ describe('chat forks', function () {
     const list = JSON.parse(await body('/chats')) as { id: string }[];
     const listBefore = JSON.parse(before.list) as { id: string }[];
     expect(list.filter((c) => c.id === original)).to.deep.equal(listBefore.filter((c) => c.id === original));
+  });
+
+  it('starts no turn job for the turns it copied', async () => {
+    const forked = (await (await fork(original, { at: 12 })).json()).id as string;
+    const events = await t.platform.services.eventStore.readStream(streams.chat(forked));
+    const { waiter, queue } = t.platform.services;
+    const copied = events.filter((e) => e.type === 'UserMessagePosted');
+    expect(copied).to.have.length.above(0);
+    // the turn reactor has passed the copies (its checkpoint moves on the events it is about)
+    expect(await waiter.waitFor(['reactor_turns'], copied.at(-1)!.position, 30_000)).to.equal(true);
+    for (const e of copied) {
+      const job = turnJobId({ chatId: forked, turnId: (e.data as { turnId: string }).turnId });
+      expect(await queue.getJob(TURN_QUEUE, job), job).to.equal(undefined);
+    }
   });
 
   it('links the fork in both timelines and in the export', async () => {

@@ -17,6 +17,9 @@ import { chatDecider } from './chat-decider.js';
 import { forkChatBody } from './chat-schemas.js';
 import { planFork } from './fork-history.js';
 
+/** metadata key on the events a fork copied: the original chat's id */
+export const FORK_COPY = 'forkOf';
+
 export interface Forked {
   readonly chatId: ChatId;
   readonly origin: ForkOrigin;
@@ -62,7 +65,8 @@ export async function forkChat(
     chatDecider,
     streams.chat(forkId),
     { type: 'ForkChat', created: plan.created, history: plan.history },
-    ctx,
+    // marks the copies: what reacts to a chat's events (turn jobs) leaves history alone
+    { ...ctx, metadata: { ...ctx.metadata, [FORK_COPY]: chatId } },
   );
   const first = r.duplicate
     ? (await d.store.readStream(streams.chat(forkId), { maxCount: 1 }))[0]
