@@ -1,6 +1,6 @@
 /**
  * Timelines (issue 6): every event that concerns a chat or an execution — its own stream, the
- * executions its tool calls and hooks ran, the approvals, and the configuration versions it ran
+ * executions its tool calls and hooks ran, the approvals, the forks made of it, and the configuration versions it ran
  * under (the agent's and the functions' events up to the versions used) — merged in commit order,
  * each with its actor and correlation/causation ids, so a reader can follow message → model call →
  * tool call → approval → execution → pause → resume → result. A reader sees each event as the read
@@ -94,7 +94,8 @@ export async function chatTimeline(
   hookExecutions: readonly string[],
 ): Promise<RecordedEvent[]> {
   const chat = await read(store, streams.chat(chatId));
-  const all = [...chat];
+  // the forks made of it ("forked to <id> at <revision>"); a fork's own ChatCreated says where it came from
+  const all = [...chat, ...(await read(store, streams.chatForks(chatId)))];
   const created = chat[0]?.data as { agent?: { namespace: string; name: string } } | undefined;
   let agentVersion = 0;
   const executions = new Set(hookExecutions);

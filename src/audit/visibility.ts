@@ -79,6 +79,7 @@ export const SEE_ALL: Viewer = async () => WHOLE;
 /** Every stream category the platform writes; anything else is hidden from non-auditors. */
 export const CATEGORIES = [
   'chat',
+  'chatforks',
   'execution',
   'session',
   'audit',
@@ -181,6 +182,8 @@ export class EventVisibility {
     switch (category) {
       case 'chat':
         return wholeIf((await this.owners.ofFirstEvent(e)) === r.userId);
+      case 'chatforks': // a fork link: to the original's owner and to whoever forked it
+        return wholeIf([(e.data as { ownerId?: unknown }).ownerId, userIn(e)].includes(r.userId));
       case 'execution':
         return wholeIf(
           may(r, 'sinas.executions.read:all') || (await this.owners.ofFirstEvent(e)) === r.userId,

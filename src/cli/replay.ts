@@ -43,6 +43,12 @@ function partsNote(parts: unknown): string {
     .join('');
 }
 
+/** ` (forked from <id> at <revision>)` for a fork's ChatCreated */
+function forkedFrom(origin: unknown): string {
+  const o = origin as { chatId: string; revision: number } | undefined;
+  return o ? ` (forked from ${o.chatId} at ${o.revision})` : '';
+}
+
 /** [indent depth, colour kind, one-line text] for an event. */
 export function describe(e: RecordedEvent): [number, string, string] {
   const d = e.data as Record<string, unknown>;
@@ -81,9 +87,11 @@ export function describe(e: RecordedEvent): [number, string, string] {
       return [
         0,
         'config',
-        `chat created by ${String(d.userId)} with ${a.namespace}/${a.name} v${String(d.agentVersion)}`,
+        `chat created by ${String(d.userId)} with ${a.namespace}/${a.name} v${String(d.agentVersion)}${forkedFrom(d.forkedFrom)}`,
       ];
     }
+    case 'ChatForked':
+      return [0, 'config', `forked to ${String(d.forkId)} at ${String(d.revision)} by ${String(d.userId)}`];
     case 'UserMessagePosted':
       return [0, 'user', `user: ${clip(d.content)}${partsNote(d.parts)}`];
     case 'UserMessageRewritten':

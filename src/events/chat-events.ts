@@ -98,7 +98,18 @@ export interface ChatCreatedData {
   readonly initialMessages: readonly ChatMessageData[];
   /** a sub-chat: the chat whose agent called this one, and the agents on the call path (root first) */
   readonly parent?: SubChatParent;
+  /** a fork: the chat it was copied from and the last revision of that chat it holds (fork-history.ts) */
+  readonly forkedFrom?: ForkOrigin;
   readonly at: string;
+}
+
+/** Where a fork branched off: the original chat and its revision the fork's history ends with. */
+export interface ForkOrigin {
+  readonly chatId: string;
+  /** the original's last revision copied: the turn boundary at or before `requested` */
+  readonly revision: number;
+  /** the revision the caller asked for (`at`) */
+  readonly requested: number;
 }
 
 /** Where a sub-chat hangs in its tree (reference §4.1 sub-agents). */

@@ -18,6 +18,8 @@ export const streams = {
   agent: (namespace: string, name: string) => streamName('agent', `${namespace}/${name}`),
   apiKey: (id: string) => streamName('apikey', id),
   chat: (id: string) => streamName('chat', id),
+  /** the forks made of a chat (`ChatForked`), kept apart so the original's stream stays untouched */
+  chatForks: (id: string) => streamName('chatforks', id),
   execution: (id: string) => streamName('execution', id),
   user: (id: string) => streamName('user', id),
   email: (normalized: string) => streamName('email', normalized),

@@ -141,3 +141,23 @@ export const chatWithMessagesSchema: JSONSchema = {
     },
   ],
 };
+
+/** `POST /chats/{id}/fork`: the new chat, and where it branched off */
+export const forkedChatSchema: JSONSchema = {
+  allOf: [
+    chatSchema,
+    {
+      type: 'object',
+      properties: {
+        forked_from: {
+          type: 'object',
+          properties: {
+            chat_id: { type: 'string', format: 'uuid' },
+            revision: { type: 'integer' },
+            requested: { type: 'integer' },
+          },
+        },
+      },
+    },
+  ],
+};

@@ -6,6 +6,7 @@ import { invokeBody, type Invoker } from '../commands/chat/invoke.js';
 import {
   approvalBody,
   createChatBody,
+  forkChatBody,
   sendMessageBody,
   updateChatBody,
 } from '../commands/chat/chat-schemas.js';
@@ -25,6 +26,7 @@ import {
   chatResponse,
   chatSchema,
   chatWithMessagesSchema,
+  forkedChatSchema,
   messageResponse,
   messageSchema,
   toolCallResponse,
@@ -444,6 +446,29 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
       res.json({
         status: 'cancelled',
         turn_id: (cancelled?.data as { turnId?: string } | undefined)?.turnId ?? null,
+      });
+    },
+  });
+  registry.add({
+    method: 'post',
+    path: '/chats/:chat_id/fork',
+    access: CHATTING,
+    summary:
+      "A new chat of the caller's holding this chat's history up to revision `at` (cut back to the last turn that ended by then); the original is untouched",
+    tags,
+    params: chatIdParam,
+    body: forkChatBody,
+    responses: { 201: forkedChatSchema },
+    handler: async (req, res) => {
+      await chatOf(req);
+      const forked = await d.chats.fork(asChatId(req.params.chat_id as string), req.body, ctx(req));
+      await afterWrite(forked.position, res);
+      const row = await d.queries.get(forked.chatId, principalOf(req).userId);
+      const { chatId, revision, requested } = forked.origin;
+      // the read model lagging (Sinas-Consistency: pending): the fork's id is known all the same
+      res.status(201).json({
+        ...(row ? chatResponse(row) : { id: forked.chatId }),
+        forked_from: { chat_id: chatId, revision, requested },
       });
     },
   });

@@ -711,6 +711,10 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: () => ({ path: `/chats/${chatId}/events`, sse: true }),
       expect: CHAT_OWNER,
     },
+    'POST /chats/:chat_id/fork': {
+      call: () => ({ path: `/chats/${chatId}/fork`, body: { at: 0 } }),
+      expect: CHAT_OWNER,
+    },
     'POST /chats/:chat_id/cancel': {
       call: () => ({ path: `/chats/${chatId}/cancel` }),
       expect: [401, 404, 404, 409, 404], // the owner reaches the decision: no turn runs

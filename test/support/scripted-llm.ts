@@ -15,9 +15,15 @@
  * three fragments), `{ error: { status, message } }`, `{ hangAfterChunks }` (then stalls until the
  * client goes away), `{ dropAfterChunks }` (then destroys the socket). With no step left it echoes
  * the last user message as `Echo: <text>`. Usage counts words; `model` echoes the request's.
+ * Deterministic: the same step for the same request body gives byte-equal responses (the response
+ * id is a digest of the body, `created` is 0, tool call ids are `call_<i>_scripted` unless given).
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+/** no clock in answers: the same request gets byte-equal responses */
+const CREATED = 0;
 
 interface Timing {
   readonly latencyMs?: number;
@@ -119,7 +125,7 @@ async function play(step: ScriptStep, reply: Reply): Promise<void> {
 
 /** One response, streamed or not, as the request asked. */
 class Reply {
-  private readonly id = `chatcmpl-scripted-${Math.random().toString(36).slice(2, 10)}`;
+  private readonly id: string;
   private closed = false;
 
   constructor(
@@ -127,6 +133,7 @@ class Reply {
     readonly res: ServerResponse,
     private readonly body: RecordedRequest,
   ) {
+    this.id = `chatcmpl-scripted-${createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16)}`;
     res.on('close', () => (this.closed = true));
   }
 
@@ -221,7 +228,13 @@ class Reply {
   }
 
   private chunk(choices: object[]): object {
-    return { id: this.id, object: 'chat.completion.chunk', created: now(), model: this.body.model, choices };
+    return {
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: CREATED,
+      model: this.body.model,
+      choices,
+    };
   }
 
   private json(message: object, finish: string, usage: object): void {
@@ -230,7 +243,7 @@ class Reply {
     const payload = {
       id: this.id,
       object: 'chat.completion',
-      created: now(),
+      created: CREATED,
       model: this.body.model,
       choices: [choice],
       usage,
@@ -291,8 +304,4 @@ function usageOf(body: RecordedRequest, completion: string): object {
 
 function words(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
-}
-
-function now(): number {
-  return Math.floor(Date.now() / 1000);
 }

@@ -2,6 +2,7 @@
 import type {
   AssistantMessageData,
   ChatCreatedData,
+  ChatEvent,
   SubAgentCaller,
   ToolCallDetail,
   ToolResultStatus,
@@ -133,8 +134,16 @@ export interface SetArchived {
   readonly at: string;
 }
 
+/** a new chat holding a copy of another's history (fork-history.ts plans it) */
+export interface ForkChat {
+  readonly type: 'ForkChat';
+  readonly created: ChatCreatedData;
+  readonly history: readonly ChatEvent[];
+}
+
 export type ChatCommand =
   | CreateChat
+  | ForkChat
   | PostUserMessage
   | StartTurn
   | CompleteTurn

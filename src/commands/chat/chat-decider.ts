@@ -12,6 +12,7 @@ import { evolveChat, type ChatState } from './chat-state.js';
 import {
   changeTitle,
   createChat,
+  forkChat,
   postUserMessage,
   reviseAssistantMessage,
   rewriteUserMessage,
@@ -25,6 +26,7 @@ export type { ChatState, OpenChat, OpenToolCall, Turn } from './chat-state.js';
 
 export function decideChat(command: ChatCommand, state: ChatState): readonly ChatEvent[] {
   if (command.type === 'CreateChat') return createChat(command, state);
+  if (command.type === 'ForkChat') return forkChat(command, state);
   if (state.status === 'absent') throw new NotFoundError('chat not found');
   switch (command.type) {
     case 'PostUserMessage':

@@ -103,3 +103,11 @@ export const approvalBody: JSONSchema = {
     reason: { type: ['string', 'null'], maxLength: 10_000 },
   },
 };
+
+/** `POST /chats/{id}/fork`: the revision of the chat's stream the fork's history goes up to */
+export const forkChatBody: JSONSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['at'],
+  properties: { at: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
+};

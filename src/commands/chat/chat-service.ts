@@ -26,6 +26,7 @@ import {
 import type { ResourceService } from '../resource/resource-service.js';
 import { validate, type JSONSchema } from '../validation.js';
 import { coerceAndValidateInput } from './chat-input.js';
+import { forkChat, type Forked } from './chat-fork.js';
 import type { RenderTemplate } from './render-template.js';
 import {
   chatDecider,
@@ -128,6 +129,11 @@ export class ChatService {
       },
       ctx,
     );
+  }
+
+  /** A new chat of the caller's with this chat's history up to `body.at` (chat-fork.ts). */
+  fork(chatId: ChatId, body: unknown, ctx: CommandContext): Promise<Forked> {
+    return forkChat({ handler: this.handler, store: this.store, now: this.now }, chatId, body, ctx);
   }
 
   /** The chat, if `userId` owns it; a 404 otherwise (someone else's chat is not revealed). */

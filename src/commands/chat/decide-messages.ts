@@ -8,6 +8,7 @@ import type { ChatEvent } from '../../events/chat-events.js';
 import type {
   ChangeTitle,
   CreateChat,
+  ForkChat,
   PostUserMessage,
   ReviseAssistantMessage,
   RewriteUserMessage,
@@ -19,6 +20,12 @@ export function createChat(command: CreateChat, state: ChatState): readonly Chat
   if (state.status !== 'absent') throw new IllegalStateError('chat already exists');
   const { type: _t, ...data } = command;
   return [{ type: 'ChatCreated', data }];
+}
+
+/** the fork's stream: its creation, then the history copied from the original */
+export function forkChat(command: ForkChat, state: ChatState): readonly ChatEvent[] {
+  if (state.status !== 'absent') throw new IllegalStateError('chat already exists');
+  return [{ type: 'ChatCreated', data: command.created }, ...command.history];
 }
 
 /** enqueue: the turn waits its go; reject: refused while one runs; interrupt: the pending ones are cancelled */

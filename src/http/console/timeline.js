@@ -213,7 +213,9 @@ function describe(i, person) {
     case 'ChatCreated':
       return {
         kind: 'system',
-        what: `Chat started with agent ${d.agent.namespace}/${d.agent.name} (version ${d.agentVersion})`,
+        what: `Chat started with agent ${d.agent.namespace}/${d.agent.name} (version ${d.agentVersion})${
+          d.forkedFrom ? ` · forked from ${d.forkedFrom.chatId} at ${d.forkedFrom.revision}` : ''
+        }`,
         body: fields([
           ['Title', d.title],
           ['Owner', by(d.userId)],
@@ -304,6 +306,15 @@ function describe(i, person) {
       return { kind: 'error', what: 'Turn cancelled', body: fields([['By', by(d.by)]]) };
     case 'ChatTitleChanged':
       return { kind: 'system', what: 'Title changed', body: fields([['Title', d.title]]) };
+    case 'ChatForked':
+      return {
+        kind: 'system',
+        what: `Forked to ${d.forkId} at ${d.revision}`,
+        body: fields([
+          ['By', by(d.userId)],
+          ['Asked for', d.requested],
+        ]),
+      };
     case 'ChatArchived':
       return { kind: 'system', what: 'Chat archived' };
     case 'ChatUnarchived':

@@ -22,7 +22,9 @@
  *   numbers 0, booleans false, arrays [], objects: their own required properties, enum/const:
  *   the first allowed value).
  * Streams split the text after each whitespace (several chunks). Usage counts words. The same
- * request always gets the same answer, ids included; only `created` is the current time.
+ * request always gets byte-for-byte the same answer: the completion id and tool call ids are
+ * digests of the request, and `created` is 0 (no clock, no counter, no randomness), so a replay of a
+ * recorded turn against an unchanged agent sees exactly what the original saw.
  * `GET /v1/models` lists the one model.
  */
 import { createHash } from 'node:crypto';
@@ -303,7 +305,7 @@ function envelope(id: string, object: string): object {
   return {
     id,
     object,
-    created: Math.floor(Date.now() / 1000),
+    created: 0, // no clock: the same request must get byte-equal answers
     model: DEV_MODEL,
     system_fingerprint: 'sinas-dev',
   };

@@ -4,6 +4,7 @@
  * job is gone (the in-process queue loses its jobs when the process dies).
  */
 import type pg from 'pg';
+import { FORK_COPY } from '../../commands/chat/chat-fork.js';
 import type { ChatEvent } from '../../events/chat-events.js';
 import { asChatId, asTurnId } from '../../events/ids.js';
 import type { Projection } from '../../projections/projection.js';
@@ -40,6 +41,7 @@ export function turnReactor(queue: JobQueue): Projection {
     createTables: () => 'SELECT 1',
     async apply(_tx, events) {
       for (const e of events) {
+        if (e.metadata[FORK_COPY] !== undefined) continue; // a fork's copy of turns that ended in the original
         const chatId = e.streamName.slice('chat-'.length);
         if (e.type === 'ToolApprovalDecided') {
           const d = (e as unknown as Extract<ChatEvent, { type: 'ToolApprovalDecided' }>).data;
