@@ -12,6 +12,7 @@ import { ChatService } from '../commands/chat/chat-service.js';
 import { CommandHandler } from '../commands/command-handler.js';
 import { ConfigService } from '../commands/config/config-service.js';
 import { configSections } from '../commands/config/sections/index.js';
+import { packagesOn, type Packages } from './packages/package-wiring.js';
 import { ExecutePolicy } from '../commands/execution/execute-policy.js';
 import { ExecutionService } from '../commands/execution/execution-service.js';
 import { IdentityService } from '../commands/identity/identity-service.js';
@@ -150,6 +151,8 @@ export interface Services extends Adapters {
   readonly eventSubscriptions: ResourceService;
   /** declarative config: apply, export, settle */
   readonly configService: ConfigService;
+  /** packages: install, preview, uninstall (on the config engine), and the installed ones */
+  readonly packages: Packages;
   readonly login: LoginService;
   /** the one outbound guard (SSRF) for every call to a URL someone gave (SINAS_OUTBOUND_ALLOWLIST) */
   readonly outboundGuard: OutboundGuard;
@@ -213,10 +216,12 @@ export function buildServices(
     llm,
     providerResolver,
   };
+  const config_ = configService(partial, config, log);
   return {
     ...partial,
     chats: chatService(partial, config, log),
-    configService: configService(partial, config, log),
+    configService: config_,
+    packages: packagesOn(partial, config_, config.consistencyTimeoutMs),
     login: loginService(partial, config, log),
     turnRunner: turnRunner(partial, config, log, [...toolFamilies(partial, config, log), ...extraFamilies]),
     executionWorker: a.functionRunner && executionWorker(partial, a.functionRunner),
@@ -224,7 +229,10 @@ export function buildServices(
   };
 }
 
-type Built = Omit<Services, 'chats' | 'configService' | 'login' | 'turnRunner' | 'executionWorker'>;
+type Built = Omit<
+  Services,
+  'chats' | 'configService' | 'packages' | 'login' | 'turnRunner' | 'executionWorker'
+>;
 
 /** Every registered kind on the kit (kinds.ts), and who may run a function. */
 function resourceServices(
