@@ -15,6 +15,7 @@ export const PACKAGE_KIND = 'SinasPackage';
 export const FORBIDDEN_SECTIONS = ['roles', 'users', 'llmProviders', 'databaseConnections'] as const;
 export const PACKAGE_NAME: JSONSchema = {
   type: 'string',
+  maxLength: 100,
   pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$',
   description: 'letters, digits, `_`, `.` and `-`',
 };
