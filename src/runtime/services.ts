@@ -74,6 +74,7 @@ import { codeExecution } from './turns/system/code-execution.js';
 import { configIntrospection } from './turns/system/config-introspection.js';
 import { retrieveToolResultFamily } from './turns/system/retrieve-tool-result.js';
 import { systemToolsFamily } from './turns/system/system-family.js';
+import { packageManagementFamily } from './turns/system/package-management.js';
 import { connectorToolFamily } from './connectors/connector-runtime.js';
 import { queryFamilyOn } from './queries/query-wiring.js';
 import { skillFamily } from './skills/skill-family.js';
@@ -216,14 +217,16 @@ export function buildServices(
     llm,
     providerResolver,
   };
-  const config_ = configService(partial, config, log);
+  const configs = configService(partial, config, log);
+  const packages = packagesOn(partial, configs, config.consistencyTimeoutMs);
+  const families = toolFamilies({ ...partial, configService: configs, packages }, config, log);
   return {
     ...partial,
     chats: chatService(partial, config, log),
-    configService: config_,
-    packages: packagesOn(partial, config_, config.consistencyTimeoutMs),
+    configService: configs,
+    packages,
     login: loginService(partial, config, log),
-    turnRunner: turnRunner(partial, config, log, [...toolFamilies(partial, config, log), ...extraFamilies]),
+    turnRunner: turnRunner(partial, config, log, [...families, ...extraFamilies]),
     executionWorker: a.functionRunner && executionWorker(partial, a.functionRunner),
     portChecks: [...a.portChecks, ...runtimeChecks(providerResolver, a.functionRunner)],
   };
@@ -348,7 +351,11 @@ function loginService(s: Built, config: Config, log: Logger): LoginService {
  * it): the platform's own `retrieve_tool_result` first, then system tools, connectors, queries,
  * skills and states.
  */
-function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
+function toolFamilies(
+  s: Built & Pick<Services, 'configService' | 'packages'>,
+  config: Config,
+  log: Logger,
+): ToolFamily[] {
   return [
     retrieveToolResultFamily(s.streams),
     systemToolsFamily({
@@ -358,6 +365,12 @@ function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
         permissionsOf: async (u) => (await s.queries.identity.permissionsOf(u)).permissions,
       }),
       codeExecution: codeExecution({ runner: s.functionRunner, timeoutMs: config.codeExecutionTimeoutMs }),
+    }),
+    packageManagementFamily({
+      packages: s.packages.service,
+      queries: s.packages.queries,
+      sections: () => s.configService.sections,
+      permissionsOf: async (u) => (await s.queries.identity.permissionsOf(u)).permissions,
     }),
     // a platform serving fewer kinds (a test's) offers no tools of the kinds it lacks
     ...(s.kinds.connectors

@@ -51,6 +51,19 @@ export class PackageService {
     return this.serial(() => this.installNow(source, caller, { ...o, dryRun: false }));
   }
 
+  /** The package checked as an install would check it (document, sections, references); nothing is written. */
+  async validate(source: string) {
+    const doc = readPackage(source);
+    const r = await this.deps.config.validate(doc.config);
+    const show = (i: { path: string; message: string }) => `${i.path}: ${i.message}`;
+    return {
+      valid: r.valid,
+      package: doc.meta,
+      errors: r.errors.map(show),
+      warnings: [...doc.warnings, ...r.warnings.map(show)],
+    };
+  }
+
   /** What an install would do; nothing is written. */
   preview(source: string, caller: Caller) {
     return this.serial(() => this.installNow(source, caller, { dryRun: true }));
