@@ -5,6 +5,7 @@
  * package may not carry are skipped with a warning, and create/export build installable YAML.
  */
 import { expect } from 'chai';
+import { parse } from 'yaml';
 import { managedByOf } from '../../src/commands/config/ownership.js';
 import type { EventStore } from '../../src/events/event-store.js';
 import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
@@ -136,7 +137,7 @@ describe('packages', function () {
     expect(r.apply.summary.unchanged).to.deep.equal({ function: 1, skill: 1, agent: 1 });
   });
 
-  it('refuses to take over a resource another manager or a user owns, unless forced', async () => {
+  it('refuses (409) to take over a resource a user made, and leaves it theirs', async () => {
     const mine = await t.api('/api/v1/functions', {
       method: 'POST',
       json: {
@@ -204,6 +205,55 @@ describe('packages', function () {
     const r = await (await install(yaml)).json();
     expect(r.apply.summary.created).to.deep.equal({ function: 1 });
     expect(await managedBy('function-desk/helper')).to.equal('pkg:made');
+  });
+
+  it('round trip: create from resources, install on a fresh platform, export there, compare, uninstall', async () => {
+    const made = [
+      [
+        '/api/v1/functions',
+        { namespace: 'trip', name: 'fn', code: 'def handler(input_data, context):\n    return 1\n' },
+      ],
+      ['/api/v1/skills', { namespace: 'trip', name: 'sk', description: 'd', content: '# how' }],
+      [
+        '/api/v1/agents',
+        {
+          namespace: 'trip',
+          name: 'ag',
+          enabled_functions: ['trip/fn'],
+          enabled_skills: [{ skill: 'trip/sk' }],
+        },
+      ],
+    ] as const;
+    for (const [path, json] of made)
+      expect((await t.api(path, { method: 'POST', json })).status, path).to.equal(201);
+    const created = await t.api('/api/v1/packages/create', {
+      method: 'POST',
+      json: {
+        name: 'trip',
+        version: '1.2.0',
+        author: 'Ada',
+        resources: [
+          { type: 'agent', namespace: 'trip', name: 'ag' },
+          { type: 'function', namespace: 'trip', name: 'fn' },
+          { type: 'skills', namespace: 'trip', name: 'sk' },
+        ],
+      },
+    });
+    const { yaml } = await created.json();
+    const other = await startTestPlatform();
+    try {
+      const on = (path: string, init?: Parameters<TestPlatform['api']>[1]) => other.api(path, init);
+      const r = await on('/api/v1/packages/install', { method: 'POST', json: { source: yaml } });
+      expect(r.status).to.equal(200);
+      expect((await r.json()).apply.summary.created).to.deep.equal({ function: 1, skill: 1, agent: 1 });
+      const exported = await (await on('/api/v1/packages/trip/export')).text();
+      expect(parse(exported)).to.deep.equal(parse(yaml));
+      expect((await on('/api/v1/packages/trip', { method: 'DELETE' })).status).to.equal(204);
+      for (const path of ['/api/v1/functions/trip/fn', '/api/v1/skills/trip/sk', '/api/v1/agents/trip/ag'])
+        expect((await on(path)).status, path).to.equal(404);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('rejects a document that is not a package, naming the field', async () => {
