@@ -139,7 +139,8 @@ export function registerPackageRoutes(registry: RouteRegistry, deps: PackageRout
     accepts: YAML_TYPES,
     responses: { 200: INSTALL },
     handler: async (req, res) => {
-      res.json(installJson(await deps.packages.preview(textOf(req), callerOf(req))));
+      const force = typeof req.body === 'object' && (req.body as { force?: boolean }).force === true;
+      res.json(installJson(await deps.packages.preview(textOf(req), callerOf(req), { force })));
     },
   });
   registry.add({

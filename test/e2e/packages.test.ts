@@ -151,6 +151,16 @@ describe('packages', function () {
     expect(res.status).to.equal(409);
     expect((await res.json()).detail).to.match(/helper/);
     expect(await managedBy('function-desk/helper')).to.equal(undefined);
+    // forced, it would take it over (a preview: shown, not written)
+    const head = await store.headPosition();
+    const forced = await t.api('/api/v1/packages/preview', {
+      method: 'POST',
+      json: { source: V1, force: true },
+    });
+    const f = await forced.json();
+    expect(forced.status, JSON.stringify(f)).to.equal(200);
+    expect(f.apply.warnings.join('\n')).to.match(/helper.*taken over/);
+    expect(await store.headPosition()).to.equal(head);
   });
 
   it('uninstall removes exactly what the package manages: a user resource of the same kind stays', async () => {

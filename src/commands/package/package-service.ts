@@ -65,8 +65,8 @@ export class PackageService {
   }
 
   /** What an install would do; nothing is written. */
-  preview(source: string, caller: Caller) {
-    return this.serial(() => this.installNow(source, caller, { dryRun: true }));
+  preview(source: string, caller: Caller, o: { force?: boolean } = {}) {
+    return this.serial(() => this.installNow(source, caller, { ...o, dryRun: true }));
   }
 
   uninstall(name: string, caller: Caller) {
