@@ -8,6 +8,7 @@ import { chatsProjection } from './chats.js';
 import { executionsProjection } from './executions.js';
 import { filesProjection } from './files.js';
 import { identityProjection } from './identity.js';
+import { packagesProjection } from './packages.js';
 import type { Projection } from './projection.js';
 import { resourceProjection } from './resources.js';
 import { createLiveTables } from './runner.js';
@@ -21,6 +22,7 @@ export const allProjections = (kinds: readonly ResourceKind[]): Projection[] => 
   identityProjection,
   statesProjection,
   filesProjection,
+  packagesProjection,
 ];
 
 /**

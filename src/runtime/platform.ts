@@ -76,6 +76,7 @@ import { registerQueueAdminRoutes } from '../http/queue-admin.js';
 import { QueueOverview } from './admin/queue-overview.js';
 import { QueueJobLabelQueries } from '../projections/queue-job-labels.js';
 import { registerConfigRoutes } from '../http/config.js';
+import { registerPackageRoutes } from '../http/packages.js';
 import { registerLoginRoutes } from '../http/login.js';
 import { looksLikeJwt } from './auth/access-tokens.js';
 import { CredentialGate } from './auth/credential-gate.js';
@@ -439,6 +440,11 @@ export class Platform {
     });
     registerConfigRoutes(registry, {
       config: this.services.configService,
+    });
+    registerPackageRoutes(registry, {
+      packages: this.services.packages.service,
+      queries: this.services.packages.queries,
+      sections: () => this.services.configService.sections,
     });
     registerMessageSearchRoutes(registry, { queries: new MessageQueries(pool) });
     registerPermissionReferenceRoutes(registry);

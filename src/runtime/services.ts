@@ -12,6 +12,7 @@ import { ChatService } from '../commands/chat/chat-service.js';
 import { CommandHandler } from '../commands/command-handler.js';
 import { ConfigService } from '../commands/config/config-service.js';
 import { configSections } from '../commands/config/sections/index.js';
+import { packagesOn, type Packages } from './packages/package-wiring.js';
 import { ExecutePolicy } from '../commands/execution/execute-policy.js';
 import { ExecutionService } from '../commands/execution/execution-service.js';
 import { IdentityService } from '../commands/identity/identity-service.js';
@@ -73,6 +74,7 @@ import { codeExecution } from './turns/system/code-execution.js';
 import { configIntrospection } from './turns/system/config-introspection.js';
 import { retrieveToolResultFamily } from './turns/system/retrieve-tool-result.js';
 import { systemToolsFamily } from './turns/system/system-family.js';
+import { packageManagementFamily } from './turns/system/package-management.js';
 import { connectorToolFamily } from './connectors/connector-runtime.js';
 import { queryFamilyOn } from './queries/query-wiring.js';
 import { skillFamily } from './skills/skill-family.js';
@@ -150,6 +152,8 @@ export interface Services extends Adapters {
   readonly eventSubscriptions: ResourceService;
   /** declarative config: apply, export, settle */
   readonly configService: ConfigService;
+  /** packages: install, preview, uninstall (on the config engine), and the installed ones */
+  readonly packages: Packages;
   readonly login: LoginService;
   /** the one outbound guard (SSRF) for every call to a URL someone gave (SINAS_OUTBOUND_ALLOWLIST) */
   readonly outboundGuard: OutboundGuard;
@@ -213,18 +217,25 @@ export function buildServices(
     llm,
     providerResolver,
   };
+  const configs = configService(partial, config, log);
+  const packages = packagesOn(partial, configs, config.consistencyTimeoutMs);
+  const families = toolFamilies({ ...partial, configService: configs, packages }, config, log);
   return {
     ...partial,
     chats: chatService(partial, config, log),
-    configService: configService(partial, config, log),
+    configService: configs,
+    packages,
     login: loginService(partial, config, log),
-    turnRunner: turnRunner(partial, config, log, [...toolFamilies(partial, config, log), ...extraFamilies]),
+    turnRunner: turnRunner(partial, config, log, [...families, ...extraFamilies]),
     executionWorker: a.functionRunner && executionWorker(partial, a.functionRunner),
     portChecks: [...a.portChecks, ...runtimeChecks(providerResolver, a.functionRunner)],
   };
 }
 
-type Built = Omit<Services, 'chats' | 'configService' | 'login' | 'turnRunner' | 'executionWorker'>;
+type Built = Omit<
+  Services,
+  'chats' | 'configService' | 'packages' | 'login' | 'turnRunner' | 'executionWorker'
+>;
 
 /** Every registered kind on the kit (kinds.ts), and who may run a function. */
 function resourceServices(
@@ -340,7 +351,11 @@ function loginService(s: Built, config: Config, log: Logger): LoginService {
  * it): the platform's own `retrieve_tool_result` first, then system tools, connectors, queries,
  * skills and states.
  */
-function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
+function toolFamilies(
+  s: Built & Pick<Services, 'configService' | 'packages'>,
+  config: Config,
+  log: Logger,
+): ToolFamily[] {
   return [
     retrieveToolResultFamily(s.streams),
     systemToolsFamily({
@@ -350,6 +365,12 @@ function toolFamilies(s: Built, config: Config, log: Logger): ToolFamily[] {
         permissionsOf: async (u) => (await s.queries.identity.permissionsOf(u)).permissions,
       }),
       codeExecution: codeExecution({ runner: s.functionRunner, timeoutMs: config.codeExecutionTimeoutMs }),
+    }),
+    packageManagementFamily({
+      packages: s.packages.service,
+      queries: s.packages.queries,
+      sections: () => s.configService.sections,
+      permissionsOf: async (u) => (await s.queries.identity.permissionsOf(u)).permissions,
     }),
     // a platform serving fewer kinds (a test's) offers no tools of the kinds it lacks
     ...(s.kinds.connectors

@@ -243,6 +243,14 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
 
   const MX_CONFIG =
     'apiVersion: sinas.co/v1\nkind: SinasConfig\nmetadata: { name: mx }\nspec:\n  roles: [{ name: MxRole }]\n';
+  /** a package with one skill; installed by the admin where a call needs one */
+  const mxPackage = (name: string) =>
+    `apiVersion: sinas.co/v1\nkind: SinasPackage\npackage: { name: ${name} }\nspec:\n  skills: [{ namespace: ${name}, name: s, description: d, content: c }]\n`;
+  const installedPackage = async () => {
+    const name = `mxpkg${n()}`;
+    await must(adminApi('/api/v1/packages/install', { source: mxPackage(name) }), 200);
+    return name;
+  };
   const ASK = 'def handler(input_data, context):\n    return {"answer": input("question?")}\n';
   const ECHO = 'def handler(input_data, context):\n    return None\n';
   /**
@@ -899,6 +907,32 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       expect: ADMIN,
     },
     'GET /api/v1/config/export': { call: () => ({ path: '/api/v1/config/export' }), expect: ADMIN },
+    // packages: administrators only (install:all, create:all, read:all, delete:all)
+    'POST /api/v1/packages/install': {
+      call: () => ({ path: '/api/v1/packages/install', body: { source: mxPackage('mxpkg') } }),
+      expect: ADMIN,
+    },
+    'POST /api/v1/packages/preview': {
+      call: () => ({ path: '/api/v1/packages/preview', body: { source: mxPackage('mxpkg') } }),
+      expect: ADMIN,
+    },
+    'POST /api/v1/packages/create': {
+      call: () => ({ path: '/api/v1/packages/create', body: { name: 'mxmade', resources: [] } }),
+      expect: ADMIN,
+    },
+    'GET /api/v1/packages': { call: () => ({ path: '/api/v1/packages' }), expect: ADMIN },
+    'GET /api/v1/packages/:name': {
+      call: async () => ({ path: `/api/v1/packages/${await installedPackage()}` }),
+      expect: ADMIN,
+    },
+    'GET /api/v1/packages/:name/export': {
+      call: async () => ({ path: `/api/v1/packages/${await installedPackage()}/export` }),
+      expect: ADMIN,
+    },
+    'DELETE /api/v1/packages/:name': {
+      call: async () => ({ path: `/api/v1/packages/${await installedPackage()}` }),
+      expect: ADMIN,
+    },
     'GET /api/v1/messages': { call: () => ({ path: '/api/v1/messages' }), expect: USERS },
     'GET /api/v1/messages/stats': { call: () => ({ path: '/api/v1/messages/stats' }), expect: USERS },
     'GET /api/v1/roles/permissions/reference': {

@@ -190,14 +190,6 @@ describe('declarative config', function () {
         /no skill 'nope\/skill'/,
       ],
       [
-        config().replace(
-          'enabledFunctions: [greet]',
-          'enabledFunctions: [greet]\n      systemTools: [packageManagement]',
-        ),
-        'spec.agents[0].systemTools[0]',
-        /packageManagement/,
-      ],
-      [
         config().replace('CFG_TEST_SECRET', 'CFG_TEST_UNSET_VAR'),
         'spec.secrets[0].value',
         /CFG_TEST_UNSET_VAR/,

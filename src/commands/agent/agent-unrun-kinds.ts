@@ -1,6 +1,6 @@
 /**
- * What an agent may not name yet: tools of kinds this platform does not run (the
- * `packageManagement` system tool). Saving an agent that names
+ * What an agent may not name yet: tools of kinds this platform does not run (none today; a new
+ * kind's tools are listed here until they run). Saving an agent that names
  * one is refused, naming the field, rather than accepted and silently ignored at run time.
  */
 import { ValidationError } from '../../errors.js';
@@ -8,7 +8,7 @@ import { ValidationError } from '../../errors.js';
 /** Agent fields whose tools are not run yet, with the kind each names (snake_case, as the API spells them). */
 const UNRUN_LISTS: readonly (readonly [string, string])[] = [];
 
-const UNRUN_SYSTEM_TOOLS = new Set(['packageManagement']);
+const UNRUN_SYSTEM_TOOLS = new Set<string>([]);
 
 export interface UnrunField {
   /** the field in snake_case (`enabled_components`, `system_tools[1]`) */

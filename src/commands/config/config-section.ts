@@ -99,7 +99,16 @@ export interface ConfigSection<I = any> {
   write(change: PlannedChange, env: WriteEnv): Promise<bigint | undefined>;
   /** the platform's items as YAML objects that apply back unchanged (write-only values left out) */
   exportAll(): Promise<Record<string, unknown>[]>;
+  /**
+   * Deletes the item `key` if it exists and `manager` still manages it (a package uninstalled or
+   * dropping it); 'kept' when it is gone or something else manages it now
+   */
+  remove?(key: string, manager: string, context: CommandContext): Promise<RemoveOutcome>;
 }
+
+export type RemoveOutcome =
+  | { readonly outcome: 'removed'; readonly position: bigint | undefined }
+  | { readonly outcome: 'kept'; readonly why: 'absent' | 'not-managed' };
 
 /** `spec.agents[2]` + ajv's `/enabledFunctions/0` → `spec.agents[2].enabledFunctions[0]` */
 export function joinPath(base: string, pointer: string | readonly (string | number)[]): string {

@@ -93,6 +93,14 @@ export class ConfigForbiddenError extends ForbiddenError {
   }
 }
 
+export interface ApplyOptions {
+  readonly dryRun?: boolean;
+  readonly force?: boolean;
+  readonly applyId?: string;
+  /** who the written resources are managed by: 'config' (default) or a package's `pkg:<name>` */
+  readonly manager?: string;
+}
+
 export interface ConfigServiceDeps {
   /** in apply order */
   readonly sections: readonly ConfigSection[];
@@ -116,7 +124,7 @@ export class ConfigService {
     return { valid: r.errors.length === 0, errors: r.errors, warnings: r.warnings };
   }
 
-  apply(text: string, o: { dryRun?: boolean; force?: boolean; applyId?: string }, caller: Caller) {
+  apply(text: string, o: ApplyOptions, caller: Caller) {
     const run = this.queue.then(() => this.applyNow(text, o, caller));
     this.queue = settled(run); // the queue only orders applies: each caller sees its own apply's failure
     return run;
@@ -158,30 +166,33 @@ export class ConfigService {
     });
   }
 
-  private async applyNow(
-    text: string,
-    o: { dryRun?: boolean; force?: boolean; applyId?: string },
-    caller: Caller,
-  ): Promise<ApplyResult> {
+  /** The sections in apply order (packages export and remove through them). */
+  get sections(): readonly ConfigSection[] {
+    return this.deps.sections;
+  }
+
+  private async applyNow(text: string, o: ApplyOptions, caller: Caller): Promise<ApplyResult> {
     const read = await this.read(text);
     if (read.errors.length) {
       const errors = read.errors.map((e) => ({ field: e.path, message: e.message }));
       throw new ValidationError(`invalid config: ${show(read.errors[0]!)}`, read.errors[0]!.path, errors);
     }
     const warnings = read.warnings.map(show);
-    const plan = await this.plan(read.items, o.force === true, warnings);
+    const manager = o.manager ?? CONFIG_MANAGER;
+    const plan = await this.plan(read.items, o.force === true, warnings, manager);
     await this.authorize(plan, caller);
     const applyId = o.applyId ?? randomUUID();
     const result = { success: true, dryRun: o.dryRun === true, applyId, warnings, errors: [] as string[] };
     if (o.dryRun) return { ...result, ...report(plan) };
     await this.checkRevisions(plan);
-    return this.write(plan, read, applyId, caller, result);
+    return this.write(plan, read, applyId, caller, result, manager);
   }
 
   private async plan(
     items: readonly ConfigItem[],
     force: boolean,
     warnings: string[],
+    manager: string,
   ): Promise<PlannedChange[]> {
     const memo = new Map<string, Promise<unknown>>();
     const env: PlanEnv = {
@@ -217,8 +228,10 @@ export class ConfigService {
         plan.push({ ...base, action: 'unchanged', checksum: sum, observation });
         continue;
       }
-      if (observation.managedBy !== CONFIG_MANAGER) {
-        const who = observation.managedBy ? `managed by '${observation.managedBy}'` : 'not managed by config';
+      if (observation.managedBy !== manager) {
+        const who = observation.managedBy
+          ? `managed by '${observation.managedBy}'`
+          : `not managed by ${manager}`;
         const message = `${section.resourceType} '${key}' exists and is ${who} (it was last changed outside config)`;
         if (force) warnings.push(`${path}: ${message}; taken over (force)`);
         else conflicts.push({ path, message: `${message}; apply with force to take it over` });
@@ -262,6 +275,7 @@ export class ConfigService {
     applyId: string,
     caller: Caller,
     result: Omit<ApplyResult, 'summary' | 'changes'>,
+    manager: string,
   ): Promise<ApplyResult> {
     const configName = read.name!;
     const env: WriteEnv = {
@@ -270,7 +284,7 @@ export class ConfigService {
         commandId: `config:${applyId}:${c.section}:${c.resourceName}`,
         actor: caller.userId,
         correlationId: applyId,
-        metadata: { [MANAGED_BY]: CONFIG_MANAGER, configName },
+        metadata: { [MANAGED_BY]: manager, configName },
       }),
     };
     const at = () => (this.deps.now?.() ?? new Date()).toISOString();

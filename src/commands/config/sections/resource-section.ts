@@ -103,6 +103,12 @@ export interface ResourceSectionOptions {
   readonly authorize?: ConfigSection<ResourceItem>['authorize'];
 }
 
+/** `ns/name` → [ns, name] (a name holds no `/`) */
+function splitKey(key: string): [string, string] {
+  const at = key.lastIndexOf('/');
+  return [key.slice(0, at), key.slice(at + 1)];
+}
+
 export function resourceSection(o: ResourceSectionOptions): ConfigSection<ResourceItem> {
   const kind = o.service.kind;
   const nsName = namespaceName(kind);
@@ -186,6 +192,14 @@ export function resourceSection(o: ResourceSectionOptions): ConfigSection<Resour
         return (await o.service.create(body, ctx)).position;
       }
       return (await o.service.update(ns(item), nameOf(item), spec, ctx)).position;
+    },
+    async remove(itemKey, manager, context) {
+      const [namespace, name] = inYaml ? splitKey(itemKey) : [o.namespace ?? 'default', itemKey];
+      const { events, state, revision } = await o.service.observe(namespace, name);
+      if (state.status !== 'active') return { outcome: 'kept', why: 'absent' };
+      if (managedByOf(events) !== manager) return { outcome: 'kept', why: 'not-managed' };
+      const ctx = { ...context, expectedRevision: revision ?? -1n };
+      return { outcome: 'removed', position: (await o.service.remove(namespace, name, ctx)).position };
     },
     async exportAll() {
       const out: Record<string, unknown>[] = [];
