@@ -84,6 +84,7 @@ import { databaseIntrospectionFamily } from './data-sources/database-introspecti
 import { componentFamilyOn } from './components/component-wiring.js';
 import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
 import type { Metrics } from './metrics/metrics.js';
+import { whatIfOn, type WhatIfServices } from './whatif/whatif-wiring.js';
 
 /** a function run's access token outlives its time limit by this much, and lives 15 minutes at least */
 const FUNCTION_TOKEN_MARGIN_S = 60;
@@ -128,7 +129,7 @@ export interface Queries {
 }
 
 /** Every service of one process, built once. */
-export interface Services extends Adapters {
+export interface Services extends Adapters, WhatIfServices {
   readonly commandHandler: CommandHandler;
   /** the turn runtime reads a chat, its agent and its functions at every turn: from memory when it can */
   readonly streams: StreamCache;
@@ -213,18 +214,23 @@ export function buildServices(
     llm,
     providerResolver,
   };
+  const families = [...toolFamilies(partial, config, log), ...extraFamilies];
   return {
     ...partial,
     chats: chatService(partial, config, log),
     configService: configService(partial, config, log),
     login: loginService(partial, config, log),
-    turnRunner: turnRunner(partial, config, log, [...toolFamilies(partial, config, log), ...extraFamilies]),
+    turnRunner: turnRunner(partial, config, log, families),
+    ...whatIfOn(partial, config, log, families),
     executionWorker: a.functionRunner && executionWorker(partial, a.functionRunner),
     portChecks: [...a.portChecks, ...runtimeChecks(providerResolver, a.functionRunner)],
   };
 }
 
-type Built = Omit<Services, 'chats' | 'configService' | 'login' | 'turnRunner' | 'executionWorker'>;
+type Built = Omit<
+  Services,
+  'chats' | 'configService' | 'login' | 'turnRunner' | 'executionWorker' | keyof WhatIfServices
+>;
 
 /** Every registered kind on the kit (kinds.ts), and who may run a function. */
 function resourceServices(
