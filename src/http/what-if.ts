@@ -50,6 +50,7 @@ const bodySchema: JSONSchema = {
         count: { type: 'integer', minimum: 1, maximum: 1000, default: DEFAULT_COUNT },
       },
     },
+    concurrency: { type: 'integer', minimum: 1, maximum: 32 },
     unrecorded: {
       anyOf: [
         { type: 'string', enum: ['fail', 'execute'] },

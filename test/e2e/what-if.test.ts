@@ -134,7 +134,12 @@ describe('what-if replay', function () {
         text: n === 2 || n === 5 ? `The weather is stormy ${n}` : `The weather is calm ${n}`,
       })),
     );
-    const { run } = await whatIf('scripted', { candidate: { system_prompt: 'Be terse.' }, chats });
+    // one chat at a time, so the scripted answers meet the turns in order
+    const { run } = await whatIf('scripted', {
+      candidate: { system_prompt: 'Be terse.' },
+      chats,
+      concurrency: 1,
+    });
     expect(run.status, run.error).to.equal('completed');
     expect(run.differences).to.equal(2);
     const differing = run.report

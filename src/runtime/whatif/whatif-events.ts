@@ -77,6 +77,8 @@ export interface WhatIfRequestedData {
   readonly version: number | null;
   readonly chats: readonly string[];
   readonly unrecorded: UnrecordedPolicy;
+  /** how many chats replay at once (absent in a run recorded before it existed: one) */
+  readonly concurrency?: number;
   readonly requestedBy: string;
   readonly at: string;
 }

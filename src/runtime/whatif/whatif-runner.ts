@@ -65,12 +65,19 @@ export class WhatIfRunner {
     const prices = new ModelPrices(this.d.pool);
     let turns = run.done;
     let differences = run.differences;
-    for (const chat of chats) {
-      if (run.replayedChats.has(chat.created.chatId)) continue;
-      const reports = await this.replayChat(run, runId, chat, resolved, prices);
-      await append({ type: 'WhatIfChatReplayed', data: { chatId: chat.created.chatId, turns: reports } });
-      turns += reports.length;
-      differences += reports.filter((r) => r.differs).length;
+    const left = chats.filter((c) => !run.replayedChats.has(c.created.chatId));
+    // chats replay `concurrency` at a time; their reports are recorded in the order they were selected
+    for (let i = 0; i < left.length; i += run.request.concurrency ?? 1) {
+      const batch = left.slice(i, i + (run.request.concurrency ?? 1));
+      const replayed = await Promise.all(batch.map((c) => this.replayChat(run, runId, c, resolved, prices)));
+      for (const [j, reports] of replayed.entries()) {
+        await append({
+          type: 'WhatIfChatReplayed',
+          data: { chatId: batch[j]!.created.chatId, turns: reports },
+        });
+        turns += reports.length;
+        differences += reports.filter((r) => r.differs).length;
+      }
     }
     await append({ type: 'WhatIfCompleted', data: { turns, differences, at: now() } });
   }

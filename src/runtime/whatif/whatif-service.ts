@@ -20,7 +20,11 @@ export interface WhatIfRequest {
   readonly chats?: readonly string[];
   readonly filter?: ChatFilter;
   readonly unrecorded?: UnrecordedPolicy;
+  /** how many chats replay at once (a provider's rate limit may want fewer); default 8 */
+  readonly concurrency?: number;
 }
+
+export const DEFAULT_CONCURRENCY = 8;
 
 export interface AgentItem {
   readonly namespace: string;
@@ -67,6 +71,7 @@ export class WhatIfService {
             version: (version as number | undefined) ?? null,
             chats,
             unrecorded: req.unrecorded ?? 'fail',
+            concurrency: req.concurrency ?? DEFAULT_CONCURRENCY,
             requestedBy: reader.userId,
             at: new Date().toISOString(),
           },
