@@ -197,6 +197,49 @@ describe('what-if replay', function () {
     expect(await chatAndExecutionEvents()).to.equal(before);
   });
 
+  it('"execute" runs an unrecorded function call for real, but never one that requires approval', async () => {
+    const approved = await post('/api/v1/functions', {
+      namespace: 'wi',
+      name: 'refund',
+      code: LOOKUP,
+      input_schema: { type: 'object' },
+      requires_approval: true,
+    });
+    expect(approved.status).to.equal(201);
+    llm.script([{ text: 'nothing to do' }]);
+    const id = await newChat('scripted');
+    await send(id, 'anything?');
+    const executions = async () =>
+      (
+        await t.platform.services.eventStore.readAll({
+          filter: { categories: ['execution'] },
+          maxCount: 1_000_000,
+        })
+      ).filter((e: RecordedEvent) => e.type === 'ExecutionRequested').length;
+    const before = await executions();
+    llm.reset();
+    llm.script([
+      {
+        toolCalls: [
+          { name: 'wi__lookup', arguments: { city: 'Tromsø' } },
+          { name: 'wi__refund', arguments: { amount: 5 } },
+        ],
+      },
+      { text: 'done' },
+    ]);
+    const candidate = { enabled_functions: ['wi/lookup', 'wi/refund'] };
+    const { run } = await whatIf('scripted', { chats: [id], candidate, unrecorded: 'execute' });
+    expect(run.status, run.error).to.equal('completed');
+    expect(run.report[0].candidate.tool_calls.map((c: { answered: string }) => c.answered)).to.deep.equal([
+      'executed',
+      'refused',
+    ]);
+    const tools = llm.requests[1]!.messages.filter((m: { role: string }) => m.role === 'tool');
+    expect(tools[0].content).to.include('Tromsø');
+    expect(tools[1].content).to.include('requires approval');
+    expect(await executions()).to.equal(before + 1);
+  });
+
   it('exports the report as NDJSON and streams the run as SSE until it ends', async () => {
     llm.script([{ text: 'recorded' }]);
     const id = await newChat('scripted');
