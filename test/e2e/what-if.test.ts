@@ -4,9 +4,13 @@
  * get its results, others the policy's; and no replay writes to a chat or runs a function.
  */
 import { expect } from 'chai';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RecordedEvent } from '../../src/events/event-store.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
-import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
+import { ADMIN_KEY, startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
+import { sinasCli } from '../support/sinas-cli.js';
 import { until } from '../support/until.js';
 
 /** recorded chats replayed against the development model (each with two user turns) */
@@ -260,6 +264,29 @@ describe('what-if replay', function () {
     });
     expect(viaAccept.headers.get('content-type')).to.match(/^text\/event-stream/);
     expect((await viaAccept.text()).match(/^event: completed$/m)).to.not.equal(null);
+  });
+
+  it('`sinas what-if` runs it from a request file and prints the turns that differ', async () => {
+    llm.script([{ text: 'The weather is calm 1' }]);
+    const id = await newChat('scripted');
+    await send(id, 'how is it?');
+    const dir = await mkdtemp(join(tmpdir(), 'whatif-'));
+    try {
+      const file = join(dir, 'request.json');
+      await writeFile(file, JSON.stringify({ candidate: { system_prompt: 'Be dramatic.' }, chats: [id] }));
+      llm.reset();
+      llm.script([{ text: 'The weather is stormy 1' }]);
+      const run = await sinasCli(['what-if', 'wi/scripted', '-f', file], {
+        ...process.env,
+        SINAS_URL: t.url,
+        SINAS_API_KEY: ADMIN_KEY,
+      });
+      expect(run.status, run.stderr).to.equal(0);
+      expect(run.stdout).to.include(`chat ${id} turn 0: The weather is [-calm -]{+stormy +}1`);
+      expect(run.stdout).to.include('completed: 1 turns replayed, 1 differ');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad input naming the field, a caller who may not update the agent, and a chat they may not read', async () => {
