@@ -21,6 +21,7 @@ export const BENCHES: Readonly<Record<string, () => Promise<() => Promise<void>>
   file_upload: async () => (await import('./file-upload.js')).runFileUpload,
   webhook_sync: async () => (await import('./webhook-sync.js')).runWebhookSync,
   schedule_jitter: async () => (await import('./schedule-jitter.js')).runScheduleJitter,
+  what_if: async () => (await import('./what-if.js')).runWhatIf,
   outage_recovery: async () => {
     const { runOutageRecoveryDatabase } = await import('./outage-recovery-database.js');
     const { runOutageRecoveryRedis } = await import('./outage-recovery-redis.js');

@@ -14,6 +14,7 @@
  *   sinas apply -f file.yaml [--dry-run] [--force]   apply a declarative config, print the changes
  *   sinas validate -f file.yaml                      check it without writing
  *   sinas export [-o file]                           the platform as a config
+ *   sinas what-if <ns>/<name> -f request.json        replay recorded chats against a candidate agent
  */
 import { SingleBar, Presets } from 'cli-progress';
 import pg from 'pg';
@@ -32,8 +33,9 @@ import { auditVerifyCommand } from './audit.js';
 import { replayChat } from './replay.js';
 import { adminKeyResetCommand, configuredKeyRefusal } from './admin-key.js';
 import { CONFIG_USAGE, configCommand } from './config.js';
+import { WHATIF_USAGE, whatIfCommand } from './what-if.js';
 
-const USAGE = `usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key | sinas audit verify FILE | sinas replay chat <id> [--as-of N] | sinas admin-key reset\n${CONFIG_USAGE}`;
+const USAGE = `usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key | sinas audit verify FILE | sinas replay chat <id> [--as-of N] | sinas admin-key reset\n${CONFIG_USAGE}\n${WHATIF_USAGE}`;
 
 async function connect(): Promise<{ pool: pg.Pool; store: EventStore; close: () => Promise<void> }> {
   const config = loadConfig();
@@ -122,14 +124,15 @@ async function rebuild(pool: pg.Pool, store: EventStore, name: string | undefine
 async function main(argv: string[]): Promise<number> {
   const [group, command, arg] = argv;
   if (group === 'audit' && command === 'verify') return auditVerifyCommand(argv.slice(2));
-  if (group === 'apply' || group === 'validate' || group === 'export') {
-    return configCommand(group, argv.slice(1), {
-      url: process.env.SINAS_URL ?? 'http://127.0.0.1:8000',
-      apiKey: process.env.SINAS_API_KEY,
-      out: (l) => console.log(l),
-      err: (l) => console.error(l),
-    });
-  }
+  const io = {
+    url: process.env.SINAS_URL ?? 'http://127.0.0.1:8000',
+    apiKey: process.env.SINAS_API_KEY,
+    out: (l: string) => console.log(l),
+    err: (l: string) => console.error(l),
+  };
+  if (group === 'apply' || group === 'validate' || group === 'export')
+    return configCommand(group, argv.slice(1), io);
+  if (group === 'what-if') return whatIfCommand(argv.slice(1), io);
   const known =
     (group === 'replay' && command === 'chat' && arg !== undefined) ||
     (group === 'projections' && (command === 'status' || command === 'rebuild')) ||

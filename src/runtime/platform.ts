@@ -40,6 +40,8 @@ import { claimStreamsProjection } from './retention/claim-streams.js';
 import { sweepClaimStreams } from './retention/stream-sweep.js';
 import { keepingEvents } from './retention/stream-trim.js';
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
+import { startWhatIfWorkers } from './whatif/whatif-jobs.js';
+import { registerWhatIfRoutes } from '../http/what-if.js';
 import { subagentReactor } from './subagents/subagent-reactor.js';
 import { registerExecutionRoutes } from '../http/executions.js';
 import {
@@ -216,6 +218,7 @@ export class Platform {
       log: this.log,
       stop: this.halt.signal,
     });
+    await startWhatIfWorkers(queue, this.services.whatIfRunner);
     this.startRunner(purgeReactor(queue));
     this.startRunner(claimStreamsProjection());
     await startPurgeWorkers(queue, store, this.services.messageParts.blobs);
@@ -391,6 +394,11 @@ export class Platform {
       consistencyTimeoutMs: this.config.consistencyTimeoutMs,
       turns,
       renewContent: (content) => renewComponentBlock(content, renderTokens),
+    });
+    registerWhatIfRoutes(registry, {
+      whatIf: this.services.whatIf,
+      agents: this.services.agents,
+      queries: this.services.queries.resources,
     });
     registerChatPartRoutes(
       registry,

@@ -86,6 +86,7 @@ import { databaseIntrospectionFamily } from './data-sources/database-introspecti
 import { componentFamilyOn } from './components/component-wiring.js';
 import { DatabaseAnnotations } from '../commands/database-connection/annotations.js';
 import type { Metrics } from './metrics/metrics.js';
+import { whatIfOn, type WhatIfServices } from './whatif/whatif-wiring.js';
 
 /** a function run's access token outlives its time limit by this much, and lives 15 minutes at least */
 const FUNCTION_TOKEN_MARGIN_S = 60;
@@ -130,7 +131,7 @@ export interface Queries {
 }
 
 /** Every service of one process, built once. */
-export interface Services extends Adapters {
+export interface Services extends Adapters, WhatIfServices {
   readonly commandHandler: CommandHandler;
   /** the turn runtime reads a chat, its agent and its functions at every turn: from memory when it can */
   readonly streams: StreamCache;
@@ -219,14 +220,18 @@ export function buildServices(
   };
   const configs = configService(partial, config, log);
   const packages = packagesOn(partial, configs, config.consistencyTimeoutMs);
-  const families = toolFamilies({ ...partial, configService: configs, packages }, config, log);
+  const families = [
+    ...toolFamilies({ ...partial, configService: configs, packages }, config, log),
+    ...extraFamilies,
+  ];
   return {
     ...partial,
     chats: chatService(partial, config, log),
     configService: configs,
     packages,
     login: loginService(partial, config, log),
-    turnRunner: turnRunner(partial, config, log, [...families, ...extraFamilies]),
+    turnRunner: turnRunner(partial, config, log, families),
+    ...whatIfOn(partial, config, log, families),
     executionWorker: a.functionRunner && executionWorker(partial, a.functionRunner),
     portChecks: [...a.portChecks, ...runtimeChecks(providerResolver, a.functionRunner)],
   };
@@ -234,7 +239,7 @@ export function buildServices(
 
 type Built = Omit<
   Services,
-  'chats' | 'configService' | 'packages' | 'login' | 'turnRunner' | 'executionWorker'
+  'chats' | 'configService' | 'packages' | 'login' | 'turnRunner' | 'executionWorker' | keyof WhatIfServices
 >;
 
 /** Every registered kind on the kit (kinds.ts), and who may run a function. */

@@ -91,6 +91,12 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
   const as = (who: Who): Record<string, string> => (keys[who] ? { 'x-api-key': keys[who]! } : {});
   const ownerApi = (path: string, json?: unknown, method = json === undefined ? 'GET' : 'POST') =>
     t.api(path, { method, headers: as('owner'), ...(json !== undefined ? { json } : {}) });
+  /** the owner's what-if run of their chat, started once */
+  let whatIfRunId: Promise<string> | undefined;
+  const whatIfRun = () =>
+    (whatIfRunId ??= must(ownerApi('/api/v1/agents/mx/owned/what-if', { chats: [chatId] }), 202).then(
+      async (r) => (await r.json()).run_id as string,
+    ));
   const adminApi = (path: string, json?: unknown, method = json === undefined ? 'GET' : 'POST') =>
     t.api(path, { method, ...(json !== undefined ? { json } : {}) });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -669,6 +675,22 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'POST /agents/:namespace/:name/invoke': {
       call: () => ({ path: '/agents/mx/owned/invoke', body: { message: 'hi' } }),
       expect: USERS,
+    },
+    'POST /api/v1/agents/:namespace/:name/what-if': {
+      call: () => ({ path: '/api/v1/agents/mx/owned/what-if', body: { chats: [chatId] } }),
+      expect: OWNER_OR_ADMIN,
+    },
+    'GET /api/v1/agents/:namespace/:name/what-if/:run_id': {
+      call: async () => ({ path: `/api/v1/agents/mx/owned/what-if/${await whatIfRun()}` }),
+      expect: OWNER_OR_ADMIN,
+    },
+    'GET /api/v1/agents/:namespace/:name/what-if/:run_id/stream': {
+      call: async () => ({ path: `/api/v1/agents/mx/owned/what-if/${await whatIfRun()}/stream`, sse: true }),
+      expect: OWNER_OR_ADMIN,
+    },
+    'GET /api/v1/agents/:namespace/:name/what-if/:run_id/export': {
+      call: async () => ({ path: `/api/v1/agents/mx/owned/what-if/${await whatIfRun()}/export` }),
+      expect: OWNER_OR_ADMIN,
     },
     'GET /chats': { call: () => ({ path: '/chats' }), expect: SIGNED_IN },
     'GET /chats/:chat_id': { call: () => ({ path: `/chats/${chatId}` }), expect: CHAT_OWNER },
