@@ -20,6 +20,7 @@ import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { KINDS_AND_TEST_NOTE } from '../support/test-kind.js';
 import { userDatabase, type UserDatabase } from '../support/user-database.js';
 import { ADMIN_KEY, ensureUser, startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
+import { executionsCaughtUp } from '../support/executions-caught-up.js';
 
 type Who = 'anon' | 'guest' | 'other' | 'owner' | 'admin' | 'narrow' | 'deactivated';
 const CALLERS: readonly Who[] = ['anon', 'guest', 'other', 'owner', 'admin', 'narrow', 'deactivated'];
@@ -276,11 +277,7 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     );
     // the run ended before the reply; its row is read once the executions read model has caught up
     // with the last execution event (not the head: it never reaches events it does not project)
-    const { pool, waiter } = t.platform.services;
-    const { rows } = await pool.query<{ last: string | null }>(
-      "SELECT max(position)::text AS last FROM es_events WHERE stream_name LIKE 'execution-%'",
-    );
-    if (rows[0]?.last) await waiter.waitFor(['executions'], BigInt(rows[0].last), 60_000);
+    await executionsCaughtUp(t);
     const runs = await (await t.api(`/executions?chat_id=${id}`, { headers: as(who) })).json();
     return (runs[0]?.id as string | undefined) ?? none;
   };

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { startTestPlatform, userKey, type JsonResponse, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
 import { userDatabase, type UserDatabase } from '../support/user-database.js';
+import { executionsCaughtUp } from '../support/executions-caught-up.js';
 
 const ECHO = `
 def handler(input_data, context):
@@ -56,10 +57,15 @@ describe('database triggers (reference §5.13)', function () {
       },
       60_000,
     );
-  const cdcRuns = async (triggerId: string) =>
-    ((await (await t.api('/executions?trigger_type=CDC&limit=1000')).json()) as Record<string, unknown>[])
+  // read once the executions read model has caught up with the runs the trigger's status counts
+  const cdcRuns = async (triggerId: string) => {
+    await executionsCaughtUp(t);
+    return (
+      (await (await t.api('/executions?trigger_type=CDC&limit=1000')).json()) as Record<string, unknown>[]
+    )
       .filter((e) => e.trigger_id === triggerId)
       .reverse();
+  };
 
   before(async () => {
     t = await startTestPlatform();

@@ -13,6 +13,7 @@ import { startTestPlatform, type JsonResponse, type TestPlatform } from '../supp
 import { until } from '../support/until.js';
 import { userDatabase, type UserDatabase } from '../support/user-database.js';
 import { spawnWorker } from '../support/worker-process.js';
+import { executionsCaughtUp } from '../support/executions-caught-up.js';
 
 const ROWS = 10_000;
 const COUNT = `
@@ -122,14 +123,7 @@ describe('database trigger crash safety', function () {
     const ids = claims.flatMap((c) => c.rows.map((r) => Number(r.id)));
     // the executions read model is read once it has reached the last execution event (the last
     // batch's run ended moments ago)
-    const { pool, waiter } = t.platform.services;
-    const { rows: lastRun } = await pool.query<{ last: string | null }>(
-      "SELECT max(position)::text AS last FROM es_events WHERE stream_name LIKE 'execution-%'",
-    );
-    if (lastRun[0]?.last) {
-      const reached = await waiter.waitFor(['executions'], BigInt(lastRun[0].last), 100_000);
-      expect(reached, 'the executions read model reached the last execution event').to.equal(true);
-    }
+    await executionsCaughtUp(t);
     const runs = (
       (await (await t.api('/executions?trigger_type=CDC&limit=1000')).json()) as Record<string, unknown>[]
     ).filter((r) => r.trigger_id === made.id);

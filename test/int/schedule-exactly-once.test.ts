@@ -11,6 +11,7 @@ import { scheduleTickStream, type TickClaimedData } from '../../src/events/sched
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
 import { spawnWorker } from '../support/worker-process.js';
+import { executionsCaughtUp } from '../support/executions-caught-up.js';
 
 const TICKS_BEFORE_KILL = 12;
 const TICKS_AFTER_KILL = 12;
@@ -103,14 +104,7 @@ describe('schedule ticks: exactly once across two worker processes and a SIGKILL
     const span = (Date.parse(dues.at(-1)!) - Date.parse(dues[0]!)) / 1000 + 1;
     // the executions read model is read once it has reached the last execution event (the last
     // tick's run was requested moments ago)
-    const { pool, waiter } = t.platform.services;
-    const { rows } = await pool.query<{ last: string | null }>(
-      "SELECT max(position)::text AS last FROM es_events WHERE stream_name LIKE 'execution-%'",
-    );
-    if (rows[0]?.last) {
-      const reached = await waiter.waitFor(['executions'], BigInt(rows[0].last), 100_000);
-      expect(reached, 'the executions read model reached the last execution event').to.equal(true);
-    }
+    await executionsCaughtUp(t);
     const runs = (await (await t.api('/executions?trigger_type=SCHEDULE&limit=1000')).json()) as {
       id: string;
     }[];
