@@ -2,7 +2,7 @@
  * The kinds on the kit: the one place a kind is registered. Its service, projection and table,
  * routes and OpenAPI, config section and authorisation-matrix rows are all derived from this list
  * (kind-registry.ts). Order is the config's apply order (reference §6.3: llmProviders → secrets →
- * connectors → functions → skills → components → queries → collections → templates → stores → agents → webhooks →
+ * connectors → functions → skills → components → queries → collections → templates → stores → manifests → agents → webhooks →
  * schedules → databaseTriggers), after
  * roles and users.
  */
@@ -14,6 +14,7 @@ import { NotFoundError } from '../errors.js';
 import { agentKind, AGENT_SCHEMA_FIELDS } from '../commands/agent/agent-kind.js';
 import { agentsSection } from '../commands/config/sections/agents.js';
 import { connectorsSection } from '../commands/config/sections/connectors.js';
+import { databaseConnectionsSection } from '../commands/config/sections/database-connections.js';
 import { functionsSection } from '../commands/config/sections/functions.js';
 import { llmProvidersSection } from '../commands/config/sections/llm-providers.js';
 import { secretsSection } from '../commands/config/sections/secrets.js';
@@ -87,7 +88,7 @@ import { WebhookDeliveries } from './inbound-webhooks/webhook-deliveries.js';
 import { agentExistsIn } from './schedules/agent-exists.js';
 import { scheduleRuns } from './schedules/schedule-runs.js';
 
-/** opens a provider's API key sealed under the master keyring, to compare it with the config's */
+/** opens a provider's API key or a connection's password sealed under the master keyring, to compare it with the config's */
 const openProviderKeyWith = (p: KindSectionPorts) => (sealed: unknown) => {
   try {
     return p.cipher.open(sealed as Sealed);
@@ -232,7 +233,7 @@ const databaseConnections: KindRegistration = {
   name: 'databaseConnections',
   kind: databaseConnectionKind,
   hooks: () => databaseConnectionHooks,
-  config: kitSection('databaseConnections', 'databaseConnection'),
+  config: (service, p) => databaseConnectionsSection(service, p.items, openProviderKeyWith(p)),
   routes: (registry, d) =>
     registerDatabaseConnectionRoutes(registry, { ...d, annotations: new DatabaseAnnotations(d.eventStore) }),
   // a loopback port nothing listens on: the matrix never connects
@@ -365,6 +366,7 @@ const collections: KindRegistration = {
 const manifests: KindRegistration = {
   name: 'manifests',
   kind: manifestKind,
+  config: kitSection('manifests', 'manifest'),
   example: { create: { exposed_namespaces: { agents: ['*'] } }, update: { description: 'changed' } },
 };
 
@@ -418,12 +420,12 @@ export const KINDS: readonly KindRegistration[] = [
   collections,
   templates,
   stores,
+  manifests,
   agents,
   webhooks,
   schedules,
   databaseTriggers,
   eventSubscriptions,
-  manifests,
 ];
 
 /** Every projection of a platform serving `KINDS` (the CLI, benches and tests that run them directly). */
