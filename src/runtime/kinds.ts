@@ -15,6 +15,7 @@ import { agentKind, AGENT_SCHEMA_FIELDS } from '../commands/agent/agent-kind.js'
 import { agentsSection } from '../commands/config/sections/agents.js';
 import { connectorsSection } from '../commands/config/sections/connectors.js';
 import { databaseConnectionsSection } from '../commands/config/sections/database-connections.js';
+import { collectionReferences, manifestReferences } from '../commands/config/sections/kit-references.js';
 import { functionsSection } from '../commands/config/sections/functions.js';
 import { llmProvidersSection } from '../commands/config/sections/llm-providers.js';
 import { secretsSection } from '../commands/config/sections/secrets.js';
@@ -354,7 +355,7 @@ const collections: KindRegistration = {
     schemaFields: ['metadata_schema'],
     afterDelete: collectionPurge(adapters, config),
   }),
-  config: kitSection('collections', 'collection'),
+  config: kitSection('collections', 'collection', collectionReferences),
   routes: (registry, d) => {
     registerWithDiscovery(registry, d);
     registerFileRoutes(registry, filesOn({ ...d.services, collections: d.service, log: d.log }, d.config));
@@ -366,7 +367,7 @@ const collections: KindRegistration = {
 const manifests: KindRegistration = {
   name: 'manifests',
   kind: manifestKind,
-  config: kitSection('manifests', 'manifest'),
+  config: kitSection('manifests', 'manifest', manifestReferences),
   example: { create: { exposed_namespaces: { agents: ['*'] } }, update: { description: 'changed' } },
 };
 

@@ -115,14 +115,107 @@ const SECTIONS: readonly (readonly [string, string | undefined, string, string |
   ],
 ];
 
-const document = () =>
+/** the document; `change` rewrites one section's item (`from` must occur in it) */
+const document = (change?: { section: string; from: string; to: string }) =>
   [
     'apiVersion: sinas.co/v1',
     'kind: SinasConfig',
     'metadata: { name: every-section }',
     'spec:',
-    ...SECTIONS.map(([section, , item]) => `  ${section}:\n    - ${item}`),
+    ...SECTIONS.map(([section, , item]) => {
+      if (change?.section !== section) return `  ${section}:\n    - ${item}`;
+      expect(item).to.include(change.from);
+      return `  ${section}:\n    - ${item.replace(change.from, change.to)}`;
+    }),
   ].join('\n') + '\n';
+
+const AGENT_TOOLS = 'enabledFunctions: [every/echo]';
+const COMPONENT_TOOLS = 'sourceCode: "export default function C() { return null; }"';
+/** every reference of §6.4, made dangling: [section, from, to, the path reported] */
+const DANGLING: readonly (readonly [string, string, string, string])[] = [
+  ['users', 'roles: [Every]', 'roles: [Nobody]', 'spec.users[0].roles[0]'],
+  ['agents', 'llmProviderName: every-llm', 'llmProviderName: no-llm', 'spec.agents[0].llmProviderName'],
+  ['agents', AGENT_TOOLS, 'enabledFunctions: [every/none]', 'spec.agents[0].enabledFunctions[0]'],
+  ['agents', AGENT_TOOLS, `${AGENT_TOOLS}, enabledAgents: [every/nobody]`, 'spec.agents[0].enabledAgents[0]'],
+  ['agents', 'enabledSkills: [every/tone]', 'enabledSkills: [every/none]', 'spec.agents[0].enabledSkills[0]'],
+  [
+    'agents',
+    'enabledStores: [every/notes]',
+    'enabledStores: [every/none]',
+    'spec.agents[0].enabledStores[0]',
+  ],
+  [
+    'agents',
+    'enabledQueries: [every/one]',
+    'enabledQueries: [every/none]',
+    'spec.agents[0].enabledQueries[0]',
+  ],
+  [
+    'agents',
+    'enabledCollections: [every/docs]',
+    'enabledCollections: [every/none]',
+    'spec.agents[0].enabledCollections[0]',
+  ],
+  [
+    'agents',
+    'enabledComponents: [every/card]',
+    'enabledComponents: [every/none]',
+    'spec.agents[0].enabledComponents[0]',
+  ],
+  [
+    'components',
+    'enabledFunctions: [every/echo]',
+    'enabledFunctions: [every/none]',
+    'spec.components[0].enabledFunctions[0]',
+  ],
+  [
+    'components',
+    COMPONENT_TOOLS,
+    `${COMPONENT_TOOLS}, enabledQueries: [every/none]`,
+    'spec.components[0].enabledQueries[0]',
+  ],
+  [
+    'components',
+    COMPONENT_TOOLS,
+    `${COMPONENT_TOOLS}, enabledAgents: [every/none]`,
+    'spec.components[0].enabledAgents[0]',
+  ],
+  [
+    'components',
+    COMPONENT_TOOLS,
+    `${COMPONENT_TOOLS}, enabledComponents: [every/none]`,
+    'spec.components[0].enabledComponents[0]',
+  ],
+  ['queries', 'connectionName: every-db', 'connectionName: no-db', 'spec.queries[0].connectionName'],
+  [
+    'collections',
+    'contentFilterFunction: every/echo',
+    'contentFilterFunction: every/none',
+    'spec.collections[0].contentFilterFunction',
+  ],
+  [
+    'collections',
+    'maxFileSizeMb: 5',
+    'maxFileSizeMb: 5, postUploadFunction: every/none',
+    'spec.collections[0].postUploadFunction',
+  ],
+  ['webhooks', 'functionName: every/echo', 'functionName: every/none', 'spec.webhooks[0].functionName'],
+  ['schedules', 'functionName: every/echo', 'functionName: every/none', 'spec.schedules[0].functionName'],
+  [
+    'databaseTriggers',
+    'connectionName: every-db',
+    'connectionName: no-db',
+    'spec.databaseTriggers[0].connectionName',
+  ],
+  [
+    'databaseTriggers',
+    'functionName: every/echo',
+    'functionName: every/none',
+    'spec.databaseTriggers[0].functionName',
+  ],
+  ['manifests', 'name: helper }', 'name: nobody }', 'spec.manifests[0].requiredResources[0]'],
+  ['manifests', 'type: agent', 'type: planet', 'spec.manifests[0].requiredResources[0].type'],
+];
 
 describe('declarative config: every section of §6.3', function () {
   this.timeout(120_000);
@@ -156,6 +249,20 @@ describe('declarative config: every section of §6.3', function () {
   after(async () => {
     await t?.stop();
   });
+
+  for (const [section, from, to, path] of DANGLING)
+    it(`a dangling reference at ${path} is reported there, and nothing is applied`, async () => {
+      const before = await store.headPosition();
+      const res = await t.api('/api/v1/config/apply', {
+        method: 'POST',
+        headers: { 'content-type': 'application/yaml' },
+        body: document({ section, from, to }),
+      });
+      const body = (await res.json()) as { errors: { field: string; message: string }[] };
+      expect(res.status, JSON.stringify(body)).to.equal(400);
+      expect(body.errors.map((e) => e.field)).to.deep.equal([path]);
+      expect(await store.headPosition()).to.equal(before);
+    });
 
   it('applies one item of every section, each created in apply order', async () => {
     const r = await apply(document());
