@@ -11,9 +11,10 @@
  *   sinas admin-key reset                 a new bootstrap admin API key (revokes the earlier ones)
  *
  * And over the API (SINAS_URL, default http://127.0.0.1:8000, with SINAS_API_KEY):
- *   sinas apply -f file.yaml [--dry-run] [--force]   apply a declarative config, print the changes
+ *   sinas apply -f file.yaml [--dry-run] [--force] [--yes]   print the plan, then apply it (a
+ *                                                    terminal is asked first; --yes does not ask)
  *   sinas validate -f file.yaml                      check it without writing
- *   sinas export [-o file]                           the platform as a config
+ *   sinas export [-o file] [--include-secrets] [--managed-only]   the platform as a config
  */
 import { SingleBar, Presets } from 'cli-progress';
 import pg from 'pg';
@@ -31,7 +32,7 @@ import { rotateMasterKeyCommand } from './secrets.js';
 import { auditVerifyCommand } from './audit.js';
 import { replayChat } from './replay.js';
 import { adminKeyResetCommand, configuredKeyRefusal } from './admin-key.js';
-import { CONFIG_USAGE, configCommand } from './config.js';
+import { askYesNo, CONFIG_USAGE, configCommand } from './config.js';
 
 const USAGE = `usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key | sinas audit verify FILE | sinas replay chat <id> [--as-of N] | sinas admin-key reset\n${CONFIG_USAGE}`;
 
@@ -128,6 +129,8 @@ async function main(argv: string[]): Promise<number> {
       apiKey: process.env.SINAS_API_KEY,
       out: (l) => console.log(l),
       err: (l) => console.error(l),
+      // only a terminal is asked; a pipe or CI applies the plan it printed
+      ...(process.stdin.isTTY && process.stdout.isTTY ? { confirm: askYesNo } : {}),
     });
   }
   const known =
