@@ -66,6 +66,7 @@ import { registerFileRoutes } from '../http/files.js';
 import { registerQueryExecuteRoutes } from '../http/query-execute.js';
 import { IdentityQueries } from '../projections/identity-queries.js';
 import { registerResourceRoutes } from '../http/resources.js';
+import { registerManifestStatusRoute } from '../http/manifest-status.js';
 import { registerScheduleRoutes } from '../http/schedules.js';
 import { registerSkillRoutes } from '../http/skills.js';
 import { registerTemplateIdRoutes } from '../http/template-by-id.js';
@@ -368,6 +369,10 @@ const manifests: KindRegistration = {
   name: 'manifests',
   kind: manifestKind,
   config: kitSection('manifests', 'manifest', manifestReferences),
+  routes: (registry, d) => {
+    registerResourceRoutes(registry, d);
+    registerManifestStatusRoute(registry, { ...d, kinds: d.services.kinds });
+  },
   example: { create: { exposed_namespaces: { agents: ['*'] } }, update: { description: 'changed' } },
 };
 
