@@ -1,9 +1,15 @@
 /**
- * `sinas apply -f file.yaml [--dry-run] [--force]`, `sinas validate -f file.yaml`, `sinas export [-o file]`:
- * declarative config over the API (SINAS_URL, default http://127.0.0.1:8000; SINAS_API_KEY).
- * Prints the change list readably; exits 0 on success, 1 when the config is invalid or refused, 2 on usage.
+ * `sinas apply -f file.yaml [--dry-run] [--force] [--yes]`, `sinas validate -f file.yaml`,
+ * `sinas export [-o file] [--include-secrets] [--managed-only]`: declarative config over the API
+ * (SINAS_URL, default http://127.0.0.1:8000; SINAS_API_KEY).
+ * `apply` first asks the API for a dry run and prints it as a plan, like `terraform plan`
+ * (`+` create, `~` update with the changed fields, `=` how many are unchanged); it then applies,
+ * after asking when it runs in a terminal (`--yes` does not ask; without a terminal it never asks).
+ * Exits 0 on success or when nothing needs applying, 1 when the config is invalid, refused or the
+ * plan is declined, 2 on usage.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
 
 export interface CliIo {
   readonly url: string;
@@ -11,22 +17,30 @@ export interface CliIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   readonly fetch?: typeof fetch;
+  /** asks the operator a yes/no question; absent: not interactive, apply without asking */
+  readonly confirm?: (question: string) => Promise<boolean>;
 }
 
 export const CONFIG_USAGE =
-  'usage: sinas apply -f file.yaml [--dry-run] [--force] | sinas validate -f file.yaml | sinas export [-o file]';
+  'usage: sinas apply -f file.yaml [--dry-run] [--force] [--yes] | sinas validate -f file.yaml | sinas export [-o file] [--include-secrets] [--managed-only]';
 
 interface Args {
   readonly file?: string;
   readonly output?: string;
   readonly dryRun: boolean;
   readonly force: boolean;
+  readonly yes: boolean;
+  readonly includeSecrets: boolean;
+  readonly managedOnly: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args | undefined {
-  const a: { file?: string; output?: string; dryRun: boolean; force: boolean } = {
+  const a: { -readonly [K in keyof Args]: Args[K] } = {
     dryRun: false,
     force: false,
+    yes: false,
+    includeSecrets: false,
+    managedOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i]!;
@@ -34,6 +48,9 @@ function parseArgs(argv: readonly string[]): Args | undefined {
     else if ((x === '-o' || x === '--output') && argv[i + 1]) a.output = argv[++i];
     else if (x === '--dry-run') a.dryRun = true;
     else if (x === '--force') a.force = true;
+    else if (x === '--yes' || x === '-y') a.yes = true;
+    else if (x === '--include-secrets') a.includeSecrets = true;
+    else if (x === '--managed-only') a.managedOnly = true;
     else return undefined;
   }
   return a;
@@ -54,7 +71,11 @@ export async function configCommand(command: string, argv: readonly string[], io
       },
     });
   if (command === 'export') {
-    const res = await call('/api/v1/config/export');
+    const q = [
+      args.includeSecrets ? 'include_secrets=true' : '',
+      args.managedOnly ? 'managed_only=true' : '',
+    ].filter(Boolean);
+    const res = await call(`/api/v1/config/export${q.length ? `?${q.join('&')}` : ''}`);
     if (!res.ok) return failed(io, res.status, await res.text());
     const yaml = await res.text();
     if (args.output) {
@@ -75,13 +96,29 @@ export async function configCommand(command: string, argv: readonly string[], io
     io.out(r.valid ? `${args.file} is valid` : `${args.file} is invalid (${r.errors.length} error(s))`);
     return r.valid ? 0 : 1;
   }
-  const query = [args.dryRun ? 'dryRun=true' : '', args.force ? 'force=true' : ''].filter(Boolean).join('&');
-  const res = await post(`/api/v1/config/apply${query ? `?${query}` : ''}`);
-  const text = await res.text();
-  if (!res.ok && res.status !== 409) return failed(io, res.status, text);
-  const r = JSON.parse(text) as ApplyBody;
-  if (!('changes' in r)) return failed(io, res.status, text);
-  printChanges(r, io);
+  const apply = async (dryRun: boolean): Promise<ApplyBody | number> => {
+    const query = [dryRun ? 'dryRun=true' : '', args.force ? 'force=true' : ''].filter(Boolean).join('&');
+    const res = await post(`/api/v1/config/apply${query ? `?${query}` : ''}`);
+    const text = await res.text();
+    if (!res.ok && res.status !== 409) return failed(io, res.status, text);
+    const r = JSON.parse(text) as ApplyBody;
+    return 'changes' in r ? r : failed(io, res.status, text);
+  };
+  const plan = await apply(true);
+  if (typeof plan === 'number') return plan;
+  printChanges(plan, io);
+  if (args.dryRun) return plan.success ? 0 : 1;
+  if (plan.changes.every((c) => c.action === 'unchanged')) {
+    io.out('nothing to apply');
+    return 0;
+  }
+  if (!args.yes && io.confirm && !(await io.confirm('apply these changes? [y/N] '))) {
+    io.out('not applied');
+    return 1;
+  }
+  const r = await apply(false);
+  if (typeof r === 'number') return r;
+  printOutcome(r, io);
   return r.success ? 0 : 1;
 }
 
@@ -101,12 +138,21 @@ interface ApplyBody {
 
 const MARK: Record<string, string> = { create: '+', update: '~', unchanged: '=' };
 
+/** The plan: each create and update on its own line, the unchanged ones as a count. */
 function printChanges(r: ApplyBody, io: CliIo): void {
   for (const w of r.warnings) io.err(`warning: ${w}`);
   for (const c of r.changes) {
+    if (c.action === 'unchanged') continue;
     const fields = c.changes?.length ? ` (${c.changes.join(', ')})` : '';
     io.out(`${MARK[c.action] ?? '?'} ${c.action.padEnd(9)} ${c.resourceType} ${c.resourceName}${fields}`);
   }
+  const unchanged = r.changes.filter((c) => c.action === 'unchanged').length;
+  if (unchanged) io.out(`= ${unchanged} unchanged`);
+  printOutcome(r, io);
+}
+
+/** What was (or, for a dry run, would be) done, and what an apply that stopped did not write. */
+function printOutcome(r: ApplyBody, io: CliIo): void {
   for (const n of r.notWritten ?? []) io.out(`! not written ${n.resourceType} ${n.resourceName}`);
   for (const e of r.errors) io.err(`error: ${e}`);
   const total = (k: 'created' | 'updated' | 'unchanged') =>
@@ -132,4 +178,14 @@ function failed(io: CliIo, status: number, text: string): number {
     io.err(`error (${status}): ${text.slice(0, 500)}`);
   }
   return 1;
+}
+
+/** Asks on the terminal; only `y` or `yes` is a yes. */
+export async function askYesNo(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
 }

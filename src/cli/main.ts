@@ -11,9 +11,10 @@
  *   sinas admin-key reset                 a new bootstrap admin API key (revokes the earlier ones)
  *
  * And over the API (SINAS_URL, default http://127.0.0.1:8000, with SINAS_API_KEY):
- *   sinas apply -f file.yaml [--dry-run] [--force]   apply a declarative config, print the changes
+ *   sinas apply -f file.yaml [--dry-run] [--force] [--yes]   print the plan, then apply it (a
+ *                                                    terminal is asked first; --yes does not ask)
  *   sinas validate -f file.yaml                      check it without writing
- *   sinas export [-o file]                           the platform as a config
+ *   sinas export [-o file] [--include-secrets] [--managed-only]   the platform as a config
  *   sinas what-if <ns>/<name> -f request.json        replay recorded chats against a candidate agent
  */
 import { SingleBar, Presets } from 'cli-progress';
@@ -32,7 +33,7 @@ import { rotateMasterKeyCommand } from './secrets.js';
 import { auditVerifyCommand } from './audit.js';
 import { replayChat } from './replay.js';
 import { adminKeyResetCommand, configuredKeyRefusal } from './admin-key.js';
-import { CONFIG_USAGE, configCommand } from './config.js';
+import { askYesNo, CONFIG_USAGE, configCommand } from './config.js';
 import { WHATIF_USAGE, whatIfCommand } from './what-if.js';
 
 const USAGE = `usage: sinas projections status | sinas projections rebuild <name> | sinas secrets rotate-master-key | sinas audit verify FILE | sinas replay chat <id> [--as-of N] | sinas admin-key reset\n${CONFIG_USAGE}\n${WHATIF_USAGE}`;
@@ -131,7 +132,11 @@ async function main(argv: string[]): Promise<number> {
     err: (l: string) => console.error(l),
   };
   if (group === 'apply' || group === 'validate' || group === 'export')
-    return configCommand(group, argv.slice(1), io);
+    return configCommand(group, argv.slice(1), {
+      ...io,
+      // only a terminal is asked; a pipe or CI applies the plan it printed
+      ...(process.stdin.isTTY && process.stdout.isTTY ? { confirm: askYesNo } : {}),
+    });
   if (group === 'what-if') return whatIfCommand(argv.slice(1), io);
   const known =
     (group === 'replay' && command === 'chat' && arg !== undefined) ||

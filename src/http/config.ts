@@ -122,11 +122,15 @@ export function registerConfigRoutes(registry: RouteRegistry, deps: ConfigRouteD
     method: 'get',
     path: '/api/v1/config/export',
     access: { permission: () => 'sinas.config.read:all' },
-    summary: 'The platform as a SinasConfig YAML that applies back unchanged (no secret values or API keys)',
+    summary:
+      'The platform as a SinasConfig YAML that applies back unchanged (no secret values; API keys only with include_secrets)',
     tags,
+    query: { include_secrets: { type: 'boolean' }, managed_only: { type: 'boolean' } },
     responses: { 200: { type: 'string', description: 'application/x-yaml' } },
-    handler: async (_req, res) => {
-      res.type('application/x-yaml').send(await deps.config.export());
+    handler: async (req, res) => {
+      const q = queryOf(req);
+      const o = { includeSecrets: q.include_secrets === true, managedOnly: q.managed_only === true };
+      res.type('application/x-yaml').send(await deps.config.export(o));
     },
   });
 }

@@ -46,6 +46,8 @@ export interface Config {
   readonly codeExecutionTimeoutMs: number;
   /** the bootstrap administrator's email (SUPERADMIN_EMAIL) */
   readonly superadminEmail: string;
+  /** a SinasConfig YAML file the API process applies at start-up (CONFIG_FILE; README "Config at start-up") */
+  readonly configFile: string | undefined;
   /** Ed25519 private key (PEM or base64 of it) that signs audit exports */
   readonly auditSigningKey: string | undefined;
   /** signs access tokens (HS256); required in production, generated into SINAS_DATA_DIR in development */
@@ -196,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     codeExecutionTimeoutMs: int(env, 'SINAS_CODE_EXECUTION_TIMEOUT_MS', 60_000, 100, 3_600_000),
     superadminEmail: str(env, 'SUPERADMIN_EMAIL', 'admin@sinas.local').toLowerCase(),
+    configFile: optional(env, 'CONFIG_FILE'),
     auditSigningKey: optional(env, 'SINAS_AUDIT_SIGNING_KEY'),
     jwtSecret: optional(env, 'SINAS_JWT_SECRET'),
     smtp: smtp(env),

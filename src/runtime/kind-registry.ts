@@ -5,7 +5,12 @@
  */
 import type { Logger } from 'pino';
 import type { ConfigSection } from '../commands/config/config-section.js';
-import { direct, resourceSection, type KindItems } from '../commands/config/sections/resource-section.js';
+import {
+  direct,
+  resourceSection,
+  type KindItems,
+  type ResourceSectionOptions,
+} from '../commands/config/sections/resource-section.js';
 import { camel } from '../commands/config/config-section.js';
 import type { ExecutePolicy } from '../commands/execution/execute-policy.js';
 import type { ResourceKind } from '../commands/resource/resource-kind.js';
@@ -144,9 +149,10 @@ export const configTables = (kinds: readonly KindRegistration[]): string[] => [
 
 /**
  * A kind's config section derived from its definition: `spec.<name>` items are its fields in
- * camelCase (write-only and internal fields left out), with its required fields required.
+ * camelCase (write-only and internal fields left out), with its required fields required; `check`
+ * adds the kind's reference checks (§6.4).
  */
-export function kitSection(name: string, resourceType: string) {
+export function kitSection(name: string, resourceType: string, check?: ResourceSectionOptions['check']) {
   return (service: ResourceService, ports: KindSectionPorts): ConfigSection => {
     const kind = service.kind;
     const hidden = new Set([...(kind.writeOnlyFields ?? []), ...(kind.internalFields ?? [])]);
@@ -158,6 +164,7 @@ export function kitSection(name: string, resourceType: string) {
       items: ports.items,
       fields: fields.map((f) => direct(kind, f)),
       required: (kind.requiredFields ?? []).filter((f) => !hidden.has(f)).map((f) => camel(f)),
+      ...(check ? { check } : {}),
     }) as ConfigSection;
   };
 }

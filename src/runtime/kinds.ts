@@ -2,7 +2,7 @@
  * The kinds on the kit: the one place a kind is registered. Its service, projection and table,
  * routes and OpenAPI, config section and authorisation-matrix rows are all derived from this list
  * (kind-registry.ts). Order is the config's apply order (reference §6.3: llmProviders → secrets →
- * connectors → functions → skills → components → queries → collections → templates → stores → agents → webhooks →
+ * connectors → functions → skills → components → queries → collections → templates → stores → manifests → agents → webhooks →
  * schedules → databaseTriggers), after
  * roles and users.
  */
@@ -14,6 +14,8 @@ import { NotFoundError } from '../errors.js';
 import { agentKind, AGENT_SCHEMA_FIELDS } from '../commands/agent/agent-kind.js';
 import { agentsSection } from '../commands/config/sections/agents.js';
 import { connectorsSection } from '../commands/config/sections/connectors.js';
+import { databaseConnectionsSection } from '../commands/config/sections/database-connections.js';
+import { collectionReferences, manifestReferences } from '../commands/config/sections/kit-references.js';
 import { functionsSection } from '../commands/config/sections/functions.js';
 import { llmProvidersSection } from '../commands/config/sections/llm-providers.js';
 import { secretsSection } from '../commands/config/sections/secrets.js';
@@ -64,6 +66,7 @@ import { registerFileRoutes } from '../http/files.js';
 import { registerQueryExecuteRoutes } from '../http/query-execute.js';
 import { IdentityQueries } from '../projections/identity-queries.js';
 import { registerResourceRoutes } from '../http/resources.js';
+import { registerManifestStatusRoute } from '../http/manifest-status.js';
 import { registerScheduleRoutes } from '../http/schedules.js';
 import { registerSkillRoutes } from '../http/skills.js';
 import { registerTemplateIdRoutes } from '../http/template-by-id.js';
@@ -87,7 +90,7 @@ import { WebhookDeliveries } from './inbound-webhooks/webhook-deliveries.js';
 import { agentExistsIn } from './schedules/agent-exists.js';
 import { scheduleRuns } from './schedules/schedule-runs.js';
 
-/** opens a provider's API key sealed under the master keyring, to compare it with the config's */
+/** opens a provider's API key or a connection's password sealed under the master keyring, to compare it with the config's */
 const openProviderKeyWith = (p: KindSectionPorts) => (sealed: unknown) => {
   try {
     return p.cipher.open(sealed as Sealed);
@@ -232,7 +235,7 @@ const databaseConnections: KindRegistration = {
   name: 'databaseConnections',
   kind: databaseConnectionKind,
   hooks: () => databaseConnectionHooks,
-  config: kitSection('databaseConnections', 'databaseConnection'),
+  config: (service, p) => databaseConnectionsSection(service, p.items, openProviderKeyWith(p)),
   routes: (registry, d) =>
     registerDatabaseConnectionRoutes(registry, { ...d, annotations: new DatabaseAnnotations(d.eventStore) }),
   // a loopback port nothing listens on: the matrix never connects
@@ -353,7 +356,7 @@ const collections: KindRegistration = {
     schemaFields: ['metadata_schema'],
     afterDelete: collectionPurge(adapters, config),
   }),
-  config: kitSection('collections', 'collection'),
+  config: kitSection('collections', 'collection', collectionReferences),
   routes: (registry, d) => {
     registerWithDiscovery(registry, d);
     registerFileRoutes(registry, filesOn({ ...d.services, collections: d.service, log: d.log }, d.config));
@@ -365,6 +368,11 @@ const collections: KindRegistration = {
 const manifests: KindRegistration = {
   name: 'manifests',
   kind: manifestKind,
+  config: kitSection('manifests', 'manifest', manifestReferences),
+  routes: (registry, d) => {
+    registerResourceRoutes(registry, d);
+    registerManifestStatusRoute(registry, { ...d, kinds: d.services.kinds });
+  },
   example: { create: { exposed_namespaces: { agents: ['*'] } }, update: { description: 'changed' } },
 };
 
@@ -418,12 +426,12 @@ export const KINDS: readonly KindRegistration[] = [
   collections,
   templates,
   stores,
+  manifests,
   agents,
   webhooks,
   schedules,
   databaseTriggers,
   eventSubscriptions,
-  manifests,
 ];
 
 /** Every projection of a platform serving `KINDS` (the CLI, benches and tests that run them directly). */

@@ -88,6 +88,8 @@ import { stateKeyShredderReactor } from './states/state-key-shredder.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { EventVisibility } from '../audit/visibility.js';
 import { listenHttp } from './http-listen.js';
+import { applyConfigFile } from './config-file.js';
+import { SYSTEM_ACTOR } from '../commands/database-connection/database-connection-kind.js';
 import type { ToolFamily } from './turns/tool-family.js';
 import { ensureBuiltInConnection } from './data-sources/built-in.js';
 import { triggerPollerOn } from './database-triggers/trigger-wiring.js';
@@ -352,6 +354,10 @@ export class Platform {
       const position = await identity.bootstrapAdmin(asUserId(adminId), this.config.superadminEmail);
       // serve once the admin's roles are readable (bounded: a separate worker may still be starting)
       await this.services.waiter.waitFor(['identity'], position, this.config.consistencyTimeoutMs);
+    }
+    if (this.config.configFile) {
+      const caller = { userId: adminId ?? SYSTEM_ACTOR, isAdmin: true };
+      await applyConfigFile(this.config.configFile, this.services.configService, caller, this.log);
     }
     const registry = new RouteRegistry();
     const renderTokens = new RenderTokens(this.services.jwtSecret);

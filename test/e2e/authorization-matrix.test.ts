@@ -600,6 +600,16 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       },
       expect: USERS,
     },
+    // an administrator's manifest: whoever may read it learns its status for themselves
+    'GET /manifests/:namespace/:name/status': {
+      call: async () => {
+        const made = await adminApi('/api/v1/manifests/mx/mstatus');
+        if (made.status === 404)
+          await must(adminApi('/api/v1/manifests', { namespace: 'mx', name: 'mstatus' }), 201);
+        return { path: '/manifests/mx/mstatus/status' };
+      },
+      expect: USERS,
+    },
     // an administrator's store: Users read and write their own states in it (read_state, write_state)
     'POST /stores/:namespace/:name/states': {
       call: () => ({ path: '/stores/mx/box/states', body: { key: `k${n()}`, value: 1 } }),

@@ -45,8 +45,9 @@ describe('Database connections over HTTP (admin)', function () {
     const secret = db.fields.password;
     for (const path of ['/api/v1/database-connections/main', '/api/v1/database-connections'])
       expect(JSON.stringify(await (await t.api(path)).json())).not.to.contain(secret);
-    const exported = await (await t.api('/api/v1/config/export')).text();
-    expect(exported).to.contain('main');
+    // connections are never exported (reference §6.1), with or without secrets
+    const exported = await (await t.api('/api/v1/config/export?include_secrets=true')).text();
+    expect(exported).not.to.contain('databaseConnections');
     expect(exported).not.to.contain(secret);
     const events = await t.platform.services.eventStore.readAll({ filter: { categories: ['dbconnection'] } });
     expect(events.length).to.be.greaterThan(0);

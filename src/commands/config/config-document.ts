@@ -165,6 +165,10 @@ function itemsOf(
           message: `'${key}' is already defined at ${first}`,
         });
       seen.set(key, path);
+      if (section.notApplied) {
+        warnings.push({ path, message: section.notApplied(item) });
+        continue;
+      }
       for (const field of section.substitute ?? []) {
         if (typeof item[field] !== 'string') continue;
         const s = substituteEnv(item[field] as string, env);

@@ -75,6 +75,11 @@ export interface ConfigSection<I = any> {
   readonly sets?: readonly string[];
   /** write-only YAML fields whose `${NAME}` references are substituted from the environment */
   readonly substitute?: readonly string[];
+  /**
+   * set for a section whose items are checked but never applied (dependencies): the warning each
+   * item gets; such items are left out of the plan and the change list
+   */
+  notApplied?(item: I): string;
   /** shorthands expanded before the schema check (a bare function name gets `default/`) */
   normalise?(raw: unknown): unknown;
   /** the natural key: `ns/name`, `name` or an email */
@@ -97,13 +102,21 @@ export interface ConfigSection<I = any> {
   authorize?(change: PlannedChange, caller: WriteEnv['caller']): Promise<readonly ConfigIssue[]>;
   /** writes the change; returns the `$all` position of the last event written */
   write(change: PlannedChange, env: WriteEnv): Promise<bigint | undefined>;
-  /** the platform's items as YAML objects that apply back unchanged (write-only values left out) */
-  exportAll(): Promise<Record<string, unknown>[]>;
+  /**
+   * the platform's items as YAML objects that apply back unchanged (write-only values left out,
+   * except those a section reveals when `includeSecrets` is asked: LLM provider API keys)
+   */
+  exportAll(o?: ExportOptions): Promise<Record<string, unknown>[]>;
   /**
    * Deletes the item `key` if it exists and `manager` still manages it (a package uninstalled or
    * dropping it); 'kept' when it is gone or something else manages it now
    */
   remove?(key: string, manager: string, context: CommandContext): Promise<RemoveOutcome>;
+}
+
+/** What an export includes (reference §6.1 `include_secrets`). */
+export interface ExportOptions {
+  readonly includeSecrets?: boolean;
 }
 
 export type RemoveOutcome =

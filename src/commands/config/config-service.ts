@@ -135,17 +135,32 @@ export class ConfigService {
     return this.deps.settle();
   }
 
-  async export(): Promise<string> {
+  /**
+   * The platform as a config (reference §6.1): `includeSecrets` adds LLM provider API keys in plain
+   * text (secret values and connection passwords never); `managedOnly` keeps only the resources a
+   * config apply wrote last.
+   */
+  async export(o: { includeSecrets?: boolean; managedOnly?: boolean } = {}): Promise<string> {
     await this.deps.settle();
     const spec: Record<string, unknown[]> = {};
+    const memo = new Map<string, Promise<unknown>>();
+    const env: PlanEnv = {
+      memo: <T>(key: string, load: () => Promise<T>) => {
+        if (!memo.has(key)) memo.set(key, load());
+        return memo.get(key) as Promise<T>;
+      },
+    };
     for (const s of this.deps.sections) {
-      const items = await s.exportAll();
+      let items = await s.exportAll({ includeSecrets: o.includeSecrets === true });
+      if (o.managedOnly) items = await managedItems(s, items, env);
       if (items.length) spec[s.name] = items;
     }
     const doc = { apiVersion: API_VERSION, kind: KIND, metadata: { name: 'exported-config' }, spec };
-    const note =
-      '# Exported by Sinas. Secret values and LLM provider API keys are never exported: a secret\n' +
-      '# or key left out here keeps its stored value; to create one elsewhere add `value: ${NAME}`.\n';
+    const note = o.includeSecrets
+      ? '# Exported by Sinas WITH LLM provider API keys in plain text: keep this file secret.\n' +
+        '# Secret values are never exported: a secret left out here keeps its stored value.\n'
+      : '# Exported by Sinas. Secret values and LLM provider API keys are never exported: a secret\n' +
+        '# or key left out here keeps its stored value; to create one elsewhere add `value: ${NAME}`.\n';
     return note + stringify(doc, { lineWidth: 0 });
   }
 
@@ -357,6 +372,20 @@ export class ConfigService {
   private sectionOf(c: PlannedChange): ConfigSection {
     return this.deps.sections.find((s) => s.name === c.section)!;
   }
+}
+
+/** The exported items a config apply wrote last (`managed_only`). */
+async function managedItems(
+  s: ConfigSection,
+  items: readonly Record<string, unknown>[],
+  env: PlanEnv,
+): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for (const item of items) {
+    const shaped = (s.normalise ? s.normalise(structuredClone(item)) : item) as Record<string, unknown>;
+    if ((await s.observe(shaped, env)).managedBy === CONFIG_MANAGER) out.push(item);
+  }
+  return out;
 }
 
 const fields = (issues: readonly ConfigIssue[]) => issues.map((i) => ({ field: i.path, message: i.message }));

@@ -22,6 +22,22 @@ export const EXPOSABLE = [
 ] as const;
 export type Exposable = (typeof EXPOSABLE)[number];
 
+/**
+ * The resource types a manifest may require, with the registered kind each names (its config
+ * section and `services.kinds.<name>`): a config's reference check and the status endpoint use it.
+ */
+export const REQUIRED_RESOURCE_TYPES: Readonly<Record<string, string>> = {
+  agent: 'agents',
+  function: 'functions',
+  skill: 'skills',
+  collection: 'collections',
+  template: 'templates',
+  query: 'queries',
+  component: 'components',
+  store: 'stores',
+  connector: 'connectors',
+};
+
 const NAMESPACES: JSONSchema = {
   type: 'array',
   maxItems: 1000,

@@ -19,6 +19,7 @@ import {
   type KindItems,
   type ResourceItem,
 } from './resource-section.js';
+import { checkReferenceList } from './references.js';
 
 const FIELDS = [
   'description',
@@ -159,11 +160,10 @@ export function agentsSection(
             `${path}.enabledFunctions[${i}]`,
             `no function '${ref}' in the config or on the platform`,
           );
-      for (const [i, ref] of ((item.enabledAgents as string[] | undefined) ?? []).entries()) {
-        if (ref.includes('*') || UUID.test(ref)) continue;
-        if (!(await env.exists('agents', ref)))
-          env.error(`${path}.enabledAgents[${i}]`, `no agent '${ref}' in the config or on the platform`);
-      }
+      // an agent named by a pattern (`support/*`) or by id is not a name to resolve
+      await checkReferenceList(env, path, 'enabledAgents', 'agents', 'agent', item.enabledAgents, {
+        skip: (ref) => ref.includes('*') || UUID.test(ref),
+      });
       for (const [i, s] of (
         (item.enabledStores as ({ store: string } | string)[] | undefined) ?? []
       ).entries()) {
@@ -178,6 +178,13 @@ export function agentsSection(
         if (!(await env.exists('skills', ref)))
           env.error(`${path}.enabledSkills[${i}]`, `no skill '${ref}' in the config or on the platform`);
       }
+      const list = (field: string, section: string, label: string, pick?: (e: unknown) => unknown) =>
+        checkReferenceList(env, path, field, section, label, item[field], pick ? { pick } : {});
+      await list('enabledQueries', 'queries', 'query');
+      await list('enabledCollections', 'collections', 'collection', (e) =>
+        typeof e === 'object' && e !== null ? (e as { collection?: unknown }).collection : e,
+      );
+      await list('enabledComponents', 'components', 'component');
       const hooks = (item.hooks ?? {}) as Record<string, { function: string }[] | undefined>;
       for (const [when, list] of Object.entries(hooks))
         for (const [i, h] of (list ?? []).entries())

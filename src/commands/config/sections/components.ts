@@ -1,15 +1,18 @@
 /**
  * `spec.components` (reference §6.3): the Component kind's fields in camelCase; a store named by a
  * string is `{store, access: readwrite}`; the functions, queries and components it names must be in
- * the config or on the platform (§6.4, reported at the list entry's path).
+ * the config or on the platform, and so must the agents it names by `ns/name` (§6.4, reported at
+ * the list entry's path).
  */
 import { componentKind } from '../../component/component-kind.js';
 import type { ResourceService } from '../../resource/resource-service.js';
 import type { ConfigSection } from '../config-section.js';
 import { checkSchemaFields, direct, resourceSection, type KindItems } from './resource-section.js';
+import { checkReferenceList } from './references.js';
 
 const FIELDS = Object.keys(componentKind.fields);
 const REFERENCED = [
+  ['enabledAgents', 'agents', 'agent'],
   ['enabledFunctions', 'functions', 'function'],
   ['enabledQueries', 'queries', 'query'],
   ['enabledComponents', 'components', 'component'],
@@ -37,12 +40,8 @@ export function componentsSection(service: ResourceService, items: KindItems): C
     normalise,
     async check(item, path, env) {
       checkSchemaFields(item, path, env, ['inputSchema']);
-      for (const [field, section, label] of REFERENCED) {
-        const refs = (item[field] ?? []) as unknown[];
-        for (const [i, ref] of refs.entries())
-          if (typeof ref === 'string' && !(await env.exists(section, ref)))
-            env.error(`${path}.${field}[${i}]`, `no ${label} '${ref}' in the config or on the platform`);
-      }
+      for (const [field, section, label] of REFERENCED)
+        await checkReferenceList(env, path, field, section, label, item[field]);
     },
   }) as ConfigSection;
 }

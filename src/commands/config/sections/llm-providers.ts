@@ -1,7 +1,8 @@
 /**
  * `spec.llmProviders` (reference §6.3): name, type, apiKey, endpoint, models. `apiKey` is write-only:
  * `${NAME}` is substituted from the environment, the value is compared with the stored one opened
- * in memory (so an unchanged key writes nothing), and it never appears in a checksum, change or export.
+ * in memory (so an unchanged key writes nothing), and it never appears in a checksum or change; an
+ * export shows it only when asked to include secrets (`include_secrets`, reference §6.1).
  * `default_model` and `is_default` are not set from YAML.
  */
 import { llmProviderKind } from '../../llm-provider/llm-provider-kind.js';
@@ -35,6 +36,7 @@ export function llmProvidersSection(
       field: 'api_key',
       schema: { type: 'string', minLength: 1, maxLength: 4096 },
       matches: (stored, plain) => stored != null && openKey(stored) === plain,
+      reveal: openKey,
     },
     substitute: ['apiKey'],
   });

@@ -61,6 +61,8 @@ export interface WriteOnlyMapping {
   matches(stored: unknown, plain: string, id: string): boolean | Promise<boolean>;
   /** a create must set it */
   readonly requiredOnCreate?: boolean;
+  /** the plain value for an export that includes secrets; absent: never exported */
+  reveal?(stored: unknown): string | undefined;
 }
 
 /** Reports each YAML field holding a JSON Schema that is not a valid one. */
@@ -201,7 +203,7 @@ export function resourceSection(o: ResourceSectionOptions): ConfigSection<Resour
       const ctx = { ...context, expectedRevision: revision ?? -1n };
       return { outcome: 'removed', position: (await o.service.remove(namespace, name, ctx)).position };
     },
-    async exportAll() {
+    async exportAll(e) {
       const out: Record<string, unknown>[] = [];
       for (const r of await allItems()) {
         const fields = await fieldsOf(r.spec);
@@ -210,6 +212,8 @@ export function resourceSection(o: ResourceSectionOptions): ConfigSection<Resour
           : { [keyField]: r.name };
         for (const f of o.fields)
           if (canonicalJson(fields[f.yaml]) !== canonicalJson(f.fallback)) item[f.yaml] = fields[f.yaml];
+        const revealed = e?.includeSecrets && r.spec[w?.field ?? ''] != null && w?.reveal?.(r.spec[w.field]);
+        if (revealed) item[w!.yaml] = revealed;
         out.push(item);
       }
       return out;
