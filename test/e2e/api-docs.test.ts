@@ -4,14 +4,10 @@
  * platform itself (checked over HTTP, and in headless Chromium with every other origin blocked).
  */
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { CHROMIUM, launchChromium } from '../support/chromium.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { skipLoudly } from '../support/skip.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('API docs', function () {
   this.timeout(120_000);
@@ -58,18 +54,8 @@ describe('API docs', function () {
 
   it('renders the operations in a browser that may reach nothing but the platform', async function () {
     if (!existsSync(CHROMIUM)) return skipLoudly(this, 'chromium', `${CHROMIUM} is not installed`);
-    const profile = mkdtempSync(path.join(os.tmpdir(), 'sinas-chromium-'));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    const chrome = await launchChromium();
+    const { browser } = chrome;
     try {
       const elsewhere: string[] = [];
       const problems: string[] = [];
@@ -90,8 +76,7 @@ describe('API docs', function () {
       expect(elsewhere, 'requests to other origins').to.deep.equal([]);
       expect(problems, 'script errors').to.deep.equal([]);
     } finally {
-      await browser.close();
-      rmSync(profile, { recursive: true, force: true });
+      await chrome.close();
     }
   });
 });

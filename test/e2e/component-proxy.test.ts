@@ -3,11 +3,10 @@
  * name, with the caller's own permissions, never the owner's; and, in headless Chromium, a compiled
  * component that calls a proxied query and function through the SDK and shows their results.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { expect } from 'chai';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { CHROMIUM, launchChromium, type Chromium } from '../support/chromium.js';
 import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 import { skipLoudly } from '../support/skip.js';
 import { until } from '../support/until.js';
@@ -163,28 +162,16 @@ describe('component proxy', function () {
   });
 
   describe('in Chromium', () => {
-    const CHROMIUM = '/usr/bin/chromium';
+    let chrome: Chromium | undefined;
     let browser: BrowserContext;
-    let profile: string;
 
     before(async function () {
       if (!existsSync(CHROMIUM)) return skipLoudly(this, 'chromium', `${CHROMIUM} is not installed`);
-      profile = mkdtempSync(path.join(os.tmpdir(), 'sinas-chromium-'));
-      browser = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-        ],
-      });
+      chrome = await launchChromium();
+      browser = chrome.browser;
     });
     after(async () => {
-      await browser?.close();
-      if (profile) rmSync(profile, { recursive: true, force: true });
+      await chrome?.close();
     });
 
     it('a compiled component calls a proxied query and function with the credential in its fragment and shows the results', async () => {

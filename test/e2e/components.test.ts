@@ -4,11 +4,10 @@
  * a strict Content-Security-Policy (render tokens, input checked against input_schema), and share
  * links whose views are counted exactly under concurrent opens.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { expect } from 'chai';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { CHROMIUM, launchChromium, type Chromium } from '../support/chromium.js';
 import { componentStreams } from '../../src/events/component-events.js';
 import { skipLoudly } from '../support/skip.js';
 import { startTestPlatform, useProvider, type TestPlatform } from '../support/platform.js';
@@ -438,28 +437,16 @@ spec:
   });
 
   describe('in Chromium', () => {
-    const CHROMIUM = '/usr/bin/chromium';
+    let chrome: Chromium | undefined;
     let browser: BrowserContext;
-    let profile: string;
 
     before(async function () {
       if (!existsSync(CHROMIUM)) return skipLoudly(this, 'chromium', `${CHROMIUM} is not installed`);
-      profile = mkdtempSync(path.join(os.tmpdir(), 'sinas-chromium-'));
-      browser = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-        ],
-      });
+      chrome = await launchChromium();
+      browser = chrome.browser;
     });
     after(async () => {
-      await browser?.close();
-      if (profile) rmSync(profile, { recursive: true, force: true });
+      await chrome?.close();
     });
 
     /** opens `url`, recording every request and every error, until the component rendered */

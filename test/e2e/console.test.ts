@@ -5,10 +5,9 @@
  * message shows as text; the key decides what the page may show.
  */
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium, type Chromium } from '../support/chromium.js';
 import { PAUSED_CHAT, pausedChat } from '../support/paused-chat.js';
 import {
   startTestPlatform,
@@ -20,7 +19,6 @@ import {
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { skipLoudly } from '../support/skip.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const HOSTILE =
   '<script>window.__pwned = "script"</script><img src=x onerror="window.__pwned = \'img\'"> & <b>bold</b>';
 
@@ -28,8 +26,8 @@ describe('timeline page (headless Chromium)', function () {
   this.timeout(180_000);
   let t: TestPlatform;
   let llm: ScriptedLlm;
+  let chrome: Chromium | undefined;
   let browser: BrowserContext;
-  let profile: string;
   let chatId: string;
   let adminId: string;
 
@@ -43,26 +41,11 @@ describe('timeline page (headless Chromium)', function () {
     const hostile = await t.api(`/chats/${chatId}/messages`, { method: 'POST', json: { content: HOSTILE } });
     expect(hostile.status).to.equal(200);
     adminId = (await (await t.api('/auth/me')).json()).id;
-    profile = mkdtempSync(path.join(os.tmpdir(), 'sinas-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1200, height: 900 },
-    });
+    chrome = await launchChromium({ viewport: { width: 1200, height: 900 } });
+    browser = chrome.browser;
   });
   after(async () => {
-    await browser?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await chrome?.close();
     await t?.stop();
     await llm?.stop();
   });
