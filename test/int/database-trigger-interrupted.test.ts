@@ -11,6 +11,7 @@ import pg from 'pg';
 import type { BatchClaimedData, BatchSettledData } from '../../src/events/database-trigger-events.js';
 import { triggerPollStream } from '../../src/events/database-trigger-events.js';
 import { startTestPlatform, type JsonResponse, type TestPlatform } from '../support/platform.js';
+import { executionsCaughtUp } from '../support/executions-caught-up.js';
 import { until } from '../support/until.js';
 import { userDatabase, type UserDatabase } from '../support/user-database.js';
 import { spawnWorker } from '../support/worker-process.js';
@@ -137,6 +138,7 @@ describe('database trigger: a batch whose run was interrupted', function () {
     const settled = events
       .filter((e) => e.type === 'DatabaseTriggerBatchSettled')
       .map((e) => e.data as unknown as BatchSettledData);
+    await executionsCaughtUp(t);
     const runs = (
       (await (await t.api('/executions?trigger_type=CDC&limit=1000')).json()) as Record<string, unknown>[]
     ).filter((r) => r.trigger_id === made.id);
