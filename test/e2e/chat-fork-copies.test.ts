@@ -3,15 +3,16 @@
  * the list show where a fork branched off; usage sums (analyst views, message stats, metrics) count
  * the copied turns once, in the original, and the fork's new turns once; event webhooks deliver the
  * fork's creation and its new events, never the copies; a fork owns the blobs of its copied parts,
- * so purging the ephemeral original leaves them. Forks of forks and of archived chats go on too.
+ * so purging the ephemeral original leaves them. Forks of forks and of archived chats go on too;
+ * someone else's chat is a 404 like no chat at all.
  */
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { streams } from '../../src/events/stream-names.js';
 import { purgeIfExpired } from '../../src/runtime/turns/purge.js';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
 
 const METRICS_KEY = 'fork-metrics-key-0123456789';
@@ -244,5 +245,18 @@ describe('what a fork copied', function () {
     expect((await (await t.api(`/chats/${original}`)).json()).archived).to.equal(true);
     await post(ofArchived.id, 'carry on');
     expect(await messages(ofArchived.id)).to.deep.equal(['one', 'carry on']);
+  });
+
+  it("answers a fork of someone else's chat exactly as a fork of no chat at all: 404, nothing leaked", async () => {
+    const original = await newChat();
+    const stranger = { 'x-api-key': await userKey(t, 'fork-stranger', ['Users']) };
+    const tryFork = async (chatId: string) => {
+      const r = await t.api(`/chats/${chatId}/fork`, { method: 'POST', headers: stranger, json: { at: 0 } });
+      const { status, title, detail } = await r.json();
+      return { code: r.status, status, title, detail: String(detail).replace(chatId, '<id>') };
+    };
+    const theirs = await tryFork(original);
+    expect(theirs.code).to.equal(404);
+    expect(theirs).to.deep.equal(await tryFork(randomUUID()));
   });
 });
