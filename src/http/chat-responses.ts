@@ -24,6 +24,7 @@ export function chatResponse(c: ChatRow): Record<string, unknown> {
     created_at: iso(c.created_at),
     updated_at: iso(c.updated_at),
     last_message_at: iso(c.last_message_at),
+    forked_from: c.forked_from ?? null,
   };
 }
 
@@ -110,6 +111,16 @@ export const chatSchema: JSONSchema = {
     created_at: { type: 'string' },
     updated_at: { type: 'string' },
     last_message_at: nullable('string'),
+    forked_from: {
+      type: ['object', 'null'],
+      description:
+        'where a fork branched off: the original chat and the revision it was cut at; null for others',
+      properties: {
+        chat_id: { type: 'string', format: 'uuid' },
+        revision: { type: 'integer' },
+        requested: { type: 'integer' },
+      },
+    },
   },
 };
 

@@ -17,6 +17,8 @@ export interface ChatRow {
   updated_at: Date;
   last_message_at: Date | null;
   version: string;
+  /** where a fork branched off (null for a chat that is no fork) */
+  forked_from: { chat_id: string; revision: number; requested: number } | null;
   /** the owner's email, from the identity read model (null when it has no such user) */
   user_email: string | null;
 }

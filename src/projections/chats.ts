@@ -2,8 +2,13 @@
  * Chat read models: `chats` (one row per chat), `chat_messages` (the conversation in order) and
  * `chat_turns` (each turn's status, attempts, model, usage and error). One statement per event, none
  * reading anything back, so a live runner sends a batch in one round trip.
+ *
+ * A fork's history (the events it copied, `isForkCopy`) makes rows like any other, since the fork's
+ * messages, turns and calls are what its readers see; they are marked `copied`, so whatever sums
+ * usage, messages or turns (analytics views, message stats) counts them once, in the original.
  */
 import type { ChatEvent } from '../events/chat-events.js';
+import { isForkCopy } from '../events/fork-copies.js';
 import { stableUuid } from '../events/ids.js';
 import type { RecordedEvent } from '../events/event-store.js';
 import { versionOfRevision } from '../events/versions.js';
@@ -14,8 +19,8 @@ import type { Projection, TableNames } from './projection.js';
 export const chatsProjection: Projection = {
   name: 'chats',
   // 3: versions (the chat's, the agent's a chat and a reply ran under) count from 1; 4: a tool
-  // call's family target and audit detail
-  version: 4,
+  // call's family target and audit detail; 5: a fork's origin and its copied rows
+  version: 5,
   filter: { categories: ['chat', 'audit'] },
   tables: ['chats', 'chat_messages', 'chat_turns', 'chat_tool_calls'],
   createTables: (t) => `
@@ -35,7 +40,8 @@ export const chatsProjection: Projection = {
       updated_at timestamptz NOT NULL,
       last_message_at timestamptz,
       version bigint NOT NULL,
-      position bigint NOT NULL
+      position bigint NOT NULL,
+      forked_from jsonb
     );
     CREATE INDEX IF NOT EXISTS ${t.chats}_user_idx ON ${t.chats} (user_id, updated_at DESC);
     CREATE TABLE IF NOT EXISTS ${t.chat_messages} (
@@ -52,7 +58,8 @@ export const chatsProjection: Projection = {
       agent_version bigint,
       tool_call_id text,
       name text,
-      created_at timestamptz NOT NULL
+      created_at timestamptz NOT NULL,
+      copied boolean NOT NULL DEFAULT false
     );
     CREATE INDEX IF NOT EXISTS ${t.chat_messages}_chat_idx ON ${t.chat_messages} (chat_id, revision, idx);
     CREATE TABLE IF NOT EXISTS ${t.chat_turns} (
@@ -67,7 +74,8 @@ export const chatsProjection: Projection = {
       error text,
       requested_at timestamptz NOT NULL,
       started_at timestamptz,
-      ended_at timestamptz
+      ended_at timestamptz,
+      copied boolean NOT NULL DEFAULT false
     );
     CREATE INDEX IF NOT EXISTS ${t.chat_turns}_chat_idx ON ${t.chat_turns} (chat_id, requested_at);
     CREATE TABLE IF NOT EXISTS ${t.chat_tool_calls} (
@@ -93,8 +101,14 @@ export const chatsProjection: Projection = {
       requested_at timestamptz NOT NULL,
       started_at timestamptz,
       completed_at timestamptz,
+      copied boolean NOT NULL DEFAULT false,
       PRIMARY KEY (chat_id, tool_call_id)
     );
+    -- tables made by version 4 (the rebuild that version 5 starts fills them in)
+    ALTER TABLE ${t.chats} ADD COLUMN IF NOT EXISTS forked_from jsonb;
+    ALTER TABLE ${t.chat_messages} ADD COLUMN IF NOT EXISTS copied boolean NOT NULL DEFAULT false;
+    ALTER TABLE ${t.chat_turns} ADD COLUMN IF NOT EXISTS copied boolean NOT NULL DEFAULT false;
+    ALTER TABLE ${t.chat_tool_calls} ADD COLUMN IF NOT EXISTS copied boolean NOT NULL DEFAULT false;
     CREATE INDEX IF NOT EXISTS ${t.chat_tool_calls}_pending_idx ON ${t.chat_tool_calls} (chat_id) WHERE approval_status = 'pending';
     CREATE INDEX IF NOT EXISTS ${t.chat_turns}_open_idx ON ${t.chat_turns} (status) WHERE status IN ('requested', 'running', 'tools');`,
   async apply(tx, events, t) {
@@ -123,8 +137,8 @@ function statementsOf(e: RecordedEvent, t: TableNames): Statement[] {
     case 'ChatCreated': {
       const d = ev.data;
       q(
-        `INSERT INTO ${t.chats} (id, user_id, agent_id, agent_namespace, agent_name, agent_version, title, session_key, expires_at, input, created_at, updated_at, version, position)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11,$12,$13) ON CONFLICT (id) DO NOTHING`,
+        `INSERT INTO ${t.chats} (id, user_id, agent_id, agent_namespace, agent_name, agent_version, title, session_key, expires_at, input, created_at, updated_at, version, position, forked_from)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11,$12,$13,$14) ON CONFLICT (id) DO NOTHING`,
         [
           d.chatId,
           d.userId,
@@ -139,8 +153,16 @@ function statementsOf(e: RecordedEvent, t: TableNames): Statement[] {
           d.at,
           versionOfRevision(e.revision),
           String(e.position),
+          d.forkedFrom
+            ? JSON.stringify({
+                chat_id: d.forkedFrom.chatId,
+                revision: d.forkedFrom.revision,
+                requested: d.forkedFrom.requested,
+              })
+            : null,
         ],
       );
+      // a fork's initial messages are the original's
       for (const [i, m] of d.initialMessages.entries())
         out.push(
           insertMessage(t, {
@@ -151,6 +173,7 @@ function statementsOf(e: RecordedEvent, t: TableNames): Statement[] {
             role: m.role,
             content: m.content,
             at: d.at,
+            copied: d.forkedFrom !== undefined,
           }),
         );
       return out;
@@ -160,11 +183,11 @@ function statementsOf(e: RecordedEvent, t: TableNames): Statement[] {
       const d = ev.data;
       q(
         `WITH message AS (
-           INSERT INTO ${t.chat_messages} (id, chat_id, revision, idx, role, content, turn_id, created_at)
-           VALUES ($1, $2, $3, 0, 'user', $4, $5, $6) ON CONFLICT (id) DO NOTHING
+           INSERT INTO ${t.chat_messages} (id, chat_id, revision, idx, role, content, turn_id, created_at, copied)
+           VALUES ($1, $2, $3, 0, 'user', $4, $5, $6, $9) ON CONFLICT (id) DO NOTHING
          ), turn AS (
-           INSERT INTO ${t.chat_turns} (turn_id, chat_id, status, user_message_id, requested_at)
-           VALUES ($5, $2, 'requested', $1, $6) ON CONFLICT DO NOTHING
+           INSERT INTO ${t.chat_turns} (turn_id, chat_id, status, user_message_id, requested_at, copied)
+           VALUES ($5, $2, 'requested', $1, $6, $9) ON CONFLICT DO NOTHING
          )
          UPDATE ${t.chats} SET last_message_at = $6, updated_at = $6, version = $8, position = $7 WHERE id = $2`,
         [
@@ -177,6 +200,7 @@ function statementsOf(e: RecordedEvent, t: TableNames): Statement[] {
           d.at,
           String(e.position),
           versionOfRevision(e.revision),
+          isForkCopy(e),
         ],
       );
       return out;
@@ -206,12 +230,12 @@ function statementsOf(e: RecordedEvent, t: TableNames): Statement[] {
       }));
       q(
         `WITH message AS (
-           INSERT INTO ${t.chat_messages} (id, chat_id, revision, idx, role, content, tool_calls, turn_id, model, usage, agent_version, created_at)
-           VALUES ($2, $1, $3, 0, 'assistant', $5, $6::jsonb, $7, $8, $9::jsonb, $10, $11) ON CONFLICT (id) DO NOTHING
+           INSERT INTO ${t.chat_messages} (id, chat_id, revision, idx, role, content, tool_calls, turn_id, model, usage, agent_version, created_at, copied)
+           VALUES ($2, $1, $3, 0, 'assistant', $5, $6::jsonb, $7, $8, $9::jsonb, $10, $11, $16) ON CONFLICT (id) DO NOTHING
          ), calls AS (
            INSERT INTO ${t.chat_tool_calls} (tool_call_id, chat_id, turn_id, message_id, name, function_namespace, function_name,
-             arguments, target, description, requires_approval, approval_status, status, requested_at)
-           SELECT c.id, $1, $7, $2, c.name, c.namespace, c.fn, c.arguments, c.target, c.description, c.approval, 'none', 'requested', $11
+             arguments, target, description, requires_approval, approval_status, status, requested_at, copied)
+           SELECT c.id, $1, $7, $2, c.name, c.namespace, c.fn, c.arguments, c.target, c.description, c.approval, 'none', 'requested', $11, $16
              FROM jsonb_to_recordset($12::jsonb) AS c(id text, name text, namespace text, fn text, arguments jsonb,
                target jsonb, description text, approval boolean)
            ON CONFLICT DO NOTHING
@@ -240,6 +264,7 @@ function statementsOf(e: RecordedEvent, t: TableNames): Statement[] {
           ends ? 'completed' : 'tools',
           ends ? d.at : null,
           versionOfRevision(e.revision),
+          isForkCopy(e),
         ],
       );
       return out;
@@ -297,6 +322,7 @@ function statementsOf(e: RecordedEvent, t: TableNames): Statement[] {
           toolCallId: d.toolCallId,
           name: d.name,
           at: d.at,
+          copied: isForkCopy(e),
         }),
       );
       return out;
@@ -356,6 +382,8 @@ interface MessageRow {
   readonly toolCallId?: string;
   readonly name?: string;
   readonly at: string;
+  /** a fork's copy of the original's message */
+  readonly copied?: boolean;
 }
 
 /** A tool result message's id: stable per call, so a replayed event inserts nothing twice. */
@@ -364,8 +392,8 @@ const toolMessageId = (chatId: string, toolCallId: string) =>
 
 function insertMessage(t: TableNames, m: MessageRow): Statement {
   return {
-    text: `INSERT INTO ${t.chat_messages} (id, chat_id, revision, idx, role, content, tool_calls, turn_id, model, usage, agent_version, tool_call_id, name, created_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (id) DO NOTHING`,
+    text: `INSERT INTO ${t.chat_messages} (id, chat_id, revision, idx, role, content, tool_calls, turn_id, model, usage, agent_version, tool_call_id, name, created_at, copied)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) ON CONFLICT (id) DO NOTHING`,
     values: [
       m.id,
       m.chatId,
@@ -381,6 +409,7 @@ function insertMessage(t: TableNames, m: MessageRow): Statement {
       m.toolCallId ?? null,
       m.name ?? null,
       m.at,
+      m.copied ?? false,
     ],
   };
 }

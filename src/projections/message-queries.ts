@@ -61,11 +61,14 @@ export class MessageQueries {
     return { messages: page.rows, total: Number(count.rows[0]!.n) };
   }
 
-  /** the last `days` days (UTC days), everyone's or `userId`'s */
+  /**
+   * the last `days` days (UTC days), everyone's or `userId`'s. Counts what was said: a fork's copy of
+   * its original's history (listed and found by search as the fork's) is counted once, in the original.
+   */
   async stats(o: { userId?: string; days: number; now: Date }): Promise<MessageStats> {
     const since = new Date(o.now.getTime() - o.days * 86_400_000);
     const values: unknown[] = [since];
-    let where = 'm.created_at >= $1';
+    let where = 'm.created_at >= $1 AND NOT m.copied';
     if (o.userId !== undefined) where += ` AND c.user_id = $${values.push(o.userId)}`;
     const from = `FROM chat_messages m JOIN chats c ON c.id = m.chat_id WHERE ${where}`;
     const [totals, days, agents, roles] = await Promise.all([

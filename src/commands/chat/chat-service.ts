@@ -69,6 +69,8 @@ export interface MessageParts {
   ): Promise<{ readonly text: string; readonly parts?: readonly StoredPart[] }>;
   /** removes the blobs of parts that were never recorded */
   discard(parts: readonly StoredPart[] | undefined): Promise<void>;
+  /** the parts with each blob they own copied to a fresh key (a fork's own copy of its history) */
+  copy(parts: readonly StoredPart[]): Promise<readonly StoredPart[]>;
 }
 
 export class ChatService {
@@ -133,7 +135,12 @@ export class ChatService {
 
   /** A new chat of the caller's with this chat's history up to `body.at` (chat-fork.ts). */
   fork(chatId: ChatId, body: unknown, ctx: CommandContext): Promise<Forked> {
-    return forkChat({ handler: this.handler, store: this.store, now: this.now }, chatId, body, ctx);
+    return forkChat(
+      { handler: this.handler, store: this.store, now: this.now, parts: this.parts },
+      chatId,
+      body,
+      ctx,
+    );
   }
 
   /** The chat, if `userId` owns it; a 404 otherwise (someone else's chat is not revealed). */

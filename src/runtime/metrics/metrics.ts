@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { NewEvent } from '../../events/event-store.js';
+import { isForkCopy } from '../../events/fork-copies.js';
 import { statusOf } from '../turns/status-text.js';
 
 /** What a scrape reads the levels from (each may fail: that scrape then lacks the series). */
@@ -126,9 +127,13 @@ export class Metrics {
     this.latency.observe({ method, route }, seconds);
   }
 
-  /** Counts what appended events say happened (synchronous; called after the append). */
+  /**
+   * Counts what appended events say happened (synchronous; called after the append). A fork's copy
+   * of its original's history happened once, in the original: not counted again.
+   */
   appended(events: readonly NewEvent[]): void {
     for (const e of events) {
+      if (isForkCopy(e)) continue;
       if (e.type === 'TurnStarted') this.turnsStarted.inc();
       else if (e.type === 'TurnFailed') this.turnsEnded.inc({ outcome: 'failed' });
       else if (e.type === 'TurnCancelled') this.turnsEnded.inc({ outcome: 'cancelled' });

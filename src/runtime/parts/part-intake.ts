@@ -69,6 +69,31 @@ export class PartIntake implements MessageParts {
     }
   }
 
+  /**
+   * The parts with every blob they own copied to a fresh key, so that a fork's message owns its
+   * bytes: purging the original (or the fork) deletes only its own. A collection file's blob and
+   * an image URL are shared as they were. A copy cut short removes what it had made.
+   */
+  async copy(parts: readonly StoredPart[]): Promise<readonly StoredPart[]> {
+    const out: StoredPart[] = [];
+    try {
+      for (const p of parts) {
+        const b = ownedBlobOf(p);
+        if (!b || p.type === 'text') {
+          out.push(p);
+          continue;
+        }
+        const key = `message-part-${randomUUID()}`;
+        await this.d.blobs.put(key, this.d.blobs.get(b.key));
+        out.push({ ...p, source: { ...p.source, key } } as StoredPart);
+      }
+    } catch (err) {
+      await this.discard(out);
+      throw err;
+    }
+    return out;
+  }
+
   private async part(p: ContentPartInput, who: PartAccess, field: string): Promise<StoredPart> {
     switch (p.type) {
       case 'text':

@@ -8,7 +8,8 @@
  * retrying at the capped interval until the receiver recovers, someone deactivates it, or a replay
  * moves its checkpoint. What a subscription receives is what its owner may read now (the read
  * filter, src/audit/visibility.ts): an event about a resource they may not read arrives as a
- * reference without its data, and one they may not know of is skipped.
+ * reference without its data, and one they may not know of is skipped. A fork's copy of its
+ * original's history is skipped too: those events were delivered when they happened.
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -17,6 +18,7 @@ import { EventVisibility, readerOf, type Reader, type Sight } from '../../audit/
 import type { PermissionMap } from '../../commands/identity/permissions.js';
 import type { EventStore, RecordedEvent } from '../../events/event-store.js';
 import { upcast } from '../../events/upcasters.js';
+import { isForkCopy } from '../../events/fork-copies.js';
 import { withClient } from '../../events/postgres/with-client.js';
 import { Backoff } from '../../retry-loop.js';
 import type { Sealed, Sealer } from '../cipher.js';
@@ -36,6 +38,8 @@ interface DueSubscription {
   readonly scope: 'own' | 'all';
   readonly secret: Sealed;
 }
+
+const HIDDEN: Sight = { kind: 'hidden' };
 
 /** subscriptions delivered to at once by one worker */
 const CONCURRENCY = 4;
@@ -194,7 +198,9 @@ export class WebhookDispatcher {
     for (const recorded of events) {
       if (this.abort.signal.aborted || Date.now() > deadline) break;
       const e = upcast(recorded);
-      const sight = await this.visibility.forSubscription(e, sub.scope, owner);
+      // a fork's copy of its original's history was delivered when it happened (the fork's
+      // creation, with its origin, is delivered: it is new)
+      const sight = isForkCopy(e) ? HIDDEN : await this.visibility.forSubscription(e, sub.scope, owner);
       if (sight.kind !== 'hidden') {
         const result = await this.post(sub, e, sight, failures + 1);
         if (!result.ok) return { position, failed: true, error: result.error };
