@@ -19,6 +19,7 @@ import { holds, principalOf } from './auth.js';
 import { itemPermission } from '../commands/identity/permissions.js';
 import { commandIdOf } from './idempotency.js';
 import { queryOf, type RouteRegistry } from './routes.js';
+import { readYourWrites } from './read-your-writes.js';
 import type { Timelines } from '../audit/timeline.js';
 import { AUDIT_ALL, type EventVisibility } from '../audit/visibility.js';
 import { readerOfRequest } from './reader.js';
@@ -128,10 +129,8 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
     if (!v || (!c.isAdmin && v.user_id !== c.userId)) throw new NotFoundError('execution not found');
     return v;
   };
-  const consistent = async (position: bigint | undefined, res: Response) => {
-    if (!(await d.waiter.waitFor(['executions'], position, d.consistencyTimeoutMs)))
-      res.setHeader('Sinas-Consistency', 'pending');
-  };
+  const consistent = (position: bigint | undefined, res: Response) =>
+    readYourWrites(d, ['executions'], position, res);
 
   registry.add({
     method: 'post',
