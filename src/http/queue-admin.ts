@@ -22,7 +22,7 @@ export interface QueueAdminDeps {
 const counts = (keys: readonly string[]) =>
   objectOf(Object.fromEntries(keys.map((k) => [k, { type: 'integer' }])));
 
-const jobSchema = objectOf({
+const JOB_FIELDS = {
   job_id: { type: 'string' },
   status: { type: 'string', enum: [...JOB_STATUSES] },
   queue: { type: 'string' },
@@ -36,7 +36,18 @@ const jobSchema = objectOf({
   error: { type: ['string', 'null'] },
   enqueued_at: { type: 'number', description: 'epoch seconds' },
   attempts: { type: 'integer' },
-});
+} as const;
+/** a dead letter: the job's fields that outlive its queue entry */
+const DEAD_LETTER = [
+  'job_id',
+  'queue',
+  'function',
+  'agent',
+  'execution_id',
+  'chat_id',
+  'error',
+  'attempts',
+] as const;
 
 export function registerQueueAdminRoutes(registry: RouteRegistry, d: QueueAdminDeps): void {
   addJsonGet(registry, {
@@ -66,7 +77,7 @@ export function registerQueueAdminRoutes(registry: RouteRegistry, d: QueueAdminD
       status: { type: 'string', enum: [...JOB_STATUSES] },
       limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
     },
-    answers: { type: 'array', items: jobSchema },
+    answers: listOf(JOB_FIELDS),
     read: (req) => {
       const q = queryOf(req) as { status?: JobStatus; limit: number };
       return d.overview.jobs(q.status, q.limit);
@@ -77,16 +88,7 @@ export function registerQueueAdminRoutes(registry: RouteRegistry, d: QueueAdminD
     access: SYSTEM_READ,
     summary: 'Dead letters: jobs that failed on every attempt, newest first',
     tags,
-    answers: listOf({
-      job_id: { type: 'string' },
-      queue: { type: 'string' },
-      function: { type: ['string', 'null'] },
-      agent: { type: ['string', 'null'] },
-      execution_id: { type: ['string', 'null'] },
-      chat_id: { type: ['string', 'null'] },
-      error: { type: ['string', 'null'] },
-      attempts: { type: 'integer' },
-    }),
+    answers: listOf(Object.fromEntries(DEAD_LETTER.map((k) => [k, JOB_FIELDS[k]]))),
     read: () => d.overview.deadLetters(DLQ_LIMIT),
   });
   addJsonGet(registry, {
