@@ -34,6 +34,7 @@ import {
 } from './chat-responses.js';
 import { commandIdOf } from './idempotency.js';
 import { queryOf, type RouteRegistry } from './routes.js';
+import { readYourWrites } from './read-your-writes.js';
 import { RESUME_ID } from './input-limits.js';
 import { openSse, resumePoint, type SseConnection, type SseFrame } from './sse.js';
 import type { TurnStop } from '../commands/chat/turn-watch.js';
@@ -132,10 +133,8 @@ export function registerChatRoutes(registry: RouteRegistry, d: ChatRouteDeps): v
     const chat = await d.chats.get(chatId, asUserId(principalOf(req).userId));
     mayChat(req, chat.agent);
   };
-  const afterWrite = async (position: bigint | undefined, res: Response) => {
-    if (!(await d.waiter.waitFor(['chats'], position, d.consistencyTimeoutMs)))
-      res.setHeader('Sinas-Consistency', 'pending');
-  };
+  const afterWrite = (position: bigint | undefined, res: Response) =>
+    readYourWrites(d, ['chats'], position, res);
 
   registry.add({
     method: 'post',

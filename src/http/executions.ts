@@ -18,7 +18,8 @@ import type { ProjectionWaiter } from '../projections/waiter.js';
 import { holds, principalOf } from './auth.js';
 import { itemPermission } from '../commands/identity/permissions.js';
 import { commandIdOf } from './idempotency.js';
-import { queryOf, type RouteRegistry } from './routes.js';
+import { queryOf, type Access, type RouteRegistry } from './routes.js';
+import { readYourWrites } from './read-your-writes.js';
 import type { Timelines } from '../audit/timeline.js';
 import { AUDIT_ALL, type EventVisibility } from '../audit/visibility.js';
 import { readerOfRequest } from './reader.js';
@@ -81,6 +82,17 @@ const executionSchema = {
     version: { type: 'integer' },
   },
 };
+/** running a function: `execute:all` on it, or `execute:own` and owning it */
+const EXECUTE: Access = {
+  permission: (req) =>
+    itemPermission(
+      'functions',
+      { namespaced: true, ...(req.params as { namespace: string; name: string }) },
+      'execute',
+      'own',
+    ),
+};
+
 const executeBody = {
   type: 'object',
   additionalProperties: false,
@@ -128,23 +140,13 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
     if (!v || (!c.isAdmin && v.user_id !== c.userId)) throw new NotFoundError('execution not found');
     return v;
   };
-  const consistent = async (position: bigint | undefined, res: Response) => {
-    if (!(await d.waiter.waitFor(['executions'], position, d.consistencyTimeoutMs)))
-      res.setHeader('Sinas-Consistency', 'pending');
-  };
+  const consistent = (position: bigint | undefined, res: Response) =>
+    readYourWrites(d, ['executions'], position, res);
 
   registry.add({
     method: 'post',
     path: '/functions/:namespace/:name/execute',
-    access: {
-      permission: (req) =>
-        itemPermission(
-          'functions',
-          { namespaced: true, ...(req.params as { namespace: string; name: string }) },
-          'execute',
-          'own',
-        ),
-    },
+    access: EXECUTE,
     summary:
       'Run a function and wait for it (up to `timeout` seconds); a paused run returns its prompt. Needs `execute:all` on it, or `execute:own` and owning it',
     tags,
@@ -170,15 +172,7 @@ export function registerExecutionRoutes(registry: RouteRegistry, d: ExecutionRou
   registry.add({
     method: 'post',
     path: '/functions/:namespace/:name/execute/async',
-    access: {
-      permission: (req) =>
-        itemPermission(
-          'functions',
-          { namespaced: true, ...(req.params as { namespace: string; name: string }) },
-          'execute',
-          'own',
-        ),
-    },
+    access: EXECUTE,
     summary:
       'Queue a run of a function; poll GET /executions/{execution_id}. Needs `execute:all` on it, or `execute:own` and owning it',
     tags,

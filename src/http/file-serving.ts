@@ -13,12 +13,14 @@ import type { FileService } from '../runtime/files/file-service.js';
 import type { FileRouteDeps } from './files.js';
 import type { RouteRegistry } from './routes.js';
 
-const SEGMENT = {
+/** a collection's namespace or name in a path */
+export const SEGMENT = {
   type: 'string',
   minLength: 1,
   maxLength: 100,
   pattern: '^[a-zA-Z_][a-zA-Z0-9_-]*$',
 } as const;
+export const FILENAME = { type: 'string', minLength: 1, maxLength: 255 } as const;
 const tags = ['Files'];
 const BYTES = { 200: { type: 'string', format: 'binary' }, 304: undefined } as const;
 
@@ -54,7 +56,7 @@ export function registerFileServing(registry: RouteRegistry, d: FileRouteDeps): 
     params: {
       namespace: SEGMENT,
       collection: SEGMENT,
-      filename: { type: 'string', minLength: 1, maxLength: 255 },
+      filename: FILENAME,
     },
     responses: BYTES,
     produces: 'application/octet-stream',

@@ -15,7 +15,7 @@ import { principalOf, holds } from './auth.js';
 import { readMultipart } from './file-multipart.js';
 import { FILE_RESPONSE, fileResponse, VERSION_RESPONSE, versionResponse } from './file-responses.js';
 import { registerFileSearch } from './file-search-route.js';
-import { registerFileServing, sendVersion } from './file-serving.js';
+import { FILENAME, registerFileServing, SEGMENT, sendVersion } from './file-serving.js';
 import type { RouteRegistry } from './routes.js';
 import { queryOf } from './routes.js';
 
@@ -24,13 +24,6 @@ export interface FileRouteDeps {
   readonly urls: FileUrls;
 }
 
-const SEGMENT = {
-  type: 'string',
-  minLength: 1,
-  maxLength: 100,
-  pattern: '^[a-zA-Z_][a-zA-Z0-9_-]*$',
-} as const;
-const FILENAME = { type: 'string', minLength: 1, maxLength: 255 } as const;
 const COLL = { namespace: SEGMENT, collection: SEGMENT } as const;
 const ONE = { ...COLL, filename: FILENAME } as const;
 const tags = ['Files'];

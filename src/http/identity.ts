@@ -15,6 +15,7 @@ import type { ProjectionWaiter } from '../projections/waiter.js';
 import { holds, principalOf } from './auth.js';
 import { commandIdOf } from './idempotency.js';
 import { queryOf, type RouteRegistry } from './routes.js';
+import { readYourWrites } from './read-your-writes.js';
 
 export interface IdentityRouteDeps {
   readonly identity: IdentityService;
@@ -83,10 +84,8 @@ const domainOrNone = (d: string | null | undefined) => (d === '' ? null : d);
 
 export function registerIdentityRoutes(registry: RouteRegistry, d: IdentityRouteDeps): void {
   const ctx = (req: Request) => ({ commandId: commandIdOf(req), actor: principalOf(req).userId });
-  const consistent = async (position: bigint | undefined, res: Response) => {
-    if (!(await d.waiter.waitFor(['identity'], position, d.consistencyTimeoutMs)))
-      res.setHeader('Sinas-Consistency', 'pending');
-  };
+  const consistent = (position: bigint | undefined, res: Response) =>
+    readYourWrites(d, ['identity'], position, res);
   /** Runs a command on the role named in the path and waits for the read model to show it. */
   const onRole = async (req: Request, res: Response, command: Unstamped<RoleCommand>) => {
     const r = await d.identity.changeRole(req.params.name as string, command, ctx(req));

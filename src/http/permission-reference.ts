@@ -7,6 +7,7 @@
  */
 import { PERMISSION_CATALOGUE, type CatalogueEntry } from '../commands/identity/permissions.js';
 import { defaultRoles } from '../commands/identity/default-roles.js';
+import { addJsonGet, listOf } from './admin-route.js';
 import type { RouteRegistry } from './routes.js';
 
 const tags = ['Roles'];
@@ -51,42 +52,28 @@ const present = (e: CatalogueEntry) => ({
 const permissionMap = { type: 'object', additionalProperties: { type: 'boolean' } };
 
 export function registerPermissionReferenceRoutes(registry: RouteRegistry): void {
-  registry.add({
-    method: 'get',
+  addJsonGet(registry, {
     path: '/api/v1/roles/permissions/reference',
     // which permissions exist is no one's data: any credential may ask
     access: { signedIn: 'any credential' },
     summary:
       'Every permission resource, its actions, whether it is namespaced and whether only `:all` applies',
     tags,
-    responses: {
-      200: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: {
-            resource: { type: 'string' },
-            description: { type: 'string' },
-            actions: { type: 'array', items: { type: 'string' } },
-            namespaced: { type: 'boolean' },
-            adminOnly: { type: 'boolean' },
-          },
-        },
-      },
-    },
-    handler: (_req, res) => {
-      res.json(PERMISSION_CATALOGUE.map(present));
-    },
+    answers: listOf({
+      resource: { type: 'string' },
+      description: { type: 'string' },
+      actions: { type: 'array', items: { type: 'string' } },
+      namespaced: { type: 'boolean' },
+      adminOnly: { type: 'boolean' },
+    }),
+    read: () => PERMISSION_CATALOGUE.map(present),
   });
-  registry.add({
-    method: 'get',
+  addJsonGet(registry, {
     path: '/api/v1/roles/permissions/defaults',
     access: { permission: () => 'sinas.roles.manage_permissions:all' },
     summary: "The default roles' permission maps, as applied at start-up",
     tags,
-    responses: { 200: { type: 'object', additionalProperties: permissionMap } },
-    handler: (_req, res) => {
-      res.json(Object.fromEntries(Object.entries(defaultRoles()).map(([name, r]) => [name, r.permissions])));
-    },
+    answers: { type: 'object', additionalProperties: permissionMap },
+    read: () => Object.fromEntries(Object.entries(defaultRoles()).map(([name, r]) => [name, r.permissions])),
   });
 }

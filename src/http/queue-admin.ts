@@ -5,10 +5,10 @@
  * are not offered (a job's outcome is an event; the event store is where it is retried).
  */
 import { JOB_STATUSES, type JobStatus, type QueueOverview } from '../runtime/admin/queue-overview.js';
+import { addJsonGet, listOf, objectOf, SYSTEM_READ } from './admin-route.js';
 import { queryOf, type RouteRegistry } from './routes.js';
 
 const tags = ['Queue'];
-const ADMIN = { permission: () => 'sinas.system.read:all' } as const;
 const DLQ_LIMIT = 1000;
 
 export interface QueueAdminDeps {
@@ -19,124 +19,92 @@ export interface QueueAdminDeps {
   readonly workers: () => Promise<{ count: number; running: number }>;
 }
 
-const counts = (keys: readonly string[]) => ({
-  type: 'object',
-  properties: Object.fromEntries(keys.map((k) => [k, { type: 'integer' }])),
-});
+const counts = (keys: readonly string[]) =>
+  objectOf(Object.fromEntries(keys.map((k) => [k, { type: 'integer' }])));
 
-const jobSchema = {
-  type: 'object',
-  properties: {
-    job_id: { type: 'string' },
-    status: { type: 'string', enum: [...JOB_STATUSES] },
-    queue: { type: 'string' },
-    function: { type: ['string', 'null'] },
-    agent: { type: ['string', 'null'] },
-    type: { type: ['string', 'null'] },
-    trigger_type: { type: ['string', 'null'] },
-    chat_id: { type: ['string', 'null'] },
-    execution_id: { type: ['string', 'null'] },
-    channel_id: { type: 'null' },
-    error: { type: ['string', 'null'] },
-    enqueued_at: { type: 'number', description: 'epoch seconds' },
-    attempts: { type: 'integer' },
-  },
-};
+const JOB_FIELDS = {
+  job_id: { type: 'string' },
+  status: { type: 'string', enum: [...JOB_STATUSES] },
+  queue: { type: 'string' },
+  function: { type: ['string', 'null'] },
+  agent: { type: ['string', 'null'] },
+  type: { type: ['string', 'null'] },
+  trigger_type: { type: ['string', 'null'] },
+  chat_id: { type: ['string', 'null'] },
+  execution_id: { type: ['string', 'null'] },
+  channel_id: { type: 'null' },
+  error: { type: ['string', 'null'] },
+  enqueued_at: { type: 'number', description: 'epoch seconds' },
+  attempts: { type: 'integer' },
+} as const;
+/** a dead letter: the job's fields that outlive its queue entry */
+const DEAD_LETTER = [
+  'job_id',
+  'queue',
+  'function',
+  'agent',
+  'execution_id',
+  'chat_id',
+  'error',
+  'attempts',
+] as const;
 
 export function registerQueueAdminRoutes(registry: RouteRegistry, d: QueueAdminDeps): void {
-  registry.add({
-    method: 'get',
+  addJsonGet(registry, {
     path: '/api/v1/queue/stats',
-    access: ADMIN,
+    access: SYSTEM_READ,
     summary: 'Jobs pending per queue, jobs by status, dead letters, function containers and workers',
     tags,
-    responses: {
-      200: {
-        type: 'object',
-        properties: {
-          queues: { type: 'object', additionalProperties: counts(['pending']) },
-          jobs: counts(JOB_STATUSES),
-          dlq: counts(['size']),
-          pool: counts(['idle', 'in_use', 'total']),
-          workers: counts(['count', 'running']),
-        },
-      },
-    },
-    handler: async (_req, res) => {
+    answers: objectOf({
+      queues: { type: 'object', additionalProperties: counts(['pending']) },
+      jobs: counts(JOB_STATUSES),
+      dlq: counts(['size']),
+      pool: counts(['idle', 'in_use', 'total']),
+      workers: counts(['count', 'running']),
+    }),
+    read: async () => {
       const [stats, pool, workers] = await Promise.all([d.overview.stats(), d.pool(), d.workers()]);
       const { idle, in_use, total } = pool;
-      res.json({ ...stats, pool: { idle, in_use, total }, workers });
+      return { ...stats, pool: { idle, in_use, total }, workers };
     },
   });
-  registry.add({
-    method: 'get',
+  addJsonGet(registry, {
     path: '/api/v1/queue/jobs',
-    access: ADMIN,
+    access: SYSTEM_READ,
     summary: 'The newest jobs of every queue, optionally in one status',
     tags,
     query: {
       status: { type: 'string', enum: [...JOB_STATUSES] },
       limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
     },
-    responses: { 200: { type: 'array', items: jobSchema } },
-    handler: async (req, res) => {
+    answers: listOf(JOB_FIELDS),
+    read: (req) => {
       const q = queryOf(req) as { status?: JobStatus; limit: number };
-      res.json(await d.overview.jobs(q.status, q.limit));
+      return d.overview.jobs(q.status, q.limit);
     },
   });
-  registry.add({
-    method: 'get',
+  addJsonGet(registry, {
     path: '/api/v1/queue/dlq',
-    access: ADMIN,
+    access: SYSTEM_READ,
     summary: 'Dead letters: jobs that failed on every attempt, newest first',
     tags,
-    responses: {
-      200: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: {
-            job_id: { type: 'string' },
-            queue: { type: 'string' },
-            function: { type: ['string', 'null'] },
-            agent: { type: ['string', 'null'] },
-            execution_id: { type: ['string', 'null'] },
-            chat_id: { type: ['string', 'null'] },
-            error: { type: ['string', 'null'] },
-            attempts: { type: 'integer' },
-          },
-        },
-      },
-    },
-    handler: async (_req, res) => {
-      res.json(await d.overview.deadLetters(DLQ_LIMIT));
-    },
+    answers: listOf(Object.fromEntries(DEAD_LETTER.map((k) => [k, JOB_FIELDS[k]]))),
+    read: () => d.overview.deadLetters(DLQ_LIMIT),
   });
-  registry.add({
-    method: 'get',
+  addJsonGet(registry, {
     path: '/api/v1/queue/workers',
-    access: ADMIN,
+    access: SYSTEM_READ,
     summary: 'The workers taking jobs of each queue, in every process',
     tags,
-    responses: {
-      200: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: {
-            worker_id: { type: 'string' },
-            queue: { type: 'string' },
-            max_jobs: { type: 'integer' },
-            started_at: { type: 'number', description: 'epoch seconds' },
-            last_heartbeat: { type: 'number', description: 'epoch seconds' },
-            host: { type: 'string' },
-            pid: { type: 'integer' },
-          },
-        },
-      },
-    },
-    handler: async (_req, res) => {
-      res.json(await d.overview.workers());
-    },
+    answers: listOf({
+      worker_id: { type: 'string' },
+      queue: { type: 'string' },
+      max_jobs: { type: 'integer' },
+      started_at: { type: 'number', description: 'epoch seconds' },
+      last_heartbeat: { type: 'number', description: 'epoch seconds' },
+      host: { type: 'string' },
+      pid: { type: 'integer' },
+    }),
+    read: () => d.overview.workers(),
   });
 }

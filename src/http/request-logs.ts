@@ -6,6 +6,7 @@
 import type { Request } from 'express';
 import { ForbiddenError, ValidationError } from '../errors.js';
 import type { RequestLogFilter, RequestLogQueries } from '../runtime/admin/request-log-queries.js';
+import { addJsonGet, objectOf } from './admin-route.js';
 import { holds, principalOf } from './auth.js';
 import { queryOf, type RouteRegistry } from './routes.js';
 
@@ -44,25 +45,21 @@ function filterOf(req: Request): RequestLogFilter {
   };
 }
 
-const logSchema = {
-  type: 'object',
-  properties: {
-    request_id: { type: 'string' },
-    timestamp: { type: 'string', format: 'date-time' },
-    user_id: { type: ['string', 'null'] },
-    user_email: { type: ['string', 'null'] },
-    permission_used: { type: 'null', description: 'not recorded here' },
-    has_permission: { type: 'boolean' },
-    method: { type: 'string' },
-    path: { type: 'string', description: 'without its query string' },
-    status_code: { type: 'integer' },
-    response_time_ms: { type: 'integer' },
-  },
-};
+const logSchema = objectOf({
+  request_id: { type: 'string' },
+  timestamp: { type: 'string', format: 'date-time' },
+  user_id: { type: ['string', 'null'] },
+  user_email: { type: ['string', 'null'] },
+  permission_used: { type: 'null', description: 'not recorded here' },
+  has_permission: { type: 'boolean' },
+  method: { type: 'string' },
+  path: { type: 'string', description: 'without its query string' },
+  status_code: { type: 'integer' },
+  response_time_ms: { type: 'integer' },
+});
 
 export function registerRequestLogRoutes(registry: RouteRegistry, queries: RequestLogQueries): void {
-  registry.add({
-    method: 'get',
+  addJsonGet(registry, {
     path: '/api/v1/request-logs',
     access: READING,
     summary: 'API requests, newest first: yours, or everyone\u2019s to an administrator',
@@ -75,34 +72,26 @@ export function registerRequestLogRoutes(registry: RouteRegistry, queries: Reque
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
       offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
     },
-    responses: { 200: { type: 'array', items: logSchema } },
-    handler: async (req, res) => {
+    answers: { type: 'array', items: logSchema },
+    read: (req) => {
       const { limit, offset } = queryOf(req) as { limit: number; offset: number };
-      res.json(await queries.list(filterOf(req), limit, offset));
+      return queries.list(filterOf(req), limit, offset);
     },
   });
-  registry.add({
-    method: 'get',
+  addJsonGet(registry, {
     path: '/api/v1/request-logs/stats',
     access: READING,
     summary: 'Request counts, users, mean duration, error rate and top paths: yours, or everyone\u2019s',
     tags,
     query: RANGE,
-    responses: {
-      200: {
-        type: 'object',
-        properties: {
-          total_requests: { type: 'integer' },
-          unique_users: { type: 'integer' },
-          avg_response_time_ms: { type: 'number' },
-          error_rate: { type: 'number' },
-          top_paths: { type: 'array', items: { type: 'object' } },
-          top_permissions: { type: 'array', items: { type: 'object' } },
-        },
-      },
-    },
-    handler: async (req, res) => {
-      res.json(await queries.stats(filterOf(req)));
-    },
+    answers: objectOf({
+      total_requests: { type: 'integer' },
+      unique_users: { type: 'integer' },
+      avg_response_time_ms: { type: 'number' },
+      error_rate: { type: 'number' },
+      top_paths: { type: 'array', items: { type: 'object' } },
+      top_permissions: { type: 'array', items: { type: 'object' } },
+    }),
+    read: (req) => queries.stats(filterOf(req)),
   });
 }

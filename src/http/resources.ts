@@ -26,6 +26,7 @@ import {
   versionResponse,
 } from './resource-responses.js';
 import { queryOf, type RouteRegistry, type RouteSpec } from './routes.js';
+import { readYourWrites } from './read-your-writes.js';
 
 export { toResponse } from './resource-responses.js';
 
@@ -84,8 +85,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
     return items.map((i) => ({ ...toResponse(kind, i), ...extras?.get(i.id) }));
   };
   const write = async (req: Request, res: Response, status: number, r: WriteResult) => {
-    const consistent = await deps.waiter.waitFor([kind.table], r.position, deps.consistencyTimeoutMs);
-    if (!consistent) res.setHeader('Sinas-Consistency', 'pending');
+    await readYourWrites(deps, [kind.table], r.position, res);
     if (r.position !== undefined) res.setHeader('Sinas-Position', String(r.position));
     res.setHeader('ETag', `"${r.resource.version}"`);
     if (status === 204) res.status(204).send();

@@ -6,6 +6,7 @@
  * function image carries the standard library only and offers no package installation.
  */
 import { hostResources, type HostResources } from '../runtime/host-resources.js';
+import { addJsonGet, listOf, objectOf, SYSTEM_READ } from './admin-route.js';
 import { checkPorts, type PortCheck, type PortState } from './health.js';
 import type { RouteRegistry } from './routes.js';
 
@@ -52,28 +53,19 @@ function warningsOf(ports: Record<string, PortState>, host: HostResources): Warn
 }
 
 export function registerSystemRoutes(registry: RouteRegistry, d: SystemDeps): void {
-  registry.add({
-    method: 'get',
+  addJsonGet(registry, {
     path: '/api/v1/system/health',
-    access: { permission: () => 'sinas.system.read:all' },
+    access: SYSTEM_READ,
     summary: 'This process, each port it depends on, the host and warnings about any of them',
     tags,
     // the console sends it; per-service CPU and memory are not measured here, so it changes nothing
     query: { include_stats: { type: 'boolean', default: false } },
-    responses: {
-      200: {
-        type: 'object',
-        properties: {
-          services: { type: 'array', items: { type: 'object' } },
-          host: { type: 'object' },
-          warnings: {
-            type: 'array',
-            items: { type: 'object', properties: { level: { type: 'string' }, message: { type: 'string' } } },
-          },
-        },
-      },
-    },
-    handler: async (_req, res) => {
+    answers: objectOf({
+      services: { type: 'array', items: { type: 'object' } },
+      host: { type: 'object' },
+      warnings: listOf({ level: { type: 'string' }, message: { type: 'string' } }),
+    }),
+    read: async () => {
       const [ports, host] = await Promise.all([checkPorts(d.checks), hostResources(d.dataDir)]);
       const self = {
         name: `sinas-${d.role}`,
@@ -83,34 +75,23 @@ export function registerSystemRoutes(registry: RouteRegistry, d: SystemDeps): vo
         uptime_seconds: Math.floor(process.uptime()),
       };
       const services = [self, ...Object.entries(ports).map(([port, s]) => serviceOf(port, s))];
-      res.json({ services, host, warnings: warningsOf(ports, host) });
+      return { services, host, warnings: warningsOf(ports, host) };
     },
   });
-  registry.add({
-    method: 'get',
+  addJsonGet(registry, {
     path: '/api/v1/dependencies',
     // the original lists them to anyone signed in (installing and removing are for admins); no one's data
     access: { signedIn: 'any credential' },
     summary:
       'Python packages approved for functions (none: the function image has the standard library only)',
     tags,
-    responses: {
-      200: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: {
-            id: { type: 'string' },
-            package_name: { type: 'string' },
-            version: { type: ['string', 'null'] },
-            installed_at: { type: 'string' },
-            installed_by: { type: ['string', 'null'] },
-          },
-        },
-      },
-    },
-    handler: (_req, res) => {
-      res.json([]);
-    },
+    answers: listOf({
+      id: { type: 'string' },
+      package_name: { type: 'string' },
+      version: { type: ['string', 'null'] },
+      installed_at: { type: 'string' },
+      installed_by: { type: ['string', 'null'] },
+    }),
+    read: () => [],
   });
 }

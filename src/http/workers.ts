@@ -8,10 +8,10 @@
 import type pg from 'pg';
 import { containerStats } from '../runtime/admin/container-stats.js';
 import { liveWorkers, type WorkerRow } from '../runtime/admin/worker-heartbeats.js';
+import { addJsonGet, listOf, objectOf, SYSTEM_READ } from './admin-route.js';
 import type { RouteRegistry } from './routes.js';
 
 const tags = ['Workers'];
-const ADMIN = { permission: () => 'sinas.system.read:all' } as const;
 
 export interface WorkerRouteDeps {
   readonly pool: Pick<pg.Pool, 'query'>;
@@ -46,81 +46,56 @@ export async function workerCounts(d: WorkerRouteDeps): Promise<{ count: number;
 }
 
 export function registerWorkerRoutes(registry: RouteRegistry, d: WorkerRouteDeps): void {
-  registry.add({
-    method: 'get',
+  addJsonGet(registry, {
     path: '/api/v1/workers',
-    access: ADMIN,
+    access: SYSTEM_READ,
     summary: 'The worker processes alive (seen within SINAS_WORKER_TTL_MS), oldest first',
     tags,
-    responses: {
-      200: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: {
-            id: { type: 'string' },
-            container_name: { type: 'string' },
-            status: { type: 'string' },
-            created_at: { type: 'string', format: 'date-time' },
-            executions: { type: 'integer' },
-            role: { type: 'string' },
-            pid: { type: 'integer' },
-            host: { type: 'string' },
-            started_at: { type: 'string', format: 'date-time' },
-            last_seen: { type: 'string', format: 'date-time' },
-          },
-        },
-      },
-    },
-    handler: async (_req, res) => {
-      res.json((await liveWorkers(d.pool, d.ttlMs)).map(workerOf));
-    },
+    answers: listOf({
+      id: { type: 'string' },
+      container_name: { type: 'string' },
+      status: { type: 'string' },
+      created_at: { type: 'string', format: 'date-time' },
+      executions: { type: 'integer' },
+      role: { type: 'string' },
+      pid: { type: 'integer' },
+      host: { type: 'string' },
+      started_at: { type: 'string', format: 'date-time' },
+      last_seen: { type: 'string', format: 'date-time' },
+    }),
+    read: async () => (await liveWorkers(d.pool, d.ttlMs)).map(workerOf),
   });
-  registry.add({
-    method: 'get',
+  addJsonGet(registry, {
     path: '/api/v1/workers/count',
-    access: ADMIN,
+    access: SYSTEM_READ,
     summary: 'How many worker processes are alive',
     tags,
-    responses: { 200: { type: 'object', properties: { count: { type: 'integer' } } } },
-    handler: async (_req, res) => {
-      res.json({ count: (await workerCounts(d)).count });
-    },
+    answers: objectOf({ count: { type: 'integer' } }),
+    read: async () => ({ count: (await workerCounts(d)).count }),
   });
-  const container = {
-    type: 'object',
-    properties: {
-      name: { type: 'string' },
-      status: { type: 'string' },
-      executions: { type: 'integer' },
-      age_seconds: { type: 'integer' },
-    },
-  };
-  registry.add({
-    method: 'get',
+  const container = objectOf({
+    name: { type: 'string' },
+    status: { type: 'string' },
+    executions: { type: 'integer' },
+    age_seconds: { type: 'integer' },
+  });
+  addJsonGet(registry, {
     path: '/api/v1/containers/stats',
-    access: ADMIN,
+    access: SYSTEM_READ,
     summary:
       "The function containers of the live worker processes, idle and in use (as of each one's last heartbeat)",
     tags: ['Containers'],
-    responses: {
-      200: {
-        type: 'object',
-        properties: {
-          idle: { type: 'integer' },
-          in_use: { type: 'integer' },
-          total: { type: 'integer' },
-          max_size: { type: 'integer' },
-          min_idle: { type: 'integer' },
-          max_executions: { type: 'integer' },
-          idle_containers: { type: 'array', items: container },
-          in_use_containers: { type: 'array', items: container },
-          sandboxes: { type: 'array', items: { type: 'string' } },
-        },
-      },
-    },
-    handler: async (_req, res) => {
-      res.json(await liveContainers(d));
-    },
+    answers: objectOf({
+      idle: { type: 'integer' },
+      in_use: { type: 'integer' },
+      total: { type: 'integer' },
+      max_size: { type: 'integer' },
+      min_idle: { type: 'integer' },
+      max_executions: { type: 'integer' },
+      idle_containers: { type: 'array', items: container },
+      in_use_containers: { type: 'array', items: container },
+      sandboxes: { type: 'array', items: { type: 'string' } },
+    }),
+    read: () => liveContainers(d),
   });
 }

@@ -8,6 +8,7 @@ import { Platform } from '../../src/runtime/platform.js';
 import { pino } from 'pino';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { ADMIN_KEY, startTestPlatform, useProvider, type TestPlatform } from '../support/platform.js';
+import { executionsCaughtUp } from '../support/executions-caught-up.js';
 
 const LOOKUP = `
 def handler(input_data, context):
@@ -189,6 +190,7 @@ describe('chat tool calls', function () {
     expect(decided.metadata.actor).to.equal((decided.data as { by: string }).by);
     const types = events.map((r) => r.type);
     expect(types).to.include.members(['ToolApprovalRequested', 'ToolCallStarted', 'ToolCallCompleted']);
+    await executionsCaughtUp(t); // the list is the read model; the turn ended on the chat's stream
     const executions = await (await t.api(`/executions?chat_id=${chatId}`)).json();
     expect(executions).to.have.length(2);
     expect(executions.every((e: { trigger_type: string }) => e.trigger_type === 'AGENT')).to.equal(true);

@@ -6,10 +6,10 @@
  */
 import { expect } from 'chai';
 import pg from 'pg';
-import { startTestPlatform, userKey, type JsonResponse, type TestPlatform } from '../support/platform.js';
+import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
+import { must, triggerRuns } from '../support/trigger-feed.js';
 import { until } from '../support/until.js';
 import { userDatabase, type UserDatabase } from '../support/user-database.js';
-import { executionsCaughtUp } from '../support/executions-caught-up.js';
 
 const ECHO = `
 def handler(input_data, context):
@@ -29,11 +29,6 @@ describe('database triggers (reference §5.13)', function () {
   let data: pg.Pool;
   let connId = '';
 
-  const must = async (r: Promise<JsonResponse>, status: number) => {
-    const res = await r;
-    if (res.status !== status) throw new Error(`setup: ${res.url} gave ${res.status}: ${await res.text()}`);
-    return res;
-  };
   const post = (path: string, json: unknown, headers: Record<string, string> = {}) =>
     t.api(path, { method: 'POST', json, headers });
   const trigger = (name: string, fields: Record<string, unknown> = {}) =>
@@ -58,14 +53,7 @@ describe('database triggers (reference §5.13)', function () {
       60_000,
     );
   // read once the executions read model has caught up with the runs the trigger's status counts
-  const cdcRuns = async (triggerId: string) => {
-    await executionsCaughtUp(t);
-    return (
-      (await (await t.api('/executions?trigger_type=CDC&limit=1000')).json()) as Record<string, unknown>[]
-    )
-      .filter((e) => e.trigger_id === triggerId)
-      .reverse();
-  };
+  const cdcRuns = async (triggerId: string) => (await triggerRuns(t, triggerId)).reverse();
 
   before(async () => {
     t = await startTestPlatform();

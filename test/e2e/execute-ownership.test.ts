@@ -17,6 +17,7 @@ import {
   type JsonResponse,
   type TestPlatform,
 } from '../support/platform.js';
+import { executionsCaughtUp } from '../support/executions-caught-up.js';
 
 const ECHO = `
 def handler(input_data, context):
@@ -62,10 +63,13 @@ describe("execute ownership: who may run someone's function, on every path", fun
   };
   const execute = (fn: string, who: Record<string, string>, suffix = '') =>
     call(`/functions/${fn}/execute${suffix}`, { input: { text: 'hi' } }, who);
-  const bobsExecutions = async () =>
-    ((await (await call('/executions', undefined, bob)).json()) as { function_name: string }[]).map(
+  /** read once the executions read model has caught up with the runs the test just saw end */
+  const bobsExecutions = async () => {
+    await executionsCaughtUp(t);
+    return ((await (await call('/executions', undefined, bob)).json()) as { function_name: string }[]).map(
       (e) => e.function_name,
     );
+  };
 
   before(async () => {
     llm = await startScriptedLlm();

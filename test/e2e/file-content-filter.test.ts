@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { skipLoudly } from '../support/skip.js';
 import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
+import { executionsCaughtUp } from '../support/executions-caught-up.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -68,14 +69,17 @@ describe('collections: content_filter_function (reference §5.8)', function () {
       },
       headers: alice,
     });
-  const inputOf = async (filename: string) =>
-    (
+  /** the filter run's input, once the executions read model has caught up with the upload's run */
+  const inputOf = async (filename: string) => {
+    await executionsCaughtUp(t);
+    return (
       await t.platform.services.pool.query(
         `SELECT input_data FROM executions WHERE trigger_id = 'content_filter:filtered/docs'
            AND input_data->>'filename' = $1`,
         [filename],
       )
     ).rows[0]?.input_data as Record<string, unknown>;
+  };
   const names = async () =>
     ((await (await t.api('/files/filtered/docs', { headers: alice })).json()) as { name: string }[]).map(
       (f) => f.name,
@@ -179,6 +183,7 @@ describe('collections: content_filter_function (reference §5.8)', function () {
     expect(r.status).to.equal(403);
     expect((await r.json()).detail).to.contain("'filters/scan'");
     expect(await blobRows()).to.equal(before);
+    await executionsCaughtUp(t); // so that a run of the filter would be counted
     const runs = await t.platform.services.pool.query(
       `SELECT count(*) AS n FROM executions WHERE trigger_id = 'content_filter:alice/inbox'`,
     );

@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
+import { executionsCaughtUp } from '../support/executions-caught-up.js';
 
 const ADD = `
 def handler(input_data, context):
@@ -76,13 +77,10 @@ describe('functions and executions', function () {
     const { execution_id } = await queued.json();
     const done = await poll(execution_id, (e) => e.status === 'COMPLETED');
     expect(done.output_data).to.deep.equal({ sum: 2, trigger: 'API' });
-    // lists come from the read model, which follows the event stream within milliseconds
-    let listed: string[] = [];
-    for (let i = 0; i < 100 && listed.length < 2; i++) {
-      const list = await (await t.api('/executions?function_name=fx/add&status=COMPLETED')).json();
-      listed = list.map((e: { id: string }) => e.id);
-      if (listed.length < 2) await new Promise((r) => setTimeout(r, 20));
-    }
+    // lists come from the read model, which follows the event stream
+    await executionsCaughtUp(t);
+    const list = await (await t.api('/executions?function_name=fx/add&status=COMPLETED')).json();
+    const listed = list.map((e: { id: string }) => e.id);
     expect(listed).to.have.members([sync.execution_id, execution_id]);
 
     const put = await t.api('/api/v1/functions/fx/add', {
@@ -229,6 +227,7 @@ describe('functions and executions', function () {
     });
     expect(own.status).to.equal(201);
     expect((await t.api(`/executions/${mine.execution_id}`, { headers: other })).status).to.equal(404);
+    await executionsCaughtUp(t); // so that the list would show theirs had it leaked
     const listed = await (await t.api('/executions', { headers: other })).json();
     expect(listed).to.deep.equal([]);
     const cont = await t.api(`/executions/${mine.execution_id}/continue`, {

@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { ensureUser, startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
+import { executionsCaughtUp } from '../support/executions-caught-up.js';
 import { until } from '../support/until.js';
 
 describe('schedules', function () {
@@ -297,6 +298,7 @@ describe('schedules', function () {
     });
     await t.api('/api/v1/schedules/demoted-tick', { method: 'PATCH', json: { is_active: false } });
     expect(shown.last_error).to.match(/not permitted to execute function 'dem\/f'/);
+    await executionsCaughtUp(t); // so that a run the tick had requested would be listed
     const runs = await (await t.api('/executions?trigger_type=SCHEDULE&limit=1000')).json();
     expect(runs.filter((e: { user_id: string }) => e.user_id === demotedId)).to.have.length(0);
   });

@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { startTestPlatform, type JsonResponse, type TestPlatform } from '../support/platform.js';
+import { executionsCaughtUp } from '../support/executions-caught-up.js';
 import { until } from '../support/until.js';
 
 const ADD = `
@@ -207,6 +208,7 @@ describe('versions count from 1', function () {
       function_version: 1,
       version: 3, // requested, started, completed
     });
+    await executionsCaughtUp(t); // the list is the read model; the run ended on its stream
     const listed = await json(t.api('/executions?function_name=ver/sum'));
     expect(listed.map((e: { function_version: number }) => e.function_version)).to.deep.equal([1]);
   });

@@ -6,15 +6,9 @@
  * the batches after it run, each exactly once.
  */
 import { expect } from 'chai';
-import type { ChildProcess } from 'node:child_process';
-import pg from 'pg';
-import type { BatchClaimedData, BatchSettledData } from '../../src/events/database-trigger-events.js';
-import { triggerPollStream } from '../../src/events/database-trigger-events.js';
-import { startTestPlatform, type JsonResponse, type TestPlatform } from '../support/platform.js';
-import { executionsCaughtUp } from '../support/executions-caught-up.js';
+import type { BatchClaimedData } from '../../src/events/database-trigger-events.js';
+import { triggerRuns, triggerFeed, type TriggerFeed } from '../support/trigger-feed.js';
 import { until } from '../support/until.js';
-import { userDatabase, type UserDatabase } from '../support/user-database.js';
-import { spawnWorker } from '../support/worker-process.js';
 
 const HOLD = `
 import time
@@ -26,86 +20,26 @@ def handler(input_data, context):
 
 describe('database trigger: a batch whose run was interrupted', function () {
   this.timeout(600_000);
-  let t: TestPlatform;
-  let db: UserDatabase;
-  let data: pg.Pool;
-  const workers: ChildProcess[] = [];
-  const must = async (r: Promise<JsonResponse>, status: number) => {
-    const res = await r;
-    if (res.status !== status) throw new Error(`setup: ${res.url} gave ${res.status}: ${await res.text()}`);
-    return res;
-  };
-  const post = (path: string, json: unknown) => t.api(path, { method: 'POST', json });
-  const worker = () => {
-    const w = spawnWorker(t.db.url);
-    workers.push(w);
-    return w;
-  };
+  let feed: TriggerFeed;
   /** rows from..to (payload p<n>, or 'hold' for `hold`) */
   const insert = (from: number, to: number, hold?: number) =>
-    data.query(
+    feed.data.query(
       "INSERT INTO feed (id, payload) SELECT g, CASE WHEN g = $3 THEN 'hold' ELSE 'p' || g END FROM generate_series($1::int, $2::int) g",
       [from, to, hold ?? -1],
     );
 
   before(async () => {
-    t = await startTestPlatform({ SINAS_ROLE: 'api' });
-    db = await userDatabase();
-    data = new pg.Pool({ connectionString: db.url, max: 2 });
-    await data.query('CREATE TABLE feed (id bigint PRIMARY KEY, payload text NOT NULL)');
+    feed = await triggerFeed('id bigint PRIMARY KEY, payload text NOT NULL');
   });
   after(async () => {
-    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-    await data?.end();
-    await t?.stop();
-    await db?.drop();
+    await feed?.stop();
   });
 
   it('is settled FAILED "interrupted" after a SIGKILL, not re-run, and the next batches run once each', async () => {
-    const store = t.platform.services.eventStore;
+    const store = feed.t.platform.services.eventStore;
     await insert(1, 30, 15); // batches of 10: the second holds
-    const first = worker();
-    const conn = { name: 'feeddb', connection_type: 'postgresql', ...db.fields };
-    const connId = (await (await must(post('/api/v1/database-connections', conn), 201)).json()).id;
-    await must(post('/api/v1/functions', { namespace: 'cdc', name: 'hold', code: HOLD }), 201);
-    await until(
-      'the connection projected',
-      async () => (await t.api('/api/v1/database-connections/feeddb')).status === 200,
-      100_000,
-    );
-    await until(
-      'the function projected',
-      async () => (await t.api('/api/v1/functions/cdc/hold')).status === 200,
-      100_000,
-    );
-    const admin = (await t.platform.services.functions.at('cdc', 'hold')).ownerId;
-    const identity = t.platform.services.queries.identity;
-    await until(
-      "the admin's roles projected",
-      async () => (await identity.permissionsOf(admin)).roles.length > 0,
-      100_000,
-    );
-    const made = await (
-      await must(
-        post('/api/v1/database-triggers', {
-          name: 'feed',
-          database_connection_id: connId,
-          table_name: 'feed',
-          operations: ['INSERT'],
-          function_namespace: 'cdc',
-          function_name: 'hold',
-          poll_column: 'id',
-          poll_interval_seconds: 1,
-          batch_size: 10,
-        }),
-        201,
-      )
-    ).json();
-    const poll = async () => store.readStream(triggerPollStream(made.id));
-    const claimsOf = (events: Awaited<ReturnType<typeof poll>>) =>
-      events
-        .filter((e) => e.type === 'DatabaseTriggerBatchClaimed')
-        .map((e) => e.data as unknown as BatchClaimedData);
+    const first = feed.worker();
+    const triggerId = await feed.trigger({ name: 'hold', code: HOLD }, 10);
     const startsOf = async (executionId: string) =>
       (await store.readStream(`execution-${executionId}`)).filter((e) => e.type === 'ExecutionStarted')
         .length;
@@ -114,7 +48,7 @@ describe('database trigger: a batch whose run was interrupted', function () {
     await until(
       'the held batch running',
       async () => {
-        held = claimsOf(await poll()).find((c) => c.seq === 2);
+        held = (await feed.batches()).claims.find((c) => c.seq === 2);
         return held !== undefined && (await startsOf(held.executionId)) === 1;
       },
       200_000,
@@ -122,8 +56,8 @@ describe('database trigger: a batch whose run was interrupted', function () {
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     await insert(31, 40); // while no worker runs
-    worker();
-    const status = async () => (await t.api('/api/v1/database-triggers/feed')).json();
+    feed.worker();
+    const status = feed.status;
     await until(
       'all 40 rows handed on',
       async () => {
@@ -133,15 +67,8 @@ describe('database trigger: a batch whose run was interrupted', function () {
       300_000,
     );
 
-    const events = await poll();
-    const claims = claimsOf(events);
-    const settled = events
-      .filter((e) => e.type === 'DatabaseTriggerBatchSettled')
-      .map((e) => e.data as unknown as BatchSettledData);
-    await executionsCaughtUp(t);
-    const runs = (
-      (await (await t.api('/executions?trigger_type=CDC&limit=1000')).json()) as Record<string, unknown>[]
-    ).filter((r) => r.trigger_id === made.id);
+    const { claims, settled } = await feed.batches();
+    const runs = await triggerRuns(feed.t, triggerId);
     const starts = await Promise.all(claims.map((c) => startsOf(c.executionId)));
     console.log(
       `      ${claims.length} batches claimed, settled ${JSON.stringify(settled.map((s) => [s.seq, s.status]))}, ` +

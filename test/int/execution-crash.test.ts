@@ -4,25 +4,15 @@
  * continued twice after a restart and completes.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ABANDONED } from '../../src/runtime/functions/execution-worker.js';
-import { startTestPlatform, TEST_ENCRYPTION_KEY, type TestPlatform } from '../support/platform.js';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { spawnWorker } from '../support/worker-process.js';
 
-function startWorker(url: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: url,
-      SINAS_ROLE: 'worker',
-      LOG_LEVEL: 'warn',
-      SINAS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
+const startWorker = (url: string): ChildProcess => spawnWorker(url);
 
 const SIDE_EFFECT = `
 import time

@@ -61,7 +61,12 @@ describe('inline tool calls: a live runner is never taken for crashed by another
     const chat = await (await t.api('/agents/lease/bot/chats', { method: 'POST', json: {} })).json();
     const reply = t.api(`/chats/${chat.id}/messages`, { method: 'POST', json: { content: 'go' } });
     await until('the call to run in the platform', () => family.running.size === 1);
-    const turnId = (await (await t.api(`/chats/${chat.id}`)).json()).turns[0].turn_id as string;
+    // the call runs on the chat's stream; the chats read model shows its turn a moment later
+    let turnId = '';
+    await until('the turn in the chats read model', async () => {
+      turnId = (await (await t.api(`/chats/${chat.id}`)).json()).turns[0]?.turn_id ?? '';
+      return turnId !== '';
+    });
 
     // another process's job of the same turn, with leases of its own
     const second = anotherTurnWorker(t, { leases }).run(asChatId(chat.id), asTurnId(turnId));

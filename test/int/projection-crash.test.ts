@@ -3,7 +3,7 @@
  * equal to a rebuild from position 0: checkpoints and rows commit together.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { agentKind } from '../../src/commands/agent/agent-kind.js';
@@ -14,29 +14,11 @@ import { rebuildProjection } from '../../src/projections/rebuild.js';
 import { resourceProjection } from '../../src/projections/resources.js';
 import { migrate } from '../../src/runtime/migrate.js';
 import { freshDatabase, type TestDatabase, testPool } from '../support/pg.js';
-import { TEST_ENCRYPTION_KEY } from '../support/platform.js';
+import { until } from '../support/until.js';
+import { spawnWorker } from '../support/worker-process.js';
 import { ev } from './event-store.contract.js';
 
-function startWorker(url: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: url,
-      SINAS_ROLE: 'worker',
-      LOG_LEVEL: 'warn',
-      SINAS_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const startWorker = (url: string): ChildProcess => spawnWorker(url);
 
 describe('projection crash safety', function () {
   this.timeout(180_000);
@@ -90,10 +72,14 @@ describe('projection crash safety', function () {
 
     const first = startWorker(db.url);
     children.push(first);
-    await until('the worker to project part of the events', async () => {
-      const cp = await readCheckpoint(pool, 'agents');
-      return cp !== undefined && cp.position > 0n;
-    });
+    await until(
+      'the worker to project part of the events',
+      async () => {
+        const cp = await readCheckpoint(pool, 'agents');
+        return cp !== undefined && cp.position > 0n;
+      },
+      60_000,
+    );
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     const killedAt = (await readCheckpoint(pool, 'agents'))!.position;
@@ -104,6 +90,7 @@ describe('projection crash safety', function () {
     await until(
       'the restarted worker to catch up',
       async () => (await readCheckpoint(pool, 'agents'))!.position >= head,
+      60_000,
     );
     second.kill('SIGTERM');
     await new Promise((r) => second.once('exit', r));

@@ -16,6 +16,7 @@ import {
   type ActRequest,
   type PermissionMap,
 } from '../../src/commands/identity/permissions.js';
+import { seeded } from '../support/fuzz-inputs.js';
 
 const { GuestUsers, Users, Admins } = DEFAULT_ROLES;
 
@@ -750,18 +751,6 @@ describe('permissions: listScope (reference §1.4 List)', () => {
   });
 });
 
-/** mulberry32: a seeded generator, so a failing case reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const WIDE = {
   services: ['sinas', 'sinas', 'titan', '*'],
   base: ['agents', 'functions', 'x', '*'],
@@ -777,7 +766,7 @@ const NARROW = {
 };
 
 function generator(seed: number, names: typeof WIDE = WIDE) {
-  const next = rng(seed);
+  const next = seeded(seed); // a failing case reproduces
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
   const some = (xs: readonly string[], min: number, max: number) =>
     Array.from({ length: min + Math.floor(next() * (max - min + 1)) }, () => pick(xs));

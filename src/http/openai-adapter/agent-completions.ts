@@ -28,6 +28,7 @@ import { chunkStream } from './chunk-stream.js';
 import { agentModelId, type AgentTarget } from './models.js';
 import { chunk, completion, completionHead, usageChunk, type CompletionHead } from './wire.js';
 import type { AdapterMessage, CompletionRequest } from './request.js';
+import { readYourWrites } from '../read-your-writes.js';
 
 export interface AgentCompletionDeps {
   readonly chats: ChatService;
@@ -63,8 +64,7 @@ export async function agentCompletion(
   if (body.stream) return streamTurn(d, res, chatId, posted, head, body.includeUsage);
   const end = stopped(await d.turns.stop({ chatId, ...posted }, false), chatId);
   if (end.kind !== 'ended') throw new IllegalStateError('the turn waits for approvals');
-  if (!(await d.waiter.waitFor(['chats'], end.event.position, d.consistencyTimeoutMs)))
-    res.setHeader('Sinas-Consistency', 'pending');
+  await readYourWrites(d, ['chats'], end.event.position, res);
   const reply = completedReply(end.event);
   res.json(
     completion(head, { content: reply.content, toolCalls: [], finishReason: 'stop', usage: reply.usage }),
