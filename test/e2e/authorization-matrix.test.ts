@@ -468,6 +468,8 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'GET /docs': { call: () => ({ path: '/docs' }), expect: PUBLIC },
     'GET /docs/init.js': { call: () => ({ path: '/docs/init.js' }), expect: PUBLIC },
     'GET /docs/:asset': { call: () => ({ path: '/docs/swagger-ui.css' }), expect: PUBLIC },
+    'GET /api/v1/openapi.json': { call: () => ({ path: '/api/v1/openapi.json' }), expect: PUBLIC },
+    'GET /api/v1/docs': { call: () => ({ path: '/api/v1/docs' }), expect: PUBLIC },
     // a development platform serves its metrics to anyone who can reach it (no SINAS_METRICS_KEY)
     'GET /metrics': { call: () => ({ path: '/metrics' }), expect: PUBLIC },
     'GET /auth/me': { call: () => ({ path: '/auth/me' }), expect: SIGNED_IN },
