@@ -74,6 +74,7 @@ import { registerMessageSearchRoutes } from '../http/message-search.js';
 import { MessageQueries } from '../projections/message-queries.js';
 import { registerPermissionReferenceRoutes } from '../http/permission-reference.js';
 import { registerSystemRoutes } from '../http/system.js';
+import { registerDependencyAdminRoutes } from '../http/dependency-admin.js';
 import { registerQueueAdminRoutes } from '../http/queue-admin.js';
 import { QueueOverview } from './admin/queue-overview.js';
 import { QueueJobLabelQueries } from '../projections/queue-job-labels.js';
@@ -467,6 +468,7 @@ export class Platform {
       checks: this.services.portChecks,
       dataDir: this.config.dataDir,
     });
+    registerDependencyAdminRoutes(registry);
     const labels = new QueueJobLabelQueries(pool);
     const workerDeps = { pool, ttlMs: this.config.admin.workerTtlMs };
     registerQueueAdminRoutes(registry, {

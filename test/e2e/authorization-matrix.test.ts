@@ -977,6 +977,15 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       expect: SIGNED_IN,
       narrow: 'ok', // the approved packages: no one's data
     },
+    // administrators reach the handler, which refuses: the runner image carries the packages
+    'POST /api/v1/dependencies': {
+      call: () => ({ path: '/api/v1/dependencies', body: { package_name: 'requests' } }),
+      expect: [401, 403, 403, 403, 409],
+    },
+    'DELETE /api/v1/dependencies/:dependency_id': {
+      call: () => ({ path: `/api/v1/dependencies/${randomUUID()}` }),
+      expect: [401, 403, 403, 403, 404],
+    },
     // the job queues: administrators only (a job names the function, agent and chat it serves)
     'GET /api/v1/queue/stats': { call: () => ({ path: '/api/v1/queue/stats' }), expect: ADMIN },
     'GET /api/v1/queue/jobs': { call: () => ({ path: '/api/v1/queue/jobs?limit=5' }), expect: ADMIN },
