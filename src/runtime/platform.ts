@@ -75,6 +75,7 @@ import { MessageQueries } from '../projections/message-queries.js';
 import { registerPermissionReferenceRoutes } from '../http/permission-reference.js';
 import { registerSystemRoutes } from '../http/system.js';
 import { registerDependencyAdminRoutes } from '../http/dependency-admin.js';
+import { registerStuckJobRoutes } from '../http/stuck-jobs.js';
 import { registerQueueAdminRoutes } from '../http/queue-admin.js';
 import { QueueOverview } from './admin/queue-overview.js';
 import { QueueJobLabelQueries } from '../projections/queue-job-labels.js';
@@ -469,6 +470,10 @@ export class Platform {
       dataDir: this.config.dataDir,
     });
     registerDependencyAdminRoutes(registry);
+    registerStuckJobRoutes(registry, {
+      executions: this.services.executions,
+      queries: this.services.queries.executions,
+    });
     const labels = new QueueJobLabelQueries(pool);
     const workerDeps = { pool, ttlMs: this.config.admin.workerTtlMs };
     registerQueueAdminRoutes(registry, {

@@ -972,6 +972,11 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       narrow: 'ok', // which permissions exist: no one's data
     },
     'GET /api/v1/system/health': { call: () => ({ path: '/api/v1/system/health' }), expect: ADMIN },
+    // the default cut-off (two hours): nothing the other rows run is old enough to be cancelled
+    'POST /api/v1/system/flush-stuck-jobs': {
+      call: () => ({ path: '/api/v1/system/flush-stuck-jobs' }),
+      expect: ADMIN,
+    },
     'GET /api/v1/dependencies': {
       call: () => ({ path: '/api/v1/dependencies' }),
       expect: SIGNED_IN,
