@@ -76,6 +76,7 @@ import { registerPermissionReferenceRoutes } from '../http/permission-reference.
 import { registerSystemRoutes } from '../http/system.js';
 import { registerDependencyAdminRoutes } from '../http/dependency-admin.js';
 import { registerStuckJobRoutes } from '../http/stuck-jobs.js';
+import { registerQueueJobCancelRoute } from '../http/queue-job-cancel.js';
 import { registerQueueAdminRoutes } from '../http/queue-admin.js';
 import { QueueOverview } from './admin/queue-overview.js';
 import { QueueJobLabelQueries } from '../projections/queue-job-labels.js';
@@ -473,6 +474,10 @@ export class Platform {
     registerStuckJobRoutes(registry, {
       executions: this.services.executions,
       queries: this.services.queries.executions,
+    });
+    registerQueueJobCancelRoute(registry, {
+      queue: this.services.queue,
+      executions: this.services.executions,
     });
     const labels = new QueueJobLabelQueries(pool);
     const workerDeps = { pool, ttlMs: this.config.admin.workerTtlMs };

@@ -996,6 +996,11 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'GET /api/v1/queue/jobs': { call: () => ({ path: '/api/v1/queue/jobs?limit=5' }), expect: ADMIN },
     'GET /api/v1/queue/dlq': { call: () => ({ path: '/api/v1/queue/dlq' }), expect: ADMIN },
     'GET /api/v1/queue/workers': { call: () => ({ path: '/api/v1/queue/workers' }), expect: ADMIN },
+    // administrators reach the handler: no such job
+    'POST /api/v1/queue/jobs/:job_id/cancel': {
+      call: () => ({ path: '/api/v1/queue/jobs/no-such-job/cancel' }),
+      expect: [401, 403, 403, 403, 404],
+    },
     'GET /api/v1/workers': { call: () => ({ path: '/api/v1/workers' }), expect: ADMIN },
     'GET /api/v1/workers/count': { call: () => ({ path: '/api/v1/workers/count' }), expect: ADMIN },
     'GET /api/v1/containers/stats': { call: () => ({ path: '/api/v1/containers/stats' }), expect: ADMIN },
