@@ -11,7 +11,7 @@ import type { RouteRegistry } from './routes.js';
 
 const tags = ['System'];
 
-/** a package name as pip takes it (PEP 508's name), and a version specifier */
+/** a package name as pip takes it (PEP 508's name) */
 const PACKAGE_NAME = '^[A-Za-z0-9]([A-Za-z0-9._-]{0,253}[A-Za-z0-9])?$';
 
 export function registerDependencyAdminRoutes(registry: RouteRegistry): void {
