@@ -1,6 +1,8 @@
 /**
  * The API's description and its interactive docs: the OpenAPI document at `/openapi.json` (as
- * the original serves it) and at `/api/openapi.json`, and Swagger UI at `/docs`. The page and
+ * the original serves it) and at `/api/openapi.json`, and Swagger UI at `/docs`; the management
+ * API's own (its `/api/v1` routes alone, as the original's mounted sub-application) at
+ * `/api/v1/openapi.json` and `/api/v1/docs`. The page and
  * every asset it loads come from the platform (the `swagger-ui-dist` package and one initialiser
  * of ours), never from a CDN, so the docs work offline; the Content-Security-Policy admits this
  * origin alone, and the UI's online validator is switched off.
@@ -20,7 +22,8 @@ const ASSETS: Readonly<Record<string, string>> = {
   'favicon-32x32.png': 'image/png',
 };
 
-const PAGE = `<!DOCTYPE html>
+/** the page, its initialiser told which document to load (an attribute: the CSP admits no inline script) */
+const page = (openApi: string) => `<!DOCTYPE html>
 <html lang="en">
   <head>
     <meta charset="UTF-8">
@@ -32,14 +35,15 @@ const PAGE = `<!DOCTYPE html>
     <div id="swagger-ui"></div>
     <script src="/docs/swagger-ui-bundle.js"></script>
     <script src="/docs/swagger-ui-standalone-preset.js"></script>
-    <script src="/docs/init.js"></script>
+    <script src="/docs/init.js" data-openapi="${openApi}"></script>
   </body>
 </html>
 `;
 
-const INIT = `window.onload = function () {
+const INIT = `var openApi = document.currentScript.getAttribute('data-openapi') || '/openapi.json';
+window.onload = function () {
   window.ui = SwaggerUIBundle({
-    url: '/openapi.json',
+    url: openApi,
     dom_id: '#swagger-ui',
     deepLinking: true,
     validatorUrl: null,
@@ -85,12 +89,13 @@ export function registerApiDocs(registry: RouteRegistry, version: string): void 
     public: true,
     responses: { 200: { type: 'string' } },
     produces: 'text/html',
-    handler: (_req, res) => send(res, 'text/html; charset=utf-8', PAGE, CSP),
+    handler: (_req, res) => send(res, 'text/html; charset=utf-8', page('/openapi.json'), CSP),
   });
+  registerManagementDocs(registry, version);
   registry.add({
     method: 'get',
     path: '/docs/init.js',
-    summary: "The docs page's initialiser: it points Swagger UI at /openapi.json",
+    summary: "The docs pages' initialiser: it points Swagger UI at the page's document",
     tags,
     public: true,
     responses: { 200: { type: 'string' } },
@@ -112,6 +117,39 @@ export function registerApiDocs(registry: RouteRegistry, version: string): void 
       send(res, ASSETS[asset]!, files(asset));
     },
   });
+}
+
+/** `/api/v1/openapi.json` and `/api/v1/docs`: the management API (`/api/v1/...`) on its own. */
+function registerManagementDocs(registry: RouteRegistry, version: string): void {
+  const tags = ['Docs'];
+  registry.add({
+    method: 'get',
+    path: '/api/v1/openapi.json',
+    summary: 'The OpenAPI 3.1 document of the management API (/api/v1) alone',
+    tags,
+    public: true,
+    responses: { 200: { type: 'object' } },
+    handler: (_req, res) => void res.json(managementDocument(openApiDocument(registry, version))),
+  });
+  registry.add({
+    method: 'get',
+    path: '/api/v1/docs',
+    summary: 'Interactive docs of the management API (Swagger UI, served by the platform)',
+    tags,
+    public: true,
+    responses: { 200: { type: 'string' } },
+    produces: 'text/html',
+    handler: (_req, res) => send(res, 'text/html; charset=utf-8', page('/api/v1/openapi.json'), CSP),
+  });
+}
+
+function managementDocument(doc: Record<string, unknown>): Record<string, unknown> {
+  const paths = doc.paths as Record<string, unknown>;
+  return {
+    ...doc,
+    info: { ...(doc.info as object), title: 'Sinas (TypeScript) management API' },
+    paths: Object.fromEntries(Object.entries(paths).filter(([p]) => p.startsWith('/api/v1/'))),
+  };
 }
 
 /** The package's files, each read once when first asked for (the bundle is over a megabyte). */

@@ -48,4 +48,13 @@ export class ExecutionQueries {
       ...decodedRunText(r as unknown as Parameters<typeof decodedRunText>[0]),
     }));
   }
+
+  /** Executions of everyone's RUNNING since before `cutoff`, by id (the admin's stuck-job flush). */
+  async runningSince(cutoff: Date): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT id FROM executions WHERE status = 'RUNNING' AND started_at < $1 ORDER BY started_at, id`,
+      [cutoff],
+    );
+    return rows.map((r) => r.id);
+  }
 }

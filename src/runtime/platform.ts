@@ -74,6 +74,9 @@ import { registerMessageSearchRoutes } from '../http/message-search.js';
 import { MessageQueries } from '../projections/message-queries.js';
 import { registerPermissionReferenceRoutes } from '../http/permission-reference.js';
 import { registerSystemRoutes } from '../http/system.js';
+import { registerDependencyAdminRoutes } from '../http/dependency-admin.js';
+import { registerStuckJobRoutes } from '../http/stuck-jobs.js';
+import { registerQueueJobCancelRoute } from '../http/queue-job-cancel.js';
 import { registerQueueAdminRoutes } from '../http/queue-admin.js';
 import { QueueOverview } from './admin/queue-overview.js';
 import { QueueJobLabelQueries } from '../projections/queue-job-labels.js';
@@ -466,6 +469,15 @@ export class Platform {
       role: this.config.role,
       checks: this.services.portChecks,
       dataDir: this.config.dataDir,
+    });
+    registerDependencyAdminRoutes(registry);
+    registerStuckJobRoutes(registry, {
+      executions: this.services.executions,
+      queries: this.services.queries.executions,
+    });
+    registerQueueJobCancelRoute(registry, {
+      queue: this.services.queue,
+      executions: this.services.executions,
     });
     const labels = new QueueJobLabelQueries(pool);
     const workerDeps = { pool, ttlMs: this.config.admin.workerTtlMs };

@@ -468,6 +468,8 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'GET /docs': { call: () => ({ path: '/docs' }), expect: PUBLIC },
     'GET /docs/init.js': { call: () => ({ path: '/docs/init.js' }), expect: PUBLIC },
     'GET /docs/:asset': { call: () => ({ path: '/docs/swagger-ui.css' }), expect: PUBLIC },
+    'GET /api/v1/openapi.json': { call: () => ({ path: '/api/v1/openapi.json' }), expect: PUBLIC },
+    'GET /api/v1/docs': { call: () => ({ path: '/api/v1/docs' }), expect: PUBLIC },
     // a development platform serves its metrics to anyone who can reach it (no SINAS_METRICS_KEY)
     'GET /metrics': { call: () => ({ path: '/metrics' }), expect: PUBLIC },
     'GET /auth/me': { call: () => ({ path: '/auth/me' }), expect: SIGNED_IN },
@@ -970,16 +972,35 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       narrow: 'ok', // which permissions exist: no one's data
     },
     'GET /api/v1/system/health': { call: () => ({ path: '/api/v1/system/health' }), expect: ADMIN },
+    // the default cut-off (two hours): nothing the other rows run is old enough to be cancelled
+    'POST /api/v1/system/flush-stuck-jobs': {
+      call: () => ({ path: '/api/v1/system/flush-stuck-jobs' }),
+      expect: ADMIN,
+    },
     'GET /api/v1/dependencies': {
       call: () => ({ path: '/api/v1/dependencies' }),
       expect: SIGNED_IN,
       narrow: 'ok', // the approved packages: no one's data
+    },
+    // administrators reach the handler, which refuses: the runner image carries the packages
+    'POST /api/v1/dependencies': {
+      call: () => ({ path: '/api/v1/dependencies', body: { package_name: 'requests' } }),
+      expect: [401, 403, 403, 403, 409],
+    },
+    'DELETE /api/v1/dependencies/:dependency_id': {
+      call: () => ({ path: `/api/v1/dependencies/${randomUUID()}` }),
+      expect: [401, 403, 403, 403, 404],
     },
     // the job queues: administrators only (a job names the function, agent and chat it serves)
     'GET /api/v1/queue/stats': { call: () => ({ path: '/api/v1/queue/stats' }), expect: ADMIN },
     'GET /api/v1/queue/jobs': { call: () => ({ path: '/api/v1/queue/jobs?limit=5' }), expect: ADMIN },
     'GET /api/v1/queue/dlq': { call: () => ({ path: '/api/v1/queue/dlq' }), expect: ADMIN },
     'GET /api/v1/queue/workers': { call: () => ({ path: '/api/v1/queue/workers' }), expect: ADMIN },
+    // administrators reach the handler: no such job
+    'POST /api/v1/queue/jobs/:job_id/cancel': {
+      call: () => ({ path: '/api/v1/queue/jobs/no-such-job/cancel' }),
+      expect: [401, 403, 403, 403, 404],
+    },
     'GET /api/v1/workers': { call: () => ({ path: '/api/v1/workers' }), expect: ADMIN },
     'GET /api/v1/workers/count': { call: () => ({ path: '/api/v1/workers/count' }), expect: ADMIN },
     'GET /api/v1/containers/stats': { call: () => ({ path: '/api/v1/containers/stats' }), expect: ADMIN },

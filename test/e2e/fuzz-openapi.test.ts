@@ -5,6 +5,7 @@
  * bootstrap admin so each request gets past auth. Each route with a path parameter gets a real
  * target, so the request reaches its handler. No response may be a 5xx, and the server must be
  * healthy after. Every 5xx is collected, with its route and input, so one run shows them all.
+ * Every route the app registers is in the document and gets cases, so the fuzzer covers them all.
  */
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import {
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { casesOf, describeCase, seeded, type FuzzCase, type Targets } from '../support/fuzz-inputs.js';
 import { operationsOf, unboundedIn } from '../support/fuzz-schemas.js';
+import { toOpenApiPath } from '../../src/http/openapi.js';
 import { userDatabase, type UserDatabase } from '../support/user-database.js';
 
 const SEED = 20_250_612;
@@ -56,6 +58,23 @@ describe('fuzzing every route of /api/openapi.json', function () {
       ...(op.body ? unboundedIn(op.body, `${op.method} ${op.path} body`) : []),
     ]);
     expect(unbounded, unbounded.join('\n')).to.deep.equal([]);
+  });
+
+  it('has cases for every route the app registers', async () => {
+    const doc = await (await t.api('/api/openapi.json')).json();
+    const ops = operationsOf(doc);
+    const fuzzed = new Set(ops.map((op) => `${op.method} ${op.path}`));
+    const registered = t.platform.routes.map((r) => `${r.method.toUpperCase()} ${toOpenApiPath(r.path)}`);
+    expect(
+      registered.filter((r) => !fuzzed.has(r)),
+      'registered routes the fuzzer does not see',
+    ).to.deep.equal([]);
+    const anyTarget: Targets = { param: () => 'x', bodyOverrides: () => undefined };
+    const caseless = ops.filter((op) => casesOf(op, anyTarget, seeded(SEED)).length === 0);
+    expect(
+      caseless.map((op) => `${op.method} ${op.path}`),
+      'routes without a case',
+    ).to.deep.equal([]);
   });
 
   it('answers every bad input with a 4xx, never a 5xx, and stays healthy', async () => {
