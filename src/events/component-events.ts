@@ -32,7 +32,15 @@ export interface CompileError {
 export type ComponentBuildEvent =
   | {
       type: 'ComponentCompileRequested';
-      data: { componentId: string; namespace: string; name: string; sourceHash: string; at: string };
+      data: {
+        componentId: string;
+        namespace: string;
+        name: string;
+        sourceHash: string;
+        at: string;
+        /** made by the sweep for a build left pending (its worker died): the n-th such try in a row */
+        revival?: number;
+      };
     }
   | {
       type: 'ComponentCompiled';
