@@ -365,10 +365,14 @@ export class Platform {
       // serve once the admin's roles are readable (bounded: a separate worker may still be starting)
       await this.services.waiter.waitFor(['identity'], position, this.config.consistencyTimeoutMs);
     }
-    if (this.config.configFile) {
+    if (this.config.configFile && this.config.autoApplyConfig) {
       const caller = { userId: adminId ?? SYSTEM_ACTOR, isAdmin: true };
       await applyConfigFile(this.config.configFile, this.services.configService, caller, this.log);
-    }
+    } else if (this.config.configFile)
+      this.log.warn(
+        { file: this.config.configFile },
+        'CONFIG_FILE not applied: AUTO_APPLY_CONFIG is not set',
+      );
     const registry = new RouteRegistry();
     const renderTokens = new RenderTokens(this.services.jwtSecret);
     const turns = new TurnWaiter(this.services.eventStore, this.config.turnTimeoutMs);
