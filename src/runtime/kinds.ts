@@ -235,7 +235,13 @@ const databaseConnections: KindRegistration = {
   name: 'databaseConnections',
   kind: databaseConnectionKind,
   hooks: () => databaseConnectionHooks,
-  config: (service, p) => databaseConnectionsSection(service, p.items, openProviderKeyWith(p)),
+  config: (service, p) =>
+    databaseConnectionsSection(
+      service,
+      p.items,
+      openProviderKeyWith(p),
+      new DatabaseAnnotations(p.eventStore),
+    ),
   routes: (registry, d) =>
     registerDatabaseConnectionRoutes(registry, { ...d, annotations: new DatabaseAnnotations(d.eventStore) }),
   // a loopback port nothing listens on: the matrix never connects

@@ -325,6 +325,7 @@ export function sectionPorts(s: Built, log: Logger): KindSectionPorts {
     policy: s.executePolicy,
     cipher: s.cipher,
     secretVault: s.secretVault,
+    eventStore: s.eventStore,
     log,
   };
 }
