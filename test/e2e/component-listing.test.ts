@@ -5,7 +5,14 @@
  * components, a `private` one only by its owner (and administrators), and changes stay the owner's.
  */
 import { expect } from 'chai';
-import { ADMIN_KEY, startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
+import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
+import {
+  ADMIN_KEY,
+  startTestPlatform,
+  useProvider,
+  userKey,
+  type TestPlatform,
+} from '../support/platform.js';
 import { until } from '../support/until.js';
 
 const SOURCE = `export default function Hi() { return <p>hi</p>; }`;
@@ -42,7 +49,9 @@ describe('component listing and visibility', function () {
   });
   after(async () => {
     await t?.stop();
+    await llm?.stop();
   });
+  let llm: ScriptedLlm | undefined;
 
   const names = async (key: string) => {
     const r = await as(key, '/api/v1/components?namespace=al');
@@ -98,5 +107,26 @@ describe('component listing and visibility', function () {
     await as(alice, '/api/v1/components/al/private', { method: 'PUT', json: { visibility: 'private' } });
     expect((await as(bob, '/api/v1/components/al/private')).status).to.be.oneOf([403, 404]);
     expect((await names(bob)).items.map((i) => i.name)).not.to.include('private');
+  });
+
+  it("an agent offers another user's public component to a chat user, never a private one", async () => {
+    llm = await startScriptedLlm();
+    await useProvider(t, llm.url);
+    const agent = await t.api('/api/v1/agents', {
+      method: 'POST',
+      json: { namespace: 'al', name: 'shower', enabled_components: ['al/public', 'al/private'] },
+    });
+    expect(agent.status).to.equal(201);
+    llm.script([{ text: 'nothing to show' }]);
+    const chat = await (await as(bob, '/agents/al/shower/chats', { method: 'POST', json: {} })).json();
+    const reply = await as(bob, `/chats/${chat.id as string}/messages`, {
+      method: 'POST',
+      json: { content: 'show' },
+    });
+    expect(reply.status).to.equal(200);
+    const tools = ((llm.requests[0]!.tools ?? []) as { function: { name: string } }[]).map(
+      (x) => x.function.name,
+    );
+    expect(tools.filter((n) => n.startsWith('show_component_'))).to.deep.equal(['show_component_al_public']);
   });
 });
