@@ -74,6 +74,7 @@ describe('component listing and visibility', function () {
     const one = await (await t.api('/api/v1/components/al/shared')).json();
     expect(one).to.include({ source_code: SOURCE, css_overrides: '.x{}' });
     expect(one.compiled_bundle).to.contain('__SinasComponent__');
+    expect(JSON.parse(one.source_map as string)).to.include.keys('mappings', 'sources');
   });
 
   it('another user lists and reads shared and public components, never a private one', async () => {

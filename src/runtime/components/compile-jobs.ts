@@ -104,6 +104,7 @@ export async function compileNow(
         sourceHash: hash,
         status: outcome.ok ? 'success' : 'error',
         bundle: outcome.ok ? outcome.bundle : null,
+        sourceMap: outcome.ok ? (outcome.sourceMap ?? null) : null,
         errors: outcome.ok ? [] : outcome.errors,
         at: new Date().toISOString(),
       },
