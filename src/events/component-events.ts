@@ -32,7 +32,15 @@ export interface CompileError {
 export type ComponentBuildEvent =
   | {
       type: 'ComponentCompileRequested';
-      data: { componentId: string; namespace: string; name: string; sourceHash: string; at: string };
+      data: {
+        componentId: string;
+        namespace: string;
+        name: string;
+        sourceHash: string;
+        at: string;
+        /** made by the sweep for a build left pending (its worker died): the n-th such try in a row */
+        revival?: number;
+      };
     }
   | {
       type: 'ComponentCompiled';
@@ -41,6 +49,8 @@ export type ComponentBuildEvent =
         sourceHash: string;
         status: 'success' | 'error';
         bundle: string | null;
+        /** the bundle's source map (absent in builds recorded before it was kept) */
+        sourceMap?: string | null;
         errors: readonly CompileError[];
         at: string;
       };
@@ -51,10 +61,11 @@ export type CompileStatus = 'pending' | 'success' | 'error';
 export interface BuildState {
   readonly status: CompileStatus;
   readonly bundle: string | null;
+  readonly sourceMap: string | null;
   readonly errors: readonly CompileError[];
 }
 
-const PENDING: BuildState = { status: 'pending', bundle: null, errors: [] };
+const PENDING: BuildState = { status: 'pending', bundle: null, sourceMap: null, errors: [] };
 
 /** The build of `hash` as the stream's events tell it (the last one about it decides). */
 export function buildOf(events: readonly RecordedEvent[], hash: string): BuildState {
@@ -67,7 +78,12 @@ export function buildOf(events: readonly RecordedEvent[], hash: string): BuildSt
         state = PENDING;
         break;
       case 'ComponentCompiled':
-        state = { status: ev.data.status, bundle: ev.data.bundle, errors: ev.data.errors };
+        state = {
+          status: ev.data.status,
+          bundle: ev.data.bundle,
+          sourceMap: ev.data.sourceMap ?? null,
+          errors: ev.data.errors,
+        };
         break;
       default: {
         const unreachable: never = ev;

@@ -140,7 +140,11 @@ function grants(
     const item = namespaced
       ? { namespaced: true as const, namespace: r.namespace, name: r.name }
       : { namespaced: false as const };
-    if (!canAct(p.permissions, { ...item, resource, action, ownerId: r.ownerId, callerId: p.userId }))
+    // a kind's visibility opens reading only (resource-kind.ts `visibilityField`)
+    const field = action === 'read' ? kind.visibilityField : undefined;
+    const visibility = field ? String(r.row?.spec[field] ?? 'private') : undefined;
+    const who = { ownerId: r.ownerId, callerId: p.userId, ...(visibility ? { visibility } : {}) };
+    if (!canAct(p.permissions, { ...item, resource, action, ...who }))
       throw new ForbiddenError(`Not authorized to ${action} this ${labelOf(kind)}`);
   };
   return {

@@ -63,6 +63,21 @@ export function responseSchema(kind: ResourceKind, extra: Record<string, JSONSch
   };
 }
 
+/** an item in a list: the response without the fields the kind shows only on a read of one */
+export function listItemSchema(kind: ResourceKind, extra: Record<string, JSONSchema> = {}): JSONSchema {
+  const one = responseSchema(kind, extra) as { properties: Record<string, JSONSchema> };
+  const omitted = new Set(kind.listOmits ?? []);
+  return {
+    type: 'object',
+    properties: Object.fromEntries(Object.entries(one.properties).filter(([f]) => !omitted.has(f))),
+  };
+}
+
+export function forList(kind: ResourceKind, shown: Record<string, unknown>): Record<string, unknown> {
+  const omitted = new Set(kind.listOmits ?? []);
+  return omitted.size ? Object.fromEntries(Object.entries(shown).filter(([f]) => !omitted.has(f))) : shown;
+}
+
 export function toResponse(
   kind: ResourceKind,
   r: ResourceData & { version: number },

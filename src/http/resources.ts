@@ -18,8 +18,10 @@ import { commandIdOf } from './idempotency.js';
 import { idToName } from './id-or-name.js';
 import { kindAccess } from './resource-access.js';
 import {
+  forList,
   identityParams,
   itemRoute,
+  listItemSchema,
   pickerQuery,
   responseSchema,
   toResponse,
@@ -129,7 +131,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
       skip: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 },
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     },
-    responses: { 200: { type: 'array', items: response } },
+    responses: { 200: { type: 'array', items: listItemSchema(kind, deps.decorate?.schema) } },
     handler: async (req, res) => {
       const q = queryOf(req) as { skip: number; limit: number };
       const filter = access.listFilter(req);
@@ -140,7 +142,7 @@ export function registerResourceRoutes(target: RouteRegistry, deps: ResourceRout
       }
       const { rows, total } = await queries.list(kind, { skip: q.skip, limit: q.limit, ...filter });
       res.setHeader('X-Total-Count', String(total));
-      res.json(await shown(req, rows.map(fromRow)));
+      res.json((await shown(req, rows.map(fromRow))).map((i) => forList(kind, i)));
     },
   });
   registry.add({

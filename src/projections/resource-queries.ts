@@ -24,6 +24,31 @@ export interface ListOptions {
   readonly visibleTo?: { readonly ownerId: string; readonly namespaces: readonly string[] };
 }
 
+/**
+ * The rows a reader without `read:all` sees: their own, plus those in the namespaces they were
+ * granted; for a kind with a visibility field, in those namespaces (or anywhere, when the reader's
+ * `read:own` covers every namespace) only the items not `private`, never another's private one.
+ */
+function visibleCondition(
+  kind: ResourceKind,
+  visibleTo: NonNullable<ListOptions['visibleTo']>,
+  params: unknown[],
+): string {
+  const layout = readModelOf(kind);
+  const ns = columnOf(layout, 'namespace');
+  const spec = columnOf(layout, 'spec');
+  params.push(visibleTo.ownerId);
+  const owned = `owner_id = $${params.length}`;
+  if (!ns) return owned;
+  params.push([...visibleTo.namespaces]);
+  const granted = `${ns} = ANY($${params.length})`;
+  if (!kind.visibilityField || !spec) return `(${owned} OR ${granted})`;
+  params.push(kind.visibilityField);
+  const open = `coalesce(${spec}->>$${params.length}, 'private') <> 'private'`;
+  const anywhere = `cardinality($${params.length - 1}::text[]) = 0`;
+  return `(${owned} OR (${open} AND (${anywhere} OR ${granted})))`;
+}
+
 export class ResourceQueries {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -40,12 +65,7 @@ export class ResourceQueries {
       params.push([...o.namespaces]);
       conditions.push(`${ns} = ANY($${params.length})`);
     }
-    if (o.visibleTo) {
-      params.push(o.visibleTo.ownerId);
-      const owned = `owner_id = $${params.length}`;
-      if (ns) params.push([...o.visibleTo.namespaces]);
-      conditions.push(ns ? `(${owned} OR ${ns} = ANY($${params.length}))` : owned);
-    }
+    if (o.visibleTo) conditions.push(visibleCondition(kind, o.visibleTo, params));
     const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     const { rows } = await this.pool.query<ResourceRow & { total: string }>(
       `SELECT ${visibleColumns(kind).join(', ')}, count(*) OVER () AS total FROM ${kind.table} ${where}

@@ -1,7 +1,8 @@
 /**
- * `CONFIG_FILE` (reference §6.5 "auto-apply at boot"): the API process applies that SinasConfig
- * before it serves, as the bootstrap administrator. An apply is idempotent, so every restart applies
- * it again and writes nothing when nothing changed. A file that cannot be read, does not validate,
+ * `CONFIG_FILE` (reference §6.5 "auto-apply at boot"): with `AUTO_APPLY_CONFIG` set too, as in the
+ * original, the API process applies that SinasConfig before it serves, as the bootstrap
+ * administrator. An apply is idempotent, so every restart applies it again and writes nothing when
+ * nothing changed. A file that cannot be read, does not validate,
  * or cannot be applied stops the start with a `StartupError` naming the file and every problem.
  */
 import { readFile } from 'node:fs/promises';

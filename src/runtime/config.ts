@@ -48,6 +48,8 @@ export interface Config {
   readonly superadminEmail: string;
   /** a SinasConfig YAML file the API process applies at start-up (CONFIG_FILE; README "Config at start-up") */
   readonly configFile: string | undefined;
+  /** whether it applies CONFIG_FILE at start-up: only with both set, as the original (AUTO_APPLY_CONFIG) */
+  readonly autoApplyConfig: boolean;
   /** Ed25519 private key (PEM or base64 of it) that signs audit exports */
   readonly auditSigningKey: string | undefined;
   /** signs access tokens (HS256); required in production, generated into SINAS_DATA_DIR in development */
@@ -199,6 +201,7 @@ export function loadConfig(env: Env = process.env): Config {
     codeExecutionTimeoutMs: int(env, 'SINAS_CODE_EXECUTION_TIMEOUT_MS', 60_000, 100, 3_600_000),
     superadminEmail: str(env, 'SUPERADMIN_EMAIL', 'admin@sinas.local').toLowerCase(),
     configFile: optional(env, 'CONFIG_FILE'),
+    autoApplyConfig: flag(env, 'AUTO_APPLY_CONFIG', false),
     auditSigningKey: optional(env, 'SINAS_AUDIT_SIGNING_KEY'),
     jwtSecret: optional(env, 'SINAS_JWT_SECRET'),
     smtp: smtp(env),
@@ -284,6 +287,15 @@ function smtp(env: Env): SmtpConfig | undefined {
     password: optional(env, 'SMTP_PASSWORD'),
     from: str(env, 'SMTP_FROM', 'Sinas <no-reply@sinas.local>'),
   };
+}
+
+/** a boolean as the original's settings read one: true|1|yes|on|t|y, false|0|no|off|f|n (any case) */
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const v = optional(env, name)?.toLowerCase();
+  if (v === undefined) return fallback;
+  if (['true', '1', 'yes', 'on', 't', 'y'].includes(v)) return true;
+  if (['false', '0', 'no', 'off', 'f', 'n'].includes(v)) return false;
+  throw new ValidationError(`${name}: '${v}' is not a boolean (true or false)`, name);
 }
 
 function optional(env: Env, name: string): string | undefined {

@@ -49,6 +49,8 @@ export interface KindSectionPorts {
   readonly cipher: Keyring;
   /** opens a secret's value with its data key */
   readonly secretVault: SecretVault;
+  /** what a section keeps beside a kind's items (a database connection's annotations) */
+  readonly eventStore: Adapters['eventStore'];
   readonly log: Logger;
 }
 

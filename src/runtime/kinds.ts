@@ -1,10 +1,12 @@
 /**
  * The kinds on the kit: the one place a kind is registered. Its service, projection and table,
  * routes and OpenAPI, config section and authorisation-matrix rows are all derived from this list
- * (kind-registry.ts). Order is the config's apply order (reference §6.3: llmProviders → secrets →
- * connectors → functions → skills → components → queries → collections → templates → stores → manifests → agents → webhooks →
- * schedules → databaseTriggers), after
- * roles and users.
+ * (kind-registry.ts). The order of `KINDS` is the config's apply order (reference §6.3), which
+ * sections/index.ts completes with roles and users first and dependencies after secrets:
+ * roles → users → llmProviders → databaseConnections → secrets → dependencies → connectors →
+ * functions → skills → components → queries → collections → templates → stores → manifests →
+ * agents → webhooks → schedules → databaseTriggers; eventSubscriptions, which has no config
+ * section, comes last. test/unit/kinds-apply-order.test.ts holds this comment to that order.
  */
 import { agentFunctionCheck } from '../commands/agent/agent-functions.js';
 import { refuseUnrunKinds } from '../commands/agent/agent-unrun-kinds.js';
@@ -235,7 +237,13 @@ const databaseConnections: KindRegistration = {
   name: 'databaseConnections',
   kind: databaseConnectionKind,
   hooks: () => databaseConnectionHooks,
-  config: (service, p) => databaseConnectionsSection(service, p.items, openProviderKeyWith(p)),
+  config: (service, p) =>
+    databaseConnectionsSection(
+      service,
+      p.items,
+      openProviderKeyWith(p),
+      new DatabaseAnnotations(p.eventStore),
+    ),
   routes: (registry, d) =>
     registerDatabaseConnectionRoutes(registry, { ...d, annotations: new DatabaseAnnotations(d.eventStore) }),
   // a loopback port nothing listens on: the matrix never connects

@@ -38,6 +38,7 @@ import type { Config } from './config.js';
 import { purgeReactor, startPurgeWorkers, sweepExpiredChats } from './turns/purge.js';
 import { claimStreamsProjection } from './retention/claim-streams.js';
 import { sweepClaimStreams } from './retention/stream-sweep.js';
+import { sweepComponentBuilds } from './components/compile-sweep.js';
 import { keepingEvents } from './retention/stream-trim.js';
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
 import { startWhatIfWorkers } from './whatif/whatif-jobs.js';
@@ -99,7 +100,7 @@ import { triggerPollerOn } from './database-triggers/trigger-wiring.js';
 import type { TriggerPoller } from './database-triggers/trigger-poller.js';
 import { Scheduler } from './schedules/scheduler.js';
 import { TICK_POLICY } from './schedules/tick-policy.js';
-import { compileReactor, startCompileWorkers } from './components/compile-jobs.js';
+import { compileReactor, startCompileWorkers, type Compiler } from './components/compile-jobs.js';
 import { renewComponentBlock } from './components/component-blocks.js';
 import { RenderTokens } from './components/render-tokens.js';
 
@@ -138,10 +139,13 @@ export class Platform {
       readonly kinds?: readonly KindRegistration[];
       /** tool families beyond the platform's own (a test's) */
       readonly families?: readonly ToolFamily[];
+      /** the components' compiler (a crash test's stand-in that hangs or crashes) */
+      readonly compiler?: Compiler;
     } = {},
   ): Promise<Platform> {
     const composition = await compose(config, log, options.kinds ?? KINDS, options.families ?? []);
     const platform = new Platform(config, log, composition);
+    platform.compiler = options.compiler;
     try {
       if (config.role !== 'api') await platform.startWorker();
       if (config.role !== 'worker') await platform.startApi();
@@ -280,6 +284,10 @@ export class Platform {
         sweepExecutions(pool, queue).then(
           (n) => n > 0 && this.log.warn({ executions: n }, 're-enqueued executions that had no job'),
         ),
+        this.services.kinds.components &&
+          sweepComponentBuilds({ pool, store, queue }).then(
+            (n) => n > 0 && this.log.warn({ components: n }, 'asked again for (or ended) lost builds'),
+          ),
       ]).catch((err) => this.log.error({ err }, 'sweep failed'));
     void sweep();
     this.sweepTimer = setInterval(() => void sweep(), 60_000);
@@ -311,12 +319,14 @@ export class Platform {
     await this.scheduler.start();
   }
 
+  private compiler: Compiler | undefined;
+
   /** components' compile jobs (src/runtime/components/compile-jobs.ts), when the kind is served */
   private async startComponentCompiler(): Promise<void> {
     const components = this.services.kinds.components;
     if (!components) return; // a test's own list of kinds without it
     this.startRunner(compileReactor(this.services.queue));
-    await startCompileWorkers(this.services.queue, components, this.services.eventStore);
+    await startCompileWorkers(this.services.queue, components, this.services.eventStore, this.compiler);
   }
 
   private startRunner(p: Projection): void {
@@ -358,10 +368,14 @@ export class Platform {
       // serve once the admin's roles are readable (bounded: a separate worker may still be starting)
       await this.services.waiter.waitFor(['identity'], position, this.config.consistencyTimeoutMs);
     }
-    if (this.config.configFile) {
+    if (this.config.configFile && this.config.autoApplyConfig) {
       const caller = { userId: adminId ?? SYSTEM_ACTOR, isAdmin: true };
       await applyConfigFile(this.config.configFile, this.services.configService, caller, this.log);
-    }
+    } else if (this.config.configFile)
+      this.log.warn(
+        { file: this.config.configFile },
+        'CONFIG_FILE not applied: AUTO_APPLY_CONFIG is not set',
+      );
     const registry = new RouteRegistry();
     const renderTokens = new RenderTokens(this.services.jwtSecret);
     const turns = new TurnWaiter(this.services.eventStore, this.config.turnTimeoutMs);

@@ -325,6 +325,7 @@ export function sectionPorts(s: Built, log: Logger): KindSectionPorts {
     policy: s.executePolicy,
     cipher: s.cipher,
     secretVault: s.secretVault,
+    eventStore: s.eventStore,
     log,
   };
 }
@@ -376,6 +377,8 @@ function toolFamilies(
       queries: s.packages.queries,
       sections: () => s.configService.sections,
       permissionsOf: async (u) => (await s.queries.identity.permissionsOf(u)).permissions,
+      // `file_path`: a collection file the chat's user may read
+      files: s.kinds.collections && filesOn({ ...s, collections: s.kinds.collections, log }, config).files,
     }),
     // a platform serving fewer kinds (a test's) offers no tools of the kinds it lacks
     ...(s.kinds.connectors

@@ -143,6 +143,78 @@ describe('packageManagement system tool', function () {
     expect((await t.api('/api/v1/skills/approved/guide')).status).to.equal(404);
   });
 
+  /** the result of the latest tool call the model saw in its i-th request */
+  const latestToolResult = (i: number) =>
+    JSON.parse(
+      (llm.requests[i]!.messages as { role: string; content: string }[]).findLast((m) => m.role === 'tool')!
+        .content,
+    );
+
+  it('reads the package from a collection file (file_path) the chat user may read', async () => {
+    const up = await t.api('/files/ops/pkgs', {
+      method: 'POST',
+      json: { name: 'filed.yaml', content_base64: Buffer.from(pkg('filed')).toString('base64') },
+    });
+    expect(up.status).to.equal(201);
+    llm.script([
+      {
+        toolCalls: [
+          { id: 'call_fp', name: 'sinas_package_preview', arguments: { file_path: 'ops/pkgs/filed.yaml' } },
+        ],
+      },
+      {
+        toolCalls: [
+          { id: 'call_fv', name: 'sinas_package_validate', arguments: { file_path: 'ops/pkgs/filed.yaml' } },
+        ],
+      },
+      { text: 'previewed' },
+    ]);
+    const chatId = await chatAs();
+    expect((await (await post(chatId)).json()).content).to.equal('previewed');
+    const preview = latestToolResult(1);
+    expect(preview.package).to.include({ name: 'filed', version: '1.0.0' });
+    expect(preview.apply.summary.created).to.deep.equal({ skill: 1 });
+    expect(latestToolResult(2)).to.include({ valid: true });
+    expect(await installed('filed')).to.equal(false);
+  });
+
+  it("file_path never reads another user's private file, a missing one, or anything outside a collection", async () => {
+    expect(
+      (await t.api('/api/v1/roles', { method: 'POST', json: { name: 'PkgPreviewers' } })).status,
+    ).to.equal(201);
+    for (const key of ['sinas.packages.install:all', 'sinas.agents/ops/pkg.chat:all']) {
+      const r = await t.api('/api/v1/roles/PkgPreviewers/permissions', {
+        method: 'POST',
+        json: { permission_key: key, permission_value: true },
+      });
+      expect(r.status).to.be.lessThan(300);
+    }
+    // Users may download from collections, but the admin's file is private
+    const key = await userKey(t, 'pkg-previewer', ['Users', 'PkgPreviewers']);
+    const paths = [
+      'ops/pkgs/filed.yaml',
+      'ops/pkgs/nothing.yaml',
+      'ops/pkgs/../../../etc/passwd',
+      '/etc/passwd',
+    ];
+    llm.script([
+      ...paths.map((file_path, i) => ({
+        toolCalls: [{ id: `call_x${i}`, name: 'sinas_package_preview', arguments: { file_path } }],
+      })),
+      { text: 'nothing read' },
+    ]);
+    const chatId = await chatAs(key);
+    expect((await (await post(chatId, key)).json()).content).to.equal('nothing read');
+    const results = paths.map((_, i) => latestToolResult(i + 1));
+    expect(results[0].error).to.equal(
+      "file_path: no file 'filed.yaml' in collection 'ops/pkgs' that you may read",
+    );
+    expect(results[1].error).to.equal(results[0].error.replace('filed.yaml', 'nothing.yaml'));
+    expect(results[2].error).to.contain('no file').and.not.to.contain('root:');
+    expect(results[3].error).to.match(/^file_path: (must be|no file)/);
+    expect(JSON.stringify(results)).not.to.contain('root:x:0');
+  });
+
   it("a chat user without the package permissions is refused, even when the call's approved", async () => {
     const key = await userKey(t, 'pkg-chatter', ['Users']);
     const perm = await t.api('/api/v1/roles/Users/permissions', {

@@ -137,7 +137,7 @@ describe('packages', function () {
     expect(r.apply.summary.unchanged).to.deep.equal({ function: 1, skill: 1, agent: 1 });
   });
 
-  it('refuses (409) to take over a resource a user made, and leaves it theirs', async () => {
+  it('skips, with a warning, a resource a user made, and leaves it theirs; forced, it takes it over', async () => {
     const mine = await t.api('/api/v1/functions', {
       method: 'POST',
       json: {
@@ -148,9 +148,18 @@ describe('packages', function () {
     });
     expect(mine.status).to.equal(201);
     const res = await install(V1);
-    expect(res.status).to.equal(409);
-    expect((await res.json()).detail).to.match(/helper/);
+    const r = await res.json();
+    expect(res.status, JSON.stringify(r)).to.equal(200);
+    expect(r.apply.success).to.equal(true);
+    expect(r.apply.warnings).to.include(
+      "spec.functions[1]: function 'desk/helper' exists but is not managed by 'pkg:desk-tools'. Skipping.",
+    );
+    expect(r.package.resources.map((x: { resourceName: string }) => x.resourceName)).not.to.include(
+      'desk/helper',
+    );
     expect(await managedBy('function-desk/helper')).to.equal(undefined);
+    const kept = await (await t.api('/api/v1/functions/desk/helper')).json();
+    expect(kept.code).to.contain('"mine": 1');
     // forced, it would take it over (a preview: shown, not written)
     const head = await store.headPosition();
     const forced = await t.api('/api/v1/packages/preview', {
@@ -161,6 +170,37 @@ describe('packages', function () {
     expect(forced.status, JSON.stringify(f)).to.equal(200);
     expect(f.apply.warnings.join('\n')).to.match(/helper.*taken over/);
     expect(await store.headPosition()).to.equal(head);
+  });
+
+  it('skips, with a warning, a resource another package manages, and installs the rest', async () => {
+    const other = `
+apiVersion: sinas.co/v1
+kind: SinasPackage
+package: { name: other-tools, version: "1.0.0" }
+spec:
+  functions:
+    - namespace: desk
+      name: greet
+      description: not yours
+      code: |
+        def handler(input_data, context):
+            return {"other": 1}
+  skills:
+    - { namespace: other, name: note, description: a note, content: Hi. }
+`;
+    const res = await install(other);
+    const r = await res.json();
+    expect(res.status, JSON.stringify(r)).to.equal(200);
+    expect(r.apply.warnings).to.include(
+      "spec.functions[0]: function 'desk/greet' exists but is managed by 'pkg:desk-tools'. Skipping.",
+    );
+    expect(r.apply.summary.created).to.deep.equal({ skill: 1 });
+    expect(await managedBy('function-desk/greet')).to.equal('pkg:desk-tools');
+    expect((await (await t.api('/api/v1/functions/desk/greet')).json()).description).to.equal('says hello');
+    expect(await managedBy('skill-other/note')).to.equal('pkg:other-tools');
+    expect((await t.api('/api/v1/packages/other-tools', { method: 'DELETE' })).status).to.equal(204);
+    expect(await status('/api/v1/functions/desk/greet')).to.equal(200);
+    expect(await status('/api/v1/skills/other/note')).to.equal(404);
   });
 
   it('uninstall removes exactly what the package manages: a user resource of the same kind stays', async () => {

@@ -29,6 +29,17 @@ describe('configuration from the environment', () => {
     }
   });
 
+  it('applies CONFIG_FILE only with AUTO_APPLY_CONFIG, read as the original reads a boolean', () => {
+    expect(loadConfig({ CONFIG_FILE: '/c.yaml' }).autoApplyConfig).to.equal(false);
+    for (const yes of ['true', 'TRUE', '1', 'yes', 'on'])
+      expect(loadConfig({ AUTO_APPLY_CONFIG: yes }).autoApplyConfig, yes).to.equal(true);
+    for (const no of ['false', '0', 'no', 'off', ''])
+      expect(loadConfig({ AUTO_APPLY_CONFIG: no }).autoApplyConfig, no).to.equal(false);
+    expect(() => loadConfig({ AUTO_APPLY_CONFIG: 'sometimes' }))
+      .to.throw(ValidationError)
+      .with.property('field', 'AUTO_APPLY_CONFIG');
+  });
+
   it('serves metrics: on in development, off in production unless a key or SINAS_METRICS asks', () => {
     const production = { SINAS_ENV: 'production', SINAS_JWT_SECRET: 'a-production-jwt-secret-0123456789' };
     const key = 'a-metrics-key-0123456789';

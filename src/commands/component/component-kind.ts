@@ -55,6 +55,10 @@ export const componentKind: ResourceKind = {
     is_published: { type: 'boolean', default: false },
   },
   requiredFields: ['source_code'],
+  // the large fields; a list shows the rest (§5.9 ComponentListResponse)
+  listOmits: ['source_code', 'compiled_bundle', 'source_map', 'css_overrides'],
+  // shared and public components: every reader lists and reads them (the original's mixin)
+  visibilityField: 'visibility',
   namespacePattern: COMPONENT_NAME,
   namePattern: COMPONENT_NAME,
   nameMaxLength: 255,

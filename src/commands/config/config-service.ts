@@ -99,6 +99,13 @@ export interface ApplyOptions {
   readonly applyId?: string;
   /** who the written resources are managed by: 'config' (default) or a package's `pkg:<name>` */
   readonly manager?: string;
+  /**
+   * a changed resource that `manager` does not manage (reference §6.5), unless forced: 'refuse'
+   * (default: a config apply is refused, 409); 'skip' (package installs, as the original's): left as
+   * it is, with a warning. Unlike the original, one made through the API (nobody manages it) is
+   * skipped too rather than taken over: the package's uninstall would delete a user's resource.
+   */
+  readonly foreign?: 'refuse' | 'skip';
 }
 
 export interface ConfigServiceDeps {
@@ -194,7 +201,8 @@ export class ConfigService {
     }
     const warnings = read.warnings.map(show);
     const manager = o.manager ?? CONFIG_MANAGER;
-    const plan = await this.plan(read.items, o.force === true, warnings, manager);
+    const rules = { force: o.force === true, foreign: o.foreign ?? 'refuse', manager };
+    const plan = await this.plan(read.items, rules, warnings);
     await this.authorize(plan, caller);
     const applyId = o.applyId ?? randomUUID();
     const result = { success: true, dryRun: o.dryRun === true, applyId, warnings, errors: [] as string[] };
@@ -205,9 +213,8 @@ export class ConfigService {
 
   private async plan(
     items: readonly ConfigItem[],
-    force: boolean,
+    rules: ForeignRules,
     warnings: string[],
-    manager: string,
   ): Promise<PlannedChange[]> {
     const memo = new Map<string, Promise<unknown>>();
     const env: PlanEnv = {
@@ -243,15 +250,11 @@ export class ConfigService {
         plan.push({ ...base, action: 'unchanged', checksum: sum, observation });
         continue;
       }
-      if (observation.managedBy !== manager) {
-        const who = observation.managedBy
-          ? `managed by '${observation.managedBy}'`
-          : `not managed by ${manager}`;
-        const message = `${section.resourceType} '${key}' exists and is ${who} (it was last changed outside config)`;
-        if (force) warnings.push(`${path}: ${message}; taken over (force)`);
-        else conflicts.push({ path, message: `${message}; apply with force to take it over` });
-      }
-      plan.push({ ...base, action: 'update', changes, checksum: sum, observation });
+      const verdict = foreignVerdict(rules, { path, type: section.resourceType, key, observation });
+      if (verdict.warning) warnings.push(verdict.warning);
+      if (verdict.conflict) conflicts.push(verdict.conflict);
+      if (verdict.skip) plan.push({ ...base, action: 'unchanged', checksum: sum, observation });
+      else plan.push({ ...base, action: 'update', changes, checksum: sum, observation });
     }
     if (invalid.length)
       throw new ValidationError(`invalid config: ${show(invalid[0]!)}`, invalid[0]!.path, fields(invalid));
@@ -426,4 +429,27 @@ function report(plan: readonly PlannedChange[]): { summary: Summary; changes: Ch
     };
   });
   return { summary, changes };
+}
+
+interface ForeignRules {
+  readonly force: boolean;
+  readonly foreign: 'refuse' | 'skip';
+  readonly manager: string;
+}
+
+/** What a changed resource that `manager` does not manage comes to (ApplyOptions `foreign`). */
+function foreignVerdict(
+  rules: ForeignRules,
+  r: { path: string; type: string; key: string; observation: { managedBy?: string | undefined } },
+): { warning?: string; conflict?: ConfigIssue; skip?: boolean } {
+  const managedBy = r.observation.managedBy;
+  if (managedBy === rules.manager) return {};
+  const who = managedBy ? `managed by '${managedBy}'` : `not managed by ${rules.manager}`;
+  const message = `${r.type} '${r.key}' exists and is ${who} (it was last changed outside config)`;
+  if (rules.force) return { warning: `${r.path}: ${message}; taken over (force)` };
+  if (rules.foreign === 'refuse')
+    return { conflict: { path: r.path, message: `${message}; apply with force to take it over` } };
+  // the original's words; it takes over an unmanaged one, which its uninstall would then delete
+  const skipped = managedBy ? `is managed by '${managedBy}'` : `is not managed by '${rules.manager}'`;
+  return { warning: `${r.path}: ${r.type} '${r.key}' exists but ${skipped}. Skipping.`, skip: true };
 }

@@ -1,7 +1,8 @@
 /**
  * Packages (reference §5.13, §6): install, preview and uninstall through the config engine. An
  * install applies the package's spec as a config whose resources are managed by `pkg:<name>`
- * (a resource someone else manages is refused, as a config apply refuses it, unless forced), then
+ * (a resource it does not manage is skipped with a warning, as the original skips one another
+ * config or package manages; `force` takes it over), then
  * deletes what an earlier version managed and this one dropped, and records the package in
  * `package-<name>`. Uninstall deletes exactly the resources the package still manages: one a user
  * changed since (detached) or never the package's stays. Package operations run one at a time per
@@ -92,7 +93,13 @@ export class PackageService {
     const previous = before.status === 'installed' ? before.resources : [];
     const applied = await this.deps.config.apply(
       doc.config,
-      { dryRun: o.dryRun, force: o.force === true, manager, ...(o.applyId ? { applyId: o.applyId } : {}) },
+      {
+        dryRun: o.dryRun,
+        force: o.force === true,
+        manager,
+        foreign: 'skip',
+        ...(o.applyId ? { applyId: o.applyId } : {}),
+      },
       caller,
     );
     const apply = { ...applied, warnings: [...doc.warnings, ...applied.warnings] };

@@ -72,6 +72,17 @@ export interface ResourceKind {
   /** set by a hook, never by a request nor shown (a subscription's sealed signing secret) */
   readonly internalFields?: readonly string[];
   /**
+   * response fields a list leaves out, shown only when one item is read (a component's source and
+   * bundle: reference §5.9 ComponentListResponse); they may be fields or decorations
+   */
+  readonly listOmits?: readonly string[];
+  /**
+   * a `grants` kind's field that opens an item to other readers: any value but `private` lets
+   * every holder of the kind's `read:own` key list and read it (components' `visibility`, as the
+   * original's permission mixin does); changes stay with the owner and `:all`
+   */
+  readonly visibilityField?: string;
+  /**
    * the resource API of agents, functions and providers: `is_active` in responses (false deletes),
    * identity fields accepted in updates, a `/versions` route (default true)
    */

@@ -18,7 +18,7 @@ export const PROVIDED_MODULES = [
 ] as const;
 
 export type CompileOutcome =
-  | { readonly ok: true; readonly bundle: string }
+  | { readonly ok: true; readonly bundle: string; readonly sourceMap?: string }
   | { readonly ok: false; readonly errors: readonly CompileError[] };
 
 const onlyProvided: Plugin = {
@@ -49,6 +49,9 @@ export async function compileComponent(source: string): Promise<CompileOutcome> 
       stdin: { contents: source, loader: 'tsx', sourcefile: 'component.tsx', resolveDir: '/' },
       bundle: true,
       write: false,
+      // the map beside the bundle (reference §5.9 `source_map`), not linked from it; nothing is written
+      outfile: 'component.js',
+      sourcemap: 'external',
       format: 'iife',
       globalName: '__SinasComponentModule__',
       platform: 'browser',
@@ -61,7 +64,8 @@ export async function compileComponent(source: string): Promise<CompileOutcome> 
         js: 'window.__SinasComponent__ = __SinasComponentModule__ && (__SinasComponentModule__.default || __SinasComponentModule__);',
       },
     });
-    return { ok: true, bundle: out.outputFiles[0]!.text };
+    const file = (suffix: string) => out.outputFiles.find((f) => f.path.endsWith(suffix))!.text;
+    return { ok: true, bundle: file('component.js'), sourceMap: file('component.js.map') };
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors;
     if (Array.isArray(errors) && errors.length > 0) return { ok: false, errors: errors.map(asError) };

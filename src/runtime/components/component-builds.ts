@@ -1,6 +1,6 @@
 /**
- * A component's build as the API shows it: `compile_status`, `compile_errors` and `compiled_bundle`
- * of its current source (from its build stream: src/events/component-events.ts) and a fresh
+ * A component's build as the API shows it: `compile_status`, `compile_errors`, `compiled_bundle`
+ * and `source_map` of its current source (from its build stream: src/events/component-events.ts) and a fresh
  * `render_token` for the caller, beside its fields in every response. `request` records a compile
  * request (`POST .../compile`); the workers' reactor compiles it.
  */
@@ -36,6 +36,7 @@ const SCHEMA: Readonly<Record<string, JSONSchema>> = {
     },
   },
   compiled_bundle: { type: ['string', 'null'], description: 'the compiled IIFE, once compiled' },
+  source_map: { type: ['string', 'null'], description: "the compiled bundle's source map (JSON)" },
   render_token: {
     type: 'string',
     description: 'opens GET /components/{ns}/{name}/render?token=… for an hour',
@@ -85,6 +86,7 @@ export class ComponentBuilds {
                 compile_status: b.status,
                 compile_errors: b.status === 'error' ? b.errors : null,
                 compiled_bundle: b.bundle,
+                source_map: b.sourceMap,
                 render_token: token,
               };
               return [i.id, fields] as const;

@@ -76,6 +76,8 @@ async function readOne(
     name: ref.name,
     ownerId: c.ownerId,
     callerId: userId,
+    // a shared or public component is readable by every reader, as on the API (component-kind.ts)
+    visibility: String(c.spec.visibility ?? 'private'),
   });
   return may ? c : undefined;
 }

@@ -4,7 +4,7 @@
  * a function with `requires_approval`). Every call runs with the chat user's own permissions: the
  * ones the package routes need (`sinas.packages.install|read|delete:all`). Reading and previewing
  * change nothing and may run again after a crash; an install or uninstall is not run twice.
- * The YAML comes as `yaml`; `file_path` (a collection file) is not read yet and says so.
+ * The YAML comes as `yaml` or from a collection file the user may read (`file_path`: package-source.ts).
  */
 import { ForbiddenError } from '../../../errors.js';
 import type { ToolTarget } from '../../../events/chat-events.js';
@@ -16,6 +16,7 @@ import type { PackageService } from '../../../commands/package/package-service.j
 import type { PackageQueries } from '../../../projections/package-queries.js';
 import type { LlmTool } from '../../llm/llm.js';
 import type { ToolChat, ToolFamily, ToolOutcome, ToolRun } from '../tool-family.js';
+import { packageSource, type SourceReader } from './package-source.js';
 import { systemToolNames } from './system-family.js';
 
 export const PACKAGE_FAMILY = 'packages';
@@ -30,7 +31,7 @@ export const PACKAGE_TOOLS = [
 export type PackageTool = (typeof PACKAGE_TOOLS)[number];
 const NEEDS_APPROVAL: ReadonlySet<string> = new Set(['sinas_package_install', 'sinas_package_uninstall']);
 
-export interface PackageManagementPorts {
+export interface PackageManagementPorts extends SourceReader {
   readonly packages: PackageService;
   readonly queries: PackageQueries;
   readonly sections: () => readonly ConfigSection[];
@@ -71,7 +72,7 @@ export function packageManagementFamily(p: PackageManagementPorts): ToolFamily {
       if (!hasPermission(permissions, PERMISSION[tool]))
         throw new ForbiddenError(`${tool} needs ${PERMISSION[tool]}`);
       const caller = { userId: chat.userId, isAdmin: hasPermission(permissions, 'sinas.*:all') };
-      return runTool(p, tool, call.arguments, caller);
+      return runTool(p, tool, call.arguments, { ...caller, permissions });
     },
     rerunnable: (target: ToolTarget) => !NEEDS_APPROVAL.has(String(target.ref.tool)),
   };
@@ -81,18 +82,19 @@ async function runTool(
   p: PackageManagementPorts,
   tool: PackageTool,
   args: Readonly<Record<string, unknown>>,
-  caller: Caller,
+  caller: Caller & { readonly permissions: PermissionMap },
 ): Promise<ToolOutcome> {
   switch (tool) {
     case 'sinas_package_validate': {
-      const source = sourceOf(args);
-      if (typeof source !== 'string') return source;
-      return ok(await p.packages.validate(source));
+      const source = await packageSource(p, args, caller);
+      if ('error' in source) return error(source.error);
+      return ok(await p.packages.validate(source.yaml));
     }
     case 'sinas_package_preview':
     case 'sinas_package_install': {
-      const source = sourceOf(args);
-      if (typeof source !== 'string') return source;
+      const got = await packageSource(p, args, caller);
+      if ('error' in got) return error(got.error);
+      const source = got.yaml;
       const r =
         tool === 'sinas_package_preview'
           ? await p.packages.preview(source, caller)
@@ -137,13 +139,6 @@ async function runTool(
   }
 }
 
-function sourceOf(args: Readonly<Record<string, unknown>>): string | ToolOutcome {
-  if (typeof args.yaml === 'string' && args.yaml !== '') return args.yaml;
-  if (args.file_path !== undefined)
-    return error('file_path: reading a package from a collection file is not supported yet; pass yaml');
-  return error('yaml: required (the SinasPackage YAML)');
-}
-
 function nameOf(args: Readonly<Record<string, unknown>>): string | ToolOutcome {
   return typeof args.package_name === 'string' && args.package_name !== ''
     ? args.package_name
@@ -157,10 +152,13 @@ function toolDefinitions(): LlmTool[] {
   const source = {
     type: 'object',
     properties: {
-      yaml: { type: 'string', description: 'The SinasPackage YAML.' },
-      file_path: { type: 'string', description: 'Not supported yet: pass yaml.' },
+      file_path: {
+        type: 'string',
+        description:
+          "Path to the YAML file in a collection: 'namespace/collection/filename'. Preferred over inline yaml.",
+      },
+      yaml: { type: 'string', description: 'Inline SinasPackage YAML, when it is not saved in a file.' },
     },
-    required: ['yaml'],
   };
   const byName = {
     type: 'object',
