@@ -19,6 +19,8 @@ export interface CallSummary {
 export interface CandidateCall extends CallSummary {
   /** recorded: answered from the recording; then the policy's outcomes */
   readonly answered: 'recorded' | 'not_recorded' | 'stub' | 'executed' | 'refused';
+  /** a refused call: why it was not run (what the model was told) */
+  readonly reason?: string;
 }
 
 export interface Usage {
@@ -54,6 +56,8 @@ export interface TurnReport {
     readonly cost: number | null;
     /** null when the agent has no output_schema */
     readonly output_schema_valid: boolean | null;
+    /** true when the first final reply did not match output_schema and a corrective call was made */
+    readonly output_schema_corrected?: boolean;
     readonly latency_ms: number;
     /** the model call failed: why (the answer is then null) */
     readonly error?: string;
@@ -107,6 +111,22 @@ export interface WhatIfRun {
   readonly replayedChats: ReadonlySet<string>;
   readonly turns: readonly TurnReport[];
   readonly error: string | null;
+}
+
+/**
+ * What the replayed turns cost on each side, summed from their per-turn costs; null on a side where
+ * some turn has no price (its model is not in the price list), rather than a sum that leaves it out.
+ */
+export function totalCost(turns: readonly TurnReport[]): {
+  original: number | null;
+  candidate: number | null;
+} {
+  const sum = (costs: readonly (number | null)[]) =>
+    costs.some((c) => c === null) ? null : costs.reduce<number>((n, c) => n + c!, 0);
+  return {
+    original: sum(turns.map((t) => t.original.cost)),
+    candidate: sum(turns.map((t) => t.candidate.cost)),
+  };
 }
 
 /** The run as its events tell it; undefined when the stream holds no request. */

@@ -14,7 +14,7 @@ import type { ProviderResolver, ResolvedModel } from '../turns/provider-resolver
 import { callChanges, textDiff } from './comparison.js';
 import { ModelPrices } from './model-prices.js';
 import { recordedChat, type RecordedChat } from './recorded-turns.js';
-import { candidateTools, replayTurn, type ReplayDeps } from './replay-turn.js';
+import { candidateTools, replayTurn, toolChatOf, type ReplayDeps } from './replay-turn.js';
 import {
   foldWhatIf,
   whatIfStream,
@@ -103,7 +103,14 @@ export class WhatIfRunner {
       resolved,
       chat: chat.created,
       policy: run.request.unrecorded,
-      execute: { executions: this.d.executions, requester: run.request.requestedBy, runId },
+      execute: {
+        executions: this.d.executions,
+        requester: run.request.requestedBy,
+        runId,
+        families: this.d.families,
+        chat: { ...toolChatOf(spec, chat.created), userId: run.request.requestedBy },
+        log: this.d.log,
+      },
     };
     const tools = await candidateTools(this.d, { spec, chat: chat.created });
     const reports: TurnReport[] = [];
