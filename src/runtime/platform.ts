@@ -40,7 +40,7 @@ import { claimStreamsProjection } from './retention/claim-streams.js';
 import { sweepClaimStreams } from './retention/stream-sweep.js';
 import { keepingEvents } from './retention/stream-trim.js';
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
-import { startWhatIfWorkers } from './whatif/whatif-jobs.js';
+import { startWhatIfWorkers, whatIfReactor } from './whatif/whatif-jobs.js';
 import { registerWhatIfRoutes } from '../http/what-if.js';
 import { subagentReactor } from './subagents/subagent-reactor.js';
 import { registerExecutionRoutes } from '../http/executions.js';
@@ -221,6 +221,7 @@ export class Platform {
       stop: this.halt.signal,
     });
     await startWhatIfWorkers(queue, this.services.whatIfRunner);
+    this.startRunner(whatIfReactor(queue));
     this.startRunner(purgeReactor(queue));
     this.startRunner(claimStreamsProjection());
     await startPurgeWorkers(queue, store, this.services.messageParts.blobs);
