@@ -9,6 +9,8 @@ import { expect } from 'chai';
 import pg from 'pg';
 import type { RecordedEvent } from '../../src/events/event-store.js';
 import { toolResultMarker } from '../../src/runtime/turns/history-window.js';
+import { EVENT_BUDGET, TEXT_LIMIT } from '../../src/runtime/whatif/report-size.js';
+import { whatIfStream } from '../../src/runtime/whatif/whatif-events.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { until } from '../support/until.js';
@@ -224,5 +226,37 @@ describe('what-if replay, turn by turn as a real turn runs', function () {
     });
     expect(llm.requests).to.have.length(2); // the helper agent was never asked
     expect(await chatEvents()).to.equal(before);
+  });
+
+  it("keeps each recorded event bounded: long texts cut with a marker, a chat's reports split over events", async () => {
+    await agent('wordy');
+    const TURNS = 12;
+    const long = (word: string) => `${word} `.repeat(4000).trim();
+    const chat = await recorded(
+      'wordy',
+      Array.from({ length: TURNS }, (_, i) => [`question ${i}`, long(`calm${i}`)] as [string, string]),
+    );
+    llm.script(Array.from({ length: TURNS }, (_, i) => ({ text: long(`storm${i}`), chunks: 4 })));
+    const run = await whatIf('wordy', { chats: [chat], concurrency: 1 });
+    expect(run.done).to.equal(TURNS);
+    expect(run.differences).to.equal(TURNS);
+    expect(run.report.map((r: any) => r.index)).to.deep.equal([...Array(TURNS).keys()]);
+    for (const r of run.report) {
+      expect(r.candidate.answer)
+        .to.match(/^storm\d+ storm/)
+        .and.match(/more characters cut from this report\]$/);
+      expect(r.candidate.answer.length).to.be.lessThan(TEXT_LIMIT + 100);
+      expect(r.original.answer.length).to.be.lessThan(TEXT_LIMIT + 100);
+    }
+    const replayed = (await t.platform.services.eventStore.readStream(whatIfStream(run.run_id))).filter(
+      (e: RecordedEvent) => e.type === 'WhatIfChatReplayed',
+    );
+    expect(replayed.length).to.be.greaterThan(1);
+    for (const e of replayed)
+      expect(Buffer.byteLength(JSON.stringify(e.data))).to.be.at.most(EVENT_BUDGET + 1024);
+    expect(replayed.map((e: RecordedEvent) => (e.data as any).more ?? false)).to.deep.equal([
+      ...replayed.slice(1).map(() => true),
+      false,
+    ]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * What a what-if run records (stream `whatif-<run id>`): the request, how many turns it replays,
- * one report per replayed chat (its turns' comparisons), and how it ended. The run's progress and
- * report are these events folded; nothing here is ever written to a chat's stream.
+ * the reports of each replayed chat (its turns' comparisons, in one or more bounded events), and
+ * how it ended. The run's progress and report are these events folded; nothing here is ever
+ * written to a chat's stream.
  */
 import { streamName } from '../../events/stream-names.js';
 
@@ -92,7 +93,12 @@ export type WhatIfEvent =
   | { readonly type: 'WhatIfStarted'; readonly data: { readonly total: number; readonly at: string } }
   | {
       readonly type: 'WhatIfChatReplayed';
-      readonly data: { readonly chatId: string; readonly turns: readonly TurnReport[] };
+      /** `more`: the chat's reports go on in the next event (report-size.ts keeps each one bounded) */
+      readonly data: {
+        readonly chatId: string;
+        readonly turns: readonly TurnReport[];
+        readonly more?: boolean;
+      };
     }
   | {
       readonly type: 'WhatIfCompleted';
@@ -165,7 +171,7 @@ function evolve(run: WhatIfRun, ev: WhatIfEvent): WhatIfRun {
         ...run,
         done: run.done + ev.data.turns.length,
         differences: run.differences + ev.data.turns.filter((t) => t.differs).length,
-        replayedChats: new Set([...run.replayedChats, ev.data.chatId]),
+        replayedChats: ev.data.more ? run.replayedChats : new Set([...run.replayedChats, ev.data.chatId]),
         turns: [...run.turns, ...ev.data.turns],
       };
     case 'WhatIfCompleted':
