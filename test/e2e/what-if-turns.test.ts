@@ -87,7 +87,7 @@ describe('what-if replay, turn by turn as a real turn runs', function () {
   });
   beforeEach(() => llm.reset());
 
-  it("re-applies the history window on every tool round of the candidate's turn", async () => {
+  it("re-applies the history window on every tool round of the candidate's turn; retrieve_tool_result finds a cut result", async () => {
     await agent('window', { enabled_functions: ['wt/lookup'] });
     const chat = await recorded('window', [
       ['q1', 'a1'],
@@ -97,6 +97,7 @@ describe('what-if replay, turn by turn as a real turn runs', function () {
       { text: 'a1' },
       { toolCalls: [{ name: 'wt__lookup', arguments: { n: 1 }, id: 'c1' }] },
       { toolCalls: [{ name: 'wt__lookup', arguments: { n: 2 }, id: 'c2' }] },
+      { toolCalls: [{ name: 'retrieve_tool_result', arguments: { tool_call_id: 'c1' }, id: 'r1' }] },
       { text: 'a2' },
     ]);
     const run = await whatIf('window', { chats: [chat], concurrency: 1, unrecorded: { stub: { ok: 1 } } });
@@ -117,6 +118,14 @@ describe('what-if replay, turn by turn as a real turn runs', function () {
       ['assistant', null],
       ['tool', '{"ok":1}'],
     ]);
+    // the marker's retrieve_tool_result finds the replayed turn's own result, as in a real turn
+    expect(run.report[1].candidate.tool_calls.map((c: any) => c.answered)).to.deep.equal([
+      'stub',
+      'stub',
+      'retrieved',
+    ]);
+    const retrieved = llm.requests[4]!.messages.at(-1);
+    expect(JSON.parse(retrieved.content)).to.deep.include({ tool_call_id: 'c1', result: { ok: 1 } });
   });
 
   it('gives a reply that does not match output_schema one corrective call, and reports its validity', async () => {

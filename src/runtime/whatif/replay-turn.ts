@@ -143,9 +143,12 @@ async function answerCalls(
   for (const [i, call] of result.toolCalls.entries()) {
     const args = normalizedArguments(call.function.arguments);
     const match = turn.calls.find((r) => r.name === call.function.name && r.arguments === args);
+    const retrieved = match ? undefined : scratch.retrieved(plans[i]!);
     const answer: UnrecordedAnswer = match
       ? { answered: 'recorded', result: match.result }
-      : await answerUnrecorded(plans[i]!, c.policy, c.execute);
+      : retrieved !== undefined
+        ? { answered: 'retrieved', result: retrieved }
+        : await answerUnrecorded(plans[i]!, c.policy, c.execute);
     const { answered, reason } = answer;
     calls.push({ name: call.function.name, arguments: args, answered, ...(reason ? { reason } : {}) });
     scratch.result(call.id, call.function.name, answer.result);

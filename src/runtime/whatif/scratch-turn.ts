@@ -2,12 +2,15 @@
  * The candidate's own model replies and tool results in a replayed turn, kept as the chat events a
  * real turn would have recorded (in memory only, never appended), so each model round's messages
  * are built by the code a real turn uses (turns/history.ts): the same history window and inline
- * tool-result limit, re-applied on every round.
+ * tool-result limit, re-applied on every round; and a `retrieve_tool_result` for a result the
+ * window replaced with a marker finds it here.
  */
-import type { AssistantMessageData, ChatEvent } from '../../events/chat-events.js';
+import type { AssistantMessageData, ChatEvent, ToolCallPlan } from '../../events/chat-events.js';
 import type { RecordedEvent } from '../../events/event-store.js';
 import type { LlmMessage, LlmResult } from '../llm/llm.js';
+import { recordResult } from '../turns/family-tools.js';
 import { messagesForTurn, type PromptSources } from '../turns/history.js';
+import { NOT_FOUND, RETRIEVE_TOOL_RESULT, recordOf } from '../turns/system/retrieve-tool-result.js';
 import type { RecordedTurn } from './recorded-turns.js';
 
 export class ScratchTurn {
@@ -20,6 +23,19 @@ export class ScratchTurn {
   /** This round's messages, from the recorded history and the candidate's replies so far. */
   messages(sources: PromptSources): LlmMessage[] {
     return messagesForTurn(this.events, this.turn.turnId, sources);
+  }
+
+  /**
+   * A `retrieve_tool_result` call answered as a real turn answers it, from this turn's events (the
+   * recorded history and the candidate's own results so far; nothing is read); undefined for any
+   * other call.
+   */
+  retrieved(plan: ToolCallPlan): string | undefined {
+    const ref = plan.target?.ref as { tool?: unknown } | undefined;
+    if (plan.target?.family !== 'platform' || ref?.tool !== RETRIEVE_TOOL_RESULT) return undefined;
+    const id = plan.arguments?.tool_call_id;
+    const record = typeof id === 'string' ? recordOf(this.events, id) : undefined;
+    return recordResult(record ?? NOT_FOUND).result;
   }
 
   /** A reply asking for tool calls, as AssistantMessageCompleted would record it. */

@@ -18,8 +18,11 @@ export interface CallSummary {
 }
 
 export interface CandidateCall extends CallSummary {
-  /** recorded: answered from the recording; then the policy's outcomes */
-  readonly answered: 'recorded' | 'not_recorded' | 'stub' | 'executed' | 'refused';
+  /**
+   * recorded: answered from the recording; retrieved: a `retrieve_tool_result` answered from the
+   * replayed turn's own history, as a real turn answers it; then the policy's outcomes
+   */
+  readonly answered: 'recorded' | 'retrieved' | 'not_recorded' | 'stub' | 'executed' | 'refused';
   /** a refused call: why it was not run (what the model was told) */
   readonly reason?: string;
 }
