@@ -225,6 +225,8 @@ describe('what-if replay, turn by turn as a real turn runs', function () {
       ['query_wt__notes', 'executed'],
     ]);
     expect(turn.candidate.tool_calls[0].reason).to.match(/sub-agent.*would write a real chat/);
+    // what the query did is in the run's report (its audit), as a chat's ToolCallCompleted would hold it
+    expect(turn.candidate.tool_calls[1].detail).to.include({ operation: 'read', row_count: 1 });
     expect(turn.candidate.answer).to.equal('they say: replayed for real');
     const tools = llm.requests[1]!.messages.filter((m: any) => m.role === 'tool');
     // the older of the round's results is a marker (SINAS_HISTORY_INLINE_TOOL_RESULTS=1), as in a real turn

@@ -149,8 +149,14 @@ async function answerCalls(
       : retrieved !== undefined
         ? { answered: 'retrieved', result: retrieved }
         : await answerUnrecorded(plans[i]!, c.policy, c.execute);
-    const { answered, reason } = answer;
-    calls.push({ name: call.function.name, arguments: args, answered, ...(reason ? { reason } : {}) });
+    const { answered, reason, detail } = answer;
+    calls.push({
+      name: call.function.name,
+      arguments: args,
+      answered,
+      ...(reason ? { reason } : {}),
+      ...(detail ? { detail } : {}),
+    });
     scratch.result(call.id, call.function.name, answer.result);
   }
   return calls;

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import { decodedStop, isStopped, type ExecutionService } from '../../commands/execution/execution-service.js';
 import { asExecutionId } from '../../events/ids.js';
-import type { ToolCallPlan, ToolTarget } from '../../events/chat-events.js';
+import type { ToolCallDetail, ToolCallPlan, ToolTarget } from '../../events/chat-events.js';
 import { serializeResult } from '../turns/tools.js';
 import { recordResult, runInline } from '../turns/family-tools.js';
 import type { ToolChat, ToolFamily } from '../turns/tool-family.js';
@@ -21,6 +21,8 @@ export interface UnrecordedAnswer {
   readonly result: string;
   /** a refused call: why */
   readonly reason?: string;
+  /** an executed inline call: what it did, as a real turn's ToolCallCompleted records it (audit) */
+  readonly detail?: ToolCallDetail;
 }
 
 export interface ExecuteDeps {
@@ -111,5 +113,5 @@ async function familyCall(
   const run = { toolCallId: plan.id, target, arguments: args, signal: new AbortController().signal };
   const r = await runInline(family, run, deps.chat, deps.log);
   if (r.status === 'forbidden') return { answered: 'refused', result: r.result, reason: 'Not permitted' };
-  return { answered: 'executed', result: r.result };
+  return { answered: 'executed', result: r.result, ...(r.detail ? { detail: r.detail } : {}) };
 }

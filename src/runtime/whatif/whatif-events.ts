@@ -4,6 +4,7 @@
  * how it ended. The run's progress and report are these events folded; nothing here is ever
  * written to a chat's stream.
  */
+import type { ToolCallDetail } from '../../events/chat-events.js';
 import { streamName } from '../../events/stream-names.js';
 
 export const whatIfStream = (runId: string) => streamName('whatif', runId);
@@ -25,6 +26,8 @@ export interface CandidateCall extends CallSummary {
   readonly answered: 'recorded' | 'retrieved' | 'not_recorded' | 'stub' | 'executed' | 'refused';
   /** a refused call: why it was not run (what the model was told) */
   readonly reason?: string;
+  /** an executed connector, query or other inline call: what it did (as a chat records it), for audit */
+  readonly detail?: ToolCallDetail;
 }
 
 export interface Usage {
