@@ -40,7 +40,7 @@ import { claimStreamsProjection } from './retention/claim-streams.js';
 import { sweepClaimStreams } from './retention/stream-sweep.js';
 import { keepingEvents } from './retention/stream-trim.js';
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
-import { startWhatIfWorkers, whatIfReactor } from './whatif/whatif-jobs.js';
+import { startWhatIfWorkers, sweepWhatIfRuns, whatIfReactor } from './whatif/whatif-jobs.js';
 import { registerWhatIfRoutes } from '../http/what-if.js';
 import { subagentReactor } from './subagents/subagent-reactor.js';
 import { registerExecutionRoutes } from '../http/executions.js';
@@ -277,6 +277,9 @@ export class Platform {
         ),
         sweepExecutions(pool, queue).then(
           (n) => n > 0 && this.log.warn({ executions: n }, 're-enqueued executions that had no job'),
+        ),
+        sweepWhatIfRuns(store, queue).then(
+          (n) => n > 0 && this.log.debug({ runs: n }, 'what-if runs not ended: their jobs ensured'),
         ),
       ]).catch((err) => this.log.error({ err }, 'sweep failed'));
     void sweep();

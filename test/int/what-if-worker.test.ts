@@ -1,7 +1,8 @@
 /**
  * A what-if run completes when it is requested from an API-only process on the in-process queue
  * (SINAS_ROLE=api, no Redis) and replayed by a separate worker process on the same database: the
- * API's own queue has no worker, so the worker must learn of the run from its event.
+ * API's own queue has no worker, so the worker must learn of the run from its event; and a run
+ * whose worker died mid-replay (its in-process job gone with it) is taken up by the next worker.
  */
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
@@ -62,5 +63,37 @@ describe('what-if runs in every process layout', function () {
     );
     expect(run!.status, run!.error ?? '').to.equal('completed');
     expect(run!.differences).to.equal(1);
+  });
+
+  it('a run whose worker was SIGKILLed mid-replay is taken up by the next worker and completes', async () => {
+    const chat = (await (await post('/agents/layout/bot/chats', {})).json()).id as string;
+    llm.reset();
+    llm.script([{ text: 'recorded again' }]);
+    const sent = await post(`/chats/${chat}/messages`, { content: 'hello again' });
+    expect(sent.status, await sent.clone().text()).to.equal(200);
+    llm.reset();
+    // the first replay call stalls until its worker is gone; the next worker's call is answered
+    llm.script([{ hangAfterChunks: 1 }, { text: 'recorded again' }]);
+    const started = await post('/api/v1/agents/layout/bot/what-if', { chats: [chat] });
+    expect(started.status, await started.clone().text()).to.equal(202);
+    const runId = (await started.json()).run_id as string;
+    await until('the worker to call the model', () => llm.requests.length > 0, 100_000);
+    const first = worker!;
+    const exited = new Promise((r) => first.once('exit', r));
+    first.kill('SIGKILL');
+    await exited;
+    worker = spawnWorker(t.db.url);
+    let run: { status: string; done: number; differences: number; error: string | null } | undefined;
+    await until(
+      'the next worker to finish the run',
+      async () => {
+        run = await (await t.api(`/api/v1/agents/layout/bot/what-if/${runId}`)).json();
+        return run!.status === 'completed' || run!.status === 'failed';
+      },
+      100_000,
+    );
+    expect(run!.status, run!.error ?? '').to.equal('completed');
+    expect(run!).to.include({ done: 1, differences: 0 });
+    expect(llm.requests).to.have.length(2);
   });
 });
