@@ -9,7 +9,7 @@ import type { JSONSchema } from '../commands/validation.js';
 import type { ResourceQueries } from '../projections/resource-queries.js';
 import type { ResourceService } from '../commands/resource/resource-service.js';
 import { AUDIT_ALL } from '../audit/visibility.js';
-import { foldWhatIf, type WhatIfRun } from '../runtime/whatif/whatif-events.js';
+import { foldWhatIf, totalCost, type WhatIfRun } from '../runtime/whatif/whatif-events.js';
 import type { WhatIfRequest, WhatIfService } from '../runtime/whatif/whatif-service.js';
 import { DEFAULT_COUNT } from '../runtime/whatif/chat-selection.js';
 import { holds, principalOf } from './auth.js';
@@ -69,6 +69,12 @@ const runSchema: JSONSchema = {
     done: { type: 'integer' },
     total: { type: ['integer', 'null'] },
     differences: { type: 'integer' },
+    cost: {
+      type: 'object',
+      description:
+        "the replayed turns' cost, original and candidate, from analytics.model_prices (null when a turn's model has no price)",
+      properties: { original: { type: ['number', 'null'] }, candidate: { type: ['number', 'null'] } },
+    },
     chats: { type: 'array', items: { type: 'string' } },
     unrecorded: {},
     version: { type: ['integer', 'null'] },
@@ -170,6 +176,7 @@ function body(runId: string, run: WhatIfRun) {
     done: run.done,
     total: run.total,
     differences: run.differences,
+    cost: totalCost(run.turns),
     chats: run.request.chats,
     unrecorded: run.request.unrecorded,
     version: run.request.version,

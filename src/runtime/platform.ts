@@ -41,7 +41,7 @@ import { sweepClaimStreams } from './retention/stream-sweep.js';
 import { sweepComponentBuilds } from './components/compile-sweep.js';
 import { keepingEvents } from './retention/stream-trim.js';
 import { startTurnWorkers, sweepOpenTurns, turnReactor } from './turns/turn-jobs.js';
-import { startWhatIfWorkers } from './whatif/whatif-jobs.js';
+import { startWhatIfWorkers, sweepWhatIfRuns, whatIfReactor } from './whatif/whatif-jobs.js';
 import { registerWhatIfRoutes } from '../http/what-if.js';
 import { subagentReactor } from './subagents/subagent-reactor.js';
 import { registerExecutionRoutes } from '../http/executions.js';
@@ -228,6 +228,7 @@ export class Platform {
       stop: this.halt.signal,
     });
     await startWhatIfWorkers(queue, this.services.whatIfRunner);
+    this.startRunner(whatIfReactor(queue));
     this.startRunner(purgeReactor(queue));
     this.startRunner(claimStreamsProjection());
     await startPurgeWorkers(queue, store, this.services.messageParts.blobs);
@@ -288,6 +289,9 @@ export class Platform {
           sweepComponentBuilds({ pool, store, queue }).then(
             (n) => n > 0 && this.log.warn({ components: n }, 'asked again for (or ended) lost builds'),
           ),
+        sweepWhatIfRuns(store, queue).then(
+          (n) => n > 0 && this.log.debug({ runs: n }, 'what-if runs not ended: their jobs ensured'),
+        ),
       ]).catch((err) => this.log.error({ err }, 'sweep failed'));
     void sweep();
     this.sweepTimer = setInterval(() => void sweep(), 60_000);

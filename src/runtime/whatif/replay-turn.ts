@@ -12,14 +12,14 @@ import { asChatId } from '../../events/ids.js';
 import { zeroUsage, type Llm, type LlmMessage, type LlmResult } from '../llm/llm.js';
 import type { ResolveParts } from '../parts/part-wire.js';
 import { promptSectionsOf, withFamilies } from '../turns/family-tools.js';
-import { messagesForTurn } from '../turns/history.js';
 import type { HistoryWindow } from '../turns/history-window.js';
 import type { ResolvedModel } from '../turns/provider-resolver.js';
 import { structuredOutput } from '../turns/structured-output.js';
 import type { ToolChat, ToolFamily } from '../turns/tool-family.js';
 import { functionTools, planCalls, type ToolSet } from '../turns/tools.js';
 import { normalizedArguments, type RecordedTurn } from './recorded-turns.js';
-import { answerUnrecorded, type ExecuteDeps } from './unrecorded-calls.js';
+import { ScratchTurn } from './scratch-turn.js';
+import { answerUnrecorded, type ExecuteDeps, type UnrecordedAnswer } from './unrecorded-calls.js';
 import type { CandidateCall, TurnReport, UnrecordedPolicy, Usage } from './whatif-events.js';
 
 export interface ReplayDeps {
@@ -48,13 +48,7 @@ export async function candidateTools(
   d: ReplayDeps,
   c: Omit<ReplayContext, 'resolved' | 'policy' | 'execute'>,
 ): Promise<{ set: ToolSet; suffix: string }> {
-  const toolChat: ToolChat = {
-    chatId: asChatId(c.chat.chatId),
-    userId: c.chat.userId,
-    input: c.chat.input,
-    agent: { namespace: c.chat.agent.namespace, name: c.chat.agent.name },
-    agentSpec: c.spec,
-  };
+  const toolChat = toolChatOf(c.spec, c.chat);
   const functions = await functionTools(c.spec, c.chat.input, d.functions);
   const [set, sections] = await Promise.all([
     withFamilies(functions, d.families, toolChat, d.log),
@@ -62,6 +56,17 @@ export async function candidateTools(
   ]);
   const structured = structuredOutput(c.spec, c.chat.agent.name);
   return { set, suffix: sections.before + (structured?.instruction ?? '') + sections.after };
+}
+
+/** The replayed chat as the tool families see it (its own user; `execute` runs as the requester). */
+export function toolChatOf(spec: Readonly<Record<string, unknown>>, chat: ChatCreatedData): ToolChat {
+  return {
+    chatId: asChatId(chat.chatId),
+    userId: chat.userId,
+    input: chat.input,
+    agent: { namespace: chat.agent.namespace, name: chat.agent.name },
+    agentSpec: spec,
+  };
 }
 
 export async function replayTurn(
@@ -72,57 +77,89 @@ export async function replayTurn(
 ): Promise<CandidateOutcome> {
   const started = performance.now();
   const structured = structuredOutput(c.spec, c.chat.agent.name);
-  const messages: LlmMessage[] = await d.resolveParts(
-    messagesForTurn(turn.history, turn.turnId, {
-      systemPrompt: c.spec.system_prompt as string | null,
-      input: c.chat.input,
-      suffix: tools.suffix,
-      ...(d.history ? { window: d.history } : {}),
-    }),
-  );
+  const scratch = new ScratchTurn(turn);
+  const sources = {
+    systemPrompt: c.spec.system_prompt as string | null,
+    input: c.chat.input,
+    suffix: tools.suffix,
+    ...(d.history ? { window: d.history } : {}),
+  };
   const calls: CandidateCall[] = [];
   let usage: Usage = zeroUsage;
-  const outcome = (answer: string | null, extra: { error?: string } = {}): CandidateOutcome => ({
+  let corrected = false;
+  const outcome = (answer: string | null, error?: string, valid?: boolean): CandidateOutcome => ({
     answer,
     tool_calls: calls,
     usage,
     model: c.resolved.model,
-    output_schema_valid: structured && answer !== null ? structured.problem(answer) === undefined : null,
+    output_schema_valid: schemaValid(structured, answer, valid),
+    ...(corrected ? { output_schema_corrected: true } : {}),
     latency_ms: Math.round(performance.now() - started),
-    ...extra,
+    ...(error ? { error } : {}),
   });
   for (let round = 0; ; round++) {
-    let result: LlmResult;
-    try {
-      result = await d.llm.complete(
-        c.resolved.endpoint,
-        request(c, tools.set, messages, structured),
-        () => {},
-      );
-    } catch (err) {
-      return outcome(null, { error: (err as Error).message });
-    }
-    usage = added(usage, result.usage);
-    if (result.toolCalls.length === 0 || tools.set.tools.length === 0) return outcome(result.content);
-    if (round >= d.maxToolRounds)
-      return outcome(null, { error: `Tool iteration limit (${d.maxToolRounds}) reached` });
-    messages.push({ role: 'assistant', content: result.content || null, tool_calls: result.toolCalls });
-    const plans = planCalls(result.toolCalls, tools.set);
-    for (const [i, call] of result.toolCalls.entries()) {
-      const args = normalizedArguments(call.function.arguments);
-      const match = turn.calls.find((r) => r.name === call.function.name && r.arguments === args);
-      const answer = match
-        ? { answered: 'recorded' as const, result: match.result }
-        : await answerUnrecorded(plans[i]!, c.policy, c.execute);
-      calls.push({ name: call.function.name, arguments: args, answered: answer.answered });
-      messages.push({
-        role: 'tool',
-        tool_call_id: call.id,
-        name: call.function.name,
-        content: answer.result,
-      });
+    // rebuilt from the events every round, as a real turn's are: the history window applies each time
+    const base = await d.resolveParts(scratch.messages(sources));
+    let messages = base;
+    // a final reply that does not match output_schema gets one corrective call, as in a real turn
+    for (let correction = 0; ; correction++) {
+      let result: LlmResult;
+      try {
+        result = await d.llm.complete(
+          c.resolved.endpoint,
+          request(c, tools.set, messages, structured),
+          () => {},
+        );
+      } catch (err) {
+        return outcome(null, (err as Error).message);
+      }
+      usage = added(usage, result.usage);
+      if (result.toolCalls.length > 0 && tools.set.tools.length > 0) {
+        if (round >= d.maxToolRounds)
+          return outcome(null, `Tool iteration limit (${d.maxToolRounds}) reached`);
+        scratch.reply(result, c.resolved.model);
+        calls.push(...(await answerCalls(c, tools.set, turn, scratch, result)));
+        break;
+      }
+      const problem = structured?.problem(result.content);
+      if (problem === undefined) return outcome(result.content);
+      if (correction > 0) return outcome(null, `the reply did not match output_schema: ${problem}`, false);
+      corrected = true;
+      messages = [...base, ...structured!.correction(result.content, problem)];
     }
   }
+}
+
+/** Each call of the reply answered from the recording or by the policy, its answer kept in `scratch`. */
+async function answerCalls(
+  c: ReplayContext,
+  set: ToolSet,
+  turn: RecordedTurn,
+  scratch: ScratchTurn,
+  result: LlmResult,
+): Promise<CandidateCall[]> {
+  const plans = planCalls(result.toolCalls, set);
+  const calls: CandidateCall[] = [];
+  for (const [i, call] of result.toolCalls.entries()) {
+    const args = normalizedArguments(call.function.arguments);
+    const match = turn.calls.find((r) => r.name === call.function.name && r.arguments === args);
+    const retrieved = match ? undefined : scratch.retrieved(plans[i]!);
+    const answer: UnrecordedAnswer = match
+      ? { answered: 'recorded', result: match.result }
+      : retrieved !== undefined
+        ? { answered: 'retrieved', result: retrieved }
+        : await answerUnrecorded(plans[i]!, c.policy, c.execute);
+    const { answered, reason, detail } = answer;
+    calls.push({
+      name: call.function.name,
+      arguments: args,
+      answered,
+      ...(reason ? { reason } : {}),
+      ...(detail ? { detail } : {}),
+    });
+    scratch.result(call.id, call.function.name, answer.result);
+  }
+  return calls;
 }
 
 function request(
@@ -139,6 +176,17 @@ function request(
     ...(structured ? { response_format: structured.responseFormat } : {}),
     ...(set.tools.length > 0 ? { tools: set.tools, tool_choice: 'auto' as const } : {}),
   };
+}
+
+/** null without output_schema, or when no reply was checked; else whether the answer matched it */
+function schemaValid(
+  structured: ReturnType<typeof structuredOutput>,
+  answer: string | null,
+  valid: boolean | undefined,
+): boolean | null {
+  if (!structured) return null;
+  if (valid !== undefined) return valid;
+  return answer === null ? null : structured.problem(answer) === undefined;
 }
 
 function added(a: Usage, b: Usage): Usage {

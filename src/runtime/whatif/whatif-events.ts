@@ -1,8 +1,10 @@
 /**
  * What a what-if run records (stream `whatif-<run id>`): the request, how many turns it replays,
- * one report per replayed chat (its turns' comparisons), and how it ended. The run's progress and
- * report are these events folded; nothing here is ever written to a chat's stream.
+ * the reports of each replayed chat (its turns' comparisons, in one or more bounded events), and
+ * how it ended. The run's progress and report are these events folded; nothing here is ever
+ * written to a chat's stream.
  */
+import type { ToolCallDetail } from '../../events/chat-events.js';
 import { streamName } from '../../events/stream-names.js';
 
 export const whatIfStream = (runId: string) => streamName('whatif', runId);
@@ -17,8 +19,15 @@ export interface CallSummary {
 }
 
 export interface CandidateCall extends CallSummary {
-  /** recorded: answered from the recording; then the policy's outcomes */
-  readonly answered: 'recorded' | 'not_recorded' | 'stub' | 'executed' | 'refused';
+  /**
+   * recorded: answered from the recording; retrieved: a `retrieve_tool_result` answered from the
+   * replayed turn's own history, as a real turn answers it; then the policy's outcomes
+   */
+  readonly answered: 'recorded' | 'retrieved' | 'not_recorded' | 'stub' | 'executed' | 'refused';
+  /** a refused call: why it was not run (what the model was told) */
+  readonly reason?: string;
+  /** an executed connector, query or other inline call: what it did (as a chat records it), for audit */
+  readonly detail?: ToolCallDetail;
 }
 
 export interface Usage {
@@ -54,6 +63,8 @@ export interface TurnReport {
     readonly cost: number | null;
     /** null when the agent has no output_schema */
     readonly output_schema_valid: boolean | null;
+    /** true when the first final reply did not match output_schema and a corrective call was made */
+    readonly output_schema_corrected?: boolean;
     readonly latency_ms: number;
     /** the model call failed: why (the answer is then null) */
     readonly error?: string;
@@ -88,7 +99,12 @@ export type WhatIfEvent =
   | { readonly type: 'WhatIfStarted'; readonly data: { readonly total: number; readonly at: string } }
   | {
       readonly type: 'WhatIfChatReplayed';
-      readonly data: { readonly chatId: string; readonly turns: readonly TurnReport[] };
+      /** `more`: the chat's reports go on in the next event (report-size.ts keeps each one bounded) */
+      readonly data: {
+        readonly chatId: string;
+        readonly turns: readonly TurnReport[];
+        readonly more?: boolean;
+      };
     }
   | {
       readonly type: 'WhatIfCompleted';
@@ -107,6 +123,22 @@ export interface WhatIfRun {
   readonly replayedChats: ReadonlySet<string>;
   readonly turns: readonly TurnReport[];
   readonly error: string | null;
+}
+
+/**
+ * What the replayed turns cost on each side, summed from their per-turn costs; null on a side where
+ * some turn has no price (its model is not in the price list), rather than a sum that leaves it out.
+ */
+export function totalCost(turns: readonly TurnReport[]): {
+  original: number | null;
+  candidate: number | null;
+} {
+  const sum = (costs: readonly (number | null)[]) =>
+    costs.some((c) => c === null) ? null : costs.reduce<number>((n, c) => n + c!, 0);
+  return {
+    original: sum(turns.map((t) => t.original.cost)),
+    candidate: sum(turns.map((t) => t.candidate.cost)),
+  };
 }
 
 /** The run as its events tell it; undefined when the stream holds no request. */
@@ -145,7 +177,7 @@ function evolve(run: WhatIfRun, ev: WhatIfEvent): WhatIfRun {
         ...run,
         done: run.done + ev.data.turns.length,
         differences: run.differences + ev.data.turns.filter((t) => t.differs).length,
-        replayedChats: new Set([...run.replayedChats, ev.data.chatId]),
+        replayedChats: ev.data.more ? run.replayedChats : new Set([...run.replayedChats, ev.data.chatId]),
         turns: [...run.turns, ...ev.data.turns],
       };
     case 'WhatIfCompleted':

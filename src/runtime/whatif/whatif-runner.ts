@@ -13,8 +13,9 @@ import type { ExecutionService } from '../../commands/execution/execution-servic
 import type { ProviderResolver, ResolvedModel } from '../turns/provider-resolver.js';
 import { callChanges, textDiff } from './comparison.js';
 import { ModelPrices } from './model-prices.js';
+import { capped, packed } from './report-size.js';
 import { recordedChat, type RecordedChat } from './recorded-turns.js';
-import { candidateTools, replayTurn, type ReplayDeps } from './replay-turn.js';
+import { candidateTools, replayTurn, toolChatOf, type ReplayDeps } from './replay-turn.js';
 import {
   foldWhatIf,
   whatIfStream,
@@ -71,10 +72,16 @@ export class WhatIfRunner {
       const batch = left.slice(i, i + (run.request.concurrency ?? 1));
       const replayed = await Promise.all(batch.map((c) => this.replayChat(run, runId, c, resolved, prices)));
       for (const [j, reports] of replayed.entries()) {
-        await append({
-          type: 'WhatIfChatReplayed',
-          data: { chatId: batch[j]!.created.chatId, turns: reports },
-        });
+        const parts = packed(reports.map(capped));
+        for (const [k, part] of parts.entries())
+          await append({
+            type: 'WhatIfChatReplayed',
+            data: {
+              chatId: batch[j]!.created.chatId,
+              turns: part,
+              ...(k < parts.length - 1 ? { more: true } : {}),
+            },
+          });
         turns += reports.length;
         differences += reports.filter((r) => r.differs).length;
       }
@@ -103,11 +110,22 @@ export class WhatIfRunner {
       resolved,
       chat: chat.created,
       policy: run.request.unrecorded,
-      execute: { executions: this.d.executions, requester: run.request.requestedBy, runId },
+      execute: {
+        executions: this.d.executions,
+        requester: run.request.requestedBy,
+        runId,
+        families: this.d.families,
+        chat: { ...toolChatOf(spec, chat.created), userId: run.request.requestedBy },
+        log: this.d.log,
+      },
     };
     const tools = await candidateTools(this.d, { spec, chat: chat.created });
     const reports: TurnReport[] = [];
-    for (const turn of chat.turns) {
+    // a chat recorded in parts before a crash goes on after its last recorded turn
+    const reported = new Set(
+      run.turns.filter((t) => t.chat_id === chat.created.chatId).map((t) => t.turn_id),
+    );
+    for (const turn of chat.turns.filter((t) => !reported.has(t.turnId))) {
       const candidate = await replayTurn(this.d, context, tools, turn);
       const original = turn.calls.map(({ name, arguments: a }) => ({ name, arguments: a }));
       const changes = callChanges(original, candidate.tool_calls);

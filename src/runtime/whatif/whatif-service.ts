@@ -39,6 +39,11 @@ export class WhatIfService {
       readonly pool: Pick<pg.Pool, 'query'>;
       readonly agents: ResourceService;
       readonly queue: JobQueue;
+      /**
+       * false in an API-only process on its own in-process queue, which no worker reads: the
+       * workers' reactor enqueues the run from its WhatIfRequested instead (whatif-jobs.ts)
+       */
+      readonly enqueueHere: boolean;
     },
   ) {}
 
@@ -80,7 +85,7 @@ export class WhatIfService {
       ],
       'no_stream',
     );
-    await enqueueWhatIf(this.d.queue, runId);
+    if (this.d.enqueueHere) await enqueueWhatIf(this.d.queue, runId);
     return { runId, total: chats.length };
   }
 

@@ -32,7 +32,14 @@ export function whatIfOn(
   families: readonly ToolFamily[],
 ): WhatIfServices {
   return {
-    whatIf: new WhatIfService({ store: s.eventStore, pool: s.pool, agents: s.agents, queue: s.queue }),
+    whatIf: new WhatIfService({
+      store: s.eventStore,
+      pool: s.pool,
+      agents: s.agents,
+      queue: s.queue,
+      // as turns are (services.ts): only where a worker will see the job
+      enqueueHere: config.redisUrl !== undefined || config.role !== 'api',
+    }),
     whatIfRunner: new WhatIfRunner({
       store: s.eventStore,
       pool: s.pool,
