@@ -2,9 +2,13 @@
  * A recorded chat read as turns to replay: for each user turn its history (the chat's events with
  * this turn's and later turns' model replies left out), its final answer, the tool calls it made
  * with their recorded results, and its usage. Only reads what the chat stream holds.
+ *
+ * A fork's copied turns (`isForkCopy`) are history, not turns of its own: they were replayed (and are
+ * reported) with the chat they were copied from, so a run over an agent's chats counts each turn once.
  */
 import type { AssistantMessageData, ChatCreatedData, ChatEvent } from '../../events/chat-events.js';
 import type { RecordedEvent } from '../../events/event-store.js';
+import { isForkCopy } from '../../events/fork-copies.js';
 import type { CallSummary, Usage } from './whatif-events.js';
 
 export interface RecordedCall extends CallSummary {
@@ -57,7 +61,8 @@ export function recordedChat(events: readonly RecordedEvent[]): RecordedChat | u
   const created = events.find((e) => e.type === 'ChatCreated')?.data as ChatCreatedData | undefined;
   if (!created) return undefined;
   const order = new Map<string, number>();
-  for (const e of events) if (e.type === 'UserMessagePosted') order.set(turnOf(e)!, order.size);
+  for (const e of events)
+    if (e.type === 'UserMessagePosted' && !isForkCopy(e)) order.set(turnOf(e)!, order.size);
   const turns = [...order.keys()].map((turnId, index) => readTurn(events, order, turnId, index));
   return { created, turns };
 }
