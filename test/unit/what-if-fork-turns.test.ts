@@ -5,10 +5,12 @@ import { FORK_COPY } from '../../src/events/fork-copies.js';
 import { recordedChat } from '../../src/runtime/whatif/recorded-turns.js';
 
 let revision = 0n;
-function event(type: string, data: object, copied: boolean): RecordedEvent {
-  const metadata = copied ? { [FORK_COPY]: 'original-chat' } : {};
+function event(type: string, data: Record<string, unknown>, copied: boolean): RecordedEvent {
+  const base = { correlationId: 'c', causationId: 'c', actor: 'u', version: 1 };
+  const metadata = copied ? { ...base, [FORK_COPY]: 'original-chat' } : base;
   revision += 1n;
   return {
+    id: `e${revision}`,
     type,
     data,
     metadata,
