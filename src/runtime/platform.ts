@@ -77,6 +77,9 @@ import { registerSystemRoutes } from '../http/system.js';
 import { registerDependencyAdminRoutes } from '../http/dependency-admin.js';
 import { registerStuckJobRoutes } from '../http/stuck-jobs.js';
 import { registerQueueJobCancelRoute } from '../http/queue-job-cancel.js';
+import { registerPoolCommandRoutes } from '../http/pool-commands.js';
+import { AdminFollower } from './admin/admin-follower.js';
+import { AdminCommands } from './admin/admin-commands.js';
 import { registerQueueAdminRoutes } from '../http/queue-admin.js';
 import { QueueOverview } from './admin/queue-overview.js';
 import { QueueJobLabelQueries } from '../projections/queue-job-labels.js';
@@ -116,6 +119,9 @@ function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
     return permissions;
   };
 }
+
+/** how long an administrator's pool command waits for the live workers' reports (src/http/pool-commands.ts) */
+const ADMIN_COMMAND_WAIT_MS = 10_000;
 
 export class Platform {
   private server: Server | undefined;
@@ -266,6 +272,13 @@ export class Platform {
       log: this.log,
     });
     await this.heartbeat.start();
+    this.adminFollower = new AdminFollower({
+      store,
+      workerId: WORKER_ID,
+      runner: () => this.services.functionRunner,
+      log: this.log,
+    });
+    await this.adminFollower.start();
     const sweep = () =>
       Promise.all([
         sweepOpenTurns(pool, queue).then(
@@ -291,6 +304,7 @@ export class Platform {
   private triggerPoller: TriggerPoller | undefined;
   private scheduler: Scheduler | undefined;
   private heartbeat: WorkerHeartbeat | undefined;
+  private adminFollower: AdminFollower | undefined;
   private requestLogs: RequestLogWriter | undefined;
 
   /** the schedules' loop (src/runtime/schedules/scheduler.ts), when the schedule kind is served */
@@ -487,6 +501,13 @@ export class Platform {
       workers: () => workerCounts(workerDeps),
     });
     registerWorkerRoutes(registry, workerDeps);
+    registerPoolCommandRoutes(registry, {
+      commands: new AdminCommands({
+        store: this.services.eventStore,
+        liveWorkers: async () => (await workerCounts(workerDeps)).count,
+        waitMs: ADMIN_COMMAND_WAIT_MS,
+      }),
+    });
     registerRequestLogRoutes(registry, new RequestLogQueries(pool));
     const { enabled, ...logging } = this.config.admin.requestLogs;
     this.requestLogs = enabled ? new RequestLogWriter(pool, logging, this.log) : undefined;
@@ -558,6 +579,7 @@ export class Platform {
         this.triggerPoller?.stop(),
         this.scheduler?.stop(),
         this.heartbeat?.stop(),
+        this.adminFollower?.stop(),
         this.requestLogs?.stop(),
       ]);
       await this.composition.dispose();
