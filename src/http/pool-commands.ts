@@ -55,7 +55,7 @@ const run = (d: PoolCommandDeps, req: Request, commands: readonly AdminCommand[]
   d.commands.run(commands, principalOf(req).userId);
 
 export function registerPoolCommandRoutes(registry: RouteRegistry, d: PoolCommandDeps): void {
-  const scale = (path: string, field: string, max: number | undefined, pool: 'sandbox' | 'shared') =>
+  const scale = (path: string, field: string, max: number, pool: 'sandbox' | 'shared') =>
     registry.add({
       method: 'post',
       path,
@@ -80,7 +80,8 @@ export function registerPoolCommandRoutes(registry: RouteRegistry, d: PoolComman
         res.json({ ...resizeAnswer(reports[0]!), ...waited });
       },
     });
-  scale('/api/v1/containers/scale', 'target', undefined, 'sandbox');
+  // each worker caps it at its pool's max (SINAS_FUNCTION_POOL_MAX), as the original caps at its own
+  scale('/api/v1/containers/scale', 'target', 1000, 'sandbox');
   scale('/api/v1/workers/scale', 'target_count', 10, 'shared');
 
   const RELOAD = {

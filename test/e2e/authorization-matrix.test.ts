@@ -1004,6 +1004,17 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
     'GET /api/v1/workers': { call: () => ({ path: '/api/v1/workers' }), expect: ADMIN },
     'GET /api/v1/workers/count': { call: () => ({ path: '/api/v1/workers/count' }), expect: ADMIN },
     'GET /api/v1/containers/stats': { call: () => ({ path: '/api/v1/containers/stats' }), expect: ADMIN },
+    // the worker processes' function pools, through the command every worker follows: the default sizes
+    'POST /api/v1/containers/scale': {
+      call: () => ({ path: '/api/v1/containers/scale', body: { target: 2 } }),
+      expect: ADMIN,
+    },
+    'POST /api/v1/containers/reload': { call: () => ({ path: '/api/v1/containers/reload' }), expect: ADMIN },
+    'POST /api/v1/workers/scale': {
+      call: () => ({ path: '/api/v1/workers/scale', body: { target_count: 1 } }),
+      expect: ADMIN,
+    },
+    'POST /api/v1/workers/reload': { call: () => ({ path: '/api/v1/workers/reload' }), expect: ADMIN },
     // everyone who may read logs sees their own requests (Users), an administrator everyone's
     'GET /api/v1/request-logs': { call: () => ({ path: '/api/v1/request-logs?limit=5' }), expect: USERS },
     'GET /api/v1/request-logs/stats': { call: () => ({ path: '/api/v1/request-logs/stats' }), expect: USERS },

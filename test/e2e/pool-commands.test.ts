@@ -1,0 +1,109 @@
+/**
+ * The administrators' commands to the worker processes' function pools (reference §5.13), through
+ * the command every worker follows: `POST /api/v1/containers/scale` resizes the sandbox pool,
+ * `/containers/reload` replaces its idle containers, `/workers/scale` and `/workers/reload` do the
+ * same to the trusted shared pool (the original's shared workers). With Docker the containers view
+ * shows the effect; with another sandbox the runner's own pool view does.
+ */
+import { expect } from 'chai';
+import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
+import { until } from '../support/until.js';
+
+interface Stats {
+  total: number;
+  idle_containers: { name: string }[];
+  in_use_containers: { name: string }[];
+}
+
+describe('administrators: scaling and reloading the function pools', function () {
+  this.timeout(180_000);
+  let t: TestPlatform;
+  before(async () => {
+    t = await startTestPlatform({ SINAS_WORKER_HEARTBEAT_MS: '200', SINAS_WORKER_TTL_MS: '10000' });
+  });
+  after(async () => t?.stop());
+
+  const runner = () => t.platform.services.functionRunner!;
+  const docker = () => runner().health().sandbox === 'docker';
+  /** the sandbox pool's workers started: the containers view with Docker, else the runner's own */
+  const sandboxIds = async (): Promise<string[]> => {
+    if (!docker())
+      return runner()
+        .poolView()
+        .members.map((m) => m.id);
+    const s = (await (await t.api('/api/v1/containers/stats')).json()) as Stats;
+    return [...s.idle_containers, ...s.in_use_containers].map((c) => c.name);
+  };
+  const sharedSize = () =>
+    (runner().health().detail.shared_pool as { pool: { size: number; idle: number } }).pool;
+  const post = (path: string, json?: unknown, headers: Record<string, string> = {}) =>
+    t.api(path, { method: 'POST', headers, ...(json === undefined ? {} : { json }) });
+
+  it("scales every worker's container pool to the target, 0 included, and the containers view shows it", async () => {
+    const down = await post('/api/v1/containers/scale', { target: 0 });
+    expect(down.status, await down.clone().text()).to.equal(200);
+    const body = await down.json();
+    expect(body).to.include({ current: 0, workers_expected: 1, workers_applied: 1 });
+    expect(body.action).to.be.oneOf(['scale_down', 'no_change']);
+    await until('no containers left', async () => (await sandboxIds()).length === 0);
+
+    const up = await (await post('/api/v1/containers/scale', { target: 3 })).json();
+    expect(up).to.include({ action: 'scale_up', previous: 0, current: 3, added: 3, removed: 0 });
+    await until('three containers started', async () => (await sandboxIds()).length === 3, 120_000);
+  });
+
+  it('reloads: the idle containers are replaced by fresh ones', async () => {
+    await post('/api/v1/containers/scale', { target: 2 });
+    let before: string[] = [];
+    await until('two containers ready', async () => (before = await sandboxIds()).length === 2, 120_000);
+    const r = await post('/api/v1/containers/reload');
+    expect(r.status, await r.clone().text()).to.equal(200);
+    expect(await r.json()).to.deep.include({
+      status: 'completed',
+      idle_containers: 2,
+      success: 2,
+      failed: 0,
+    });
+    await until(
+      'two fresh containers',
+      async () => {
+        const now = await sandboxIds();
+        return now.length === 2 && now.every((id) => !before.includes(id));
+      },
+      120_000,
+    );
+  });
+
+  it('scales and reloads the shared workers (the trusted shared pool) with the containers', async () => {
+    const s = await post('/api/v1/workers/scale', { target_count: 3 });
+    expect(s.status, await s.clone().text()).to.equal(200);
+    expect(await s.json()).to.include({ current: 3, workers_applied: 1 });
+    await until('three shared workers', () => sharedSize().size === 3 && sharedSize().idle === 3, 120_000);
+    const r = await (await post('/api/v1/workers/reload')).json();
+    expect(r.workers).to.include({ status: 'completed', idle_containers: 3 });
+    expect(r.pool.status).to.be.oneOf(['completed', 'no_idle_containers']);
+    expect(r).to.include({ workers_expected: 1, workers_applied: 1 });
+  });
+
+  it('names a bad target, and is for administrators', async () => {
+    for (const [path, field, bad] of [
+      ['/api/v1/containers/scale', 'target', -1],
+      ['/api/v1/containers/scale', 'target', 1.5],
+      ['/api/v1/workers/scale', 'target_count', 11],
+      ['/api/v1/workers/scale', 'target_count', 'two'],
+    ] as const) {
+      const r = await post(path, { [field]: bad });
+      expect(r.status, `${path} ${bad}`).to.equal(400);
+      expect((await r.json()).field).to.contain(field);
+    }
+    const user = { 'x-api-key': await userKey(t, 'pool_scaler') };
+    const bodies = {
+      'containers/scale': { target: 1 },
+      'containers/reload': undefined,
+      'workers/scale': { target_count: 1 },
+      'workers/reload': undefined,
+    };
+    for (const [path, body] of Object.entries(bodies))
+      expect((await post(`/api/v1/${path}`, body, user)).status, path).to.equal(403);
+  });
+});
