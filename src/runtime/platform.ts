@@ -78,6 +78,8 @@ import { registerDependencyAdminRoutes } from '../http/dependency-admin.js';
 import { registerStuckJobRoutes } from '../http/stuck-jobs.js';
 import { registerQueueJobCancelRoute } from '../http/queue-job-cancel.js';
 import { registerPoolCommandRoutes } from '../http/pool-commands.js';
+import { registerQueueDlqRoutes } from '../http/queue-dlq.js';
+import { DeadLetters } from './admin/dead-letters.js';
 import { AdminFollower } from './admin/admin-follower.js';
 import { AdminCommands } from './admin/admin-commands.js';
 import { registerQueueAdminRoutes } from '../http/queue-admin.js';
@@ -495,8 +497,14 @@ export class Platform {
     });
     const labels = new QueueJobLabelQueries(pool);
     const workerDeps = { pool, ttlMs: this.config.admin.workerTtlMs };
+    const deadLetters = new DeadLetters({ store: this.services.eventStore, queue: this.services.queue });
+    registerQueueDlqRoutes(registry, deadLetters);
     registerQueueAdminRoutes(registry, {
-      overview: new QueueOverview({ queue: this.services.queue, labels: (e, c) => labels.labels(e, c) }),
+      overview: new QueueOverview({
+        queue: this.services.queue,
+        labels: (e, c) => labels.labels(e, c),
+        settled: () => deadLetters.settled(),
+      }),
       pool: () => liveContainers(workerDeps),
       workers: () => workerCounts(workerDeps),
     });

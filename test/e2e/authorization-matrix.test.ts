@@ -1001,6 +1001,12 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: () => ({ path: '/api/v1/queue/jobs/no-such-job/cancel' }),
       expect: [401, 403, 403, 403, 404],
     },
+    // administrators reach the handler: no such job
+    'POST /api/v1/queue/dlq/:job_id/retry': {
+      call: () => ({ path: '/api/v1/queue/dlq/no-such-job/retry' }),
+      expect: [401, 403, 403, 403, 404],
+    },
+    'POST /api/v1/queue/dlq/flush': { call: () => ({ path: '/api/v1/queue/dlq/flush' }), expect: ADMIN },
     'GET /api/v1/workers': { call: () => ({ path: '/api/v1/workers' }), expect: ADMIN },
     'GET /api/v1/workers/count': { call: () => ({ path: '/api/v1/workers/count' }), expect: ADMIN },
     'GET /api/v1/containers/stats': { call: () => ({ path: '/api/v1/containers/stats' }), expect: ADMIN },
