@@ -8,10 +8,16 @@
  *   user functions run in), resized to `target` blank containers kept ready, or its idle containers
  *   recycled so a changed image or environment is picked up;
  * - `POST /workers/scale {target_count}` and `/workers/reload`: the original's shared workers run
- *   the trusted shared-pool functions, here the trusted shared pool; reload recycles both pools.
+ *   the trusted shared-pool functions, here the trusted shared pool; reload recycles both pools;
+ * - `POST /system/containers/{container_name}/restart`: the original restarts one of its compose
+ *   service containers; this platform's processes are started by the deployment and nothing here
+ *   would bring one back, so the containers it does manage are the ones restarted: a function
+ *   container of the sandbox pool, by the name `/containers/stats` shows, if idle (a busy one is a
+ *   409: it finishes its run first); a name no worker reported having is a 404.
  */
 import type { Request } from 'express';
 import type { AdminCommand, AdminCommands, AppliedReport } from '../runtime/admin/admin-commands.js';
+import { IllegalStateError, NotFoundError } from '../errors.js';
 import { objectOf } from './admin-route.js';
 import { principalOf } from './auth.js';
 import type { Access, RouteRegistry } from './routes.js';
@@ -118,6 +124,32 @@ export function registerPoolCommandRoutes(registry: RouteRegistry, d: PoolComman
       ];
       const { reports, waited } = await run(d, req, commands);
       res.json({ workers: reloadAnswer(reports[0]!), pool: reloadAnswer(reports[1]!), ...waited });
+    },
+  });
+  registry.add({
+    method: 'post',
+    path: '/api/v1/system/containers/:container_name/restart',
+    access: SYSTEM_UPDATE,
+    summary: 'Restart an idle function container of the sandbox pool, by the name /containers/stats shows',
+    tags: ['System'],
+    params: { container_name: { type: 'string', minLength: 1, maxLength: 200 } },
+    responses: {
+      200: objectOf({ status: { type: 'string', enum: ['restarted'] }, container: { type: 'string' } }),
+    },
+    handler: async (req, res) => {
+      const name = req.params.container_name as string;
+      const { reports } = await run(d, req, [{ kind: 'restart', pool: 'sandbox', name }]);
+      const outcomes = reports[0]!.map((r) => r.report.restart);
+      if (outcomes.includes('restarted')) {
+        res.json({ status: 'restarted', container: name });
+        return;
+      }
+      if (outcomes.includes('in_use'))
+        throw new IllegalStateError(
+          `container ${name} is running a function; restart it once idle`,
+          'container_name',
+        );
+      throw new NotFoundError(`no worker has a function container named ${name}`, 'container_name');
     },
   });
 }

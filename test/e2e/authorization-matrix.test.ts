@@ -977,6 +977,11 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: () => ({ path: '/api/v1/system/flush-stuck-jobs' }),
       expect: ADMIN,
     },
+    // administrators reach the handler: no worker has a container of that name
+    'POST /api/v1/system/containers/:container_name/restart': {
+      call: () => ({ path: '/api/v1/system/containers/no-such-container/restart' }),
+      expect: [401, 403, 403, 403, 404],
+    },
     'GET /api/v1/dependencies': {
       call: () => ({ path: '/api/v1/dependencies' }),
       expect: SIGNED_IN,

@@ -2,8 +2,10 @@
  * The administrators' commands to the worker processes' function pools (reference §5.13), through
  * the command every worker follows: `POST /api/v1/containers/scale` resizes the sandbox pool,
  * `/containers/reload` replaces its idle containers, `/workers/scale` and `/workers/reload` do the
- * same to the trusted shared pool (the original's shared workers). With Docker the containers view
- * shows the effect; with another sandbox the runner's own pool view does.
+ * same to the trusted shared pool (the original's shared workers), `/system/containers/{name}/restart`
+ * replaces one function container. With Docker the containers view shows the effect; with another
+ * sandbox the runner's own pool view does. The dead letters' HTTP routes are here too; their effect
+ * is test/int/dead-letters.test.ts.
  */
 import { expect } from 'chai';
 import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
@@ -34,6 +36,22 @@ describe('administrators: scaling and reloading the function pools', function ()
     const s = (await (await t.api('/api/v1/containers/stats')).json()) as Stats;
     return [...s.idle_containers, ...s.in_use_containers].map((c) => c.name);
   };
+  /** `n` containers, as the containers view shows them once it has caught up with the pool itself */
+  const settledIds = async (n: number): Promise<string[]> => {
+    let ids: string[] = [];
+    await until(
+      `${n} containers, shown as they are`,
+      async () => {
+        const live = runner()
+          .poolView()
+          .members.map((m) => m.containerId ?? m.id);
+        ids = await sandboxIds();
+        return ids.length === n && live.length === n && ids.every((id) => live.includes(id));
+      },
+      120_000,
+    );
+    return ids;
+  };
   const sharedSize = () =>
     (runner().health().detail.shared_pool as { pool: { size: number; idle: number } }).pool;
   const post = (path: string, json?: unknown, headers: Record<string, string> = {}) =>
@@ -54,8 +72,7 @@ describe('administrators: scaling and reloading the function pools', function ()
 
   it('reloads: the idle containers are replaced by fresh ones', async () => {
     await post('/api/v1/containers/scale', { target: 2 });
-    let before: string[] = [];
-    await until('two containers ready', async () => (before = await sandboxIds()).length === 2, 120_000);
+    const before = await settledIds(2);
     const r = await post('/api/v1/containers/reload');
     expect(r.status, await r.clone().text()).to.equal(200);
     expect(await r.json()).to.deep.include({
@@ -85,6 +102,35 @@ describe('administrators: scaling and reloading the function pools', function ()
     expect(r).to.include({ workers_expected: 1, workers_applied: 1 });
   });
 
+  it('restarts one idle function container by the name the containers view shows; an unknown name is a 404', async () => {
+    await post('/api/v1/containers/scale', { target: 2 });
+    const before = await settledIds(2);
+    const [name, other] = before as [string, string];
+    const r = await post(`/api/v1/system/containers/${encodeURIComponent(name)}/restart`);
+    expect(r.status, await r.clone().text()).to.equal(200);
+    expect(await r.json()).to.deep.equal({ status: 'restarted', container: name });
+    await until(
+      'a fresh container in its place',
+      async () => {
+        const now = await sandboxIds();
+        return now.length === 2 && !now.includes(name) && now.includes(other);
+      },
+      120_000,
+    );
+    const unknown = await post('/api/v1/system/containers/no-such-container/restart');
+    expect(unknown.status).to.equal(404);
+    expect((await unknown.json()).field).to.equal('container_name');
+  });
+
+  it('retries and flushes dead letters over HTTP: an unknown job is a 404, an empty DLQ flushes none', async () => {
+    const unknown = await post('/api/v1/queue/dlq/no-such-job/retry');
+    expect(unknown.status).to.equal(404);
+    expect((await unknown.json()).field).to.equal('job_id');
+    const flushed = await post('/api/v1/queue/dlq/flush');
+    expect(flushed.status, await flushed.clone().text()).to.equal(200);
+    expect(await flushed.json()).to.deep.equal({ flushed: 0 });
+  });
+
   it('names a bad target, and is for administrators', async () => {
     for (const [path, field, bad] of [
       ['/api/v1/containers/scale', 'target', -1],
@@ -102,6 +148,9 @@ describe('administrators: scaling and reloading the function pools', function ()
       'containers/reload': undefined,
       'workers/scale': { target_count: 1 },
       'workers/reload': undefined,
+      'system/containers/x/restart': undefined,
+      'queue/dlq/x/retry': undefined,
+      'queue/dlq/flush': undefined,
     };
     for (const [path, body] of Object.entries(bodies))
       expect((await post(`/api/v1/${path}`, body, user)).status, path).to.equal(403);

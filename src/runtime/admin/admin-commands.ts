@@ -17,7 +17,9 @@ export const ADMIN_STREAM = streamName('system', 'admin');
 /** What an administrator asks every worker process to do to one of its pools. */
 export type AdminCommand =
   | { readonly kind: 'scale'; readonly pool: PoolName; readonly target: number }
-  | { readonly kind: 'reload'; readonly pool: PoolName };
+  | { readonly kind: 'reload'; readonly pool: PoolName }
+  /** one function container, by the name the containers view shows */
+  | { readonly kind: 'restart'; readonly pool: PoolName; readonly name: string };
 
 /** A worker's report: the pool's own answer (PoolResize, PoolRecycle), or why it could not. */
 export type AdminReport = Readonly<Record<string, unknown>>;

@@ -73,6 +73,8 @@ export class AdminFollower {
         return { ...pool.resize(c.target) };
       case 'reload':
         return { ...pool.recycleIdle() };
+      case 'restart':
+        return { restart: pool.restart(c.name) };
       default: {
         const unreachable: never = c;
         throw new Error(`unknown admin command ${JSON.stringify(unreachable)}`);

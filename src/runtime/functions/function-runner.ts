@@ -91,6 +91,8 @@ export type PoolName = 'sandbox' | 'shared';
 export interface PoolControl {
   resize(target: number): PoolResize;
   recycleIdle(): PoolRecycle;
+  /** restarts the worker of that name: 'restarted' (it was idle), 'in_use', or null (none here) */
+  restart(name: string): 'restarted' | 'in_use' | null;
 }
 
 export interface FunctionRunner {

@@ -140,7 +140,8 @@ export class WarmPool<W extends HarnessWorker> {
   /**
    * An administrator's target size (capped at `max`): from now on `target` blank workers are kept
    * ready, and idle workers beyond it are retired at once (busy ones finish their run first, as in
-   * the original, so the pool may stay above the target while they run).
+   * the original, and ones already starting join: the pool may stay above the target until they
+   * are used and age out).
    */
   resize(target: number): PoolResize {
     const previous = this.size();
@@ -166,6 +167,21 @@ export class WarmPool<W extends HarnessWorker> {
     for (const w of idle) this.retire(w);
     this.fill();
     return { idle_containers: idle.length };
+  }
+
+  /**
+   * Restarts the worker named `name` (its container id, or its own id as the admin views show it):
+   * an idle one is retired and the pool refills with a fresh one; a busy one is left to finish its
+   * run. Answers which it was, or null when no worker of this pool has that name.
+   */
+  restart(name: string): 'restarted' | 'in_use' | null {
+    const named = (w: W) => w.containerId === name || w.id === name;
+    if ([...this.busy.keys()].some(named)) return 'in_use';
+    const worker = this.idle.workers().find(named);
+    if (!worker) return null;
+    this.retire(worker);
+    this.fill();
+    return 'restarted';
   }
 
   stats(): PoolStats {
