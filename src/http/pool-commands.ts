@@ -132,7 +132,15 @@ export function registerPoolCommandRoutes(registry: RouteRegistry, d: PoolComman
     access: SYSTEM_UPDATE,
     summary: 'Restart an idle function container of the sandbox pool, by the name /containers/stats shows',
     tags: ['System'],
-    params: { container_name: { type: 'string', minLength: 1, maxLength: 200 } },
+    // a container id, or a worker's own id (`pid:123`): nothing else names one
+    params: {
+      container_name: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 200,
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]*$',
+      },
+    },
     responses: {
       200: objectOf({ status: { type: 'string', enum: ['restarted'] }, container: { type: 'string' } }),
     },
