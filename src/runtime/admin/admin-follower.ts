@@ -20,7 +20,8 @@ import {
 export interface AdminFollowerOptions {
   readonly store: EventStore;
   readonly workerId: string;
-  readonly runner: () => FunctionRunner | undefined;
+  /** this process's function runner, when it runs functions (only its pools are used) */
+  readonly runner: () => Pick<FunctionRunner, 'poolControl'> | undefined;
   readonly log: Pick<Logger, 'warn' | 'info'>;
 }
 
