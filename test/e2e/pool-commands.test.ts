@@ -8,7 +8,9 @@
  * is test/int/dead-letters.test.ts.
  */
 import { expect } from 'chai';
+import type { ChildProcess } from 'node:child_process';
 import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
+import { startProcess } from '../support/role-process.js';
 import { until } from '../support/until.js';
 
 interface Stats {
@@ -154,5 +156,42 @@ describe('administrators: scaling and reloading the function pools', function ()
     };
     for (const [path, body] of Object.entries(bodies))
       expect((await post(`/api/v1/${path}`, body, user)).status, path).to.equal(403);
+  });
+});
+
+describe('administrators: a pool command reaches every worker process', function () {
+  this.timeout(180_000);
+  const BEATS = { SINAS_WORKER_HEARTBEAT_MS: '200', SINAS_WORKER_TTL_MS: '10000' };
+  let t: TestPlatform;
+  let child: ChildProcess | undefined;
+  before(async () => {
+    t = await startTestPlatform(BEATS);
+  });
+  after(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await t?.stop();
+  });
+
+  it('this process and a worker process both apply a scale and report it', async () => {
+    child = startProcess('worker', { DATABASE_URL: t.db.url, ...BEATS });
+    await until(
+      'both processes listed',
+      async () => (await (await t.api('/api/v1/workers')).json()).length === 2,
+      60_000,
+    );
+    const r = await t.api('/api/v1/containers/scale', { method: 'POST', json: { target: 1 } });
+    expect(r.status, await r.clone().text()).to.equal(200);
+    expect(await r.json()).to.include({ workers_expected: 2, workers_applied: 2 });
+    const docker = t.platform.services.functionRunner!.health().sandbox === 'docker';
+    if (!docker) return; // without Docker the other process's pool is not a container to count
+    await until(
+      'one container in each process',
+      async () => (await (await t.api('/api/v1/containers/stats')).json()).total === 2,
+      120_000,
+    );
   });
 });
