@@ -4,6 +4,8 @@
  * order, so a worker started later follows it too; a past `reload` is not replayed: its pools are
  * fresh), then follows the stream and applies each new command to its function runner's pools,
  * reporting what it did. A command it cannot apply (no runner, no such pool) is reported as such.
+ * The store's subscription waits through an outage by itself; any other failure ends the following
+ * and is logged (the process's pools keep their last size until it restarts).
  */
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
