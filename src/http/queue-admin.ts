@@ -2,8 +2,7 @@
  * `GET /api/v1/queue/stats`, `/queue/jobs`, `/queue/dlq`, `/queue/workers`: the console's System
  * page view of the job queues, administrators only (as the original: `sinas.system.read:all`; a
  * job names the function, agent and chat it serves). Read-only: cancelling a job is
- * ./queue-job-cancel.ts; retrying and flushing are not offered (a job's outcome is an event; the
- * event store is where it is retried).
+ * ./queue-job-cancel.ts, retrying and flushing dead letters ./queue-dlq.ts.
  */
 import { JOB_STATUSES, type JobStatus, type QueueOverview } from '../runtime/admin/queue-overview.js';
 import { addJsonGet, listOf, objectOf, SYSTEM_READ } from './admin-route.js';

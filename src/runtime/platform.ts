@@ -78,6 +78,11 @@ import { registerSystemRoutes } from '../http/system.js';
 import { registerDependencyAdminRoutes } from '../http/dependency-admin.js';
 import { registerStuckJobRoutes } from '../http/stuck-jobs.js';
 import { registerQueueJobCancelRoute } from '../http/queue-job-cancel.js';
+import { registerPoolCommandRoutes } from '../http/pool-commands.js';
+import { registerQueueDlqRoutes } from '../http/queue-dlq.js';
+import { DeadLetters } from './admin/dead-letters.js';
+import { AdminFollower } from './admin/admin-follower.js';
+import { AdminCommands } from './admin/admin-commands.js';
 import { registerQueueAdminRoutes } from '../http/queue-admin.js';
 import { QueueOverview } from './admin/queue-overview.js';
 import { QueueJobLabelQueries } from '../projections/queue-job-labels.js';
@@ -117,6 +122,9 @@ function cachedPermissions(queries: IdentityQueries, waiter: ProjectionWaiter) {
     return permissions;
   };
 }
+
+/** how long an administrator's pool command waits for the live workers' reports (src/http/pool-commands.ts) */
+const ADMIN_COMMAND_WAIT_MS = 10_000;
 
 export class Platform {
   private server: Server | undefined;
@@ -271,6 +279,13 @@ export class Platform {
       log: this.log,
     });
     await this.heartbeat.start();
+    this.adminFollower = new AdminFollower({
+      store,
+      workerId: WORKER_ID,
+      runner: () => this.services.functionRunner,
+      log: this.log,
+    });
+    await this.adminFollower.start();
     const sweep = () =>
       Promise.all([
         sweepOpenTurns(pool, queue).then(
@@ -303,6 +318,7 @@ export class Platform {
   private triggerPoller: TriggerPoller | undefined;
   private scheduler: Scheduler | undefined;
   private heartbeat: WorkerHeartbeat | undefined;
+  private adminFollower: AdminFollower | undefined;
   private requestLogs: RequestLogWriter | undefined;
 
   /** the schedules' loop (src/runtime/schedules/scheduler.ts), when the schedule kind is served */
@@ -499,12 +515,25 @@ export class Platform {
     });
     const labels = new QueueJobLabelQueries(pool);
     const workerDeps = { pool, ttlMs: this.config.admin.workerTtlMs };
+    const deadLetters = new DeadLetters({ store: this.services.eventStore, queue: this.services.queue });
+    registerQueueDlqRoutes(registry, deadLetters);
     registerQueueAdminRoutes(registry, {
-      overview: new QueueOverview({ queue: this.services.queue, labels: (e, c) => labels.labels(e, c) }),
+      overview: new QueueOverview({
+        queue: this.services.queue,
+        labels: (e, c) => labels.labels(e, c),
+        settled: () => deadLetters.settled(),
+      }),
       pool: () => liveContainers(workerDeps),
       workers: () => workerCounts(workerDeps),
     });
     registerWorkerRoutes(registry, workerDeps);
+    registerPoolCommandRoutes(registry, {
+      commands: new AdminCommands({
+        store: this.services.eventStore,
+        liveWorkers: async () => (await workerCounts(workerDeps)).count,
+        waitMs: ADMIN_COMMAND_WAIT_MS,
+      }),
+    });
     registerRequestLogRoutes(registry, new RequestLogQueries(pool));
     const { enabled, ...logging } = this.config.admin.requestLogs;
     this.requestLogs = enabled ? new RequestLogWriter(pool, logging, this.log) : undefined;
@@ -576,6 +605,7 @@ export class Platform {
         this.triggerPoller?.stop(),
         this.scheduler?.stop(),
         this.heartbeat?.stop(),
+        this.adminFollower?.stop(),
         this.requestLogs?.stop(),
       ]);
       await this.composition.dispose();

@@ -977,6 +977,11 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: () => ({ path: '/api/v1/system/flush-stuck-jobs' }),
       expect: ADMIN,
     },
+    // administrators reach the handler: no worker has a container of that name
+    'POST /api/v1/system/containers/:container_name/restart': {
+      call: () => ({ path: '/api/v1/system/containers/no-such-container/restart' }),
+      expect: [401, 403, 403, 403, 404],
+    },
     'GET /api/v1/dependencies': {
       call: () => ({ path: '/api/v1/dependencies' }),
       expect: SIGNED_IN,
@@ -1001,9 +1006,26 @@ describe('authorisation matrix: every route × anonymous, guest, other user, own
       call: () => ({ path: '/api/v1/queue/jobs/no-such-job/cancel' }),
       expect: [401, 403, 403, 403, 404],
     },
+    // administrators reach the handler: no such job
+    'POST /api/v1/queue/dlq/:job_id/retry': {
+      call: () => ({ path: '/api/v1/queue/dlq/no-such-job/retry' }),
+      expect: [401, 403, 403, 403, 404],
+    },
+    'POST /api/v1/queue/dlq/flush': { call: () => ({ path: '/api/v1/queue/dlq/flush' }), expect: ADMIN },
     'GET /api/v1/workers': { call: () => ({ path: '/api/v1/workers' }), expect: ADMIN },
     'GET /api/v1/workers/count': { call: () => ({ path: '/api/v1/workers/count' }), expect: ADMIN },
     'GET /api/v1/containers/stats': { call: () => ({ path: '/api/v1/containers/stats' }), expect: ADMIN },
+    // the worker processes' function pools, through the command every worker follows: the default sizes
+    'POST /api/v1/containers/scale': {
+      call: () => ({ path: '/api/v1/containers/scale', body: { target: 2 } }),
+      expect: ADMIN,
+    },
+    'POST /api/v1/containers/reload': { call: () => ({ path: '/api/v1/containers/reload' }), expect: ADMIN },
+    'POST /api/v1/workers/scale': {
+      call: () => ({ path: '/api/v1/workers/scale', body: { target_count: 1 } }),
+      expect: ADMIN,
+    },
+    'POST /api/v1/workers/reload': { call: () => ({ path: '/api/v1/workers/reload' }), expect: ADMIN },
     // everyone who may read logs sees their own requests (Users), an administrator everyone's
     'GET /api/v1/request-logs': { call: () => ({ path: '/api/v1/request-logs?limit=5' }), expect: USERS },
     'GET /api/v1/request-logs/stats': { call: () => ({ path: '/api/v1/request-logs/stats' }), expect: USERS },

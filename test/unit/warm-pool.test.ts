@@ -172,4 +172,40 @@ describe('WarmPool (keyed by isolation key)', () => {
     expect(again.worker).to.not.equal(a.worker);
     pool.release(again.worker, true);
   });
+
+  it("resizes to an administrator's target: blank workers kept ready, idle ones beyond it retired, busy ones kept", async () => {
+    make({ min: 2, max: 4 });
+    await settle();
+    const held = await pool.acquire('alice');
+    await settle(); // a blank one replaces the one taken
+    expect(pool.resize(0)).to.deep.equal({ previous: 3, current: 1, added: 0, removed: 2 });
+    await settle();
+    expect(pool.stats()).to.include({ size: 1, busy: 1, idle: 0 });
+    expect(pool.view().min).to.equal(0);
+    pool.release(held.worker, true);
+    await settle();
+    expect(pool.stats()).to.include({ size: 1, idle: 1 }); // a used one stays for its key
+    expect(pool.resize(9)).to.deep.equal({ previous: 1, current: 4, added: 3, removed: 0 }); // capped at max
+    await settle();
+    expect(pool.stats()).to.include({ size: 4, blank: 3 });
+  });
+
+  it('recycles its idle workers: each is replaced by a fresh one, busy ones finish first', async () => {
+    make({ min: 2, max: 4 });
+    await settle();
+    const held = await pool.acquire('alice');
+    await settle();
+    const idleBefore = pool
+      .view()
+      .members.filter((m) => m.state === 'idle')
+      .map((m) => m.id);
+    expect(pool.recycleIdle()).to.deep.equal({ idle_containers: 2 });
+    await settle();
+    const after = pool.view().members;
+    expect(after.filter((m) => m.state === 'idle').map((m) => m.id))
+      .to.have.length(2)
+      .and.not.include.members(idleBefore);
+    expect(after.find((m) => m.state === 'in_use')?.id).to.equal(held.worker.id);
+    pool.release(held.worker, true);
+  });
 });

@@ -72,6 +72,8 @@ interface Ids {
 export interface QueueOverviewDeps {
   readonly queue: JobQueue;
   readonly labels: (executionIds: readonly string[], chatIds: readonly string[]) => Promise<JobLabels>;
+  /** the dead letters retried or flushed (./dead-letters.ts): failed jobs no longer in the DLQ */
+  readonly settled?: () => Promise<ReadonlySet<string>>;
 }
 
 export class QueueOverview {
@@ -91,8 +93,16 @@ export class QueueOverview {
         failed: sum('failed'),
         cancelled: 0,
       },
-      dlq: { size: sum('failed') },
+      dlq: { size: await this.dlqSize(sum('failed')) },
     };
+  }
+
+  /** the failed jobs not settled yet (all of them when nothing was ever retried or flushed) */
+  private async dlqSize(failed: number): Promise<number> {
+    const settled = await this.d.settled?.();
+    if (!settled?.size || failed === 0) return failed;
+    const lists = await Promise.all(NAMES.map((n) => this.d.queue.list(ADMIN_QUEUES[n], ['failed'], failed)));
+    return lists.flat().filter((j) => !settled.has(j.id)).length;
   }
 
   /** the newest `limit` jobs of every queue, in one status or any */
@@ -104,7 +114,8 @@ export class QueueOverview {
 
   /** the dead letters: failed jobs, every attempt used */
   async deadLetters(limit: number) {
-    const rows = await this.rows(['failed'], limit);
+    const [all, settled] = await Promise.all([this.rows(['failed'], limit), this.d.settled?.()]);
+    const rows = settled ? all.filter((r) => !settled.has(r.job_id)) : all;
     return rows.map((r) => ({
       job_id: r.job_id,
       queue: r.queue,

@@ -15,7 +15,7 @@
  * `awaiting_input` (the process is stopped; nothing waits in memory). Continuing appends the answer
  * and runs again. So a paused execution survives the death of any worker or container.
  */
-import type { PoolView } from './runners/warm-pool.js';
+import type { PoolRecycle, PoolResize, PoolView } from './runners/warm-pool.js';
 
 export interface FunctionContext {
   readonly user_id: string;
@@ -84,11 +84,24 @@ export interface RunnerPoolView extends PoolView {
   readonly sandbox: string;
 }
 
+/** The two pools an administrator acts on: the sandbox containers and the trusted shared workers. */
+export type PoolName = 'sandbox' | 'shared';
+
+/** An administrator's hold on one warm pool (src/runtime/admin/admin-commands.ts). */
+export interface PoolControl {
+  resize(target: number): PoolResize;
+  recycleIdle(): PoolRecycle;
+  /** restarts the worker of that name: 'restarted' (it was idle), 'in_use', or null (none here) */
+  restart(name: string): 'restarted' | 'in_use' | null;
+}
+
 export interface FunctionRunner {
   /** Runs to one outcome; never throws for anything the code does (only for platform faults). */
   run(request: RunRequest, signal?: AbortSignal): Promise<RunOutcome>;
   health(): RunnerHealth;
   /** its sandbox pool (the trusted shared pool aside) */
   poolView(): RunnerPoolView;
+  /** the pool of that name, when this runner has one */
+  poolControl(name: PoolName): PoolControl | undefined;
   close(): Promise<void>;
 }

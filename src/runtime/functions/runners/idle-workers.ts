@@ -47,6 +47,11 @@ export class IdleWorkers<W> {
     return this.used.shift()?.worker ?? null;
   }
 
+  /** Removes and returns an idle worker to shrink the pool: one that has run code first, then a blank one. */
+  evictAny(): W | null {
+    return this.evictLeastRecent() ?? this.blank.pop() ?? null;
+  }
+
   /** Removes `worker` (it died while idle); false when it is not idle. */
   remove(worker: W): boolean {
     const b = this.blank.indexOf(worker);

@@ -9,6 +9,8 @@ import { existsSync, rmSync } from 'node:fs';
 import { ValidationError } from '../../../errors.js';
 import type {
   FunctionRunner,
+  PoolControl,
+  PoolName,
   RunnerHealth,
   RunnerPoolView,
   RunOutcome,
@@ -246,6 +248,19 @@ class RoutingRunner implements FunctionRunner {
 
   poolView(): RunnerPoolView {
     return this.sandboxed.poolView();
+  }
+
+  poolControl(name: PoolName): PoolControl | undefined {
+    switch (name) {
+      case 'sandbox':
+        return this.sandboxed.poolControl('sandbox');
+      case 'shared':
+        return this.shared.poolControl('sandbox');
+      default: {
+        const unreachable: never = name;
+        throw new Error(`unknown pool ${String(unreachable)}`);
+      }
+    }
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,8 @@
 import { performance } from 'node:perf_hooks';
 import type {
   FunctionRunner,
+  PoolControl,
+  PoolName,
   RunnerHealth,
   RunnerPoolView,
   RunOutcome,
@@ -103,6 +105,11 @@ export class PooledRunner<W extends HarnessWorker> implements FunctionRunner {
 
   poolView(): RunnerPoolView {
     return { sandbox: this.opts.sandbox, ...this.pool.view() };
+  }
+
+  /** a pooled runner is one pool: the router (./index.ts) names it 'sandbox' or 'shared' */
+  poolControl(_name: PoolName): PoolControl {
+    return this.pool;
   }
 
   close(): Promise<void> {

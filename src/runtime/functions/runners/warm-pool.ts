@@ -54,6 +54,22 @@ export interface PoolView {
   readonly members: readonly PoolMember[];
 }
 
+/** What an administrator's resize did (`POST /api/v1/containers/scale`), in the original's fields. */
+export interface PoolResize {
+  /** workers before (idle, busy and starting) */
+  readonly previous: number;
+  /** workers after: the idle ones retired are gone, the ones added are starting */
+  readonly current: number;
+  readonly added: number;
+  readonly removed: number;
+}
+
+/** What recycling the idle workers did (`POST /api/v1/containers/reload`). */
+export interface PoolRecycle {
+  /** idle workers retired, each replaced by a fresh start as the pool refills */
+  readonly idle_containers: number;
+}
+
 export class PoolExhaustedError extends Error {
   readonly code = 'FUNCTION_POOL_EXHAUSTED';
 }
@@ -78,11 +94,15 @@ export class WarmPool<W extends HarnessWorker> {
   private lastStartError: string | null = null;
   /** when each worker joined the pool */
   private readonly joined = new WeakMap<W, number>();
+  /** blank workers kept ready: `opts.min` until an administrator resizes the pool */
+  private min: number;
 
   constructor(
     private readonly start: () => Promise<W>,
     private readonly opts: PoolOptions,
-  ) {}
+  ) {
+    this.min = opts.min;
+  }
 
   /** Begins filling the pool to `min` blank workers in the background. */
   warm(): void {
@@ -117,6 +137,53 @@ export class WarmPool<W extends HarnessWorker> {
     this.balance();
   }
 
+  /**
+   * An administrator's target size (capped at `max`): from now on `target` blank workers are kept
+   * ready, and idle workers beyond it are retired at once (busy ones finish their run first, as in
+   * the original, and ones already starting join: the pool may stay above the target until they
+   * are used and age out).
+   */
+  resize(target: number): PoolResize {
+    const previous = this.size();
+    this.min = Math.min(Math.max(0, target), this.opts.max);
+    let removed = 0;
+    while (this.size() > this.min) {
+      const w = this.idle.evictAny();
+      if (!w) break;
+      this.retire(w);
+      removed++;
+    }
+    const before = this.size();
+    this.fill();
+    return { previous, current: this.size(), added: this.size() - before, removed };
+  }
+
+  /**
+   * Retires every idle worker and refills: the fresh ones start from the current image, function
+   * files and environment. Busy workers finish their run and are kept, as in the original.
+   */
+  recycleIdle(): PoolRecycle {
+    const idle = this.idle.drain();
+    for (const w of idle) this.retire(w);
+    this.fill();
+    return { idle_containers: idle.length };
+  }
+
+  /**
+   * Restarts the worker named `name` (its container id, or its own id as the admin views show it):
+   * an idle one is retired and the pool refills with a fresh one; a busy one is left to finish its
+   * run. Answers which it was, or null when no worker of this pool has that name.
+   */
+  restart(name: string): 'restarted' | 'in_use' | null {
+    const named = (w: W) => w.containerId === name || w.id === name;
+    if ([...this.busy.keys()].some(named)) return 'in_use';
+    const worker = this.idle.workers().find(named);
+    if (!worker) return null;
+    this.retire(worker);
+    this.fill();
+    return 'restarted';
+  }
+
   stats(): PoolStats {
     return {
       size: this.size(),
@@ -138,7 +205,8 @@ export class WarmPool<W extends HarnessWorker> {
       runs: w.runs,
       startedAt: this.joined.get(w) ?? Date.now(),
     });
-    const { min, max, maxRuns } = this.opts;
+    const { min } = this;
+    const { max, maxRuns } = this.opts;
     const members = [
       ...this.idle.workers().map((w) => member(w, 'idle')),
       ...[...this.busy.keys()].map((w) => member(w, 'in_use')),
@@ -220,7 +288,7 @@ export class WarmPool<W extends HarnessWorker> {
     if (this.closed || this.retryTimer) return;
     // workers starting now go to waiters first; the first `forWaiters` starts are for waiters
     const forWaiters = this.waiters.length - this.starting;
-    const wanted = forWaiters + this.opts.min - this.idle.blankCount;
+    const wanted = forWaiters + this.min - this.idle.blankCount;
     for (let i = 0; i < wanted; i++) {
       if (this.size() >= this.opts.max) {
         const victim = i < forWaiters ? this.idle.evictLeastRecent() : null;
