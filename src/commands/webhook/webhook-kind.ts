@@ -22,6 +22,24 @@ const IDENT = '^[a-zA-Z_][a-zA-Z0-9_]*$';
 /** Where a delivery's dedup key comes from: a JSON path into the body, or a header. */
 export const DEDUP_KEY = '^(\\$(\\.[A-Za-z0-9_-]+)+|header:[A-Za-z0-9-]+)$';
 
+/** `dedup`'s schema: `{key, <ttl>}` or null; the API names the TTL `ttl_seconds`, config `ttlSeconds` */
+export function dedupSchema(ttl: 'ttl_seconds' | 'ttlSeconds') {
+  return {
+    anyOf: [
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key'],
+        properties: {
+          key: { type: 'string', pattern: DEDUP_KEY, maxLength: 255 },
+          [ttl]: { type: 'integer', minimum: 1, maximum: 86_400, default: 300 },
+        },
+      },
+      { type: 'null' },
+    ],
+  } as const;
+}
+
 export const webhookKind: ResourceKind = {
   type: 'Webhook',
   label: 'webhook',
@@ -46,21 +64,7 @@ export const webhookKind: ResourceKind = {
     },
     requires_auth: { type: 'boolean', default: true },
     response_mode: { type: 'string', enum: ['sync', 'async'], default: 'sync' },
-    dedup: {
-      anyOf: [
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['key'],
-          properties: {
-            key: { type: 'string', pattern: DEDUP_KEY, maxLength: 255 },
-            ttl_seconds: { type: 'integer', minimum: 1, maximum: 86_400, default: 300 },
-          },
-        },
-        { type: 'null' },
-      ],
-      default: null,
-    },
+    dedup: { ...dedupSchema('ttl_seconds'), default: null },
   },
   requiredFields: ['function_name'],
   namespacePattern: '^default$',

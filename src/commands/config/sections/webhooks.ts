@@ -4,7 +4,7 @@
  * `{key, ttlSeconds}`. A function found neither in the config nor on the platform is reported at
  * validation (§6.4). Applied after the functions and agents.
  */
-import { DEDUP_KEY, webhookKind } from '../../webhook/webhook-kind.js';
+import { dedupSchema, webhookKind } from '../../webhook/webhook-kind.js';
 import type { ResourceService } from '../../resource/resource-service.js';
 import type { ConfigSection } from '../config-section.js';
 import { qualifyRefs, refField } from './function-ref-field.js';
@@ -22,20 +22,7 @@ const FIELDS = [
 /** `dedup: {key, ttlSeconds}` in YAML, `{key, ttl_seconds}` stored */
 const dedup: FieldMapping = {
   yaml: 'dedup',
-  schema: {
-    anyOf: [
-      {
-        type: 'object',
-        additionalProperties: false,
-        required: ['key'],
-        properties: {
-          key: { type: 'string', pattern: DEDUP_KEY, maxLength: 255 },
-          ttlSeconds: { type: 'integer', minimum: 1, maximum: 86_400, default: 300 },
-        },
-      },
-      { type: 'null' },
-    ],
-  },
+  schema: dedupSchema('ttlSeconds'),
   fallback: null,
   read: (spec) => {
     const d = spec.dedup as { key: string; ttl_seconds?: number } | null | undefined;
