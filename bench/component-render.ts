@@ -4,11 +4,9 @@
  * loads React and the runtime from the platform and renders). Assets are cached after the first
  * open, as a returning viewer's would be. Target: p50 ≤ 150 ms on this machine.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../test/support/chromium.js';
 import { emit, log, sleep } from './io.js';
 import { startBenchPlatform } from './platform.js';
 import { percentile, round } from './stats.js';
@@ -27,18 +25,8 @@ export async function runComponentRender(): Promise<void> {
     return;
   }
   const p = await startBenchPlatform();
-  const profile = mkdtempSync(path.join(os.tmpdir(), 'sinas-bench-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
+  const chrome = await launchChromium({ executablePath: CHROMIUM });
+  const browser = chrome.browser;
   try {
     await p.json('/api/v1/components', {
       method: 'POST',
@@ -68,8 +56,7 @@ export async function runComponentRender(): Promise<void> {
       target_p50_ms: 150,
     });
   } finally {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
+    await chrome.close();
     await p.stop();
   }
 }

@@ -3,12 +3,9 @@
  * name, with the caller's own permissions, never the owner's; and, in headless Chromium, a compiled
  * component that calls a proxied query and function through the SDK and shows their results.
  */
-import { existsSync } from 'node:fs';
 import { expect } from 'chai';
-import type { BrowserContext } from 'playwright-core';
-import { CHROMIUM, launchChromium, type Chromium } from '../support/chromium.js';
+import { useChromium } from '../support/chromium.js';
 import { startTestPlatform, userKey, type TestPlatform } from '../support/platform.js';
-import { skipLoudly } from '../support/skip.js';
 import { until } from '../support/until.js';
 import { userDatabase, type UserDatabase } from '../support/user-database.js';
 
@@ -162,17 +159,7 @@ describe('component proxy', function () {
   });
 
   describe('in Chromium', () => {
-    let chrome: Chromium | undefined;
-    let browser: BrowserContext;
-
-    before(async function () {
-      if (!existsSync(CHROMIUM)) return skipLoudly(this, 'chromium', `${CHROMIUM} is not installed`);
-      chrome = await launchChromium();
-      browser = chrome.browser;
-    });
-    after(async () => {
-      await chrome?.close();
-    });
+    const browser = useChromium();
 
     it('a compiled component calls a proxied query and function with the credential in its fragment and shows the results', async () => {
       let c: Record<string, unknown> = {};
@@ -181,7 +168,7 @@ describe('component proxy', function () {
         return c.compile_status !== 'pending';
       });
       expect(c.compile_status, JSON.stringify(c.compile_errors)).to.equal('success');
-      const page = await browser.newPage();
+      const page = await browser().newPage();
       const problems: string[] = [];
       page.on('pageerror', (e) => problems.push(e.message));
       await page.goto(

@@ -4,12 +4,9 @@
  * a strict Content-Security-Policy (render tokens, input checked against input_schema), and share
  * links whose views are counted exactly under concurrent opens.
  */
-import { existsSync } from 'node:fs';
 import { expect } from 'chai';
-import type { BrowserContext } from 'playwright-core';
-import { CHROMIUM, launchChromium, type Chromium } from '../support/chromium.js';
+import { useChromium } from '../support/chromium.js';
 import { componentStreams } from '../../src/events/component-events.js';
-import { skipLoudly } from '../support/skip.js';
 import { startTestPlatform, useProvider, type TestPlatform } from '../support/platform.js';
 import { startScriptedLlm, type ScriptedLlm } from '../support/scripted-llm.js';
 import { until } from '../support/until.js';
@@ -437,21 +434,11 @@ spec:
   });
 
   describe('in Chromium', () => {
-    let chrome: Chromium | undefined;
-    let browser: BrowserContext;
-
-    before(async function () {
-      if (!existsSync(CHROMIUM)) return skipLoudly(this, 'chromium', `${CHROMIUM} is not installed`);
-      chrome = await launchChromium();
-      browser = chrome.browser;
-    });
-    after(async () => {
-      await chrome?.close();
-    });
+    const browser = useChromium();
 
     /** opens `url`, recording every request and every error, until the component rendered */
     const open = async (url: string) => {
-      const page = await browser.newPage();
+      const page = await browser().newPage();
       const requests: string[] = [];
       const problems: string[] = [];
       page.on('request', (r) => requests.push(r.url()));

@@ -4,10 +4,11 @@
  * with a fresh profile and the flags that keep it off the network (this machine's network is closed,
  * and Chromium's background connections would otherwise be refused many at a time).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { skipLoudly } from './skip.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -18,12 +19,12 @@ export interface Chromium {
 }
 
 export async function launchChromium(
-  o: { viewport?: { width: number; height: number } } = {},
+  o: { viewport?: { width: number; height: number }; executablePath?: string } = {},
 ): Promise<Chromium> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'sinas-chromium-'));
   try {
     const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+      executablePath: o.executablePath ?? CHROMIUM,
       headless: true,
       args: [
         '--headless',
@@ -48,4 +49,25 @@ export async function launchChromium(
     rmSync(profile, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Mocha hooks for a describe block whose tests use the browser: launched before them (the block
+ * skipped loudly where Chromium is not installed), closed after. Call inside the block; the
+ * answer gives the browser once the hooks have run.
+ */
+export function useChromium(): () => BrowserContext {
+  let chrome: Chromium | undefined;
+  before(async function () {
+    if (!existsSync(CHROMIUM)) return skipLoudly(this, 'chromium', `${CHROMIUM} is not installed`);
+    chrome = await launchChromium();
+  });
+  after(async () => {
+    await chrome?.close();
+  });
+  return () => {
+    if (!chrome)
+      throw new Error('useChromium: the browser is not launched (used outside its describe block?)');
+    return chrome.browser;
+  };
 }
