@@ -268,6 +268,15 @@ export class Platform {
     );
     this.triggerPoller?.start();
     await this.startScheduler();
+    // following the admin commands before the heartbeat lists this worker: a command issued once it
+    // is listed (and so waited for) reaches it, never only as a standing order applied unreported
+    this.adminFollower = new AdminFollower({
+      store,
+      workerId: WORKER_ID,
+      runner: () => this.services.functionRunner,
+      log: this.log,
+    });
+    await this.adminFollower.start();
     this.heartbeat = new WorkerHeartbeat({
       pool,
       id: WORKER_ID,
@@ -279,13 +288,6 @@ export class Platform {
       log: this.log,
     });
     await this.heartbeat.start();
-    this.adminFollower = new AdminFollower({
-      store,
-      workerId: WORKER_ID,
-      runner: () => this.services.functionRunner,
-      log: this.log,
-    });
-    await this.adminFollower.start();
     const sweep = () =>
       Promise.all([
         sweepOpenTurns(pool, queue).then(
